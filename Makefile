@@ -1,0 +1,83 @@
+# Credit platform: real-time fraud alerts and credit-risk scoring on Kubernetes.
+# `make help` lists the targets.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+TSX := node --import tsx
+VITEST := npx vitest run
+
+##@ General
+
+.PHONY: help
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*##"; printf "Usage: make <target>\n"} \
+	  /^[a-zA-Z_0-9-]+:.*?##/ { printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2 } \
+	  /^##@/ { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) }' $(MAKEFILE_LIST)
+
+##@ Development
+
+.PHONY: deps
+deps: node_modules ## Install npm dependencies and the Debian packages the harness needs
+	@bash infra/provision/apt.sh
+
+node_modules: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch node_modules
+
+.PHONY: build
+build: node_modules ## Type-check and compile TypeScript to dist/
+	npx tsc -p tsconfig.json --noEmit
+	npx tsc -p tsconfig.build.json
+
+.PHONY: lint
+lint: node_modules ## Lint and check formatting (biome) and type-check
+	npx biome check .
+	npx tsc -p tsconfig.json --noEmit
+
+.PHONY: format
+format: node_modules ## Format the code in place
+	npx biome format --write .
+
+##@ Testing
+
+.PHONY: test
+test: lint test-unit test-integration test-e2e ## Everything: lint, unit, integration and end-to-end tests
+
+.PHONY: test-unit
+test-unit: node_modules ## Unit tests (no servers)
+	$(VITEST) --project unit
+
+.PHONY: test-integration
+test-integration: infra-up ## Integration tests against the real servers
+	$(VITEST) --project integration
+
+.PHONY: test-e2e
+test-e2e: infra-up ## End-to-end test: a smaller run of the demo path
+	$(VITEST) --project e2e --passWithNoTests
+
+.PHONY: bench
+bench: infra-up ## Run the benchmarks in bench/ (figures in bench/results/)
+	@for b in bench/*/main.ts; do echo "== $$b"; $(TSX) $$b || exit 1; done
+
+##@ Local infrastructure
+
+.PHONY: infra-up
+infra-up: deps ## Start PostgreSQL, Kafka, the Mongo-wire server, Prometheus and the Kubernetes control plane
+	$(TSX) infra/up.ts
+
+.PHONY: infra-down
+infra-down: node_modules ## Stop every process infra-up started
+	$(TSX) infra/down.ts
+
+.PHONY: infra-status
+infra-status: node_modules ## Show which servers run and where they listen
+	$(TSX) infra/status.ts
+
+##@ Demo
+
+.PHONY: demo
+demo: infra-up ## The whole pipeline end to end on this machine, with a readable report
+	$(TSX) infra/status.ts
+
+.PHONY: demo-down
+demo-down: infra-down ## Stop everything the demo started
