@@ -1,0 +1,54 @@
+/**
+ * The single entry point of the platform's image: `credit-platform <subcommand> [args]`.
+ * The chart, the operator's pod specs, the Dockerfile and the local runner differ only in the
+ * subcommand and its configuration.
+ */
+
+type Run = (argv: string[]) => Promise<void>;
+
+const subcommands: Record<string, { describe: string; load: () => Promise<{ run: Run }> }> = {
+  'ingestion-api': {
+    describe: 'HTTP API that validates, pseudonymizes and produces applications',
+    load: () => import('../workloads/ingestion-api/main.ts'),
+  },
+  generator: {
+    describe: 'Synthetic application traffic with labelled fraud scenarios',
+    load: () => import('../workloads/generator/main.ts'),
+  },
+  'fraud-detector': {
+    describe: 'Streaming fraud detector (Kafka → MongoDB alerts + alerts topic)',
+    load: () => import('../workloads/fraud-detector/main.ts'),
+  },
+  'warehouse-loader': {
+    describe: 'Loads applications and alerts from Kafka into PostgreSQL (exactly-once effect)',
+    load: () => import('../workloads/warehouse-loader/main.ts'),
+  },
+  'risk-scorer': {
+    describe: 'Batch scorecard scoring, decisions and reason codes (Indexed Job)',
+    load: () => import('../workloads/risk-scorer/main.ts'),
+  },
+  migrate: {
+    describe: 'Applies the warehouse SQL migrations',
+    load: () => import('../workloads/warehouse/migrate-main.ts'),
+  },
+  operator: { describe: 'The CreditPipeline operator', load: () => import('../operator/main.ts') },
+};
+
+async function main(): Promise<void> {
+  const [name, ...rest] = process.argv.slice(2);
+  const entry = name === undefined ? undefined : subcommands[name];
+  if (entry === undefined) {
+    const list = Object.entries(subcommands)
+      .map(([n, s]) => `  ${n.padEnd(18)} ${s.describe}`)
+      .join('\n');
+    process.stderr.write(`usage: credit-platform <subcommand> [args]\n\n${list}\n`);
+    process.exit(name === undefined || name === '--help' ? 0 : 2);
+  }
+  const mod = await entry.load();
+  await mod.run(rest);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
