@@ -1,0 +1,797 @@
+/**
+ * The `CreditPipeline` API, version v1alpha1, written once.
+ *
+ * From these TypeBox schemas come the TypeScript types the operator and the cdk8s constructs use,
+ * and the CRD's `openAPIV3Schema` (see cdk8s/generate-crd.ts). Defaults (`default:`) and CEL rules
+ * (`x-kubernetes-validations`) live here, next to the fields they guard, so the API server, the
+ * operator and the workloads agree by construction.
+ *
+ * Fields with a default are `required` in the schema: the API server applies defaults before it
+ * validates, so a user never has to write them, and the operator always reads them. Parent objects
+ * whose fields all have defaults carry `default: {}` so defaulting reaches every level.
+ */
+import { type Static, type TLiteral, type TSchema, type TUnion, Type } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+
+export const GROUP = 'creditplatform.dev';
+export const VERSION = 'v1alpha1';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+export const KIND = 'CreditPipeline';
+export const LIST_KIND = 'CreditPipelineList';
+export const PLURAL = 'creditpipelines';
+export const SINGULAR = 'creditpipeline';
+export const SHORT_NAMES = ['cpl'] as const;
+export const CRD_NAME = `${PLURAL}.${GROUP}`;
+
+/** Label put on every child object: `creditplatform.dev/pipeline: <CreditPipeline name>`. */
+export const PIPELINE_LABEL = `${GROUP}/pipeline`;
+/** Label naming the part of the pipeline a child belongs to (ingestion-api, fraud-detector, ...). */
+export const COMPONENT_LABEL = 'app.kubernetes.io/component';
+
+/** Condition types the operator reports in `status.conditions`. */
+export const CONDITION_TYPES = [
+  'Ready',
+  'Progressing',
+  'Degraded',
+  'TopicsReady',
+  'StorageReady',
+  'DetectorReady',
+  'ScoringReady',
+  'MonitoringReady',
+] as const;
+export type ConditionType = (typeof CONDITION_TYPES)[number];
+
+// ---------------------------------------------------------------------------------------------
+// Building blocks
+
+type CelRule = { rule: string; message: string; reason?: string; fieldPath?: string };
+const cel = (...rules: CelRule[]) => ({ 'x-kubernetes-validations': rules });
+
+/** A string enum; the CRD generator turns the union of literals into `{type: string, enum: [...]}`. */
+const StringEnum = <const T extends readonly string[]>(values: T, options: Record<string, unknown> = {}) =>
+  Type.Union(
+    values.map((v) => Type.Literal(v)),
+    options,
+  ) as unknown as TUnion<TLiteral<T[number]>[]>;
+
+/** Go duration such as `30s`, `15m`, `168h`, `1h30m`. */
+export const DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$';
+const Duration = (description: string, dflt: string, max = '87600h') =>
+  Type.String({
+    description: `${description} A Go duration such as 30s, 15m or 168h.`,
+    default: dflt,
+    maxLength: 32,
+    ...cel(
+      {
+        rule: `self.matches('${DURATION_PATTERN}')`,
+        message: 'must be a duration such as 30s, 15m or 168h',
+        reason: 'FieldValueInvalid',
+      },
+      {
+        rule: `!self.matches('${DURATION_PATTERN}') || (duration(self) > duration('0s') && duration(self) <= duration('${max}'))`,
+        message: `must be greater than 0 and at most ${max}`,
+        reason: 'FieldValueInvalid',
+      },
+    ),
+  });
+
+/**
+ * Five-field cron expression (minute hour day-of-month month day-of-week) with `*`, numbers,
+ * ranges, steps and lists, or one of the @hourly/@daily/@weekly/@monthly/@yearly macros.
+ */
+const CRON_FIELD = '(\\*|[0-9]{1,2}(-[0-9]{1,2})?)(/[0-9]{1,2})?(,([0-9]{1,2}(-[0-9]{1,2})?)(/[0-9]{1,2})?)*';
+const CRON_MONTH_OR_DOW = `(${CRON_FIELD}|[A-Za-z]{3}(-[A-Za-z]{3})?)`;
+export const CRON_PATTERN = `^(@(hourly|daily|midnight|weekly|monthly|yearly|annually)|${CRON_FIELD} ${CRON_FIELD} ${CRON_FIELD} ${CRON_MONTH_OR_DOW} ${CRON_MONTH_OR_DOW})$`;
+
+/** A Kubernetes resource quantity such as `250m`, `512Mi`, `10Gi`. */
+const Quantity = (description: string, dflt?: string) =>
+  Type.String({
+    description,
+    maxLength: 32,
+    ...(dflt === undefined ? {} : { default: dflt }),
+    ...cel({
+      rule: 'isQuantity(self)',
+      message: 'must be a Kubernetes quantity such as 250m, 512Mi or 10Gi',
+      reason: 'FieldValueInvalid',
+    }),
+  });
+
+const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+const DNS_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
+const ObjectName = (description: string) =>
+  Type.String({ description, minLength: 1, maxLength: 253, pattern: DNS_SUBDOMAIN });
+
+export const LocalObjectReference = Type.Object(
+  { name: ObjectName('Name of the object in the CreditPipeline namespace.') },
+  { description: 'Reference to an object in the same namespace.', additionalProperties: false },
+);
+
+const KeyRef = (what: string, defaultKey: string) =>
+  Type.Object(
+    {
+      name: ObjectName(`Name of the ${what} in the CreditPipeline namespace.`),
+      key: Type.String({
+        description: `Key inside the ${what}.`,
+        default: defaultKey,
+        minLength: 1,
+        maxLength: 253,
+        pattern: '^[-._a-zA-Z0-9]+$',
+      }),
+    },
+    { description: `Reference to a key of a ${what} in the same namespace.`, additionalProperties: false },
+  );
+
+export const ConfigMapKeyRef = (defaultKey: string) => KeyRef('ConfigMap', defaultKey);
+export const SecretKeyRef = (defaultKey: string) => KeyRef('Secret', defaultKey);
+
+export const ResourceList = Type.Object(
+  {
+    cpu: Quantity('CPU, e.g. 100m or 1.'),
+    memory: Quantity('Memory, e.g. 256Mi.'),
+  },
+  { additionalProperties: false },
+);
+
+/** Container resources; the defaults fit the laptop-sized demo. */
+export const Resources = (
+  requests: { cpu: string; memory: string },
+  limits: { cpu: string; memory: string },
+) =>
+  Type.Object(
+    {
+      requests: Type.Object(
+        {
+          cpu: Quantity('CPU request.', requests.cpu),
+          memory: Quantity('Memory request.', requests.memory),
+        },
+        { default: {}, additionalProperties: false, description: 'Resources the scheduler reserves.' },
+      ),
+      limits: Type.Object(
+        {
+          cpu: Quantity('CPU limit.', limits.cpu),
+          memory: Quantity('Memory limit.', limits.memory),
+        },
+        { default: {}, additionalProperties: false, description: 'Hard caps enforced by the kubelet.' },
+      ),
+    },
+    {
+      default: {},
+      additionalProperties: false,
+      description: 'Container requests and limits (every pod has both).',
+      ...cel({
+        rule: 'quantity(self.requests.cpu).compareTo(quantity(self.limits.cpu)) <= 0 && quantity(self.requests.memory).compareTo(quantity(self.limits.memory)) <= 0',
+        message: 'requests must not exceed limits',
+        reason: 'FieldValueInvalid',
+      }),
+    },
+  );
+export type Resources = Static<ReturnType<typeof Resources>>;
+
+const Replicas = (description: string, dflt: number, min: number, max: number) =>
+  Type.Integer({ description, default: dflt, minimum: min, maximum: max, format: 'int32' });
+
+// ---------------------------------------------------------------------------------------------
+// spec.kafka
+
+export const TOPIC_MANAGEMENT = ['strimzi', 'direct'] as const;
+export const TOPIC_DELETION_POLICIES = ['Retain', 'Delete'] as const;
+export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
+
+export const KafkaSpec = Type.Object(
+  {
+    strimziCluster: Type.Optional(
+      Type.String({
+        description:
+          'Name of a Strimzi `Kafka` resource in the same namespace. Exactly one of strimziCluster and bootstrapServers is set.',
+        minLength: 1,
+        maxLength: 63,
+        pattern: DNS_LABEL,
+      }),
+    ),
+    bootstrapServers: Type.Optional(
+      Type.String({
+        description:
+          'Comma-separated host:port list of an external Kafka cluster. Exactly one of strimziCluster and bootstrapServers is set.',
+        minLength: 1,
+        maxLength: 1024,
+        pattern: '^[^,\\s]+:[0-9]{1,5}(,[^,\\s]+:[0-9]{1,5})*$',
+      }),
+    ),
+    tls: Type.Boolean({
+      description: 'Connect with TLS. With external bootstrapServers, authSecretRef must be set.',
+      default: false,
+    }),
+    sasl: Type.Optional(
+      StringEnum(SASL_MECHANISMS, {
+        description: 'SASL mechanism; the username and password come from authSecretRef.',
+      }),
+    ),
+    authSecretRef: Type.Optional(
+      Type.Object(
+        { name: ObjectName('Name of the Secret in the CreditPipeline namespace.') },
+        {
+          description:
+            'Secret with the client credentials: keys `username` and `password` (SASL) and/or `ca.crt`, `tls.crt`, `tls.key` (TLS).',
+          additionalProperties: false,
+        },
+      ),
+    ),
+    topicManagement: StringEnum(TOPIC_MANAGEMENT, {
+      description:
+        '`strimzi`: topics are KafkaTopic resources handled by the Strimzi topic operator (needs strimziCluster). `direct`: the operator creates topics through the Kafka admin API.',
+      default: 'strimzi',
+    }),
+    deletionPolicy: StringEnum(TOPIC_DELETION_POLICIES, {
+      description:
+        'What happens to topics created in `direct` mode when the CreditPipeline is deleted: `Retain` keeps them, `Delete` removes them (the operator then holds a finalizer).',
+      default: 'Retain',
+    }),
+  },
+  {
+    description: 'Where the pipeline’s Kafka is and how its topics are managed.',
+    additionalProperties: false,
+    ...cel(
+      {
+        rule: 'has(self.strimziCluster) != has(self.bootstrapServers)',
+        message: 'exactly one of strimziCluster and bootstrapServers must be set',
+        reason: 'FieldValueInvalid',
+      },
+      {
+        rule: "self.topicManagement != 'strimzi' || has(self.strimziCluster)",
+        message:
+          'topicManagement strimzi requires strimziCluster; use topicManagement: direct with bootstrapServers',
+        reason: 'FieldValueInvalid',
+        fieldPath: '.topicManagement',
+      },
+      {
+        rule: '!has(self.bootstrapServers) || !(self.tls || has(self.sasl)) || has(self.authSecretRef)',
+        message: 'external bootstrapServers with tls or sasl requires authSecretRef',
+        reason: 'FieldValueRequired',
+        fieldPath: '.authSecretRef',
+      },
+      {
+        rule: '!has(self.sasl) || has(self.authSecretRef)',
+        message: 'sasl requires authSecretRef with username and password',
+        reason: 'FieldValueRequired',
+        fieldPath: '.authSecretRef',
+      },
+      {
+        rule: "self.deletionPolicy == 'Retain' || self.topicManagement == 'direct'",
+        message:
+          'deletionPolicy Delete applies only to topicManagement: direct (Strimzi deletes a topic with its KafkaTopic)',
+        reason: 'FieldValueInvalid',
+        fieldPath: '.deletionPolicy',
+      },
+      {
+        rule: '!has(oldSelf.strimziCluster) || (has(self.strimziCluster) && self.strimziCluster == oldSelf.strimziCluster)',
+        message: 'strimziCluster is immutable: topics cannot move between Kafka clusters',
+        reason: 'FieldValueForbidden',
+        fieldPath: '.strimziCluster',
+      },
+    ),
+  },
+);
+export type KafkaSpec = Static<typeof KafkaSpec>;
+
+// ---------------------------------------------------------------------------------------------
+// spec.topics
+
+const TopicName = (description: string, dflt: string) =>
+  Type.String({ description, default: dflt, minLength: 1, maxLength: 249, pattern: '^[a-zA-Z0-9._-]+$' });
+
+export const TopicsSpec = Type.Object(
+  {
+    applications: TopicName('Topic of validated, pseudonymized applications.', 'credit_apps'),
+    deadLetter: TopicName('Dead-letter topic for invalid applications, with the reason.', 'credit_apps_dlq'),
+    alerts: TopicName('Topic of fraud alerts.', 'fraud_alerts'),
+    partitions: Replicas('Partitions of each topic; bounds the consumers that share the work.', 6, 1, 1000),
+    replicas: Replicas('Replication factor of each topic.', 1, 1, 7),
+    minInSyncReplicas: Replicas('min.insync.replicas of each topic.', 1, 1, 7),
+    retention: Duration('How long Kafka keeps records (retention.ms).', '168h'),
+  },
+  {
+    default: {},
+    description: 'The pipeline’s topics.',
+    additionalProperties: false,
+    ...cel(
+      {
+        rule: 'self.minInSyncReplicas <= self.replicas',
+        message: 'minInSyncReplicas must not exceed replicas',
+        reason: 'FieldValueInvalid',
+        fieldPath: '.minInSyncReplicas',
+      },
+      {
+        rule: 'self.applications != self.deadLetter && self.applications != self.alerts && self.deadLetter != self.alerts',
+        message: 'applications, deadLetter and alerts must be three different topics',
+        reason: 'FieldValueDuplicate',
+      },
+      {
+        rule: 'self.partitions >= oldSelf.partitions',
+        message: 'partitions can only grow: Kafka cannot remove partitions',
+        reason: 'FieldValueForbidden',
+        fieldPath: '.partitions',
+      },
+    ),
+  },
+);
+export type TopicsSpec = Static<typeof TopicsSpec>;
+
+// ---------------------------------------------------------------------------------------------
+// workloads
+
+export const IngestionApiSpec = Type.Object(
+  {
+    replicas: Replicas('Ingestion API replicas.', 2, 1, 50),
+    resources: Resources({ cpu: '100m', memory: '128Mi' }, { cpu: '500m', memory: '256Mi' }),
+  },
+  { default: {}, additionalProperties: false, description: 'The HTTP ingestion API.' },
+);
+export type IngestionApiSpec = Static<typeof IngestionApiSpec>;
+
+/**
+ * Inline fraud rules. The rule format has one schema, owned by the fraud detector
+ * (workloads/fraud-detector/rules/schema.ts); until it is embedded here the API server keeps the
+ * object as written and the detector validates it at start-up and on hot reload.
+ */
+export const InlineFraudRules = Type.Record(Type.String(), Type.Unknown(), {
+  description:
+    'A fraud rule set in the detector’s rule format (validated by the fraud detector when it loads the rules).',
+  'x-kubernetes-preserve-unknown-fields': true,
+});
+
+export const FraudRulesSpec = Type.Object(
+  {
+    inline: Type.Optional(InlineFraudRules),
+    configMapRef: Type.Optional(ConfigMapKeyRef('rules.json')),
+  },
+  {
+    default: {},
+    additionalProperties: false,
+    description: 'Fraud rules: inline, from a ConfigMap, or (neither set) the detector’s built-in rules.',
+    ...cel({
+      rule: '!(has(self.inline) && has(self.configMapRef))',
+      message: 'set at most one of rules.inline and rules.configMapRef',
+      reason: 'FieldValueInvalid',
+    }),
+  },
+);
+export type FraudRulesSpec = Static<typeof FraudRulesSpec>;
+
+export const FraudDetectorSpec = Type.Object(
+  {
+    replicas: Replicas(
+      'Fraud detector replicas (the scale subresource); at most topics.partitions.',
+      2,
+      0,
+      64,
+    ),
+    resources: Resources({ cpu: '100m', memory: '192Mi' }, { cpu: '1', memory: '512Mi' }),
+    rules: FraudRulesSpec,
+  },
+  { default: {}, additionalProperties: false, description: 'The streaming fraud detector.' },
+);
+export type FraudDetectorSpec = Static<typeof FraudDetectorSpec>;
+
+export const WarehouseLoaderSpec = Type.Object(
+  {
+    replicas: Replicas('Warehouse loader replicas.', 1, 1, 16),
+    resources: Resources({ cpu: '100m', memory: '128Mi' }, { cpu: '500m', memory: '384Mi' }),
+  },
+  { default: {}, additionalProperties: false, description: 'Loads Kafka topics into PostgreSQL.' },
+);
+export type WarehouseLoaderSpec = Static<typeof WarehouseLoaderSpec>;
+
+export const ModelSpec = Type.Object(
+  {
+    name: Type.String({
+      description: 'Model name recorded with every score (e.g. scorecard-v1).',
+      default: 'scorecard-v1',
+      minLength: 1,
+      maxLength: 63,
+      pattern: '^[a-zA-Z0-9._-]+$',
+    }),
+    configMapRef: Type.Optional(ConfigMapKeyRef('model.json')),
+  },
+  {
+    default: {},
+    additionalProperties: false,
+    description: 'A scorecard model: from a ConfigMap, or (configMapRef unset) the scorer’s built-in model.',
+  },
+);
+export type ModelSpec = Static<typeof ModelSpec>;
+
+export const ChallengerSpec = Type.Object(
+  {
+    name: Type.String({
+      description: 'Challenger model name, recorded with its shadow scores.',
+      minLength: 1,
+      maxLength: 63,
+      pattern: '^[a-zA-Z0-9._-]+$',
+    }),
+    configMapRef: ConfigMapKeyRef('model.json'),
+  },
+  {
+    additionalProperties: false,
+    description: 'A challenger model scored in shadow next to the champion; it never decides.',
+  },
+);
+export type ChallengerSpec = Static<typeof ChallengerSpec>;
+
+export const ScoringSpec = Type.Object(
+  {
+    schedule: Type.String({
+      description: 'Cron schedule of the scoring run (five fields, or @hourly, @daily, ...).',
+      default: '*/15 * * * *',
+      maxLength: 128,
+      ...cel({
+        rule: `self.matches('${CRON_PATTERN}')`,
+        message: 'must be a cron schedule with five fields (e.g. */15 * * * *) or a macro such as @hourly',
+        reason: 'FieldValueInvalid',
+      }),
+    }),
+    timeZone: Type.Optional(
+      Type.String({
+        description:
+          'IANA time zone of the schedule (e.g. Europe/Paris); the controller-manager’s zone if unset.',
+        maxLength: 64,
+        pattern: '^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$',
+      }),
+    ),
+    parallelism: Replicas('Indexed Job completions run in parallel; each index scores one shard.', 2, 1, 32),
+    activeDeadline: Duration('How long one scoring run may take before it is stopped.', '30m', '24h'),
+    suspend: Type.Boolean({ description: 'Pause scheduled scoring only.', default: false }),
+    resources: Resources({ cpu: '100m', memory: '128Mi' }, { cpu: '1', memory: '512Mi' }),
+    model: ModelSpec,
+    challenger: Type.Optional(ChallengerSpec),
+  },
+  {
+    default: {},
+    additionalProperties: false,
+    description: 'Batch credit-risk scoring.',
+    ...cel({
+      rule: '!has(self.challenger) || self.challenger.name != self.model.name',
+      message: 'challenger.name must differ from model.name',
+      reason: 'FieldValueDuplicate',
+      fieldPath: '.challenger.name',
+    }),
+  },
+);
+export type ScoringSpec = Static<typeof ScoringSpec>;
+
+// ---------------------------------------------------------------------------------------------
+// spec.storage
+
+const ManagedStore = (what: string, size: string, res: Parameters<typeof Resources>) =>
+  Type.Object(
+    {
+      size: Quantity(`Size of the ${what} volume; may grow, never shrink.`, size),
+      storageClassName: Type.Optional(
+        Type.String({
+          description: `StorageClass of the ${what} volume (cluster default if unset). Immutable.`,
+          minLength: 1,
+          maxLength: 253,
+          pattern: DNS_SUBDOMAIN,
+        }),
+      ),
+      resources: Resources(...res),
+    },
+    {
+      default: {},
+      additionalProperties: false,
+      description: `A ${what} StatefulSet managed by the operator, with a PVC template and a headless Service.`,
+      ...cel(
+        {
+          rule: 'has(self.storageClassName) == has(oldSelf.storageClassName) && (!has(self.storageClassName) || self.storageClassName == oldSelf.storageClassName)',
+          message: 'storageClassName is immutable',
+          reason: 'FieldValueForbidden',
+          fieldPath: '.storageClassName',
+        },
+        {
+          rule: 'quantity(self.size).compareTo(quantity(oldSelf.size)) >= 0',
+          message: 'size may grow but never shrink',
+          reason: 'FieldValueForbidden',
+          fieldPath: '.size',
+        },
+      ),
+    },
+  );
+
+const ExternalStore = (what: string, key: string) =>
+  Type.Object(
+    { secretRef: SecretKeyRef(key) },
+    {
+      additionalProperties: false,
+      description: `An external ${what}; its connection URL is read from a Secret key.`,
+    },
+  );
+
+const Store = (what: string, size: string, res: Parameters<typeof Resources>) =>
+  Type.Object(
+    {
+      managed: Type.Optional(ManagedStore(what, size, res)),
+      external: Type.Optional(ExternalStore(what, 'url')),
+    },
+    {
+      default: { managed: {} },
+      additionalProperties: false,
+      description: `Where ${what} runs: managed by the operator, or external. Exactly one is set.`,
+      ...cel(
+        {
+          rule: 'has(self.managed) != has(self.external)',
+          message: 'exactly one of managed and external must be set',
+          reason: 'FieldValueInvalid',
+        },
+        {
+          rule: 'has(self.managed) == has(oldSelf.managed)',
+          message:
+            'cannot switch between managed and external storage; migrate the data and create a new pipeline',
+          reason: 'FieldValueForbidden',
+        },
+      ),
+    },
+  );
+
+export const StorageSpec = Type.Object(
+  {
+    postgres: Store('PostgreSQL', '10Gi', [
+      { cpu: '100m', memory: '256Mi' },
+      { cpu: '1', memory: '1Gi' },
+    ]),
+    mongo: Store('MongoDB-wire (FerretDB)', '5Gi', [
+      { cpu: '100m', memory: '128Mi' },
+      { cpu: '500m', memory: '512Mi' },
+    ]),
+  },
+  {
+    default: {},
+    additionalProperties: false,
+    description: 'The warehouse (PostgreSQL) and the alert store (MongoDB wire protocol).',
+  },
+);
+export type StorageSpec = Static<typeof StorageSpec>;
+export type ManagedStoreSpec = NonNullable<StorageSpec['postgres']['managed']>;
+export type ExternalStoreSpec = NonNullable<StorageSpec['postgres']['external']>;
+
+// ---------------------------------------------------------------------------------------------
+// spec.monitoring, spec.images
+
+const LabelMap = (description: string) =>
+  Type.Record(Type.String({ maxLength: 317 }), Type.String({ maxLength: 63 }), {
+    description,
+    default: {},
+    maxProperties: 16,
+  });
+
+export const MonitoringSpec = Type.Object(
+  {
+    serviceMonitor: Type.Boolean({
+      description: 'Create ServiceMonitors for the workloads (needs the prometheus-operator CRDs).',
+      default: true,
+    }),
+    prometheusRule: Type.Boolean({
+      description: 'Create a PrometheusRule with the pipeline’s alerts (needs the prometheus-operator CRDs).',
+      default: true,
+    }),
+    dashboards: Type.Boolean({ description: 'Create Grafana dashboard ConfigMaps.', default: true }),
+    labels: LabelMap(
+      'Extra labels on ServiceMonitors and PrometheusRules, e.g. `release: kube-prometheus-stack` for the stack’s selector.',
+    ),
+    dashboardLabelKey: Type.String({
+      description: 'Label the Grafana sidecar selects dashboard ConfigMaps by.',
+      default: 'grafana_dashboard',
+      minLength: 1,
+      maxLength: 317,
+    }),
+    dashboardLabelValue: Type.String({
+      description: 'Value of dashboardLabelKey.',
+      default: '1',
+      maxLength: 63,
+    }),
+    scrapeInterval: Duration('Scrape interval of the ServiceMonitors.', '30s', '10m'),
+  },
+  { default: {}, additionalProperties: false, description: 'Prometheus and Grafana integration.' },
+);
+export type MonitoringSpec = Static<typeof MonitoringSpec>;
+
+export const DEFAULT_PLATFORM_IMAGE = 'ghcr.io/creditplatform/credit-platform';
+export const DEFAULT_PLATFORM_VERSION = '0.1.0';
+
+const ImageRef = (description: string, dflt: string) =>
+  Type.String({ description, default: dflt, minLength: 1, maxLength: 512, pattern: '^[^\\s]+$' });
+
+export const ImagesSpec = Type.Object(
+  {
+    platform: ImageRef(
+      'Repository of the platform image (every workload runs it with a subcommand).',
+      DEFAULT_PLATFORM_IMAGE,
+    ),
+    version: Type.String({
+      description: 'Tag of the platform image; the platform version this pipeline runs.',
+      default: DEFAULT_PLATFORM_VERSION,
+      minLength: 1,
+      maxLength: 128,
+      pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]*$',
+    }),
+    postgres: ImageRef(
+      'PostgreSQL image of the managed warehouse.',
+      'docker.io/library/postgres:17.6-alpine',
+    ),
+    ferretdb: ImageRef('FerretDB image of the managed alert store.', 'ghcr.io/ferretdb/ferretdb:1.24.0'),
+    pullPolicy: StringEnum(['Always', 'IfNotPresent', 'Never'] as const, {
+      description: 'Image pull policy of every container.',
+      default: 'IfNotPresent',
+    }),
+    pullSecrets: Type.Array(LocalObjectReference, {
+      description: 'Image pull Secrets for every pod.',
+      default: [],
+      maxItems: 8,
+    }),
+  },
+  { default: {}, additionalProperties: false, description: 'Images and versions.' },
+);
+export type ImagesSpec = Static<typeof ImagesSpec>;
+
+// ---------------------------------------------------------------------------------------------
+// The CreditPipeline
+
+export const CreditPipelineSpec = Type.Object(
+  {
+    suspend: Type.Boolean({
+      description:
+        'Stop reconciling: the operator leaves the children as they are (scheduled scoring keeps its own suspend).',
+      default: false,
+    }),
+    kafka: KafkaSpec,
+    topics: TopicsSpec,
+    ingestionApi: IngestionApiSpec,
+    fraudDetector: FraudDetectorSpec,
+    warehouseLoader: WarehouseLoaderSpec,
+    scoring: ScoringSpec,
+    storage: StorageSpec,
+    monitoring: MonitoringSpec,
+    networkPolicies: Type.Boolean({
+      description: 'Create NetworkPolicies that allow only the traffic the pipeline needs.',
+      default: true,
+    }),
+    images: ImagesSpec,
+  },
+  {
+    description: 'The desired pipeline: a lender writes this and the operator makes the platform exist.',
+    additionalProperties: false,
+    ...cel({
+      rule: 'self.fraudDetector.replicas <= self.topics.partitions',
+      message: 'fraudDetector.replicas must not exceed topics.partitions (extra consumers would sit idle)',
+      reason: 'FieldValueInvalid',
+      fieldPath: '.fraudDetector.replicas',
+    }),
+  },
+);
+export type CreditPipelineSpec = Static<typeof CreditPipelineSpec>;
+
+export const CONDITION_STATUSES = ['True', 'False', 'Unknown'] as const;
+
+/** `metav1.Condition`. */
+export const Condition = Type.Object(
+  {
+    type: Type.String({
+      description: 'Type of condition in CamelCase (Ready, Progressing, Degraded, TopicsReady, ...).',
+      maxLength: 316,
+      pattern:
+        '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$',
+    }),
+    status: StringEnum(CONDITION_STATUSES, { description: 'True, False or Unknown.' }),
+    observedGeneration: Type.Optional(
+      Type.Integer({
+        description: 'metadata.generation the condition was set for.',
+        minimum: 0,
+        format: 'int64',
+      }),
+    ),
+    lastTransitionTime: Type.String({
+      description: 'When the condition last changed status.',
+      format: 'date-time',
+    }),
+    reason: Type.String({
+      description: 'One CamelCase word saying why.',
+      minLength: 1,
+      maxLength: 1024,
+      pattern: '^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$',
+    }),
+    message: Type.String({ description: 'What a person should know, possibly empty.', maxLength: 32768 }),
+  },
+  { additionalProperties: false, description: 'A metav1.Condition.' },
+);
+export type Condition = Static<typeof Condition>;
+
+export const ScoringRunStatus = Type.Object(
+  {
+    time: Type.String({ description: 'When the last scoring run finished.', format: 'date-time' }),
+    result: StringEnum(['Succeeded', 'Failed'] as const, { description: 'Outcome of the last scoring run.' }),
+    jobName: Type.Optional(Type.String({ description: 'The Job of that run.', maxLength: 253 })),
+    message: Type.Optional(Type.String({ description: 'Details, e.g. why it failed.', maxLength: 4096 })),
+  },
+  { additionalProperties: false, description: 'The last finished scoring run.' },
+);
+export type ScoringRunStatus = Static<typeof ScoringRunStatus>;
+
+export const CreditPipelineStatus = Type.Object(
+  {
+    observedGeneration: Type.Optional(
+      Type.Integer({ description: 'metadata.generation the status reflects.', minimum: 0, format: 'int64' }),
+    ),
+    conditions: Type.Optional(
+      Type.Array(Condition, {
+        description: 'Ready, Progressing, Degraded and one condition per part.',
+        maxItems: 32,
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['type'],
+      }),
+    ),
+    fraudDetector: Type.Optional(
+      Type.Object(
+        {
+          replicas: Type.Integer({ description: 'Current detector replicas.', minimum: 0, format: 'int32' }),
+          readyReplicas: Type.Integer({
+            description: 'Ready detector replicas.',
+            minimum: 0,
+            format: 'int32',
+          }),
+          selector: Type.String({
+            description: 'Label selector of the detector pods (for the scale subresource).',
+            maxLength: 1024,
+          }),
+        },
+        { additionalProperties: false, description: 'The fraud detector Deployment as observed.' },
+      ),
+    ),
+    lastScoring: Type.Optional(ScoringRunStatus),
+    topics: Type.Optional(
+      Type.Array(Type.String({ maxLength: 249 }), { description: 'Topics that exist.', maxItems: 16 }),
+    ),
+  },
+  { description: 'What the operator observed.', additionalProperties: false },
+);
+export type CreditPipelineStatus = Static<typeof CreditPipelineStatus>;
+
+/** The subset of ObjectMeta the operator and the constructs read (the CRD leaves metadata to the API server). */
+export const ObjectMeta = Type.Object({
+  name: Type.String(),
+  namespace: Type.Optional(Type.String()),
+  uid: Type.Optional(Type.String()),
+  generation: Type.Optional(Type.Integer()),
+  resourceVersion: Type.Optional(Type.String()),
+  creationTimestamp: Type.Optional(Type.String()),
+  deletionTimestamp: Type.Optional(Type.String()),
+  labels: Type.Optional(Type.Record(Type.String(), Type.String())),
+  annotations: Type.Optional(Type.Record(Type.String(), Type.String())),
+  finalizers: Type.Optional(Type.Array(Type.String())),
+});
+export type ObjectMeta = Static<typeof ObjectMeta>;
+
+export const CreditPipeline = Type.Object({
+  apiVersion: Type.Literal(API_VERSION),
+  kind: Type.Literal(KIND),
+  metadata: ObjectMeta,
+  spec: CreditPipelineSpec,
+  status: Type.Optional(CreditPipelineStatus),
+});
+export type CreditPipeline = Static<typeof CreditPipeline>;
+
+/** Schemas the CRD generator turns into `openAPIV3Schema` (metadata is left to the API server). */
+export const crdSchemas: { spec: TSchema; status: TSchema } = {
+  spec: CreditPipelineSpec,
+  status: CreditPipelineStatus,
+};
+
+/**
+ * The spec with the schema's defaults filled in, as the API server would store it. For tests and
+ * for tools that build a CreditPipeline in code; the operator reads objects the API server defaulted.
+ */
+export function withSpecDefaults(spec: unknown): CreditPipelineSpec {
+  return Value.Default(CreditPipelineSpec, Value.Clone(spec ?? {})) as CreditPipelineSpec;
+}
+
+/** Validates a spec against the schema (not the CEL rules: those run in the API server). */
+export function specErrors(spec: unknown): string[] {
+  return [...Value.Errors(CreditPipelineSpec, spec)].map((e) => `${e.path || '/'}: ${e.message}`);
+}
