@@ -1,0 +1,30 @@
+/**
+ * Small PromQL helpers for the alert rules: selectors carrying a fixed set of label matchers,
+ * so the operator can scope every rule to one pipeline's series (e.g. its namespace).
+ */
+
+export type Matchers = Readonly<Record<string, string>>;
+
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+function quote(value: string): string {
+  return `"${value.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('\n', '\\n')}"`;
+}
+
+/** `metric{a="x",b="y"}` with the base matchers first and `extra` after (extra wins on a clash). */
+export function selector(metric: string, base: Matchers, extra: Matchers = {}): string {
+  const merged = { ...base, ...extra };
+  const parts = Object.entries(merged).map(([name, value]) => {
+    if (!LABEL_NAME.test(name)) throw new Error(`invalid Prometheus label name '${name}'`);
+    return `${name}=${quote(value)}`;
+  });
+  return parts.length === 0 ? metric : `${metric}{${parts.join(',')}}`;
+}
+
+/** Prometheus duration syntax: digits and a unit, optionally repeated (`1h30m`). */
+const DURATION = /^([0-9]+(ms|s|m|h|d|w|y))+$/;
+
+export function duration(value: string, setting: string): string {
+  if (!DURATION.test(value)) throw new Error(`${setting}: '${value}' is not a Prometheus duration (e.g. 5m)`);
+  return value;
+}

@@ -1,0 +1,235 @@
+/**
+ * The platform's alerting rules, written once: the operator renders them into a PrometheusRule
+ * (`spec.groups` is `alertRuleGroups(opts)`), and `dashboards/build.ts` writes the same groups as a
+ * plain Prometheus rules file for promtool and the local harness.
+ * Every alert has a section in docs/runbooks.md; its `runbook_url` annotation points there.
+ */
+import { detector, ingestion, type JobNames, jobs, operator, scorer } from '../metric-names.ts';
+import { duration, type Matchers, selector } from './promql.ts';
+
+export interface AlertingRule {
+  alert: string;
+  expr: string;
+  for?: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
+export interface RuleGroup {
+  name: string;
+  interval?: string;
+  rules: AlertingRule[];
+}
+
+export interface AlertRuleOptions {
+  /** Label matchers added to every selector, scoping the rules to one pipeline (e.g. `{ namespace: 'credit' }`). */
+  matchers?: Matchers;
+  /** Scrape `job` label of each program, when it differs from the defaults in metric-names.ts. */
+  jobs?: Partial<JobNames>;
+  /** Base URL of docs/runbooks.md; each alert links to its section (`#<alert name in lower case>`). */
+  runbookBaseUrl?: string;
+  /** How often Prometheus evaluates the groups (default: its global evaluation interval). */
+  evaluationInterval?: string;
+  /** How long a detector must be down before the alert fires. Default 2m. */
+  detectorDownFor?: string;
+  /** Messages a partition may be behind. Default 1000. */
+  consumerLagThreshold?: number;
+  /** How long the lag must stay above the threshold. Default 10m. */
+  consumerLagFor?: string;
+  /** Share of submissions dead-lettered (0–1) that counts as a spike. Default 0.05. */
+  dlqRatioThreshold?: number;
+  /** End-to-end latency objective for the 99th percentile, in seconds. Default 2. */
+  e2eLatencyP99Seconds?: number;
+  /** Longest acceptable time since the last successful scoring run, in seconds. Default 26h. */
+  scoringMaxAgeSeconds?: number;
+  /** Population stability index above which the population has shifted. Default 0.25. */
+  psiThreshold?: number;
+  /** Alerts per consumed event, relative to the last day's ratio, that counts as an anomaly. Default 3. */
+  fraudAlertRateFactor?: number;
+  /** Baseline window of the fraud-alert rate. Default 1d. */
+  fraudAlertBaselineWindow?: string;
+}
+
+export const DEFAULT_RUNBOOK_BASE_URL =
+  'https://github.com/credit-platform/credit-platform/blob/main/docs/runbooks.md';
+
+/** The defaults, exported so documentation and tests name the same numbers. */
+export const alertDefaults = {
+  detectorDownFor: '2m',
+  consumerLagThreshold: 1000,
+  consumerLagFor: '10m',
+  dlqRatioThreshold: 0.05,
+  e2eLatencyP99Seconds: 2,
+  scoringMaxAgeSeconds: 26 * 3600,
+  psiThreshold: 0.25,
+  fraudAlertRateFactor: 3,
+  fraudAlertBaselineWindow: '1d',
+} as const;
+
+/** The anchor GitHub gives the runbook heading `## <AlertName>`. */
+export function runbookAnchor(alert: string): string {
+  return alert.toLowerCase();
+}
+
+function positive(value: number, setting: string): number {
+  if (!Number.isFinite(value) || value <= 0)
+    throw new Error(`${setting}: must be a positive number, got ${value}`);
+  return value;
+}
+
+export function alertRuleGroups(opts: AlertRuleOptions = {}): RuleGroup[] {
+  const m = opts.matchers ?? {};
+  const job = { ...jobs, ...opts.jobs };
+  const base = opts.runbookBaseUrl ?? DEFAULT_RUNBOOK_BASE_URL;
+  const downFor = duration(opts.detectorDownFor ?? alertDefaults.detectorDownFor, 'detectorDownFor');
+  const lagThreshold = positive(
+    opts.consumerLagThreshold ?? alertDefaults.consumerLagThreshold,
+    'consumerLagThreshold',
+  );
+  const lagFor = duration(opts.consumerLagFor ?? alertDefaults.consumerLagFor, 'consumerLagFor');
+  const dlqRatio = positive(opts.dlqRatioThreshold ?? alertDefaults.dlqRatioThreshold, 'dlqRatioThreshold');
+  const p99 = positive(
+    opts.e2eLatencyP99Seconds ?? alertDefaults.e2eLatencyP99Seconds,
+    'e2eLatencyP99Seconds',
+  );
+  const maxAge = positive(
+    opts.scoringMaxAgeSeconds ?? alertDefaults.scoringMaxAgeSeconds,
+    'scoringMaxAgeSeconds',
+  );
+  const psi = positive(opts.psiThreshold ?? alertDefaults.psiThreshold, 'psiThreshold');
+  const factor = positive(
+    opts.fraudAlertRateFactor ?? alertDefaults.fraudAlertRateFactor,
+    'fraudAlertRateFactor',
+  );
+  const baseline = duration(
+    opts.fraudAlertBaselineWindow ?? alertDefaults.fraudAlertBaselineWindow,
+    'fraudAlertBaselineWindow',
+  );
+  const interval =
+    opts.evaluationInterval === undefined
+      ? {}
+      : { interval: duration(opts.evaluationInterval, 'evaluationInterval') };
+
+  const rule = (
+    alert: string,
+    severity: 'critical' | 'warning',
+    expr: string,
+    forDuration: string | undefined,
+    summary: string,
+    description: string,
+  ): AlertingRule => ({
+    alert,
+    expr,
+    ...(forDuration === undefined ? {} : { for: forDuration }),
+    labels: { severity, ...m },
+    annotations: { summary, description, runbook_url: `${base}#${runbookAnchor(alert)}` },
+  });
+
+  const s = (metric: string, extra: Matchers = {}): string => selector(metric, m, extra);
+
+  const fraudDetection: RuleGroup = {
+    name: 'credit-platform.fraud-detection',
+    ...interval,
+    rules: [
+      rule(
+        'FraudDetectorDown',
+        'critical',
+        `absent(${s('up', { job: job.fraudDetector })} == 1)`,
+        downFor,
+        'No fraud detector is up',
+        'No fraud-detector scrape target has been up for ' +
+          `${downFor}: applications are not being checked for fraud.`,
+      ),
+      rule(
+        'FraudDetectorNotConsuming',
+        'critical',
+        `sum(${s(detector.consumerLag)}) > 0 and sum(rate(${s(detector.eventsConsumed)}[5m])) == 0`,
+        '5m',
+        'The fraud detector is up but not consuming',
+        'Applications are waiting on the topic ({{ $value }} behind in total) but the detector has consumed none for 5 minutes.',
+      ),
+      rule(
+        'FraudDetectorConsumerLagHigh',
+        'warning',
+        `max by (topic, partition) (${s(detector.consumerLag)}) > ${lagThreshold}`,
+        lagFor,
+        'Fraud detector consumer lag is high',
+        `Partition {{ $labels.topic }}/{{ $labels.partition }} is {{ $value }} messages behind (threshold ${lagThreshold}) for ${lagFor}.`,
+      ),
+      rule(
+        'DeadLetterSpike',
+        'warning',
+        `sum(rate(${s(ingestion.dlq)}[5m])) / sum(rate(${s(ingestion.applications)}[5m])) > ${dlqRatio}`,
+        '5m',
+        'Many submissions are going to the dead-letter topic',
+        `{{ $value | humanizePercentage }} of submissions were dead-lettered over 5 minutes (threshold ${dlqRatio * 100}%).`,
+      ),
+      rule(
+        'EndToEndLatencyP99High',
+        'warning',
+        `histogram_quantile(0.99, sum by (le) (rate(${s(`${detector.e2eLatency}_bucket`)}[5m]))) > ${p99}`,
+        '10m',
+        'End-to-end latency p99 is over its objective',
+        `99% of applications should be decided within ${p99}s of submission; p99 is {{ $value | humanizeDuration }}.`,
+      ),
+      rule(
+        'FraudAlertRateAnomaly',
+        'warning',
+        `(sum(rate(${s(detector.alerts)}[15m])) / sum(rate(${s(detector.eventsConsumed)}[15m])))` +
+          ` > ${factor} * (sum(rate(${s(detector.alerts)}[${baseline}] offset 15m))` +
+          ` / sum(rate(${s(detector.eventsConsumed)}[${baseline}] offset 15m)))`,
+        '15m',
+        'Fraud alerts per application are far above normal',
+        `The share of applications raising a fraud alert over 15 minutes is more than ${factor}× its ${baseline} baseline: an attack, or a faulty rule.`,
+      ),
+    ],
+  };
+
+  const riskScoring: RuleGroup = {
+    name: 'credit-platform.risk-scoring',
+    ...interval,
+    rules: [
+      rule(
+        'RiskScoringRunFailed',
+        'warning',
+        `sum(increase(${s(scorer.runs, { outcome: 'failure' })}[1h])) > 0`,
+        undefined,
+        'A risk scoring run failed',
+        '{{ $value }} scoring run(s) failed in the last hour; applications stay unscored until a run succeeds.',
+      ),
+      rule(
+        'RiskScoringRunMissing',
+        'warning',
+        `time() - max(${s(scorer.lastSuccess)}) > ${maxAge} or absent(${s(scorer.lastSuccess)})`,
+        '15m',
+        'No successful risk scoring run within its schedule',
+        `The last successful scoring run finished more than ${maxAge / 3600}h ago, or none was ever recorded.`,
+      ),
+      rule(
+        'ScorecardPopulationShift',
+        'warning',
+        `max by (feature) (${s(scorer.psi)}) > ${psi}`,
+        undefined,
+        'Population stability index above the drift threshold',
+        `PSI of {{ $labels.feature }} is {{ $value }} (threshold ${psi}): the applicant population no longer matches the scorecard's development sample.`,
+      ),
+    ],
+  };
+
+  const operatorGroup: RuleGroup = {
+    name: 'credit-platform.operator',
+    ...interval,
+    rules: [
+      rule(
+        'OperatorReconcileErrors',
+        'warning',
+        `sum(rate(${s(operator.reconcileErrors)}[5m])) > 0`,
+        '15m',
+        'The CreditPipeline operator keeps failing to reconcile',
+        'Reconciles have been failing for 15 minutes ({{ $value | humanize }} errors/s); the pipeline may not match its spec.',
+      ),
+    ],
+  };
+
+  return [fraudDetection, riskScoring, operatorGroup];
+}

@@ -1,0 +1,134 @@
+/**
+ * Fraud operations: is traffic coming in, is the detector keeping up, what is it finding.
+ * For the on-call engineer and the fraud operations team.
+ */
+import { BigValueTextMode } from '@grafana/grafana-foundation-sdk/common';
+import { DashboardBuilder, RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
+import { detector, ingestion } from './metric-names.ts';
+import { stat, table, timeSeries } from './panels.ts';
+import {
+  datasourceVariable,
+  histogramQuantile,
+  PROMETHEUS_PLUGIN,
+  prom,
+  promInstant,
+  rateBy,
+} from './queries.ts';
+
+export const FRAUD_OPERATIONS_UID = 'credit-fraud-operations';
+
+export function fraudOperationsDashboard(): DashboardBuilder {
+  return new DashboardBuilder('Credit platform / Fraud operations')
+    .uid(FRAUD_OPERATIONS_UID)
+    .description('Ingestion, fraud detection throughput and latency, consumer lag, alerts and dead letters.')
+    .tags(['credit-platform', 'fraud'])
+    .time({ from: 'now-1h', to: 'now' })
+    .refresh('30s')
+    .timezone('utc')
+    .readonly()
+    .withVariable(datasourceVariable(PROMETHEUS_PLUGIN, 'Prometheus'))
+
+    .withRow(new RowBuilder('Ingestion'))
+    .withPanel(
+      timeSeries({
+        title: 'Ingestion rate by outcome',
+        description: 'Applications per second the ingestion API accepted (produced to Kafka) or rejected.',
+        queries: [prom(rateBy(ingestion.applications, ['outcome']), '{{outcome}}')],
+        unit: 'reqps',
+        width: 8,
+      }),
+    )
+    .withPanel(
+      timeSeries({
+        title: 'Ingestion HTTP responses by status',
+        description: 'Responses per second by HTTP status; 4xx are invalid submissions, 5xx are errors.',
+        queries: [prom(rateBy(ingestion.httpRequests, ['status']), '{{status}}')],
+        unit: 'reqps',
+        width: 8,
+        stacked: true,
+      }),
+    )
+    .withPanel(
+      timeSeries({
+        title: 'Dead-letter rate by reason',
+        description: 'Invalid events per second sent to the dead-letter topic, by reason.',
+        queries: [prom(rateBy(ingestion.dlq, ['reason']), '{{reason}}')],
+        unit: 'reqps',
+        width: 8,
+      }),
+    )
+
+    .withRow(new RowBuilder('Detection'))
+    .withPanel(
+      timeSeries({
+        title: 'Detector throughput',
+        description: 'Application events per second the fraud detector consumed and evaluated.',
+        queries: [prom(rateBy(detector.eventsConsumed), 'events/s')],
+        unit: 'reqps',
+        width: 8,
+      }),
+    )
+    .withPanel(
+      timeSeries({
+        title: 'End-to-end latency',
+        description: 'Seconds from the submission reaching the API to the detector deciding on it.',
+        queries: [
+          prom(histogramQuantile(0.5, detector.e2eLatency), 'p50'),
+          prom(histogramQuantile(0.95, detector.e2eLatency), 'p95'),
+          prom(histogramQuantile(0.99, detector.e2eLatency), 'p99'),
+        ],
+        unit: 's',
+        width: 8,
+      }),
+    )
+    .withPanel(
+      timeSeries({
+        title: 'Consumer lag per partition',
+        description: 'Messages each partition of the applications topic is behind, per consumer.',
+        queries: [
+          prom(`sum by (topic, partition) (${detector.consumerLag})`, 'detector {{topic}}/{{partition}}'),
+        ],
+        unit: 'short',
+        width: 8,
+      }),
+    )
+
+    .withRow(new RowBuilder('Alerts'))
+    .withPanel(
+      timeSeries({
+        title: 'Fraud alerts by rule and severity',
+        description: 'Alerts per second raised by each active rule.',
+        queries: [prom(rateBy(detector.alerts, ['rule', 'severity']), '{{rule}} ({{severity}})')],
+        unit: 'reqps',
+        width: 12,
+        stacked: true,
+      }),
+    )
+    .withPanel(
+      timeSeries({
+        title: 'Shadow-rule hits',
+        description: 'Hits per second of rules in shadow mode: evaluated on live traffic, raising no alert.',
+        queries: [prom(rateBy(detector.shadowHits, ['rule']), '{{rule}}')],
+        unit: 'reqps',
+        width: 12,
+      }),
+    )
+    .withPanel(
+      table({
+        title: 'Alerts in the last hour by severity',
+        description: 'Count of fraud alerts raised in the last hour, per severity.',
+        queries: [promInstant(`sum by (severity) (increase(${detector.alerts}[1h]))`, '{{severity}}')],
+        width: 12,
+        height: 6,
+      }),
+    )
+    .withPanel(
+      stat({
+        title: 'Rule-set version',
+        description: 'The fraud rule-set version each detector instance runs (should be one value).',
+        queries: [promInstant(`count by (version) (${detector.ruleSetInfo})`, '{{version}}')],
+        width: 12,
+        height: 6,
+      }).textMode(BigValueTextMode.Name),
+    );
+}

@@ -1,0 +1,101 @@
+/**
+ * Shared panel factories: the few panel shapes the dashboards use, with their defaults in one place.
+ * Each takes the panel's title, a description for the reader and its queries.
+ */
+import { PanelBuilder as BarChartBuilder } from '@grafana/grafana-foundation-sdk/barchart';
+import type * as cog from '@grafana/grafana-foundation-sdk/cog';
+import {
+  LegendDisplayMode,
+  LegendPlacement,
+  StackingConfigBuilder,
+  StackingMode,
+  VizLegendOptionsBuilder,
+} from '@grafana/grafana-foundation-sdk/common';
+import { PanelBuilder as PieChartBuilder, PieChartType } from '@grafana/grafana-foundation-sdk/piechart';
+import { PanelBuilder as StatBuilder } from '@grafana/grafana-foundation-sdk/stat';
+import { PanelBuilder as TableBuilder } from '@grafana/grafana-foundation-sdk/table';
+import { PanelBuilder as TimeSeriesBuilder } from '@grafana/grafana-foundation-sdk/timeseries';
+
+type Query = cog.Builder<cog.Dataquery>;
+
+export interface PanelSpec {
+  title: string;
+  description: string;
+  queries: readonly Query[];
+  /** Grafana unit id, e.g. `reqps`, `s`, `short`, `percentunit`, `bytes`. */
+  unit?: string;
+  /** Width in grid columns (24 is the whole row). */
+  width?: number;
+  height?: number;
+}
+
+/** Queries get refIds A, B, C… in the order given. */
+function withRefIds(queries: readonly Query[]): Query[] {
+  return queries.map((q, i) => ({ build: () => ({ ...q.build(), refId: String.fromCharCode(65 + i) }) }));
+}
+
+function legendBottom(): VizLegendOptionsBuilder {
+  return new VizLegendOptionsBuilder()
+    .displayMode(LegendDisplayMode.List)
+    .placement(LegendPlacement.Bottom)
+    .showLegend(true);
+}
+
+export function timeSeries(spec: PanelSpec & { stacked?: boolean }): TimeSeriesBuilder {
+  const panel = new TimeSeriesBuilder()
+    .title(spec.title)
+    .description(spec.description)
+    .targets(withRefIds(spec.queries))
+    .unit(spec.unit ?? 'short')
+    .span(spec.width ?? 12)
+    .height(spec.height ?? 8)
+    .fillOpacity(10)
+    .legend(legendBottom());
+  if (spec.stacked === true) panel.stacking(new StackingConfigBuilder().mode(StackingMode.Normal));
+  return panel;
+}
+
+export function stat(spec: PanelSpec): StatBuilder {
+  return new StatBuilder()
+    .title(spec.title)
+    .description(spec.description)
+    .targets(withRefIds(spec.queries))
+    .unit(spec.unit ?? 'short')
+    .span(spec.width ?? 6)
+    .height(spec.height ?? 4);
+}
+
+export function table(spec: PanelSpec): TableBuilder {
+  return new TableBuilder()
+    .title(spec.title)
+    .description(spec.description)
+    .targets(withRefIds(spec.queries))
+    .unit(spec.unit ?? 'short')
+    .span(spec.width ?? 12)
+    .height(spec.height ?? 8);
+}
+
+export function barChart(spec: PanelSpec & { xField: string; stacked?: boolean }): BarChartBuilder {
+  const panel = new BarChartBuilder()
+    .title(spec.title)
+    .description(spec.description)
+    .targets(withRefIds(spec.queries))
+    .unit(spec.unit ?? 'short')
+    .span(spec.width ?? 12)
+    .height(spec.height ?? 8)
+    .xField(spec.xField)
+    .legend(legendBottom());
+  if (spec.stacked === true) panel.stacking(StackingMode.Normal);
+  return panel;
+}
+
+export function pieChart(spec: PanelSpec): PieChartBuilder {
+  return new PieChartBuilder()
+    .title(spec.title)
+    .description(spec.description)
+    .targets(withRefIds(spec.queries))
+    .unit(spec.unit ?? 'short')
+    .span(spec.width ?? 8)
+    .height(spec.height ?? 8)
+    .pieType(PieChartType.Donut);
+}

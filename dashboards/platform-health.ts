@@ -1,0 +1,136 @@
+/**
+ * Platform health: the operator's reconcile loop, the scoring runs and what every pod uses.
+ * For the platform team.
+ */
+import { DashboardBuilder, RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
+import { operator, process_, scorer } from './metric-names.ts';
+import { stat, table, timeSeries } from './panels.ts';
+import {
+  datasourceVariable,
+  histogramQuantile,
+  PROMETHEUS_PLUGIN,
+  prom,
+  promInstant,
+  RATE_WINDOW,
+  rateBy,
+} from './queries.ts';
+
+export const PLATFORM_HEALTH_UID = 'credit-platform-health';
+
+/** The labels that name one pod: `pod` in Kubernetes, `instance` on a plain host. */
+const POD = ['job', 'pod', 'instance'];
+const POD_LEGEND = '{{job}} {{pod}} {{instance}}';
+
+export function platformHealthDashboard(): DashboardBuilder {
+  return new DashboardBuilder('Credit platform / Platform health')
+    .uid(PLATFORM_HEALTH_UID)
+    .description('Operator reconciles and work queue, scoring runs, and per-pod resource use.')
+    .tags(['credit-platform', 'platform'])
+    .time({ from: 'now-3h', to: 'now' })
+    .refresh('1m')
+    .timezone('utc')
+    .readonly()
+    .withVariable(datasourceVariable(PROMETHEUS_PLUGIN, 'Prometheus'))
+
+    .withRow(new RowBuilder('Operator'))
+    .withPanel(
+      timeSeries({
+        title: 'Reconciles by result',
+        description: 'CreditPipeline reconciles per second, by result.',
+        queries: [prom(rateBy(operator.reconciles, ['result']), '{{result}}')],
+        unit: 'ops',
+        width: 6,
+        stacked: true,
+      }),
+    )
+    .withPanel(
+      timeSeries({
+        title: 'Reconcile errors',
+        description: 'Reconciles per second that ended in an error (retried with back-off).',
+        queries: [prom(rateBy(operator.reconcileErrors), 'errors/s')],
+        unit: 'ops',
+        width: 6,
+      }),
+    )
+    .withPanel(
+      timeSeries({
+        title: 'Reconcile duration p99',
+        description: '99th percentile of the time one reconcile takes.',
+        queries: [prom(histogramQuantile(0.99, operator.reconcileDuration), 'p99')],
+        unit: 's',
+        width: 6,
+      }),
+    )
+    .withPanel(
+      timeSeries({
+        title: 'Work queue depth',
+        description: 'CreditPipeline keys waiting in the operator work queue.',
+        queries: [prom(`max(${operator.queueDepth})`, 'depth')],
+        unit: 'short',
+        width: 6,
+      }),
+    )
+
+    .withRow(new RowBuilder('Scoring runs'))
+    .withPanel(
+      timeSeries({
+        title: 'Scoring run duration',
+        description: 'Average duration of the scoring runs (one shard of the Indexed Job each).',
+        queries: [
+          prom(
+            `sum(rate(${scorer.runDuration}_sum[${RATE_WINDOW}])) / sum(rate(${scorer.runDuration}_count[${RATE_WINDOW}]))`,
+            'mean',
+          ),
+        ],
+        unit: 's',
+        width: 8,
+      }),
+    )
+    .withPanel(
+      table({
+        title: 'Scoring runs by outcome (24h)',
+        description: 'Finished scoring runs in the last 24 hours, successes and failures.',
+        queries: [promInstant(`sum by (outcome) (increase(${scorer.runs}[24h]))`, '{{outcome}}')],
+        width: 8,
+      }),
+    )
+    .withPanel(
+      stat({
+        title: 'Since the last successful scoring run',
+        description: 'Time since a scoring run last finished successfully.',
+        queries: [promInstant(`time() - max(${scorer.lastSuccess})`, 'age')],
+        unit: 's',
+        width: 8,
+        height: 8,
+      }),
+    )
+
+    .withRow(new RowBuilder('Resources per pod'))
+    .withPanel(
+      timeSeries({
+        title: 'CPU per pod',
+        description: 'CPU cores each program uses (process CPU seconds per second).',
+        queries: [prom(rateBy(process_.cpuSeconds, POD), POD_LEGEND)],
+        unit: 'short',
+        width: 8,
+      }),
+    )
+    .withPanel(
+      timeSeries({
+        title: 'Resident memory per pod',
+        description: 'Resident set size of each program.',
+        queries: [prom(`sum by (${POD.join(', ')}) (${process_.residentMemory})`, POD_LEGEND)],
+        unit: 'bytes',
+        width: 8,
+      }),
+    )
+    .withPanel(
+      timeSeries({
+        title: 'Event-loop lag p99 per pod',
+        description: 'How long the Node.js event loop was blocked (99th percentile); high means CPU-starved.',
+        queries: [prom(`max by (${POD.join(', ')}) (${process_.eventLoopLagP99})`, POD_LEGEND)],
+        unit: 's',
+        width: 8,
+      }),
+    );
+}

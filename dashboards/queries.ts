@@ -1,0 +1,112 @@
+/**
+ * Shared query factories: every panel's query is made here, so the datasource reference,
+ * the query format and the PromQL idioms (rates, quantiles) are written once.
+ */
+import type * as cog from '@grafana/grafana-foundation-sdk/cog';
+import type * as common from '@grafana/grafana-foundation-sdk/common';
+import { DatasourceVariableBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
+import { DataqueryBuilder as PromQueryBuilder } from '@grafana/grafana-foundation-sdk/prometheus';
+
+/** The datasource plugin ids the dashboards use. */
+export const PROMETHEUS_PLUGIN = 'prometheus';
+export const POSTGRES_PLUGIN = 'grafana-postgresql-datasource';
+
+/** Every panel and query points at the dashboard's `$datasource` variable. */
+export const DATASOURCE_VARIABLE = 'datasource';
+
+export function datasourceRef(plugin: string): common.DataSourceRef {
+  return { type: plugin, uid: `\${${DATASOURCE_VARIABLE}}` };
+}
+
+/** The `$datasource` variable: a picker over every datasource of the given plugin. */
+export function datasourceVariable(plugin: string, label: string): DatasourceVariableBuilder {
+  return new DatasourceVariableBuilder(DATASOURCE_VARIABLE).label(label).type(plugin);
+}
+
+// ---------------------------------------------------------------------------------------------
+// PromQL
+
+/** A range query (time series) with a legend. */
+export function prom(expr: string, legend = '__auto'): PromQueryBuilder {
+  return new PromQueryBuilder()
+    .datasource(datasourceRef(PROMETHEUS_PLUGIN))
+    .expr(expr)
+    .legendFormat(legend)
+    .range();
+}
+
+/** An instant query (stat panels, tables of the current state). */
+export function promInstant(expr: string, legend = '__auto'): PromQueryBuilder {
+  return new PromQueryBuilder()
+    .datasource(datasourceRef(PROMETHEUS_PLUGIN))
+    .expr(expr)
+    .legendFormat(legend)
+    .instant();
+}
+
+/** Grafana's rate window, which adapts to the scrape interval and the zoom level. */
+export const RATE_WINDOW = '$__rate_interval';
+
+/** Per-second rate of a counter summed by the given labels (none: one series). */
+export function rateBy(metric: string, by: readonly string[] = [], matchers = ''): string {
+  const sel = matchers === '' ? metric : `${metric}{${matchers}}`;
+  const grouping = by.length === 0 ? '' : ` by (${by.join(', ')})`;
+  return `sum${grouping} (rate(${sel}[${RATE_WINDOW}]))`;
+}
+
+/** A quantile of a prom-client histogram, aggregated over every instance. */
+export function histogramQuantile(q: number, histogram: string, by: readonly string[] = []): string {
+  const grouping = ['le', ...by].join(', ');
+  return `histogram_quantile(${q}, sum by (${grouping}) (rate(${histogram}_bucket[${RATE_WINDOW}])))`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// SQL (grafana-postgresql-datasource); the SDK ships no builder for it, so this is the
+// custom Dataquery variant its README describes.
+
+export type SqlFormat = 'table' | 'time_series';
+
+export interface SqlQuery {
+  refId?: string;
+  hide?: boolean;
+  datasource?: common.DataSourceRef;
+  rawSql: string;
+  format: SqlFormat;
+  rawQuery: true;
+  editorMode: 'code';
+  _implementsDataqueryVariant(): void;
+}
+
+export class SqlQueryBuilder implements cog.Builder<cog.Dataquery> {
+  private readonly internal: SqlQuery;
+
+  constructor(rawSql: string, format: SqlFormat) {
+    this.internal = {
+      datasource: datasourceRef(POSTGRES_PLUGIN),
+      rawSql,
+      format,
+      rawQuery: true,
+      editorMode: 'code',
+      _implementsDataqueryVariant() {},
+    };
+  }
+
+  refId(refId: string): this {
+    this.internal.refId = refId;
+    return this;
+  }
+
+  build(): SqlQuery {
+    return this.internal;
+  }
+}
+
+/** A SQL query whose rows a table, bar or pie panel shows as they are. */
+export function sqlTable(rawSql: string): SqlQueryBuilder {
+  return new SqlQueryBuilder(rawSql, 'table');
+}
+
+/** A SQL query returning `time`, `metric` and `value` columns, drawn as time series. */
+export function sqlTimeSeries(rawSql: string): SqlQueryBuilder {
+  return new SqlQueryBuilder(rawSql, 'time_series');
+}
