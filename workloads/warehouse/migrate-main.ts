@@ -1,0 +1,39 @@
+/**
+ * `credit-platform migrate`: applies the warehouse migrations and exits (run it as a Job, a Helm
+ * hook or an init container; safe to run many times and concurrently).
+ * Env: DATABASE_URL (required), MIGRATIONS_DIR (optional, default: the migrations shipped with the build).
+ */
+import { Type } from '@sinclair/typebox';
+import pg from 'pg';
+import { loadConfig } from '../../lib/config.ts';
+import { createLogger } from '../../lib/log.ts';
+import { DEFAULT_MIGRATIONS_DIR, migrate, readMigrations } from './migrate.ts';
+
+const MigrateConfig = Type.Object({
+  databaseUrl: Type.String({ pattern: '^postgres(ql)?://' }),
+  migrationsDir: Type.String({ default: DEFAULT_MIGRATIONS_DIR }),
+});
+
+export async function run(argv: string[]): Promise<void> {
+  const log = createLogger('migrate');
+  const config = loadConfig(MigrateConfig, { databaseUrl: 'DATABASE_URL', migrationsDir: 'MIGRATIONS_DIR' });
+  const dryRun = argv.includes('--list');
+  const migrations = readMigrations(config.migrationsDir);
+  if (dryRun) {
+    for (const m of migrations) process.stdout.write(`${m.file}\t${m.checksum}\n`);
+    return;
+  }
+  const client = new pg.Client({ connectionString: config.databaseUrl, application_name: 'credit-migrate' });
+  await client.connect();
+  try {
+    const report = await migrate(client, migrations);
+    for (const a of report.applied)
+      log.info({ version: a.version, name: a.name, durationMs: a.durationMs }, 'applied migration');
+    log.info(
+      { applied: report.applied.length, alreadyApplied: report.alreadyApplied },
+      'warehouse schema up to date',
+    );
+  } finally {
+    await client.end();
+  }
+}
