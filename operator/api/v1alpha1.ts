@@ -593,25 +593,28 @@ export const MonitoringSpec = Type.Object(
 );
 export type MonitoringSpec = Static<typeof MonitoringSpec>;
 
-export const DEFAULT_PLATFORM_IMAGE = 'ghcr.io/creditplatform/credit-platform';
-export const DEFAULT_PLATFORM_VERSION = '0.1.0';
-
 const ImageRef = (description: string, dflt: string) =>
   Type.String({ description, default: dflt, minLength: 1, maxLength: 512, pattern: '^[^\\s]+$' });
 
 export const ImagesSpec = Type.Object(
   {
-    platform: ImageRef(
-      'Repository of the platform image (every workload runs it with a subcommand).',
-      DEFAULT_PLATFORM_IMAGE,
+    platform: Type.Optional(
+      Type.String({
+        description:
+          'Repository of the platform image (every workload runs it with a subcommand). Unset: the operator’s own image, so the pipeline follows the operator’s version.',
+        minLength: 1,
+        maxLength: 512,
+        pattern: '^[^\\s]+$',
+      }),
     ),
-    version: Type.String({
-      description: 'Tag of the platform image; the platform version this pipeline runs.',
-      default: DEFAULT_PLATFORM_VERSION,
-      minLength: 1,
-      maxLength: 128,
-      pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]*$',
-    }),
+    version: Type.Optional(
+      Type.String({
+        description: 'Tag of the platform image when platform is set (the operator’s tag if unset).',
+        minLength: 1,
+        maxLength: 128,
+        pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]*$',
+      }),
+    ),
     postgres: ImageRef(
       'PostgreSQL image of the managed warehouse.',
       'docker.io/library/postgres:17.6-alpine',

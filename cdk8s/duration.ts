@@ -1,0 +1,26 @@
+/** Go-style durations (`30s`, `15m`, `1h30m`, `500ms`), as the CRD accepts them. */
+const UNIT_MS: Record<string, number> = {
+  ns: 1e-6,
+  us: 1e-3,
+  µs: 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
+
+/** Milliseconds of a Go duration; throws on anything the CRD's pattern would reject. */
+export function parseDuration(text: string): number {
+  const re = /([0-9]+(?:\.[0-9]+)?)(ns|us|µs|ms|s|m|h)/gy;
+  let total = 0;
+  let consumed = 0;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    total += Number(m[1]) * (UNIT_MS[m[2] as string] as number);
+    consumed = re.lastIndex;
+  }
+  if (text.length === 0 || consumed !== text.length)
+    throw new Error(`invalid duration: ${JSON.stringify(text)}`);
+  return total;
+}
+
+export const parseDurationSeconds = (text: string): number => Math.ceil(parseDuration(text) / 1000);

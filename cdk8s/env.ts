@@ -1,0 +1,52 @@
+/**
+ * The environment variables the workloads read, in one place. Each workload's config loader
+ * (workloads/<name>/config.ts, `loadConfig(schema, envNames)`) uses these names; the constructs
+ * set them from the CreditPipeline spec.
+ */
+export const ENV = {
+  /** Comma-separated host:port list. */
+  kafkaBrokers: 'KAFKA_BROKERS',
+  kafkaTls: 'KAFKA_TLS',
+  kafkaSaslMechanism: 'KAFKA_SASL_MECHANISM',
+  kafkaSaslUsername: 'KAFKA_SASL_USERNAME',
+  kafkaSaslPassword: 'KAFKA_SASL_PASSWORD',
+  kafkaCaFile: 'KAFKA_CA_FILE',
+  applicationsTopic: 'APPLICATIONS_TOPIC',
+  deadLetterTopic: 'DLQ_TOPIC',
+  alertsTopic: 'ALERTS_TOPIC',
+  /** HMAC key of national IDs (ingestion API). */
+  pseudonymizationKey: 'PSEUDONYMIZATION_KEY',
+  /** postgres:// URL of the warehouse. */
+  databaseUrl: 'DATABASE_URL',
+  /** mongodb:// URL of the alert store. */
+  mongoUrl: 'MONGO_URL',
+  rulesFile: 'RULES_FILE',
+  modelFile: 'MODEL_FILE',
+  modelName: 'MODEL_NAME',
+  challengerModelFile: 'CHALLENGER_MODEL_FILE',
+  challengerModelName: 'CHALLENGER_MODEL_NAME',
+  /** Number of shards of a scoring run (= Indexed Job completions); the index is JOB_COMPLETION_INDEX. */
+  shardCount: 'SHARD_COUNT',
+  /** Port of the ingestion API's HTTP server. */
+  httpPort: 'HTTP_PORT',
+  /** Port of /metrics, /healthz and /readyz (lib/ops-server.ts). */
+  opsPort: 'OPS_PORT',
+  logLevel: 'LOG_LEVEL',
+  /** Name of the CreditPipeline, for logs and metric target labels. */
+  pipelineName: 'PIPELINE_NAME',
+  /** Consumer group prefix, so pipelines sharing a Kafka cluster do not share groups. */
+  consumerGroupPrefix: 'KAFKA_GROUP_PREFIX',
+} as const;
+export type EnvName = (typeof ENV)[keyof typeof ENV];
+
+/** Ports every workload uses. */
+export const PORTS = { http: 8080, ops: 9090, postgres: 5432, mongo: 27017, ferretdbDebug: 8088 } as const;
+
+/** Where the rules and model files are mounted. */
+export const MOUNTS = {
+  rulesDir: '/etc/credit-platform/rules',
+  modelDir: '/etc/credit-platform/model',
+  challengerDir: '/etc/credit-platform/challenger',
+  kafkaCertsDir: '/etc/credit-platform/kafka',
+  tmp: '/tmp',
+} as const;

@@ -1,0 +1,56 @@
+/**
+ * NetworkPolicies: deny all ingress to the pipeline's pods, then allow only what the pipeline needs.
+ * Egress stays open (Kafka and external stores may live anywhere; DNS).
+ */
+import { k8s } from 'cdk8s-plus-34';
+import { Construct } from 'constructs';
+import { PIPELINE_LABEL } from '../operator/api/v1alpha1.ts';
+import type { RenderContext } from './context.ts';
+import { PORTS } from './env.ts';
+import type { Component } from './labels.ts';
+
+type Peer = k8s.NetworkPolicyPeer;
+
+export class NetworkPolicies extends Construct {
+  constructor(scope: Construct, id: string, ctx: RenderContext) {
+    super(scope, id);
+    if (!ctx.spec.networkPolicies) return;
+    const labels = ctx.labels('network-policy');
+    const tcp = (port: number | string) => ({
+      protocol: 'TCP',
+      port: typeof port === 'number' ? k8s.IntOrString.fromNumber(port) : k8s.IntOrString.fromString(port),
+    });
+    const pods = (...components: Component[]): Peer[] =>
+      components.map((c) => ({ podSelector: { matchLabels: ctx.selector(c) } }));
+    const policy = (
+      name: string,
+      podSelector: Record<string, string>,
+      ingress: { from?: Peer[]; ports: ReturnType<typeof tcp>[] }[],
+    ) =>
+      new k8s.KubeNetworkPolicy(this, name, {
+        metadata: { name: `${ctx.name}-${name}`, labels },
+        spec: { podSelector: { matchLabels: podSelector }, policyTypes: ['Ingress'], ingress },
+      });
+
+    policy('default-deny', { [PIPELINE_LABEL]: ctx.name }, []);
+    // Metrics and health of every workload, from anywhere (Prometheus lives in another namespace).
+    policy('allow-metrics', { [PIPELINE_LABEL]: ctx.name, 'app.kubernetes.io/part-of': 'credit-platform' }, [
+      { ports: [tcp(PORTS.ops), tcp(PORTS.ferretdbDebug)] },
+    ]);
+    // The ingestion API is the pipeline's front door.
+    policy('allow-ingestion-api', ctx.selector('ingestion-api'), [{ ports: [tcp('http')] }]);
+    if (ctx.spec.storage.postgres.managed !== undefined) {
+      policy('allow-postgres', ctx.selector('postgres'), [
+        {
+          from: pods('warehouse-loader', 'risk-scorer', 'warehouse-migrate'),
+          ports: [tcp(PORTS.postgres)],
+        },
+      ]);
+    }
+    if (ctx.spec.storage.mongo.managed !== undefined) {
+      policy('allow-mongo', ctx.selector('mongo'), [
+        { from: pods('fraud-detector'), ports: [tcp(PORTS.mongo)] },
+      ]);
+    }
+  }
+}

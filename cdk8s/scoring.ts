@@ -1,0 +1,84 @@
+/**
+ * Scheduled credit-risk scoring: a CronJob of Indexed Jobs. Each of `parallelism` indexes scores
+ * one shard (JOB_COMPLETION_INDEX of SHARD_COUNT), so completions = parallelism.
+ */
+import { k8s } from 'cdk8s-plus-34';
+import { Construct } from 'constructs';
+import type { EnvVar, RenderContext } from './context.ts';
+import { parseDurationSeconds } from './duration.ts';
+import { ENV, MOUNTS } from './env.ts';
+import { platformContainer, platformPodSpec, type Volume, type VolumeMount } from './pod.ts';
+import type { PipelineSecrets } from './secrets.ts';
+
+export const MODEL_KEY = 'model.json';
+
+export class ScoringCronJob extends Construct {
+  constructor(scope: Construct, id: string, ctx: RenderContext, secrets: PipelineSecrets) {
+    super(scope, id);
+    const spec = ctx.spec.scoring;
+    const volumes: Volume[] = [];
+    const mounts: VolumeMount[] = [];
+    const env: EnvVar[] = [
+      secrets.databaseUrlEnv(ENV.databaseUrl),
+      { name: ENV.shardCount, value: String(spec.parallelism) },
+      { name: ENV.modelName, value: spec.model.name },
+    ];
+    if (spec.model.configMapRef !== undefined) {
+      const ref = spec.model.configMapRef;
+      volumes.push({
+        name: 'model',
+        configMap: { name: ref.name, items: [{ key: ref.key, path: MODEL_KEY }] },
+      });
+      mounts.push({ name: 'model', mountPath: MOUNTS.modelDir, readOnly: true });
+      env.push({ name: ENV.modelFile, value: `${MOUNTS.modelDir}/${MODEL_KEY}` });
+    }
+    if (spec.challenger !== undefined) {
+      const ref = spec.challenger.configMapRef;
+      volumes.push({
+        name: 'challenger',
+        configMap: { name: ref.name, items: [{ key: ref.key, path: MODEL_KEY }] },
+      });
+      mounts.push({ name: 'challenger', mountPath: MOUNTS.challengerDir, readOnly: true });
+      env.push(
+        { name: ENV.challengerModelName, value: spec.challenger.name },
+        { name: ENV.challengerModelFile, value: `${MOUNTS.challengerDir}/${MODEL_KEY}` },
+      );
+    }
+    const container = platformContainer(ctx, {
+      subcommand: 'risk-scorer',
+      env,
+      resources: spec.resources,
+      volumeMounts: mounts,
+      probes: false,
+    });
+    const labels = ctx.labels('risk-scorer');
+    new k8s.KubeCronJob(this, 'cronjob', {
+      metadata: { name: ctx.names.riskScorer, labels },
+      spec: {
+        schedule: spec.schedule,
+        ...(spec.timeZone === undefined ? {} : { timeZone: spec.timeZone }),
+        suspend: spec.suspend,
+        concurrencyPolicy: 'Forbid',
+        startingDeadlineSeconds: 300,
+        successfulJobsHistoryLimit: 3,
+        failedJobsHistoryLimit: 3,
+        jobTemplate: {
+          metadata: { labels },
+          spec: {
+            completionMode: 'Indexed',
+            completions: spec.parallelism,
+            parallelism: spec.parallelism,
+            backoffLimitPerIndex: 2,
+            maxFailedIndexes: 0,
+            activeDeadlineSeconds: parseDurationSeconds(spec.activeDeadline),
+            ttlSecondsAfterFinished: 86_400,
+            template: {
+              metadata: { labels },
+              spec: platformPodSpec(ctx, [container], { volumes, restartPolicy: 'Never' }),
+            },
+          },
+        },
+      },
+    });
+  }
+}

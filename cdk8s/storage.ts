@@ -1,0 +1,183 @@
+/**
+ * Managed stores: PostgreSQL (the warehouse) and FerretDB (the MongoDB-wire alert store, SQLite
+ * backend on its own volume), each a one-replica StatefulSet with a PVC template and a headless Service.
+ * Nothing is rendered for a store configured as external.
+ */
+import { k8s } from 'cdk8s-plus-34';
+import { Construct } from 'constructs';
+import type { ManagedStoreSpec } from '../operator/api/v1alpha1.ts';
+import type { RenderContext } from './context.ts';
+import { PORTS } from './env.ts';
+import type { Component } from './labels.ts';
+import {
+  type Container,
+  emptyDir,
+  port,
+  pullSecrets,
+  resourcesOf,
+  restrictedContainerSecurity,
+  restrictedPodSecurity,
+  TMP_VOLUME,
+  type Volume,
+} from './pod.ts';
+import { POSTGRES_DB, POSTGRES_USER } from './secrets.ts';
+
+/** UID/GID of the `postgres` user in the official Alpine image. */
+export const POSTGRES_UID = 70;
+/** FerretDB's images run as any non-root user; this one owns the SQLite files. */
+export const FERRETDB_UID = 1000;
+const DATA_VOLUME = 'data';
+
+interface StoreProps {
+  name: string;
+  component: Component;
+  managed: ManagedStoreSpec;
+  container: Container;
+  uid: number;
+  port: { name: string; port: number };
+  volumes: Volume[];
+}
+
+function managedStore(scope: Construct, ctx: RenderContext, p: StoreProps): void {
+  const labels = ctx.labels(p.component);
+  const selector = ctx.selector(p.component);
+  new k8s.KubeService(scope, 'service', {
+    metadata: { name: p.name, labels },
+    spec: {
+      clusterIp: 'None',
+      selector,
+      ports: [
+        {
+          name: p.port.name,
+          port: p.port.port,
+          targetPort: k8s.IntOrString.fromString(p.port.name),
+          protocol: 'TCP',
+        },
+      ],
+    },
+  });
+  new k8s.KubeStatefulSet(scope, 'statefulset', {
+    metadata: { name: p.name, labels },
+    spec: {
+      serviceName: p.name,
+      replicas: 1,
+      podManagementPolicy: 'OrderedReady',
+      updateStrategy: { type: 'RollingUpdate' },
+      persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
+      selector: { matchLabels: selector },
+      template: {
+        metadata: { labels },
+        spec: {
+          containers: [p.container],
+          volumes: [TMP_VOLUME, ...p.volumes],
+          securityContext: restrictedPodSecurity(p.uid, p.uid),
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          terminationGracePeriodSeconds: 60,
+          ...pullSecrets(ctx),
+        },
+      },
+      volumeClaimTemplates: [
+        {
+          metadata: { name: DATA_VOLUME, labels: ctx.selector(p.component) },
+          spec: {
+            accessModes: ['ReadWriteOnce'],
+            ...(p.managed.storageClassName === undefined
+              ? {}
+              : { storageClassName: p.managed.storageClassName }),
+            resources: { requests: { storage: k8s.Quantity.fromString(p.managed.size) } },
+          },
+        },
+      ],
+    },
+  });
+}
+
+export class ManagedPostgres extends Construct {
+  constructor(scope: Construct, id: string, ctx: RenderContext) {
+    super(scope, id);
+    const managed = ctx.spec.storage.postgres.managed;
+    if (managed === undefined) return;
+    const secret = ctx.names.postgresSecret;
+    const fromSecret = (name: string, key: string) => ({
+      name,
+      valueFrom: { secretKeyRef: { name: secret, key } },
+    });
+    const ready = {
+      exec: { command: ['pg_isready', '-h', '127.0.0.1', '-U', POSTGRES_USER, '-d', POSTGRES_DB] },
+    };
+    const container: Container = {
+      name: 'postgres',
+      image: ctx.spec.images.postgres,
+      imagePullPolicy: ctx.spec.images.pullPolicy,
+      env: [
+        fromSecret('POSTGRES_USER', 'username'),
+        fromSecret('POSTGRES_PASSWORD', 'password'),
+        fromSecret('POSTGRES_DB', 'database'),
+        { name: 'PGDATA', value: '/var/lib/postgresql/data/pgdata' },
+      ],
+      ports: [{ name: 'postgres', containerPort: PORTS.postgres, protocol: 'TCP' }],
+      volumeMounts: [
+        { name: DATA_VOLUME, mountPath: '/var/lib/postgresql/data' },
+        { name: 'run', mountPath: '/var/run/postgresql' },
+        { name: 'tmp', mountPath: '/tmp' },
+      ],
+      resources: resourcesOf(managed.resources),
+      startupProbe: { ...ready, periodSeconds: 2, failureThreshold: 90 },
+      readinessProbe: { ...ready, periodSeconds: 5, timeoutSeconds: 3 },
+      livenessProbe: { tcpSocket: { port: port('postgres') }, periodSeconds: 10, failureThreshold: 6 },
+      securityContext: restrictedContainerSecurity(true),
+    };
+    managedStore(this, ctx, {
+      name: ctx.names.postgres,
+      component: 'postgres',
+      managed,
+      container,
+      uid: POSTGRES_UID,
+      port: { name: 'postgres', port: PORTS.postgres },
+      volumes: [emptyDir('run', '16Mi')],
+    });
+  }
+}
+
+export class ManagedMongo extends Construct {
+  constructor(scope: Construct, id: string, ctx: RenderContext) {
+    super(scope, id);
+    const managed = ctx.spec.storage.mongo.managed;
+    if (managed === undefined) return;
+    const container: Container = {
+      name: 'ferretdb',
+      image: ctx.spec.images.ferretdb,
+      imagePullPolicy: ctx.spec.images.pullPolicy,
+      env: [
+        { name: 'FERRETDB_HANDLER', value: 'sqlite' },
+        { name: 'FERRETDB_SQLITE_URL', value: 'file:/state/' },
+        { name: 'FERRETDB_LISTEN_ADDR', value: `:${PORTS.mongo}` },
+        { name: 'FERRETDB_DEBUG_ADDR', value: `:${PORTS.ferretdbDebug}` },
+        { name: 'FERRETDB_TELEMETRY', value: 'disable' },
+      ],
+      ports: [
+        { name: 'mongo', containerPort: PORTS.mongo, protocol: 'TCP' },
+        { name: 'metrics', containerPort: PORTS.ferretdbDebug, protocol: 'TCP' },
+      ],
+      volumeMounts: [
+        { name: DATA_VOLUME, mountPath: '/state' },
+        { name: 'tmp', mountPath: '/tmp' },
+      ],
+      resources: resourcesOf(managed.resources),
+      startupProbe: { tcpSocket: { port: port('mongo') }, periodSeconds: 2, failureThreshold: 60 },
+      readinessProbe: { tcpSocket: { port: port('mongo') }, periodSeconds: 5 },
+      livenessProbe: { tcpSocket: { port: port('mongo') }, periodSeconds: 10, failureThreshold: 6 },
+      securityContext: restrictedContainerSecurity(true),
+    };
+    managedStore(this, ctx, {
+      name: ctx.names.mongo,
+      component: 'mongo',
+      managed,
+      container,
+      uid: FERRETDB_UID,
+      port: { name: 'mongo', port: PORTS.mongo },
+      volumes: [],
+    });
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * The pipeline's Kafka topics. `desiredTopics` is the one description of them: the KafkaTopic
+ * construct (Strimzi mode) renders it, and the operator's direct mode creates it through the Kafka
+ * admin API.
+ */
+import { ApiObject } from 'cdk8s';
+import { Construct } from 'constructs';
+import type { CreditPipelineSpec } from '../operator/api/v1alpha1.ts';
+import type { RenderContext } from './context.ts';
+import { parseDuration } from './duration.ts';
+
+export const KAFKA_TOPIC_API_VERSION = 'kafka.strimzi.io/v1beta2';
+export const KAFKA_TOPIC_KIND = 'KafkaTopic';
+export const STRIMZI_CLUSTER_LABEL = 'strimzi.io/cluster';
+
+export type TopicRole = 'applications' | 'deadLetter' | 'alerts';
+
+export interface DesiredTopic {
+  role: TopicRole;
+  /** Kafka topic name. */
+  name: string;
+  partitions: number;
+  replicationFactor: number;
+  /** Topic-level configs, as Kafka names them. */
+  config: Record<string, string>;
+}
+
+const ROLE_SUFFIX: Record<TopicRole, string> = {
+  applications: 'applications',
+  deadLetter: 'dead-letter',
+  alerts: 'alerts',
+};
+
+export function desiredTopics(spec: CreditPipelineSpec): DesiredTopic[] {
+  const t = spec.topics;
+  const config = {
+    'cleanup.policy': 'delete',
+    'retention.ms': String(Math.round(parseDuration(t.retention))),
+    'min.insync.replicas': String(t.minInSyncReplicas),
+  };
+  return (['applications', 'deadLetter', 'alerts'] as const).map((role) => ({
+    role,
+    name: t[role],
+    partitions: t.partitions,
+    replicationFactor: t.replicas,
+    config: { ...config },
+  }));
+}
+
+/** KafkaTopic resources, rendered only in Strimzi mode with the Strimzi CRDs installed. */
+export class KafkaTopics extends Construct {
+  constructor(scope: Construct, id: string, ctx: RenderContext) {
+    super(scope, id);
+    const kafka = ctx.spec.kafka;
+    if (kafka.topicManagement !== 'strimzi' || !ctx.opts.strimzi || kafka.strimziCluster === undefined)
+      return;
+    for (const topic of desiredTopics(ctx.spec)) {
+      new ApiObject(this, topic.role, {
+        apiVersion: KAFKA_TOPIC_API_VERSION,
+        kind: KAFKA_TOPIC_KIND,
+        metadata: {
+          name: `${ctx.name}-${ROLE_SUFFIX[topic.role]}`,
+          labels: { ...ctx.labels('kafka-topics'), [STRIMZI_CLUSTER_LABEL]: kafka.strimziCluster },
+        },
+        spec: {
+          topicName: topic.name,
+          partitions: topic.partitions,
+          replicas: topic.replicationFactor,
+          config: topic.config,
+        },
+      });
+    }
+  }
+}
