@@ -2,7 +2,7 @@
  * Structured JSON logs (pino). Personal data never goes in a log: known personal fields are
  * redacted even if a caller passes a whole application by mistake.
  */
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 
 const PERSONAL_FIELDS = [
   'nationalId',

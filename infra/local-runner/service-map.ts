@@ -1,0 +1,62 @@
+/**
+ * Cluster DNS stand-in. Pods here are processes on loopback, so a Service name such as
+ * `credit-demo-postgres.credit.svc:5432` has to become the loopback address of whatever backs it:
+ * a process the runner started, or a harness server standing in for an image it cannot run.
+ */
+
+export interface Endpoint {
+  host: string;
+  port: number;
+}
+
+export class ServiceMap {
+  private readonly byServicePort = new Map<string, Endpoint[]>();
+
+  /** Registers a backend of `<service>.<namespace>` on a service port. */
+  add(namespace: string, service: string, port: number, endpoint: Endpoint): void {
+    const key = `${service}.${namespace}:${port}`;
+    const list = this.byServicePort.get(key) ?? [];
+    if (!list.some((e) => e.host === endpoint.host && e.port === endpoint.port)) list.push(endpoint);
+    this.byServicePort.set(key, list);
+  }
+
+  remove(endpoint: Endpoint): void {
+    for (const [key, list] of this.byServicePort) {
+      const kept = list.filter((e) => !(e.host === endpoint.host && e.port === endpoint.port));
+      if (kept.length === 0) this.byServicePort.delete(key);
+      else this.byServicePort.set(key, kept);
+    }
+  }
+
+  /** `service.namespace:port` → loopback backends, for tools outside the runner (the demo). */
+  snapshot(): Record<string, string[]> {
+    return Object.fromEntries(
+      [...this.byServicePort].map(([key, list]) => [key, list.map((e) => `${e.host}:${e.port}`)]),
+    );
+  }
+
+  /** The backends of a host:port, when the host is a cluster Service name this map knows. */
+  resolve(host: string, port: number, podNamespace: string): Endpoint[] | undefined {
+    const m = /^([a-z0-9-]+)(?:\.([a-z0-9-]+))?(?:\.svc(?:\.cluster\.local)?)?\.?$/.exec(host);
+    if (m === null) return undefined;
+    const [, service, namespace] = m;
+    return this.byServicePort.get(`${service}.${namespace ?? podNamespace}:${port}`);
+  }
+
+  /**
+   * Rewrites every `host:port` that names a known Service inside a configuration value
+   * (comma-separated broker lists and URLs included) to its loopback backends.
+   */
+  rewrite(value: string, podNamespace: string): string {
+    return value.replace(/([a-z0-9][a-z0-9.-]*):(\d{1,5})(?:,([a-z0-9][a-z0-9.-]*):(\d{1,5}))*/g, (match) =>
+      match
+        .split(',')
+        .map((hp) => {
+          const i = hp.lastIndexOf(':');
+          const endpoints = this.resolve(hp.slice(0, i), Number(hp.slice(i + 1)), podNamespace);
+          return endpoints === undefined ? hp : endpoints.map((e) => `${e.host}:${e.port}`).join(',');
+        })
+        .join(','),
+    );
+  }
+}
