@@ -6,7 +6,7 @@
  * finishes graceful deletions. No kube-scheduler and no container runtime exist on this machine.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type {
   CoordinationV1Api,
@@ -77,6 +77,38 @@ export class LocalKubelet {
         } catch {
           return undefined;
         }
+      },
+      serviceAccountKubeconfig: async (ns, sa, dir) => {
+        const kube = infra.kube;
+        if (kube === undefined)
+          throw new PodResolutionError('no Kubernetes control plane in .state/infra.json');
+        const tr = await api.core.createNamespacedServiceAccountToken({
+          name: sa,
+          namespace: ns,
+          body: { spec: { audiences: [], expirationSeconds: 24 * 3600 } },
+        });
+        const file = join(dir, 'serviceaccount.kubeconfig');
+        mkdirSync(dir, { recursive: true });
+        const kc = {
+          apiVersion: 'v1',
+          kind: 'Config',
+          clusters: [
+            {
+              name: 'local',
+              cluster: { server: kube.server, 'certificate-authority': join(kube.pkiDir, 'ca.crt') },
+            },
+          ],
+          users: [{ name: `system:serviceaccount:${ns}:${sa}`, user: { token: tr.status?.token ?? '' } }],
+          contexts: [
+            {
+              name: 'local',
+              context: { cluster: 'local', user: `system:serviceaccount:${ns}:${sa}`, namespace: ns },
+            },
+          ],
+          'current-context': 'local',
+        };
+        writeFileSync(file, JSON.stringify(kc), { mode: 0o600 });
+        return file;
       },
     };
   }

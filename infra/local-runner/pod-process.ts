@@ -19,6 +19,11 @@ import type { ServiceMap } from './service-map.ts';
 export interface ObjectReader {
   configMap(namespace: string, name: string): Promise<Record<string, string> | undefined>;
   secret(namespace: string, name: string): Promise<Record<string, string> | undefined>;
+  /**
+   * A kubeconfig file that authenticates as the ServiceAccount (a TokenRequest token), standing in
+   * for the projected service-account token the kubelet mounts; the process finds it via KUBECONFIG.
+   */
+  serviceAccountKubeconfig(namespace: string, serviceAccount: string, dir: string): Promise<string>;
 }
 
 export interface PortBinding {
@@ -182,6 +187,13 @@ export async function planContainer(
   const index = pod.metadata?.annotations?.['batch.kubernetes.io/job-completion-index'];
   if (index !== undefined) env.JOB_COMPLETION_INDEX = index;
   env.HOSTNAME = pod.metadata?.name ?? '';
+  if (pod.spec?.automountServiceAccountToken !== false) {
+    env.KUBECONFIG = await reader.serviceAccountKubeconfig(
+      ns,
+      pod.spec?.serviceAccountName ?? 'default',
+      podDir(pod),
+    );
+  }
 
   const localize = (value: string): string => {
     let out = value;
