@@ -81,3 +81,24 @@ demo: infra-up ## The whole pipeline end to end on this machine, with a readable
 
 .PHONY: demo-down
 demo-down: infra-down ## Stop everything the demo started
+
+##@ Kind (needs Docker; not available on the development machine)
+
+KIND_CLUSTER ?= credit-platform
+IMAGE ?= ghcr.io/creditplatform/credit-platform:0.1.0
+
+.PHONY: kind-up
+kind-up: ## Create a kind cluster and install Strimzi and kube-prometheus-stack with Helm
+	kind create cluster --name $(KIND_CLUSTER) --config deploy/kind/cluster.yaml
+	helm repo add strimzi https://strimzi.io/charts/
+	helm repo add prometheus-community https://prometheus-community.github.io/helm-charts
+	helm upgrade --install strimzi strimzi/strimzi-kafka-operator -n strimzi --create-namespace --set watchAnyNamespace=true --wait
+	helm upgrade --install kube-prometheus-stack prometheus-community/kube-prometheus-stack -n monitoring --create-namespace -f deploy/kind/kube-prometheus-stack-values.yaml --wait
+
+.PHONY: kind-deploy
+kind-deploy: ## Build the platform image, load it into kind, install the chart and the example pipeline
+	docker build -t $(IMAGE) .
+	kind load docker-image $(IMAGE) --name $(KIND_CLUSTER)
+	helm upgrade --install credit-platform charts/credit-platform -n credit-system --create-namespace --wait
+	kubectl create namespace credit-demo --dry-run=client -o yaml | kubectl apply -f -
+	kubectl apply -n credit-demo -f examples/kafka.yaml -f examples/creditpipeline.yaml
