@@ -1,7 +1,7 @@
+# syntax=docker/dockerfile:1
 # The platform image: one image, one entry point, a subcommand per workload
 # (ingestion-api, fraud-detector, warehouse-loader, risk-scorer, migrate, generator, operator).
 # WORKDIR, the entry point and the user must match cdk8s/image.ts (a test checks it).
-# syntax=docker/dockerfile:1
 
 FROM node:20.19-bookworm-slim AS build
 WORKDIR /src
