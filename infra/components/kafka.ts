@@ -1,0 +1,213 @@
+/**
+ * Apache Kafka 4 in KRaft mode: one JVM that is both broker and controller, jars resolved from
+ * Maven Central by infra/provision/kafka.sh, run with the machine's Java 17. Every start formats a
+ * fresh cluster (new cluster id, empty log dirs): the standalone controller records its own
+ * endpoint in the metadata log, and ports are chosen anew on each start.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import type { Component } from '../lib/component.ts';
+import { cacheDir, logDir, repoRoot, stateDir } from '../lib/paths.ts';
+import { freePort, progress, startDaemon, stopDaemon, waitUntil } from '../lib/process.ts';
+import type { KafkaInfo } from '../lib/state.ts';
+
+export const kafkaVersion = '4.1.1';
+const distDir = join(cacheDir, `kafka-${kafkaVersion}`);
+const home = join(stateDir, 'kafka');
+const heap = ['-Xms256m', '-Xmx768m'];
+
+export const kafka: Component<'kafka'> = {
+  key: 'kafka',
+  daemons: ['kafka'],
+
+  async provision() {
+    if (existsSync(join(distDir, '.complete'))) return;
+    progress('kafka', `fetching Kafka ${kafkaVersion} jars with mvn into ${distDir} (once)`);
+    execFileSync('bash', [join(repoRoot, 'infra', 'provision', 'kafka.sh'), kafkaVersion, distDir], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+  },
+
+  async start() {
+    await stopDaemon('kafka');
+    rmSync(home, { recursive: true, force: true });
+    const dataDir = join(home, 'data');
+    mkdirSync(dataDir, { recursive: true });
+    const port = await freePort();
+    let controllerPort = await freePort();
+    while (controllerPort === port) controllerPort = await freePort();
+
+    const serverProperties = join(home, 'server.properties');
+    writeFileSync(serverProperties, serverConfig({ port, controllerPort, dataDir }));
+    const log4j = join(home, 'log4j2.properties');
+    writeFileSync(log4j, log4jConfig());
+
+    progress('kafka', 'formatting KRaft storage');
+    const clusterId = randomBytes(16).toString('base64url');
+    const format = spawnSync(
+      'java',
+      [
+        ...jvmBase(log4j),
+        'kafka.tools.StorageTool',
+        'format',
+        '--cluster-id',
+        clusterId,
+        '--config',
+        serverProperties,
+        '--standalone',
+      ],
+      { encoding: 'utf8' },
+    );
+    if (format.status !== 0)
+      throw new Error(
+        `kafka storage format failed (exit ${format.status}): ${format.stderr || format.stdout}`,
+      );
+
+    startDaemon({
+      name: 'kafka',
+      command: 'java',
+      args: [
+        ...heap,
+        '-XX:+UseG1GC',
+        '-XX:MaxGCPauseMillis=20',
+        '-XX:+ExitOnOutOfMemoryError',
+        ...jvmBase(log4j),
+        'kafka.Kafka',
+        serverProperties,
+      ],
+      cwd: home,
+    });
+    const info: KafkaInfo = {
+      bootstrapServers: `127.0.0.1:${port}`,
+      port,
+      controllerPort,
+      version: kafkaVersion,
+    };
+    await waitUntil('Kafka to answer the admin API', () => adminAnswers(info.bootstrapServers), {
+      timeoutMs: 90_000,
+      intervalMs: 500,
+      logName: 'kafka',
+    });
+    return info;
+  },
+
+  async healthy(info) {
+    return adminAnswers(info.bootstrapServers);
+  },
+};
+
+function jvmBase(log4jFile: string): string[] {
+  return [
+    '-Djava.awt.headless=true',
+    `-Dlog4j2.configurationFile=${log4jFile}`,
+    `-Dkafka.logs.dir=${logDir}`,
+    '-cp',
+    `${join(distDir, 'libs')}/*`,
+  ];
+}
+
+function serverConfig(o: { port: number; controllerPort: number; dataDir: string }): string {
+  return `${[
+    '# Written by infra/components/kafka.ts on every start; single node, KRaft combined mode.',
+    'process.roles=broker,controller',
+    'node.id=1',
+    `controller.quorum.bootstrap.servers=127.0.0.1:${o.controllerPort}`,
+    `listeners=PLAINTEXT://127.0.0.1:${o.port},CONTROLLER://127.0.0.1:${o.controllerPort}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${o.port},CONTROLLER://127.0.0.1:${o.controllerPort}`,
+    'controller.listener.names=CONTROLLER',
+    'inter.broker.listener.name=PLAINTEXT',
+    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    `log.dirs=${o.dataDir}`,
+    'num.partitions=3',
+    'default.replication.factor=1',
+    'min.insync.replicas=1',
+    'offsets.topic.replication.factor=1',
+    'offsets.topic.num.partitions=10',
+    'transaction.state.log.replication.factor=1',
+    'transaction.state.log.min.isr=1',
+    'transaction.state.log.num.partitions=10',
+    'share.coordinator.state.topic.replication.factor=1',
+    'share.coordinator.state.topic.min.isr=1',
+    'group.initial.rebalance.delay.ms=0',
+    'auto.create.topics.enable=false',
+    'delete.topic.enable=true',
+    'num.network.threads=2',
+    'num.io.threads=4',
+    'log.retention.hours=24',
+    'log.segment.bytes=67108864',
+    '',
+  ].join('\n')}`;
+}
+
+/**
+ * INFO and above to `.state/logs/kafka-server.log` (rolled at 10 MB, 3 kept); the daemon's own
+ * output (`.state/logs/kafka.log`) gets WARN and above only. Per-partition and per-request chatter
+ * is held at WARN.
+ */
+function log4jConfig(): string {
+  const quiet = [
+    'kafka.request.logger',
+    'kafka.network.RequestChannel$',
+    'state.change.logger',
+    'kafka.log',
+    'org.apache.kafka.storage.internals.log',
+    'kafka.cluster.Partition',
+    'kafka.server.ReplicaFetcherManager',
+    'kafka.server.ReplicaAlterLogDirsManager',
+    'org.apache.kafka.clients.NetworkClient',
+    'kafka.coordinator.group',
+    'org.apache.kafka.coordinator.group',
+    // Each client and the broker dump their whole configuration (hundreds of lines) at INFO.
+    'org.apache.kafka.common.config.AbstractConfig',
+  ];
+  return `${[
+    'status = warn',
+    'name = credit-harness-kafka',
+    'appender.stdout.type = Console',
+    'appender.stdout.name = STDOUT',
+    'appender.stdout.layout.type = PatternLayout',
+    'appender.stdout.layout.pattern = [%d] %p %m (%c)%n',
+    'appender.stdout.filter.threshold.type = ThresholdFilter',
+    'appender.stdout.filter.threshold.level = warn',
+    'appender.server.type = RollingFile',
+    'appender.server.name = SERVER',
+    `appender.server.fileName = ${join(logDir, 'kafka-server.log')}`,
+    `appender.server.filePattern = ${join(logDir, 'kafka-server.log')}.%i`,
+    'appender.server.layout.type = PatternLayout',
+    'appender.server.layout.pattern = [%d] %p %m (%c)%n',
+    'appender.server.policies.type = Policies',
+    'appender.server.policies.size.type = SizeBasedTriggeringPolicy',
+    'appender.server.policies.size.size = 10MB',
+    'appender.server.strategy.type = DefaultRolloverStrategy',
+    'appender.server.strategy.max = 3',
+    'rootLogger.level = info',
+    'rootLogger.appenderRef.stdout.ref = STDOUT',
+    'rootLogger.appenderRef.server.ref = SERVER',
+    ...quiet.flatMap((name, i) => [`logger.q${i}.name = ${name}`, `logger.q${i}.level = warn`]),
+    '',
+  ].join('\n')}`;
+}
+
+async function adminAnswers(bootstrapServers: string): Promise<boolean> {
+  const admin = new Kafka({
+    clientId: 'credit-infra-health',
+    brokers: [bootstrapServers],
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 2_000,
+    requestTimeout: 5_000,
+    retry: { retries: 0 },
+  }).admin();
+  try {
+    await admin.connect();
+    const cluster = await admin.describeCluster();
+    await admin.listTopics();
+    return cluster.brokers.length > 0;
+  } catch {
+    return false;
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+}
