@@ -4,7 +4,8 @@
  * risk and lending teams.
  */
 import { DashboardBuilder, RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
-import { barChart, pieChart, table, timeSeries } from './panels.ts';
+import { alertDefaults } from './alerts/rules.ts';
+import { barChart, table, timeSeries } from './panels.ts';
 import { datasourceVariable, POSTGRES_PLUGIN, sqlTable, sqlTimeSeries } from './queries.ts';
 
 export const CREDIT_RISK_UID = 'credit-risk-lending';
@@ -26,11 +27,12 @@ export function creditRiskDashboard(): DashboardBuilder {
     .withPanel(
       timeSeries({
         title: 'Applications per day',
-        description: 'Applications received per day (UTC), from rpt_applications_daily.',
+        description:
+          'Applications submitted per day (UTC) and how many have a decision, from rpt_daily_applications.',
         queries: [
           sqlTimeSeries(
-            `SELECT day AS "time", applications AS "applications"
-FROM rpt_applications_daily
+            `SELECT day::timestamp AS "time", applications, decided
+FROM rpt_daily_applications
 WHERE $__timeFilter(day)
 ORDER BY 1`,
           ),
@@ -40,14 +42,14 @@ ORDER BY 1`,
     )
     .withPanel(
       timeSeries({
-        title: 'Decision mix per day',
-        description: 'Approve, refer and decline decisions per day, from rpt_decision_mix_daily.',
+        title: 'Approve / refer / decline mix per day',
+        description: 'Champion decisions per day by outcome, from rpt_daily_applications.',
         queries: [
           sqlTimeSeries(
-            `SELECT day AS "time", decision AS "metric", decisions AS "value"
-FROM rpt_decision_mix_daily
+            `SELECT day::timestamp AS "time", approved, referred, declined
+FROM rpt_daily_applications
 WHERE $__timeFilter(day)
-ORDER BY 1, 2`,
+ORDER BY 1`,
           ),
         ],
         width: 12,
@@ -58,13 +60,17 @@ ORDER BY 1, 2`,
     .withRow(new RowBuilder('Scores and grades'))
     .withPanel(
       barChart({
-        title: 'Score distribution',
-        description: 'Scored applications per score band of the champion model, from rpt_score_distribution.',
+        title: 'Score distribution (champion)',
+        description:
+          'Applications per 50-point score band of the champion model, from fact_credit_score (the views carry grades, not scores).',
         queries: [
           sqlTable(
-            `SELECT score_band, applications
-FROM rpt_score_distribution
-ORDER BY score_band`,
+            `SELECT (floor(s.score / 50) * 50)::int || '–' || (floor(s.score / 50) * 50 + 49)::int AS score_band,
+       count(*) AS applications
+FROM fact_credit_score s
+WHERE s.role = 'champion' AND $__timeFilter(s.scored_at)
+GROUP BY floor(s.score / 50)
+ORDER BY floor(s.score / 50)`,
           ),
         ],
         xField: 'score_band',
@@ -72,16 +78,22 @@ ORDER BY score_band`,
       }),
     )
     .withPanel(
-      pieChart({
-        title: 'Grade distribution',
-        description: 'Scored applications per risk grade, from rpt_grade_distribution.',
+      barChart({
+        title: 'Grade distribution by model',
+        description:
+          'Scored applications per risk grade, champion and challenger side by side, from rpt_grade_mix.',
         queries: [
           sqlTable(
-            `SELECT grade, applications
-FROM rpt_grade_distribution
+            `SELECT grade,
+       sum(applications) FILTER (WHERE role = 'champion') AS champion,
+       sum(applications) FILTER (WHERE role = 'challenger') AS challenger
+FROM rpt_grade_mix
+WHERE $__timeFilter(day)
+GROUP BY grade
 ORDER BY grade`,
           ),
         ],
+        xField: 'grade',
         width: 12,
       }),
     )
@@ -91,12 +103,14 @@ ORDER BY grade`,
       table({
         title: 'Top adverse-action reasons',
         description:
-          'The reasons most often given to declined or referred applicants, from rpt_adverse_action_reasons.',
+          'The reasons most often given to declined or referred applicants (any rank), from rpt_reason_codes.',
         queries: [
           sqlTable(
-            `SELECT reason_code, description, occurrences
-FROM rpt_adverse_action_reasons
-ORDER BY occurrences DESC
+            `SELECT reason_code, reason_text, sum(applications) AS applications
+FROM rpt_reason_codes
+WHERE decision IN ('decline', 'refer') AND $__timeFilter(day)
+GROUP BY reason_code, reason_text
+ORDER BY applications DESC, reason_code
 LIMIT 10`,
           ),
         ],
@@ -105,20 +119,35 @@ LIMIT 10`,
     )
     .withPanel(
       barChart({
-        title: 'Exposure by grade and purpose',
+        title: 'Approved exposure by grade',
         description:
-          'Requested amount of approved applications by grade, stacked by loan purpose, from rpt_exposure.',
+          'Approved amount and expected loss (amount × PD) per grade, from rpt_exposure_by_grade_purpose.',
         queries: [
           sqlTable(
-            `SELECT grade, purpose, exposure
-FROM rpt_exposure
-ORDER BY grade, purpose`,
+            `SELECT grade, sum(approved_exposure) AS approved_exposure, sum(expected_loss) AS expected_loss
+FROM rpt_exposure_by_grade_purpose
+GROUP BY grade
+ORDER BY grade`,
           ),
         ],
         xField: 'grade',
         unit: 'currencyEUR',
         width: 12,
-        stacked: true,
+      }),
+    )
+    .withPanel(
+      table({
+        title: 'Exposure by grade and purpose',
+        description:
+          'Applications, approvals, approved exposure, mean PD and expected loss per grade and loan purpose.',
+        queries: [
+          sqlTable(
+            `SELECT grade, purpose, applications, approved, approved_exposure, avg_pd, expected_loss
+FROM rpt_exposure_by_grade_purpose
+ORDER BY grade, purpose`,
+          ),
+        ],
+        width: 24,
       }),
     )
 
@@ -127,27 +156,36 @@ ORDER BY grade, purpose`,
       timeSeries({
         title: 'PSI drift per scoring run',
         description:
-          'Population stability index of each scoring run against the model baseline; above 0.25 is a shift.',
+          'Population stability index of each scoring run against the model baseline, per model; above 0.25 the population has shifted.',
         queries: [
           sqlTimeSeries(
-            `SELECT finished_at AS "time", model_version AS "metric", psi AS "value"
-FROM rpt_psi_by_run
-WHERE $__timeFilter(finished_at)
+            `SELECT finished_at AS "time", model_key AS "metric", psi AS "value"
+FROM rpt_score_drift
+WHERE finished_at IS NOT NULL AND psi IS NOT NULL AND $__timeFilter(finished_at)
 ORDER BY 1`,
           ),
         ],
         width: 12,
+        threshold: alertDefaults.psiThreshold,
       }),
     )
     .withPanel(
       table({
         title: 'Champion vs challenger',
         description:
-          'Decision and score comparison of the champion and challenger models, from rpt_champion_challenger.',
+          'Mean scores, grade agreement and approve rates of the champion and each challenger on the same applications, from rpt_champion_challenger.',
         queries: [
           sqlTable(
-            `SELECT *
-FROM rpt_champion_challenger`,
+            `SELECT champion_model, challenger_model, sum(applications) AS applications,
+       sum(champion_mean_score * applications) / sum(applications) AS champion_mean_score,
+       sum(challenger_mean_score * applications) / sum(applications) AS challenger_mean_score,
+       sum(grade_agreement_rate * applications) / sum(applications) AS grade_agreement_rate,
+       sum(champion_approve_rate * applications) / sum(applications) AS champion_approve_rate,
+       sum(challenger_approve_rate * applications) / sum(applications) AS challenger_approve_rate
+FROM rpt_champion_challenger
+WHERE $__timeFilter(day)
+GROUP BY champion_model, challenger_model
+ORDER BY champion_model, challenger_model`,
           ),
         ],
         width: 12,

@@ -54,25 +54,33 @@ export const scorer = {
   psi: 'risk_scorer_psi',
 } as const;
 
-/** operator (operator/). */
+/** operator (operator/metrics.ts). */
 export const operator = {
-  /** Counter{result}: reconciles finished. */
-  reconciles: 'operator_reconcile_total',
-  /** Counter: reconciles that ended in an error. */
-  reconcileErrors: 'operator_reconcile_errors_total',
-  /** Histogram: reconcile duration in seconds. */
-  reconcileDuration: 'operator_reconcile_duration_seconds',
+  /** Counter{result="success"|"error"|"requeue"}: reconciles finished. */
+  reconciles: 'credit_operator_reconciles_total',
+  /** Counter{step}: reconciles that ended in an error, by the step that failed. */
+  reconcileErrors: 'credit_operator_reconcile_errors_total',
+  /** Histogram{result}: reconcile duration in seconds. */
+  reconcileDuration: 'credit_operator_reconcile_duration_seconds',
   /** Gauge: keys waiting in the work queue. */
-  queueDepth: 'operator_workqueue_depth',
+  queueDepth: 'credit_operator_workqueue_depth',
 } as const;
 
-/** prom-client default metrics (collectDefaultMetrics) that every program exposes. */
+/**
+ * prom-client default metrics (collectDefaultMetrics), which every program exposes, some under a
+ * prefix (the operator's are `credit_operator_process_…`): these are name *suffixes*, matched with
+ * `{__name__=~"(.+_)?<suffix>"}` (see `anyPrefix`).
+ */
 export const process_ = {
   cpuSeconds: 'process_cpu_seconds_total',
   residentMemory: 'process_resident_memory_bytes',
-  heapUsed: 'nodejs_heap_size_used_bytes',
   eventLoopLagP99: 'nodejs_eventloop_lag_p99_seconds',
 } as const;
+
+/** A selector of a default metric under any program's prefix. */
+export function anyPrefix(suffix: string): string {
+  return `{__name__=~"(.+_)?${suffix}"}`;
+}
 
 /**
  * The `job` label of each program's scrape target. In Kubernetes the ServiceMonitor rendered by the

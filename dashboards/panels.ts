@@ -5,12 +5,15 @@
 import { PanelBuilder as BarChartBuilder } from '@grafana/grafana-foundation-sdk/barchart';
 import type * as cog from '@grafana/grafana-foundation-sdk/cog';
 import {
+  GraphThresholdsStyleConfigBuilder,
+  GraphThresholdsStyleMode,
   LegendDisplayMode,
   LegendPlacement,
   StackingConfigBuilder,
   StackingMode,
   VizLegendOptionsBuilder,
 } from '@grafana/grafana-foundation-sdk/common';
+import { ThresholdsConfigBuilder, ThresholdsMode } from '@grafana/grafana-foundation-sdk/dashboard';
 import { PanelBuilder as PieChartBuilder, PieChartType } from '@grafana/grafana-foundation-sdk/piechart';
 import { PanelBuilder as StatBuilder } from '@grafana/grafana-foundation-sdk/stat';
 import { PanelBuilder as TableBuilder } from '@grafana/grafana-foundation-sdk/table';
@@ -41,7 +44,15 @@ function legendBottom(): VizLegendOptionsBuilder {
     .showLegend(true);
 }
 
-export function timeSeries(spec: PanelSpec & { stacked?: boolean }): TimeSeriesBuilder {
+/** Green below `value`, red from it; time series draw it as a dashed line. */
+function thresholds(value: number): ThresholdsConfigBuilder {
+  return new ThresholdsConfigBuilder().mode(ThresholdsMode.Absolute).steps([
+    { value: null, color: 'green' },
+    { value, color: 'red' },
+  ]);
+}
+
+export function timeSeries(spec: PanelSpec & { stacked?: boolean; threshold?: number }): TimeSeriesBuilder {
   const panel = new TimeSeriesBuilder()
     .title(spec.title)
     .description(spec.description)
@@ -52,6 +63,11 @@ export function timeSeries(spec: PanelSpec & { stacked?: boolean }): TimeSeriesB
     .fillOpacity(10)
     .legend(legendBottom());
   if (spec.stacked === true) panel.stacking(new StackingConfigBuilder().mode(StackingMode.Normal));
+  if (spec.threshold !== undefined) {
+    panel
+      .thresholds(thresholds(spec.threshold))
+      .thresholdsStyle(new GraphThresholdsStyleConfigBuilder().mode(GraphThresholdsStyleMode.Dashed));
+  }
   return panel;
 }
 

@@ -3,7 +3,7 @@
  * For the platform team.
  */
 import { DashboardBuilder, RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
-import { operator, process_, scorer } from './metric-names.ts';
+import { anyPrefix, operator, process_, scorer } from './metric-names.ts';
 import { stat, table, timeSeries } from './panels.ts';
 import {
   datasourceVariable,
@@ -46,8 +46,9 @@ export function platformHealthDashboard(): DashboardBuilder {
     .withPanel(
       timeSeries({
         title: 'Reconcile errors',
-        description: 'Reconciles per second that ended in an error (retried with back-off).',
-        queries: [prom(rateBy(operator.reconcileErrors), 'errors/s')],
+        description:
+          'Reconciles per second that ended in an error (retried with back-off), by the step that failed.',
+        queries: [prom(rateBy(operator.reconcileErrors, ['step']), '{{step}}')],
         unit: 'ops',
         width: 6,
       }),
@@ -110,7 +111,12 @@ export function platformHealthDashboard(): DashboardBuilder {
       timeSeries({
         title: 'CPU per pod',
         description: 'CPU cores each program uses (process CPU seconds per second).',
-        queries: [prom(rateBy(process_.cpuSeconds, POD), POD_LEGEND)],
+        queries: [
+          prom(
+            `sum by (${POD.join(', ')}) (rate(${anyPrefix(process_.cpuSeconds)}[${RATE_WINDOW}]))`,
+            POD_LEGEND,
+          ),
+        ],
         unit: 'short',
         width: 8,
       }),
@@ -119,7 +125,7 @@ export function platformHealthDashboard(): DashboardBuilder {
       timeSeries({
         title: 'Resident memory per pod',
         description: 'Resident set size of each program.',
-        queries: [prom(`sum by (${POD.join(', ')}) (${process_.residentMemory})`, POD_LEGEND)],
+        queries: [prom(`sum by (${POD.join(', ')}) (${anyPrefix(process_.residentMemory)})`, POD_LEGEND)],
         unit: 'bytes',
         width: 8,
       }),
@@ -128,7 +134,7 @@ export function platformHealthDashboard(): DashboardBuilder {
       timeSeries({
         title: 'Event-loop lag p99 per pod',
         description: 'How long the Node.js event loop was blocked (99th percentile); high means CPU-starved.',
-        queries: [prom(`max by (${POD.join(', ')}) (${process_.eventLoopLagP99})`, POD_LEGEND)],
+        queries: [prom(`max by (${POD.join(', ')}) (${anyPrefix(process_.eventLoopLagP99)})`, POD_LEGEND)],
         unit: 's',
         width: 8,
       }),

@@ -1,0 +1,108 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { selector } from '../../../dashboards/alerts/promql.ts';
+import { alertDefaults, alertRuleGroups, runbookAnchor } from '../../../dashboards/alerts/rules.ts';
+import { alertExpressions } from '../../../dashboards/inspect.ts';
+
+const root = join(import.meta.dirname, '..', '..', '..');
+const runbooks = readFileSync(join(root, 'docs', 'runbooks.md'), 'utf8');
+const alerts = alertRuleGroups().flatMap((g) => g.rules);
+
+describe('alert rules', () => {
+  it('cover every condition the issue lists', () => {
+    expect(alerts.map((a) => a.alert).sort()).toEqual(
+      [
+        'DeadLetterSpike',
+        'EndToEndLatencyP99High',
+        'FraudAlertRateAnomaly',
+        'FraudDetectorConsumerLagHigh',
+        'FraudDetectorDown',
+        'FraudDetectorNotConsuming',
+        'OperatorReconcileErrors',
+        'RiskScoringRunFailed',
+        'RiskScoringRunMissing',
+        'ScorecardPopulationShift',
+      ].sort(),
+    );
+  });
+
+  it.each(alerts.map((a) => [a.alert, a] as const))(
+    '%s has a severity, a summary and a runbook section',
+    (name, a) => {
+      expect(['critical', 'warning']).toContain(a.labels.severity);
+      expect(a.annotations.summary?.length).toBeGreaterThan(0);
+      expect(a.annotations.runbook_url).toMatch(new RegExp(`/docs/runbooks\\.md#${runbookAnchor(name)}$`));
+      expect(runbooks).toMatch(new RegExp(`^## ${name}$`, 'm'));
+    },
+  );
+
+  it('has no runbook section without an alert', () => {
+    const sections = [...runbooks.matchAll(/^## (\w+)$/gm)].map((m) => m[1]);
+    expect(sections.sort()).toEqual(alerts.map((a) => a.alert).sort());
+  });
+
+  it('scopes every metric selector to the given matchers, and labels the alerts with them', () => {
+    const scoped = alertRuleGroups({ matchers: { namespace: 'risk-eu' } });
+    for (const { alert, expr } of alertExpressions(scoped)) {
+      const selectors =
+        expr.match(/[a-zA-Z0-9_:]+(\{[^}]*\})?(?=\s*(\[|\)|$| ==| >| or| and| offset))/g) ?? [];
+      const metrics = selectors.filter((s) =>
+        /_(total|seconds|lag|bucket|psi)\b|^up\b/.test(s.replace(/\{.*/, '')),
+      );
+      expect(metrics.length, alert).toBeGreaterThan(0);
+      for (const m of metrics) expect(m, `${alert}: ${m}`).toContain('namespace="risk-eu"');
+    }
+    for (const g of scoped) for (const r of g.rules) expect(r.labels.namespace).toBe('risk-eu');
+  });
+
+  it('uses the thresholds it is given, and the documented defaults otherwise', () => {
+    const find = (groups: ReturnType<typeof alertRuleGroups>, name: string) =>
+      groups.flatMap((g) => g.rules).find((r) => r.alert === name)!;
+    const defaults = alertRuleGroups();
+    expect(find(defaults, 'ScorecardPopulationShift').expr).toMatch(/> 0\.25$/);
+    expect(find(defaults, 'FraudDetectorConsumerLagHigh')).toMatchObject({
+      expr: expect.stringMatching(new RegExp(`> ${alertDefaults.consumerLagThreshold}$`)),
+      for: alertDefaults.consumerLagFor,
+    });
+    const custom = alertRuleGroups({
+      psiThreshold: 0.1,
+      consumerLagThreshold: 50,
+      consumerLagFor: '3m',
+      e2eLatencyP99Seconds: 0.5,
+      scoringMaxAgeSeconds: 7200,
+      evaluationInterval: '15s',
+      jobs: { fraudDetector: 'pipeline-a-fraud-detector' },
+      runbookBaseUrl: 'https://runbooks.example/credit',
+    });
+    expect(find(custom, 'ScorecardPopulationShift').expr).toMatch(/> 0\.1$/);
+    expect(find(custom, 'FraudDetectorConsumerLagHigh')).toMatchObject({
+      expr: expect.stringMatching(/> 50$/),
+      for: '3m',
+    });
+    expect(find(custom, 'EndToEndLatencyP99High').expr).toMatch(/> 0\.5$/);
+    expect(find(custom, 'RiskScoringRunMissing').expr).toContain('> 7200');
+    expect(find(custom, 'FraudDetectorDown').expr).toContain('job="pipeline-a-fraud-detector"');
+    expect(find(custom, 'FraudDetectorDown').annotations.runbook_url).toBe(
+      'https://runbooks.example/credit#frauddetectordown',
+    );
+    expect(custom.every((g) => g.interval === '15s')).toBe(true);
+    expect(defaults.every((g) => g.interval === undefined)).toBe(true);
+  });
+
+  it('rejects settings that would make a broken rule, naming the setting', () => {
+    expect(() => alertRuleGroups({ consumerLagFor: '10 minutes' })).toThrow(/consumerLagFor: '10 minutes'/);
+    expect(() => alertRuleGroups({ psiThreshold: -1 })).toThrow(/psiThreshold: must be a positive number/);
+    expect(() => alertRuleGroups({ psiThreshold: Number.NaN })).toThrow(/psiThreshold/);
+    expect(() => alertRuleGroups({ matchers: { 'bad-label': 'x' } })).toThrow(
+      /invalid Prometheus label name 'bad-label'/,
+    );
+  });
+});
+
+describe('selector', () => {
+  it('escapes label values so a matcher cannot break out of its quotes', () => {
+    expect(selector('up', { namespace: 'a"b\\c' }, { job: 'x' })).toBe('up{namespace="a\\"b\\\\c",job="x"}');
+    expect(selector('up', {})).toBe('up');
+  });
+});

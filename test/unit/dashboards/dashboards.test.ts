@@ -1,0 +1,134 @@
+import { describe, expect, it } from 'vitest';
+import { buildDashboards, type DashboardJson, type PanelJson, panelsOf } from '../../../dashboards/index.ts';
+import { promQueries, sqlQueries } from '../../../dashboards/inspect.ts';
+import { POSTGRES_PLUGIN, PROMETHEUS_PLUGIN } from '../../../dashboards/queries.ts';
+
+const dashboards = buildDashboards();
+const entries = Object.entries(dashboards);
+
+function gridOverlaps(panels: readonly PanelJson[]): string[] {
+  const clashes: string[] = [];
+  const boxes = panels.filter((p) => p.gridPos !== undefined);
+  for (let i = 0; i < boxes.length; i++) {
+    for (let j = i + 1; j < boxes.length; j++) {
+      const a = boxes[i]!.gridPos!;
+      const b = boxes[j]!.gridPos!;
+      if (a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h) {
+        clashes.push(`${boxes[i]!.title} / ${boxes[j]!.title}`);
+      }
+    }
+  }
+  return clashes;
+}
+
+describe('dashboards', () => {
+  it('are the three areas, with stable uids that do not depend on anything but the code', () => {
+    expect(Object.fromEntries(entries.map(([name, d]) => [name, d.uid]))).toEqual({
+      'fraud-operations': 'credit-fraud-operations',
+      'credit-risk-lending': 'credit-risk-lending',
+      'platform-health': 'credit-platform-health',
+    });
+    expect(buildDashboards()).toEqual(dashboards);
+  });
+
+  it.each(entries)(
+    '%s has a $datasource variable of its plugin, and every panel and query uses it',
+    (name, d) => {
+      const plugin = name === 'credit-risk-lending' ? POSTGRES_PLUGIN : PROMETHEUS_PLUGIN;
+      const variable = d.templating.list.find((v) => v.name === 'datasource');
+      expect(variable).toMatchObject({ type: 'datasource', query: plugin });
+      for (const panel of panelsOf(d)) {
+        expect(panel.targets?.length, panel.title).toBeGreaterThan(0);
+        for (const target of panel.targets ?? []) {
+          expect(target.datasource, `${panel.title} ${target.refId}`).toEqual({
+            type: plugin,
+            uid: '$' + '{datasource}',
+          });
+        }
+      }
+    },
+  );
+
+  it.each(entries)(
+    '%s numbers panels uniquely and lays them out inside 24 columns without overlap',
+    (_n, d) => {
+      const all: PanelJson[] = [];
+      const walk = (ps: readonly PanelJson[]): void => {
+        for (const p of ps) {
+          all.push(p);
+          walk(p.panels ?? []);
+        }
+      };
+      walk(d.panels);
+      const ids = all.map((p) => p.id);
+      expect(new Set(ids).size).toBe(ids.length);
+      for (const p of all) expect(p.gridPos!.x + p.gridPos!.w, p.title).toBeLessThanOrEqual(24);
+      expect(gridOverlaps(all)).toEqual([]);
+    },
+  );
+
+  it.each(entries)('%s gives every panel a title and a description', (_n, d: DashboardJson) => {
+    for (const p of panelsOf(d)) {
+      expect(p.title?.length, JSON.stringify(p.gridPos)).toBeGreaterThan(0);
+      expect(p.description?.length, p.title).toBeGreaterThan(0);
+    }
+  });
+
+  it('query each area with the right language: PromQL for operations, SQL for credit risk', () => {
+    const prom = promQueries(dashboards);
+    const sql = sqlQueries(dashboards);
+    expect(new Set(prom.map((q) => q.dashboard))).toEqual(new Set(['fraud-operations', 'platform-health']));
+    expect(new Set(sql.map((q) => q.dashboard))).toEqual(new Set(['credit-risk-lending']));
+  });
+
+  it('cover the panels the issue lists', () => {
+    const titles = (name: string): string[] => panelsOf(dashboards[name]!).map((p) => p.title ?? '');
+    const has = (name: string, pattern: RegExp): void =>
+      expect(
+        titles(name).some((t) => pattern.test(t)),
+        `${name}: ${pattern}`,
+      ).toBe(true);
+    for (const p of [
+      /ingestion rate/i,
+      /HTTP responses/i,
+      /detector throughput/i,
+      /end-to-end latency/i,
+      /consumer lag per partition/i,
+      /alerts by rule and severity/i,
+      /shadow-rule/i,
+      /dead-letter/i,
+      /rule-set version/i,
+    ])
+      has('fraud-operations', p);
+    for (const p of [
+      /applications per day/i,
+      /approve \/ refer \/ decline/i,
+      /score distribution/i,
+      /grade distribution/i,
+      /adverse-action/i,
+      /exposure by grade and purpose/i,
+      /PSI/,
+      /champion vs challenger/i,
+    ])
+      has('credit-risk-lending', p);
+    for (const p of [
+      /reconciles/i,
+      /reconcile errors/i,
+      /queue depth/i,
+      /scoring run duration/i,
+      /scoring runs by outcome/i,
+      /CPU per pod/i,
+      /memory per pod/i,
+    ])
+      has('platform-health', p);
+  });
+
+  it('show latency as p50, p95 and p99 of the end-to-end histogram', () => {
+    const latency = promQueries(dashboards).filter((q) => q.panel === 'End-to-end latency');
+    expect(latency.map((q) => q.query.match(/histogram_quantile\(([0-9.]+)/)?.[1])).toEqual([
+      '0.5',
+      '0.95',
+      '0.99',
+    ]);
+  });
+});
