@@ -1,0 +1,103 @@
+/**
+ * A self-contained HTML report of a demo run: no scripts, no external assets; the charts are
+ * inline SVG, so the file opens offline in any browser.
+ */
+import type { Count, DemoSummary } from './summary.ts';
+
+const esc = (s: string | number): string =>
+  String(s).replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
+  );
+const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+const num = (x: number | null, digits = 0): string => (x === null ? 'n/a' : x.toFixed(digits));
+
+/** Horizontal bar chart. */
+export function barChart(title: string, data: readonly Count[], color = '#3b6ea5'): string {
+  const rowH = 22;
+  const labelW = 210;
+  const barW = 360;
+  const max = Math.max(1, ...data.map((d) => d.count));
+  const h = rowH * data.length + 30;
+  const rows = data
+    .map((d, i) => {
+      const y = 24 + i * rowH;
+      const w = Math.max(1, Math.round((d.count / max) * barW));
+      return `<text x="${labelW - 6}" y="${y + 14}" text-anchor="end">${esc(d.label)}</text><rect x="${labelW}" y="${y + 2}" width="${w}" height="${rowH - 6}" fill="${color}"/><text x="${labelW + w + 6}" y="${y + 14}">${d.count}</text>`;
+    })
+    .join('');
+  return `<figure><svg role="img" aria-label="${esc(title)}" width="${labelW + barW + 80}" height="${h}" font-family="sans-serif" font-size="12"><text x="0" y="14" font-weight="bold">${esc(title)}</text>${rows}</svg></figure>`;
+}
+
+function table(headers: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | number>>): string {
+  return `<table><thead><tr>${headers.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows
+    .map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`)
+    .join('')}</tbody></table>`;
+}
+
+export function renderReport(s: DemoSummary): string {
+  const ok = s.checks.every((c) => c.ok);
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Credit platform demo report</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1000px;color:#222}
+h1{margin-bottom:0}.sub{color:#666;margin-top:.2rem}
+table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{border:1px solid #ccc;padding:.25rem .6rem;text-align:left}
+th{background:#f3f5f8}.ok{color:#1a7f37}.bad{color:#b42318}.grid{display:flex;flex-wrap:wrap;gap:1rem}
+.kpi{border:1px solid #ddd;border-radius:6px;padding:.6rem 1rem;min-width:150px}.kpi b{display:block;font-size:1.4rem}
+</style></head><body>
+<h1>Credit platform: demo run</h1>
+<p class="sub">Pipeline <code>${esc(s.pipeline.namespace)}/${esc(s.pipeline.name)}</code>, started ${esc(s.startedAt)}, took ${s.durationSeconds.toFixed(0)} s.
+Result: <b class="${ok ? 'ok' : 'bad'}">${ok ? 'the pipeline worked' : 'some checks failed'}</b></p>
+<div class="grid">
+<div class="kpi">Applications generated<b>${s.applications.generated}</b></div>
+<div class="kpi">Accepted by the API<b>${s.applications.accepted}</b></div>
+<div class="kpi">In the warehouse<b>${s.applications.inWarehouse}</b></div>
+<div class="kpi">Fraud alerts<b>${s.alerts.total}</b></div>
+<div class="kpi">Dead letters<b>${s.deadLetters.count}</b></div>
+<div class="kpi">End-to-end latency p50 / p99<b>${num(s.latencyMs.p50)} / ${num(s.latencyMs.p99)} ms</b></div>
+</div>
+<h2>Checks</h2>
+${table(
+  ['check', 'result', 'detail'],
+  s.checks.map((c) => [c.name, c.ok ? 'pass' : 'FAIL', c.detail]),
+)}
+<h2>Fraud detection against the generator's labels</h2>
+<p>Overall: precision ${pct(s.quality.overall.precision)}, recall ${pct(s.quality.overall.recall)}
+(${s.quality.overall.fraudulent} labelled fraudulent of ${s.quality.overall.applications}; ${s.quality.overall.flagged} flagged by live rules).
+Per scenario, recall is the share of its applications flagged; precision counts flags on that scenario against flags on legitimate traffic.</p>
+${table(
+  ['scenario', 'applications', 'flagged', 'recall', 'precision'],
+  s.quality.scenarios.map((q) => [q.scenario, q.applications, q.flagged, pct(q.recall), pct(q.precision)]),
+)}
+${barChart(
+  'Alerts by rule',
+  s.alerts.byRule.map((r) => ({
+    label: `${r.ruleId} (${r.severity}${r.mode === 'shadow' ? ', shadow' : ''})`,
+    count: r.count,
+  })),
+  '#b54a3c',
+)}
+${table(
+  ['rule', 'mode', 'applications flagged', 'precision', 'mostly catches'],
+  s.quality.rules.map((r) => [r.ruleId, r.mode, r.flagged, pct(r.precision), r.mainScenario]),
+)}
+<h2>Risk scoring and decisions</h2>
+<p>Scoring run: ${esc(s.scoring.status)}, ${s.scoring.scored} applications scored in ${num(s.scoring.durationSeconds, 1)} s, PSI against the model baseline ${num(s.scoring.psi, 3)}.</p>
+<div class="grid">
+${barChart('Decisions', s.decisions, '#2f855a')}
+${barChart('Risk grades', s.grades, '#6b46c1')}
+</div>
+${barChart('Score distribution', s.scoreHistogram, '#3b6ea5')}
+${barChart('Top adverse-action reasons', s.topReasons, '#c05621')}
+<h2>Dead-letter topic</h2>
+${s.deadLetters.count === 0 ? '<p>Nothing went to the dead-letter topic.</p>' : barChart('Dead letters by reason', s.deadLetters.reasons, '#718096')}
+<h2>Operator conditions</h2>
+${table(
+  ['type', 'status', 'reason', 'message'],
+  s.pipeline.conditions.map((c) => [c.type, c.status, c.reason, c.message]),
+)}
+<p class="sub">Latency source: ${esc(s.latencyMs.source)}.</p>
+</body></html>
+`;
+}
