@@ -1,0 +1,204 @@
+/**
+ * A thin Kubernetes REST client: the one place the operator sends requests to the API server
+ * (informers' watches aside), so every request is counted by verb and resource.
+ * Authentication and TLS come from a client-node KubeConfig (kubeconfig file, or in-cluster token).
+ */
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
+import type { KubeConfig, KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
+import type { Counter } from 'prom-client';
+
+/** Kubernetes API verbs as the audit log names them, plus `apply` for server-side apply. */
+export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'apply' | 'delete';
+
+export class ApiError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly reason: string,
+    message: string,
+    readonly verb: Verb,
+    readonly path: string,
+  ) {
+    super(`${verb} ${path}: ${statusCode} ${reason}: ${message}`);
+    this.name = 'ApiError';
+  }
+}
+
+export function isNotFound(err: unknown): boolean {
+  return err instanceof ApiError && err.statusCode === 404;
+}
+export function isConflict(err: unknown): boolean {
+  return err instanceof ApiError && err.statusCode === 409;
+}
+
+export interface RequestParams {
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  contentType?: string;
+}
+
+/** The resource a path names, for metrics: `/apis/apps/v1/namespaces/x/deployments/y` → `deployments`. */
+export function resourceOfPath(path: string): string {
+  const parts =
+    path
+      .split('?')[0]
+      ?.split('/')
+      .filter((p) => p !== '') ?? [];
+  // /api/v1/... or /apis/group/version/...
+  let i = parts[0] === 'api' ? 2 : 3;
+  if (parts[i] === 'namespaces' && parts.length > i + 2) i += 2;
+  const resource = parts[i] ?? 'unknown';
+  const sub = parts[i + 2];
+  return sub === undefined ? resource : `${resource}/${sub}`;
+}
+
+export class KubeClient {
+  private readonly server: URL;
+  private readonly agent: HttpAgent | HttpsAgent;
+
+  constructor(
+    readonly kubeConfig: KubeConfig,
+    private readonly requests?: Counter<'verb' | 'resource' | 'code'>,
+  ) {
+    const cluster = kubeConfig.getCurrentCluster();
+    if (cluster === null) throw new Error('kubeconfig has no current cluster');
+    this.server = new URL(cluster.server);
+    const isHttps = this.server.protocol === 'https:';
+    this.agent = isHttps
+      ? new HttpsAgent({ keepAlive: true, maxSockets: 32 })
+      : new HttpAgent({ keepAlive: true, maxSockets: 32 });
+  }
+
+  /** Counts a request made elsewhere (informers' watches). */
+  count(verb: Verb, resource: string, code: number | string): void {
+    this.requests?.inc({ verb, resource, code: String(code) });
+  }
+
+  async request<T>(method: string, verb: Verb, path: string, params: RequestParams = {}): Promise<T> {
+    // Options are rebuilt on every request: a projected service-account token is rotated on disk.
+    const opts: RequestOptions = {};
+    await this.kubeConfig.applyToHTTPSOptions(opts);
+    const url = new URL(this.server.toString().replace(/\/$/, '') + path);
+    for (const [k, v] of Object.entries(params.query ?? {})) {
+      if (v !== undefined) url.searchParams.set(k, String(v));
+    }
+    const body =
+      params.body === undefined
+        ? undefined
+        : typeof params.body === 'string'
+          ? params.body
+          : JSON.stringify(params.body);
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      ...(opts.headers as Record<string, string> | undefined),
+    };
+    if (body !== undefined) {
+      headers['content-type'] = params.contentType ?? 'application/json';
+      headers['content-length'] = String(Buffer.byteLength(body));
+    }
+    const resource = resourceOfPath(path);
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = send(
+        url,
+        {
+          method,
+          headers,
+          agent: this.agent,
+          ca: opts.ca,
+          cert: opts.cert,
+          key: opts.key,
+          rejectUnauthorized: opts.rejectUnauthorized,
+          servername: opts.servername,
+          auth: opts.auth,
+          timeout: 60_000,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+          );
+          res.on('error', reject);
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error(`${verb} ${path}: timed out`)));
+      req.on('error', (err) => {
+        this.count(verb, resource, 'error');
+        reject(err);
+      });
+      if (body !== undefined) req.write(body);
+      req.end();
+    });
+    this.count(verb, resource, status);
+    const parsed: unknown = text === '' ? undefined : safeJson(text);
+    if (status >= 400) {
+      const st = (parsed ?? {}) as { reason?: string; message?: string };
+      throw new ApiError(status, st.reason ?? 'Unknown', st.message ?? text.slice(0, 500), verb, path);
+    }
+    return parsed as T;
+  }
+
+  get<T>(path: string): Promise<T> {
+    return this.request<T>('GET', 'get', path);
+  }
+
+  list<T extends KubernetesObject>(
+    path: string,
+    query: RequestParams['query'] = {},
+  ): Promise<KubernetesListObject<T>> {
+    return this.request<KubernetesListObject<T>>('GET', 'list', path, { query });
+  }
+
+  create<T>(path: string, body: T, dryRun = false): Promise<T> {
+    return this.request<T>('POST', 'create', path, {
+      body,
+      query: dryRun ? { dryRun: 'All' } : {},
+    });
+  }
+
+  replace<T>(path: string, body: T): Promise<T> {
+    return this.request<T>('PUT', 'update', path, { body });
+  }
+
+  /** Server-side apply under `fieldManager`, taking ownership of conflicting fields. */
+  apply<T>(path: string, body: T, fieldManager: string): Promise<T> {
+    return this.request<T>('PATCH', 'apply', path, {
+      body,
+      contentType: 'application/apply-patch+yaml',
+      query: { fieldManager, force: true },
+    });
+  }
+
+  mergePatch<T>(path: string, patch: unknown, fieldManager: string): Promise<T> {
+    return this.request<T>('PATCH', 'patch', path, {
+      body: patch,
+      contentType: 'application/merge-patch+json',
+      query: { fieldManager },
+    });
+  }
+
+  jsonPatch<T>(path: string, ops: unknown[], fieldManager: string): Promise<T> {
+    return this.request<T>('PATCH', 'patch', path, {
+      body: ops,
+      contentType: 'application/json-patch+json',
+      query: { fieldManager },
+    });
+  }
+
+  delete(path: string, body?: unknown): Promise<unknown> {
+    return this.request<unknown>('DELETE', 'delete', path, body === undefined ? {} : { body });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { message: text.slice(0, 500) };
+  }
+}

@@ -1,0 +1,65 @@
+/** The operator's Prometheus metrics, on their own registry (served by lib/ops-server.ts). */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+export interface OperatorMetrics {
+  registry: Registry;
+  reconciles: Counter<'result'>;
+  reconcileDuration: Histogram<'result'>;
+  reconcileErrors: Counter<'step'>;
+  queueDepth: Gauge;
+  apiRequests: Counter<'verb' | 'resource' | 'code'>;
+  leader: Gauge;
+  informerRestarts: Counter<'resource'>;
+}
+
+export function createMetrics(withDefaults = true): OperatorMetrics {
+  const registry = new Registry();
+  if (withDefaults) collectDefaultMetrics({ register: registry, prefix: 'credit_operator_' });
+  return {
+    registry,
+    reconciles: new Counter({
+      name: 'credit_operator_reconciles_total',
+      help: 'Reconciles of CreditPipelines by result (success, error, requeue)',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
+    reconcileDuration: new Histogram({
+      name: 'credit_operator_reconcile_duration_seconds',
+      help: 'Time spent in one reconcile of a CreditPipeline',
+      labelNames: ['result'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    reconcileErrors: new Counter({
+      name: 'credit_operator_reconcile_errors_total',
+      help: 'Reconcile errors by the step that failed',
+      labelNames: ['step'],
+      registers: [registry],
+    }),
+    queueDepth: new Gauge({
+      name: 'credit_operator_workqueue_depth',
+      help: 'Keys waiting in the work queue',
+      registers: [registry],
+    }),
+    apiRequests: new Counter({
+      name: 'credit_operator_api_requests_total',
+      help: 'Requests to the Kubernetes API by verb, resource and status code',
+      labelNames: ['verb', 'resource', 'code'],
+      registers: [registry],
+    }),
+    leader: new Gauge({
+      name: 'credit_operator_leader',
+      help: '1 while this process holds the leader Lease',
+      registers: [registry],
+    }),
+    informerRestarts: new Counter({
+      name: 'credit_operator_informer_restarts_total',
+      help: 'Informer (list+watch) restarts after an error, by resource',
+      labelNames: ['resource'],
+      registers: [registry],
+    }),
+  };
+}
+
+/** Verbs that change state on the API server (used by the idle test and the benchmark). */
+export const WRITE_VERBS = new Set(['create', 'update', 'patch', 'apply', 'delete']);
