@@ -29,6 +29,10 @@ build: node_modules ## Type-check and compile TypeScript to dist/
 	npx tsc -p tsconfig.json --noEmit
 	npx tsc -p tsconfig.build.json
 
+.PHONY: crds
+crds: node_modules ## Generate the CreditPipeline CRD (crds/ and the chart's copy) from operator/api
+	$(TSX) cdk8s/generate-crd.ts
+
 .PHONY: lint
 lint: node_modules ## Lint and check formatting (biome) and type-check
 	npx biome check .

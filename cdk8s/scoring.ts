@@ -10,8 +10,6 @@ import { ENV, MOUNTS } from './env.ts';
 import { platformContainer, platformPodSpec, type Volume, type VolumeMount } from './pod.ts';
 import type { PipelineSecrets } from './secrets.ts';
 
-export const MODEL_KEY = 'model.json';
-
 export class ScoringCronJob extends Construct {
   constructor(scope: Construct, id: string, ctx: RenderContext, secrets: PipelineSecrets) {
     super(scope, id);
@@ -27,21 +25,21 @@ export class ScoringCronJob extends Construct {
       const ref = spec.model.configMapRef;
       volumes.push({
         name: 'model',
-        configMap: { name: ref.name, items: [{ key: ref.key, path: MODEL_KEY }] },
+        configMap: { name: ref.name, items: [{ key: ref.key, path: ref.key }] },
       });
       mounts.push({ name: 'model', mountPath: MOUNTS.modelDir, readOnly: true });
-      env.push({ name: ENV.modelFile, value: `${MOUNTS.modelDir}/${MODEL_KEY}` });
+      env.push({ name: ENV.modelFile, value: `${MOUNTS.modelDir}/${ref.key}` });
     }
     if (spec.challenger !== undefined) {
       const ref = spec.challenger.configMapRef;
       volumes.push({
         name: 'challenger',
-        configMap: { name: ref.name, items: [{ key: ref.key, path: MODEL_KEY }] },
+        configMap: { name: ref.name, items: [{ key: ref.key, path: ref.key }] },
       });
       mounts.push({ name: 'challenger', mountPath: MOUNTS.challengerDir, readOnly: true });
       env.push(
         { name: ENV.challengerModelName, value: spec.challenger.name },
-        { name: ENV.challengerModelFile, value: `${MOUNTS.challengerDir}/${MODEL_KEY}` },
+        { name: ENV.challengerModelFile, value: `${MOUNTS.challengerDir}/${ref.key}` },
       );
     }
     const container = platformContainer(ctx, {

@@ -390,7 +390,7 @@ export const ModelSpec = Type.Object(
       maxLength: 63,
       pattern: '^[a-zA-Z0-9._-]+$',
     }),
-    configMapRef: Type.Optional(ConfigMapKeyRef('model.json')),
+    configMapRef: Type.Optional(ConfigMapKeyRef('model.yaml')),
   },
   {
     default: {},
@@ -408,7 +408,7 @@ export const ChallengerSpec = Type.Object(
       maxLength: 63,
       pattern: '^[a-zA-Z0-9._-]+$',
     }),
-    configMapRef: ConfigMapKeyRef('model.json'),
+    configMapRef: ConfigMapKeyRef('model.yaml'),
   },
   {
     additionalProperties: false,
@@ -476,7 +476,7 @@ const ManagedStore = (what: string, size: string, res: Parameters<typeof Resourc
       resources: Resources(...res),
     },
     {
-      default: {},
+      // No `default: {}` here: it would make `managed` appear next to `external`.
       additionalProperties: false,
       description: `A ${what} StatefulSet managed by the operator, with a PVC template and a headless Service.`,
       ...cel(
@@ -791,7 +791,27 @@ export const crdSchemas: { spec: TSchema; status: TSchema } = {
  * for tools that build a CreditPipeline in code; the operator reads objects the API server defaulted.
  */
 export function withSpecDefaults(spec: unknown): CreditPipelineSpec {
-  return Value.Default(CreditPipelineSpec, Value.Clone(spec ?? {})) as CreditPipelineSpec;
+  return applyDefaults(CreditPipelineSpec, Value.Clone(spec ?? {})) as CreditPipelineSpec;
+}
+
+/**
+ * Structural-schema defaulting as the API server does it: a property that is absent and has a
+ * `default` gets a copy of it, then defaulting recurses into objects and array items. Unlike
+ * TypeBox's Value.Default it never creates an optional object that has no default of its own.
+ */
+export function applyDefaults(schema: TSchema, value: unknown): unknown {
+  if (Array.isArray(value)) {
+    const items = schema.items as TSchema | undefined;
+    return items === undefined ? value : value.map((v) => applyDefaults(items, v));
+  }
+  if (typeof value !== 'object' || value === null) return value;
+  const obj = value as Record<string, unknown>;
+  const props = schema.properties as Record<string, TSchema> | undefined;
+  for (const [key, prop] of Object.entries(props ?? {})) {
+    if (obj[key] === undefined && prop.default !== undefined) obj[key] = Value.Clone(prop.default);
+    if (obj[key] !== undefined) obj[key] = applyDefaults(prop, obj[key]);
+  }
+  return obj;
 }
 
 /** Validates a spec against the schema (not the CEL rules: those run in the API server). */

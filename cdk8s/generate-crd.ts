@@ -1,0 +1,29 @@
+/**
+ * Writes the CreditPipeline CRD (crds/creditplatform.dev_creditpipelines.yaml) and its copy in the
+ * chart. `--check` writes nothing and exits 1 when a committed file differs from the generated one.
+ *
+ *   node --import tsx cdk8s/generate-crd.ts [--check]
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CRD_PATHS, renderCrdYaml } from './crd.ts';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const check = process.argv.includes('--check');
+const yaml = renderCrdYaml();
+let stale = 0;
+for (const rel of CRD_PATHS) {
+  const path = join(root, rel);
+  const current = existsSync(path) ? readFileSync(path, 'utf8') : undefined;
+  if (current === yaml) continue;
+  if (check) {
+    process.stderr.write(`${rel} is out of date: run 'make crds'\n`);
+    stale++;
+    continue;
+  }
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, yaml);
+  process.stdout.write(`wrote ${rel}\n`);
+}
+process.exit(stale === 0 ? 0 : 1);

@@ -1,0 +1,302 @@
+import { Testing } from 'cdk8s';
+import { describe, expect, it } from 'vitest';
+import { childNames, generatedSecretNames } from '../../../cdk8s/context.ts';
+import { ENV } from '../../../cdk8s/env.ts';
+import { IMAGE_ENTRYPOINT } from '../../../cdk8s/image.ts';
+import { buildPipeline, type KubeObject, renderCreditPipeline } from '../../../cdk8s/render.ts';
+import { PIPELINE_LABEL } from '../../../operator/api/v1alpha1.ts';
+import { example, options, pipeline } from './fixtures.ts';
+
+type Pod = {
+  securityContext?: Record<string, unknown>;
+  containers: Array<Record<string, unknown> & { name: string; securityContext?: Record<string, unknown> }>;
+  initContainers?: Array<Record<string, unknown>>;
+  automountServiceAccountToken?: boolean;
+};
+
+/** Every pod template in a rendered object, with where it was found. */
+function podTemplates(obj: KubeObject): Pod[] {
+  const spec = obj.spec as unknown;
+  if (spec === undefined) return [];
+  switch (obj.kind) {
+    case 'Deployment':
+    case 'StatefulSet':
+    case 'Job':
+      return [(spec as { template: { spec: Pod } }).template.spec];
+    case 'CronJob':
+      return [
+        (spec as { jobTemplate: { spec: { template: { spec: Pod } } } }).jobTemplate.spec.template.spec,
+      ];
+    default:
+      return [];
+  }
+}
+
+const byKind = (objs: KubeObject[], kind: string) => objs.filter((o) => o.kind === kind);
+const find = (objs: KubeObject[], kind: string, name: string): KubeObject => {
+  const o = objs.find((x) => x.kind === kind && x.metadata.name === name);
+  if (o === undefined)
+    throw new Error(`no ${kind} ${name} in ${objs.map((x) => `${x.kind}/${x.metadata.name}`)}`);
+  return o;
+};
+
+describe('renderCreditPipeline', () => {
+  const demo = example('creditpipeline.yaml');
+
+  it('matches the snapshot of the demo pipeline (Testing.synth)', () => {
+    const chart = Testing.chart();
+    buildPipeline(chart, demo, options());
+    expect(Testing.synth(chart)).toMatchSnapshot();
+  });
+
+  it('renders every part of the demo pipeline', () => {
+    const objs = renderCreditPipeline(demo, options());
+    const names = childNames('demo');
+    expect(byKind(objs, 'Deployment').map((o) => o.metadata.name)).toEqual([
+      names.ingestionApi,
+      names.fraudDetector,
+      names.warehouseLoader,
+    ]);
+    expect(byKind(objs, 'StatefulSet').map((o) => o.metadata.name)).toEqual([names.postgres, names.mongo]);
+    expect(byKind(objs, 'KafkaTopic').map((o) => (o.spec as { topicName: string }).topicName)).toEqual([
+      'credit_apps',
+      'credit_apps_dlq',
+      'fraud_alerts',
+    ]);
+    for (const kind of [
+      'CronJob',
+      'Job',
+      'ServiceMonitor',
+      'PrometheusRule',
+      'PodDisruptionBudget',
+      'NetworkPolicy',
+    ])
+      expect(byKind(objs, kind).length, kind).toBeGreaterThan(0);
+    // Unique kind/name pairs: the operator keys children by them.
+    const keys = objs.map((o) => `${o.kind}/${o.metadata.name}`);
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  it('labels every child with the pipeline label and app.kubernetes.io/*, in the pipeline namespace', () => {
+    for (const o of renderCreditPipeline(demo, options())) {
+      expect(o.metadata.namespace, `${o.kind}/${o.metadata.name}`).toBe('lending');
+      const labels = o.metadata.labels ?? {};
+      expect(labels[PIPELINE_LABEL], `${o.kind}/${o.metadata.name}`).toBe('demo');
+      expect(labels['app.kubernetes.io/instance']).toBe('demo');
+      expect(labels['app.kubernetes.io/part-of']).toBe('credit-platform');
+      expect(labels['app.kubernetes.io/managed-by']).toBe('credit-platform-operator');
+      expect(labels['app.kubernetes.io/name']).toMatch(/^[a-z-]+$/);
+      expect(o.metadata.name.length).toBeLessThanOrEqual(63);
+    }
+  });
+
+  it('puts the pipeline label on the CronJob job template (the operator reads the last run by it)', () => {
+    const cron = find(renderCreditPipeline(demo, options()), 'CronJob', 'demo-risk-scorer');
+    const jt = (cron.spec as { jobTemplate: { metadata: { labels: Record<string, string> } } }).jobTemplate;
+    expect(jt.metadata.labels[PIPELINE_LABEL]).toBe('demo');
+  });
+
+  it('makes every pod template pass the restricted Pod Security profile, with requests, limits and probes', () => {
+    for (const obj of renderCreditPipeline(demo, options())) {
+      for (const pod of podTemplates(obj)) {
+        const where = `${obj.kind}/${obj.metadata.name}`;
+        expect(pod.securityContext?.runAsNonRoot, where).toBe(true);
+        expect(pod.securityContext?.seccompProfile, where).toEqual({ type: 'RuntimeDefault' });
+        expect(pod.automountServiceAccountToken, where).toBe(false);
+        for (const c of [...pod.containers, ...(pod.initContainers ?? [])]) {
+          const sc = c.securityContext as Record<string, unknown>;
+          expect(sc.allowPrivilegeEscalation, `${where} ${c.name}`).toBe(false);
+          expect(sc.capabilities, `${where} ${c.name}`).toEqual({ drop: ['ALL'] });
+          expect(sc.seccompProfile, `${where} ${c.name}`).toEqual({ type: 'RuntimeDefault' });
+          expect(sc.runAsNonRoot).toBe(true);
+          expect(sc.readOnlyRootFilesystem, `${where} ${c.name}`).toBe(true);
+          expect(sc.privileged).not.toBe(true);
+          const res = c.resources as { requests: Record<string, string>; limits: Record<string, string> };
+          expect(Object.keys(res.requests).sort(), `${where} requests`).toEqual(['cpu', 'memory']);
+          expect(Object.keys(res.limits).sort(), `${where} limits`).toEqual(['cpu', 'memory']);
+          const runsToCompletion = obj.kind === 'Job' || obj.kind === 'CronJob';
+          if (!runsToCompletion) {
+            expect(c.readinessProbe, `${where} readiness`).toBeDefined();
+            expect(c.livenessProbe, `${where} liveness`).toBeDefined();
+          }
+        }
+      }
+    }
+  });
+
+  it('runs every platform container as the one image with its subcommand', () => {
+    const objs = renderCreditPipeline(demo, options());
+    const commands = objs
+      .flatMap(podTemplates)
+      .flatMap((p) =>
+        p.containers
+          .filter((c) => c.image === 'ghcr.io/creditplatform/credit-platform:0.1.0')
+          .map((c) => c.command),
+      );
+    expect(commands).toEqual(
+      expect.arrayContaining([
+        [...IMAGE_ENTRYPOINT, 'ingestion-api'],
+        [...IMAGE_ENTRYPOINT, 'fraud-detector'],
+        [...IMAGE_ENTRYPOINT, 'warehouse-loader'],
+        [...IMAGE_ENTRYPOINT, 'risk-scorer'],
+        [...IMAGE_ENTRYPOINT, 'migrate'],
+      ]),
+    );
+    expect(commands).toHaveLength(5);
+  });
+
+  it('follows the operator image unless spec.images.platform is set', () => {
+    const pinned = pipeline('pinned', {
+      kafka: { strimziCluster: 'k' },
+      images: { platform: 'registry.example/cp', version: '9.9.9' },
+    });
+    const images = renderCreditPipeline(pinned, options())
+      .flatMap(podTemplates)
+      .flatMap((p) => p.containers.map((c) => c.image as string))
+      .filter((i) => i.includes('cp'));
+    expect(new Set(images)).toEqual(new Set(['registry.example/cp:9.9.9']));
+  });
+
+  it('schedules scoring as Indexed Jobs with completions = parallelism', () => {
+    const cron = find(renderCreditPipeline(demo, options()), 'CronJob', 'demo-risk-scorer');
+    const spec = cron.spec as { schedule: string; jobTemplate: { spec: Record<string, unknown> } };
+    expect(spec.schedule).toBe('*/15 * * * *');
+    expect(spec.jobTemplate.spec).toMatchObject({
+      completionMode: 'Indexed',
+      completions: 2,
+      parallelism: 2,
+    });
+  });
+
+  it('keeps generated secrets stable: existing values are reused, missing ones generated', () => {
+    const first = renderCreditPipeline(demo, options());
+    const decoded = (objs: KubeObject[]) =>
+      Object.fromEntries(
+        byKind(objs, 'Secret').map((s) => [
+          s.metadata.name,
+          Object.fromEntries(
+            Object.entries(s.data as Record<string, string>).map(([k, v]) => [
+              k,
+              Buffer.from(v, 'base64').toString(),
+            ]),
+          ),
+        ]),
+      );
+    const existing = decoded(first);
+    expect(Object.keys(existing).sort()).toEqual([...generatedSecretNames('demo')].sort());
+    const second = renderCreditPipeline(
+      demo,
+      options({ existingSecrets: existing, randomSecret: () => 'fresh' }),
+    );
+    expect(decoded(second)).toEqual(existing);
+    // Without existing values, fresh ones are generated.
+    const third = renderCreditPipeline(demo, options({ randomSecret: () => 'fresh' }));
+    expect(decoded(third)['demo-pseudonymization']?.key).toBe('fresh');
+    // The URL embeds the (stable) password.
+    const pg = existing['demo-postgres-credentials'] as Record<string, string>;
+    expect(pg.url).toBe(`postgres://credit:${pg.password}@demo-postgres:5432/credit`);
+  });
+
+  it('generates a different secret value per key by default', () => {
+    const objs = renderCreditPipeline(demo, { ...options(), randomSecret: undefined });
+    const pseudo = find(objs, 'Secret', 'demo-pseudonymization').data as Record<string, string>;
+    const pg = find(objs, 'Secret', 'demo-postgres-credentials').data as Record<string, string>;
+    expect(Buffer.from(pseudo.key as string, 'base64').length).toBeGreaterThanOrEqual(32);
+    expect(Buffer.from(pg.password as string, 'base64').length).toBeGreaterThanOrEqual(32);
+    expect(pseudo.key).not.toBe(pg.password);
+  });
+
+  it('skips prometheus-operator kinds without the CRDs but still renders dashboards with the label from spec', () => {
+    const objs = renderCreditPipeline(demo, options({ monitoring: false }));
+    expect(byKind(objs, 'ServiceMonitor')).toEqual([]);
+    expect(byKind(objs, 'PrometheusRule')).toEqual([]);
+    const dash = find(objs, 'ConfigMap', 'demo-dashboard-fraud-operations');
+    expect(dash.metadata.labels?.grafana_dashboard).toBe('1');
+    expect((dash.data as Record<string, string>)['fraud-operations.json']).toContain('fraud-operations');
+  });
+
+  it('puts the release-selector labels from spec on ServiceMonitor and PrometheusRule', () => {
+    const objs = renderCreditPipeline(demo, options());
+    for (const kind of ['ServiceMonitor', 'PrometheusRule'])
+      expect(find(objs, kind, 'demo-platform').metadata.labels?.release).toBe('kube-prometheus-stack');
+  });
+
+  it('renders no KafkaTopics without Strimzi or in direct mode', () => {
+    expect(byKind(renderCreditPipeline(demo, options({ strimzi: false })), 'KafkaTopic')).toEqual([]);
+    const external = example('creditpipeline-external.yaml');
+    expect(byKind(renderCreditPipeline(external, options()), 'KafkaTopic')).toEqual([]);
+  });
+
+  it('wires external Kafka (SASL + TLS) and external PostgreSQL from the user’s Secrets, without managed stores', () => {
+    const objs = renderCreditPipeline(example('creditpipeline-external.yaml'), options());
+    expect(byKind(objs, 'StatefulSet').map((o) => o.metadata.name)).toEqual(['external-mongo']);
+    expect(objs.some((o) => o.kind === 'Secret' && o.metadata.name === 'external-postgres-credentials')).toBe(
+      false,
+    );
+    const loader = podTemplates(find(objs, 'Deployment', 'external-warehouse-loader'))[0]?.containers[0];
+    const env = loader?.env as Array<{ name: string; value?: string; valueFrom?: unknown }>;
+    const get = (n: string) => env.find((e) => e.name === n);
+    expect(get(ENV.kafkaBrokers)?.value).toBe('kafka-1.example.net:9093,kafka-2.example.net:9093');
+    expect(get(ENV.kafkaSaslMechanism)?.value).toBe('scram-sha-512');
+    expect(get(ENV.kafkaSaslPassword)?.valueFrom).toEqual({
+      secretKeyRef: { name: 'kafka-client', key: 'password' },
+    });
+    expect(get(ENV.databaseUrl)?.valueFrom).toEqual({ secretKeyRef: { name: 'warehouse-db', key: 'url' } });
+  });
+
+  it('connects Strimzi clients to the cluster’s bootstrap Service and names topics from spec', () => {
+    const objs = renderCreditPipeline(demo, options());
+    const env = podTemplates(find(objs, 'Deployment', 'demo-ingestion-api'))[0]?.containers[0]?.env as Array<{
+      name: string;
+      value?: string;
+    }>;
+    expect(env.find((e) => e.name === ENV.kafkaBrokers)?.value).toBe('credit-kafka-kafka-bootstrap:9092');
+    expect(env.find((e) => e.name === ENV.applicationsTopic)?.value).toBe('credit_apps');
+    expect(env.find((e) => e.name === ENV.pseudonymizationKey)).toMatchObject({
+      valueFrom: { secretKeyRef: { name: 'demo-pseudonymization', key: 'key' } },
+    });
+  });
+
+  it('puts inline rules in a ConfigMap and rolls the detector when they change', () => {
+    const objs = renderCreditPipeline(demo, options());
+    const cm = find(objs, 'ConfigMap', 'demo-fraud-rules');
+    expect(JSON.parse((cm.data as Record<string, string>)['rules.json'] as string)).toMatchObject({
+      version: 'demo-1',
+    });
+    const annotation = (o: KubeObject[]) =>
+      (
+        find(o, 'Deployment', 'demo-fraud-detector').spec as {
+          template: { metadata: { annotations: object } };
+        }
+      ).template.metadata.annotations;
+    const changed = structuredClone(demo);
+    (changed.spec.fraudDetector.rules.inline as { version: string }).version = 'demo-2';
+    expect(annotation(renderCreditPipeline(changed, options()))).not.toEqual(annotation(objs));
+  });
+
+  it('omits PodDisruptionBudgets for single-replica workloads and NetworkPolicies when disabled', () => {
+    const small = pipeline('small', {
+      kafka: { strimziCluster: 'k' },
+      ingestionApi: { replicas: 1 },
+      fraudDetector: { replicas: 1 },
+      networkPolicies: false,
+    });
+    const objs = renderCreditPipeline(small, options());
+    expect(byKind(objs, 'PodDisruptionBudget')).toEqual([]);
+    expect(byKind(objs, 'NetworkPolicy')).toEqual([]);
+  });
+
+  it('names the migration Job after its image, so a new version gets a new Job', () => {
+    const job = (image: string) =>
+      byKind(renderCreditPipeline(demo, options({ operatorImage: image })), 'Job').map(
+        (j) => j.metadata.name,
+      );
+    expect(job('x/cp:1')).toHaveLength(1);
+    expect(job('x/cp:1')).toEqual(job('x/cp:1'));
+    expect(job('x/cp:1')).not.toEqual(job('x/cp:2'));
+  });
+
+  it('is deterministic', () => {
+    expect(renderCreditPipeline(demo, options())).toEqual(renderCreditPipeline(demo, options()));
+  });
+});
