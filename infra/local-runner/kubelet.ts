@@ -17,6 +17,7 @@ import type {
   V1Service,
 } from '@kubernetes/client-node';
 import { logDir } from '../lib/paths.ts';
+import { addScrapeTarget, removeScrapeTarget } from '../lib/prometheus-targets.ts';
 import type { InfraState } from '../lib/state.ts';
 import { type ObjectReader, PodResolutionError, type ProcessPlan, planPod, podDir } from './pod-process.ts';
 import { ServiceMap } from './service-map.ts';
@@ -496,11 +497,16 @@ export class LocalKubelet {
     );
   }
 
-  /** Services whose selector matches a ready pod resolve to that pod's loopback ports. */
+  /**
+   * Services whose selector matches a ready pod resolve to that pod's loopback ports. A Service port
+   * named `metrics` also makes Prometheus scrape the pod (the ServiceMonitor stand-in; labels as the
+   * prometheus-operator sets them: job = Service name, namespace, service, pod, endpoint).
+   */
   private refreshServices(ns: string, pods: V1Pod[], services: V1Service[]): void {
     for (const r of this.pods.values()) {
       for (const port of r.ports.values()) this.services.remove({ host: '127.0.0.1', port });
     }
+    const scrape = new Map<string, { target: string; labels: Record<string, string> }>();
     for (const svc of services) {
       const selector = svc.spec?.selector;
       if (!selector || Object.keys(selector).length === 0) continue;
@@ -517,9 +523,41 @@ export class LocalKubelet {
               : pod.spec?.containers.flatMap((c) => c.ports ?? []).find((p) => p.name === target)
                   ?.containerPort;
           const local = containerPort === undefined ? undefined : r.ports.get(containerPort);
-          if (local !== undefined)
-            this.services.add(ns, svc.metadata?.name ?? '', sp.port, { host: '127.0.0.1', port: local });
+          if (local === undefined) continue;
+          this.services.add(ns, svc.metadata?.name ?? '', sp.port, { host: '127.0.0.1', port: local });
+          if (sp.name === 'metrics' && this.infra.prometheus && !r.standIn) {
+            const service = svc.metadata?.name ?? '';
+            const podName = pod.metadata?.name ?? '';
+            scrape.set(scrapeName(ns, podName), {
+              target: `127.0.0.1:${local}`,
+              labels: { job: service, namespace: ns, service, pod: podName, endpoint: 'metrics' },
+            });
+          }
         }
+      }
+    }
+    this.syncScrapeTargets(ns, scrape);
+  }
+
+  /** Scrape-target name → what was written, so unchanged targets are not rewritten every tick. */
+  private readonly scraped = new Map<string, string>();
+
+  private syncScrapeTargets(
+    ns: string,
+    wanted: Map<string, { target: string; labels: Record<string, string> }>,
+  ): void {
+    const info = this.infra.prometheus;
+    if (info === undefined) return;
+    for (const [name, t] of wanted) {
+      const written = JSON.stringify(t);
+      if (this.scraped.get(name) === written) continue;
+      addScrapeTarget(name, [t.target], t.labels, info);
+      this.scraped.set(name, written);
+    }
+    for (const name of [...this.scraped.keys()]) {
+      if (name.startsWith(scrapeName(ns, '')) && !wanted.has(name)) {
+        removeScrapeTarget(name, info);
+        this.scraped.delete(name);
       }
     }
   }
@@ -585,6 +623,10 @@ export class LocalKubelet {
     if (created.length > 0)
       this.log(`created topics ${created.join(', ')} in the harness broker (Topic Operator stand-in)`);
   }
+}
+
+function scrapeName(ns: string, pod: string): string {
+  return `local-runner.${ns}.${pod}`;
 }
 
 function podReady(pod: V1Pod): boolean {
