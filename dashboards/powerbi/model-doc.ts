@@ -41,7 +41,7 @@ function tableRows(md: string, header: RegExp): string[][] {
 const code = (cell: string): string[] => [...cell.matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
 
 export function docTables(md: string): DocTable[] {
-  return tableRows(md, /^\| Table \| Source \|/).map((row) => ({
+  return tableRows(md, /^\|\s*Table\s*\|\s*Source\s*\|/).map((row) => ({
     name: row[0]!,
     source: code(row[1]!)[0]!,
     columns: code(row[4]!),
@@ -55,7 +55,7 @@ function refs(text: string): ColumnRef[] {
 }
 
 export function docRelationships(md: string): DocRelationship[] {
-  return tableRows(md, /^\| From \(many\) \| To \(one\) \|/).map((row) => {
+  return tableRows(md, /^\|\s*From \(many\)\s*\|\s*To \(one\)\s*\|/).map((row) => {
     const from = refs(row[0]!)[0];
     const to = refs(row[1]!)[0];
     if (from === undefined || to === undefined)
