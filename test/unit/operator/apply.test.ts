@@ -1,0 +1,223 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { ownerKeyOf, pipelineChanged } from '../../../operator/controller.ts';
+import { type KubeClient, resourceOfPath } from '../../../operator/kube/client.ts';
+import type { Discovery, ResourceInfo } from '../../../operator/kube/discovery.ts';
+import { ChildApplier, childKey } from '../../../operator/reconcile/apply.ts';
+import { canonicalJson, objectHash } from '../../../operator/reconcile/hash.ts';
+import { HASH_ANNOTATION, stampChild } from '../../../operator/reconcile/ownership.ts';
+import { unwantedChildren } from '../../../operator/reconcile/prune.ts';
+import { pipeline, render } from './fixtures.ts';
+
+describe('hashing and stamping', () => {
+  it('canonical JSON ignores key order and undefined fields', () => {
+    expect(canonicalJson({ b: 1, a: { d: [1, { y: 2, x: 1 }], c: undefined } })).toBe(
+      '{"a":{"d":[1,{"x":1,"y":2}]},"b":1}',
+    );
+    expect(objectHash({ a: 1, b: 2 })).toBe(objectHash({ b: 2, a: 1 }));
+    expect(objectHash({ a: 1 })).not.toBe(objectHash({ a: 2 }));
+  });
+
+  it('puts the label, a controller ownerReference and the desired hash on every child', () => {
+    const cp = pipeline();
+    for (const d of render(cp)) {
+      const { object, hash } = stampChild(cp, d);
+      expect(object.metadata.namespace).toBe('lending');
+      expect(object.metadata.labels?.['creditplatform.dev/pipeline']).toBe('demo');
+      expect(object.metadata.ownerReferences).toEqual([
+        {
+          apiVersion: 'creditplatform.dev/v1alpha1',
+          kind: 'CreditPipeline',
+          name: 'demo',
+          uid: 'uid-1',
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ]);
+      expect(object.metadata.annotations?.[HASH_ANNOTATION]).toBe(hash);
+    }
+  });
+
+  it('changes a child hash only when that child changes', () => {
+    const a = pipeline();
+    const b = pipeline({ kafka: { strimziCluster: 'kafka' }, fraudDetector: { replicas: 3 } }, 2);
+    const ha = new Map(render(a).map((d) => [childKey(d), stampChild(a, d).hash]));
+    const hb = new Map(render(b).map((d) => [childKey(d), stampChild(b, d).hash]));
+    const changed = [...ha.keys()].filter((k) => ha.get(k) !== hb.get(k));
+    expect(changed).toEqual(['apps/v1/Deployment/lending/demo-fraud-detector']);
+  });
+});
+
+/** Records the requests the apply layer sends; answers like the API server would. */
+function fakeClient() {
+  const calls: Array<{ verb: string; path: string }> = [];
+  const client = {
+    apply: async (path: string, body: KubernetesObject) => {
+      calls.push({ verb: 'apply', path });
+      return body;
+    },
+    delete: async (path: string) => {
+      calls.push({ verb: 'delete', path });
+      return {};
+    },
+  } as unknown as KubeClient;
+  const discovery = {
+    resolve: async (apiVersion: string, kind: string): Promise<ResourceInfo | null> =>
+      kind === 'KafkaTopic' ? null : { apiVersion, kind, plural: `${kind.toLowerCase()}s`, namespaced: true },
+  } as unknown as Discovery;
+  return { calls, client, discovery };
+}
+
+describe('ChildApplier', () => {
+  const cp = pipeline();
+  const deployment = render(cp).find((d) => d.kind === 'Deployment') as ReturnType<typeof render>[number];
+
+  it('applies a child the cache does not hold, then sends nothing while the desired hash is unchanged', async () => {
+    const { calls, client, discovery } = fakeClient();
+    const cache = new Map<string, KubernetesObject>();
+    const applier = new ChildApplier(client, discovery, {
+      get: (v, k, ns, n) => cache.get(`${v}/${k}/${ns}/${n}`),
+    });
+    expect((await applier.apply(cp, deployment)).action).toBe('created');
+    expect(calls).toEqual([
+      { verb: 'apply', path: '/apis/apps/v1/namespaces/lending/deployments/demo-ingestion-api' },
+    ]);
+    // The cache has not caught up yet: the memo of the last apply avoids a second write.
+    expect((await applier.apply(cp, deployment)).action).toBe('unchanged');
+    // The cache catches up.
+    const { object } = stampChild(cp, deployment);
+    cache.set(childKey(object), object as unknown as KubernetesObject);
+    applier.observe('add', object as unknown as KubernetesObject);
+    expect((await applier.apply(cp, deployment)).action).toBe('unchanged');
+    expect(calls).toHaveLength(1);
+  });
+
+  it('re-applies after the child was deleted by hand', async () => {
+    const { calls, client, discovery } = fakeClient();
+    const cache = new Map<string, KubernetesObject>();
+    const applier = new ChildApplier(client, discovery, {
+      get: (v, k, ns, n) => cache.get(`${v}/${k}/${ns}/${n}`),
+    });
+    await applier.apply(cp, deployment);
+    const { object } = stampChild(cp, deployment);
+    applier.observe('delete', object as unknown as KubernetesObject);
+    expect((await applier.apply(cp, deployment)).action).toBe('created');
+    expect(calls).toHaveLength(2);
+  });
+
+  it('re-applies when someone else changed the object (its hash annotation no longer matches)', async () => {
+    const { calls, client, discovery } = fakeClient();
+    const cache = new Map<string, KubernetesObject>();
+    const applier = new ChildApplier(client, discovery, {
+      get: (v, k, ns, n) => cache.get(`${v}/${k}/${ns}/${n}`),
+    });
+    await applier.apply(cp, deployment);
+    const { object } = stampChild(cp, deployment);
+    const edited = structuredClone(object) as unknown as KubernetesObject;
+    (edited.metadata as { annotations: Record<string, string> }).annotations[HASH_ANNOTATION] = 'edited';
+    cache.set(childKey(edited), edited);
+    applier.observe('update', edited);
+    expect((await applier.apply(cp, deployment)).action).toBe('updated');
+    expect(calls).toHaveLength(2);
+  });
+
+  it('reports a kind the cluster does not serve instead of sending a request', async () => {
+    const { calls, client, discovery } = fakeClient();
+    const applier = new ChildApplier(client, discovery, { get: () => undefined });
+    const topic = render(cp).find((d) => d.kind === 'KafkaTopic') as ReturnType<typeof render>[number];
+    expect((await applier.apply(cp, topic)).action).toBe('unavailable');
+    expect(calls).toHaveLength(0);
+  });
+
+  it('deletes with desired = null, and does nothing for an absent child', async () => {
+    const { calls, client, discovery } = fakeClient();
+    const applier = new ChildApplier(client, discovery, { get: () => undefined });
+    const { object } = stampChild(cp, deployment);
+    expect((await applier.reconcile(cp, null, object as unknown as KubernetesObject)).action).toBe('deleted');
+    expect((await applier.reconcile(cp, null, undefined)).action).toBe('absent');
+    expect(calls).toEqual([
+      { verb: 'delete', path: '/apis/apps/v1/namespaces/lending/deployments/demo-ingestion-api' },
+    ]);
+  });
+});
+
+describe('pruning', () => {
+  it('selects only children controlled by this pipeline (same uid) that are no longer desired', () => {
+    const cp = pipeline();
+    const desired = render(cp).map((d) => stampChild(cp, d).object as unknown as KubernetesObject);
+    const keep = new Set(desired.slice(1).map(childKey));
+    const stale = desired[0] as KubernetesObject;
+    const foreign = structuredClone(stale);
+    foreign.metadata = {
+      ...foreign.metadata,
+      name: 'other',
+      ownerReferences: [{ ...foreign.metadata?.ownerReferences?.[0], uid: 'old-uid' } as never],
+    };
+    const unowned = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { namespace: 'lending', name: 'x', labels: { 'creditplatform.dev/pipeline': 'demo' } },
+    };
+    const going = structuredClone(stale);
+    going.metadata = { ...going.metadata, name: 'going', deletionTimestamp: new Date() };
+    expect(unwantedChildren('uid-1', keep, [...desired, foreign, unowned, going])).toEqual([stale]);
+  });
+});
+
+describe('controller event mapping', () => {
+  it('ignores status-only updates of a pipeline, reacts to spec, deletion and finalizer changes', () => {
+    const base = { metadata: { generation: 1, finalizers: [] as string[] } };
+    expect(pipelineChanged(base, { metadata: { generation: 1, finalizers: [] } })).toBe(false);
+    expect(pipelineChanged(base, { metadata: { generation: 2, finalizers: [] } })).toBe(true);
+    expect(
+      pipelineChanged(base, { metadata: { generation: 1, finalizers: [], deletionTimestamp: 'now' } }),
+    ).toBe(true);
+    expect(pipelineChanged(base, { metadata: { generation: 1, finalizers: ['f'] } })).toBe(true);
+    expect(pipelineChanged(undefined, base)).toBe(true);
+  });
+
+  it('maps a child to its pipeline by label, else by controller ownerReference', () => {
+    expect(
+      ownerKeyOf({ metadata: { namespace: 'ns', labels: { 'creditplatform.dev/pipeline': 'p' } } }),
+    ).toBe('ns/p');
+    expect(
+      ownerKeyOf({
+        metadata: {
+          namespace: 'ns',
+          ownerReferences: [
+            {
+              apiVersion: 'creditplatform.dev/v1alpha1',
+              kind: 'CreditPipeline',
+              name: 'q',
+              uid: 'u',
+              controller: true,
+            },
+          ],
+        },
+      }),
+    ).toBe('ns/q');
+    expect(
+      ownerKeyOf({
+        metadata: {
+          namespace: 'ns',
+          ownerReferences: [
+            { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'r', uid: 'u', controller: true },
+          ],
+        },
+      }),
+    ).toBeUndefined();
+  });
+
+  it('names the resource of a request path for the metrics', () => {
+    expect(resourceOfPath('/apis/apps/v1/namespaces/x/deployments/y')).toBe('deployments');
+    expect(resourceOfPath('/api/v1/namespaces/x/secrets')).toBe('secrets');
+    expect(resourceOfPath('/apis/creditplatform.dev/v1alpha1/namespaces/x/creditpipelines/y/status')).toBe(
+      'creditpipelines/status',
+    );
+    expect(resourceOfPath('/apis/coordination.k8s.io/v1/namespaces/x/leases/l')).toBe('leases');
+    expect(resourceOfPath('/api/v1/namespaces')).toBe('namespaces');
+    expect(resourceOfPath('/apis/creditplatform.dev/v1alpha1/creditpipelines?watch=true')).toBe(
+      'creditpipelines',
+    );
+  });
+});
