@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { type Admin, Kafka, logLevel } from 'kafkajs';
 import type { Component } from '../lib/component.ts';
 import { cacheDir, logDir, repoRoot, stateDir } from '../lib/paths.ts';
 import { freePort, progress, startDaemon, stopDaemon, waitUntil } from '../lib/process.ts';
@@ -88,6 +88,13 @@ export const kafka: Component<'kafka'> = {
     };
     await waitUntil('Kafka to answer the admin API', () => adminAnswers(info.bootstrapServers), {
       timeoutMs: 90_000,
+      intervalMs: 500,
+      logName: 'kafka',
+    });
+    // The first consumer group makes the broker create and load __consumer_offsets; doing it here
+    // spares tests a "coordinator is loading" crash-and-restart of their first consumer.
+    await waitUntil('the group coordinator to load', () => groupCoordinatorReady(info.bootstrapServers), {
+      timeoutMs: 60_000,
       intervalMs: 500,
       logName: 'kafka',
     });
@@ -192,19 +199,37 @@ function log4jConfig(): string {
 }
 
 async function adminAnswers(bootstrapServers: string): Promise<boolean> {
+  return withAdmin(bootstrapServers, 0, async (admin) => {
+    const cluster = await admin.describeCluster();
+    await admin.listTopics();
+    return cluster.brokers.length > 0;
+  });
+}
+
+async function groupCoordinatorReady(bootstrapServers: string): Promise<boolean> {
+  // Retries inside kafkajs: a fresh client needs a metadata refresh before it can find the coordinator.
+  return withAdmin(bootstrapServers, 3, async (admin) => {
+    const { groups } = await admin.describeGroups(['credit-infra-probe']);
+    return groups.length === 1 && groups[0]?.errorCode === 0;
+  });
+}
+
+async function withAdmin(
+  bootstrapServers: string,
+  retries: number,
+  check: (admin: Admin) => Promise<boolean>,
+): Promise<boolean> {
   const admin = new Kafka({
     clientId: 'credit-infra-health',
     brokers: [bootstrapServers],
     logLevel: logLevel.NOTHING,
     connectionTimeout: 2_000,
     requestTimeout: 5_000,
-    retry: { retries: 0 },
+    retry: { retries, initialRetryTime: 200 },
   }).admin();
   try {
     await admin.connect();
-    const cluster = await admin.describeCluster();
-    await admin.listTopics();
-    return cluster.brokers.length > 0;
+    return await check(admin);
   } catch {
     return false;
   } finally {
