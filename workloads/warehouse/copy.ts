@@ -7,22 +7,40 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 
-export type CopyValue = string | number | boolean | null | undefined | readonly string[] | object;
+/** A value written as JSON (for json/jsonb columns), whatever its shape (arrays included). */
+export class Json {
+  constructor(readonly value: unknown) {}
+}
+export const json = (value: unknown): Json => new Json(value);
 
-/** Escapes one value for COPY text format (NULL as \N; arrays as PostgreSQL array literals; objects as JSON). */
+export type CopyValue =
+  | string
+  | number
+  | boolean
+  | null
+  | undefined
+  | readonly string[]
+  | readonly number[]
+  | Json;
+
+/**
+ * Escapes one value for COPY text format: NULL as \N; string and number arrays as PostgreSQL array
+ * literals; `json(x)` as JSON text.
+ */
 export function copyField(value: CopyValue): string {
   if (value === null || value === undefined) return '\\N';
+  if (value instanceof Json) return escapeText(JSON.stringify(value.value) ?? 'null');
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new Error(`cannot COPY non-finite number ${value}`);
     return String(value);
   }
   if (typeof value === 'boolean') return value ? 't' : 'f';
   if (typeof value === 'string') return escapeText(value);
-  if (Array.isArray(value)) return escapeText(`{${value.map(arrayElement).join(',')}}`);
-  return escapeText(JSON.stringify(value));
+  return escapeText(`{${(value as ReadonlyArray<string | number>).map(arrayElement).join(',')}}`);
 }
 
-function arrayElement(v: string): string {
+function arrayElement(v: string | number): string {
+  if (typeof v === 'number') return String(v);
   return `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 

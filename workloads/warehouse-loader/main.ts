@@ -1,0 +1,79 @@
+/**
+ * `credit-platform warehouse-loader`: Kafka (applications and fraud alerts) → PostgreSQL with an
+ * exactly-once effect (see consumer.ts and writer.ts). Serves /metrics, /healthz, /readyz on OPS_PORT,
+ * including the scoring-run metrics read from the warehouse (warehouse/scoring-run-metrics.ts).
+ */
+import { Type } from '@sinclair/typebox';
+import { Kafka, logLevel } from 'kafkajs';
+import { loadConfig } from '../../lib/config.ts';
+import { createLogger } from '../../lib/log.ts';
+import { startOpsServer } from '../../lib/ops-server.ts';
+import { onShutdown } from '../../lib/shutdown.ts';
+import { createPool } from '../warehouse/db.ts';
+import { registerScoringRunMetrics } from '../warehouse/scoring-run-metrics.ts';
+import { startLoader } from './consumer.ts';
+import { createLoaderMetrics } from './metrics.ts';
+
+export const LoaderConfig = Type.Object({
+  databaseUrl: Type.String({ pattern: '^postgres(ql)?://' }),
+  kafkaBrokers: Type.String({ minLength: 1, description: 'Comma-separated host:port list' }),
+  applicationsTopic: Type.String({ default: 'credit_apps', minLength: 1 }),
+  alertsTopic: Type.String({ default: 'fraud_alerts', minLength: 1 }),
+  groupPrefix: Type.String({ default: '' }),
+  opsPort: Type.Integer({ default: 9090, minimum: 0, maximum: 65535 }),
+  opsHost: Type.String({ default: '0.0.0.0' }),
+});
+
+export const LOADER_ENV = {
+  databaseUrl: 'DATABASE_URL',
+  kafkaBrokers: 'KAFKA_BROKERS',
+  applicationsTopic: 'APPLICATIONS_TOPIC',
+  alertsTopic: 'ALERTS_TOPIC',
+  groupPrefix: 'KAFKA_GROUP_PREFIX',
+  opsPort: 'OPS_PORT',
+  opsHost: 'OPS_HOST',
+} as const;
+
+export async function run(_argv: string[]): Promise<void> {
+  const log = createLogger('warehouse-loader');
+  const config = loadConfig(LoaderConfig, LOADER_ENV);
+  const metrics = createLoaderMetrics();
+  const pool = createPool(config.databaseUrl, 4, 'warehouse-loader');
+  registerScoringRunMetrics(metrics.registry, pool);
+  const kafka = new Kafka({
+    clientId: 'warehouse-loader',
+    brokers: config.kafkaBrokers.split(',').map((b) => b.trim()),
+    logLevel: logLevel.WARN,
+  });
+  const groupId = `${config.groupPrefix}warehouse-loader`;
+  const loader = await startLoader({
+    kafka,
+    pool,
+    groupId,
+    applicationsTopic: config.applicationsTopic,
+    alertsTopic: config.alertsTopic,
+    log,
+    metrics,
+  });
+  const ops = await startOpsServer(config.opsPort, config.opsHost, {
+    registry: metrics.registry,
+    readiness: async () => {
+      if (!loader.joined()) return 'consumer has not joined its group yet';
+      try {
+        await pool.query('SELECT 1');
+        return null;
+      } catch {
+        return 'warehouse unreachable';
+      }
+    },
+  });
+  log.info(
+    { groupId, topics: [config.applicationsTopic, config.alertsTopic], opsPort: config.opsPort },
+    'loader started',
+  );
+  onShutdown(log, [
+    () => loader.stop(),
+    () => new Promise<void>((resolve) => ops.close(() => resolve())),
+    () => pool.end(),
+  ]);
+}
