@@ -6,6 +6,7 @@
 import { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
+import { alertRuleGroups, type RuleGroup } from '../dashboards/alerts/rules.ts';
 import type { RenderContext } from './context.ts';
 
 export const MONITORING_API_VERSION = 'monitoring.coreos.com/v1';
@@ -43,7 +44,7 @@ export class Monitoring extends Construct {
         apiVersion: MONITORING_API_VERSION,
         kind: 'PrometheusRule',
         metadata: { name: ctx.names.monitoring, labels },
-        spec: { groups: [alertGroup(ctx)] },
+        spec: { groups: pipelineAlertGroups(ctx) },
       });
     }
     if (m.dashboards) {
@@ -66,41 +67,19 @@ export class Monitoring extends Construct {
   }
 }
 
-/** Alerts on what every platform workload exposes (`up`, prom-client process metrics). */
-function alertGroup(ctx: RenderContext) {
-  const sel = `namespace="${ctx.namespace ?? 'default'}",service=~"${ctx.name}-.*"`;
-  return {
-    name: `credit-platform.${ctx.name}`,
-    rules: [
-      {
-        alert: 'CreditPipelineTargetDown',
-        expr: `up{${sel}} == 0`,
-        for: '5m',
-        labels: { severity: 'warning' },
-        annotations: {
-          summary: 'A credit pipeline workload is not scraped',
-          description: '{{ $labels.service }} ({{ $labels.pod }}) has been down for 5 minutes.',
-        },
-      },
-      {
-        alert: 'CreditPipelineEventLoopLag',
-        expr: `max by (service) (nodejs_eventloop_lag_p99_seconds{${sel}}) > 0.5`,
-        for: '10m',
-        labels: { severity: 'warning' },
-        annotations: {
-          summary: 'A credit pipeline workload is overloaded',
-          description: '{{ $labels.service }} event-loop lag p99 above 500ms for 10 minutes.',
-        },
-      },
-      {
-        alert: 'CreditPipelineRestarting',
-        expr: `changes(process_start_time_seconds{${sel}}[15m]) > 2`,
-        labels: { severity: 'warning' },
-        annotations: {
-          summary: 'A credit pipeline workload restarts repeatedly',
-          description: '{{ $labels.pod }} restarted more than twice in 15 minutes.',
-        },
-      },
-    ],
-  };
+/**
+ * The platform's alert rules (dashboards/alerts/rules.ts, written once), scoped to this pipeline:
+ * its namespace, and the scrape jobs of its Services (prometheus-operator names a job after the Service).
+ */
+function pipelineAlertGroups(ctx: RenderContext): RuleGroup[] {
+  const n = ctx.names;
+  return alertRuleGroups({
+    matchers: { namespace: ctx.namespace ?? 'default' },
+    jobs: {
+      ingestionApi: n.ingestionApi,
+      fraudDetector: n.fraudDetector,
+      warehouseLoader: n.warehouseLoader,
+      riskScorerJobs: `${n.riskScorer}-.+`,
+    },
+  });
 }

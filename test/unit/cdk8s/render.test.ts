@@ -221,6 +221,16 @@ describe('renderCreditPipeline', () => {
       expect(find(objs, kind, 'demo-platform').metadata.labels?.release).toBe('kube-prometheus-stack');
   });
 
+  it('scopes the platform alert rules to the pipeline’s namespace and scrape jobs', () => {
+    const rule = find(renderCreditPipeline(demo, options()), 'PrometheusRule', 'demo-platform');
+    const rules = (
+      rule.spec as { groups: Array<{ rules: Array<{ alert: string; expr: string }> }> }
+    ).groups.flatMap((g) => g.rules);
+    expect(rules.length).toBeGreaterThan(3);
+    for (const r of rules) expect(r.expr, r.alert).toContain('namespace="lending"');
+    expect(rules.map((r) => r.expr).join('\n')).toContain('demo-fraud-detector');
+  });
+
   it('renders no KafkaTopics without Strimzi or in direct mode', () => {
     expect(byKind(renderCreditPipeline(demo, options({ strimzi: false })), 'KafkaTopic')).toEqual([]);
     const external = example('creditpipeline-external.yaml');
