@@ -64,7 +64,17 @@ export function toStructural(node: Json): Json {
     }
     out[key] = toStructural(value);
   }
-  return out;
+  return orderKeys(out);
+}
+
+/** `type` and `description` first, so the generated YAML reads well. */
+function orderKeys(node: JsonObject): JsonObject {
+  const { type, description, ...rest } = node;
+  return {
+    ...(type === undefined ? {} : { type }),
+    ...(description === undefined ? {} : { description }),
+    ...rest,
+  };
 }
 
 const plain = (schema: unknown): Json => toStructural(JSON.parse(JSON.stringify(schema)) as Json);
