@@ -1,0 +1,197 @@
+/**
+ * The Helm chart with the real helm and kube-apiserver: lint is clean, both namespace scopes render,
+ * RBAC has no wildcards and covers exactly what the renderer produces, and the API server accepts
+ * the rendered objects (server-side dry run).
+ */
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { renderCreditPipeline } from '../../../cdk8s/render.ts';
+import { requireInfra } from '../../../infra/lib/state.ts';
+import { API_VERSION, KIND, withSpecDefaults } from '../../../operator/api/v1alpha1.ts';
+
+const chart = fileURLToPath(new URL('../../../charts/credit-platform', import.meta.url));
+const ns = `chart-test-${randomBytes(3).toString('hex')}`;
+
+interface Obj {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  rules?: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }>;
+  [k: string]: unknown;
+}
+
+function run(
+  bin: string,
+  args: string[],
+  input?: string,
+): { status: number; stdout: string; stderr: string } {
+  const r = spawnSync(bin, args, { input, encoding: 'utf8', timeout: 120_000 });
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+const helm = (args: string[]) => run(requireInfra('tools').helm, args);
+const kubectl = (args: string[], input?: string) =>
+  run(requireInfra('tools').kubectl, ['--kubeconfig', requireInfra('kube').kubeconfig, ...args], input);
+
+function template(values: string[] = []): Obj[] {
+  const r = helm(['template', 'cp', chart, '--namespace', ns, ...values.flatMap((v) => ['--set', v])]);
+  if (r.status !== 0) throw new Error(r.stderr);
+  return parseAllDocuments(r.stdout)
+    .map((d) => d.toJS() as Obj | null)
+    .filter((o): o is Obj => o !== null);
+}
+
+/** Plural resource and group of each kind the renderer produces. */
+const RESOURCE: Record<string, [string, string]> = {
+  Secret: ['', 'secrets'],
+  ConfigMap: ['', 'configmaps'],
+  Service: ['', 'services'],
+  Deployment: ['apps', 'deployments'],
+  StatefulSet: ['apps', 'statefulsets'],
+  Job: ['batch', 'jobs'],
+  CronJob: ['batch', 'cronjobs'],
+  PodDisruptionBudget: ['policy', 'poddisruptionbudgets'],
+  NetworkPolicy: ['networking.k8s.io', 'networkpolicies'],
+  KafkaTopic: ['kafka.strimzi.io', 'kafkatopics'],
+  ServiceMonitor: ['monitoring.coreos.com', 'servicemonitors'],
+  PrometheusRule: ['monitoring.coreos.com', 'prometheusrules'],
+};
+
+function allows(rules: NonNullable<Obj['rules']>, group: string, resource: string, verb: string): boolean {
+  return rules.some(
+    (r) => r.apiGroups.includes(group) && r.resources.includes(resource) && r.verbs.includes(verb),
+  );
+}
+
+beforeAll(() => {
+  const r = kubectl(['create', 'namespace', ns]);
+  if (r.status !== 0) throw new Error(r.stderr);
+});
+afterAll(() => {
+  kubectl(['delete', 'namespace', ns, '--wait=false']);
+});
+
+describe('credit-platform chart', () => {
+  it('passes helm lint (strict)', () => {
+    const r = helm(['lint', '--strict', chart]);
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('0 chart(s) failed');
+  });
+
+  it('rejects values the schema does not allow', () => {
+    const r = helm(['template', 'cp', chart, '--set', 'replicaCount=0']);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('replicaCount');
+  });
+
+  it('renders a ClusterRole cluster-wide and Roles per watched namespace, never with wildcards', () => {
+    const clusterWide = template();
+    expect(clusterWide.filter((o) => o.kind === 'ClusterRole')).toHaveLength(1);
+    const scoped = template(['watchNamespaces={team-a,team-b}']);
+    expect(scoped.filter((o) => o.kind === 'ClusterRole')).toHaveLength(0);
+    const roles = scoped
+      .filter((o) => o.kind === 'Role')
+      .map((o) => `${o.metadata.namespace}/${o.metadata.name}`);
+    expect(roles).toEqual(
+      expect.arrayContaining([
+        'team-a/cp-credit-platform-operator',
+        'team-b/cp-credit-platform-operator',
+        `${ns}/cp-credit-platform-operator-leader-election`,
+      ]),
+    );
+    for (const o of [...clusterWide, ...scoped])
+      for (const rule of o.rules ?? [])
+        for (const field of [rule.apiGroups, rule.resources, rule.verbs]) expect(field).not.toContain('*');
+  });
+
+  it('grants exactly the verbs the operator needs on every kind the renderer produces', () => {
+    const role = template().find((o) => o.kind === 'ClusterRole') as Obj;
+    const rules = role.rules ?? [];
+    const cp = {
+      apiVersion: API_VERSION,
+      kind: KIND,
+      metadata: { name: 'rbac', namespace: 'x' },
+      spec: withSpecDefaults({
+        kafka: { strimziCluster: 'k' },
+        fraudDetector: { rules: { inline: { r: 1 } } },
+      }),
+    } as const;
+    const kinds = new Set(
+      renderCreditPipeline(cp, {
+        strimzi: true,
+        monitoring: true,
+        operatorImage: 'x/y:1',
+        dashboards: { 'a.json': '{}' },
+      }).map((o) => o.kind),
+    );
+    for (const kind of kinds) {
+      const gr = RESOURCE[kind];
+      expect(gr, `RBAC mapping for ${kind}`).toBeDefined();
+      const [group, resource] = gr as [string, string];
+      for (const verb of ['get', 'list', 'watch', 'create', 'patch', 'delete'])
+        expect(allows(rules, group, resource, verb), `${verb} ${resource}`).toBe(true);
+    }
+    expect(allows(rules, 'creditplatform.dev', 'creditpipelines/status', 'patch')).toBe(true);
+    expect(allows(rules, 'creditplatform.dev', 'creditpipelines/finalizers', 'update')).toBe(true);
+    expect(allows(rules, 'creditplatform.dev', 'creditpipelines', 'delete')).toBe(false);
+    expect(allows(rules, '', 'pods', 'get')).toBe(false);
+    expect(allows(rules, '', 'secrets', 'deletecollection')).toBe(false);
+  });
+
+  it('labels every object through the one helper and runs the operator as a restricted pod', () => {
+    const objs = template();
+    for (const o of objs) {
+      expect(o.metadata.labels?.['app.kubernetes.io/name'], `${o.kind}/${o.metadata.name}`).toBe(
+        'credit-platform',
+      );
+      expect(o.metadata.labels?.['app.kubernetes.io/instance']).toBe('cp');
+      expect(o.metadata.labels?.['app.kubernetes.io/managed-by']).toBe('Helm');
+    }
+    const dep = objs.find((o) => o.kind === 'Deployment') as Obj & {
+      spec: {
+        template: {
+          spec: { containers: Array<{ securityContext: Record<string, unknown>; command: string[] }> };
+        };
+      };
+    };
+    const c = dep.spec.template.spec.containers[0];
+    expect(c?.command).toEqual(['node', 'dist/cli/main.js', 'operator']);
+    expect(c?.securityContext).toMatchObject({
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+    });
+  });
+
+  it('skips the ServiceMonitor without the prometheus-operator API and renders it with it', () => {
+    expect(template().some((o) => o.kind === 'ServiceMonitor')).toBe(false);
+    const r = helm([
+      'template',
+      'cp',
+      chart,
+      '--namespace',
+      ns,
+      '--api-versions',
+      'monitoring.coreos.com/v1/ServiceMonitor',
+    ]);
+    expect(r.stdout).toContain('kind: ServiceMonitor');
+  });
+
+  it('renders objects the API server accepts (server-side dry run, restricted namespace)', () => {
+    expect(
+      kubectl([
+        'label',
+        'namespace',
+        ns,
+        'pod-security.kubernetes.io/enforce=restricted',
+        'pod-security.kubernetes.io/warn=restricted',
+      ]).status,
+    ).toBe(0);
+    const r = helm(['template', 'cp', chart, '--namespace', ns, '--set', `watchNamespaces={${ns}}`]);
+    expect(r.status, r.stderr).toBe(0);
+    const applied = kubectl(['apply', '--dry-run=server', '-n', ns, '-f', '-'], r.stdout);
+    expect(applied.status, applied.stderr).toBe(0);
+    expect(applied.stderr).not.toContain('would violate PodSecurity');
+  });
+});
