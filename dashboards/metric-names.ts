@@ -34,24 +34,34 @@ export const detector = {
   dlq: 'fraud_detector_dlq_messages_total',
 } as const;
 
-/** warehouse-loader (workloads/warehouse-loader). */
+/** warehouse-loader (workloads/warehouse-loader/metrics.ts). */
 export const loader = {
   /** Counter{table}: rows written to the warehouse. */
   rowsWritten: 'warehouse_loader_rows_written_total',
-  /** Gauge{topic, partition}: messages behind the high watermark. */
+  /** Counter{topic, reason}: messages that went to the quarantine table. */
+  quarantined: 'warehouse_loader_quarantined_total',
+  /** Gauge{topic, partition}: messages behind the high watermark after the last batch. */
   consumerLag: 'warehouse_loader_consumer_lag',
 } as const;
 
-/** risk-scorer (workloads/risk-scorer). */
-export const scorer = {
-  /** Histogram: duration of a scoring run (one shard) in seconds. */
-  runDuration: 'risk_scorer_run_duration_seconds',
-  /** Counter{outcome="success"|"failure"}: scoring runs finished. */
-  runs: 'risk_scorer_runs_total',
-  /** Gauge: unix time of the last successful run. */
-  lastSuccess: 'risk_scorer_last_success_timestamp_seconds',
-  /** Gauge{feature}: population stability index of the last run against the baseline. */
-  psi: 'risk_scorer_psi',
+/**
+ * Scoring runs, read from the warehouse's `scoring_run` table at scrape time and exported by the
+ * warehouse loader (workloads/warehouse/scoring-run-metrics.ts): the risk scorer is a short-lived Job,
+ * so what must outlive its pods is recorded in the warehouse. Labels: model (name@version), role.
+ */
+export const scoring = {
+  /** Gauge{model, role}: unix time the last fully successful run finished. */
+  lastSuccess: 'warehouse_scoring_last_success_timestamp_seconds',
+  /** Gauge{model, role}: population stability index of the last successful run. */
+  lastRunPsi: 'warehouse_scoring_last_run_psi',
+  /** Gauge{model, role}: scores the last successful run wrote. */
+  lastRunScores: 'warehouse_scoring_last_run_scores',
+} as const;
+
+/** kube-state-metrics (kube-prometheus-stack), for the scorer's Jobs. */
+export const kubeStateMetrics = {
+  /** Gauge{namespace, job_name}: failed pods of a Job. */
+  jobFailed: 'kube_job_status_failed',
 } as const;
 
 /** operator (operator/metrics.ts). */
@@ -83,15 +93,17 @@ export function anyPrefix(suffix: string): string {
 }
 
 /**
- * The `job` label of each program's scrape target. In Kubernetes the ServiceMonitor rendered by the
- * operator sets `jobLabel`; the local harness sets the same names in its file-SD targets.
+ * Regular expressions matching the scrape `job` label of each program. prometheus-operator (and the
+ * local runner's stand-in) sets `job` to the Service name, `<pipeline>-<component>`; a plain
+ * scrape config may use the bare component name. Both match.
  */
 export const jobs = {
-  ingestionApi: 'ingestion-api',
-  fraudDetector: 'fraud-detector',
-  warehouseLoader: 'warehouse-loader',
-  riskScorer: 'risk-scorer',
-  operator: 'operator',
+  ingestionApi: '(.+-)?ingestion-api',
+  fraudDetector: '(.+-)?fraud-detector',
+  warehouseLoader: '(.+-)?warehouse-loader',
+  operator: '(.+-)?operator',
+  /** Job objects (kube-state-metrics `job_name`) of the scorer's CronJob: `<pipeline>-risk-scorer-<n>`. */
+  riskScorerJobs: '(.+-)?risk-scorer-.+',
 } as const;
 
 export type JobNames = { [K in keyof typeof jobs]: string };

@@ -3,16 +3,20 @@
  * For the platform team.
  */
 import { DashboardBuilder, RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
-import { anyPrefix, operator, process_, scorer } from './metric-names.ts';
-import { stat, table, timeSeries } from './panels.ts';
+import { anyPrefix, operator, process_, scoring } from './metric-names.ts';
+import { table, timeSeries } from './panels.ts';
 import {
   datasourceVariable,
   histogramQuantile,
+  POSTGRES_PLUGIN,
   PROMETHEUS_PLUGIN,
   prom,
   promInstant,
   RATE_WINDOW,
   rateBy,
+  sqlTable,
+  sqlTimeSeries,
+  WAREHOUSE_VARIABLE,
 } from './queries.ts';
 
 export const PLATFORM_HEALTH_UID = 'credit-platform-health';
@@ -31,6 +35,7 @@ export function platformHealthDashboard(): DashboardBuilder {
     .timezone('utc')
     .readonly()
     .withVariable(datasourceVariable(PROMETHEUS_PLUGIN, 'Prometheus'))
+    .withVariable(datasourceVariable(POSTGRES_PLUGIN, 'Warehouse', WAREHOUSE_VARIABLE))
 
     .withRow(new RowBuilder('Operator'))
     .withPanel(
@@ -76,11 +81,17 @@ export function platformHealthDashboard(): DashboardBuilder {
     .withPanel(
       timeSeries({
         title: 'Scoring run duration',
-        description: 'Average duration of the scoring runs (one shard of the Indexed Job each).',
+        description:
+          'Wall time of each scoring run (all partitions of the Indexed Job, per model), from the warehouse table scoring_run.',
         queries: [
-          prom(
-            `sum(rate(${scorer.runDuration}_sum[${RATE_WINDOW}])) / sum(rate(${scorer.runDuration}_count[${RATE_WINDOW}]))`,
-            'mean',
+          sqlTimeSeries(
+            `SELECT max(finished_at) AS "time", model_key AS "metric",
+       extract(epoch FROM max(finished_at) - min(started_at)) AS "value"
+FROM scoring_run
+WHERE finished_at IS NOT NULL AND $__timeFilter(finished_at)
+GROUP BY run_id, model_key
+ORDER BY 1`,
+            WAREHOUSE_VARIABLE,
           ),
         ],
         unit: 's',
@@ -89,20 +100,40 @@ export function platformHealthDashboard(): DashboardBuilder {
     )
     .withPanel(
       table({
-        title: 'Scoring runs by outcome (24h)',
-        description: 'Finished scoring runs in the last 24 hours, successes and failures.',
-        queries: [promInstant(`sum by (outcome) (increase(${scorer.runs}[24h]))`, '{{outcome}}')],
+        title: 'Scoring runs by outcome',
+        description:
+          'Scoring runs in the time range by model and outcome (a run failed when any partition failed), from scoring_run.',
+        queries: [
+          sqlTable(
+            `WITH runs AS (
+  SELECT run_id, model_key,
+         CASE WHEN bool_or(status = 'failed') THEN 'failed'
+              WHEN bool_or(status = 'running') THEN 'running'
+              ELSE 'succeeded' END AS outcome
+  FROM scoring_run
+  WHERE $__timeFilter(started_at)
+  GROUP BY run_id, model_key
+)
+SELECT model_key, outcome, count(*) AS runs
+FROM runs
+GROUP BY model_key, outcome
+ORDER BY model_key, outcome`,
+            WAREHOUSE_VARIABLE,
+          ),
+        ],
         width: 8,
       }),
     )
     .withPanel(
-      stat({
+      table({
         title: 'Since the last successful scoring run',
-        description: 'Time since a scoring run last finished successfully.',
-        queries: [promInstant(`time() - max(${scorer.lastSuccess})`, 'age')],
+        description:
+          'Per model: time since its last run finished with every partition succeeded (exported by the warehouse loader).',
+        queries: [
+          promInstant(`max by (model, role) (time() - ${scoring.lastSuccess})`, '{{model}} ({{role}})'),
+        ],
         unit: 's',
         width: 8,
-        height: 8,
       }),
     )
 

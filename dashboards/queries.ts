@@ -13,14 +13,20 @@ export const POSTGRES_PLUGIN = 'grafana-postgresql-datasource';
 
 /** Every panel and query points at the dashboard's `$datasource` variable. */
 export const DATASOURCE_VARIABLE = 'datasource';
+/** A second, PostgreSQL, variable for the warehouse panels of a Prometheus dashboard. */
+export const WAREHOUSE_VARIABLE = 'warehouse';
 
-export function datasourceRef(plugin: string): common.DataSourceRef {
-  return { type: plugin, uid: `\${${DATASOURCE_VARIABLE}}` };
+export function datasourceRef(plugin: string, variable = DATASOURCE_VARIABLE): common.DataSourceRef {
+  return { type: plugin, uid: `\${${variable}}` };
 }
 
-/** The `$datasource` variable: a picker over every datasource of the given plugin. */
-export function datasourceVariable(plugin: string, label: string): DatasourceVariableBuilder {
-  return new DatasourceVariableBuilder(DATASOURCE_VARIABLE).label(label).type(plugin);
+/** A datasource variable (`$datasource` unless named): a picker over the datasources of a plugin. */
+export function datasourceVariable(
+  plugin: string,
+  label: string,
+  variable = DATASOURCE_VARIABLE,
+): DatasourceVariableBuilder {
+  return new DatasourceVariableBuilder(variable).label(label).type(plugin);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -80,9 +86,9 @@ export interface SqlQuery {
 export class SqlQueryBuilder implements cog.Builder<cog.Dataquery> {
   private readonly internal: SqlQuery;
 
-  constructor(rawSql: string, format: SqlFormat) {
+  constructor(rawSql: string, format: SqlFormat, variable = DATASOURCE_VARIABLE) {
     this.internal = {
-      datasource: datasourceRef(POSTGRES_PLUGIN),
+      datasource: datasourceRef(POSTGRES_PLUGIN, variable),
       rawSql,
       format,
       rawQuery: true,
@@ -102,11 +108,11 @@ export class SqlQueryBuilder implements cog.Builder<cog.Dataquery> {
 }
 
 /** A SQL query whose rows a table, bar or pie panel shows as they are. */
-export function sqlTable(rawSql: string): SqlQueryBuilder {
-  return new SqlQueryBuilder(rawSql, 'table');
+export function sqlTable(rawSql: string, variable = DATASOURCE_VARIABLE): SqlQueryBuilder {
+  return new SqlQueryBuilder(rawSql, 'table', variable);
 }
 
 /** A SQL query returning `time`, `metric` and `value` columns, drawn as time series. */
-export function sqlTimeSeries(rawSql: string): SqlQueryBuilder {
-  return new SqlQueryBuilder(rawSql, 'time_series');
+export function sqlTimeSeries(rawSql: string, variable = DATASOURCE_VARIABLE): SqlQueryBuilder {
+  return new SqlQueryBuilder(rawSql, 'time_series', variable);
 }

@@ -11,12 +11,17 @@ function quote(value: string): string {
   return `"${value.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('\n', '\\n')}"`;
 }
 
-/** `metric{a="x",b="y"}` with the base matchers first and `extra` after (extra wins on a clash). */
-export function selector(metric: string, base: Matchers, extra: Matchers = {}): string {
-  const merged = { ...base, ...extra };
-  const parts = Object.entries(merged).map(([name, value]) => {
+/**
+ * `metric{a="x",b=~"y"}`: the base equality matchers first, then `extra` equality matchers, then
+ * `regex` matchers (`=~`, anchored by Prometheus). A later matcher of the same label replaces an earlier one.
+ */
+export function selector(metric: string, base: Matchers, extra: Matchers = {}, regex: Matchers = {}): string {
+  const ops = new Map<string, string>();
+  for (const [name, value] of Object.entries({ ...base, ...extra })) ops.set(name, `=${quote(value)}`);
+  for (const [name, value] of Object.entries(regex)) ops.set(name, `=~${quote(value)}`);
+  const parts = [...ops].map(([name, op]) => {
     if (!LABEL_NAME.test(name)) throw new Error(`invalid Prometheus label name '${name}'`);
-    return `${name}=${quote(value)}`;
+    return `${name}${op}`;
   });
   return parts.length === 0 ? metric : `${metric}{${parts.join(',')}}`;
 }

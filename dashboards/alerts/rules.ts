@@ -4,7 +4,16 @@
  * plain Prometheus rules file for promtool and the local harness.
  * Every alert has a section in docs/runbooks.md; its `runbook_url` annotation points there.
  */
-import { detector, ingestion, type JobNames, jobs, operator, scorer } from '../metric-names.ts';
+import {
+  detector,
+  ingestion,
+  type JobNames,
+  jobs,
+  kubeStateMetrics,
+  loader,
+  operator,
+  scoring,
+} from '../metric-names.ts';
 import { duration, type Matchers, selector } from './promql.ts';
 
 export interface AlertingRule {
@@ -24,7 +33,7 @@ export interface RuleGroup {
 export interface AlertRuleOptions {
   /** Label matchers added to every selector, scoping the rules to one pipeline (e.g. `{ namespace: 'credit' }`). */
   matchers?: Matchers;
-  /** Scrape `job` label of each program, when it differs from the defaults in metric-names.ts. */
+  /** Regular expressions for the scrape `job` label of each program (defaults in metric-names.ts). */
   jobs?: Partial<JobNames>;
   /** Base URL of docs/runbooks.md; each alert links to its section (`#<alert name in lower case>`). */
   runbookBaseUrl?: string;
@@ -32,7 +41,7 @@ export interface AlertRuleOptions {
   evaluationInterval?: string;
   /** How long a detector must be down before the alert fires. Default 2m. */
   detectorDownFor?: string;
-  /** Messages a partition may be behind. Default 1000. */
+  /** Messages a partition may be behind (fraud detector and warehouse loader). Default 1000. */
   consumerLagThreshold?: number;
   /** How long the lag must stay above the threshold. Default 10m. */
   consumerLagFor?: string;
@@ -117,15 +126,20 @@ export function alertRuleGroups(opts: AlertRuleOptions = {}): RuleGroup[] {
     forDuration: string | undefined,
     summary: string,
     description: string,
+    labels: Record<string, string> = {},
   ): AlertingRule => ({
     alert,
     expr,
     ...(forDuration === undefined ? {} : { for: forDuration }),
-    labels: { severity, ...m },
+    labels: { severity, ...labels, ...m },
     annotations: { summary, description, runbook_url: `${base}#${runbookAnchor(alert)}` },
   });
 
-  const s = (metric: string, extra: Matchers = {}): string => selector(metric, m, extra);
+  const s = (metric: string, extra: Matchers = {}, regex: Matchers = {}): string =>
+    selector(metric, m, extra, regex);
+  const maxAgeText = maxAge % 3600 === 0 ? `${maxAge / 3600}h` : `${maxAge}s`;
+  const lagOf = (metric: string, consumer: string): string =>
+    `label_replace(max by (topic, partition) (${s(metric)}), "consumer", "${consumer}", "", "") > ${lagThreshold}`;
 
   const fraudDetection: RuleGroup = {
     name: 'credit-platform.fraud-detection',
@@ -134,7 +148,7 @@ export function alertRuleGroups(opts: AlertRuleOptions = {}): RuleGroup[] {
       rule(
         'FraudDetectorDown',
         'critical',
-        `absent(${s('up', { job: job.fraudDetector })} == 1)`,
+        `absent(${s('up', {}, { job: job.fraudDetector })} == 1)`,
         downFor,
         'No fraud detector is up',
         'No fraud-detector scrape target has been up for ' +
@@ -149,12 +163,12 @@ export function alertRuleGroups(opts: AlertRuleOptions = {}): RuleGroup[] {
         'Applications are waiting on the topic ({{ $value }} behind in total) but the detector has consumed none for 5 minutes.',
       ),
       rule(
-        'FraudDetectorConsumerLagHigh',
+        'ConsumerLagHigh',
         'warning',
-        `max by (topic, partition) (${s(detector.consumerLag)}) > ${lagThreshold}`,
+        `${lagOf(detector.consumerLag, 'fraud-detector')} or ${lagOf(loader.consumerLag, 'warehouse-loader')}`,
         lagFor,
-        'Fraud detector consumer lag is high',
-        `Partition {{ $labels.topic }}/{{ $labels.partition }} is {{ $value }} messages behind (threshold ${lagThreshold}) for ${lagFor}.`,
+        'A consumer is falling behind',
+        `The {{ $labels.consumer }} is {{ $value }} messages behind on {{ $labels.topic }}/{{ $labels.partition }} (threshold ${lagThreshold}) for ${lagFor}.`,
       ),
       rule(
         'DeadLetterSpike',
@@ -192,26 +206,36 @@ export function alertRuleGroups(opts: AlertRuleOptions = {}): RuleGroup[] {
       rule(
         'RiskScoringRunFailed',
         'warning',
-        `sum(increase(${s(scorer.runs, { outcome: 'failure' })}[1h])) > 0`,
+        `sum by (namespace, job_name) (increase(${s(kubeStateMetrics.jobFailed, {}, { job_name: job.riskScorerJobs })}[1h])) > 0`,
         undefined,
         'A risk scoring run failed',
-        '{{ $value }} scoring run(s) failed in the last hour; applications stay unscored until a run succeeds.',
+        'Scoring Job {{ $labels.namespace }}/{{ $labels.job_name }} had failed pods in the last hour; applications stay unscored until a run succeeds.',
       ),
       rule(
         'RiskScoringRunMissing',
         'warning',
-        `time() - max(${s(scorer.lastSuccess)}) > ${maxAge} or absent(${s(scorer.lastSuccess)})`,
+        `time() - max by (model, role) (${s(scoring.lastSuccess)}) > ${maxAge}`,
         '15m',
         'No successful risk scoring run within its schedule',
-        `The last successful scoring run finished more than ${maxAge / 3600}h ago, or none was ever recorded.`,
+        `The last successful scoring run of {{ $labels.model }} ({{ $labels.role }}) finished more than ${maxAgeText} ago.`,
+        { cause: 'stale' },
+      ),
+      rule(
+        'RiskScoringRunMissing',
+        'warning',
+        `absent(${s(scoring.lastSuccess)})`,
+        maxAgeText,
+        'No successful risk scoring run within its schedule',
+        `No scoring run has succeeded for any model in ${maxAgeText} (or the warehouse loader that reports them is not scraped).`,
+        { cause: 'none' },
       ),
       rule(
         'ScorecardPopulationShift',
         'warning',
-        `max by (feature) (${s(scorer.psi)}) > ${psi}`,
+        `max by (model, role) (${s(scoring.lastRunPsi)}) > ${psi}`,
         undefined,
         'Population stability index above the drift threshold',
-        `PSI of {{ $labels.feature }} is {{ $value }} (threshold ${psi}): the applicant population no longer matches the scorecard's development sample.`,
+        `PSI of the last run of {{ $labels.model }} ({{ $labels.role }}) is {{ $value }} (threshold ${psi}): the applicant population no longer matches the scorecard's development sample.`,
       ),
     ],
   };

@@ -32,22 +32,32 @@ describe('dashboards', () => {
   });
 
   it.each(entries)(
-    '%s has a $datasource variable of its plugin, and every panel and query uses it',
+    '%s has a $datasource variable of its plugin, and every query uses a variable',
     (name, d) => {
       const plugin = name === 'credit-risk-lending' ? POSTGRES_PLUGIN : PROMETHEUS_PLUGIN;
-      const variable = d.templating.list.find((v) => v.name === 'datasource');
-      expect(variable).toMatchObject({ type: 'datasource', query: plugin });
+      const variables = new Map(d.templating.list.map((v) => [v.name, v]));
+      expect(variables.get('datasource')).toMatchObject({ type: 'datasource', query: plugin });
       for (const panel of panelsOf(d)) {
         expect(panel.targets?.length, panel.title).toBeGreaterThan(0);
         for (const target of panel.targets ?? []) {
-          expect(target.datasource, `${panel.title} ${target.refId}`).toEqual({
-            type: plugin,
-            uid: '$' + '{datasource}',
-          });
+          const where = `${panel.title} ${target.refId}`;
+          const kind = target.expr !== undefined ? PROMETHEUS_PLUGIN : POSTGRES_PLUGIN;
+          expect(target.datasource?.type, where).toBe(kind);
+          // The uid is a reference to a datasource variable of the dashboard, of the query's plugin.
+          const ref = target.datasource?.uid?.match(/^\$\{(\w+)\}$/)?.[1];
+          expect(ref, where).toBeDefined();
+          expect(variables.get(ref!), where).toMatchObject({ type: 'datasource', query: kind });
         }
       }
     },
   );
+
+  it('give the warehouse panels of Platform health their own $warehouse variable', () => {
+    const d = dashboards['platform-health']!;
+    expect(d.templating.list.find((v) => v.name === 'warehouse')).toMatchObject({ query: POSTGRES_PLUGIN });
+    const sqlPanels = panelsOf(d).filter((p) => p.targets?.some((t) => t.rawSql !== undefined));
+    expect(sqlPanels.map((p) => p.title)).toEqual(['Scoring run duration', 'Scoring runs by outcome']);
+  });
 
   it.each(entries)(
     '%s numbers panels uniquely and lays them out inside 24 columns without overlap',
@@ -74,11 +84,11 @@ describe('dashboards', () => {
     }
   });
 
-  it('query each area with the right language: PromQL for operations, SQL for credit risk', () => {
+  it('query PromQL for operations and SQL for credit risk (and the scoring-run history)', () => {
     const prom = promQueries(dashboards);
     const sql = sqlQueries(dashboards);
     expect(new Set(prom.map((q) => q.dashboard))).toEqual(new Set(['fraud-operations', 'platform-health']));
-    expect(new Set(sql.map((q) => q.dashboard))).toEqual(new Set(['credit-risk-lending']));
+    expect(new Set(sql.map((q) => q.dashboard))).toEqual(new Set(['credit-risk-lending', 'platform-health']));
   });
 
   it('cover the panels the issue lists', () => {
