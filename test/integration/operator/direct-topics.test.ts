@@ -1,0 +1,186 @@
+/**
+ * Direct topic management against the harness's real Kafka: the operator creates the topics
+ * through the admin API, grows partitions on a spec change, holds a finalizer because of
+ * deletionPolicy Delete, and deletes the topics when the pipeline is deleted. Also: a spec the API
+ * server accepts but a child cannot be built from is reported as Degraded, not crashed on.
+ */
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot } from '../../../infra/lib/paths.ts';
+import { requireInfra } from '../../../infra/lib/state.ts';
+import type { CreditPipeline } from '../../../operator/api/v1alpha1.ts';
+import { isNotFound } from '../../../operator/kube/client.ts';
+import { TOPICS_FINALIZER } from '../../../operator/reconcile/finalizers.ts';
+import {
+  adminClient,
+  createNamespace,
+  kubectl,
+  kubectlOk,
+  kubeInfo,
+  type OperatorProcess,
+  startOperator,
+  uniqueName,
+  waitFor,
+} from './support.ts';
+
+const ns = uniqueName('op-direct');
+const suffix = ns.replace(/[^a-z0-9]/g, '');
+const topics = { applications: `apps_${suffix}`, deadLetter: `dlq_${suffix}`, alerts: `alerts_${suffix}` };
+const client = adminClient();
+let operator: OperatorProcess | undefined;
+const kafka = new Kafka({ brokers: [requireInfra('kafka').bootstrapServers], logLevel: logLevel.NOTHING });
+const admin = kafka.admin();
+
+const path = (name: string) => `/apis/creditplatform.dev/v1alpha1/namespaces/${ns}/creditpipelines/${name}`;
+const cond = (cp: CreditPipeline, t: string) => cp.status?.conditions?.find((c) => c.type === t);
+
+async function partitions(topic: string): Promise<number | undefined> {
+  const meta = await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined);
+  return meta?.topics[0]?.partitions.length;
+}
+
+beforeAll(async () => {
+  kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', join(repoRoot, 'crds')]);
+  kubectlOk([
+    'wait',
+    '--for=condition=Established',
+    '--timeout=60s',
+    'crd/creditpipelines.creditplatform.dev',
+  ]);
+  createNamespace(ns);
+  await admin.connect();
+  operator = await startOperator(`operator-${ns}`, {
+    KUBECONFIG: kubeInfo().kube.kubeconfig,
+    WATCH_NAMESPACES: ns,
+    LEASE_NAMESPACE: ns,
+    LEADER_ELECTION: 'false',
+    READINESS_MODE: 'applied',
+  });
+  await waitFor('operator ready', () => operator?.ready() ?? Promise.resolve(false), 60_000);
+}, 120_000);
+
+afterAll(async () => {
+  await operator?.stop();
+  await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => {});
+  await admin.disconnect();
+  kubectl(['delete', 'namespace', ns, '--wait=false']);
+});
+
+describe('direct topic management', () => {
+  it('creates the topics through the Kafka admin API and holds the finalizer', async () => {
+    kubectlOk(
+      ['apply', '--server-side', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'creditplatform.dev/v1alpha1',
+        kind: 'CreditPipeline',
+        metadata: { name: 'direct', namespace: ns },
+        spec: {
+          kafka: {
+            bootstrapServers: requireInfra('kafka').bootstrapServers,
+            topicManagement: 'direct',
+            deletionPolicy: 'Delete',
+          },
+          topics: { ...topics, partitions: 3 },
+          fraudDetector: { replicas: 1 },
+          monitoring: { serviceMonitor: false, prometheusRule: false },
+        },
+      }),
+    );
+    const cp = await waitFor('TopicsReady', async () => {
+      const c = await client.get<CreditPipeline>(path('direct'));
+      return cond(c, 'TopicsReady')?.status === 'True' ? c : undefined;
+    });
+    expect(cond(cp, 'TopicsReady')?.reason).toBe('TopicsCreated');
+    expect(cp.metadata.finalizers).toContain(TOPICS_FINALIZER);
+    expect(cp.status?.topics).toEqual(Object.values(topics).sort());
+    for (const t of Object.values(topics)) expect(await partitions(t)).toBe(3);
+    const cfg = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [{ type: 2, name: topics.applications }],
+    });
+    const retention = cfg.resources[0]?.configEntries.find(
+      (e) => e.configName === 'retention.ms',
+    )?.configValue;
+    expect(retention).toBe(String(168 * 3600 * 1000));
+  });
+
+  it('grows partitions when the spec asks for more', async () => {
+    kubectlOk([
+      'patch',
+      'creditpipeline',
+      'direct',
+      '-n',
+      ns,
+      '--type=merge',
+      '-p',
+      '{"spec":{"topics":{"partitions":5}}}',
+    ]);
+    await waitFor('5 partitions', async () => (await partitions(topics.alerts)) === 5, 60_000, 500);
+    expect(await partitions(topics.applications)).toBe(5);
+  });
+
+  it('deletes the topics, then lets the pipeline go, when it is deleted', async () => {
+    kubectlOk(['delete', 'creditpipeline', 'direct', '-n', ns, '--wait=false']);
+    await waitFor(
+      'pipeline gone',
+      async () => {
+        try {
+          await client.get(path('direct'));
+          return false;
+        } catch (err) {
+          return isNotFound(err);
+        }
+      },
+      60_000,
+    );
+    const left = new Set(await admin.listTopics());
+    for (const t of Object.values(topics)) expect(left.has(t), t).toBe(false);
+  });
+});
+
+describe('a spec the API server accepts but a child cannot be built from', () => {
+  it('is reported as Degraded with the API server’s reason, and the operator keeps running', async () => {
+    kubectlOk(
+      ['apply', '--server-side', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'creditplatform.dev/v1alpha1',
+        kind: 'CreditPipeline',
+        metadata: { name: 'bad-label', namespace: ns },
+        spec: {
+          kafka: { strimziCluster: 'kafka' },
+          monitoring: {
+            serviceMonitor: false,
+            prometheusRule: false,
+            dashboards: true,
+            dashboardLabelKey: 'not a label key!',
+          },
+        },
+      }),
+    );
+    const cp = await waitFor('Degraded', async () => {
+      const c = await client.get<CreditPipeline>(path('bad-label'));
+      return cond(c, 'Degraded')?.status === 'True' ? c : undefined;
+    });
+    expect(cond(cp, 'Degraded')?.reason).toBe('ApplyFailed');
+    expect(cond(cp, 'Degraded')?.message).toMatch(/ConfigMap .*dashboard.*(Invalid|invalid)/);
+    expect(cond(cp, 'Ready')).toMatchObject({ status: 'False', reason: 'Degraded' });
+    expect(await operator?.ready()).toBe(true);
+    // Fixing the spec clears it.
+    kubectlOk([
+      'patch',
+      'creditpipeline',
+      'bad-label',
+      '-n',
+      ns,
+      '--type=merge',
+      '-p',
+      '{"spec":{"monitoring":{"dashboardLabelKey":"grafana_dashboard"}}}',
+    ]);
+    const fixed = await waitFor('not Degraded', async () => {
+      const c = await client.get<CreditPipeline>(path('bad-label'));
+      return cond(c, 'Degraded')?.status === 'False' ? c : undefined;
+    });
+    expect(cond(fixed, 'Degraded')?.reason).toBe('AsExpected');
+  });
+});

@@ -1,0 +1,371 @@
+/**
+ * The operator against the real control plane (kube-apiserver + etcd + controller-manager v1.34):
+ * the chart is installed with `helm install`, the operator runs as a process with the chart's
+ * ServiceAccount token (so the chart's RBAC is what it gets), and reconciles the example pipeline.
+ * The namespace enforces Pod Security "restricted", so the ReplicaSet controller can only create
+ * the workloads' pods if their templates pass it.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { repoRoot } from '../../../infra/lib/paths.ts';
+import type { Condition, CreditPipeline } from '../../../operator/api/v1alpha1.ts';
+import { isNotFound } from '../../../operator/kube/client.ts';
+import { HASH_ANNOTATION } from '../../../operator/reconcile/ownership.ts';
+import {
+  adminClient,
+  createNamespace,
+  helm,
+  installFixtureCrds,
+  kubectl,
+  kubectlOk,
+  nonLeaseWrites,
+  type OperatorProcess,
+  serviceAccountKubeconfig,
+  sleep,
+  startOperator,
+  uniqueName,
+  waitFor,
+} from './support.ts';
+
+interface Obj {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    uid?: string;
+    resourceVersion?: string;
+    generation?: number;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    ownerReferences?: Array<{
+      kind: string;
+      name: string;
+      uid: string;
+      controller?: boolean;
+      blockOwnerDeletion?: boolean;
+    }>;
+  };
+  spec?: Record<string, unknown>;
+  status?: Record<string, unknown>;
+}
+
+const ns = uniqueName('op-it');
+const release = 'cp';
+const fullname = `${release}-credit-platform-operator`;
+const client = adminClient();
+let operator: OperatorProcess | undefined;
+
+const CHILD_RESOURCES = [
+  '/api/v1/namespaces/NS/configmaps',
+  '/api/v1/namespaces/NS/secrets',
+  '/api/v1/namespaces/NS/services',
+  '/apis/apps/v1/namespaces/NS/deployments',
+  '/apis/apps/v1/namespaces/NS/statefulsets',
+  '/apis/batch/v1/namespaces/NS/cronjobs',
+  '/apis/batch/v1/namespaces/NS/jobs',
+  '/apis/networking.k8s.io/v1/namespaces/NS/networkpolicies',
+  '/apis/policy/v1/namespaces/NS/poddisruptionbudgets',
+  '/apis/kafka.strimzi.io/v1beta2/namespaces/NS/kafkatopics',
+  '/apis/monitoring.coreos.com/v1/namespaces/NS/servicemonitors',
+  '/apis/monitoring.coreos.com/v1/namespaces/NS/prometheusrules',
+];
+
+async function children(): Promise<Obj[]> {
+  const lists = await Promise.all(
+    CHILD_RESOURCES.map((p) =>
+      client.list<never>(p.replace('NS', ns), { labelSelector: 'creditplatform.dev/pipeline=demo' }),
+    ),
+  );
+  return lists.flatMap((l) => l.items as unknown as Obj[]);
+}
+
+const cpPath = () => `/apis/creditplatform.dev/v1alpha1/namespaces/${ns}/creditpipelines/demo`;
+const getCp = () => client.get<CreditPipeline>(cpPath());
+const condition = (cp: CreditPipeline, type: string): Condition | undefined =>
+  cp.status?.conditions?.find((c) => c.type === type);
+
+async function waitReady(minGeneration = 1): Promise<CreditPipeline> {
+  return waitFor(
+    `CreditPipeline demo Ready for generation ${minGeneration}`,
+    async () => {
+      const cp = await getCp();
+      const ready = condition(cp, 'Ready');
+      return (cp.status?.observedGeneration ?? 0) >= minGeneration &&
+        ready?.status === 'True' &&
+        ready.observedGeneration === cp.metadata.generation
+        ? cp
+        : undefined;
+    },
+    90_000,
+  );
+}
+
+beforeAll(async () => {
+  installFixtureCrds();
+  createNamespace(ns, {
+    'pod-security.kubernetes.io/enforce': 'restricted',
+    'pod-security.kubernetes.io/enforce-version': 'latest',
+  });
+  const install = helm([
+    'install',
+    release,
+    join(repoRoot, 'charts', 'credit-platform'),
+    '--namespace',
+    ns,
+    '--set',
+    `watchNamespaces={${ns}}`,
+    '--set',
+    'readinessMode=applied',
+    '--set',
+    'replicaCount=1',
+  ]);
+  if (install.status !== 0) throw new Error(`helm install failed: ${install.stderr}`);
+  const kubeconfig = serviceAccountKubeconfig(ns, fullname);
+  operator = await startOperator(`operator-it-${ns}`, {
+    KUBECONFIG: kubeconfig,
+    WATCH_NAMESPACES: ns,
+    LEASE_NAMESPACE: ns,
+    LEASE_NAME: fullname,
+    POD_NAME: 'operator-it-1',
+    READINESS_MODE: 'applied',
+    WORKERS: '2',
+  });
+  await waitFor('operator /readyz', () => operator?.ready() ?? Promise.resolve(false), 60_000);
+  const example = parse(
+    readFileSync(join(repoRoot, 'examples', 'creditpipeline.yaml'), 'utf8'),
+  ) as CreditPipeline;
+  example.metadata.namespace = ns;
+  kubectlOk(['apply', '--server-side', '-f', '-'], JSON.stringify(example));
+}, 300_000);
+
+afterAll(async () => {
+  await operator?.stop();
+  kubectl(['delete', 'namespace', ns, '--wait=false']);
+  helm(['uninstall', release, '--namespace', ns]);
+});
+
+describe('the operator on a real control plane', () => {
+  it('was installed by helm', () => {
+    const st = helm(['status', release, '--namespace', ns, '-o', 'json']);
+    expect(st.status).toBe(0);
+    expect((JSON.parse(st.stdout) as { info: { status: string } }).info.status).toBe('deployed');
+  });
+
+  it('creates every child of the example with the expected spec, owned by the pipeline', async () => {
+    const cp = await waitReady();
+    const objs = await children();
+    const byKind = (k: string) =>
+      objs
+        .filter((o) => o.kind === k)
+        .map((o) => o.metadata.name)
+        .sort();
+    expect(byKind('Deployment')).toEqual([
+      'demo-fraud-detector',
+      'demo-ingestion-api',
+      'demo-warehouse-loader',
+    ]);
+    expect(byKind('StatefulSet')).toEqual(['demo-mongo', 'demo-postgres']);
+    expect(byKind('CronJob')).toEqual(['demo-risk-scorer']);
+    expect(byKind('KafkaTopic')).toEqual(['demo-alerts', 'demo-applications', 'demo-dead-letter']);
+    expect(byKind('ServiceMonitor')).toEqual(['demo-platform']);
+    expect(byKind('PrometheusRule')).toEqual(['demo-platform']);
+    expect(byKind('Secret')).toEqual(['demo-postgres-credentials', 'demo-pseudonymization']);
+    expect(byKind('NetworkPolicy').length).toBeGreaterThan(0);
+    expect(byKind('Job').some((n) => n.startsWith('demo-warehouse-migrate-'))).toBe(true);
+    for (const o of objs) {
+      if (o.kind === 'Job' && o.metadata.ownerReferences?.[0]?.kind === 'CronJob') continue;
+      expect(o.metadata.ownerReferences, `${o.kind} ${o.metadata.name}`).toEqual([
+        expect.objectContaining({
+          kind: 'CreditPipeline',
+          name: 'demo',
+          uid: cp.metadata.uid,
+          controller: true,
+          blockOwnerDeletion: true,
+        }),
+      ]);
+      expect(o.metadata.annotations?.[HASH_ANNOTATION], `${o.kind} ${o.metadata.name}`).toMatch(
+        /^[0-9a-f]{32}$/,
+      );
+    }
+    const detector = objs.find(
+      (o) => o.kind === 'Deployment' && o.metadata.name === 'demo-fraud-detector',
+    ) as Obj;
+    expect(detector.spec?.replicas).toBe(2);
+    const cron = objs.find((o) => o.kind === 'CronJob') as Obj;
+    expect(cron.spec?.schedule).toBe('*/15 * * * *');
+    const topic = objs.find((o) => o.kind === 'KafkaTopic' && o.metadata.name === 'demo-applications') as Obj;
+    expect(topic.spec).toMatchObject({ partitions: 6, replicas: 1 });
+    expect(topic.metadata.labels?.['strimzi.io/cluster']).toBe('credit-kafka');
+    const sm = objs.find((o) => o.kind === 'ServiceMonitor') as Obj;
+    expect(sm.metadata.labels?.release).toBe('kube-prometheus-stack');
+  });
+
+  it('reports accurate conditions and the detector replicas the controllers created', async () => {
+    const cp = await waitFor(
+      'detector replicas in status',
+      async () => {
+        const c = await getCp();
+        return c.status?.fraudDetector?.replicas === 2 ? c : undefined;
+      },
+      60_000,
+    );
+    for (const t of [
+      'Ready',
+      'TopicsReady',
+      'StorageReady',
+      'DetectorReady',
+      'ScoringReady',
+      'MonitoringReady',
+    ])
+      expect(condition(cp, t)?.status, t).toBe('True');
+    expect(condition(cp, 'Degraded')).toMatchObject({ status: 'False', reason: 'AsExpected' });
+    expect(condition(cp, 'Progressing')).toMatchObject({ status: 'False', reason: 'ReconcileComplete' });
+    expect(cp.status?.observedGeneration).toBe(cp.metadata.generation);
+    expect(cp.status?.topics).toEqual(['credit_apps', 'credit_apps_dlq', 'fraud_alerts']);
+    // The pods exist: the restricted namespace admitted the detector's pod template.
+    expect(cp.status?.fraudDetector?.selector).toContain('app.kubernetes.io/name=fraud-detector');
+    const events = kubectlOk(['get', 'events.events.k8s.io', '-n', ns, '-o', 'json']);
+    const reasons = (
+      JSON.parse(events) as { items: Array<{ reason: string; regarding: { name: string } }> }
+    ).items
+      .filter((e) => e.regarding.name === 'demo')
+      .map((e) => e.reason);
+    expect(reasons).toContain('Created');
+    expect(reasons).toContain('PipelineReady');
+  });
+
+  it('accepts every pod template in a namespace enforcing Pod Security restricted (server-side dry run)', async () => {
+    const objs = await children();
+    type PodTemplate = { metadata?: unknown; spec: unknown };
+    const templates: Array<[string, PodTemplate | undefined]> = [];
+    for (const o of objs) {
+      const spec = o.spec as
+        | { template?: PodTemplate; jobTemplate?: { spec?: { template?: PodTemplate } } }
+        | undefined;
+      if (o.kind === 'Deployment' || o.kind === 'StatefulSet')
+        templates.push([`${o.kind} ${o.metadata.name}`, spec?.template]);
+      if (o.kind === 'CronJob')
+        templates.push([`${o.kind} ${o.metadata.name}`, spec?.jobTemplate?.spec?.template]);
+      if (o.kind === 'Job' && o.metadata.ownerReferences?.[0]?.kind === 'CreditPipeline')
+        templates.push([`${o.kind} ${o.metadata.name}`, spec?.template]);
+    }
+    expect(templates.length).toBeGreaterThanOrEqual(7);
+    for (const [what, t] of templates) {
+      expect(t, what).toBeDefined();
+      const pod = {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: `dry-${Math.random().toString(36).slice(2, 8)}`, namespace: ns },
+        spec: t?.spec,
+      };
+      await expect(
+        client.create(`/api/v1/namespaces/${ns}/pods`, pod as never, true),
+        what,
+      ).resolves.toBeDefined();
+    }
+    // And the namespace really enforces it: a privileged pod is refused.
+    const bad = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'dry-bad', namespace: ns },
+      spec: { containers: [{ name: 'c', image: 'x', securityContext: { privileged: true } }] },
+    };
+    await expect(client.create(`/api/v1/namespaces/${ns}/pods`, bad as never, true)).rejects.toThrow(
+      /violates PodSecurity "restricted/,
+    );
+  });
+
+  it('makes no write requests while nothing changes (60 s idle)', async () => {
+    await waitReady();
+    await sleep(5_000); // let the last status write and its watch events settle
+    const before = nonLeaseWrites(await (operator as OperatorProcess).metrics());
+    const versions = new Map(
+      (await children()).map((o) => [`${o.kind}/${o.metadata.name}`, o.metadata.resourceVersion]),
+    );
+    const cpVersion = (await getCp()).metadata.resourceVersion;
+    await sleep(60_000);
+    const after = nonLeaseWrites(await (operator as OperatorProcess).metrics());
+    expect(after - before).toBe(0);
+    expect((await getCp()).metadata.resourceVersion).toBe(cpVersion);
+    const nowVersions = new Map(
+      (await children()).map((o) => [`${o.kind}/${o.metadata.name}`, o.metadata.resourceVersion]),
+    );
+    // Controllers may touch status of workloads (e.g. the Deployment's progress deadline); the
+    // operator's own objects (no controller) must be untouched.
+    for (const [k, v] of versions)
+      if (/^(ConfigMap|Secret|Service|KafkaTopic|ServiceMonitor|PrometheusRule|NetworkPolicy)\//.test(k))
+        expect(nowVersions.get(k), k).toBe(v);
+  }, 120_000);
+
+  it('follows a spec change: scaling the detector through the scale subresource and editing the schedule', async () => {
+    kubectlOk(['scale', `creditpipeline/demo`, '-n', ns, '--replicas=3']);
+    kubectlOk([
+      'patch',
+      'creditpipeline',
+      'demo',
+      '-n',
+      ns,
+      '--type=merge',
+      '-p',
+      JSON.stringify({
+        spec: { scoring: { schedule: '*/5 * * * *' }, monitoring: { prometheusRule: false } },
+      }),
+    ]);
+    const cp = await getCp();
+    await waitReady(cp.metadata.generation ?? 2);
+    const detector = await client.get<Obj>(`/apis/apps/v1/namespaces/${ns}/deployments/demo-fraud-detector`);
+    expect(detector.spec?.replicas).toBe(3);
+    const cron = await client.get<Obj>(`/apis/batch/v1/namespaces/${ns}/cronjobs/demo-risk-scorer`);
+    expect(cron.spec?.schedule).toBe('*/5 * * * *');
+    await waitFor('PrometheusRule pruned', async () => {
+      try {
+        await client.get(`/apis/monitoring.coreos.com/v1/namespaces/${ns}/prometheusrules/demo-platform`);
+        return false;
+      } catch (err) {
+        return isNotFound(err);
+      }
+    });
+    const scaled = await waitFor('status.fraudDetector.replicas = 3', async () => {
+      const c = await getCp();
+      return c.status?.fraudDetector?.replicas === 3 ? c : undefined;
+    });
+    expect(
+      kubectlOk(['get', 'creditpipeline', 'demo', '-n', ns, '-o', 'jsonpath={.spec.fraudDetector.replicas}']),
+    ).toBe('3');
+    expect(scaled.status?.fraudDetector?.replicas).toBe(3);
+  });
+
+  it('recreates a child deleted by hand', async () => {
+    const before = await client.get<Obj>(`/api/v1/namespaces/${ns}/services/demo-fraud-detector`);
+    kubectlOk(['delete', 'service', 'demo-fraud-detector', '-n', ns]);
+    const after = await waitFor('Service demo-fraud-detector recreated', async () => {
+      try {
+        const s = await client.get<Obj>(`/api/v1/namespaces/${ns}/services/demo-fraud-detector`);
+        return s.metadata.uid !== before.metadata.uid ? s : undefined;
+      } catch (err) {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      }
+    });
+    expect(after.metadata.ownerReferences?.[0]?.kind).toBe('CreditPipeline');
+  });
+
+  it('leaves the children to the garbage collector when the pipeline is deleted', async () => {
+    expect((await children()).length).toBeGreaterThan(10);
+    kubectlOk(['delete', 'creditpipeline', 'demo', '-n', ns, '--wait=true', '--timeout=60s']);
+    await waitFor(
+      'children garbage-collected',
+      async () => {
+        const left = (await children()).filter(
+          (o) => !(o.kind === 'Job' && o.metadata.ownerReferences?.[0]?.kind === 'CronJob'),
+        );
+        return left.length === 0;
+      },
+      90_000,
+      1_000,
+    );
+  }, 120_000);
+});

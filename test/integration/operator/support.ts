@@ -1,0 +1,220 @@
+/**
+ * Helpers of the operator's integration tests: kubectl/helm against the harness's real control
+ * plane, service-account kubeconfigs (TokenRequest), and the operator run as a child process.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createWriteStream, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { logDir, repoRoot, stateDir } from '../../../infra/lib/paths.ts';
+import { requireInfra } from '../../../infra/lib/state.ts';
+import { KubeClient } from '../../../operator/kube/client.ts';
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function kubeInfo() {
+  return { kube: requireInfra('kube'), tools: requireInfra('tools') };
+}
+
+export interface CmdResult {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function kubectl(args: string[], input?: string, kubeconfig?: string): CmdResult {
+  const { kube, tools } = kubeInfo();
+  const r = spawnSync(tools.kubectl, args, {
+    input,
+    encoding: 'utf8',
+    env: { ...process.env, KUBECONFIG: kubeconfig ?? kube.kubeconfig },
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+export function kubectlOk(args: string[], input?: string): string {
+  const r = kubectl(args, input);
+  if (r.status !== 0) throw new Error(`kubectl ${args.join(' ')} failed: ${r.stderr || r.stdout}`);
+  return r.stdout;
+}
+
+export function helm(args: string[]): CmdResult {
+  const { kube, tools } = kubeInfo();
+  const r = spawnSync(tools.helm, args, {
+    encoding: 'utf8',
+    cwd: repoRoot,
+    env: {
+      ...process.env,
+      KUBECONFIG: kube.kubeconfig,
+      HELM_CACHE_HOME: join(stateDir, 'helm', 'cache'),
+      HELM_CONFIG_HOME: join(stateDir, 'helm', 'config'),
+      HELM_DATA_HOME: join(stateDir, 'helm', 'data'),
+    },
+  });
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A client with the harness's admin credentials (for the tests' own reads and writes). */
+export function adminClient(): KubeClient {
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeInfo().kube.kubeconfig);
+  return new KubeClient(kc);
+}
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e4).toString(36)}`;
+}
+
+export function createNamespace(name: string, labels: Record<string, string> = {}): void {
+  kubectlOk(
+    ['apply', '--server-side', '-f', '-'],
+    JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } }),
+  );
+}
+
+/** Installs the Strimzi and prometheus-operator CRDs generated into test/fixtures/crds/. */
+export function installFixtureCrds(): string[] {
+  const dir = join(repoRoot, 'test', 'fixtures', 'crds');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'));
+  if (files.length === 0) throw new Error(`no CRDs in ${dir}`);
+  for (const f of files) kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', join(dir, f)]);
+  kubectlOk(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
+  return files;
+}
+
+/** A kubeconfig that authenticates as a service account with a TokenRequest token. */
+export function serviceAccountKubeconfig(namespace: string, serviceAccount: string): string {
+  const { kube } = kubeInfo();
+  const token = kubectlOk(['create', 'token', serviceAccount, '-n', namespace, '--duration=2h']).trim();
+  const ca = readFileSync(join(kube.pkiDir, 'ca.crt')).toString('base64');
+  const dir = join(stateDir, 'operator-tests');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${namespace}-${serviceAccount}.kubeconfig.json`);
+  writeFileSync(
+    file,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'harness', cluster: { server: kube.server, 'certificate-authority-data': ca } }],
+      users: [{ name: serviceAccount, user: { token } }],
+      contexts: [{ name: 'sa', context: { cluster: 'harness', user: serviceAccount, namespace } }],
+      'current-context': 'sa',
+    }),
+    { mode: 0o600 },
+  );
+  return file;
+}
+
+export interface OperatorProcess {
+  child: ChildProcess;
+  pid: number;
+  port: number;
+  logFile: string;
+  metrics(): Promise<string>;
+  ready(): Promise<boolean>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Runs `credit-platform operator` as a process; resolves once its ops server listens. */
+export async function startOperator(name: string, env: Record<string, string>): Promise<OperatorProcess> {
+  mkdirSync(logDir, { recursive: true });
+  const logFile = join(logDir, `${name}.log`);
+  const out = createWriteStream(logFile, { flags: 'a' });
+  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'cli', 'main.ts'), 'operator'], {
+    cwd: repoRoot,
+    env: { ...process.env, METRICS_PORT: '0', METRICS_HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stderr?.pipe(out);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const port = await new Promise<number>((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(
+      () => reject(new Error(`operator ${name} did not start; see ${logFile}`)),
+      60_000,
+    );
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out.write(chunk);
+      buf += chunk.toString('utf8');
+      for (const line of buf.split('\n')) {
+        if (!line.includes('operator starting')) continue;
+        try {
+          const p = (JSON.parse(line) as { port?: number }).port;
+          if (p !== undefined) {
+            clearTimeout(timer);
+            resolve(p);
+          }
+        } catch {
+          /* partial line */
+        }
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`operator ${name} exited with ${code}; see ${logFile}`));
+    });
+  });
+  const base = `http://127.0.0.1:${port}`;
+  return {
+    child,
+    pid: child.pid as number,
+    port,
+    logFile,
+    metrics: async () => (await fetch(`${base}/metrics`)).text(),
+    ready: async () => (await fetch(`${base}/readyz`)).status === 200,
+    stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
+      if (child.exitCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** Sum of a counter's samples whose labels pass `filter`. */
+export function counterSum(
+  metricsText: string,
+  name: string,
+  filter: (labels: Record<string, string>) => boolean = () => true,
+): number {
+  let sum = 0;
+  for (const line of metricsText.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    const m = /^[^{ ]+(?:\{(.*)\})? ([0-9.eE+-]+)$/.exec(line);
+    if (m === null) continue;
+    const labels: Record<string, string> = {};
+    for (const l of (m[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)) labels[l[1] as string] = l[2] as string;
+    if (filter(labels)) sum += Number(m[2]);
+  }
+  return sum;
+}
+
+const WRITES = new Set(['create', 'update', 'patch', 'apply', 'delete']);
+
+/** Write requests the operator sent, except Lease renewals (leader election writes by design). */
+export function nonLeaseWrites(metricsText: string): number {
+  return counterSum(
+    metricsText,
+    'credit_operator_api_requests_total',
+    (l) => WRITES.has(l.verb ?? '') && l.resource !== 'leases',
+  );
+}
+
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false>,
+  timeoutMs = 60_000,
+  intervalMs = 250,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      last = err;
+    }
+    await sleep(intervalMs);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
