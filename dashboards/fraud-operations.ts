@@ -4,15 +4,17 @@
  */
 import { BigValueTextMode } from '@grafana/grafana-foundation-sdk/common';
 import { DashboardBuilder, RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
-import { detector, ingestion } from './metric-names.ts';
+import { detector, ingestion, loader } from './metric-names.ts';
 import { stat, table, timeSeries } from './panels.ts';
 import {
   datasourceVariable,
   histogramQuantile,
+  namespaceVariable,
   PROMETHEUS_PLUGIN,
   prom,
   promInstant,
   rateBy,
+  sel,
 } from './queries.ts';
 
 export const FRAUD_OPERATIONS_UID = 'credit-fraud-operations';
@@ -27,6 +29,7 @@ export function fraudOperationsDashboard(): DashboardBuilder {
     .timezone('utc')
     .readonly()
     .withVariable(datasourceVariable(PROMETHEUS_PLUGIN, 'Prometheus'))
+    .withVariable(namespaceVariable())
 
     .withRow(new RowBuilder('Ingestion'))
     .withPanel(
@@ -84,9 +87,14 @@ export function fraudOperationsDashboard(): DashboardBuilder {
     .withPanel(
       timeSeries({
         title: 'Consumer lag per partition',
-        description: 'Messages each partition of the applications topic is behind, per consumer.',
+        description:
+          'Messages each partition is behind its high watermark, for the fraud detector and the warehouse loader.',
         queries: [
-          prom(`sum by (topic, partition) (${detector.consumerLag})`, 'detector {{topic}}/{{partition}}'),
+          prom(
+            `max by (topic, partition) (${sel(detector.consumerLag)})`,
+            'detector {{topic}}/{{partition}}',
+          ),
+          prom(`max by (topic, partition) (${sel(loader.consumerLag)})`, 'loader {{topic}}/{{partition}}'),
         ],
         unit: 'short',
         width: 8,
@@ -117,7 +125,7 @@ export function fraudOperationsDashboard(): DashboardBuilder {
       table({
         title: 'Alerts in the last hour by severity',
         description: 'Count of fraud alerts raised in the last hour, per severity.',
-        queries: [promInstant(`sum by (severity) (increase(${detector.alerts}[1h]))`, '{{severity}}')],
+        queries: [promInstant(`sum by (severity) (increase(${sel(detector.alerts)}[1h]))`, '{{severity}}')],
         width: 12,
         height: 6,
       }),
@@ -126,7 +134,7 @@ export function fraudOperationsDashboard(): DashboardBuilder {
       stat({
         title: 'Rule-set version',
         description: 'The fraud rule-set version each detector instance runs (should be one value).',
-        queries: [promInstant(`count by (version) (${detector.ruleSetInfo})`, '{{version}}')],
+        queries: [promInstant(`count by (version) (${sel(detector.ruleSetInfo)})`, '{{version}}')],
         width: 12,
         height: 6,
       }).textMode(BigValueTextMode.Name),

@@ -4,6 +4,7 @@
  */
 import type { RuleGroup } from './alerts/rules.ts';
 import { type DashboardJson, panelsOf } from './index.ts';
+import { NAMESPACE_VARIABLE } from './queries.ts';
 
 export interface PanelQuery {
   dashboard: string;
@@ -65,12 +66,17 @@ export function alertExpressions(groups: readonly RuleGroup[]): AlertExpression[
   return groups.flatMap((g) => g.rules.map((r) => ({ group: g.name, alert: r.alert, expr: r.expr })));
 }
 
-/** Replaces Grafana's PromQL interval macros with a fixed window. */
-export function expandPromMacros(expr: string, window: string): string {
+/**
+ * Replaces Grafana's PromQL interval macros with a fixed window, and the `$namespace` variable with a
+ * regular expression (`.*` is Grafana's "All").
+ */
+export function expandPromMacros(expr: string, window: string, namespace = '.*'): string {
+  const quoted = namespace.replaceAll('\\', '\\\\').replaceAll('"', '\\"');
   return expr
     .replaceAll('$__rate_interval', window)
     .replaceAll('$__interval', window)
-    .replaceAll('$__range', window);
+    .replaceAll('$__range', window)
+    .replaceAll(`$${NAMESPACE_VARIABLE}`, quoted);
 }
 
 /**

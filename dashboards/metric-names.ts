@@ -87,9 +87,9 @@ export const process_ = {
   eventLoopLagP99: 'nodejs_eventloop_lag_p99_seconds',
 } as const;
 
-/** A selector of a default metric under any program's prefix. */
+/** A name matcher of a default metric under any program's prefix, for `sel('', …)`-style selectors. */
 export function anyPrefix(suffix: string): string {
-  return `{__name__=~"(.+_)?${suffix}"}`;
+  return `__name__=~"(.+_)?${suffix}"`;
 }
 
 /**

@@ -8,12 +8,14 @@ import { table, timeSeries } from './panels.ts';
 import {
   datasourceVariable,
   histogramQuantile,
+  namespaceVariable,
   POSTGRES_PLUGIN,
   PROMETHEUS_PLUGIN,
   prom,
   promInstant,
   RATE_WINDOW,
   rateBy,
+  sel,
   sqlTable,
   sqlTimeSeries,
   WAREHOUSE_VARIABLE,
@@ -35,6 +37,7 @@ export function platformHealthDashboard(): DashboardBuilder {
     .timezone('utc')
     .readonly()
     .withVariable(datasourceVariable(PROMETHEUS_PLUGIN, 'Prometheus'))
+    .withVariable(namespaceVariable())
     .withVariable(datasourceVariable(POSTGRES_PLUGIN, 'Warehouse', WAREHOUSE_VARIABLE))
 
     .withRow(new RowBuilder('Operator'))
@@ -71,7 +74,7 @@ export function platformHealthDashboard(): DashboardBuilder {
       timeSeries({
         title: 'Work queue depth',
         description: 'CreditPipeline keys waiting in the operator work queue.',
-        queries: [prom(`max(${operator.queueDepth})`, 'depth')],
+        queries: [prom(`max(${sel(operator.queueDepth)})`, 'depth')],
         unit: 'short',
         width: 6,
       }),
@@ -130,7 +133,7 @@ ORDER BY model_key, outcome`,
         description:
           'Per model: time since its last run finished with every partition succeeded (exported by the warehouse loader).',
         queries: [
-          promInstant(`max by (model, role) (time() - ${scoring.lastSuccess})`, '{{model}} ({{role}})'),
+          promInstant(`max by (model, role) (time() - ${sel(scoring.lastSuccess)})`, '{{model}} ({{role}})'),
         ],
         unit: 's',
         width: 8,
@@ -144,7 +147,7 @@ ORDER BY model_key, outcome`,
         description: 'CPU cores each program uses (process CPU seconds per second).',
         queries: [
           prom(
-            `sum by (${POD.join(', ')}) (rate(${anyPrefix(process_.cpuSeconds)}[${RATE_WINDOW}]))`,
+            `sum by (${POD.join(', ')}) (rate(${sel('', anyPrefix(process_.cpuSeconds))}[${RATE_WINDOW}]))`,
             POD_LEGEND,
           ),
         ],
@@ -156,7 +159,9 @@ ORDER BY model_key, outcome`,
       timeSeries({
         title: 'Resident memory per pod',
         description: 'Resident set size of each program.',
-        queries: [prom(`sum by (${POD.join(', ')}) (${anyPrefix(process_.residentMemory)})`, POD_LEGEND)],
+        queries: [
+          prom(`sum by (${POD.join(', ')}) (${sel('', anyPrefix(process_.residentMemory))})`, POD_LEGEND),
+        ],
         unit: 'bytes',
         width: 8,
       }),
@@ -165,7 +170,9 @@ ORDER BY model_key, outcome`,
       timeSeries({
         title: 'Event-loop lag p99 per pod',
         description: 'How long the Node.js event loop was blocked (99th percentile); high means CPU-starved.',
-        queries: [prom(`max by (${POD.join(', ')}) (${anyPrefix(process_.eventLoopLagP99)})`, POD_LEGEND)],
+        queries: [
+          prom(`max by (${POD.join(', ')}) (${sel('', anyPrefix(process_.eventLoopLagP99))})`, POD_LEGEND),
+        ],
         unit: 's',
         width: 8,
       }),

@@ -4,7 +4,11 @@
  */
 import type * as cog from '@grafana/grafana-foundation-sdk/cog';
 import type * as common from '@grafana/grafana-foundation-sdk/common';
-import { DatasourceVariableBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
+import {
+  DatasourceVariableBuilder,
+  QueryVariableBuilder,
+  VariableRefresh,
+} from '@grafana/grafana-foundation-sdk/dashboard';
 import { DataqueryBuilder as PromQueryBuilder } from '@grafana/grafana-foundation-sdk/prometheus';
 
 /** The datasource plugin ids the dashboards use. */
@@ -53,17 +57,40 @@ export function promInstant(expr: string, legend = '__auto'): PromQueryBuilder {
 /** Grafana's rate window, which adapts to the scrape interval and the zoom level. */
 export const RATE_WINDOW = '$__rate_interval';
 
+/**
+ * The `$namespace` variable: the Kubernetes namespaces (one per CreditPipeline, plus the operator's)
+ * whose series the Prometheus panels show; "All" matches every series, labelled or not.
+ */
+export const NAMESPACE_VARIABLE = 'namespace';
+
+export function namespaceVariable(): QueryVariableBuilder {
+  return new QueryVariableBuilder(NAMESPACE_VARIABLE)
+    .label('Namespace')
+    .datasource(datasourceRef(PROMETHEUS_PLUGIN))
+    .query('label_values(up, namespace)')
+    .definition('label_values(up, namespace)')
+    .refresh(VariableRefresh.OnTimeRangeChanged)
+    .multi(true)
+    .includeAll(true)
+    .allValue('.*')
+    .current({ text: 'All', value: '$__all' });
+}
+
+/** `metric{namespace=~"$namespace",<extra>}`: every Prometheus panel selector is scoped by `$namespace`. */
+export function sel(metric: string, extra = ''): string {
+  return `${metric}{namespace=~"$${NAMESPACE_VARIABLE}"${extra === '' ? '' : `,${extra}`}}`;
+}
+
 /** Per-second rate of a counter summed by the given labels (none: one series). */
-export function rateBy(metric: string, by: readonly string[] = [], matchers = ''): string {
-  const sel = matchers === '' ? metric : `${metric}{${matchers}}`;
+export function rateBy(metric: string, by: readonly string[] = [], extra = ''): string {
   const grouping = by.length === 0 ? '' : ` by (${by.join(', ')})`;
-  return `sum${grouping} (rate(${sel}[${RATE_WINDOW}]))`;
+  return `sum${grouping} (rate(${sel(metric, extra)}[${RATE_WINDOW}]))`;
 }
 
 /** A quantile of a prom-client histogram, aggregated over every instance. */
 export function histogramQuantile(q: number, histogram: string, by: readonly string[] = []): string {
   const grouping = ['le', ...by].join(', ');
-  return `histogram_quantile(${q}, sum by (${grouping}) (rate(${histogram}_bucket[${RATE_WINDOW}])))`;
+  return `histogram_quantile(${q}, sum by (${grouping}) (rate(${sel(`${histogram}_bucket`)}[${RATE_WINDOW}])))`;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -9,6 +9,14 @@ import {
 } from '../../../dashboards/inspect.ts';
 
 describe('macro expansion', () => {
+  it('replaces $namespace with the given regular expression, All by default', () => {
+    expect(expandPromMacros('up{namespace=~"$namespace"}', '1m')).toBe('up{namespace=~".*"}');
+    expect(expandPromMacros('up{namespace=~"$namespace"}', '1m', 'credit-(eu|us)')).toBe(
+      'up{namespace=~"credit-(eu|us)"}',
+    );
+    expect(expandPromMacros('up{namespace=~"$namespace"}', '1m', 'a"b')).toBe('up{namespace=~"a\\"b"}');
+  });
+
   it('replaces the PromQL interval macros with a fixed window', () => {
     expect(expandPromMacros('sum(rate(x[$__rate_interval])) / sum(rate(y[$__interval]))', '2m')).toBe(
       'sum(rate(x[2m])) / sum(rate(y[2m]))',
