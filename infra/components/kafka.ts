@@ -50,6 +50,9 @@ export const kafka: Component<'kafka'> = {
     const format = spawnSync(
       'java',
       [
+        // A short-lived tool: C1-only JIT and the serial collector start it about twice as fast.
+        '-XX:TieredStopAtLevel=1',
+        '-XX:+UseSerialGC',
         ...jvmBase(log4j),
         'kafka.tools.StorageTool',
         'format',
@@ -167,6 +170,9 @@ function log4jConfig(): string {
     'org.apache.kafka.clients.NetworkClient',
     'kafka.coordinator.group',
     'org.apache.kafka.coordinator.group',
+    // One line per partition on every topic creation and group-coordinator load.
+    'org.apache.kafka.controller.ReplicationControlManager',
+    'org.apache.kafka.coordinator.common.runtime.CoordinatorRuntime',
     // Each client and the broker dump their whole configuration (hundreds of lines) at INFO.
     'org.apache.kafka.common.config.AbstractConfig',
   ];

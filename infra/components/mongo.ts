@@ -36,7 +36,7 @@ export const mongo: Component<'mongo'> = {
       throw new Error(`infra/go/ferretdb/go.mod does not pin FerretDB ${ferretdbVersion}`);
     mkdirSync(join(bin, '..'), { recursive: true });
     const tmp = `${bin}.partial`;
-    progress('mongo', `building FerretDB ${ferretdbVersion} with go (about 2 minutes on 2 cores, once)`);
+    progress('mongo', `building FerretDB ${ferretdbVersion} with go (once; 2 to 5 minutes on 2 cores)`);
     await goBuild(tmp);
     renameSync(tmp, bin);
     progress('mongo', `built ${bin}`);
