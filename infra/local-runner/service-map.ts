@@ -35,6 +35,23 @@ export class ServiceMap {
     );
   }
 
+  /** The inverse of `snapshot()`: a map rebuilt from the table the runner publishes. */
+  static fromSnapshot(table: Readonly<Record<string, readonly string[]>>): ServiceMap {
+    const map = new ServiceMap();
+    for (const [key, endpoints] of Object.entries(table)) {
+      const m = /^([^.]+)\.([^:]+):(\d+)$/.exec(key);
+      if (m === null) continue;
+      for (const e of endpoints) {
+        const i = e.lastIndexOf(':');
+        map.add(m[2] as string, m[1] as string, Number(m[3]), {
+          host: e.slice(0, i),
+          port: Number(e.slice(i + 1)),
+        });
+      }
+    }
+    return map;
+  }
+
   /** The backends of a host:port, when the host is a cluster Service name this map knows. */
   resolve(host: string, port: number, podNamespace: string): Endpoint[] | undefined {
     const m = /^([a-z0-9-]+)(?:\.([a-z0-9-]+))?(?:\.svc(?:\.cluster\.local)?)?\.?$/.exec(host);
