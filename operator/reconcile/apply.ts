@@ -6,7 +6,7 @@
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { KubeObject } from '../../cdk8s/render.ts';
-import { isNotFound, type KubeClient } from '../kube/client.ts';
+import { ApiError, isNotFound, type KubeClient } from '../kube/client.ts';
 import { type Discovery, type ResourceInfo, resourcePath } from '../kube/discovery.ts';
 import type { InformerEvent } from '../kube/informers.ts';
 import { appliedHash, FIELD_MANAGER, type Owner, stampChild } from './ownership.ts';
@@ -28,6 +28,19 @@ export interface ChildCacheReader {
     namespace: string | undefined,
     name: string,
   ): KubernetesObject | undefined;
+}
+
+/** Thrown after an object was deleted to be recreated with changed immutable fields; retry soon. */
+export class RecreatePending extends Error {
+  override name = 'RecreatePending';
+}
+
+/** The API server refused the change because it touches fields that cannot be updated. */
+export function isImmutableFieldError(err: unknown, kind: string): boolean {
+  if (!(err instanceof ApiError) || err.statusCode !== 422) return false;
+  if (kind === 'StatefulSet') return /updates to statefulset spec for fields other than/.test(err.message);
+  if (kind === 'Job') return /field is immutable/.test(err.message);
+  return false;
 }
 
 export function childKey(o: {
@@ -78,7 +91,26 @@ export class ChildApplier {
     );
     if (this.upToDate(key, hash, cached)) return { key, action: 'unchanged' };
     const path = resourcePath(info, object.metadata.namespace, object.metadata.name);
-    const result = await this.client.apply<KubernetesObject>(path, object, FIELD_MANAGER);
+    let result: KubernetesObject;
+    try {
+      result = await this.client.apply<KubernetesObject>(path, object, FIELD_MANAGER);
+    } catch (err) {
+      if (cached !== undefined && isImmutableFieldError(err, object.kind)) {
+        // A StatefulSet's volumeClaimTemplates or a Job's template cannot change in place:
+        // delete it (a StatefulSet orphaning its pods and volumes, which the new one adopts)
+        // and create it again.
+        await this.client.delete(path, {
+          apiVersion: 'v1',
+          kind: 'DeleteOptions',
+          propagationPolicy: object.kind === 'StatefulSet' ? 'Orphan' : 'Background',
+          preconditions: { uid: cached.metadata?.uid },
+        });
+        throw new RecreatePending(
+          `${object.kind} ${object.metadata.name}: immutable fields changed; deleted to recreate`,
+        );
+      }
+      throw err;
+    }
     this.applied.set(key, hash);
     return { key, action: cached === undefined ? 'created' : 'updated', object: result };
   }

@@ -17,7 +17,7 @@ import type { ReadinessMode } from '../config.ts';
 import type { KubeClient } from '../kube/client.ts';
 import type { Discovery } from '../kube/discovery.ts';
 import type { EventRecorder } from '../kube/events.ts';
-import { type ApplyOutcome, type ChildApplier, childKey } from './apply.ts';
+import { type ApplyOutcome, type ChildApplier, childKey, RecreatePending } from './apply.ts';
 import { findCondition, initialConditions } from './conditions.ts';
 import { type Capabilities, detectCapabilities } from './dependencies.ts';
 import { hasFinalizer, needsTopicFinalizer, setFinalizer, TOPICS_FINALIZER } from './finalizers.ts';
@@ -247,6 +247,12 @@ export class Reconciler {
           });
         return out;
       } catch (err) {
+        if (err instanceof RecreatePending) {
+          // Its deletion event brings the pipeline back to the queue, and it is created again.
+          res.writes++;
+          this.deps.recorder.record(cp, 'Normal', 'Recreating', 'Delete', err.message);
+          return { key: childKey(d), action: 'deleted' } as ApplyOutcome;
+        }
         problems.push({ reason: 'ApplyFailed', message: `${d.kind} ${d.metadata.name}: ${errMessage(err)}` });
         return { key: childKey(d), action: 'unavailable' } as ApplyOutcome;
       }

@@ -216,6 +216,8 @@ describe('controller event mapping', () => {
     );
     expect(resourceOfPath('/apis/coordination.k8s.io/v1/namespaces/x/leases/l')).toBe('leases');
     expect(resourceOfPath('/api/v1/namespaces')).toBe('namespaces');
+    expect(resourceOfPath('/apis/kafka.strimzi.io/v1beta2')).toBe('discovery');
+    expect(resourceOfPath('/api/v1')).toBe('discovery');
     expect(resourceOfPath('/apis/creditplatform.dev/v1alpha1/creditpipelines?watch=true')).toBe(
       'creditpipelines',
     );
