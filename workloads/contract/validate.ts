@@ -1,11 +1,13 @@
 /** Runtime validation of the contract, compiled once; errors name each failing field path. */
-import type { TSchema } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
+import type { Static, TSchema } from '@sinclair/typebox';
+import { TypeCompiler, type ValueError } from '@sinclair/typebox/compiler';
 import { ApplicationEvent, ApplicationSubmission } from './application.ts';
+import './formats.ts';
 
 export interface FieldError {
-  /** JSON Pointer of the failing field, e.g. `/loan/amount`. */
+  /** JSON Pointer of the failing field, e.g. `/loan/amount` (`/` for the document itself). */
   path: string;
+  /** Why it fails; never contains the submitted value. */
   message: string;
 }
 
@@ -15,9 +17,10 @@ export interface Validator<T> {
   validate(input: unknown): Validation<T>;
 }
 
-export function compileValidator<S extends TSchema>(
-  schema: S,
-): Validator<import('@sinclair/typebox').Static<S>> {
+/** At most this many field errors are reported for one document (a junk document can have thousands). */
+export const MAX_FIELD_ERRORS = 50;
+
+export function compileValidator<S extends TSchema>(schema: S): Validator<Static<S>> {
   const compiled = TypeCompiler.Compile(schema);
   return {
     validate(input) {
@@ -25,14 +28,26 @@ export function compileValidator<S extends TSchema>(
       const errors: FieldError[] = [];
       const seen = new Set<string>();
       for (const e of compiled.Errors(input)) {
-        const key = `${e.path}\u0000${e.message}`;
+        const path = e.path === '' ? '/' : e.path;
+        const message = describe(e);
+        const key = `${path}\u0000${message}`;
         if (seen.has(key)) continue;
         seen.add(key);
-        errors.push({ path: e.path === '' ? '/' : e.path, message: e.message });
+        errors.push({ path, message });
+        if (errors.length >= MAX_FIELD_ERRORS) break;
       }
       return { ok: false, errors };
     },
   };
+}
+
+/** TypeBox's message, made specific where it is vague (enumerations, unknown properties). */
+function describe(e: ValueError): string {
+  const options = (e.schema as { anyOf?: Array<{ const?: unknown }> }).anyOf;
+  if (options !== undefined && options.length > 0 && options.every((o) => typeof o.const === 'string'))
+    return `Expected one of: ${options.map((o) => o.const).join(', ')}`;
+  if (e.message === 'Unexpected property') return 'Unexpected property (not in credit.application.v1)';
+  return e.message;
 }
 
 export const submissionValidator = compileValidator(ApplicationSubmission);
