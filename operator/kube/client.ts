@@ -46,6 +46,7 @@ export function resourceOfPath(path: string): string {
       .filter((p) => p !== '') ?? [];
   // /api/v1/... or /apis/group/version/...
   let i = parts[0] === 'api' ? 2 : 3;
+  if (parts.length <= i) return 'discovery';
   if (parts[i] === 'namespaces' && parts.length > i + 2) i += 2;
   const resource = parts[i] ?? 'unknown';
   const sub = parts[i + 2];
