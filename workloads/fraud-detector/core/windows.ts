@@ -1,0 +1,395 @@
+/**
+ * Keyed event-time window state of one partition of the repartition topic, and the evaluation of the
+ * window rules (velocity, distinctCount). Pure: messages in (with their offsets), hits out.
+ *
+ * Semantics
+ * - An application belongs to a *burst* of its key when some window of the rule's length that
+ *   contains its event time holds ≥ `threshold` applications (velocity) or ≥ `threshold` distinct
+ *   values of the counted field (distinctCount). Every member of such a burst is flagged, including
+ *   those that arrived before the one that completed it (they are re-evaluated when it arrives), so
+ *   the final set of flagged applications depends on the set of applications of the key, not on the
+ *   order they arrived in. This is what makes 1 and N replicas agree.
+ * - Window bounds are inclusive: applications exactly `window` apart are in one window.
+ * - Duplicates (an applicationId already in the key's state, e.g. re-published after a source-stage
+ *   crash) are ignored.
+ *
+ * Late-event policy
+ * - Each key has an event-time clock: the newest event time seen for it. An application older than
+ *   `clock(key) - allowedLateness` is *late*: it is counted (`late`), not added to the state and not
+ *   evaluated by window rules. (It was still evaluated by the per-application rules at the source.)
+ * - Per-key rather than per-partition clocks keep a slow source partition from making whole other
+ *   keys late when replicas progress at different speeds.
+ *
+ * Bounded state
+ * - Entries older than `clock(key) - allowedLateness - 2 × longest window of the key` can no longer
+ *   change a decision and are dropped; keys whose clock is more than `keyIdleTimeout` behind the
+ *   partition's clock (newest event time of the partition) are dropped whole; a key keeps at most
+ *   `maxEntriesPerKey` entries and the partition at most `maxEntries` (oldest first beyond that; both
+ *   are counted as forced evictions, the only case where results can differ from unbounded state).
+ *
+ * Recovery
+ * - `checkpoint()` gives the smallest offset still in the state and the partition clock before it;
+ *   replaying the partition from that offset to the committed one with `emit: false` rebuilds the
+ *   same state, including which applications were already flagged.
+ */
+import type { ApplicationEvent } from '../../contract/application.ts';
+import type { CompiledRuleSet, KeyGroup, WindowRule } from '../rules/compile.ts';
+import { isPersonalField } from '../rules/fields.ts';
+import { alertId, type FraudAlert } from './alert.ts';
+
+export interface WindowInput {
+  keyPath: string;
+  key: string;
+  offset: number;
+  event: ApplicationEvent;
+}
+
+export type WindowOutcome = 'accepted' | 'late' | 'duplicate' | 'no-rules' | 'bad-time';
+
+export interface Checkpoint {
+  /** Replay from this offset to rebuild the state. */
+  replayFrom: number;
+  /** The partition clock before the message at `replayFrom` was processed (null: none yet). */
+  clockBefore: number | null;
+}
+
+interface KeyState {
+  mapKey: string;
+  keyPath: string;
+  key: string;
+  entries: Entry[];
+  maxT: number;
+}
+
+interface Entry {
+  id: string;
+  customerId: string;
+  t: number;
+  offset: number;
+  clockBefore: number;
+  /** Values of the group's counted fields (distinctCount), by canonical path. */
+  values: Record<string, string> | undefined;
+  /** Rule refs (`id@version`) this entry has already been flagged by. */
+  marks: string[] | undefined;
+  removed: boolean;
+  ks: KeyState;
+}
+
+export interface WindowOptions {
+  /** Cap on entries held by the partition (default 2,000,000). */
+  maxEntries?: number;
+  /** The partition clock to start from (a checkpoint's `clockBefore`). */
+  clock?: number | null;
+}
+
+export interface WindowStats {
+  keys: number;
+  entries: number;
+  late: number;
+  duplicates: number;
+  forcedEvictions: number;
+}
+
+const MAX_EVIDENCE_IDS = 20;
+
+export class PartitionWindows {
+  private rules: CompiledRuleSet;
+  private readonly keys = new Map<string, KeyState>();
+  private arrival: Entry[] = [];
+  private head = 0;
+  private clock: number;
+  private entryCount = 0;
+  private readonly maxEntries: number;
+  readonly stats: WindowStats = { keys: 0, entries: 0, late: 0, duplicates: 0, forcedEvictions: 0 };
+
+  constructor(rules: CompiledRuleSet, options: WindowOptions = {}) {
+    this.rules = rules;
+    this.maxEntries = options.maxEntries ?? 2_000_000;
+    this.clock = options.clock ?? Number.NEGATIVE_INFINITY;
+  }
+
+  setRules(rules: CompiledRuleSet): void {
+    this.rules = rules;
+  }
+
+  /**
+   * Adds one application to its key's state and returns the alerts it completes (for itself or for
+   * earlier members of its burst). With `emit: false` (replay) the state and flags are updated the
+   * same way but no alerts are returned.
+   */
+  process(
+    input: WindowInput,
+    emit: boolean,
+    detectedAt: Date,
+  ): { outcome: WindowOutcome; alerts: FraudAlert[] } {
+    const group = this.rules.keyGroups.get(input.keyPath);
+    if (group === undefined) return { outcome: 'no-rules', alerts: [] };
+    const t = Date.parse(input.event.submittedAt);
+    if (Number.isNaN(t)) return { outcome: 'bad-time', alerts: [] };
+    const mapKey = `${input.keyPath}|${input.key}`;
+    let ks = this.keys.get(mapKey);
+    if (ks !== undefined) {
+      if (t < ks.maxT - this.rules.allowedLatenessMs) {
+        this.stats.late++;
+        return { outcome: 'late', alerts: [] };
+      }
+      const id = input.event.applicationId;
+      if (ks.entries.some((e) => e.id === id)) {
+        this.stats.duplicates++;
+        return { outcome: 'duplicate', alerts: [] };
+      }
+    } else {
+      ks = { mapKey, keyPath: input.keyPath, key: input.key, entries: [], maxT: t };
+      this.keys.set(mapKey, ks);
+    }
+    const clockBefore = this.clock;
+    if (t > this.clock) this.clock = t;
+    if (t > ks.maxT) ks.maxT = t;
+
+    let values: Record<string, string> | undefined;
+    if (group.distinctPaths.length > 0) {
+      values = {};
+      for (const [i, path] of group.distinctPaths.entries()) {
+        const v = group.distinctReaders[i]?.(input.event);
+        if (typeof v === 'string' || typeof v === 'number') values[path] = String(v);
+      }
+    }
+    const entry: Entry = {
+      id: input.event.applicationId,
+      customerId: input.event.applicant.customerId,
+      t,
+      offset: input.offset,
+      clockBefore,
+      values,
+      marks: undefined,
+      removed: false,
+      ks,
+    };
+    insertSorted(ks.entries, entry);
+    this.arrival.push(entry);
+    this.entryCount++;
+
+    this.purgeKey(ks, group);
+    const alerts = entry.removed ? [] : this.evaluate(ks, group, t, emit, detectedAt);
+    this.evict();
+    return { outcome: 'accepted', alerts };
+  }
+
+  /** Where to replay from to rebuild this state (see the module comment). */
+  checkpoint(nextOffset: number): Checkpoint {
+    this.skipRemoved();
+    const first = this.arrival[this.head];
+    if (first === undefined) {
+      return { replayFrom: nextOffset, clockBefore: Number.isFinite(this.clock) ? this.clock : null };
+    }
+    return {
+      replayFrom: first.offset,
+      clockBefore: Number.isFinite(first.clockBefore) ? first.clockBefore : null,
+    };
+  }
+
+  currentStats(): WindowStats {
+    this.stats.keys = this.keys.size;
+    this.stats.entries = this.entryCount;
+    return this.stats;
+  }
+
+  /** The applications of a key currently in state (tests, debugging). */
+  entriesOf(keyPath: string, key: string): string[] {
+    return (this.keys.get(`${keyPath}|${key}`)?.entries ?? []).map((e) => e.id);
+  }
+
+  private evaluate(ks: KeyState, group: KeyGroup, t: number, emit: boolean, detectedAt: Date): FraudAlert[] {
+    const alerts: FraudAlert[] = [];
+    for (const rule of group.rules) {
+      for (const e of ks.entries) {
+        if (e.t < t - rule.windowMs) continue;
+        if (e.t > t + rule.windowMs) break;
+        if (e.marks?.includes(rule.ref)) continue;
+        const best = bestWindow(ks.entries, e.t, rule);
+        if (best.value < rule.threshold) continue;
+        e.marks = e.marks === undefined ? [rule.ref] : [...e.marks, rule.ref];
+        if (emit) alerts.push(this.toAlert(rule, ks, e, best, detectedAt));
+      }
+    }
+    return alerts;
+  }
+
+  private toAlert(rule: WindowRule, ks: KeyState, e: Entry, best: Best, detectedAt: Date): FraudAlert {
+    const personal = isPersonalField(ks.keyPath);
+    const inWindow = ks.entries.slice(best.from, best.to);
+    const evidence: Record<string, unknown> = {
+      kind: rule.kind,
+      keyField: ks.keyPath,
+      // Personal keys (e-mail, phone, IP) are not repeated in the alert; the application has them.
+      ...(personal ? {} : { key: ks.key }),
+      threshold: rule.threshold,
+      windowMs: rule.windowMs,
+      windowStart: new Date(best.start).toISOString(),
+      windowEnd: new Date(best.start + rule.windowMs).toISOString(),
+      count: inWindow.length,
+      applicationIds: inWindow.slice(0, MAX_EVIDENCE_IDS).map((x) => x.id),
+    };
+    if (rule.kind === 'distinctCount') {
+      evidence.distinctField = rule.distinctPath;
+      evidence.distinctCount = best.value;
+    }
+    return {
+      alertId: alertId(e.id, rule.id, rule.version),
+      applicationId: e.id,
+      customerId: e.customerId,
+      ruleId: rule.id,
+      ruleVersion: rule.version,
+      ruleKind: rule.kind,
+      ruleSetVersion: this.rules.version,
+      severity: rule.severity,
+      reasonCode: rule.reasonCode,
+      mode: rule.mode,
+      eventTime: new Date(e.t).toISOString(),
+      detectedAt: detectedAt.toISOString(),
+      evidence,
+    };
+  }
+
+  /** Drops entries of one key that can no longer matter, and enforces the per-key cap. */
+  private purgeKey(ks: KeyState, group: KeyGroup): void {
+    const horizon = ks.maxT - this.rules.allowedLatenessMs - 2 * group.maxWindowMs;
+    let dead = 0;
+    while (dead < ks.entries.length && (ks.entries[dead] as Entry).t < horizon) dead++;
+    let drop = dead;
+    const over = ks.entries.length - dead - this.rules.maxEntriesPerKey;
+    if (over > 0) {
+      drop += over;
+      this.stats.forcedEvictions += over;
+    }
+    if (drop === 0) return;
+    for (const e of ks.entries.splice(0, drop)) this.markRemoved(e);
+  }
+
+  private markRemoved(e: Entry): void {
+    if (e.removed) return;
+    e.removed = true;
+    this.entryCount--;
+  }
+
+  private removeKey(ks: KeyState): void {
+    for (const e of ks.entries) this.markRemoved(e);
+    ks.entries = [];
+    this.keys.delete(ks.mapKey);
+  }
+
+  private skipRemoved(): void {
+    while (this.head < this.arrival.length && (this.arrival[this.head] as Entry).removed) this.head++;
+    this.compact();
+  }
+
+  /** Walks the arrival order from the oldest: drops dead entries and idle keys, enforces the cap. */
+  private evict(): void {
+    const idleHorizon = this.clock - this.rules.keyIdleTimeoutMs;
+    while (this.head < this.arrival.length) {
+      const e = this.arrival[this.head] as Entry;
+      if (e.removed) {
+        this.head++;
+        continue;
+      }
+      const ks = e.ks;
+      if (ks.maxT < idleHorizon) {
+        this.removeKey(ks);
+        this.head++;
+        continue;
+      }
+      const group = this.rules.keyGroups.get(ks.keyPath);
+      const horizon = ks.maxT - this.rules.allowedLatenessMs - 2 * (group?.maxWindowMs ?? 0);
+      if (group === undefined || e.t < horizon) {
+        const idx = ks.entries.indexOf(e);
+        if (idx >= 0) ks.entries.splice(idx, 1);
+        this.markRemoved(e);
+        if (ks.entries.length === 0) this.keys.delete(ks.mapKey);
+        this.head++;
+        continue;
+      }
+      if (this.entryCount > this.maxEntries) {
+        this.stats.forcedEvictions++;
+        const idx = ks.entries.indexOf(e);
+        if (idx >= 0) ks.entries.splice(idx, 1);
+        this.markRemoved(e);
+        if (ks.entries.length === 0) this.keys.delete(ks.mapKey);
+        this.head++;
+        continue;
+      }
+      break;
+    }
+    this.compact();
+  }
+
+  private compact(): void {
+    if (this.head > 1024 && this.head * 2 > this.arrival.length) {
+      this.arrival = this.arrival.slice(this.head);
+      this.head = 0;
+    }
+  }
+}
+
+function insertSorted(entries: Entry[], e: Entry): void {
+  let i = entries.length;
+  while (i > 0) {
+    const prev = entries[i - 1] as Entry;
+    if (prev.t < e.t || (prev.t === e.t && prev.id <= e.id)) break;
+    i--;
+  }
+  entries.splice(i, 0, e);
+}
+
+interface Best {
+  value: number;
+  start: number;
+  /** Index range [from, to) of the entries in the best window. */
+  from: number;
+  to: number;
+}
+
+/**
+ * The largest count (velocity) or number of distinct values (distinctCount) over the windows
+ * `[s, s + window]` that contain `tE`, where s runs over the entries' times (an optimal window can
+ * always be slid right until it starts at an entry). Sliding two pointers: O(entries).
+ */
+export function bestWindow(
+  entries: ReadonlyArray<{ t: number; values: Record<string, string> | undefined }>,
+  tE: number,
+  rule: Pick<WindowRule, 'windowMs' | 'distinctPath'>,
+): Best {
+  const W = rule.windowMs;
+  const path = rule.distinctPath;
+  let lo = 0;
+  while (lo < entries.length && (entries[lo] as { t: number }).t < tE - W) lo++;
+  const best: Best = { value: 0, start: tE, from: lo, to: lo };
+  const counts = new Map<string, number>();
+  let k = lo;
+  for (let j = lo; j < entries.length; j++) {
+    const start = (entries[j] as { t: number }).t;
+    if (start > tE) break;
+    while (k < entries.length && (entries[k] as { t: number }).t <= start + W) {
+      if (path !== undefined) {
+        const v = entries[k]?.values?.[path];
+        if (v !== undefined) counts.set(v, (counts.get(v) ?? 0) + 1);
+      }
+      k++;
+    }
+    const value = path === undefined ? k - j : counts.size;
+    if (value > best.value) {
+      best.value = value;
+      best.start = start;
+      best.from = j;
+      best.to = k;
+    }
+    if (path !== undefined) {
+      const v = entries[j]?.values?.[path];
+      if (v !== undefined) {
+        const c = (counts.get(v) ?? 0) - 1;
+        if (c <= 0) counts.delete(v);
+        else counts.set(v, c);
+      }
+    }
+  }
+  return best;
+}
