@@ -1,0 +1,177 @@
+/**
+ * The one place that builds kafkajs clients: connection settings from the environment (one schema,
+ * shared env names), a client with kafkajs's own logging routed to lib/log.ts at WARN, and the
+ * idempotent `acks=all` producer every writer uses. Workloads compose the settings into their own
+ * config schema:
+ *
+ *   const Config = Type.Object({ ...KafkaSettings, ...TopicSettings, httpPort: ... });
+ *   const config = loadConfig(Config, { ...KAFKA_ENV, ...TOPIC_ENV, httpPort: 'HTTP_PORT' });
+ *   const kafka = createKafka(kafkaConnection(config, 'ingestion-api'));
+ */
+import { readFileSync } from 'node:fs';
+import { type Static, Type } from '@sinclair/typebox';
+import {
+  type Admin,
+  Kafka,
+  type KafkaConfig,
+  type LogEntry,
+  logLevel,
+  type Producer,
+  type RetryOptions,
+  type SASLOptions,
+} from 'kafkajs';
+import { createLogger, type Logger } from '../../lib/log.ts';
+
+/** Connection settings; spread into a workload's config schema. */
+export const KafkaSettings = {
+  kafkaBrokers: Type.String({ minLength: 1, description: 'Comma-separated host:port list' }),
+  kafkaTls: Type.Boolean({ default: false }),
+  kafkaCaFile: Type.Optional(Type.String({ minLength: 1 })),
+  kafkaSaslMechanism: Type.Optional(
+    Type.Union([Type.Literal('plain'), Type.Literal('scram-sha-256'), Type.Literal('scram-sha-512')]),
+  ),
+  kafkaSaslUsername: Type.Optional(Type.String({ minLength: 1 })),
+  kafkaSaslPassword: Type.Optional(Type.String({ minLength: 1 })),
+};
+export const KAFKA_ENV = {
+  kafkaBrokers: 'KAFKA_BROKERS',
+  kafkaTls: 'KAFKA_TLS',
+  kafkaCaFile: 'KAFKA_CA_FILE',
+  kafkaSaslMechanism: 'KAFKA_SASL_MECHANISM',
+  kafkaSaslUsername: 'KAFKA_SASL_USERNAME',
+  kafkaSaslPassword: 'KAFKA_SASL_PASSWORD',
+} as const;
+const KafkaSettingsObject = Type.Object(KafkaSettings);
+export type KafkaSettings = Static<typeof KafkaSettingsObject>;
+
+/** Topic names with the platform's defaults (as in the CreditPipeline CRD). */
+export const TopicSettings = {
+  applicationsTopic: Type.String({ default: 'credit_apps', minLength: 1, maxLength: 249 }),
+  deadLetterTopic: Type.String({ default: 'credit_apps_dlq', minLength: 1, maxLength: 249 }),
+  alertsTopic: Type.String({ default: 'fraud_alerts', minLength: 1, maxLength: 249 }),
+};
+export const TOPIC_ENV = {
+  applicationsTopic: 'APPLICATIONS_TOPIC',
+  deadLetterTopic: 'DLQ_TOPIC',
+  alertsTopic: 'ALERTS_TOPIC',
+} as const;
+const TopicSettingsObject = Type.Object(TopicSettings);
+export type TopicSettings = Static<typeof TopicSettingsObject>;
+
+export interface KafkaConnection {
+  brokers: readonly string[];
+  clientId: string;
+  tls?: boolean;
+  /** PEM file of the CA that signed the brokers' certificates. */
+  caFile?: string;
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+  connectionTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  retry?: RetryOptions;
+}
+
+/** Connection from loaded settings; a SASL mechanism without credentials is a config error. */
+export function kafkaConnection(settings: KafkaSettings, clientId: string): KafkaConnection {
+  const connection: KafkaConnection = {
+    brokers: settings.kafkaBrokers
+      .split(',')
+      .map((b) => b.trim())
+      .filter((b) => b !== ''),
+    clientId,
+    tls: settings.kafkaTls,
+  };
+  if (settings.kafkaCaFile !== undefined) connection.caFile = settings.kafkaCaFile;
+  if (settings.kafkaSaslMechanism !== undefined) {
+    if (settings.kafkaSaslUsername === undefined || settings.kafkaSaslPassword === undefined)
+      throw new Error(
+        'KAFKA_SASL_MECHANISM is set but KAFKA_SASL_USERNAME or KAFKA_SASL_PASSWORD is missing',
+      );
+    connection.sasl = {
+      mechanism: settings.kafkaSaslMechanism,
+      username: settings.kafkaSaslUsername,
+      password: settings.kafkaSaslPassword,
+    };
+  }
+  return connection;
+}
+
+/** kafkajs log entries go to the platform logger (JSON, redacting), WARN and above only. */
+function logCreator(log: Logger) {
+  return () =>
+    ({ level, log: entry }: LogEntry) => {
+      const { message, timestamp: _t, logger: _l, ...rest } = entry;
+      if (level === logLevel.ERROR) log.error(rest, message);
+      else if (level === logLevel.WARN) log.warn(rest, message);
+      else log.debug(rest, message);
+    };
+}
+
+export function createKafka(connection: KafkaConnection, log: Logger = createLogger('kafkajs')): Kafka {
+  if (connection.brokers.length === 0) throw new Error('no Kafka brokers configured (KAFKA_BROKERS)');
+  const config: KafkaConfig = {
+    clientId: connection.clientId,
+    brokers: [...connection.brokers],
+    connectionTimeout: connection.connectionTimeoutMs ?? 3_000,
+    requestTimeout: connection.requestTimeoutMs ?? 10_000,
+    retry: connection.retry ?? { initialRetryTime: 200, maxRetryTime: 5_000, retries: 8 },
+    logLevel: logLevel.WARN,
+    logCreator: logCreator(log),
+  };
+  if (connection.tls || connection.caFile !== undefined)
+    config.ssl = connection.caFile === undefined ? true : { ca: [readFileSync(connection.caFile, 'utf8')] };
+  if (connection.sasl !== undefined) config.sasl = connection.sasl as SASLOptions;
+  return new Kafka(config);
+}
+
+export interface IdempotentProducerOptions {
+  /**
+   * Retries of one send before it fails. kafkajs's default for idempotent producers is unbounded,
+   * which would hang a caller (an HTTP request) while the broker is down; a bounded budget lets it
+   * fail fast, and the caller re-sends (downstream keys on the application id, so a re-send is safe).
+   */
+  retries?: number;
+  maxRetryTimeMs?: number;
+}
+
+/**
+ * An idempotent producer (`acks=all` on every send, enforced by kafkajs for idempotent producers;
+ * one in-flight request per broker so ordering per partition holds across retries).
+ */
+export function createIdempotentProducer(kafka: Kafka, options: IdempotentProducerOptions = {}): Producer {
+  return kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    retry: {
+      retries: options.retries ?? 5,
+      initialRetryTime: 100,
+      maxRetryTime: options.maxRetryTimeMs ?? 2_000,
+    },
+  });
+}
+
+/** Creates a topic when it is missing (tests, the local demo; in a cluster the operator owns topics). */
+export async function ensureTopic(
+  kafka: Kafka,
+  topic: string,
+  options: { partitions?: number; replicationFactor?: number } = {},
+): Promise<void> {
+  const admin: Admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = await admin.listTopics();
+    if (existing.includes(topic)) return;
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        {
+          topic,
+          numPartitions: options.partitions ?? 3,
+          replicationFactor: options.replicationFactor ?? 1,
+        },
+      ],
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
