@@ -80,11 +80,17 @@ infra-status: node_modules ## Show which servers run and where they listen
 ##@ Demo
 
 .PHONY: demo
-demo: infra-up ## The whole pipeline end to end on this machine, with a readable report
-	$(TSX) infra/status.ts
+demo: build-check infra-up ## The whole pipeline end to end on this machine, with a readable report
+	$(TSX) demo/main.ts $(DEMO_ARGS)
 
 .PHONY: demo-down
-demo-down: infra-down ## Stop everything the demo started
+demo-down: node_modules ## Stop everything the demo started (local runner, its pods, the servers)
+	$(TSX) demo/down.ts
+	$(TSX) infra/down.ts
+
+.PHONY: build-check
+build-check: node_modules
+	@npx tsc -p tsconfig.json --noEmit
 
 ##@ Kind (needs Docker; not available on the development machine)
 

@@ -107,3 +107,35 @@ export function secretValue(namespace: string, name: string, key: string): strin
   if (v === undefined) throw new Error(`Secret ${namespace}/${name} has no key ${key}`);
   return Buffer.from(v, 'base64').toString('utf8');
 }
+
+interface EnvVarObject {
+  name: string;
+  value?: string;
+  valueFrom?: {
+    secretKeyRef?: { name: string; key: string };
+    configMapKeyRef?: { name: string; key: string };
+  };
+}
+
+/** The value a workload's container gets for `envName`, read from its Deployment (and Secret/ConfigMap). */
+export function workloadEnv(namespace: string, deployment: string, envName: string): string {
+  const d = kubectlJson<{ spec: { template: { spec: { containers: Array<{ env?: EnvVarObject[] }> } } } }>([
+    'get',
+    'deployment',
+    deployment,
+    '-n',
+    namespace,
+  ]);
+  const e = d.spec.template.spec.containers.flatMap((c) => c.env ?? []).find((v) => v.name === envName);
+  if (e === undefined) throw new Error(`deployment ${namespace}/${deployment} has no env ${envName}`);
+  if (e.value !== undefined) return e.value;
+  const s = e.valueFrom?.secretKeyRef;
+  if (s) return secretValue(namespace, s.name, s.key);
+  const c = e.valueFrom?.configMapKeyRef;
+  if (c) {
+    const cm = kubectlJson<{ data?: Record<string, string> }>(['get', 'configmap', c.name, '-n', namespace]);
+    const v = cm.data?.[c.key];
+    if (v !== undefined) return v;
+  }
+  throw new Error(`env ${envName} of ${namespace}/${deployment} could not be resolved`);
+}
