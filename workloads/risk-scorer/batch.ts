@@ -1,0 +1,334 @@
+/**
+ * One scoring run of one partition, in one transaction:
+ *   select the partition's applications not yet scored by every active model (or, in backfill mode,
+ *   every application submitted in the range) → score with the champion and the challengers → decide
+ *   with the champion → COPY scores and decisions into temporary staging tables → set-based upserts
+ *   keyed by (application_id, model_key) → mark the partition's scoring_run rows succeeded, with
+ *   counts, score histogram and PSI → COMMIT.
+ * A failure rolls everything back (no partial scores or decisions are ever visible), marks the rows
+ * failed, and the next run picks the same applications up again.
+ */
+import type pg from 'pg';
+import type { EmploymentStatus } from '../contract/application.ts';
+import { type CopyValue, copyRows, json } from '../warehouse/copy.ts';
+import type { Pool } from '../warehouse/db.ts';
+import { type ActiveModel, type ModelSet, registerModels } from './models.ts';
+import { type Partition, partitionPredicate, validatePartition } from './partition.ts';
+import type { ScoringInput } from './scorecard/characteristics.ts';
+import { decide, type FraudAlertFact } from './scorecard/decision.ts';
+import { histogram, psi } from './scorecard/psi.ts';
+import type { Decision } from './scorecard/schema.ts';
+import { scoreApplication } from './scorecard/score.ts';
+
+export interface ScoringOptions {
+  runId: string;
+  partition: Partition;
+  models: ModelSet;
+  /** Backfill: rescore every application submitted in [from, to) (UTC), overwriting earlier results. */
+  backfill?: { from: string; to: string };
+  pageSize?: number;
+  /** Lock timeout for the partition transaction (ms); 0 = wait forever. */
+  lockTimeoutMs?: number;
+  now?: () => Date;
+}
+
+export interface ModelRunSummary {
+  modelKey: string;
+  role: ActiveModel['role'];
+  scoresWritten: number;
+  histogram: number[];
+  psi: number | null;
+}
+
+export interface RunSummary {
+  runId: string;
+  partition: Partition;
+  mode: 'incremental' | 'backfill';
+  status: 'succeeded' | 'failed';
+  applicationsSelected: number;
+  decisionsWritten: number;
+  decisions: Record<Decision, number>;
+  models: ModelRunSummary[];
+  durationMs: number;
+  error?: string;
+}
+
+interface ApplicationRow {
+  application_id: string;
+  annual_income: string;
+  monthly_debt_payments: string;
+  loan_amount: string;
+  term_months: number;
+  bureau_score: number | null;
+  delinquencies_24m: number;
+  credit_history_months: number;
+  months_in_job: number;
+  bankruptcies: number;
+  employment_status: EmploymentStatus;
+  alerts: FraudAlertFact[] | null;
+}
+
+const SCORE_COLUMNS = [
+  'application_id',
+  'model_key',
+  'role',
+  'score',
+  'pd',
+  'grade',
+  'total_points',
+  'points',
+  'reason_codes',
+  'run_id',
+  'scored_at',
+] as const;
+
+const DECISION_COLUMNS = [
+  'application_id',
+  'model_key',
+  'decision',
+  'score_decision',
+  'policy_rules',
+  'reason_codes',
+  'fraud_severity',
+  'approved_amount',
+  'run_id',
+  'decided_at',
+] as const;
+
+const STAGING_DDL = `
+CREATE TEMP TABLE IF NOT EXISTS stage_credit_score (LIKE fact_credit_score) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS stage_decision (LIKE fact_decision) ON COMMIT DELETE ROWS;`;
+
+function toInput(r: ApplicationRow): ScoringInput {
+  return {
+    annualIncome: Number(r.annual_income),
+    monthlyDebtPayments: Number(r.monthly_debt_payments),
+    loanAmount: Number(r.loan_amount),
+    termMonths: r.term_months,
+    bureauScore: r.bureau_score,
+    delinquencies24m: r.delinquencies_24m,
+    creditHistoryMonths: r.credit_history_months,
+    monthsInJob: r.months_in_job,
+    bankruptcies: r.bankruptcies,
+    employmentStatus: r.employment_status,
+  };
+}
+
+/** Selection of one page (keyset on application_id) of the partition's applications to score. */
+function selectPageSql(backfill: boolean): string {
+  const which = backfill
+    ? 'a.submitted_at >= $4 AND a.submitted_at < $5'
+    : `EXISTS (SELECT 1 FROM unnest($4::text[]) AS m(model_key)
+               WHERE NOT EXISTS (SELECT 1 FROM fact_credit_score s
+                                 WHERE s.application_id = a.application_id AND s.model_key = m.model_key))`;
+  return `
+SELECT a.application_id, a.annual_income, a.monthly_debt_payments, a.loan_amount, a.term_months, a.bureau_score,
+       a.delinquencies_24m, a.credit_history_months, a.months_in_job, a.bankruptcies, a.employment_status,
+       (SELECT json_agg(json_build_object('ruleId', f.rule_id, 'severity', f.severity, 'mode', f.mode))
+          FROM fact_fraud_alert f WHERE f.application_id = a.application_id) AS alerts
+FROM fact_application a
+WHERE ${partitionPredicate(1)} AND a.application_id > $3 AND ${which}
+ORDER BY a.application_id
+LIMIT ${backfill ? '$6' : '$5'}`;
+}
+
+async function markRunning(
+  pool: Pool,
+  o: ScoringOptions,
+  mode: RunSummary['mode'],
+  startedAt: Date,
+): Promise<void> {
+  for (const m of o.models.all) {
+    await pool.query(
+      `INSERT INTO scoring_run (run_id, partition_index, model_key, role, partition_count, mode, status, started_at)
+       VALUES ($1, $2, $3, $4, $5, $6, 'running', $7)
+       ON CONFLICT (run_id, partition_index, model_key) DO UPDATE SET
+         status = 'running', started_at = excluded.started_at, finished_at = NULL, duration_ms = NULL, error = NULL`,
+      [o.runId, o.partition.index, m.key, m.role, o.partition.count, mode, startedAt],
+    );
+  }
+}
+
+async function scorePartition(
+  client: pg.PoolClient,
+  o: ScoringOptions,
+  summary: RunSummary,
+  decidedAt: Date,
+): Promise<void> {
+  const backfill = o.backfill !== undefined;
+  const pageSize = o.pageSize ?? 5000;
+  const { champion } = o.models;
+  const scores = new Map<string, number[]>(o.models.all.map((m) => [m.key, []]));
+  await client.query(STAGING_DDL);
+  const sql = selectPageSql(backfill);
+  let last = '00000000-0000-0000-0000-000000000000';
+  for (;;) {
+    const params: unknown[] = [o.partition.count, o.partition.index, last];
+    if (backfill && o.backfill) params.push(o.backfill.from, o.backfill.to, pageSize);
+    else
+      params.push(
+        o.models.all.map((m) => m.key),
+        pageSize,
+      );
+    const page = await client.query<ApplicationRow>(sql, params);
+    if (page.rows.length === 0) break;
+    const scoreRows: CopyValue[][] = [];
+    const decisionRows: CopyValue[][] = [];
+    for (const row of page.rows) {
+      const input = toInput(row);
+      for (const m of o.models.all) {
+        const s = scoreApplication(m.model, input);
+        scores.get(m.key)?.push(s.score);
+        const points: Record<string, unknown> = {};
+        for (const c of s.characteristics)
+          points[c.id] = { value: c.value, bin: c.bin, points: c.points, pointsLost: c.pointsLost };
+        scoreRows.push([
+          row.application_id,
+          m.key,
+          m.role,
+          s.score,
+          s.pd,
+          s.grade,
+          s.totalPoints,
+          json(points),
+          s.reasons.map((r) => r.code),
+          o.runId,
+          decidedAt.toISOString(),
+        ]);
+        if (m === champion) {
+          const d = decide(m.model, input, s, row.alerts ?? []);
+          decisionRows.push([
+            row.application_id,
+            m.key,
+            d.decision,
+            d.scoreDecision,
+            d.rules,
+            d.reasons.map((r) => r.code),
+            d.fraudSeverity,
+            d.decision === 'approve' ? input.loanAmount : 0,
+            o.runId,
+            decidedAt.toISOString(),
+          ]);
+        }
+      }
+    }
+    await copyRows(client, 'stage_credit_score', SCORE_COLUMNS, scoreRows);
+    await copyRows(client, 'stage_decision', DECISION_COLUMNS, decisionRows);
+    summary.applicationsSelected += page.rows.length;
+    last = page.rows[page.rows.length - 1]?.application_id ?? last;
+    if (page.rows.length < pageSize) break;
+  }
+
+  const onConflictScore = backfill
+    ? `DO UPDATE SET role = excluded.role, score = excluded.score, pd = excluded.pd, grade = excluded.grade,
+         total_points = excluded.total_points, points = excluded.points, reason_codes = excluded.reason_codes,
+         run_id = excluded.run_id, scored_at = excluded.scored_at`
+    : 'DO NOTHING';
+  for (const m of o.models.all) {
+    const r = await client.query(
+      `INSERT INTO fact_credit_score (${SCORE_COLUMNS.join(', ')})
+       SELECT ${SCORE_COLUMNS.join(', ')} FROM stage_credit_score WHERE model_key = $1
+       ON CONFLICT (application_id, model_key) ${onConflictScore}`,
+      [m.key],
+    );
+    const written = r.rowCount ?? 0;
+    const h = histogram(scores.get(m.key) ?? [], m.model.baseline.edges);
+    summary.models.push({
+      modelKey: m.key,
+      role: m.role,
+      scoresWritten: written,
+      histogram: h,
+      psi: psi(h, m.model.baseline.proportions),
+    });
+  }
+  const onConflictDecision = backfill
+    ? `DO UPDATE SET decision = excluded.decision, score_decision = excluded.score_decision,
+         policy_rules = excluded.policy_rules, reason_codes = excluded.reason_codes,
+         fraud_severity = excluded.fraud_severity, approved_amount = excluded.approved_amount,
+         run_id = excluded.run_id, decided_at = excluded.decided_at`
+    : 'DO NOTHING';
+  const written = await client.query<{ decision: Decision }>(
+    `INSERT INTO fact_decision (${DECISION_COLUMNS.join(', ')})
+     SELECT ${DECISION_COLUMNS.join(', ')} FROM stage_decision
+     ON CONFLICT (application_id, model_key) ${onConflictDecision}
+     RETURNING decision`,
+  );
+  summary.decisionsWritten = written.rowCount ?? 0;
+  for (const r of written.rows) summary.decisions[r.decision]++;
+}
+
+async function markFinished(
+  db: Pool | pg.PoolClient,
+  o: ScoringOptions,
+  s: RunSummary,
+  finishedAt: Date,
+): Promise<void> {
+  for (const m of o.models.all) {
+    const ms = s.models.find((x) => x.modelKey === m.key);
+    const isChampion = m.role === 'champion';
+    await db.query(
+      `UPDATE scoring_run SET status = $4, finished_at = $5, duration_ms = $6, applications_selected = $7,
+         scores_written = $8, decisions_written = $9, approved = $10, referred = $11, declined = $12,
+         score_histogram = $13, psi = $14, error = $15
+       WHERE run_id = $1 AND partition_index = $2 AND model_key = $3`,
+      [
+        o.runId,
+        o.partition.index,
+        m.key,
+        s.status,
+        finishedAt,
+        Math.round(s.durationMs),
+        s.applicationsSelected,
+        ms?.scoresWritten ?? 0,
+        isChampion ? s.decisionsWritten : 0,
+        isChampion ? s.decisions.approve : 0,
+        isChampion ? s.decisions.refer : 0,
+        isChampion ? s.decisions.decline : 0,
+        ms?.histogram ?? null,
+        ms?.psi ?? null,
+        s.error ?? null,
+      ],
+    );
+  }
+}
+
+/** Scores one partition; resolves with the summary (status failed included) and never half-writes. */
+export async function runScoring(pool: Pool, options: ScoringOptions): Promise<RunSummary> {
+  validatePartition(options.partition);
+  const now = options.now ?? (() => new Date());
+  const mode = options.backfill === undefined ? 'incremental' : 'backfill';
+  const startedAt = now();
+  const t0 = performance.now();
+  await registerModels(pool, options.models);
+  await markRunning(pool, options, mode, startedAt);
+  const fresh = (): RunSummary => ({
+    runId: options.runId,
+    partition: options.partition,
+    mode,
+    status: 'succeeded',
+    applicationsSelected: 0,
+    decisionsWritten: 0,
+    decisions: { approve: 0, refer: 0, decline: 0 },
+    models: [],
+    durationMs: 0,
+  });
+  let summary = fresh();
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    if (options.lockTimeoutMs !== undefined)
+      await client.query(`SET LOCAL lock_timeout = ${Math.max(0, Math.floor(options.lockTimeoutMs))}`);
+    await scorePartition(client, options, summary, startedAt);
+    summary.durationMs = performance.now() - t0;
+    await markFinished(client, options, summary, now());
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    summary = { ...fresh(), status: 'failed', error: err instanceof Error ? err.message : String(err) };
+    summary.durationMs = performance.now() - t0;
+    await markFinished(pool, options, summary, now()).catch(() => undefined);
+  } finally {
+    client.release();
+  }
+  return summary;
+}
