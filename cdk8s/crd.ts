@@ -64,6 +64,17 @@ export function toStructural(node: Json): Json {
     }
     out[key] = toStructural(value);
   }
+  // A field with a default is optional to the user: the API server fills it in. (TypeBox marks it
+  // required so the TypeScript type of a stored object has it; the API server would also reject a
+  // parent's `default: {}` that lacks a required field, since it validates defaults as written.)
+  if (Array.isArray(out.required) && isObject(out.properties)) {
+    const props = out.properties;
+    const required = out.required.filter(
+      (k) => !(isObject(props[k as string]) && (props[k as string] as JsonObject).default !== undefined),
+    );
+    if (required.length === 0) delete out.required;
+    else out.required = required;
+  }
   return orderKeys(out);
 }
 
@@ -77,7 +88,34 @@ function orderKeys(node: JsonObject): JsonObject {
   };
 }
 
-const plain = (schema: unknown): Json => toStructural(JSON.parse(JSON.stringify(schema)) as Json);
+const plain = (schema: unknown): Json =>
+  expandDefaults(toStructural(JSON.parse(JSON.stringify(schema)) as Json));
+
+/**
+ * Writes object defaults out in full (`default: {}` becomes the object with its fields' defaults).
+ * Same meaning (the API server defaults inside a defaulted object), but the API server validates a
+ * default as written, CEL rules included, so a bare `{}` would fail rules that read its fields.
+ */
+export function expandDefaults(node: Json): Json {
+  if (Array.isArray(node)) return node.map(expandDefaults);
+  if (!isObject(node)) return node;
+  const out: JsonObject = Object.fromEntries(
+    Object.entries(node).map(([k, v]) => [k, k === 'default' ? v : expandDefaults(v)]),
+  );
+  if (out.default !== undefined) out.default = defaulted(out, structuredClone(out.default));
+  return out;
+}
+
+/** `value` with the defaults of `schema`'s properties filled in, recursively. */
+function defaulted(schema: JsonObject, value: Json): Json {
+  if (!isObject(value) || !isObject(schema.properties)) return value;
+  for (const [key, prop] of Object.entries(schema.properties)) {
+    if (!isObject(prop)) continue;
+    if (value[key] === undefined && prop.default !== undefined) value[key] = structuredClone(prop.default);
+    if (value[key] !== undefined) value[key] = defaulted(prop, value[key] as Json);
+  }
+  return value;
+}
 
 export function buildCrd(): JsonObject {
   const openAPIV3Schema: JsonObject = {

@@ -63,12 +63,12 @@ const Duration = (description: string, dflt: string, max = '87600h') =>
     maxLength: 32,
     ...cel(
       {
-        rule: `self.matches('${DURATION_PATTERN}')`,
+        rule: `self.matches(r'${DURATION_PATTERN}')`,
         message: 'must be a duration such as 30s, 15m or 168h',
         reason: 'FieldValueInvalid',
       },
       {
-        rule: `!self.matches('${DURATION_PATTERN}') || (duration(self) > duration('0s') && duration(self) <= duration('${max}'))`,
+        rule: `!self.matches(r'${DURATION_PATTERN}') || (duration(self) > duration('0s') && duration(self) <= duration('${max}'))`,
         message: `must be greater than 0 and at most ${max}`,
         reason: 'FieldValueInvalid',
       },
@@ -424,7 +424,7 @@ export const ScoringSpec = Type.Object(
       default: '*/15 * * * *',
       maxLength: 128,
       ...cel({
-        rule: `self.matches('${CRON_PATTERN}')`,
+        rule: `self.matches(r'${CRON_PATTERN}')`,
         message: 'must be a cron schedule with five fields (e.g. */15 * * * *) or a macro such as @hourly',
         reason: 'FieldValueInvalid',
       }),
