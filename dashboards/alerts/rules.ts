@@ -33,6 +33,8 @@ export interface RuleGroup {
 export interface AlertRuleOptions {
   /** Label matchers added to every selector, scoping the rules to one pipeline (e.g. `{ namespace: 'credit' }`). */
   matchers?: Matchers;
+  /** Labels added to every alert (e.g. `{ team: 'credit-risk' }` for Alertmanager routing). */
+  labels?: Readonly<Record<string, string>>;
   /** Regular expressions for the scrape `job` label of each program (defaults in metric-names.ts). */
   jobs?: Partial<JobNames>;
   /** Base URL of docs/runbooks.md; each alert links to its section (`#<alert name in lower case>`). */
@@ -131,7 +133,7 @@ export function alertRuleGroups(opts: AlertRuleOptions = {}): RuleGroup[] {
     alert,
     expr,
     ...(forDuration === undefined ? {} : { for: forDuration }),
-    labels: { severity, ...labels, ...m },
+    labels: { ...opts.labels, severity, ...labels, ...m },
     annotations: { summary, description, runbook_url: `${base}#${runbookAnchor(alert)}` },
   });
 

@@ -74,6 +74,7 @@ describe('alert rules', () => {
       evaluationInterval: '15s',
       jobs: { fraudDetector: 'pipeline-a-fraud-detector' },
       runbookBaseUrl: 'https://runbooks.example/credit',
+      labels: { team: 'credit-risk', severity: 'info' },
     });
     expect(find(custom, 'ScorecardPopulationShift').expr).toMatch(/> 0\.1$/);
     expect(find(custom, 'ConsumerLagHigh')).toMatchObject({
@@ -87,6 +88,10 @@ describe('alert rules', () => {
       'https://runbooks.example/credit#frauddetectordown',
     );
     expect(custom.every((g) => g.interval === '15s')).toBe(true);
+    for (const r of custom.flatMap((g) => g.rules)) {
+      expect(r.labels.team, r.alert).toBe('credit-risk');
+      expect(['critical', 'warning'], 'extra labels cannot change the severity').toContain(r.labels.severity);
+    }
     expect(defaults.every((g) => g.interval === undefined)).toBe(true);
   });
 
