@@ -1,0 +1,269 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runScoring } from '../../../workloads/risk-scorer/batch.ts';
+import {
+  BUILT_IN_CHALLENGER,
+  BUILT_IN_CHAMPION,
+  loadModelSet,
+} from '../../../workloads/risk-scorer/models.ts';
+import { partitionOf } from '../../../workloads/risk-scorer/partition.ts';
+import { createPool, type Pool } from '../../../workloads/warehouse/db.ts';
+import { parseAlertMessage, parseApplicationMessage } from '../../../workloads/warehouse-loader/rows.ts';
+import { writeBatch } from '../../../workloads/warehouse-loader/writer.ts';
+import { createTestDatabase, rng, syntheticApplication, type TestDatabase } from '../warehouse/support.ts';
+
+const REPO = join(import.meta.dirname, '..', '..', '..');
+const PARSERS = { applications: parseApplicationMessage, alerts: parseAlertMessage };
+const N = 1200;
+const models = loadModelSet(BUILT_IN_CHAMPION, BUILT_IN_CHALLENGER);
+
+/** Loads the same N applications (and a few fraud alerts) into a database through the loader's writer. */
+async function seed(pool: Pool): Promise<string[]> {
+  const r = rng(42);
+  const apps = Array.from({ length: N }, (_, i) =>
+    syntheticApplication(r, { applicationId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}` }),
+  );
+  await writeBatch(
+    pool,
+    {
+      groupId: 'seed',
+      topic: 'apps',
+      partition: 0,
+      kind: 'applications',
+      fetchedOffset: '0',
+      messages: apps.map((a, i) => ({ offset: String(i), key: null, value: Buffer.from(JSON.stringify(a)) })),
+    },
+    PARSERS,
+  );
+  const alert = (i: number, severity: string, mode: string) => ({
+    applicationId: apps[i]?.applicationId,
+    ruleId: `rule-${severity}`,
+    ruleVersion: '1',
+    severity,
+    reasonCode: 'TEST',
+    mode,
+    eventTime: '2026-10-05T10:00:00Z',
+    detectedAt: '2026-10-05T10:00:01Z',
+    evidence: {},
+  });
+  const alerts = [alert(0, 'critical', 'live'), alert(1, 'high', 'live'), alert(2, 'critical', 'shadow')];
+  await writeBatch(
+    pool,
+    {
+      groupId: 'seed',
+      topic: 'alerts',
+      partition: 0,
+      kind: 'alerts',
+      fetchedOffset: '0',
+      messages: alerts.map((a, i) => ({
+        offset: String(i),
+        key: null,
+        value: Buffer.from(JSON.stringify(a)),
+      })),
+    },
+    PARSERS,
+  );
+  return apps.map((a) => a.applicationId);
+}
+
+/** Scores and decisions without the run-specific columns, sorted: what must not depend on partitioning. */
+async function results(pool: Pool): Promise<{ scores: string[]; decisions: string[] }> {
+  const s = await pool.query(
+    `SELECT application_id, model_key, role, score, pd, grade, total_points, points, reason_codes
+     FROM fact_credit_score ORDER BY application_id, model_key`,
+  );
+  const d = await pool.query(
+    `SELECT application_id, model_key, decision, score_decision, policy_rules, reason_codes, fraud_severity, approved_amount
+     FROM fact_decision ORDER BY application_id, model_key`,
+  );
+  return { scores: s.rows.map((x) => JSON.stringify(x)), decisions: d.rows.map((x) => JSON.stringify(x)) };
+}
+
+function runCli(
+  env: Record<string, string>,
+  args: string[] = [],
+): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'risk-scorer', ...args], {
+      cwd: REPO,
+      env: { ...process.env, OPS_PORT: '0', LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.on('exit', (code) => resolve({ code, stderr }));
+  });
+}
+
+describe('indexed partitions', () => {
+  let one: TestDatabase;
+  let four: TestDatabase;
+  let onePool: Pool;
+  let fourPool: Pool;
+  let ids: string[];
+
+  beforeAll(async () => {
+    [one, four] = await Promise.all([createTestDatabase('rs_one'), createTestDatabase('rs_four')]);
+    onePool = createPool(one.url);
+    fourPool = createPool(four.url);
+    ids = await seed(onePool);
+    await seed(fourPool);
+  });
+  afterAll(async () => {
+    await onePool?.end();
+    await fourPool?.end();
+    await one?.drop();
+    await four?.drop();
+  });
+
+  it('4 Indexed Job pods in parallel write exactly the rows 1 pod writes; the partitions are disjoint and cover all', async () => {
+    const single = await runCli({
+      DATABASE_URL: one.url,
+      RUN_ID: 'single',
+      SHARD_COUNT: '1',
+      JOB_COMPLETION_INDEX: '0',
+    });
+    expect(single.code, single.stderr).toBe(0);
+    const parallel = await Promise.all(
+      [0, 1, 2, 3].map((i) =>
+        runCli({
+          DATABASE_URL: four.url,
+          RUN_ID: 'parallel',
+          SHARD_COUNT: '4',
+          JOB_COMPLETION_INDEX: String(i),
+        }),
+      ),
+    );
+    for (const p of parallel) expect(p.code, p.stderr).toBe(0);
+
+    const a = await results(onePool);
+    const b = await results(fourPool);
+    expect(a.scores.length).toBe(N * 2); // champion + challenger
+    expect(a.decisions.length).toBe(N);
+    expect(b.scores).toEqual(a.scores);
+    expect(b.decisions).toEqual(a.decisions);
+
+    // Each partition selected exactly the applications whose hash falls in it: disjoint and covering.
+    const runs = await fourPool.query<{ partition_index: number; applications_selected: number }>(
+      `SELECT partition_index, applications_selected FROM scoring_run
+       WHERE run_id = 'parallel' AND role = 'champion' AND status = 'succeeded' ORDER BY partition_index`,
+    );
+    const hashes = await fourPool.query<{ partition_hash: number }>(
+      'SELECT partition_hash FROM fact_application',
+    );
+    const expected = [0, 1, 2, 3].map(
+      (i) => hashes.rows.filter((h) => partitionOf(h.partition_hash, 4) === i).length,
+    );
+    expect(runs.rows.map((r) => r.applications_selected)).toEqual(expected);
+    expect(expected.reduce((x, y) => x + y, 0)).toBe(N);
+    expect(Math.min(...expected)).toBeGreaterThan(N / 8); // the hash spreads the work
+    expect(ids.length).toBe(N);
+
+    // The whole-run drift view sums the four partitions' histograms.
+    const drift = await fourPool.query(
+      `SELECT model_key, partitions, partitions_succeeded, applications_scored, psi FROM rpt_score_drift WHERE run_id = 'parallel' ORDER BY model_key`,
+    );
+    const driftOne = await onePool.query(
+      `SELECT model_key, psi FROM rpt_score_drift WHERE run_id = 'single' ORDER BY model_key`,
+    );
+    expect(drift.rows.map((r) => [r.partitions, r.partitions_succeeded, r.applications_scored])).toEqual([
+      ['4', '4', String(N)],
+      ['4', '4', String(N)],
+    ]);
+    for (let i = 0; i < 2; i++) expect(drift.rows[i].psi).toBeCloseTo(driftOne.rows[i].psi, 10);
+  });
+
+  it('applies the fraud hard rules from loaded live alerts only', async () => {
+    const d = await onePool.query<{
+      application_id: string;
+      decision: string;
+      policy_rules: string[];
+      fraud_severity: string | null;
+    }>(
+      `SELECT application_id, decision, policy_rules, fraud_severity FROM fact_decision WHERE application_id = ANY($1) ORDER BY application_id`,
+      [ids.slice(0, 3)],
+    );
+    expect(d.rows[0]).toMatchObject({ decision: 'decline', fraud_severity: 'critical' });
+    expect(d.rows[0]?.policy_rules).toContain('fraud_alert');
+    expect(d.rows[1]?.policy_rules).toContain('fraud_alert');
+    expect(['refer', 'decline']).toContain(d.rows[1]?.decision);
+    expect(d.rows[2]?.policy_rules).not.toContain('fraud_alert');
+    expect(d.rows[2]?.fraud_severity).toBeNull();
+  });
+
+  it('a second run scores nothing (idempotent on application and model version)', async () => {
+    const again = await runCli({ DATABASE_URL: one.url, RUN_ID: 'single-again', SHARD_COUNT: '1' });
+    expect(again.code, again.stderr).toBe(0);
+    const r = await onePool.query(
+      `SELECT applications_selected, scores_written, decisions_written FROM scoring_run WHERE run_id = 'single-again' AND role = 'champion'`,
+    );
+    expect(r.rows[0]).toEqual({ applications_selected: 0, scores_written: 0, decisions_written: 0 });
+    expect((await results(onePool)).decisions.length).toBe(N);
+  });
+});
+
+describe('a failed run', () => {
+  let db: TestDatabase;
+  let pool: Pool;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('rs_fail');
+    pool = createPool(db.url);
+    await seed(pool);
+  });
+  afterAll(async () => {
+    await pool?.end();
+    await db?.drop();
+  });
+
+  it('leaves no partial scores or decisions, records the failure, and the next run picks everything up', async () => {
+    // Another session holds fact_decision, so the scorer's decision upsert times out after its scores were staged and inserted.
+    const blocker = new pg.Client({ connectionString: db.url });
+    await blocker.connect();
+    await blocker.query('BEGIN');
+    await blocker.query('LOCK TABLE fact_decision IN EXCLUSIVE MODE');
+    let failed: Awaited<ReturnType<typeof runScoring>>;
+    try {
+      failed = await runScoring(pool, {
+        runId: 'r1',
+        partition: { index: 0, count: 1 },
+        models,
+        lockTimeoutMs: 300,
+      });
+    } finally {
+      await blocker.query('ROLLBACK');
+      await blocker.end();
+    }
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toMatch(/lock timeout/);
+    const counts = await pool.query(
+      `SELECT (SELECT count(*) FROM fact_credit_score)::int AS scores, (SELECT count(*) FROM fact_decision)::int AS decisions`,
+    );
+    expect(counts.rows[0]).toEqual({ scores: 0, decisions: 0 });
+    const run = await pool.query(
+      `SELECT status, error, scores_written FROM scoring_run WHERE run_id = 'r1' ORDER BY model_key`,
+    );
+    expect(run.rows.map((r) => r.status)).toEqual(['failed', 'failed']);
+    expect(run.rows[0].error).toMatch(/lock timeout/);
+
+    const next = await runScoring(pool, { runId: 'r2', partition: { index: 0, count: 1 }, models });
+    expect(next).toMatchObject({ status: 'succeeded', applicationsSelected: N, decisionsWritten: N });
+    const after = await pool.query(
+      `SELECT (SELECT count(*) FROM fact_credit_score)::int AS scores, (SELECT count(*) FROM fact_decision)::int AS decisions`,
+    );
+    expect(after.rows[0]).toEqual({ scores: 2 * N, decisions: N });
+  });
+
+  it('refuses a model whose published version changed', async () => {
+    const changed = structuredClone(models.champion.model);
+    changed.scaling.pdo = 41;
+    const { modelSet } = await import('../../../workloads/risk-scorer/models.ts');
+    await expect(
+      runScoring(pool, { runId: 'r3', partition: { index: 0, count: 1 }, models: modelSet(changed) }),
+    ).rejects.toThrow(/differs from the version already registered/);
+  });
+});
