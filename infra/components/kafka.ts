@@ -216,7 +216,8 @@ async function groupCoordinatorReady(bootstrapServers: string): Promise<boolean>
   // Retries inside kafkajs: a fresh client needs a metadata refresh before it can find the coordinator.
   return withAdmin(bootstrapServers, 3, async (admin) => {
     const { groups } = await admin.describeGroups(['credit-infra-probe']);
-    return groups.length === 1 && groups[0]?.errorCode === 0;
+    // kafkajs throws when the group's error code is set (e.g. COORDINATOR_LOAD_IN_PROGRESS).
+    return groups.length === 1 && groups[0]?.groupId === 'credit-infra-probe';
   });
 }
 
