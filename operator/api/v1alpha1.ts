@@ -303,7 +303,7 @@ export const TopicsSpec = Type.Object(
       {
         rule: 'self.applications != self.deadLetter && self.applications != self.alerts && self.deadLetter != self.alerts',
         message: 'applications, deadLetter and alerts must be three different topics',
-        reason: 'FieldValueDuplicate',
+        reason: 'FieldValueInvalid',
       },
       {
         rule: 'self.partitions >= oldSelf.partitions',
@@ -451,7 +451,7 @@ export const ScoringSpec = Type.Object(
     ...cel({
       rule: '!has(self.challenger) || self.challenger.name != self.model.name',
       message: 'challenger.name must differ from model.name',
-      reason: 'FieldValueDuplicate',
+      reason: 'FieldValueInvalid',
       fieldPath: '.challenger.name',
     }),
   },
