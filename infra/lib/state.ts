@@ -59,6 +59,8 @@ export interface KubeInfo {
   /** Folder with ca.crt, ca.key and the service-account signing key. */
   pkiDir: string;
   etcdUrl: string;
+  /** https://127.0.0.1:port of kube-controller-manager (serving /healthz, /metrics). */
+  controllerManagerUrl: string;
   version: string;
 }
 
