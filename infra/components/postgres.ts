@@ -7,8 +7,9 @@
  * *postgres* process still recovers from its WAL.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { Component } from '../lib/component.ts';
@@ -17,9 +18,13 @@ import { freePort, progress, startDaemon, stopDaemon, waitUntil } from '../lib/p
 import type { PostgresInfo } from '../lib/state.ts';
 
 const binDir = '/usr/lib/postgresql/15/bin';
-const home = join(stateDir, 'postgres');
-const dataDir = join(home, 'data');
-const socketDir = join(home, 'run');
+/** Preferred home of the cluster; see clusterHome() for when another is used. */
+const stateHome = join(stateDir, 'postgres');
+/** Used when the cluster's OS user cannot reach stateHome (e.g. a checkout under a 0700 folder). */
+const fallbackHome = join(
+  tmpdir(),
+  `credit-platform-postgres-${createHash('sha256').update(stateDir).digest('hex').slice(0, 12)}`,
+);
 const superuser = 'postgres';
 const appUser = 'credit';
 const appDatabase = 'credit';
@@ -43,14 +48,15 @@ export const postgres: Component<'postgres'> = {
   async start() {
     await stopDaemon('postgres');
     const user = osUser();
-    rmSync(home, { recursive: true, force: true });
+    const home = clusterHome(user);
+    const dataDir = join(home, 'data');
+    const socketDir = join(home, 'run');
     mkdirSync(socketDir, { recursive: true });
-    chownSync(home, user.uid, user.gid);
     chownSync(socketDir, user.uid, user.gid);
     chmodSync(socketDir, 0o700);
 
     progress('postgres', 'initdb');
-    runAs(user, join(binDir, 'initdb'), [
+    runAs(user, home, join(binDir, 'initdb'), [
       '-D',
       dataDir,
       '-U',
@@ -171,7 +177,32 @@ function setprivArgs(user: OsUser): string[] {
   return [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--reset-env'];
 }
 
-function runAs(user: OsUser, command: string, args: readonly string[]): void {
+/**
+ * A fresh, empty folder owned by the cluster's OS user: `.state/postgres` when that user can write
+ * there and the socket path fits the 107-byte limit, else a folder under the system temp dir.
+ */
+function clusterHome(user: OsUser): string {
+  for (const home of [stateHome, fallbackHome]) rmSync(home, { recursive: true, force: true });
+  for (const home of [stateHome, fallbackHome]) {
+    mkdirSync(home, { recursive: true });
+    chownSync(home, user.uid, user.gid);
+    const socketPath = join(home, 'run', '.s.PGSQL.65535');
+    const reachable =
+      spawnSync('setpriv', [...setprivArgs(user), '--', 'test', '-w', home]).status === 0 &&
+      Buffer.byteLength(socketPath) <= 107;
+    if (reachable) {
+      if (home !== stateHome)
+        progress('postgres', `${stateHome} is not usable by ${user.name}; cluster in ${home}`);
+      return home;
+    }
+    rmSync(home, { recursive: true, force: true });
+  }
+  throw new Error(
+    `no folder usable by OS user ${user.name} for the PostgreSQL cluster (tried ${stateHome}, ${fallbackHome})`,
+  );
+}
+
+function runAs(user: OsUser, home: string, command: string, args: readonly string[]): void {
   const r = spawnSync('setpriv', [...setprivArgs(user), '--', command, ...args], {
     cwd: home,
     encoding: 'utf8',
