@@ -1,0 +1,186 @@
+/** Shared set-up of the detector's integration tests: unique topics and databases, traffic, draining. */
+import { randomUUID } from 'node:crypto';
+import { Kafka, logLevel, type Message } from 'kafkajs';
+import { MongoClient } from 'mongodb';
+import { requireInfra } from '../../../infra/lib/state.ts';
+import type { ApplicationEvent } from '../../../workloads/contract/application.ts';
+import { pseudonymize } from '../../../workloads/contract/pseudonymize.ts';
+import type { DetectorConfig } from '../../../workloads/fraud-detector/config.ts';
+import { applicationName } from '../../../workloads/fraud-detector/config.ts';
+import { type GeneratedApplication, generateApplications } from '../../../workloads/generator/generate.ts';
+
+export const PSEUDO_KEY = 'integration-test-key-0123456789';
+
+export interface TestTopics {
+  suffix: string;
+  applications: string;
+  deadLetter: string;
+  alerts: string;
+}
+
+export function kafkaClient(clientId = 'fd-test'): Kafka {
+  return new Kafka({
+    clientId,
+    brokers: [requireInfra('kafka').bootstrapServers],
+    logLevel: logLevel.NOTHING,
+  });
+}
+
+export async function createTopics(kafka: Kafka, partitions = 3): Promise<TestTopics> {
+  const suffix = randomUUID().slice(0, 8);
+  const t: TestTopics = {
+    suffix,
+    applications: `fd_apps_${suffix}`,
+    deadLetter: `fd_dlq_${suffix}`,
+    alerts: `fd_alerts_${suffix}`,
+  };
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [t.applications, t.deadLetter, t.alerts].map((topic) => ({
+      topic,
+      numPartitions: partitions,
+      replicationFactor: 1,
+    })),
+  });
+  await admin.disconnect();
+  return t;
+}
+
+export function detectorConfig(topics: TestTopics, over: Partial<DetectorConfig> = {}): DetectorConfig {
+  return {
+    kafkaBrokers: requireInfra('kafka').bootstrapServers,
+    kafkaTls: false,
+    applicationsTopic: topics.applications,
+    deadLetterTopic: topics.deadLetter,
+    alertsTopic: topics.alerts,
+    groupPrefix: `t${topics.suffix}`,
+    appId: 'fraud-detector',
+    mongoUrl: requireInfra('mongo').url,
+    mongoDatabase: `fd_${topics.suffix}`,
+    alertsCollection: 'fraud_alerts',
+    rulesPollMs: 200,
+    repartitionRetentionMs: 86_400_000,
+    maxStateEntries: 2_000_000,
+    opsPort: 0,
+    opsHost: '127.0.0.1',
+    ...over,
+  };
+}
+
+/** Generator traffic with event times starting now, pseudonymized as the ingestion API would. */
+export function traffic(
+  seed: number,
+  count: number,
+  intervalMs = 200,
+): { items: GeneratedApplication[]; events: ApplicationEvent[] } {
+  const items = generateApplications({ seed, count, start: Date.now() - count * intervalMs, intervalMs });
+  return { items, events: items.map((i) => pseudonymize(i.submission, PSEUDO_KEY)) };
+}
+
+export async function produce(kafka: Kafka, topic: string, messages: Message[]): Promise<void> {
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  for (let i = 0; i < messages.length; i += 500) {
+    await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 500) });
+  }
+  await producer.disconnect();
+}
+
+export const asMessages = (events: ApplicationEvent[]): Message[] =>
+  events.map((e) => ({ key: e.applicant.customerId, value: JSON.stringify(e) }));
+
+/** Waits until both consumer groups of a detector have committed everything there is to read. */
+export async function waitDrained(kafka: Kafka, config: DetectorConfig, timeoutMs = 90_000): Promise<void> {
+  const app = applicationName(config);
+  const pairs: Array<[string, string]> = [
+    [app, config.applicationsTopic],
+    [`${app}-windows`, `${app}-repartition`],
+  ];
+  const admin = kafka.admin();
+  await admin.connect();
+  const deadline = Date.now() + timeoutMs;
+  try {
+    for (;;) {
+      let behind = 0;
+      // The source first: once it is drained, everything it will publish to the repartition topic is there.
+      for (const [group, topic] of pairs) {
+        const ends = await admin.fetchTopicOffsets(topic).catch(() => []);
+        const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+        for (const end of ends) {
+          const c = committed?.partitions.find((p) => p.partition === end.partition);
+          const at = c === undefined || c.offset === '-1' ? 0n : BigInt(c.offset);
+          if (BigInt(end.high) > at) behind += Number(BigInt(end.high) - at);
+        }
+        if (behind > 0) break;
+      }
+      if (behind === 0) return;
+      if (Date.now() > deadline)
+        throw new Error(`detector ${app} not drained after ${timeoutMs} ms (${behind} behind)`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export interface StoredAlert {
+  _id: string;
+  applicationId: string;
+  ruleId: string;
+  ruleVersion: number;
+  mode: string;
+  severity: string;
+}
+
+export async function readAlerts(mongoDatabase: string, collection = 'fraud_alerts'): Promise<StoredAlert[]> {
+  const client = new MongoClient(requireInfra('mongo').url);
+  await client.connect();
+  try {
+    return await client.db(mongoDatabase).collection<StoredAlert>(collection).find({}).toArray();
+  } finally {
+    await client.close();
+  }
+}
+
+export async function dropDatabase(name: string): Promise<void> {
+  const client = new MongoClient(requireInfra('mongo').url);
+  await client.connect();
+  await client
+    .db(name)
+    .dropDatabase()
+    .catch(() => undefined);
+  await client.close();
+}
+
+/** Reads every message of a topic (from the start) until `count` arrived or the time is up. */
+export async function readTopic(
+  kafka: Kafka,
+  topic: string,
+  count: number,
+  timeoutMs = 30_000,
+): Promise<Array<{ key: string | null; value: string | null; headers: Record<string, string> }>> {
+  const consumer = kafka.consumer({ groupId: `fd-reader-${randomUUID()}` });
+  const out: Array<{ key: string | null; value: string | null; headers: Record<string, string> }> = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    void consumer.run({
+      eachMessage: async ({ message }) => {
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
+        out.push({ key: message.key?.toString() ?? null, value: message.value?.toString() ?? null, headers });
+        if (out.length >= count) {
+          clearTimeout(timer);
+          resolve();
+        }
+      },
+    });
+  });
+  await consumer.disconnect();
+  return out;
+}
+
+export const alertKeys = (alerts: Array<{ _id: string }>): string[] => alerts.map((a) => a._id).sort();

@@ -1,0 +1,62 @@
+/** The detector's configuration: one schema, read from the environment at start-up (lib/config.ts). */
+import { type Static, Type } from '@sinclair/typebox';
+import { loadConfig } from '../../lib/config.ts';
+import { KAFKA_ENV, KafkaSettings, TOPIC_ENV, TopicSettings } from '../shared/kafka.ts';
+
+export const DetectorConfig = Type.Object({
+  ...KafkaSettings,
+  ...TopicSettings,
+  groupPrefix: Type.String({ default: '', description: 'Prefix of consumer groups and internal topics' }),
+  appId: Type.String({
+    default: 'fraud-detector',
+    pattern: '^[A-Za-z0-9._-]{1,100}$',
+    description: 'Names the consumer groups and the repartition topic (<prefix>.<appId>-repartition)',
+  }),
+  mongoUrl: Type.String({ pattern: '^mongodb(\\+srv)?://' }),
+  mongoDatabase: Type.Optional(
+    Type.String({ minLength: 1, description: 'Default: the database in MONGO_URL, else credit_alerts' }),
+  ),
+  alertsCollection: Type.String({ default: 'fraud_alerts', minLength: 1 }),
+  rulesFile: Type.Optional(
+    Type.String({ minLength: 1, description: 'YAML/JSON rule set; unset: the built-in rules' }),
+  ),
+  rulesPollMs: Type.Integer({
+    default: 5000,
+    minimum: 100,
+    description: 'mtime polling period of the rules file',
+  }),
+  repartitionPartitions: Type.Optional(
+    Type.Integer({ minimum: 1, description: 'Default: as many as the applications topic' }),
+  ),
+  repartitionRetentionMs: Type.Integer({ default: 7 * 86_400_000, minimum: 60_000 }),
+  maxStateEntries: Type.Integer({ default: 2_000_000, minimum: 1000, description: 'Per partition' }),
+  opsPort: Type.Integer({ default: 9090, minimum: 0, maximum: 65535 }),
+  opsHost: Type.String({ default: '0.0.0.0' }),
+});
+export type DetectorConfig = Static<typeof DetectorConfig>;
+
+export const DETECTOR_ENV = {
+  ...KAFKA_ENV,
+  ...TOPIC_ENV,
+  groupPrefix: 'KAFKA_GROUP_PREFIX',
+  appId: 'DETECTOR_APP_ID',
+  mongoUrl: 'MONGO_URL',
+  mongoDatabase: 'MONGO_DATABASE',
+  alertsCollection: 'MONGO_ALERTS_COLLECTION',
+  rulesFile: 'RULES_FILE',
+  rulesPollMs: 'RULES_POLL_MS',
+  repartitionPartitions: 'REPARTITION_PARTITIONS',
+  repartitionRetentionMs: 'REPARTITION_RETENTION_MS',
+  maxStateEntries: 'MAX_STATE_ENTRIES',
+  opsPort: 'OPS_PORT',
+  opsHost: 'OPS_HOST',
+} as const;
+
+export function loadDetectorConfig(env: NodeJS.ProcessEnv = process.env): DetectorConfig {
+  return loadConfig(DetectorConfig, DETECTOR_ENV, env);
+}
+
+/** `<prefix>.<appId>` (or `<appId>`): consumer groups and internal topics derive from it. */
+export function applicationName(config: Pick<DetectorConfig, 'groupPrefix' | 'appId'>): string {
+  return config.groupPrefix === '' ? config.appId : `${config.groupPrefix}.${config.appId}`;
+}

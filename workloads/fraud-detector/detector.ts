@@ -1,0 +1,209 @@
+/**
+ * The fraud detector as a library: `startFraudDetector(config)` wires the rule set (with hot reload),
+ * the alert store, the Kafka producer, the two stages and the ops server, and returns a handle.
+ *
+ *   credit_apps ──► source stage ──► <app>-repartition (keyed <keyPath>|<value>) ──► window stage
+ *      (customerId)   │ expression/list rules                                         │ velocity/distinctCount
+ *                     ├──► DLQ (poison)                                                │
+ *                     └──► alerts: MongoDB fraud_alerts + alerts topic ◄───────────────┘
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Kafka, Producer } from 'kafkajs';
+import { createLogger, type Logger } from '../../lib/log.ts';
+import { startOpsServer } from '../../lib/ops-server.ts';
+import { createIdempotentProducer, createKafka, kafkaConnection } from '../shared/kafka.ts';
+import { applicationName, type DetectorConfig } from './config.ts';
+import { createAlertSink } from './io/alert-sink.ts';
+import { type AlertStore, openAlertStore } from './io/alert-store.ts';
+import { loadRulesFile, type RulesWatcher, watchRules } from './io/rules-watcher.ts';
+import { type StageHandle, startSourceStage } from './io/source-stage.ts';
+import { startWindowStage, type WindowStageHandle } from './io/window-stage.ts';
+import { createDetectorMetrics, type DetectorMetrics } from './metrics.ts';
+import { type CompiledRuleSet, compileRuleSet } from './rules/compile.ts';
+import { DEFAULT_RULES } from './rules/default-rules.ts';
+
+export interface FraudDetector {
+  metrics: DetectorMetrics;
+  store: AlertStore;
+  repartitionTopic: string;
+  /** Port of /metrics, /healthz, /readyz. */
+  opsPort: number;
+  rules(): CompiledRuleSet;
+  /** Both consumer groups joined, rules loaded, store reachable. */
+  ready(): Promise<string | null>;
+  windowStage: WindowStageHandle;
+  /** Re-checks the rules file now (tests; the watcher does this on its own). */
+  checkRules(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startFraudDetector(
+  config: DetectorConfig,
+  options: { log?: Logger; kafka?: Kafka } = {},
+): Promise<FraudDetector> {
+  const log = options.log ?? createLogger('fraud-detector');
+  const metrics = createDetectorMetrics();
+  const app = applicationName(config);
+  const repartitionTopic = `${app}-repartition`;
+
+  let rules: CompiledRuleSet;
+  let watcher: RulesWatcher | undefined;
+  const applyRules = (next: CompiledRuleSet) => {
+    metrics.ruleSetInfo.reset();
+    metrics.ruleSetInfo.set({ version: next.version }, 1);
+    rules = next;
+  };
+  if (config.rulesFile === undefined) {
+    applyRules(compileRuleSet(DEFAULT_RULES));
+    log.info({ version: DEFAULT_RULES.version }, 'using the built-in rule set');
+  } else {
+    const loaded = await loadRulesFile(config.rulesFile);
+    applyRules(loaded.rules);
+    log.info({ version: loaded.rules.version, path: config.rulesFile }, 'rule set loaded');
+    watcher = watchRules(loaded.text, {
+      path: config.rulesFile,
+      pollMs: config.rulesPollMs,
+      log,
+      onApplied: (next) => {
+        const previous = rules.version;
+        applyRules(next);
+        metrics.ruleReloads.inc({ result: 'applied' });
+        log.info({ previous, version: next.version }, 'rule set reloaded');
+      },
+      onRejected: (problems) => {
+        metrics.ruleReloads.inc({ result: 'rejected' });
+        log.error(
+          { problems, version: rules.version },
+          'new rule set refused; the previous one stays in force',
+        );
+      },
+    });
+  }
+  const currentRules = () => rules;
+
+  const kafka =
+    options.kafka ?? createKafka(kafkaConnection(config, app), log.child({ component: 'kafkajs' }));
+  const store = await openAlertStore({
+    url: config.mongoUrl,
+    ...(config.mongoDatabase === undefined ? {} : { database: config.mongoDatabase }),
+    collection: config.alertsCollection,
+    log,
+  });
+  for (const feature of store.skipped) metrics.storeFeatureSkipped.set({ feature }, 1);
+
+  await ensureRepartitionTopic(kafka, config, repartitionTopic, log);
+  const producer: Producer = createIdempotentProducer(kafka, { retries: 10, maxRetryTimeMs: 5_000 });
+  await producer.connect();
+  const sink = createAlertSink({ store, producer, alertsTopic: config.alertsTopic, metrics });
+  const common = {
+    kafka,
+    producer,
+    deadLetterTopic: config.deadLetterTopic,
+    rules: currentRules,
+    sink,
+    metrics,
+  };
+  const windowStage = await startWindowStage({
+    ...common,
+    groupId: `${app}-windows`,
+    repartitionTopic,
+    maxStateEntries: config.maxStateEntries,
+    log: log.child({ stage: 'windows' }),
+  });
+  const sourceStage: StageHandle = await startSourceStage({
+    ...common,
+    groupId: app,
+    applicationsTopic: config.applicationsTopic,
+    repartitionTopic,
+    log: log.child({ stage: 'source' }),
+  });
+
+  const ready = async (): Promise<string | null> => {
+    if (!sourceStage.joined()) return 'source consumer has not joined its group';
+    if (!windowStage.joined()) return 'window consumer has not joined its group';
+    try {
+      await store.ping();
+    } catch {
+      return 'alert store unreachable';
+    }
+    return null;
+  };
+  const ops: Server = await startOpsServer(config.opsPort, config.opsHost, {
+    registry: metrics.registry,
+    readiness: ready,
+  });
+  log.info(
+    {
+      app,
+      repartitionTopic,
+      applicationsTopic: config.applicationsTopic,
+      opsPort: (ops.address() as AddressInfo).port,
+    },
+    'fraud detector started',
+  );
+
+  let closed = false;
+  return {
+    metrics,
+    store,
+    repartitionTopic,
+    opsPort: (ops.address() as AddressInfo).port,
+    rules: currentRules,
+    ready,
+    windowStage,
+    checkRules: async () => {
+      await watcher?.check();
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      watcher?.close();
+      await sourceStage.stop().catch((err) => log.warn({ err }, 'source stage stop failed'));
+      await windowStage.stop().catch((err) => log.warn({ err }, 'window stage stop failed'));
+      await producer.disconnect().catch(() => undefined);
+      await new Promise<void>((resolve) => ops.close(() => resolve()));
+      await store.close();
+    },
+  };
+}
+
+/** The internal repartition topic, created like Kafka Streams does (as many partitions as the input). */
+async function ensureRepartitionTopic(
+  kafka: Kafka,
+  config: DetectorConfig,
+  topic: string,
+  log: Logger,
+): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const meta = await admin
+      .fetchTopicMetadata({ topics: [config.applicationsTopic] })
+      .catch(() => undefined);
+    const sourcePartitions = meta?.topics[0]?.partitions.length;
+    if (sourcePartitions === undefined) {
+      throw new Error(`applications topic "${config.applicationsTopic}" does not exist (APPLICATIONS_TOPIC)`);
+    }
+    const existing = await admin.listTopics();
+    if (existing.includes(topic)) return;
+    const numPartitions = config.repartitionPartitions ?? sourcePartitions;
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        {
+          topic,
+          numPartitions,
+          replicationFactor: -1,
+          configEntries: [
+            { name: 'retention.ms', value: String(config.repartitionRetentionMs) },
+            { name: 'cleanup.policy', value: 'delete' },
+          ],
+        },
+      ],
+    });
+    log.info({ topic, numPartitions }, 'created the repartition topic');
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * Writing alerts: MongoDB first (idempotent upserts), then the alerts topic (keyed by applicationId,
+ * the JSON the warehouse loader reads). Callers commit their offsets only after `write` resolves, so
+ * an alert is never lost; a crash before the commit replays the input and re-writes the same alerts,
+ * which the store's natural key and the loader's alert key absorb.
+ */
+import type { Producer } from 'kafkajs';
+import type { FraudAlert } from '../core/alert.ts';
+import type { DetectorMetrics } from '../metrics.ts';
+import type { AlertStore } from './alert-store.ts';
+
+export interface AlertSink {
+  write(alerts: readonly FraudAlert[]): Promise<void>;
+}
+
+export function createAlertSink(options: {
+  store: AlertStore;
+  producer: Producer;
+  alertsTopic: string;
+  metrics: DetectorMetrics;
+}): AlertSink {
+  const { store, producer, alertsTopic, metrics } = options;
+  return {
+    async write(alerts) {
+      if (alerts.length === 0) return;
+      await store.write(alerts);
+      await producer.send({
+        topic: alertsTopic,
+        acks: -1,
+        messages: alerts.map((a) => ({
+          key: a.applicationId,
+          value: JSON.stringify(a),
+          headers: { 'content-type': 'application/json', 'alert-mode': a.mode },
+        })),
+      });
+      const now = Date.now();
+      for (const a of alerts) {
+        if (a.mode === 'live') metrics.alerts.inc({ rule: a.ruleId, severity: a.severity });
+        else metrics.shadowHits.inc({ rule: a.ruleId });
+        const t = Date.parse(a.eventTime);
+        if (!Number.isNaN(t)) metrics.e2eLatency.observe(Math.max(0, (now - t) / 1000));
+      }
+    },
+  };
+}

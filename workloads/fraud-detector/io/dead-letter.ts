@@ -1,0 +1,31 @@
+/**
+ * Poison messages (unparseable, schema-invalid) go to the dead-letter topic unchanged, with the reason
+ * in headers; the detector keeps going. The error text names field paths, never field values.
+ */
+import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
+
+export type DeadLetterReason = 'unparseable' | 'schema-invalid' | 'bad-repartition-key';
+
+export const DLQ_HEADERS = {
+  reason: 'dlq-reason',
+  error: 'dlq-error',
+  sourceTopic: 'dlq-source-topic',
+  sourcePartition: 'dlq-source-partition',
+  sourceOffset: 'dlq-source-offset',
+  component: 'dlq-component',
+} as const;
+
+export function deadLetter(
+  source: { topic: string; partition: number; message: KafkaMessage },
+  reason: DeadLetterReason,
+  error: string,
+): Message {
+  const headers: IHeaders = { ...(source.message.headers ?? {}) };
+  headers[DLQ_HEADERS.reason] = reason;
+  headers[DLQ_HEADERS.error] = error.slice(0, 2000);
+  headers[DLQ_HEADERS.sourceTopic] = source.topic;
+  headers[DLQ_HEADERS.sourcePartition] = String(source.partition);
+  headers[DLQ_HEADERS.sourceOffset] = source.message.offset;
+  headers[DLQ_HEADERS.component] = 'fraud-detector';
+  return { key: source.message.key, value: source.message.value, headers };
+}

@@ -1,0 +1,256 @@
+/**
+ * Window stage: consumes the repartition topic, where all applications of one key share a partition,
+ * and keeps the window state of each assigned partition (core/windows.ts).
+ *
+ * Recovery: every commit carries, in the offset's metadata, the partition's checkpoint (the smallest
+ * offset still in state and the clock before it). When a partition is (re)assigned, the new owner
+ * reads the committed offset and checkpoint, seeks back to the checkpoint and replays up to the
+ * committed offset without emitting (state and "already flagged" marks only), then continues live.
+ * So alerts are never emitted from a partial state, and an alert written before a crash is not
+ * emitted from a different state after it. State is dropped and rebuilt on every rebalance.
+ */
+import type { Admin, Consumer, EachBatchPayload, Kafka, Message, Producer } from 'kafkajs';
+import type { Logger } from '../../../lib/log.ts';
+import type { ApplicationEvent } from '../../contract/application.ts';
+import type { FraudAlert } from '../core/alert.ts';
+import { decodeRepartitionKey } from '../core/repartition.ts';
+import { type Checkpoint, PartitionWindows } from '../core/windows.ts';
+import type { DetectorMetrics } from '../metrics.ts';
+import type { CompiledRuleSet } from '../rules/compile.ts';
+import type { AlertSink } from './alert-sink.ts';
+import { deadLetter } from './dead-letter.ts';
+import type { StageHandle } from './source-stage.ts';
+
+export interface WindowStageOptions {
+  kafka: Kafka;
+  producer: Producer;
+  groupId: string;
+  repartitionTopic: string;
+  deadLetterTopic: string;
+  rules: () => CompiledRuleSet;
+  sink: AlertSink;
+  metrics: DetectorMetrics;
+  log: Logger;
+  maxStateEntries: number;
+}
+
+interface PartitionState {
+  windows: PartitionWindows;
+  /** Offsets below this were processed before (replay: no emission). */
+  liveFrom: bigint;
+  /** Set while waiting for the seek back to the checkpoint to take effect. */
+  awaitingOffset: bigint | undefined;
+  seekAttempts: number;
+  rulesVersion: CompiledRuleSet;
+}
+
+export interface WindowStageHandle extends StageHandle {
+  /** Window state of the partitions this instance holds (metrics, tests). */
+  partitions(): Map<number, PartitionWindows>;
+}
+
+export async function startWindowStage(o: WindowStageOptions): Promise<WindowStageHandle> {
+  const consumer = o.kafka.consumer({
+    groupId: o.groupId,
+    allowAutoTopicCreation: false,
+    maxBytesPerPartition: 512 * 1024,
+  });
+  const admin = o.kafka.admin();
+  await admin.connect();
+  const states = new Map<number, PartitionState>();
+  let generation = 0;
+  let joined = false;
+  consumer.on(consumer.events.GROUP_JOIN, (e) => {
+    generation++;
+    states.clear();
+    joined = true;
+    o.log.info(
+      { assigned: e.payload.memberAssignment[o.repartitionTopic] ?? [], generation },
+      'window stage joined; state rebuilt from checkpoints as partitions are read',
+    );
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topic: o.repartitionTopic, fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: 3,
+    eachBatch: async (payload) => {
+      const gen = generation;
+      await handleBatch(o, consumer, admin, states, payload, () => gen === generation);
+    },
+  });
+  const timer = setInterval(() => {
+    let keys = 0;
+    let entries = 0;
+    for (const s of states.values()) {
+      const st = s.windows.currentStats();
+      keys += st.keys;
+      entries += st.entries;
+    }
+    o.metrics.stateKeys.set(keys);
+    o.metrics.stateEntries.set(entries);
+  }, 2000);
+  timer.unref();
+  return {
+    consumer,
+    joined: () => joined,
+    partitions: () => new Map([...states].map(([p, s]) => [p, s.windows])),
+    stop: async () => {
+      clearInterval(timer);
+      await consumer.disconnect();
+      await admin.disconnect();
+    },
+  };
+}
+
+async function readCheckpoint(
+  admin: Admin,
+  groupId: string,
+  topic: string,
+  partition: number,
+): Promise<{ committed: bigint | undefined; checkpoint: Checkpoint | undefined }> {
+  const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
+  const p = entry?.partitions.find((x) => x.partition === partition);
+  if (p === undefined || p.offset === '-1' || p.offset === '')
+    return { committed: undefined, checkpoint: undefined };
+  let checkpoint: Checkpoint | undefined;
+  try {
+    if (p.metadata) checkpoint = JSON.parse(p.metadata) as Checkpoint;
+  } catch {
+    checkpoint = undefined;
+  }
+  return { committed: BigInt(p.offset), checkpoint };
+}
+
+async function handleBatch(
+  o: WindowStageOptions,
+  consumer: Consumer,
+  admin: Admin,
+  states: Map<number, PartitionState>,
+  payload: EachBatchPayload,
+  current: () => boolean,
+): Promise<void> {
+  const { batch } = payload;
+  const first = batch.messages[0];
+  if (first === undefined) return;
+  const partition = batch.partition;
+  let st = states.get(partition);
+  if (st === undefined) {
+    const { committed, checkpoint } = await readCheckpoint(admin, o.groupId, o.repartitionTopic, partition);
+    const rules = o.rules();
+    st = {
+      windows: new PartitionWindows(rules, {
+        maxEntries: o.maxStateEntries,
+        clock: checkpoint?.clockBefore ?? null,
+      }),
+      liveFrom: committed ?? -1n,
+      awaitingOffset: undefined,
+      seekAttempts: 0,
+      rulesVersion: rules,
+    };
+    if (!current()) return;
+    states.set(partition, st);
+    const replayFrom = checkpoint !== undefined ? BigInt(checkpoint.replayFrom) : committed;
+    if (replayFrom !== undefined && committed !== undefined && replayFrom < committed) {
+      st.awaitingOffset = replayFrom;
+      o.log.info(
+        { partition, replayFrom: replayFrom.toString(), committed: committed.toString() },
+        'replaying the window span before emitting',
+      );
+      if (BigInt(first.offset) !== replayFrom) {
+        consumer.seek({ topic: batch.topic, partition, offset: replayFrom.toString() });
+        return;
+      }
+    }
+  }
+  if (st.awaitingOffset !== undefined) {
+    // Batches fetched before the seek took effect are skipped; retention may have removed the
+    // checkpoint offset itself, in which case the earliest remaining offset is accepted.
+    const firstOffset = BigInt(first.offset);
+    if (firstOffset > st.awaitingOffset && firstOffset >= st.liveFrom && st.seekAttempts < 5) {
+      st.seekAttempts++;
+      if (payload.isStale()) return;
+      consumer.seek({ topic: batch.topic, partition, offset: st.awaitingOffset.toString() });
+      return;
+    }
+    if (firstOffset > st.awaitingOffset) {
+      o.log.warn(
+        { partition, wanted: st.awaitingOffset.toString(), got: first.offset },
+        'checkpoint offset no longer retained; rebuilding from what is left',
+      );
+    }
+    st.awaitingOffset = undefined;
+  }
+  const rules = o.rules();
+  if (rules !== st.rulesVersion) {
+    st.windows.setRules(rules);
+    st.rulesVersion = rules;
+  }
+  const before = { ...st.windows.currentStats() };
+  const now = new Date();
+  const alerts: FraudAlert[] = [];
+  const dlq: Message[] = [];
+  let last: string | undefined;
+  let replayed = 0;
+  for (const message of batch.messages) {
+    if (!payload.isRunning() || payload.isStale()) break;
+    last = message.offset;
+    const offset = BigInt(message.offset);
+    const emit = offset >= st.liveFrom;
+    if (!emit) replayed++;
+    const key = message.key === null ? undefined : decodeRepartitionKey(message.key.toString('utf8'));
+    let event: ApplicationEvent | undefined;
+    try {
+      event =
+        message.value === null ? undefined : (JSON.parse(message.value.toString('utf8')) as ApplicationEvent);
+    } catch {
+      event = undefined;
+    }
+    if (key === undefined || event === undefined) {
+      if (emit) {
+        dlq.push(
+          deadLetter(
+            { topic: batch.topic, partition, message },
+            'bad-repartition-key',
+            'unreadable repartition message',
+          ),
+        );
+        o.metrics.dlq.inc({ reason: 'bad-repartition-key' });
+      }
+      continue;
+    }
+    const r = st.windows.process(
+      { keyPath: key.keyPath, key: key.key, offset: Number(offset), event },
+      emit,
+      now,
+    );
+    if (emit) alerts.push(...r.alerts);
+  }
+  if (last === undefined) return;
+  const after = st.windows.currentStats();
+  o.metrics.lateEvents.inc(after.late - before.late);
+  o.metrics.duplicates.inc(after.duplicates - before.duplicates);
+  o.metrics.forcedEvictions.inc(after.forcedEvictions - before.forcedEvictions);
+  o.metrics.replayedMessages.inc(replayed);
+  if (dlq.length > 0) await o.producer.send({ topic: o.deadLetterTopic, messages: dlq, acks: -1 });
+  await o.sink.write(alerts);
+  const next = BigInt(last) + 1n;
+  if (!current()) return; // A rebalance happened meanwhile: the next owner replays from the last commit.
+  if (next < st.liveFrom) {
+    // Still replaying: the committed offset and checkpoint already cover this span.
+    payload.resolveOffset(last);
+    await payload.heartbeat();
+    return;
+  }
+  const checkpoint = st.windows.checkpoint(Number(next));
+  await consumer.commitOffsets([
+    { topic: batch.topic, partition, offset: next.toString(), metadata: JSON.stringify(checkpoint) },
+  ]);
+  payload.resolveOffset(last);
+  o.metrics.consumerLag.set(
+    { topic: batch.topic, partition: String(partition) },
+    Math.max(0, Number(BigInt(batch.highWatermark) - next)),
+  );
+  await payload.heartbeat();
+}
