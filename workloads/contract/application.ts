@@ -24,7 +24,11 @@ const Rfc3339 = Type.String({
 const IsoDate = Type.String({ format: 'date', pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD' });
 const Country = Type.String({ pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2 country code' });
 const Currency = Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 currency code' });
-const Name = Type.String({ minLength: 1, maxLength: 100 });
+/** Free text: any Unicode except control characters (no newlines or NULs in names and addresses). */
+const NO_CONTROL = '^[^\\x00-\\x1F\\x7F]*$';
+const Text = (minLength: number, maxLength: number, description?: string) =>
+  Type.String({ minLength, maxLength, pattern: NO_CONTROL, ...(description ? { description } : {}) });
+const Name = Text(1, 100);
 const Money = Type.Number({ minimum: 0, maximum: 1e10 });
 const Count = Type.Integer({ minimum: 0, maximum: 10_000 });
 
@@ -48,16 +52,16 @@ const literalUnion = <T extends readonly string[]>(values: T, description: strin
 
 export const Address = Type.Object(
   {
-    line1: Type.String({ minLength: 1, maxLength: 200 }),
-    city: Type.String({ minLength: 1, maxLength: 100 }),
-    postcode: Type.String({ minLength: 1, maxLength: 20 }),
+    line1: Text(1, 200),
+    city: Text(1, 100),
+    postcode: Text(1, 20),
     country: Country,
   },
   { additionalProperties: false },
 );
 
 const applicantFields = {
-  customerId: Type.String({ minLength: 1, maxLength: 64, description: 'Lender-side customer id' }),
+  customerId: Text(1, 64, 'Lender-side customer id; the Kafka message key'),
   firstName: Name,
   lastName: Name,
   dateOfBirth: IsoDate,
@@ -92,7 +96,7 @@ export const ApplicantEvent = Type.Object(
 export const Employment = Type.Object(
   {
     status: literalUnion(EMPLOYMENT_STATUSES, 'Employment status'),
-    employer: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    employer: Type.Optional(Text(1, 200)),
     monthsInJob: Count,
     annualIncome: Money,
   },
@@ -139,8 +143,8 @@ export const Channel = Type.Object(
       pattern: '^([0-9]{1,3}(\\.[0-9]{1,3}){3}|[0-9a-fA-F:]+)$',
       description: 'IPv4 or IPv6 address',
     }),
-    deviceId: Type.String({ minLength: 1, maxLength: 128 }),
-    userAgent: Type.Optional(Type.String({ maxLength: 512 })),
+    deviceId: Text(1, 128, 'Device fingerprint'),
+    userAgent: Type.Optional(Text(0, 512)),
     geo: Type.Optional(Geo),
   },
   { additionalProperties: false },

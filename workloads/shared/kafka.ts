@@ -16,6 +16,7 @@ import {
   type KafkaConfig,
   type LogEntry,
   logLevel,
+  Partitioners,
   type Producer,
   type RetryOptions,
   type SASLOptions,
@@ -100,6 +101,8 @@ function logCreator(log: Logger) {
   return () =>
     ({ level, log: entry }: LogEntry) => {
       const { message, timestamp: _t, logger: _l, ...rest } = entry;
+      // Said once per producer about a deliberate choice (see IdempotentProducerOptions.retries).
+      if (message.startsWith('Limiting retries for the idempotent producer')) return;
       if (level === logLevel.ERROR) log.error(rest, message);
       else if (level === logLevel.WARN) log.warn(rest, message);
       else log.debug(rest, message);
@@ -141,6 +144,8 @@ export function createIdempotentProducer(kafka: Kafka, options: IdempotentProduc
   return kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
+    // The Java client's murmur2 partitioning: the same key lands on the same partition from every writer.
+    createPartitioner: Partitioners.DefaultPartitioner,
     allowAutoTopicCreation: false,
     retry: {
       retries: options.retries ?? 5,

@@ -1,0 +1,219 @@
+/**
+ * The HTTP request handler of the ingestion API: routing, body limits, validation with every failing
+ * field, pseudonymization, and a 202 only after the writer (Kafka) acknowledged. Knows nothing of
+ * kafkajs: it talks to an `ApplicationWriter`.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '../../lib/log.ts';
+import { handleOpsRoute } from '../../lib/ops-server.ts';
+import type { ApplicationEvent, ApplicationSubmission } from '../contract/application.ts';
+import { pseudonymize } from '../contract/pseudonymize.ts';
+import { type FieldError, submissionValidator } from '../contract/validate.ts';
+import { readJsonBody } from './body.ts';
+import type { IngestionConfig } from './config.ts';
+import { fieldLabel, type IngestionMetrics, type Route } from './metrics.ts';
+import { PROBLEM_TYPES, sendJson, sendProblem } from './problem.ts';
+import { KafkaUnavailableError } from './sink.ts';
+
+export interface ApplicationWriter {
+  /** Resolves only after every event is durably written; throws KafkaUnavailableError otherwise. */
+  write(events: readonly ApplicationEvent[]): Promise<void>;
+  /** null when ready, or why not. */
+  readiness(): string | null;
+}
+
+export interface HandlerDeps {
+  config: Pick<
+    IngestionConfig,
+    'maxBatch' | 'maxBodyBytes' | 'maxBatchBodyBytes' | 'pseudonymizationKey' | 'retryAfterSeconds'
+  >;
+  writer: ApplicationWriter;
+  metrics: IngestionMetrics;
+  log: Logger;
+  openApi: unknown;
+  /** True once shutdown began: new submissions get 503. */
+  closing: () => boolean;
+}
+
+/** Most field errors listed for one batch (each item already caps its own). */
+const MAX_BATCH_ERRORS = 200;
+
+export function createRequestHandler(deps: HandlerDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  const { metrics, log } = deps;
+  const openApiBody = JSON.stringify(deps.openApi);
+
+  const route = (path: string): Route =>
+    path === '/v1/applications' || path === '/v1/applications:batch' || path === '/openapi.json'
+      ? path
+      : path === '/healthz' || path === '/readyz' || path === '/metrics'
+        ? 'ops'
+        : 'other';
+
+  const rejected = (res: ServerResponse, errors: FieldError[], items: number, detail: string) => {
+    metrics.applications.inc({ outcome: 'rejected' }, items);
+    for (const field of new Set(errors.map((e) => fieldLabel(e.path.replace(/^\/applications\/\d+/, '')))))
+      metrics.validationFailures.inc({ field });
+    sendProblem(res, {
+      type: PROBLEM_TYPES.invalid,
+      title: 'Invalid application',
+      status: 400,
+      detail,
+      errors,
+    });
+  };
+
+  const unavailable = (res: ServerResponse, items: number, detail: string, closing = false) => {
+    metrics.applications.inc({ outcome: 'unavailable' }, items);
+    sendProblem(
+      res,
+      {
+        type: closing ? PROBLEM_TYPES.shuttingDown : PROBLEM_TYPES.unavailable,
+        title: closing ? 'Shutting down' : 'Kafka unavailable',
+        status: 503,
+        detail,
+      },
+      { 'retry-after': deps.config.retryAfterSeconds, ...(closing ? { connection: 'close' } : {}) },
+    );
+  };
+
+  const write = async (res: ServerResponse, events: ApplicationEvent[]): Promise<boolean> => {
+    try {
+      await deps.writer.write(events);
+      metrics.applications.inc({ outcome: 'accepted' }, events.length);
+      return true;
+    } catch (err) {
+      if (!(err instanceof KafkaUnavailableError)) throw err;
+      unavailable(res, events.length, `${err.message}; nothing was accepted, retry later`);
+      return false;
+    }
+  };
+
+  const submitOne = async (req: IncomingMessage, res: ServerResponse) => {
+    const body = await readJsonBody(req, deps.config.maxBodyBytes);
+    if (!body.ok) return bodyProblem(res, body);
+    const result = submissionValidator.validate(body.value);
+    if (!result.ok)
+      return rejected(res, result.errors, 1, `${result.errors.length} field(s) failed validation`);
+    if (deps.closing()) return unavailable(res, 1, 'the server is shutting down', true);
+    const event = pseudonymize(result.value, deps.config.pseudonymizationKey);
+    if (await write(res, [event])) sendJson(res, 202, { applicationId: event.applicationId });
+  };
+
+  const submitBatch = async (req: IncomingMessage, res: ServerResponse) => {
+    const body = await readJsonBody(req, deps.config.maxBatchBodyBytes);
+    if (!body.ok) return bodyProblem(res, body);
+    const value = body.value;
+    const items =
+      typeof value === 'object' && value !== null && !Array.isArray(value)
+        ? (value as Record<string, unknown>).applications
+        : undefined;
+    if (!Array.isArray(items) || items.length === 0)
+      return rejected(
+        res,
+        [{ path: '/applications', message: 'Expected a non-empty array of applications' }],
+        1,
+        'the body must be {"applications": [ ... ]}',
+      );
+    if (items.length > deps.config.maxBatch)
+      return sendProblem(res, {
+        type: PROBLEM_TYPES.tooLarge,
+        title: 'Batch too large',
+        status: 413,
+        detail: `a batch holds at most ${deps.config.maxBatch} applications (got ${items.length})`,
+      });
+    const errors: FieldError[] = [];
+    const valid: ApplicationSubmission[] = [];
+    let invalidItems = 0;
+    items.forEach((item, i) => {
+      const result = submissionValidator.validate(item);
+      if (result.ok) {
+        valid.push(result.value);
+        return;
+      }
+      invalidItems++;
+      for (const e of result.errors) {
+        if (errors.length >= MAX_BATCH_ERRORS) break;
+        errors.push({ path: `/applications/${i}${e.path === '/' ? '' : e.path}`, message: e.message });
+      }
+    });
+    if (invalidItems > 0)
+      return rejected(
+        res,
+        errors,
+        items.length,
+        `${invalidItems} of ${items.length} application(s) failed validation; none was accepted`,
+      );
+    if (deps.closing()) return unavailable(res, items.length, 'the server is shutting down', true);
+    const events = valid.map((s) => pseudonymize(s, deps.config.pseudonymizationKey));
+    if (await write(res, events))
+      sendJson(res, 202, { accepted: events.length, applicationIds: events.map((e) => e.applicationId) });
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse, path: string) => {
+    if (path === '/v1/applications' || path === '/v1/applications:batch') {
+      if (req.method !== 'POST')
+        return sendProblem(
+          res,
+          { type: PROBLEM_TYPES.method, title: 'Method not allowed', status: 405, detail: 'use POST' },
+          { allow: 'POST' },
+        );
+      return path === '/v1/applications' ? submitOne(req, res) : submitBatch(req, res);
+    }
+    if (path === '/openapi.json' && req.method === 'GET') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(openApiBody);
+      return;
+    }
+    const handled = await handleOpsRoute(req, res, {
+      registry: metrics.registry,
+      readiness: () => deps.writer.readiness(),
+    });
+    if (!handled)
+      sendProblem(res, {
+        type: PROBLEM_TYPES.notFound,
+        title: 'Not found',
+        status: 404,
+        detail: 'no such route',
+      });
+  };
+
+  return (req, res) => {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const r = route(path);
+    const end = metrics.httpDuration.startTimer({ route: r });
+    res.once('finish', () => {
+      end();
+      metrics.httpRequests.inc({ route: r, method: methodLabel(req.method), status: String(res.statusCode) });
+    });
+    handle(req, res, path).catch((err: unknown) => {
+      log.error({ err: err instanceof Error ? err.message : String(err), route: r }, 'request failed');
+      if (!res.headersSent)
+        sendProblem(res, {
+          type: PROBLEM_TYPES.internal,
+          title: 'Internal error',
+          status: 500,
+          detail: 'unexpected error; nothing was accepted',
+        });
+      else res.destroy();
+    });
+  };
+}
+
+function bodyProblem(
+  res: ServerResponse,
+  body: { status: 400 | 413 | 415; detail: string; drain: boolean },
+): void {
+  const kind =
+    body.status === 413
+      ? { type: PROBLEM_TYPES.tooLarge, title: 'Payload too large' }
+      : body.status === 415
+        ? { type: PROBLEM_TYPES.mediaType, title: 'Unsupported media type' }
+        : { type: PROBLEM_TYPES.malformed, title: 'Malformed body' };
+  sendProblem(
+    res,
+    { ...kind, status: body.status, detail: body.detail },
+    body.drain ? {} : { connection: 'close' },
+  );
+}
+
+const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
+const methodLabel = (m: string | undefined) => (m !== undefined && METHODS.has(m) ? m : 'OTHER');

@@ -1,0 +1,193 @@
+/**
+ * Writes pseudonymized applications to Kafka and knows whether it can: an idempotent `acks=all`
+ * producer, a connect loop that keeps trying in the background, fail-fast while Kafka is known to be
+ * down, and a probe that notices when it is back. `write` resolves only after Kafka acknowledged
+ * every message; otherwise it throws `KafkaUnavailableError` (the caller answers 503).
+ */
+import type { Admin, Kafka, Message, Producer } from 'kafkajs';
+import type { Logger } from '../../lib/log.ts';
+import { type ApplicationEvent, SCHEMA_VERSION } from '../contract/application.ts';
+import { createIdempotentProducer } from '../shared/kafka.ts';
+import type { IngestionMetrics } from './metrics.ts';
+
+export class KafkaUnavailableError extends Error {
+  constructor(
+    readonly reason: 'timeout' | 'unavailable' | 'error' | 'closed',
+    cause?: unknown,
+  ) {
+    super(`Kafka did not acknowledge the write (${reason})`, { cause });
+    this.name = 'KafkaUnavailableError';
+  }
+}
+
+export interface SinkOptions {
+  topic: string;
+  produceTimeoutMs: number;
+  /** How often to check whether Kafka is back while it is down. */
+  probeIntervalMs?: number;
+}
+
+/** The Kafka message of an application: keyed by customer, the schema version in a header. */
+export function toMessage(event: ApplicationEvent): Message {
+  return {
+    key: event.applicant.customerId,
+    value: JSON.stringify(event),
+    headers: {
+      'content-type': 'application/json',
+      'schema-version': SCHEMA_VERSION,
+      'application-id': event.applicationId,
+    },
+  };
+}
+
+export class ApplicationSink {
+  private readonly producer: Producer;
+  private readonly admin: Admin;
+  private connected = false;
+  private healthy = false;
+  private closing = false;
+  private lastProblem = 'connecting to Kafka';
+  private probeTimer: NodeJS.Timeout | undefined;
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  constructor(
+    kafka: Kafka,
+    private readonly opts: SinkOptions,
+    private readonly log: Logger,
+    private readonly metrics: IngestionMetrics,
+  ) {
+    this.producer = createIdempotentProducer(kafka, { retries: 3, maxRetryTimeMs: 1_000 });
+    this.admin = kafka.admin();
+  }
+
+  /** Starts connecting in the background; resolves at once (readiness tells when it is connected). */
+  start(): void {
+    void this.connectLoop();
+  }
+
+  /** Resolves when connected (tests and start-up scripts that want to wait). */
+  async waitUntilReady(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.readiness() !== null) {
+      if (Date.now() > deadline)
+        throw new Error(`Kafka not ready after ${timeoutMs} ms: ${this.lastProblem}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** null when ready; otherwise why not (for /readyz). */
+  readiness(): string | null {
+    if (this.closing) return 'shutting down';
+    if (!this.connected) return `producer not connected: ${this.lastProblem}`;
+    if (!this.healthy) return `Kafka unavailable: ${this.lastProblem}`;
+    return null;
+  }
+
+  /** Writes all events; resolves only after Kafka acknowledged them (acks=all). */
+  async write(events: readonly ApplicationEvent[]): Promise<void> {
+    if (this.closing) throw new KafkaUnavailableError('closed');
+    if (!this.connected || !this.healthy) throw new KafkaUnavailableError('unavailable');
+    const send = this.producer.send({ topic: this.opts.topic, acks: -1, messages: events.map(toMessage) });
+    this.inFlight.add(send);
+    const settled = send.then(
+      () => undefined,
+      () => undefined,
+    );
+    void settled.then(() => this.inFlight.delete(send));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new KafkaUnavailableError('timeout')), this.opts.produceTimeoutMs);
+    });
+    try {
+      await Promise.race([send, timeout]);
+      this.markHealthy();
+    } catch (err) {
+      const failure =
+        err instanceof KafkaUnavailableError ? err : new KafkaUnavailableError(classify(err), err);
+      this.metrics.produceErrors.inc({ reason: failure.reason });
+      this.markUnhealthy(failure.reason, err);
+      throw failure;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Stops taking writes, waits for the writes in flight (bounded), then disconnects. */
+  async close(timeoutMs = 10_000): Promise<void> {
+    this.closing = true;
+    if (this.probeTimer) clearTimeout(this.probeTimer);
+    const pending = [...this.inFlight];
+    if (pending.length > 0) {
+      this.log.info({ inFlight: pending.length }, 'waiting for in-flight Kafka writes');
+      await Promise.race([Promise.allSettled(pending), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+    }
+    await this.producer.disconnect().catch(() => {});
+    await this.admin.disconnect().catch(() => {});
+    this.connected = false;
+    this.metrics.kafkaConnected.set(0);
+  }
+
+  private async connectLoop(): Promise<void> {
+    let delay = 250;
+    while (!this.closing && !this.connected) {
+      try {
+        await this.producer.connect();
+        this.connected = true;
+        this.markHealthy();
+        this.log.info({ topic: this.opts.topic }, 'producer connected');
+      } catch (err) {
+        this.lastProblem = describe(err);
+        this.log.warn({ err: describe(err), retryInMs: delay }, 'cannot connect to Kafka yet');
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, 5_000);
+      }
+    }
+  }
+
+  private markHealthy(): void {
+    if (!this.healthy) this.log.info('Kafka available');
+    this.healthy = true;
+    this.metrics.kafkaConnected.set(1);
+  }
+
+  private markUnhealthy(reason: string, err: unknown): void {
+    this.lastProblem = `${reason}: ${describe(err)}`;
+    this.metrics.kafkaConnected.set(0);
+    if (!this.healthy) return;
+    this.healthy = false;
+    this.log.warn({ reason, err: describe(err) }, 'Kafka unavailable; answering 503 until it is back');
+    this.scheduleProbe();
+  }
+
+  private scheduleProbe(): void {
+    if (this.closing || this.probeTimer) return;
+    this.probeTimer = setTimeout(async () => {
+      this.probeTimer = undefined;
+      if (this.closing || this.healthy) return;
+      try {
+        await this.admin.connect();
+        const meta = await this.admin.fetchTopicMetadata({ topics: [this.opts.topic] });
+        const partitions = meta.topics[0]?.partitions ?? [];
+        if (partitions.length === 0 || partitions.some((p) => p.leader < 0))
+          throw new Error('topic has partitions without a leader');
+        this.markHealthy();
+      } catch (err) {
+        this.lastProblem = `probe: ${describe(err)}`;
+        this.scheduleProbe();
+      }
+    }, this.opts.probeIntervalMs ?? 1_000);
+  }
+}
+
+function classify(err: unknown): 'timeout' | 'unavailable' | 'error' {
+  const name = err instanceof Error ? err.name : '';
+  const message = describe(err);
+  if (/timeout|timed out/i.test(message) || name === 'KafkaJSRequestTimeoutError') return 'timeout';
+  if (/connect|ECONNREFUSED|ECONNRESET|broker|leader|not available|retries/i.test(message))
+    return 'unavailable';
+  return 'error';
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}
