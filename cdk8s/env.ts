@@ -20,12 +20,13 @@ export const ENV = {
   databaseUrl: 'DATABASE_URL',
   /** mongodb:// URL of the alert store. */
   mongoUrl: 'MONGO_URL',
+  /** Fraud rule set file (YAML/JSON); unset: the detector's built-in rules. */
   rulesFile: 'RULES_FILE',
+  /** Champion scorecard file (YAML/JSON); unset: the built-in model. */
   modelFile: 'MODEL_FILE',
-  modelName: 'MODEL_NAME',
+  /** Challenger scorecard file, or `none`; unset: the built-in challenger. */
   challengerModelFile: 'CHALLENGER_MODEL_FILE',
-  challengerModelName: 'CHALLENGER_MODEL_NAME',
-  /** Number of shards of a scoring run (= Indexed Job completions); the index is JOB_COMPLETION_INDEX. */
+  /** Shards of a scoring run (= Indexed Job completions); each pod's shard is JOB_COMPLETION_INDEX. */
   shardCount: 'SHARD_COUNT',
   /** Port of the ingestion API's HTTP server. */
   httpPort: 'HTTP_PORT',

@@ -10,6 +10,9 @@ import { ENV, MOUNTS } from './env.ts';
 import { platformContainer, platformPodSpec, type Volume, type VolumeMount } from './pod.ts';
 import type { PipelineSecrets } from './secrets.ts';
 
+/** CHALLENGER_MODEL_FILE value that turns the scorer's built-in challenger off. */
+export const NO_CHALLENGER = 'none';
+
 export class ScoringCronJob extends Construct {
   constructor(scope: Construct, id: string, ctx: RenderContext, secrets: PipelineSecrets) {
     super(scope, id);
@@ -19,28 +22,27 @@ export class ScoringCronJob extends Construct {
     const env: EnvVar[] = [
       secrets.databaseUrlEnv(ENV.databaseUrl),
       { name: ENV.shardCount, value: String(spec.parallelism) },
-      { name: ENV.modelName, value: spec.model.name },
     ];
-    if (spec.model.configMapRef !== undefined) {
-      const ref = spec.model.configMapRef;
+    const model = spec.model.configMapRef;
+    if (model !== undefined) {
       volumes.push({
         name: 'model',
-        configMap: { name: ref.name, items: [{ key: ref.key, path: ref.key }] },
+        configMap: { name: model.name, items: [{ key: model.key, path: model.key }] },
       });
       mounts.push({ name: 'model', mountPath: MOUNTS.modelDir, readOnly: true });
-      env.push({ name: ENV.modelFile, value: `${MOUNTS.modelDir}/${ref.key}` });
+      env.push({ name: ENV.modelFile, value: `${MOUNTS.modelDir}/${model.key}` });
     }
-    if (spec.challenger !== undefined) {
-      const ref = spec.challenger.configMapRef;
+    const challenger = spec.challenger;
+    if (challenger === undefined) {
+      env.push({ name: ENV.challengerModelFile, value: NO_CHALLENGER });
+    } else if (challenger.configMapRef !== undefined) {
+      const ref = challenger.configMapRef;
       volumes.push({
         name: 'challenger',
         configMap: { name: ref.name, items: [{ key: ref.key, path: ref.key }] },
       });
       mounts.push({ name: 'challenger', mountPath: MOUNTS.challengerDir, readOnly: true });
-      env.push(
-        { name: ENV.challengerModelName, value: spec.challenger.name },
-        { name: ENV.challengerModelFile, value: `${MOUNTS.challengerDir}/${ref.key}` },
-      );
+      env.push({ name: ENV.challengerModelFile, value: `${MOUNTS.challengerDir}/${ref.key}` });
     }
     const container = platformContainer(ctx, {
       subcommand: 'risk-scorer',

@@ -12,6 +12,7 @@
  */
 import { type Static, type TLiteral, type TSchema, type TUnion, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { FraudRuleSet } from '../../workloads/fraud-detector/rules/schema.ts';
 
 export const GROUP = 'creditplatform.dev';
 export const VERSION = 'v1alpha1';
@@ -329,15 +330,10 @@ export const IngestionApiSpec = Type.Object(
 export type IngestionApiSpec = Static<typeof IngestionApiSpec>;
 
 /**
- * Inline fraud rules. The rule format has one schema, owned by the fraud detector
- * (workloads/fraud-detector/rules/schema.ts); until it is embedded here the API server keeps the
- * object as written and the detector validates it at start-up and on hot reload.
+ * Inline fraud rules: the fraud detector's own rule-set schema (workloads/fraud-detector/rules/schema.ts),
+ * embedded so the API server checks the rule format (including its per-kind CEL rules) at admission.
  */
-export const InlineFraudRules = Type.Record(Type.String(), Type.Unknown(), {
-  description:
-    'A fraud rule set in the detector’s rule format (validated by the fraud detector when it loads the rules).',
-  'x-kubernetes-preserve-unknown-fields': true,
-});
+export const InlineFraudRules = FraudRuleSet;
 
 export const FraudRulesSpec = Type.Object(
   {
@@ -384,8 +380,9 @@ export type WarehouseLoaderSpec = Static<typeof WarehouseLoaderSpec>;
 export const ModelSpec = Type.Object(
   {
     name: Type.String({
-      description: 'Model name recorded with every score (e.g. scorecard-v1).',
-      default: 'scorecard-v1',
+      description:
+        'Name of the champion model, for people reading the spec (scores record the id and version written in the model file).',
+      default: 'retail-scorecard-1.0.0',
       minLength: 1,
       maxLength: 63,
       pattern: '^[a-zA-Z0-9._-]+$',
@@ -395,7 +392,8 @@ export const ModelSpec = Type.Object(
   {
     default: {},
     additionalProperties: false,
-    description: 'A scorecard model: from a ConfigMap, or (configMapRef unset) the scorer’s built-in model.',
+    description:
+      'The champion scorecard model: from a ConfigMap key (YAML or JSON), or (configMapRef unset) the scorer’s built-in model.',
   },
 );
 export type ModelSpec = Static<typeof ModelSpec>;
@@ -403,16 +401,17 @@ export type ModelSpec = Static<typeof ModelSpec>;
 export const ChallengerSpec = Type.Object(
   {
     name: Type.String({
-      description: 'Challenger model name, recorded with its shadow scores.',
+      description: 'Name of the challenger model, for people reading the spec.',
       minLength: 1,
       maxLength: 63,
       pattern: '^[a-zA-Z0-9._-]+$',
     }),
-    configMapRef: ConfigMapKeyRef('model.yaml'),
+    configMapRef: Type.Optional(ConfigMapKeyRef('model.yaml')),
   },
   {
     additionalProperties: false,
-    description: 'A challenger model scored in shadow next to the champion; it never decides.',
+    description:
+      'A challenger model scored in shadow next to the champion; it never decides. From a ConfigMap key, or (configMapRef unset) the scorer’s built-in challenger. No challenger when unset.',
   },
 );
 export type ChallengerSpec = Static<typeof ChallengerSpec>;

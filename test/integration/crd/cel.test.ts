@@ -176,8 +176,54 @@ describe('CreditPipeline CRD on the real API server', () => {
     ],
     [
       'inline rules and a rules ConfigMap',
-      { kafka: strimzi, fraudDetector: { rules: { inline: { rules: [] }, configMapRef: { name: 'r' } } } },
+      {
+        kafka: strimzi,
+        fraudDetector: { rules: { inline: { version: 'v1', rules: [] }, configMapRef: { name: 'r' } } },
+      },
       'set at most one of rules.inline and rules.configMapRef',
+    ],
+    [
+      'an inline velocity rule without its window (the fraud detector’s rule schema)',
+      {
+        kafka: strimzi,
+        fraudDetector: {
+          rules: {
+            inline: {
+              version: 'v1',
+              rules: [
+                {
+                  id: 'v',
+                  version: 1,
+                  kind: 'velocity',
+                  key: 'deviceId',
+                  threshold: 3,
+                  severity: 'high',
+                  reasonCode: 'VELOCITY',
+                  mode: 'live',
+                },
+              ],
+            },
+          },
+        },
+      },
+      'velocity and distinctCount rules need key, window and threshold',
+    ],
+    [
+      'an inline rule of an unknown kind',
+      {
+        kafka: strimzi,
+        fraudDetector: {
+          rules: {
+            inline: {
+              version: 'v1',
+              rules: [
+                { id: 'x', version: 1, kind: 'magic', severity: 'high', reasonCode: 'X1', mode: 'live' },
+              ],
+            },
+          },
+        },
+      },
+      'Unsupported value: "magic"',
     ],
     [
       'a challenger named like the champion',
@@ -219,7 +265,7 @@ describe('CreditPipeline CRD on the real API server', () => {
     expect(spec.scoring).toMatchObject({
       schedule: '*/15 * * * *',
       parallelism: 2,
-      model: { name: 'scorecard-v1' },
+      model: { name: 'retail-scorecard-1.0.0' },
     });
     expect(spec.storage).toMatchObject({
       postgres: { managed: { size: '10Gi' } },

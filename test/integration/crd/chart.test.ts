@@ -78,6 +78,7 @@ describe('credit-platform chart', () => {
     const r = helm(['lint', '--strict', chart]);
     expect(r.status, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain('0 chart(s) failed');
+    expect(r.stdout).not.toMatch(/\[(WARNING|ERROR)\]/);
   });
 
   it('rejects values the schema does not allow', () => {
