@@ -4,11 +4,18 @@
  * including the scoring-run metrics read from the warehouse (warehouse/scoring-run-metrics.ts).
  */
 import { Type } from '@sinclair/typebox';
-import { Kafka, logLevel } from 'kafkajs';
 import { loadConfig } from '../../lib/config.ts';
 import { createLogger } from '../../lib/log.ts';
 import { startOpsServer } from '../../lib/ops-server.ts';
 import { onShutdown } from '../../lib/shutdown.ts';
+import {
+  createKafka,
+  KAFKA_ENV,
+  KafkaSettings,
+  kafkaConnection,
+  TOPIC_ENV,
+  TopicSettings,
+} from '../shared/kafka.ts';
 import { createPool } from '../warehouse/db.ts';
 import { registerScoringRunMetrics } from '../warehouse/scoring-run-metrics.ts';
 import { startLoader } from './consumer.ts';
@@ -16,9 +23,8 @@ import { createLoaderMetrics } from './metrics.ts';
 
 export const LoaderConfig = Type.Object({
   databaseUrl: Type.String({ pattern: '^postgres(ql)?://' }),
-  kafkaBrokers: Type.String({ minLength: 1, description: 'Comma-separated host:port list' }),
-  applicationsTopic: Type.String({ default: 'credit_apps', minLength: 1 }),
-  alertsTopic: Type.String({ default: 'fraud_alerts', minLength: 1 }),
+  ...KafkaSettings,
+  ...TopicSettings,
   groupPrefix: Type.String({ default: '' }),
   opsPort: Type.Integer({ default: 9090, minimum: 0, maximum: 65535 }),
   opsHost: Type.String({ default: '0.0.0.0' }),
@@ -26,9 +32,8 @@ export const LoaderConfig = Type.Object({
 
 export const LOADER_ENV = {
   databaseUrl: 'DATABASE_URL',
-  kafkaBrokers: 'KAFKA_BROKERS',
-  applicationsTopic: 'APPLICATIONS_TOPIC',
-  alertsTopic: 'ALERTS_TOPIC',
+  ...KAFKA_ENV,
+  ...TOPIC_ENV,
   groupPrefix: 'KAFKA_GROUP_PREFIX',
   opsPort: 'OPS_PORT',
   opsHost: 'OPS_HOST',
@@ -40,11 +45,7 @@ export async function run(_argv: string[]): Promise<void> {
   const metrics = createLoaderMetrics();
   const pool = createPool(config.databaseUrl, 4, 'warehouse-loader');
   registerScoringRunMetrics(metrics.registry, pool);
-  const kafka = new Kafka({
-    clientId: 'warehouse-loader',
-    brokers: config.kafkaBrokers.split(',').map((b) => b.trim()),
-    logLevel: logLevel.WARN,
-  });
+  const kafka = createKafka(kafkaConnection(config, 'warehouse-loader'), log);
   const groupId = `${config.groupPrefix}warehouse-loader`;
   const loader = await startLoader({
     kafka,

@@ -1,0 +1,201 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { Kafka } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createIdempotentProducer, createKafka, ensureTopic } from '../../../workloads/shared/kafka.ts';
+import { createPool, type Pool } from '../../../workloads/warehouse/db.ts';
+import { createTestDatabase, kafkaBrokers, rng, syntheticApplication, type TestDatabase } from './support.ts';
+
+const REPO = join(import.meta.dirname, '..', '..', '..');
+const N = 15_000;
+const DUPLICATES = 300;
+const ALERTS = 40;
+const suffix = randomBytes(4).toString('hex');
+const appsTopic = `wh_apps_${suffix}`;
+const alertsTopic = `wh_alerts_${suffix}`;
+const groupPrefix = `wh-test-${suffix}-`;
+
+let db: TestDatabase;
+let pool: Pool;
+let kafka: Kafka;
+let child: ChildProcess | undefined;
+const ids: string[] = [];
+
+function startLoader(): ChildProcess {
+  const c = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'warehouse-loader'], {
+    cwd: REPO,
+    env: {
+      ...process.env,
+      DATABASE_URL: db.url,
+      KAFKA_BROKERS: kafkaBrokers().join(','),
+      APPLICATIONS_TOPIC: appsTopic,
+      ALERTS_TOPIC: alertsTopic,
+      KAFKA_GROUP_PREFIX: groupPrefix,
+      OPS_PORT: '0',
+      LOG_LEVEL: 'error',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return c;
+}
+
+const exited = (c: ChildProcess) =>
+  new Promise<void>((resolve) =>
+    c.exitCode !== null || c.signalCode !== null ? resolve() : c.once('exit', () => resolve()),
+  );
+
+async function scalar(sql: string, params: unknown[] = []): Promise<number> {
+  return Number((await pool.query<{ n: string }>(sql, params)).rows[0]?.n ?? 0);
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase('wh_loader');
+  pool = createPool(db.url);
+  kafka = createKafka({ brokers: kafkaBrokers(), clientId: 'wh-loader-test' });
+  await ensureTopic(kafka, appsTopic, { partitions: 3 });
+  await ensureTopic(kafka, alertsTopic, { partitions: 1 });
+  const producer = createIdempotentProducer(kafka);
+  await producer.connect();
+  const r = rng(99);
+  const apps = Array.from({ length: N }, () => syntheticApplication(r));
+  for (const a of apps) ids.push(a.applicationId);
+  const message = (a: (typeof apps)[number]) => ({ key: a.applicant.customerId, value: JSON.stringify(a) });
+  for (let i = 0; i < N; i += 1000)
+    await producer.send({ topic: appsTopic, messages: apps.slice(i, i + 1000).map(message) });
+  // Producer retries: the same applications again, at new offsets.
+  await producer.send({ topic: appsTopic, messages: apps.slice(0, DUPLICATES).map(message) });
+  // Bad input: schema-invalid events and bytes that are not JSON.
+  const invalid = { ...apps[0], applicationId: 'not-a-uuid', loan: { ...apps[0]?.loan, amount: -1 } };
+  await producer.send({
+    topic: appsTopic,
+    messages: [
+      { key: 'bad-1', value: JSON.stringify(invalid) },
+      { key: 'bad-2', value: '{"applicationId": ' },
+      { key: 'bad-3', value: JSON.stringify({ hello: 'world' }) },
+    ],
+  });
+  const alert = (i: number) => ({
+    applicationId: apps[i]?.applicationId,
+    ruleId: 'velocity-device',
+    ruleVersion: '2',
+    severity: i % 2 === 0 ? 'high' : 'medium',
+    reasonCode: 'DEVICE_VELOCITY',
+    mode: 'live',
+    eventTime: '2026-10-05T10:00:00Z',
+    detectedAt: '2026-10-05T10:00:02Z',
+    evidence: { count: 4 },
+  });
+  await producer.send({
+    topic: alertsTopic,
+    messages: [
+      ...Array.from({ length: ALERTS }, (_, i) => ({ key: String(i), value: JSON.stringify(alert(i)) })),
+      ...Array.from({ length: 5 }, (_, i) => ({ key: String(i), value: JSON.stringify(alert(i)) })), // replays
+      { key: 'bad', value: JSON.stringify({ ...alert(0), severity: 'extreme' }) },
+    ],
+  });
+  await producer.disconnect();
+}, 180_000);
+
+afterAll(async () => {
+  if (child && child.exitCode === null) {
+    child.kill('SIGKILL');
+    await exited(child);
+  }
+  const admin = kafka?.admin();
+  if (admin) {
+    await admin.connect();
+    await admin.deleteTopics({ topics: [appsTopic, alertsTopic] }).catch(() => undefined);
+    await admin.disconnect();
+  }
+  await pool?.end();
+  await db?.drop();
+});
+
+describe('warehouse loader', () => {
+  it('killed with SIGKILL in the middle of a batch transaction and restarted, loads every application exactly once', async () => {
+    child = startLoader();
+    // Wait until the loader has committed some batches AND has a transaction open, then kill it.
+    let loadedAtKill = -1;
+    const deadline = Date.now() + 90_000;
+    while (Date.now() < deadline) {
+      const s = await pool.query<{ open: string; loaded: string }>(
+        `SELECT (SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+                 AND application_name = 'warehouse-loader' AND xact_start IS NOT NULL) AS open,
+                (SELECT count(*) FROM fact_application) AS loaded`,
+      );
+      const row = s.rows[0];
+      if (row && Number(row.open) > 0 && Number(row.loaded) > 0) {
+        child.kill('SIGKILL');
+        loadedAtKill = Number(row.loaded);
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    await exited(child);
+    expect(child.signalCode).toBe('SIGKILL');
+    expect(loadedAtKill).toBeGreaterThan(0);
+    expect(loadedAtKill).toBeLessThan(N);
+
+    // What the crash left is consistent: every loaded row sits below its partition's stored offset.
+    const beyond = await scalar(
+      `SELECT count(*) AS n FROM fact_application a JOIN loader_offsets o
+         ON o.topic = a.source_topic AND o.partition = a.source_partition
+       WHERE a.source_offset >= o.next_offset`,
+    );
+    expect(beyond).toBe(0);
+
+    child = startLoader();
+    const admin = kafka.admin();
+    await admin.connect();
+    const ends = [
+      ...(await admin.fetchTopicOffsets(appsTopic)).map((o) => ({ topic: appsTopic, ...o })),
+      ...(await admin.fetchTopicOffsets(alertsTopic)).map((o) => ({ topic: alertsTopic, ...o })),
+    ];
+    await admin.disconnect();
+    const caughtUp = async () => {
+      const stored = await pool.query<{ topic: string; partition: number; next_offset: string }>(
+        `SELECT topic, partition, next_offset FROM loader_offsets WHERE group_id = $1`,
+        [`${groupPrefix}warehouse-loader`],
+      );
+      return ends.every((e) =>
+        stored.rows.some(
+          (s) => s.topic === e.topic && s.partition === e.partition && s.next_offset === e.high,
+        ),
+      );
+    };
+    const until = Date.now() + 120_000;
+    while (!(await caughtUp())) {
+      if (Date.now() > until) throw new Error('loader did not catch up within 120 s');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    child.kill('SIGTERM');
+    await exited(child);
+    expect(child.exitCode).toBe(0);
+
+    expect(await scalar('SELECT count(*) AS n FROM fact_application')).toBe(N);
+    expect(await scalar('SELECT count(DISTINCT application_id) AS n FROM fact_application')).toBe(N);
+    expect(
+      await scalar('SELECT count(*) AS n FROM fact_application WHERE application_id = ANY($1::uuid[])', [
+        ids,
+      ]),
+    ).toBe(N);
+    expect(await scalar('SELECT count(*) AS n FROM fact_fraud_alert')).toBe(ALERTS);
+
+    const quarantined = await pool.query<{ source_topic: string; reason: string; message_key: string }>(
+      'SELECT source_topic, reason, message_key FROM quarantine ORDER BY source_topic, message_key',
+    );
+    expect(
+      quarantined.rows.map((q) => [
+        q.source_topic === appsTopic ? 'apps' : 'alerts',
+        q.message_key,
+        q.reason,
+      ]),
+    ).toEqual([
+      ['alerts', 'bad', 'schema_invalid'],
+      ['apps', 'bad-1', 'schema_invalid'],
+      ['apps', 'bad-2', 'not_json'],
+      ['apps', 'bad-3', 'schema_invalid'],
+    ]);
+  });
+});
