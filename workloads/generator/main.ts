@@ -1,0 +1,330 @@
+/**
+ * `credit-platform generator`: synthetic application traffic with labelled fraud.
+ *
+ *   generator --seed 42 --count 1000 --rate 50 --target api --url http://127.0.0.1:8080 --labels labels.jsonl
+ *   generator --seed 42 --count 1000 --target kafka --brokers 127.0.0.1:9092 --topic credit_apps
+ *   generator --seed 42 --count 10 --target stdout            (JSONL submissions on stdout)
+ *
+ * Labels (`{applicationId, scenario, campaignId?, seq, size}`) go to the `--labels` JSONL side file;
+ * with `--target kafka` each message also carries the header `x-scenario`. The Kafka target
+ * pseudonymizes like the API does (PSEUDONYMIZATION_KEY) and keys by customerId.
+ * Progress goes to stderr once a second.
+ */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { Producer } from 'kafkajs';
+import { pseudonymize } from '../contract/pseudonymize.ts';
+import { createIdempotentProducer, createKafka } from '../shared/kafka.ts';
+import {
+  applicationStream,
+  DEFAULT_START,
+  FRAUD_SCENARIOS,
+  type FraudScenario,
+  type GeneratedApplication,
+} from './generate.ts';
+
+const USAGE = `usage: credit-platform generator [options]
+  --seed N            PRNG seed (default 1); same seed, same applications
+  --count N           applications to send (default 1000)
+  --rate N            applications per second (default: as fast as the target takes them)
+  --target T          api | kafka | stdout (default stdout)
+  --url URL           ingestion API base URL (api; default $INGESTION_URL or http://127.0.0.1:8080)
+  --batch N           applications per POST (api; 1 = /v1/applications, >1 = :batch; default 1)
+  --concurrency N     requests in flight (api; default 8)
+  --brokers LIST      Kafka bootstrap servers (kafka; default $KAFKA_BROKERS)
+  --topic NAME        topic (kafka; default $APPLICATIONS_TOPIC or credit_apps)
+  --labels FILE       write ground-truth labels as JSONL to FILE
+  --rates S=R,...     scenario rates, e.g. velocity_burst=0.05,known_bad=0 (shares of applications)
+  --start TIME        event time of the first application: RFC 3339 or "now"
+                      (default: now for api/kafka, ${DEFAULT_START} for stdout)
+  --interval MS       event-time gap between applications (default 1000/rate, or 1000)
+  --quiet             no progress lines`;
+
+export interface GeneratorCliOptions {
+  seed: number;
+  count: number;
+  rate: number;
+  target: 'api' | 'kafka' | 'stdout';
+  url: string;
+  batch: number;
+  concurrency: number;
+  brokers: string;
+  topic: string;
+  labels?: string;
+  scenarioRates: Partial<Record<FraudScenario, number>>;
+  start: string;
+  intervalMs: number;
+  quiet: boolean;
+}
+
+export function parseGeneratorArgs(
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): GeneratorCliOptions {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      seed: { type: 'string' },
+      count: { type: 'string' },
+      rate: { type: 'string' },
+      target: { type: 'string' },
+      url: { type: 'string' },
+      batch: { type: 'string' },
+      concurrency: { type: 'string' },
+      brokers: { type: 'string' },
+      topic: { type: 'string' },
+      labels: { type: 'string' },
+      rates: { type: 'string' },
+      start: { type: 'string' },
+      interval: { type: 'string' },
+      quiet: { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help) throw new UsageError('');
+  const int = (name: string, text: string | undefined, dflt: number, min: number) => {
+    if (text === undefined) return dflt;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer >= ${min}`);
+    return n;
+  };
+  const target = values.target ?? 'stdout';
+  if (target !== 'api' && target !== 'kafka' && target !== 'stdout')
+    throw new UsageError('--target must be api, kafka or stdout');
+  const rate = values.rate === undefined ? 0 : Number(values.rate.replace(/\/s$/, ''));
+  if (!Number.isFinite(rate) || rate < 0)
+    throw new UsageError('--rate must be a number of applications per second');
+  const scenarioRates: Partial<Record<FraudScenario, number>> = {};
+  for (const pair of (values.rates ?? '').split(',').filter((p) => p.trim() !== '')) {
+    const [name, value] = pair.split('=').map((s) => s.trim());
+    if (!FRAUD_SCENARIOS.includes(name as FraudScenario))
+      throw new UsageError(`unknown scenario in --rates: ${name} (known: ${FRAUD_SCENARIOS.join(', ')})`);
+    const r = Number(value);
+    if (!Number.isFinite(r) || r < 0 || r > 1) throw new UsageError(`--rates ${name} must be in [0, 1]`);
+    scenarioRates[name as FraudScenario] = r;
+  }
+  const startText = values.start ?? (target === 'stdout' ? DEFAULT_START : 'now');
+  const start = startText === 'now' ? new Date().toISOString() : startText;
+  if (!Number.isFinite(Date.parse(start))) throw new UsageError('--start must be an RFC 3339 time or "now"');
+  const brokers = values.brokers ?? env.KAFKA_BROKERS ?? '';
+  if (target === 'kafka' && brokers === '')
+    throw new UsageError('--target kafka needs --brokers or KAFKA_BROKERS');
+  const options: GeneratorCliOptions = {
+    seed: int('seed', values.seed, 1, 0),
+    count: int('count', values.count, 1000, 1),
+    rate,
+    target,
+    url: (values.url ?? env.INGESTION_URL ?? 'http://127.0.0.1:8080').replace(/\/$/, ''),
+    batch: int('batch', values.batch, 1, 1),
+    concurrency: int('concurrency', values.concurrency, 8, 1),
+    brokers,
+    topic: values.topic ?? env.APPLICATIONS_TOPIC ?? 'credit_apps',
+    scenarioRates,
+    start,
+    intervalMs: int('interval', values.interval, rate > 0 ? Math.max(1, Math.round(1000 / rate)) : 1000, 1),
+    quiet: values.quiet ?? false,
+  };
+  if (values.labels !== undefined) options.labels = values.labels;
+  return options;
+}
+
+export class UsageError extends Error {}
+
+/** Counts of one run. */
+export interface GeneratorReport {
+  sent: number;
+  accepted: number;
+  rejected: number;
+  retries: number;
+  seconds: number;
+  byScenario: Record<string, number>;
+}
+
+interface Target {
+  /** Delivers a group of applications; resolves with how many were accepted. */
+  send(items: GeneratedApplication[]): Promise<{ accepted: number; rejected: number; retries: number }>;
+  close(): Promise<void>;
+}
+
+export async function run(argv: string[]): Promise<void> {
+  let options: GeneratorCliOptions;
+  try {
+    options = parseGeneratorArgs(argv);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`${err.message === '' ? '' : `${err.message}\n\n`}${USAGE}\n`);
+      process.exitCode = err.message === '' ? 0 : 2;
+      return;
+    }
+    throw err;
+  }
+  const report = await generate(options);
+  process.stderr.write(`${JSON.stringify({ done: report })}\n`);
+  if (report.rejected > 0) process.exitCode = 1;
+}
+
+/** Runs the generator against its target; resolves when every application was delivered. */
+export async function generate(options: GeneratorCliOptions): Promise<GeneratorReport> {
+  const target = await openTarget(options);
+  const labels: WriteStream | undefined = options.labels ? createWriteStream(options.labels) : undefined;
+  const report: GeneratorReport = {
+    sent: 0,
+    accepted: 0,
+    rejected: 0,
+    retries: 0,
+    seconds: 0,
+    byScenario: {},
+  };
+  const t0 = Date.now();
+  const progress = options.quiet
+    ? undefined
+    : setInterval(() => {
+        const s = (Date.now() - t0) / 1000;
+        process.stderr.write(
+          `[generator] ${report.accepted}/${options.count} accepted, ${report.rejected} rejected, ` +
+            `${report.retries} retries, ${(report.accepted / Math.max(s, 0.001)).toFixed(1)}/s\n`,
+        );
+      }, 1000);
+  const groupSize = options.target === 'api' ? options.batch : options.target === 'kafka' ? 100 : 1;
+  const inFlight = new Set<Promise<void>>();
+  const concurrency = options.target === 'api' ? options.concurrency : 1;
+  let group: GeneratedApplication[] = [];
+
+  const dispatch = async (items: GeneratedApplication[]) => {
+    const p = target.send(items).then((r) => {
+      report.accepted += r.accepted;
+      report.rejected += r.rejected;
+      report.retries += r.retries;
+      if (r.accepted === items.length && labels)
+        for (const { label } of items) labels.write(`${JSON.stringify(label)}\n`);
+    });
+    const tracked = p.finally(() => inFlight.delete(tracked));
+    inFlight.add(tracked);
+    if (inFlight.size >= concurrency) await Promise.race(inFlight);
+  };
+
+  try {
+    let i = 0;
+    for (const item of applicationStream({
+      seed: options.seed,
+      count: options.count,
+      scenarioRates: options.scenarioRates,
+      start: options.start,
+      intervalMs: options.intervalMs,
+    })) {
+      if (options.rate > 0) {
+        const due = t0 + (i * 1000) / options.rate;
+        const wait = due - Date.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      }
+      i++;
+      report.sent++;
+      report.byScenario[item.label.scenario] = (report.byScenario[item.label.scenario] ?? 0) + 1;
+      group.push(item);
+      // Kafka groups flush when full or when pacing would hold them back.
+      if (group.length >= groupSize || (options.rate > 0 && options.target === 'kafka' && group.length > 0)) {
+        const g = group;
+        group = [];
+        await dispatch(g);
+      }
+    }
+    if (group.length > 0) await dispatch(group);
+    await Promise.all(inFlight);
+  } finally {
+    if (progress) clearInterval(progress);
+    await target.close();
+    if (labels) await new Promise<void>((r) => labels.end(() => r()));
+  }
+  report.seconds = (Date.now() - t0) / 1000;
+  return report;
+}
+
+async function openTarget(options: GeneratorCliOptions): Promise<Target> {
+  if (options.target === 'stdout')
+    return {
+      async send(items) {
+        const text = items.map((i) => `${JSON.stringify(i.submission)}\n`).join('');
+        if (!process.stdout.write(text)) await new Promise((r) => process.stdout.once('drain', r));
+        return { accepted: items.length, rejected: 0, retries: 0 };
+      },
+      async close() {},
+    };
+  if (options.target === 'kafka') return kafkaTarget(options);
+  return apiTarget(options);
+}
+
+async function kafkaTarget(options: GeneratorCliOptions): Promise<Target> {
+  const key = process.env.PSEUDONYMIZATION_KEY;
+  if (key === undefined || key.length < 16)
+    throw new Error(
+      '--target kafka needs PSEUDONYMIZATION_KEY (>= 16 characters): raw national IDs never go to Kafka',
+    );
+  const kafka = createKafka({
+    brokers: options.brokers.split(',').map((b) => b.trim()),
+    clientId: 'generator',
+  });
+  const producer: Producer = createIdempotentProducer(kafka, { retries: 10, maxRetryTimeMs: 5_000 });
+  await producer.connect();
+  return {
+    async send(items) {
+      await producer.send({
+        topic: options.topic,
+        acks: -1,
+        messages: items.map(({ submission, label }) => {
+          const event = pseudonymize(submission, key);
+          return {
+            key: event.applicant.customerId,
+            value: JSON.stringify(event),
+            headers: {
+              'content-type': 'application/json',
+              'schema-version': event.schemaVersion,
+              'application-id': event.applicationId,
+              'x-scenario': label.scenario,
+            },
+          };
+        }),
+      });
+      return { accepted: items.length, rejected: 0, retries: 0 };
+    },
+    close: () => producer.disconnect(),
+  };
+}
+
+function apiTarget(options: GeneratorCliOptions): Target {
+  const batch = options.batch > 1;
+  const url = `${options.url}/v1/applications${batch ? ':batch' : ''}`;
+  return {
+    async send(items) {
+      const body = JSON.stringify(
+        batch ? { applications: items.map((i) => i.submission) } : items[0]?.submission,
+      );
+      let retries = 0;
+      for (;;) {
+        let status = 0;
+        let retryAfter = 1;
+        try {
+          const res = await fetch(url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body,
+          });
+          status = res.status;
+          retryAfter = Number(res.headers.get('retry-after') ?? 1);
+          const text = await res.text();
+          if (status === 202) return { accepted: items.length, rejected: 0, retries };
+          if (status >= 400 && status < 500) {
+            process.stderr.write(`[generator] rejected (${status}): ${text.slice(0, 500)}\n`);
+            return { accepted: 0, rejected: items.length, retries };
+          }
+        } catch {
+          // Connection refused or reset: the API is restarting; retry like a 503.
+        }
+        if (retries >= 60) throw new Error(`giving up after ${retries} retries (last status ${status})`);
+        retries++;
+        await new Promise((r) => setTimeout(r, Math.min(Math.max(retryAfter, 0.2), 10) * 1000));
+      }
+    },
+    async close() {},
+  };
+}
