@@ -18,7 +18,6 @@ import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { type AlertRuleOptions, alertRuleGroups } from '../../../dashboards/alerts/rules.ts';
 import { rulesFile } from '../../../dashboards/alerts/rules-file.ts';
 import { buildDashboards } from '../../../dashboards/index.ts';
@@ -36,7 +35,7 @@ import { freePort, sleep, waitUntil } from '../../../infra/lib/process.ts';
 import { addRuleFile, removeRuleFile } from '../../../infra/lib/prometheus-targets.ts';
 import { requireInfra } from '../../../infra/lib/state.ts';
 import type { CreditPipeline } from '../../../operator/api/v1alpha1.ts';
-import { createNamespace, installFixtureCrds, kubectl, kubectlOk } from '../operator/support.ts';
+import { createNamespace, kubectl, kubectlOk } from '../operator/support.ts';
 import { createTestDatabase, rng, syntheticApplication, type TestDatabase } from '../warehouse/support.ts';
 import {
   activeAlerts,
@@ -170,9 +169,13 @@ async function count(sql: string): Promise<number> {
 
 /** A CreditPipeline whose reconciles fail: a ResourceQuota forbids the Secrets the operator generates. */
 function startFailingPipeline(): void {
-  installFixtureCrds();
   kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', join(repoRoot, 'crds')]);
-  kubectlOk(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
+  kubectlOk([
+    'wait',
+    '--for=condition=Established',
+    '--timeout=60s',
+    'crd/creditpipelines.creditplatform.dev',
+  ]);
   createNamespace(namespace);
   kubectlOk(
     ['apply', '--server-side', '-f', '-'],
@@ -183,12 +186,14 @@ function startFailingPipeline(): void {
       spec: { hard: { secrets: '0' } },
     }),
   );
-  const example = parse(
-    readFileSync(join(repoRoot, 'examples', 'creditpipeline.yaml'), 'utf8'),
-  ) as CreditPipeline;
-  example.metadata.namespace = namespace;
-  example.metadata.name = pipeline;
-  kubectlOk(['apply', '--server-side', '-f', '-'], JSON.stringify(example));
+  // The smallest valid pipeline: everything else takes the CRD's defaults.
+  const cp = {
+    apiVersion: 'creditplatform.dev/v1alpha1',
+    kind: 'CreditPipeline',
+    metadata: { name: pipeline, namespace },
+    spec: { kafka: { strimziCluster: 'credit-kafka' } },
+  } satisfies Pick<CreditPipeline, 'apiVersion' | 'kind' | 'metadata'> & { spec: object };
+  kubectlOk(['apply', '--server-side', '-f', '-'], JSON.stringify(cp));
 }
 
 beforeAll(async () => {
