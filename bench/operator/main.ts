@@ -14,11 +14,12 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeConfig, Watch } from '@kubernetes/client-node';
 import { repoRoot } from '../../infra/lib/paths.ts';
-import type { CreditPipeline } from '../../operator/api/v1alpha1.ts';
+import { type CreditPipeline, withSpecDefaults } from '../../operator/api/v1alpha1.ts';
 import {
   adminClient,
   counterSum,
   createNamespace,
+  installFixtureCrds,
   kubectl,
   kubectlOk,
   kubeInfo,
@@ -49,7 +50,8 @@ function pipeline(i: number) {
     apiVersion: 'creditplatform.dev/v1alpha1',
     kind: 'CreditPipeline',
     metadata: { name: `p${String(i).padStart(4, '0')}`, namespace: ns },
-    spec: {
+    // Defaults filled in here too, so the objects are the same whatever the CRD's defaulting.
+    spec: withSpecDefaults({
       kafka: { strimziCluster: 'kafka' },
       ingestionApi: { replicas: 1 },
       fraudDetector: { replicas: 1 },
@@ -59,7 +61,7 @@ function pipeline(i: number) {
         mongo: { external: { secretRef: { name: 'alerts' } } },
       },
       monitoring: { serviceMonitor: false, prometheusRule: false, dashboards: false },
-    },
+    }),
   };
 }
 
@@ -72,8 +74,11 @@ async function mapLimit<T>(items: T[], limit: number, fn: (t: T) => Promise<void
   );
 }
 
-async function readyCount(): Promise<number> {
-  const list = await client.list<never>(`/apis/creditplatform.dev/v1alpha1/namespaces/${ns}/creditpipelines`);
+async function readyCount(): Promise<number | undefined> {
+  const list = await client
+    .list<never>(`/apis/creditplatform.dev/v1alpha1/namespaces/${ns}/creditpipelines`)
+    .catch(() => undefined); // e.g. 429 while another process re-applies a CRD: ask again
+  if (list === undefined) return undefined;
   return (list.items as unknown as CreditPipeline[]).filter((cp) => {
     const r = cp.status?.conditions?.find((c) => c.type === 'Ready');
     return r?.status === 'True' && r.observedGeneration === cp.metadata.generation;
@@ -88,6 +93,12 @@ async function main(): Promise<void> {
     '--timeout=60s',
     'crd/creditpipelines.creditplatform.dev',
   ]);
+  // Ready needs the topics part: the Strimzi KafkaTopic CRD (and the monitoring CRDs) from the fixtures.
+  installFixtureCrds();
+  if (kubectl(['get', 'crd', 'kafkatopics.kafka.strimzi.io']).status !== 0)
+    throw new Error(
+      'the Strimzi KafkaTopic CRD is not in test/fixtures/crds; pipelines could not become Ready',
+    );
   createNamespace(ns);
   const op = await startOperator(`operator-bench-${ns}`, {
     KUBECONFIG: kubeInfo().kube.kubeconfig,
@@ -119,7 +130,7 @@ async function main(): Promise<void> {
     while (ready < N) {
       if (Date.now() > DEADLINE) throw new Error(`only ${ready}/${N} Ready before the deadline`);
       await new Promise((r) => setTimeout(r, 1000));
-      ready = await readyCount();
+      ready = (await readyCount()) ?? ready;
       peakRss = Math.max(peakRss, rssMiB(op.pid));
       process.stderr.write(
         `\r[bench] ready ${ready}/${N} after ${((Date.now() - t0) / 1000).toFixed(0)} s   `,

@@ -7,6 +7,7 @@ import { createWriteStream, mkdirSync, readdirSync, readFileSync, writeFileSync 
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { logDir, repoRoot, stateDir } from '../../../infra/lib/paths.ts';
+import { freePort } from '../../../infra/lib/process.ts';
 import { requireInfra } from '../../../infra/lib/state.ts';
 import { KubeClient } from '../../../operator/kube/client.ts';
 
@@ -116,46 +117,39 @@ export interface OperatorProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Runs `credit-platform operator` as a process; resolves once its ops server listens. */
+/** Runs `credit-platform operator` as a process; resolves once its ops server answers /healthz. */
 export async function startOperator(name: string, env: Record<string, string>): Promise<OperatorProcess> {
   mkdirSync(logDir, { recursive: true });
   const logFile = join(logDir, `${name}.log`);
   const out = createWriteStream(logFile, { flags: 'a' });
+  const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'cli', 'main.ts'), 'operator'], {
     cwd: repoRoot,
-    env: { ...process.env, METRICS_PORT: '0', METRICS_HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, METRICS_PORT: String(port), METRICS_HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  child.stdout?.pipe(out);
   child.stderr?.pipe(out);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const port = await new Promise<number>((resolve, reject) => {
-    let buf = '';
-    const timer = setTimeout(
-      () => reject(new Error(`operator ${name} did not start; see ${logFile}`)),
-      60_000,
-    );
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out.write(chunk);
-      buf += chunk.toString('utf8');
-      for (const line of buf.split('\n')) {
-        if (!line.includes('operator starting')) continue;
-        try {
-          const p = (JSON.parse(line) as { port?: number }).port;
-          if (p !== undefined) {
-            clearTimeout(timer);
-            resolve(p);
-          }
-        } catch {
-          /* partial line */
-        }
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`operator ${name} exited with ${code}; see ${logFile}`));
-    });
-  });
   const base = `http://127.0.0.1:${port}`;
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    return exited;
+  };
+  try {
+    await waitFor(
+      `operator ${name} to serve /healthz (log: ${logFile})`,
+      async () => {
+        if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}`);
+        return (await fetch(`${base}/healthz`)).status === 200;
+      },
+      90_000,
+      250,
+    );
+  } catch (err) {
+    await stop('SIGKILL');
+    throw err;
+  }
   return {
     child,
     pid: child.pid as number,
@@ -163,10 +157,7 @@ export async function startOperator(name: string, env: Record<string, string>): 
     logFile,
     metrics: async () => (await fetch(`${base}/metrics`)).text(),
     ready: async () => (await fetch(`${base}/readyz`)).status === 200,
-    stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
-      if (child.exitCode === null) child.kill(signal);
-      return exited;
-    },
+    stop,
   };
 }
 
