@@ -53,9 +53,10 @@ export function fraudOperationsDashboard(): DashboardBuilder {
     )
     .withPanel(
       timeSeries({
-        title: 'Dead-letter rate by reason',
-        description: 'Invalid events per second sent to the dead-letter topic, by reason.',
-        queries: [prom(rateBy(ingestion.dlq, ['reason']), '{{reason}}')],
+        title: 'Rejected submissions by field',
+        description:
+          'Contract fields failing validation per second in submissions the API rejected (400), by field path.',
+        queries: [prom(rateBy(ingestion.validationFailures, ['field']), '{{field}}')],
         unit: 'reqps',
         width: 8,
       }),
@@ -73,8 +74,19 @@ export function fraudOperationsDashboard(): DashboardBuilder {
     )
     .withPanel(
       timeSeries({
+        title: 'Dead-letter rate by reason',
+        description:
+          'Events per second on the applications topic that fail the contract (unparseable, schema-invalid), sent by the detector to the dead-letter topic with the reason.',
+        queries: [prom(rateBy(detector.dlq, ['reason']), '{{reason}}')],
+        unit: 'reqps',
+        width: 8,
+      }),
+    )
+    .withPanel(
+      timeSeries({
         title: 'End-to-end latency',
-        description: 'Seconds from the submission reaching the API to the detector deciding on it.',
+        description:
+          "Seconds from an application's submission (event time) to its fraud alert being written.",
         queries: [
           prom(histogramQuantile(0.5, detector.e2eLatency), 'p50'),
           prom(histogramQuantile(0.95, detector.e2eLatency), 'p95'),

@@ -4,19 +4,19 @@
  * programs' sources and fails when a name here is not registered by its producer.
  */
 
-/** ingestion-api (workloads/ingestion-api). */
+/** ingestion-api (workloads/ingestion-api/metrics.ts). */
 export const ingestion = {
   /** Counter{route, method, status}: HTTP requests answered. */
   httpRequests: 'ingestion_http_requests_total',
   /** Histogram{route}: request duration in seconds. */
   httpDuration: 'ingestion_http_request_duration_seconds',
-  /** Counter{outcome}: applications accepted (produced) or rejected. */
+  /** Counter{outcome="accepted"|"rejected"|"unavailable"}: applications by outcome (pre-initialised). */
   applications: 'ingestion_applications_total',
-  /** Counter{reason}: events written to the dead-letter topic. */
-  dlq: 'ingestion_dlq_messages_total',
+  /** Counter{field}: failing contract fields of rejected submissions. */
+  validationFailures: 'ingestion_validation_failures_total',
 } as const;
 
-/** fraud-detector (workloads/fraud-detector). */
+/** fraud-detector (workloads/fraud-detector/metrics.ts). */
 export const detector = {
   /** Counter: application events consumed and evaluated. */
   eventsConsumed: 'fraud_detector_events_consumed_total',
@@ -24,13 +24,13 @@ export const detector = {
   alerts: 'fraud_detector_alerts_total',
   /** Counter{rule}: hits of shadow rules (evaluated, not alerting). */
   shadowHits: 'fraud_detector_shadow_hits_total',
-  /** Histogram: seconds from submission to the detector's decision. */
+  /** Histogram: seconds from the application's submission (event time) to its alert being written. */
   e2eLatency: 'fraud_detector_e2e_latency_seconds',
   /** Gauge{topic, partition}: messages behind the partition's high watermark. */
   consumerLag: 'fraud_detector_consumer_lag',
   /** Gauge{version} = 1: the rule-set version in force. */
   ruleSetInfo: 'fraud_detector_ruleset_info',
-  /** Counter{reason}: events the detector sent to the dead-letter topic. */
+  /** Counter{reason}: events on the applications topic that fail the contract, sent to the dead-letter topic. */
   dlq: 'fraud_detector_dlq_messages_total',
 } as const;
 

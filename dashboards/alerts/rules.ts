@@ -6,7 +6,6 @@
  */
 import {
   detector,
-  ingestion,
   type JobNames,
   jobs,
   kubeStateMetrics,
@@ -47,7 +46,7 @@ export interface AlertRuleOptions {
   consumerLagThreshold?: number;
   /** How long the lag must stay above the threshold. Default 10m. */
   consumerLagFor?: string;
-  /** Share of submissions dead-lettered (0–1) that counts as a spike. Default 0.05. */
+  /** Share of the applications topic's events dead-lettered (0–1) that counts as a spike. Default 0.05. */
   dlqRatioThreshold?: number;
   /** End-to-end latency objective for the 99th percentile, in seconds. Default 2. */
   e2eLatencyP99Seconds?: number;
@@ -175,10 +174,10 @@ export function alertRuleGroups(opts: AlertRuleOptions = {}): RuleGroup[] {
       rule(
         'DeadLetterSpike',
         'warning',
-        `sum(rate(${s(ingestion.dlq)}[5m])) / sum(rate(${s(ingestion.applications)}[5m])) > ${dlqRatio}`,
+        `sum(rate(${s(detector.dlq)}[5m])) / (sum(rate(${s(detector.dlq)}[5m])) + sum(rate(${s(detector.eventsConsumed)}[5m]))) > ${dlqRatio}`,
         '5m',
-        'Many submissions are going to the dead-letter topic',
-        `{{ $value | humanizePercentage }} of submissions were dead-lettered over 5 minutes (threshold ${dlqRatio * 100}%).`,
+        'Many events are going to the dead-letter topic',
+        `{{ $value | humanizePercentage }} of the events on the applications topic failed the contract over 5 minutes (threshold ${dlqRatio * 100}%).`,
       ),
       rule(
         'EndToEndLatencyP99High',
@@ -186,7 +185,7 @@ export function alertRuleGroups(opts: AlertRuleOptions = {}): RuleGroup[] {
         `histogram_quantile(0.99, sum by (le) (rate(${s(`${detector.e2eLatency}_bucket`)}[5m]))) > ${p99}`,
         '10m',
         'End-to-end latency p99 is over its objective',
-        `99% of applications should be decided within ${p99}s of submission; p99 is {{ $value | humanizeDuration }}.`,
+        `99% of fraud alerts should be written within ${p99}s of the application's submission; p99 is {{ $value | humanizeDuration }}.`,
       ),
       rule(
         'FraudAlertRateAnomaly',
