@@ -90,7 +90,7 @@ export const kafka: Component<'kafka'> = {
       version: kafkaVersion,
     };
     await waitUntil('Kafka to answer the admin API', () => adminAnswers(info.bootstrapServers), {
-      timeoutMs: 90_000,
+      timeoutMs: 180_000,
       intervalMs: 500,
       logName: 'kafka',
     });
@@ -108,6 +108,79 @@ export const kafka: Component<'kafka'> = {
     return adminAnswers(info.bootstrapServers);
   },
 };
+
+export interface KafkaInstanceOptions {
+  /** Daemon name (PID file `.state/pids/<name>.pid`, log `.state/logs/<name>.log`); not 'kafka'. */
+  name: string;
+  /** Ports to listen on; pass the ports of an earlier start to bring the same broker back. */
+  port?: number;
+  controllerPort?: number;
+}
+
+/**
+ * An extra single-node broker beside the harness's, for tests that must stop and restart a broker
+ * (fault tests) without touching the shared one. Its home is `.state/<name>`; the storage is formatted
+ * only when empty, so stopping (`stopDaemon(name)`) and starting again with the same name and ports
+ * brings the same broker back with its data. Remove the home when done (`kafkaInstanceHome(name)`).
+ */
+export async function startKafkaInstance(opts: KafkaInstanceOptions): Promise<KafkaInfo> {
+  if (opts.name === 'kafka') throw new Error("'kafka' is the harness's broker; pick another name");
+  if (!existsSync(join(distDir, '.complete'))) await kafka.provision();
+  const instanceHome = kafkaInstanceHome(opts.name);
+  const dataDir = join(instanceHome, 'data');
+  mkdirSync(dataDir, { recursive: true });
+  const port = opts.port ?? (await freePort());
+  let controllerPort = opts.controllerPort ?? (await freePort());
+  while (controllerPort === port) controllerPort = await freePort();
+  const serverProperties = join(instanceHome, 'server.properties');
+  writeFileSync(serverProperties, serverConfig({ port, controllerPort, dataDir }));
+  const log4j = join(instanceHome, 'log4j2.properties');
+  writeFileSync(log4j, log4jConfig(`${opts.name}-server.log`));
+  if (!existsSync(join(dataDir, 'meta.properties'))) {
+    const format = spawnSync(
+      'java',
+      [
+        '-XX:TieredStopAtLevel=1',
+        '-XX:+UseSerialGC',
+        ...jvmBase(log4j),
+        'kafka.tools.StorageTool',
+        'format',
+        '--cluster-id',
+        randomBytes(16).toString('base64url'),
+        '--config',
+        serverProperties,
+        '--standalone',
+      ],
+      { encoding: 'utf8' },
+    );
+    if (format.status !== 0)
+      throw new Error(
+        `kafka storage format failed (exit ${format.status}): ${format.stderr || format.stdout}`,
+      );
+  }
+  startDaemon({
+    name: opts.name,
+    command: 'java',
+    args: ['-Xms128m', '-Xmx384m', '-XX:+UseSerialGC', ...jvmBase(log4j), 'kafka.Kafka', serverProperties],
+    cwd: instanceHome,
+  });
+  const info: KafkaInfo = {
+    bootstrapServers: `127.0.0.1:${port}`,
+    port,
+    controllerPort,
+    version: kafkaVersion,
+  };
+  await waitUntil(`Kafka instance ${opts.name}`, () => adminAnswers(info.bootstrapServers), {
+    timeoutMs: 120_000,
+    intervalMs: 500,
+    logName: opts.name,
+  });
+  return info;
+}
+
+export function kafkaInstanceHome(name: string): string {
+  return join(stateDir, name);
+}
 
 function jvmBase(log4jFile: string): string[] {
   return [
@@ -157,7 +230,7 @@ function serverConfig(o: { port: number; controllerPort: number; dataDir: string
  * output (`.state/logs/kafka.log`) gets WARN and above only. Per-partition and per-request chatter
  * is held at WARN.
  */
-function log4jConfig(): string {
+function log4jConfig(serverLog = 'kafka-server.log'): string {
   const quiet = [
     'kafka.request.logger',
     'kafka.network.RequestChannel$',
@@ -187,8 +260,8 @@ function log4jConfig(): string {
     'appender.stdout.filter.threshold.level = warn',
     'appender.server.type = RollingFile',
     'appender.server.name = SERVER',
-    `appender.server.fileName = ${join(logDir, 'kafka-server.log')}`,
-    `appender.server.filePattern = ${join(logDir, 'kafka-server.log')}.%i`,
+    `appender.server.fileName = ${join(logDir, serverLog)}`,
+    `appender.server.filePattern = ${join(logDir, serverLog)}.%i`,
     'appender.server.layout.type = PatternLayout',
     'appender.server.layout.pattern = [%d] %p %m (%c)%n',
     'appender.server.policies.type = Policies',

@@ -103,6 +103,12 @@ function logCreator(log: Logger) {
       const { message, timestamp: _t, logger: _l, ...rest } = entry;
       // Said once per producer about a deliberate choice (see IdempotentProducerOptions.retries).
       if (message.startsWith('Limiting retries for the idempotent producer')) return;
+      // Refused connections repeat several times a second while a broker is down; the workload logs
+      // the outage once itself (e.g. the ingestion sink's "Kafka unavailable"), so these go to debug.
+      if (/Connection error|Failed to connect to seed broker|ECONNREFUSED|Connection timeout/.test(message)) {
+        log.debug(rest, message);
+        return;
+      }
       if (level === logLevel.ERROR) log.error(rest, message);
       else if (level === logLevel.WARN) log.warn(rest, message);
       else log.debug(rest, message);
