@@ -3,14 +3,15 @@
  * construct (Strimzi mode) renders it, and the operator's direct mode creates it through the Kafka
  * admin API.
  */
-import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import type { CreditPipelineSpec } from '../operator/api/v1alpha1.ts';
 import type { RenderContext } from './context.ts';
 import { parseDuration } from './duration.ts';
+import { KafkaTopic } from './imports/kafka.strimzi.io.ts';
 
-export const KAFKA_TOPIC_API_VERSION = 'kafka.strimzi.io/v1beta2';
-export const KAFKA_TOPIC_KIND = 'KafkaTopic';
+/** The KafkaTopic kind, from the construct `cdk8s import` generated from Strimzi's CRD. */
+export const KAFKA_TOPIC_API_VERSION = KafkaTopic.GVK.apiVersion;
+export const KAFKA_TOPIC_KIND = KafkaTopic.GVK.kind;
 export const STRIMZI_CLUSTER_LABEL = 'strimzi.io/cluster';
 
 export type TopicRole = 'applications' | 'deadLetter' | 'alerts';
@@ -55,9 +56,7 @@ export class KafkaTopics extends Construct {
     if (kafka.topicManagement !== 'strimzi' || !ctx.opts.strimzi || kafka.strimziCluster === undefined)
       return;
     for (const topic of desiredTopics(ctx.spec)) {
-      new ApiObject(this, topic.role, {
-        apiVersion: KAFKA_TOPIC_API_VERSION,
-        kind: KAFKA_TOPIC_KIND,
+      new KafkaTopic(this, topic.role, {
         metadata: {
           name: `${ctx.name}-${ROLE_SUFFIX[topic.role]}`,
           labels: { ...ctx.labels('kafka-topics'), [STRIMZI_CLUSTER_LABEL]: kafka.strimziCluster },
