@@ -65,10 +65,16 @@ export const kube: Component<'kube'> = {
     for (const d of [...kube.daemons].reverse()) await stopDaemon(d);
     rmSync(home, { recursive: true, force: true });
     mkdirSync(home, { recursive: true });
+    const t0 = Date.now();
+    const phase = (what: string): void =>
+      progress('kube', `${what} (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
     const pki = generatePki(join(home, 'pki'), kubernetesServiceIp);
+    phase('certificates generated');
 
     const etcdUrl = await startEtcd();
+    phase(`etcd healthy at ${etcdUrl}`);
     const server = await startApiserver(pki, etcdUrl);
+    phase(`kube-apiserver ready at ${server}`);
     writeKubeconfig(kubeconfigPath, {
       server,
       caCert: pki.caCert,
@@ -77,6 +83,7 @@ export const kube: Component<'kube'> = {
       user: 'kubernetes-admin',
     });
     const controllerManagerUrl = await startControllerManager(pki, server);
+    phase('kube-controller-manager healthy');
 
     const admin = { ca: pki.caCert, cert: pki.adminCert, key: pki.adminKey };
     // The controller-manager works once its serviceaccount controller has filled in `default`.
@@ -86,6 +93,7 @@ export const kube: Component<'kube'> = {
         (await get(`${server}/api/v1/namespaces/default/serviceaccounts/default`, admin)).status === 200,
       { timeoutMs: 60_000, intervalMs: 200, logName: 'kube-controller-manager' },
     );
+    phase('controllers running (default ServiceAccount created)');
     const version = JSON.parse((await get(`${server}/version`, admin)).body) as { gitVersion: string };
 
     return {
