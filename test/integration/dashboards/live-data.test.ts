@@ -12,7 +12,7 @@
  * Everything this file creates is named after one random id: topics, database, consumer groups,
  * Kubernetes namespace, scrape targets (namespace label) and the rules file.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -36,7 +36,7 @@ import { addRuleFile, removeRuleFile } from '../../../infra/lib/prometheus-targe
 import { requireInfra } from '../../../infra/lib/state.ts';
 import type { CreditPipeline } from '../../../operator/api/v1alpha1.ts';
 import { createNamespace, kubectl, kubectlOk } from '../operator/support.ts';
-import { createTestDatabase, rng, syntheticApplication, type TestDatabase } from '../warehouse/support.ts';
+import { createTestDatabase, type TestDatabase } from '../warehouse/support.ts';
 import {
   activeAlerts,
   isEmpty,
@@ -57,8 +57,8 @@ import {
 
 type Program = 'ingestion-api' | 'fraud-detector' | 'warehouse-loader' | 'operator';
 
-/** Programs whose code is not in the repository yet (see the final report of issue 7). */
-const NOT_RUN: readonly Program[] = ['ingestion-api', 'fraud-detector'];
+/** Programs whose code is not in the repository yet (none: every program runs). */
+const NOT_RUN: readonly Program[] = [];
 
 const PRODUCERS: ReadonlyArray<readonly [Program, readonly string[]]> = [
   ['ingestion-api', Object.values(names.ingestion)],
@@ -86,7 +86,7 @@ const rulesName = `dashboards-live-${id}`;
 const RATE_WINDOW = '30s';
 /** The Credit risk dashboard's default time range (now-30d). */
 const SQL_LOOKBACK = '30 days';
-const APPLICATIONS = 300;
+const APPLICATIONS = 600;
 
 const kafka = new Kafka({
   clientId: `dash-live-${id}`,
@@ -139,21 +139,33 @@ async function createTopics(): Promise<void> {
   }
 }
 
-/** Until the ingestion API exists: the events it would produce, written to the applications topic. */
-async function produceApplications(count: number): Promise<void> {
+/**
+ * Messages a producer bypassing the API might write: not JSON, or JSON outside the contract. The
+ * detector dead-letters them (Dead-letter rate panel, DeadLetterSpike alert).
+ */
+async function produceOffContract(n: number): Promise<void> {
   const producer = kafka.producer();
   await producer.connect();
   try {
-    const r = rng(7);
-    const messages = Array.from({ length: count }, () => {
-      const event = syntheticApplication(r, {
-        submittedAt: new Date(Date.now() - r() * 86_400_000).toISOString(),
-      });
-      return { key: event.applicant.nationalIdHash, value: JSON.stringify(event) };
-    });
+    const messages = Array.from({ length: n }, (_, i) => ({
+      key: `off-contract-${i}`,
+      value: i % 2 === 0 ? `not json ${i}` : JSON.stringify({ applicationId: `x-${i}`, schemaVersion: 'v0' }),
+    }));
     await producer.send({ topic: topics.applications, messages });
   } finally {
     await producer.disconnect();
+  }
+}
+
+/** Submissions the API must reject (400): a missing field and a wrong type. */
+async function postInvalidSubmissions(apiPort: number, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    const res = await fetch(`http://127.0.0.1:${apiPort}/v1/applications`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ applicationId: randomUUID(), loan: { amount: 'lots' } }),
+    });
+    expect(res.status).toBe(400);
   }
 }
 
@@ -201,13 +213,27 @@ beforeAll(async () => {
   await runToCompletion(`dash-live-${id}-migrate`, 'migrate', { DATABASE_URL: db.url });
   await createTopics();
 
-  await startScraped('warehouse-loader', 'warehouse-loader', {
-    DATABASE_URL: db.url,
-    KAFKA_BROKERS: requireInfra('kafka').bootstrapServers,
+  const brokers = requireInfra('kafka').bootstrapServers;
+  const kafkaEnv = {
+    KAFKA_BROKERS: brokers,
     APPLICATIONS_TOPIC: topics.applications,
     ALERTS_TOPIC: topics.alerts,
+    DLQ_TOPIC: topics.dlq,
     KAFKA_GROUP_PREFIX: `dash-live-${id}-`,
+  };
+  await startScraped('warehouse-loader', 'warehouse-loader', { DATABASE_URL: db.url, ...kafkaEnv });
+  await startScraped('fraud-detector', 'fraud-detector', {
+    ...kafkaEnv,
+    MONGO_URL: `${requireInfra('mongo').url.replace(/\/$/, '')}/dash_live_${id}`,
   });
+  const apiPort = await freePort();
+  await startScraped('ingestion-api', 'ingestion-api', {
+    ...kafkaEnv,
+    HTTP_PORT: String(apiPort),
+    HTTP_HOST: '127.0.0.1',
+    PSEUDONYMIZATION_KEY: randomBytes(24).toString('hex'),
+  });
+  await waitHttpOk('ingestion-api /readyz', apiPort, '/readyz');
 
   startFailingPipeline();
   await startScraped('operator', 'operator', {
@@ -220,7 +246,23 @@ beforeAll(async () => {
     RETRY_MAX_DELAY_MS: '2000',
   });
 
-  await produceApplications(APPLICATIONS);
+  // Generator traffic through the API (with its labelled fraud scenarios), a few submissions the API
+  // rejects, and a few off-contract messages (under 1%, below the DeadLetterSpike threshold).
+  await runToCompletion(`dash-live-${id}-generator`, 'generator', {}, [
+    '--seed',
+    '7',
+    '--count',
+    String(APPLICATIONS),
+    '--rate',
+    '40',
+    '--target',
+    'api',
+    '--url',
+    `http://127.0.0.1:${apiPort}`,
+    '--quiet',
+  ]);
+  await postInvalidSubmissions(apiPort, 5);
+  await produceOffContract(3);
   await waitUntil(
     `${APPLICATIONS} applications in the warehouse`,
     async () => (await count('SELECT count(*) AS n FROM fact_application')) >= APPLICATIONS,
@@ -353,6 +395,29 @@ describe('faults make the matching alert go pending or firing', () => {
     (await activeAlerts(prometheus)).find(
       (a) => a.labels.alertname === name && a.labels.namespace === namespace,
     )?.state;
+
+  it('a producer writing off-contract events → DeadLetterSpike pending', async () => {
+    expect(await alertOf('DeadLetterSpike')).toBeUndefined();
+    await produceOffContract(300);
+    await waitUntil('DeadLetterSpike pending', async () => (await alertOf('DeadLetterSpike')) !== undefined, {
+      timeoutMs: 60_000,
+      intervalMs: 1000,
+    });
+    expect(['pending', 'firing']).toContain(await alertOf('DeadLetterSpike'));
+  });
+
+  it('the fraud detector stopped → FraudDetectorDown firing', async () => {
+    expect(await alertOf('FraudDetectorDown')).toBeUndefined();
+    await workloads.get('fraud-detector')!.stop();
+    await waitUntil(
+      'FraudDetectorDown firing',
+      async () => (await alertOf('FraudDetectorDown')) === 'firing',
+      {
+        timeoutMs: 60_000,
+        intervalMs: 1000,
+      },
+    );
+  });
 
   it('a CreditPipeline the operator cannot reconcile → OperatorReconcileErrors', async () => {
     await waitUntil(
