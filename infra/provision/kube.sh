@@ -57,7 +57,7 @@ main() {
     mkdir -p "$tmp"
     log "building $label (${names[*]}) with $(go env GOVERSION); this takes minutes when the Go build cache is cold"
     local started=$SECONDS
-    (cd "$moddir" && exec go build -ldflags "$ldflags" -o "$tmp/" "$@") &
+    (cd "$moddir" && exec go build -buildvcs=false -ldflags "$ldflags" -o "$tmp/" "$@") &
     local pid=$!
     # Progress: one line every 30 s while the compiler runs.
     while kill -0 "$pid" 2>/dev/null; do

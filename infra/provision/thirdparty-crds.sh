@@ -32,7 +32,7 @@ main() {
   if [ ! -x "$cg" ]; then
     log "building controller-gen $ct_version"
     mkdir -p "$(dirname "$cg")"
-    (cd "$crdgen" && go build -o "$cg.partial" sigs.k8s.io/controller-tools/cmd/controller-gen)
+    (cd "$crdgen" && go build -buildvcs=false -o "$cg.partial" sigs.k8s.io/controller-tools/cmd/controller-gen)
     mv -f "$cg.partial" "$cg"
   fi
 
