@@ -5,13 +5,13 @@
  */
 
 import { rulesFile } from './alerts/rules-file.ts';
-import { buildDashboards } from './index.ts';
+import { composeDashboards } from './compose.ts';
 
 export const GENERATED_DIR = 'dashboards/generated';
 
 export function generatedFiles(): Record<string, string> {
   const files: Record<string, string> = {};
-  for (const [name, json] of Object.entries(buildDashboards())) {
+  for (const [name, json] of Object.entries(composeDashboards())) {
     files[`${GENERATED_DIR}/${name}.json`] = `${JSON.stringify(json, null, 2)}\n`;
   }
   files[`${GENERATED_DIR}/alerts.rules.yml`] = rulesFile();

@@ -3,14 +3,11 @@
  *
  * - `buildDashboards()` gives each dashboard's JSON (Grafana 12.x, dashboard schemaVersion 42, as
  *   modelled by @grafana/grafana-foundation-sdk 0.0.21), keyed by a stable name; the operator and
- *   the chart ship them in ConfigMaps for the Grafana sidecar, and `dashboards/build.ts` writes them
- *   to `dashboards/generated/<name>.json`.
+ *   the chart ship them in ConfigMaps for the Grafana sidecar. The JSON is built from the TypeScript
+ *   in this folder by `dashboards/build.ts` into `dashboards/generated/<name>.json`.
  * - `alertRuleGroups(opts)` gives the `spec.groups` of a PrometheusRule.
  */
-import type { DashboardBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
-import { creditRiskDashboard } from './credit-risk.ts';
-import { fraudOperationsDashboard } from './fraud-operations.ts';
-import { platformHealthDashboard } from './platform-health.ts';
+import { readFileSync } from 'node:fs';
 
 export type { AlertingRule, AlertRuleOptions, RuleGroup } from './alerts/rules.ts';
 export { alertDefaults, alertRuleGroups } from './alerts/rules.ts';
@@ -54,31 +51,21 @@ export interface DashboardJson {
 }
 
 /** Stable names (file names and ConfigMap keys without `.json`) of the dashboards. */
-export const dashboardBuilders: Readonly<Record<string, () => DashboardBuilder>> = {
-  'fraud-operations': fraudOperationsDashboard,
-  'credit-risk-lending': creditRiskDashboard,
-  'platform-health': platformHealthDashboard,
-};
+export const DASHBOARD_NAMES = ['fraud-operations', 'credit-risk-lending', 'platform-health'] as const;
+export type DashboardName = (typeof DASHBOARD_NAMES)[number];
 
-/** Numbers every panel (rows and their children included) 1, 2, 3… in layout order. */
-function numberPanels(panels: PanelJson[], next: { id: number }): void {
-  for (const panel of panels) {
-    panel.id = next.id++;
-    if (panel.panels !== undefined) numberPanels(panel.panels, next);
-  }
-}
-
-export function toDashboardJson(builder: DashboardBuilder): DashboardJson {
-  // The JSON round trip drops the SDK's marker methods and undefined fields.
-  const json = JSON.parse(JSON.stringify(builder.build())) as DashboardJson;
-  numberPanels(json.panels, { id: 1 });
-  return json;
-}
-
-export function buildDashboards(): Record<string, DashboardJson> {
+/**
+ * The dashboards' JSON, keyed by name: the committed `dashboards/generated/<name>.json` that
+ * `dashboards/build.ts` builds with the SDK (`compose.ts`; a unit test fails when they differ). Reading
+ * the built JSON keeps the SDK, a build-time dependency, out of the running operator and its image.
+ */
+export function buildDashboards(): Record<DashboardName, DashboardJson> {
   return Object.fromEntries(
-    Object.entries(dashboardBuilders).map(([name, make]) => [name, toDashboardJson(make())]),
-  );
+    DASHBOARD_NAMES.map((name) => [
+      name,
+      JSON.parse(readFileSync(new URL(`./generated/${name}.json`, import.meta.url), 'utf8')) as DashboardJson,
+    ]),
+  ) as Record<DashboardName, DashboardJson>;
 }
 
 /** Every panel of a dashboard, rows' children included, rows themselves excluded. */

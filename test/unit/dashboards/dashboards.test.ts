@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { buildDashboards, type DashboardJson, type PanelJson, panelsOf } from '../../../dashboards/index.ts';
+import {
+  buildDashboards,
+  type DashboardJson,
+  type DashboardName,
+  type PanelJson,
+  panelsOf,
+} from '../../../dashboards/index.ts';
 import { promQueries, sqlQueries } from '../../../dashboards/inspect.ts';
 import { POSTGRES_PLUGIN, PROMETHEUS_PLUGIN } from '../../../dashboards/queries.ts';
 
@@ -92,8 +98,8 @@ describe('dashboards', () => {
   });
 
   it('cover the panels the issue lists', () => {
-    const titles = (name: string): string[] => panelsOf(dashboards[name]!).map((p) => p.title ?? '');
-    const has = (name: string, pattern: RegExp): void =>
+    const titles = (name: DashboardName): string[] => panelsOf(dashboards[name]!).map((p) => p.title ?? '');
+    const has = (name: DashboardName, pattern: RegExp): void =>
       expect(
         titles(name).some((t) => pattern.test(t)),
         `${name}: ${pattern}`,
