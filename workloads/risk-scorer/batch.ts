@@ -50,6 +50,8 @@ export interface RunSummary {
   decisions: Record<Decision, number>;
   models: ModelRunSummary[];
   durationMs: number;
+  /** Where the time went (ms): selecting, scoring in TypeScript, COPY to staging, upserts. */
+  timings: { selectMs: number; scoreMs: number; copyMs: number; upsertMs: number };
   error?: string;
 }
 
@@ -170,7 +172,10 @@ async function scorePartition(
         o.models.all.map((m) => m.key),
         pageSize,
       );
+    let t = performance.now();
     const page = await client.query<ApplicationRow>(sql, params);
+    summary.timings.selectMs += performance.now() - t;
+    t = performance.now();
     if (page.rows.length === 0) break;
     const scoreRows: CopyValue[][] = [];
     const decisionRows: CopyValue[][] = [];
@@ -212,13 +217,17 @@ async function scorePartition(
         }
       }
     }
+    summary.timings.scoreMs += performance.now() - t;
+    t = performance.now();
     await copyRows(client, 'stage_credit_score', SCORE_COLUMNS, scoreRows);
     await copyRows(client, 'stage_decision', DECISION_COLUMNS, decisionRows);
+    summary.timings.copyMs += performance.now() - t;
     summary.applicationsSelected += page.rows.length;
     last = page.rows[page.rows.length - 1]?.application_id ?? last;
     if (page.rows.length < pageSize) break;
   }
 
+  const upsertStart = performance.now();
   const onConflictScore = backfill
     ? `DO UPDATE SET role = excluded.role, score = excluded.score, pd = excluded.pd, grade = excluded.grade,
          total_points = excluded.total_points, points = excluded.points, reason_codes = excluded.reason_codes,
@@ -254,6 +263,7 @@ async function scorePartition(
      RETURNING decision`,
   );
   summary.decisionsWritten = written.rowCount ?? 0;
+  summary.timings.upsertMs = performance.now() - upsertStart;
   for (const r of written.rows) summary.decisions[r.decision]++;
 }
 
@@ -311,6 +321,7 @@ export async function runScoring(pool: Pool, options: ScoringOptions): Promise<R
     decisions: { approve: 0, refer: 0, decline: 0 },
     models: [],
     durationMs: 0,
+    timings: { selectMs: 0, scoreMs: 0, copyMs: 0, upsertMs: 0 },
   });
   let summary = fresh();
   const client = await pool.connect();

@@ -52,11 +52,20 @@ export async function createTestDatabase(prefix: string, migrated = true): Promi
   return {
     name,
     url,
+    /** Drops the database; a server process of another role still attached (42501) gets a few retries. */
     async drop() {
       const c = new pg.Client({ connectionString: postgresUrl() });
       await c.connect();
       try {
-        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+            return;
+          } catch (err) {
+            if ((err as { code?: string }).code !== '42501' || attempt >= 10) throw err;
+            await new Promise((r) => setTimeout(r, 500));
+          }
+        }
       } finally {
         await c.end();
       }

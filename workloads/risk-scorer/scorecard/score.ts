@@ -93,15 +93,31 @@ export function rankReasons(candidates: Reason[], limit: number): Reason[] {
   return out;
 }
 
+/** Per-model values computed once (models are immutable once loaded). */
+const derived = new WeakMap<Scorecard, { key: string; maxPoints: number[] }>();
+
+function derivedOf(model: Scorecard): { key: string; maxPoints: number[] } {
+  let d = derived.get(model);
+  if (d === undefined) {
+    d = {
+      key: modelKey(model),
+      maxPoints: model.characteristics.map((c) => Math.max(...c.bins.map((b) => b.points))),
+    };
+    derived.set(model, d);
+  }
+  return d;
+}
+
 export function scoreApplication(model: Scorecard, input: ScoringInput): ScoreResult {
   const characteristics: CharacteristicScore[] = [];
   const candidates: Reason[] = [];
+  const { key, maxPoints: bestPoints } = derivedOf(model);
   let total = model.scaling.basePoints;
-  for (const c of model.characteristics) {
+  for (const [i, c] of model.characteristics.entries()) {
     const value = characteristicValue(c.id, input);
     const bin = findBin(c, value);
     const chosen = c.bins[bin] as Bin;
-    const maxPoints = Math.max(...c.bins.map((b) => b.points));
+    const maxPoints = bestPoints[i] as number;
     const pointsLost = maxPoints - chosen.points;
     total += chosen.points;
     characteristics.push({ id: c.id, value, bin, points: chosen.points, maxPoints, pointsLost });
@@ -115,7 +131,7 @@ export function scoreApplication(model: Scorecard, input: ScoringInput): ScoreRe
   const { minScore, maxScore } = model.scaling;
   const score = Math.min(maxScore, Math.max(minScore, Math.round(total)));
   return {
-    modelKey: modelKey(model),
+    modelKey: key,
     totalPoints: total,
     score,
     pd: probabilityOfDefault(score, model.scaling),

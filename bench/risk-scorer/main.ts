@@ -1,0 +1,230 @@
+/**
+ * Risk-scorer benchmark on the harness's PostgreSQL.
+ *
+ * Seeds BENCH_APPS applications (default 20 000) through the loader's writer, then measures
+ * applications scored and written per second (champion + challenger scores and the champion's
+ * decision: 3 rows per application, one transaction per partition) with 1 partition and with
+ * 2 partitions in parallel. Next to it, on the same rows in the same run, two ceilings:
+ *   A. raw COPY into unindexed tables (the fastest PostgreSQL takes the bytes), and
+ *   B. COPY into a temporary staging table + one set-based INSERT … ON CONFLICT into primary-keyed
+ *      tables (the ceiling for an idempotent writer).
+ * Writes bench/results/risk-scorer.md. Bounded: BENCH_APPS rows, BENCH_REPEATS (default 2) repeats.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '../../infra/lib/paths.ts';
+import { createTestDatabase, rng, syntheticApplication } from '../../test/integration/warehouse/support.ts';
+import { runScoring } from '../../workloads/risk-scorer/batch.ts';
+import { BUILT_IN_CHALLENGER, BUILT_IN_CHAMPION, loadModelSet } from '../../workloads/risk-scorer/models.ts';
+import { type CopyValue, copyRows, json } from '../../workloads/warehouse/copy.ts';
+import { createPool, inTransaction, type Pool } from '../../workloads/warehouse/db.ts';
+import { parseAlertMessage, parseApplicationMessage } from '../../workloads/warehouse-loader/rows.ts';
+import { writeBatch } from '../../workloads/warehouse-loader/writer.ts';
+
+const APPS = Number(process.env.BENCH_APPS ?? 20_000);
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 2);
+const models = loadModelSet(BUILT_IN_CHAMPION, BUILT_IN_CHALLENGER);
+
+async function seed(pool: Pool): Promise<number> {
+  const r = rng(2026);
+  const t0 = performance.now();
+  for (let start = 0; start < APPS; start += 5000) {
+    const apps = Array.from({ length: Math.min(5000, APPS - start) }, () => syntheticApplication(r));
+    await writeBatch(
+      pool,
+      {
+        groupId: 'bench',
+        topic: 'apps',
+        partition: 0,
+        kind: 'applications',
+        fetchedOffset: String(start),
+        messages: apps.map((a, i) => ({
+          offset: String(start + i),
+          key: null,
+          value: Buffer.from(JSON.stringify(a)),
+        })),
+      },
+      { applications: parseApplicationMessage, alerts: parseAlertMessage },
+    );
+  }
+  return performance.now() - t0;
+}
+
+async function reset(pool: Pool): Promise<void> {
+  await pool.query('TRUNCATE fact_decision, fact_credit_score, scoring_run');
+  await pool.query('VACUUM ANALYZE fact_application');
+}
+
+/** Scores everything with `partitions` partitions in parallel (one pool each, like separate pods). */
+let lastTimings = '';
+
+async function scoreAll(url: string, partitions: number, runId: string): Promise<number> {
+  const pools = Array.from({ length: partitions }, () => createPool(url, 2, 'bench-scorer'));
+  const t0 = performance.now();
+  try {
+    const summaries = await Promise.all(
+      pools.map((p, index) => runScoring(p, { runId, partition: { index, count: partitions }, models })),
+    );
+    const failed = summaries.find((s) => s.status !== 'succeeded');
+    if (failed) throw new Error(`scoring failed: ${failed.error}`);
+    const scored = summaries.reduce((n, s) => n + s.applicationsSelected, 0);
+    if (scored !== APPS) throw new Error(`scored ${scored} of ${APPS}`);
+    const ms = performance.now() - t0;
+    lastTimings = summaries
+      .map(
+        (s) =>
+          `select ${Math.round(s.timings.selectMs)}, score ${Math.round(s.timings.scoreMs)}, COPY ${Math.round(s.timings.copyMs)}, upsert ${Math.round(s.timings.upsertMs)}`,
+      )
+      .join(' | ');
+    return ms;
+  } finally {
+    await Promise.all(pools.map((p) => p.end()));
+  }
+}
+
+const SCORE_COLS = [
+  'application_id',
+  'model_key',
+  'role',
+  'score',
+  'pd',
+  'grade',
+  'total_points',
+  'points',
+  'reason_codes',
+  'run_id',
+  'scored_at',
+];
+const DECISION_COLS = [
+  'application_id',
+  'model_key',
+  'decision',
+  'score_decision',
+  'policy_rules',
+  'reason_codes',
+  'fraud_severity',
+  'approved_amount',
+  'run_id',
+  'decided_at',
+];
+
+/** The rows the scorer wrote, as COPY values, so the ceilings write exactly the same data. */
+async function producedRows(pool: Pool): Promise<{ scores: CopyValue[][]; decisions: CopyValue[][] }> {
+  const s = await pool.query({
+    text: `SELECT ${SCORE_COLS.join(', ')} FROM fact_credit_score`,
+    rowMode: 'array',
+  });
+  const d = await pool.query({
+    text: `SELECT ${DECISION_COLS.join(', ')} FROM fact_decision`,
+    rowMode: 'array',
+  });
+  const fix = (row: unknown[]): CopyValue[] =>
+    row.map((v) =>
+      v instanceof Date
+        ? v.toISOString()
+        : v !== null && typeof v === 'object' && !Array.isArray(v)
+          ? json(v)
+          : (v as CopyValue),
+    );
+  return { scores: s.rows.map(fix), decisions: d.rows.map(fix) };
+}
+
+async function ceilingRawCopy(
+  pool: Pool,
+  rows: { scores: CopyValue[][]; decisions: CopyValue[][] },
+): Promise<number> {
+  await pool.query('DROP TABLE IF EXISTS bench_raw_score, bench_raw_decision');
+  await pool.query('CREATE TABLE bench_raw_score (LIKE fact_credit_score)');
+  await pool.query('CREATE TABLE bench_raw_decision (LIKE fact_decision)');
+  const t0 = performance.now();
+  await inTransaction(pool, async (c) => {
+    await copyRows(c, 'bench_raw_score', SCORE_COLS, rows.scores);
+    await copyRows(c, 'bench_raw_decision', DECISION_COLS, rows.decisions);
+  });
+  return performance.now() - t0;
+}
+
+async function ceilingStagedUpsert(
+  pool: Pool,
+  rows: { scores: CopyValue[][]; decisions: CopyValue[][] },
+): Promise<number> {
+  await pool.query('DROP TABLE IF EXISTS bench_pk_score, bench_pk_decision');
+  await pool.query('CREATE TABLE bench_pk_score (LIKE fact_credit_score INCLUDING ALL)');
+  await pool.query('CREATE TABLE bench_pk_decision (LIKE fact_decision INCLUDING ALL)');
+  const t0 = performance.now();
+  await inTransaction(pool, async (c) => {
+    await c.query('CREATE TEMP TABLE stage_s (LIKE fact_credit_score) ON COMMIT DROP');
+    await c.query('CREATE TEMP TABLE stage_d (LIKE fact_decision) ON COMMIT DROP');
+    await copyRows(c, 'stage_s', SCORE_COLS, rows.scores);
+    await copyRows(c, 'stage_d', DECISION_COLS, rows.decisions);
+    await c.query(
+      'INSERT INTO bench_pk_score SELECT * FROM stage_s ON CONFLICT (application_id, model_key) DO NOTHING',
+    );
+    await c.query(
+      'INSERT INTO bench_pk_decision SELECT * FROM stage_d ON CONFLICT (application_id, model_key) DO NOTHING',
+    );
+  });
+  return performance.now() - t0;
+}
+
+const best = (xs: number[]) => Math.min(...xs);
+const rate = (ms: number) => Math.round(APPS / (ms / 1000));
+
+async function main(): Promise<void> {
+  const db = await createTestDatabase('bench_scorer');
+  const pool = createPool(db.url, 4, 'bench');
+  try {
+    const seedMs = await seed(pool);
+    await pool.query('VACUUM ANALYZE');
+    const oneTimings: string[] = [];
+    const one: number[] = [];
+    const two: number[] = [];
+    const raw: number[] = [];
+    const staged: number[] = [];
+    let rows: { scores: CopyValue[][]; decisions: CopyValue[][] } | undefined;
+    for (let i = 0; i < REPEATS; i++) {
+      await reset(pool);
+      one.push(await scoreAll(db.url, 1, `bench-1-${i}`));
+      oneTimings.push(lastTimings);
+      rows ??= await producedRows(pool);
+      await reset(pool);
+      two.push(await scoreAll(db.url, 2, `bench-2-${i}`));
+      raw.push(await ceilingRawCopy(pool, rows));
+      staged.push(await ceilingStagedUpsert(pool, rows));
+    }
+    const rssMiB = Math.round(process.memoryUsage().rss / 2 ** 20);
+    const lines = [
+      '# risk-scorer benchmark',
+      '',
+      `${APPS} applications, champion + challenger scores and the champion decision per application`,
+      `(${rows?.scores.length} score rows + ${rows?.decisions.length} decision rows), best of ${REPEATS}, on the harness PostgreSQL`,
+      `(loopback, shared 2-core machine). Seeding through the loader's writer took ${(seedMs / 1000).toFixed(1)} s`,
+      `(${rate(seedMs)} applications/s).`,
+      '',
+      '| what | seconds | applications/s | vs ceiling B |',
+      '|---|---:|---:|---:|',
+      `| scorer, 1 partition (select + score + COPY staging + upsert + decide, one transaction) | ${(best(one) / 1000).toFixed(2)} | ${rate(best(one))} | ${(best(staged) / best(one)).toFixed(2)} |`,
+      `| scorer, 2 partitions in parallel | ${(best(two) / 1000).toFixed(2)} | ${rate(best(two))} | ${(best(staged) / best(two)).toFixed(2)} |`,
+      `| ceiling A: raw COPY of the same rows into unindexed tables | ${(best(raw) / 1000).toFixed(2)} | ${rate(best(raw))} | ${(best(staged) / best(raw)).toFixed(2)} |`,
+      `| ceiling B: COPY into staging + set-based upsert into PK tables | ${(best(staged) / 1000).toFixed(2)} | ${rate(best(staged))} | 1.00 |`,
+      '',
+      `All runs (ms): 1 partition ${one.map(Math.round).join(', ')}; 2 partitions ${two.map(Math.round).join(', ')};`,
+      `raw COPY ${raw.map(Math.round).join(', ')}; staged upsert ${staged.map(Math.round).join(', ')}. Bench process RSS ${rssMiB} MiB.`,
+      `Where the 1-partition scorer's time went (ms, per run): ${oneTimings.join('; ')}.`,
+      '',
+      '"vs ceiling B" is the ceiling\'s time divided by the row\'s time (1.00 = as fast as the idempotent-writer ceiling).',
+      'The scorer does more than the ceilings: it selects the unscored applications (anti-join), reads their fraud',
+      'alerts, computes two scorecards and a decision per application, checks foreign keys and records scoring_run.',
+      '',
+    ];
+    const text = lines.join('\n');
+    mkdirSync(join(repoRoot, 'bench', 'results'), { recursive: true });
+    writeFileSync(join(repoRoot, 'bench', 'results', 'risk-scorer.md'), text);
+    process.stdout.write(text);
+  } finally {
+    await pool.end();
+    await db.drop();
+  }
+}
+
+await main();
