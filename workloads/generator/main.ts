@@ -61,28 +61,16 @@ export function parseGeneratorArgs(
   argv: string[],
   env: NodeJS.ProcessEnv = process.env,
 ): GeneratorCliOptions {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
-      seed: { type: 'string' },
-      count: { type: 'string' },
-      rate: { type: 'string' },
-      target: { type: 'string' },
-      url: { type: 'string' },
-      batch: { type: 'string' },
-      concurrency: { type: 'string' },
-      brokers: { type: 'string' },
-      topic: { type: 'string' },
-      labels: { type: 'string' },
-      rates: { type: 'string' },
-      start: { type: 'string' },
-      interval: { type: 'string' },
-      quiet: { type: 'boolean' },
-      help: { type: 'boolean' },
-    },
-  });
+  let parsed: ReturnType<typeof parseOptions>;
+  try {
+    parsed = parseOptions(argv);
+  } catch (err) {
+    // node:util reports unknown options and missing values as TypeErrors.
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+  const { values } = parsed;
   if (values.help) throw new UsageError('');
+
   const int = (name: string, text: string | undefined, dflt: number, min: number) => {
     if (text === undefined) return dflt;
     const n = Number(text);
@@ -127,6 +115,30 @@ export function parseGeneratorArgs(
   };
   if (values.labels !== undefined) options.labels = values.labels;
   return options;
+}
+
+function parseOptions(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      seed: { type: 'string' },
+      count: { type: 'string' },
+      rate: { type: 'string' },
+      target: { type: 'string' },
+      url: { type: 'string' },
+      batch: { type: 'string' },
+      concurrency: { type: 'string' },
+      brokers: { type: 'string' },
+      topic: { type: 'string' },
+      labels: { type: 'string' },
+      rates: { type: 'string' },
+      start: { type: 'string' },
+      interval: { type: 'string' },
+      quiet: { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
+  });
 }
 
 export class UsageError extends Error {}
