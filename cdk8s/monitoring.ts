@@ -3,13 +3,19 @@
  * kinds, only when those CRDs exist) and the Grafana dashboard ConfigMaps (plain ConfigMaps, picked
  * up by the Grafana sidecar through their label).
  */
-import { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
 import { alertRuleGroups, type RuleGroup } from '../dashboards/alerts/rules.ts';
 import type { RenderContext } from './context.ts';
+import {
+  PrometheusRule,
+  PrometheusRuleSpecGroupsRulesExpr,
+  ServiceMonitor,
+  ServiceMonitorSpecEndpointsScheme,
+} from './imports/monitoring.coreos.com.ts';
 
-export const MONITORING_API_VERSION = 'monitoring.coreos.com/v1';
+/** The prometheus-operator API the ServiceMonitor and PrometheusRule constructs (cdk8s import) use. */
+export const MONITORING_API_VERSION = ServiceMonitor.GVK.apiVersion;
 
 export class Monitoring extends Construct {
   constructor(scope: Construct, id: string, ctx: RenderContext) {
@@ -17,9 +23,7 @@ export class Monitoring extends Construct {
     const m = ctx.spec.monitoring;
     const labels = { ...ctx.labels('monitoring'), ...m.labels };
     if (ctx.opts.monitoring && m.serviceMonitor) {
-      new ApiObject(this, 'servicemonitor', {
-        apiVersion: MONITORING_API_VERSION,
-        kind: 'ServiceMonitor',
+      new ServiceMonitor(this, 'servicemonitor', {
         metadata: { name: ctx.names.monitoring, labels },
         spec: {
           selector: {
@@ -35,16 +39,26 @@ export class Monitoring extends Construct {
               },
             ],
           },
-          endpoints: [{ port: 'metrics', path: '/metrics', interval: m.scrapeInterval, scheme: 'http' }],
+          endpoints: [
+            {
+              port: 'metrics',
+              path: '/metrics',
+              interval: m.scrapeInterval,
+              scheme: ServiceMonitorSpecEndpointsScheme.HTTP,
+            },
+          ],
         },
       });
     }
     if (ctx.opts.monitoring && m.prometheusRule) {
-      new ApiObject(this, 'prometheusrule', {
-        apiVersion: MONITORING_API_VERSION,
-        kind: 'PrometheusRule',
+      new PrometheusRule(this, 'prometheusrule', {
         metadata: { name: ctx.names.monitoring, labels },
-        spec: { groups: pipelineAlertGroups(ctx) },
+        spec: {
+          groups: pipelineAlertGroups(ctx).map((g) => ({
+            ...g,
+            rules: g.rules.map((r) => ({ ...r, expr: PrometheusRuleSpecGroupsRulesExpr.fromString(r.expr) })),
+          })),
+        },
       });
     }
     if (m.dashboards) {

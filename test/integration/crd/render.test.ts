@@ -1,0 +1,172 @@
+/**
+ * Every object the renderer produces for the example pipelines is accepted by the real API server
+ * (server-side dry run) with the real Strimzi and prometheus-operator CRDs installed, in a namespace
+ * that enforces and warns on the Pod Security "restricted" profile.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { renderCreditPipeline } from '../../../cdk8s/render.ts';
+import { requireInfra } from '../../../infra/lib/state.ts';
+import { API_VERSION, type CreditPipeline, KIND, withSpecDefaults } from '../../../operator/api/v1alpha1.ts';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const ns = `render-test-${randomBytes(3).toString('hex')}`;
+
+function kubectl(args: string[], input?: string): { status: number; stdout: string; stderr: string } {
+  const r = spawnSync(
+    requireInfra('tools').kubectl,
+    ['--kubeconfig', requireInfra('kube').kubeconfig, ...args],
+    {
+      input,
+      encoding: 'utf8',
+      timeout: 120_000,
+    },
+  );
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+function example(file: string): CreditPipeline {
+  const doc = parse(readFileSync(`${root}examples/${file}`, 'utf8')) as {
+    metadata: { name: string };
+    spec: unknown;
+  };
+  return {
+    apiVersion: API_VERSION,
+    kind: KIND,
+    metadata: { name: doc.metadata.name, namespace: ns },
+    spec: withSpecDefaults(doc.spec),
+  };
+}
+
+beforeAll(() => {
+  const fixtures = `${root}test/fixtures/crds`;
+  for (const f of readdirSync(fixtures).filter((x) =>
+    /^(kafka\.strimzi\.io|monitoring\.coreos\.com)_.*\.yaml$/.test(x),
+  )) {
+    const r = kubectl([
+      'apply',
+      '--server-side',
+      '--force-conflicts',
+      '--field-manager',
+      'crd-test',
+      '-f',
+      `${fixtures}/${f}`,
+    ]);
+    if (r.status !== 0) throw new Error(r.stderr);
+  }
+  for (const crd of [
+    'kafkatopics.kafka.strimzi.io',
+    'servicemonitors.monitoring.coreos.com',
+    'prometheusrules.monitoring.coreos.com',
+  ]) {
+    const r = kubectl(['wait', '--for', 'condition=Established', '--timeout', '60s', `crd/${crd}`]);
+    if (r.status !== 0) throw new Error(r.stderr);
+  }
+  const created = kubectl(['create', 'namespace', ns]);
+  if (created.status !== 0) throw new Error(created.stderr);
+  kubectl([
+    'label',
+    'namespace',
+    ns,
+    'pod-security.kubernetes.io/enforce=restricted',
+    'pod-security.kubernetes.io/warn=restricted',
+  ]);
+});
+
+afterAll(() => {
+  kubectl(['delete', 'namespace', ns, '--wait=false']);
+});
+
+describe('rendered children on the real API server', () => {
+  it.each(['creditpipeline.yaml', 'creditpipeline-minimal.yaml', 'creditpipeline-external.yaml'])(
+    'accepts every child of examples/%s (server-side dry run), with no Pod Security warning',
+    (file) => {
+      const objs = renderCreditPipeline(example(file), {
+        strimzi: true,
+        monitoring: true,
+        operatorImage: 'ghcr.io/creditplatform/credit-platform:0.1.0',
+        dashboards: { 'fraud-operations.json': '{"uid":"fraud-operations"}' },
+      });
+      const kinds = new Set(objs.map((o) => o.kind));
+      const list = JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objs });
+      const r = kubectl(
+        ['apply', '--server-side', '--dry-run=server', '--field-manager', 'crd-test', '-f', '-'],
+        list,
+      );
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).not.toMatch(/would violate PodSecurity/);
+      expect(r.stdout.trim().split('\n')).toHaveLength(objs.length);
+      if (file === 'creditpipeline.yaml')
+        for (const k of [
+          'KafkaTopic',
+          'ServiceMonitor',
+          'PrometheusRule',
+          'StatefulSet',
+          'CronJob',
+          'Job',
+          'NetworkPolicy',
+        ])
+          expect(kinds.has(k), k).toBe(true);
+    },
+  );
+
+  it('would see a Pod Security warning for a template that breaks the profile (control)', () => {
+    const bad = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'privileged-control', namespace: ns },
+      spec: {
+        selector: { matchLabels: { app: 'x' } },
+        template: { metadata: { labels: { app: 'x' } }, spec: { containers: [{ name: 'x', image: 'x' }] } },
+      },
+    };
+    const r = kubectl(
+      ['apply', '--server-side', '--dry-run=server', '--field-manager', 'crd-test', '-f', '-'],
+      JSON.stringify(bad),
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/would violate PodSecurity "restricted/);
+  });
+
+  it('accepts a Pod from every pod template under the restricted profile (enforced)', () => {
+    const objs = renderCreditPipeline(example('creditpipeline.yaml'), {
+      strimzi: true,
+      monitoring: true,
+      operatorImage: 'ghcr.io/creditplatform/credit-platform:0.1.0',
+    });
+    let pods = 0;
+    for (const o of objs) {
+      const spec = o.spec as Record<string, unknown> | undefined;
+      const template =
+        o.kind === 'CronJob'
+          ? ((spec?.jobTemplate as { spec: { template: unknown } }).spec.template as { spec: unknown })
+          : ['Deployment', 'StatefulSet', 'Job'].includes(o.kind)
+            ? (spec?.template as { spec: unknown })
+            : undefined;
+      if (template === undefined) continue;
+      // A StatefulSet's claims become volumes of its pods; stand in with emptyDirs.
+      const claims = ((spec?.volumeClaimTemplates as Array<{ metadata: { name: string } }>) ?? []).map(
+        (c) => ({
+          name: c.metadata.name,
+          emptyDir: {},
+        }),
+      );
+      const podSpec = template.spec as { volumes?: unknown[] };
+      template.spec = { ...podSpec, volumes: [...(podSpec.volumes ?? []), ...claims] };
+      const pod = {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: `${o.metadata.name}-probe`.slice(0, 63), namespace: ns },
+        spec: template.spec,
+      };
+      const r = kubectl(['create', '--dry-run=server', '-f', '-'], JSON.stringify(pod));
+      expect(r.status, `${o.kind}/${o.metadata.name}: ${r.stderr}`).toBe(0);
+      pods++;
+    }
+    expect(pods).toBe(7);
+  });
+});
