@@ -1,6 +1,7 @@
 /** Events and rule sets for the detector's unit tests. */
 import { randomUUID } from 'node:crypto';
 import type { ApplicationEvent } from '../../../workloads/contract/application.ts';
+import type { WindowRecord } from '../../../workloads/fraud-detector/core/windows.ts';
 import { type CompiledRuleSet, compileRuleSet } from '../../../workloads/fraud-detector/rules/compile.ts';
 import type { FraudRule } from '../../../workloads/fraud-detector/rules/schema.ts';
 
@@ -62,4 +63,19 @@ export function ruleSet(
       ...r,
     })),
   });
+}
+
+/** The repartition projection of an event, with every field the tests count. */
+export function recordOf(e: ApplicationEvent): WindowRecord {
+  return {
+    applicationId: e.applicationId,
+    customerId: e.applicant.customerId,
+    submittedAt: e.submittedAt,
+    fields: {
+      'applicant.customerId': e.applicant.customerId,
+      'applicant.dateOfBirth': e.applicant.dateOfBirth,
+      'applicant.firstName': e.applicant.firstName,
+      'employment.annualIncome': String(e.employment.annualIncome),
+    },
+  };
 }

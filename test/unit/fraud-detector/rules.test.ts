@@ -161,7 +161,7 @@ describe('default rules on generator traffic (pure core, 3 repartition partition
         if (a.mode === 'live') flagged.add(a.applicationId);
       for (const k of repartitionKeys(rules, event)) {
         const p = partitions[hashKey(`${k.keyPath}|${k.key}`) % 3] as PartitionWindows;
-        for (const a of p.process({ ...k, offset, event }, true, now).alerts) {
+        for (const a of p.process({ ...k, offset }, true, now).alerts) {
           if (a.mode === 'live') flagged.add(a.applicationId);
         }
       }

@@ -4,7 +4,7 @@ import type { ApplicationEvent } from '../../../workloads/contract/application.t
 import type { FraudAlert } from '../../../workloads/fraud-detector/core/alert.ts';
 import { PartitionWindows } from '../../../workloads/fraud-detector/core/windows.ts';
 import type { CompiledRuleSet } from '../../../workloads/fraud-detector/rules/compile.ts';
-import { MIN, makeEvent, ruleSet, T0 } from './fixtures.ts';
+import { MIN, makeEvent, recordOf, ruleSet, T0 } from './fixtures.ts';
 
 const NOW = new Date('2026-03-10T13:00:00Z');
 
@@ -16,7 +16,7 @@ function feed(w: PartitionWindows, events: ApplicationEvent[], from = 0, emit = 
   const outcomes: string[] = [];
   events.forEach((event, i) => {
     const r = w.process(
-      { keyPath: 'channel.deviceId', key: event.channel.deviceId, offset: from + i, event },
+      { keyPath: 'channel.deviceId', key: event.channel.deviceId, offset: from + i, record: recordOf(event) },
       emit,
       NOW,
     );
@@ -152,7 +152,7 @@ describe('distinct-count windows', () => {
             keyPath: 'applicant.email',
             key: 'ada@example.test',
             offset: m,
-            event: makeEvent({ id: `e${m}`, t: T0 + m }),
+            record: recordOf(makeEvent({ id: `e${m}`, t: T0 + m })),
           },
           true,
           NOW,

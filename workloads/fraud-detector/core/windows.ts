@@ -32,16 +32,24 @@
  *   replaying the partition from that offset to the committed one with `emit: false` rebuilds the
  *   same state, including which applications were already flagged.
  */
-import type { ApplicationEvent } from '../../contract/application.ts';
 import type { CompiledRuleSet, KeyGroup, WindowRule } from '../rules/compile.ts';
 import { isPersonalField } from '../rules/fields.ts';
 import { alertId, type FraudAlert } from './alert.ts';
+
+/** What the window state needs of one application (the repartition message; see core/repartition.ts). */
+export interface WindowRecord {
+  applicationId: string;
+  customerId: string;
+  submittedAt: string;
+  /** Values of the fields counted by the key group's distinctCount rules, by canonical path. */
+  fields: Record<string, string>;
+}
 
 export interface WindowInput {
   keyPath: string;
   key: string;
   offset: number;
-  event: ApplicationEvent;
+  record: WindowRecord;
 }
 
 export type WindowOutcome = 'accepted' | 'late' | 'duplicate' | 'no-rules' | 'bad-time';
@@ -124,7 +132,7 @@ export class PartitionWindows {
   ): { outcome: WindowOutcome; alerts: FraudAlert[] } {
     const group = this.rules.keyGroups.get(input.keyPath);
     if (group === undefined) return { outcome: 'no-rules', alerts: [] };
-    const t = Date.parse(input.event.submittedAt);
+    const t = Date.parse(input.record.submittedAt);
     if (Number.isNaN(t)) return { outcome: 'bad-time', alerts: [] };
     const mapKey = `${input.keyPath}|${input.key}`;
     let ks = this.keys.get(mapKey);
@@ -133,7 +141,7 @@ export class PartitionWindows {
         this.stats.late++;
         return { outcome: 'late', alerts: [] };
       }
-      const id = input.event.applicationId;
+      const id = input.record.applicationId;
       if (ks.entries.some((e) => e.id === id)) {
         this.stats.duplicates++;
         return { outcome: 'duplicate', alerts: [] };
@@ -149,14 +157,14 @@ export class PartitionWindows {
     let values: Record<string, string> | undefined;
     if (group.distinctPaths.length > 0) {
       values = {};
-      for (const [i, path] of group.distinctPaths.entries()) {
-        const v = group.distinctReaders[i]?.(input.event);
-        if (typeof v === 'string' || typeof v === 'number') values[path] = String(v);
+      for (const path of group.distinctPaths) {
+        const v = input.record.fields[path];
+        if (typeof v === 'string') values[path] = v;
       }
     }
     const entry: Entry = {
-      id: input.event.applicationId,
-      customerId: input.event.applicant.customerId,
+      id: input.record.applicationId,
+      customerId: input.record.customerId,
       t,
       offset: input.offset,
       clockBefore,

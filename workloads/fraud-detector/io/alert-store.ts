@@ -1,6 +1,7 @@
 /**
- * MongoDB `fraud_alerts`: one document per (applicationId, ruleId, ruleVersion), written with an
- * upsert and `$setOnInsert`, so a replay leaves the first write untouched and never doubles an alert.
+ * MongoDB `fraud_alerts`: one document per (applicationId, ruleId, ruleVersion), whose `_id` is that
+ * key (plus a unique compound index on the three fields), written insert-if-absent: a replay leaves
+ * the first write untouched and never doubles an alert.
  *
  * The collection gets a `$jsonSchema` validator and indexes where the server supports them. The
  * harness's Mongo-wire server (FerretDB 1.x) has no validators (NotImplemented): the detector then
@@ -67,7 +68,7 @@ function notImplemented(err: unknown): boolean {
 }
 
 export interface AlertStore {
-  /** Upserts the alerts; returns how many were new. */
+  /** Writes the alerts that are not stored yet; returns how many were new. */
   write(alerts: readonly FraudAlert[]): Promise<{ inserted: number }>;
   /** Features the server lacked at set-up (e.g. `jsonSchemaValidator`). */
   skipped: string[];
@@ -95,26 +96,22 @@ export async function openAlertStore(options: {
     collection,
     async write(alerts) {
       if (alerts.length === 0) return { inserted: 0 };
-      const ops = alerts.map((a) => ({
-        updateOne: {
-          filter: { _id: a.alertId },
-          update: { $setOnInsert: toDocument(a) },
-          upsert: true,
-        },
-      }));
+      // insertMany with the alert key as _id: a replayed alert fails only its own insert (E11000) and
+      // leaves the first write untouched, like an upsert with $setOnInsert, at a fraction of the cost
+      // on FerretDB (an upsert is a find plus an insert there).
+      const docs = alerts.map((a) => ({ _id: a.alertId, ...toDocument(a) }));
       try {
-        const r = await collection.bulkWrite(ops, { ordered: false });
-        return { inserted: r.upsertedCount };
+        const r = await collection.insertMany(docs, { ordered: false });
+        return { inserted: r.insertedCount };
       } catch (err) {
-        // Two writers racing on one new key: the loser gets E11000, the alert exists; anything else is real.
-        const writeErrors = (err as { writeErrors?: Array<{ code: number }> }).writeErrors;
-        if (
-          Array.isArray(writeErrors) &&
-          writeErrors.length > 0 &&
-          writeErrors.every((e) => e.code === 11000)
-        ) {
-          const result = (err as { result?: { upsertedCount?: number } }).result;
-          return { inserted: result?.upsertedCount ?? 0 };
+        const writeErrors = (err as { writeErrors?: Array<{ code: number }> | { code: number } }).writeErrors;
+        const list = Array.isArray(writeErrors)
+          ? writeErrors
+          : writeErrors === undefined
+            ? []
+            : [writeErrors];
+        if (list.length > 0 && list.every((e) => e.code === 11000)) {
+          return { inserted: docs.length - list.length };
         }
         throw err;
       }

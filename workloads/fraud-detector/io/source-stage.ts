@@ -104,7 +104,7 @@ async function handleBatch(
     for (const k of repartitionKeys(rules, event)) {
       repartition.messages.push({
         key: encodeRepartitionKey(k),
-        value: message.value,
+        value: JSON.stringify(k.record),
         headers: {
           [KEY_PATH_HEADER]: k.keyPath,
           'fd-source': `${batch.topic}/${batch.partition}/${message.offset}`,
@@ -113,11 +113,25 @@ async function handleBatch(
     }
   }
   if (last === undefined) return;
+  const t0 = performance.now();
   const topicMessages = out.filter((t) => t.messages.length > 0);
   if (topicMessages.length > 0) await o.producer.sendBatch({ topicMessages, acks: -1 });
+  const t1 = performance.now();
   await o.sink.write(alerts);
+  const t2 = performance.now();
   const next = (BigInt(last) + 1n).toString();
   await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+  o.log.debug(
+    {
+      partition: batch.partition,
+      messages: batch.messages.length,
+      alerts: alerts.length,
+      produceMs: Math.round(t1 - t0),
+      alertsMs: Math.round(t2 - t1),
+      commitMs: Math.round(performance.now() - t2),
+    },
+    'source batch',
+  );
   payload.resolveOffset(last);
   o.metrics.consumerLag.set(
     { topic: batch.topic, partition: String(batch.partition) },

@@ -11,9 +11,8 @@
  */
 import type { Admin, Consumer, EachBatchPayload, Kafka, Message, Producer } from 'kafkajs';
 import type { Logger } from '../../../lib/log.ts';
-import type { ApplicationEvent } from '../../contract/application.ts';
 import type { FraudAlert } from '../core/alert.ts';
-import { decodeRepartitionKey } from '../core/repartition.ts';
+import { decodeRepartitionKey, parseWindowRecord } from '../core/repartition.ts';
 import { type Checkpoint, PartitionWindows } from '../core/windows.ts';
 import type { DetectorMetrics } from '../metrics.ts';
 import type { CompiledRuleSet } from '../rules/compile.ts';
@@ -200,14 +199,8 @@ async function handleBatch(
     const emit = offset >= st.liveFrom;
     if (!emit) replayed++;
     const key = message.key === null ? undefined : decodeRepartitionKey(message.key.toString('utf8'));
-    let event: ApplicationEvent | undefined;
-    try {
-      event =
-        message.value === null ? undefined : (JSON.parse(message.value.toString('utf8')) as ApplicationEvent);
-    } catch {
-      event = undefined;
-    }
-    if (key === undefined || event === undefined) {
+    const record = message.value === null ? undefined : parseWindowRecord(message.value.toString('utf8'));
+    if (key === undefined || record === undefined) {
       if (emit) {
         dlq.push(
           deadLetter(
@@ -221,7 +214,7 @@ async function handleBatch(
       continue;
     }
     const r = st.windows.process(
-      { keyPath: key.keyPath, key: key.key, offset: Number(offset), event },
+      { keyPath: key.keyPath, key: key.key, offset: Number(offset), record },
       emit,
       now,
     );
@@ -233,8 +226,19 @@ async function handleBatch(
   o.metrics.duplicates.inc(after.duplicates - before.duplicates);
   o.metrics.forcedEvictions.inc(after.forcedEvictions - before.forcedEvictions);
   o.metrics.replayedMessages.inc(replayed);
+  const t0 = performance.now();
   if (dlq.length > 0) await o.producer.send({ topic: o.deadLetterTopic, messages: dlq, acks: -1 });
   await o.sink.write(alerts);
+  o.log.debug(
+    {
+      partition,
+      messages: batch.messages.length,
+      replayed,
+      alerts: alerts.length,
+      alertsMs: Math.round(performance.now() - t0),
+    },
+    'window batch',
+  );
   const next = BigInt(last) + 1n;
   if (!current()) return; // A rebalance happened meanwhile: the next owner replays from the last commit.
   if (next < st.liveFrom) {
