@@ -110,5 +110,5 @@ kind-deploy: ## Build the platform image, load it into kind, install the chart a
 	docker build -t $(IMAGE) .
 	kind load docker-image $(IMAGE) --name $(KIND_CLUSTER)
 	helm upgrade --install credit-platform charts/credit-platform -n credit-system --create-namespace --wait
-	kubectl create namespace credit-demo --dry-run=client -o yaml | kubectl apply -f -
-	kubectl apply -n credit-demo -f examples/kafka.yaml -f examples/creditpipeline.yaml
+	kubectl create namespace lending --dry-run=client -o yaml | kubectl apply -f -
+	kubectl apply -f examples/kafka.yaml -f examples/creditpipeline.yaml

@@ -11,7 +11,7 @@ import pg from 'pg';
 import { parse as parseYaml } from 'yaml';
 import { childNames } from '../cdk8s/context.ts';
 import { repoRoot, stateDir } from '../infra/lib/paths.ts';
-import { isAlive, readPid, startDaemon, stopDaemon } from '../infra/lib/process.ts';
+import { isAlive, logTail, readPid, startDaemon, stopDaemon } from '../infra/lib/process.ts';
 import { requireInfra } from '../infra/lib/state.ts';
 import { generateApplications, labelMap } from '../workloads/generator/generate.ts';
 import {
@@ -32,8 +32,10 @@ export interface DemoOptions {
   /** Applications per second sent to the ingestion API. */
   rate: number;
   seed: number;
-  /** The CreditPipeline manifest (with the Strimzi Kafka it names). */
+  /** The CreditPipeline manifest. */
   pipelineFile: string;
+  /** The Strimzi Kafka the pipeline names (the local runner backs it with the harness broker). */
+  kafkaFile: string;
   /** Malformed records produced straight to the applications topic, to show the dead-letter path. */
   poisonMessages: number;
   /** Invalid applications posted to the API, to show 400s that lose nothing. */
@@ -48,6 +50,7 @@ export const DEFAULT_DEMO: Omit<DemoOptions, 'progress'> = {
   rate: 400,
   seed: 42,
   pipelineFile: join(repoRoot, 'examples', 'creditpipeline.yaml'),
+  kafkaFile: join(repoRoot, 'examples', 'kafka.yaml'),
   poisonMessages: 5,
   invalidPosts: 10,
   minRecall: 0.9,
@@ -87,6 +90,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     kubectl(['apply', '--server-side', '--force-conflicts', '-f', join(crdDir, f)]);
   }
 
+  kubectl(['apply', '-f', '-'], kubectl(['create', 'namespace', ns, '--dry-run=client', '-o', 'yaml']));
   say('helm', `helm upgrade --install ${RELEASE} charts/credit-platform -n ${OPERATOR_NAMESPACE}`);
   helm([
     'upgrade',
@@ -98,8 +102,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     '--create-namespace',
     '--set',
     'replicaCount=1',
+    '--set',
+    `watchNamespaces={${ns}}`,
   ]);
-  kubectl(['apply', '-f', '-'], kubectl(['create', 'namespace', ns, '--dry-run=client', '-o', 'yaml']));
 
   say('local runner', `starting the kubelet stand-in for namespaces ${OPERATOR_NAMESPACE} and ${ns}`);
   if (!isAlive(readPid(RUNNER))) {
@@ -120,10 +125,13 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   }
 
   say('operator', 'waiting for the operator Deployment (run by the local runner with its ServiceAccount)');
-  await waitForCondition(`deployment/${RELEASE}-operator`, OPERATOR_NAMESPACE, 'Available', 180_000);
+  await withRunnerLog(() =>
+    waitForCondition(`deployment/${RELEASE}-operator`, OPERATOR_NAMESPACE, 'Available', 180_000),
+  );
 
-  say('pipeline', `kubectl apply -f ${opts.pipelineFile.replace(`${repoRoot}/`, '')}`);
-  kubectl(['apply', '-f', opts.pipelineFile]);
+  const rel = (f: string) => f.replace(`${repoRoot}/`, '');
+  say('pipeline', `kubectl apply -f ${rel(opts.kafkaFile)} -f ${rel(opts.pipelineFile)}`);
+  kubectl(['apply', '-f', opts.kafkaFile, '-f', opts.pipelineFile]);
   const conditions = await waitForCondition(
     `creditpipeline/${pipeline.metadata.name}`,
     ns,
@@ -180,7 +188,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     say('scoring', `kubectl create job --from=cronjob/${names.riskScorer}`);
     const job = `${names.riskScorer}-demo-${Date.now().toString(36)}`;
     kubectl(['create', 'job', job, `--from=cronjob/${names.riskScorer}`, '-n', ns]);
-    await waitForCondition(`job/${job}`, ns, 'Complete', 300_000);
+    await withRunnerLog(() => waitForCondition(`job/${job}`, ns, 'Complete', 300_000));
 
     say('summary', 'reading alerts, scores and decisions');
     const summary = await summarize({
@@ -224,6 +232,18 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
 /** Stops what the demo started beyond the harness: the local runner and its pods. */
 export async function stopDemo(): Promise<void> {
   await stopDaemon(RUNNER, 30_000);
+}
+
+/** Runs a wait; when it fails, the error carries the local runner's last log lines. */
+async function withRunnerLog<T>(wait: () => Promise<T>): Promise<T> {
+  try {
+    return await wait();
+  } catch (err) {
+    const state = isAlive(readPid(RUNNER)) ? 'running' : 'NOT RUNNING';
+    throw new Error(
+      `${err instanceof Error ? err.message : String(err)}\nlocal runner: ${state}${logTail(RUNNER, 40)}`,
+    );
+  }
 }
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {

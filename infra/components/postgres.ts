@@ -123,7 +123,7 @@ export const postgres: Component<'postgres'> = {
     const client = new pg.Client(admin);
     await client.connect();
     try {
-      await client.query(`CREATE ROLE ${appUser} LOGIN CREATEDB PASSWORD '${password}'`);
+      await client.query(`CREATE ROLE ${appUser} LOGIN CREATEDB CREATEROLE PASSWORD '${password}'`);
       await client.query(`CREATE DATABASE ${appDatabase} OWNER ${appUser}`);
       const { rows } = await client.query<{ server_version: string }>('SHOW server_version');
       const info: PostgresInfo = {

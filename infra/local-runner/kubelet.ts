@@ -115,7 +115,7 @@ export class LocalKubelet {
   }
 
   async start(): Promise<void> {
-    await this.registerNode();
+    await this.registerNode().catch((e: unknown) => this.log(`node registration: ${String(e)}`));
     this.timer = setInterval(() => void this.tick(), 1000);
     await this.tick();
   }
@@ -172,37 +172,44 @@ export class LocalKubelet {
         .catch(() => {});
     }
     if (Date.now() - this.lastHeartbeat < 20_000) return;
-    const node = await this.api.core.readNode({ name: NODE_NAME });
-    node.status = {
-      ...node.status,
-      capacity: { cpu: '64', memory: '256Gi', pods: '500' },
-      allocatable: { cpu: '64', memory: '256Gi', pods: '500' },
-      conditions: [
-        {
-          type: 'Ready',
-          status: 'True',
-          reason: 'LocalRunnerReady',
-          message: 'local runner (kubelet stand-in) is running pods as processes',
-          lastHeartbeatTime: now,
-          lastTransitionTime:
-            node.status?.conditions?.find((c) => c.type === 'Ready')?.lastTransitionTime ?? now,
+    for (let attempt = 0; ; attempt++) {
+      const node = await this.api.core.readNode({ name: NODE_NAME });
+      node.status = {
+        ...node.status,
+        capacity: { cpu: '64', memory: '256Gi', pods: '500' },
+        allocatable: { cpu: '64', memory: '256Gi', pods: '500' },
+        conditions: [
+          {
+            type: 'Ready',
+            status: 'True',
+            reason: 'LocalRunnerReady',
+            message: 'local runner (kubelet stand-in) is running pods as processes',
+            lastHeartbeatTime: now,
+            lastTransitionTime:
+              node.status?.conditions?.find((c) => c.type === 'Ready')?.lastTransitionTime ?? now,
+          },
+        ],
+        addresses: [{ type: 'InternalIP', address: '127.0.0.1' }],
+        nodeInfo: {
+          architecture: 'amd64',
+          bootID: '',
+          containerRuntimeVersion: 'local-runner://processes',
+          kernelVersion: '',
+          kubeProxyVersion: '',
+          kubeletVersion: this.infra.kube?.version ?? 'v1.34.4',
+          machineID: '',
+          operatingSystem: 'linux',
+          osImage: 'local-runner',
+          systemUUID: '',
         },
-      ],
-      addresses: [{ type: 'InternalIP', address: '127.0.0.1' }],
-      nodeInfo: {
-        architecture: 'amd64',
-        bootID: '',
-        containerRuntimeVersion: 'local-runner://processes',
-        kernelVersion: '',
-        kubeProxyVersion: '',
-        kubeletVersion: this.infra.kube?.version ?? 'v1.34.4',
-        machineID: '',
-        operatingSystem: 'linux',
-        osImage: 'local-runner',
-        systemUUID: '',
-      },
-    };
-    await this.api.core.replaceNodeStatus({ name: NODE_NAME, body: node });
+      };
+      try {
+        await this.api.core.replaceNodeStatus({ name: NODE_NAME, body: node });
+        break;
+      } catch (e) {
+        if (attempt >= 5 || !String(e).includes('409')) throw e;
+      }
+    }
     this.lastHeartbeat = Date.now();
   }
 
@@ -504,6 +511,7 @@ export class LocalKubelet {
    */
   private refreshServices(ns: string, pods: V1Pod[], services: V1Service[]): void {
     for (const r of this.pods.values()) {
+      if (!r.key.startsWith(`${ns}/`)) continue;
       for (const port of r.ports.values()) this.services.remove({ host: '127.0.0.1', port });
     }
     const scrape = new Map<string, { target: string; labels: Record<string, string> }>();
