@@ -36,6 +36,8 @@ export const OperatorConfig = Type.Object({
     READINESS_MODES.map((m) => Type.Literal(m)),
     { default: 'available' },
   ),
+  /** How often optional APIs (Strimzi, prometheus-operator) are looked for again (discovery reads). */
+  capabilityPollSeconds: Type.Number({ exclusiveMinimum: 0, default: 30 }),
   /** Back-off of failed reconciles. */
   retryBaseDelayMs: Type.Integer({ minimum: 1, default: 100 }),
   retryMaxDelayMs: Type.Integer({ minimum: 1, default: 300_000 }),
@@ -58,6 +60,7 @@ export const OPERATOR_ENV: { [K in keyof OperatorConfig]-?: string } = {
   workers: 'WORKERS',
   operatorImage: 'OPERATOR_IMAGE',
   readinessMode: 'READINESS_MODE',
+  capabilityPollSeconds: 'CAPABILITY_POLL_SECONDS',
   retryBaseDelayMs: 'RETRY_BASE_DELAY_MS',
   retryMaxDelayMs: 'RETRY_MAX_DELAY_MS',
   kubeconfig: 'KUBECONFIG',

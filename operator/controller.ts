@@ -123,6 +123,7 @@ export class Controller {
 
   private async pollCapabilities(): Promise<void> {
     try {
+      if (!this.capabilities.strimzi || !this.capabilities.monitoring) this.discovery.invalidateMisses();
       const now = await detectCapabilities(this.discovery);
       const changed =
         now.strimzi !== this.capabilities.strimzi || now.monitoring !== this.capabilities.monitoring;

@@ -93,6 +93,7 @@ export async function run(argv: string[]): Promise<void> {
       workers: cfg.workers,
       retryBaseDelayMs: cfg.retryBaseDelayMs,
       retryMaxDelayMs: cfg.retryMaxDelayMs,
+      capabilityPollMs: cfg.capabilityPollSeconds * 1000,
     },
     informers,
     discovery,

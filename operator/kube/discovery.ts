@@ -35,12 +35,22 @@ export class Discovery {
 
   /** The resource for `apiVersion`/`kind`, or null when the API server does not serve it. */
   async resolve(apiVersion: string, kind: string): Promise<ResourceInfo | null> {
+    const cached = this.cache.get(apiVersion);
+    const hit = cached?.kinds?.get(kind);
+    if (hit !== undefined) return hit;
+    // A miss (group-version absent, or present without this kind yet) is asked again after a while.
+    if (cached !== undefined && this.now() - cached.at < this.missTtlMs) return null;
     const entry = await this.groupVersion(apiVersion);
     return entry.kinds?.get(kind) ?? null;
   }
 
   async has(apiVersion: string, kind: string): Promise<boolean> {
     return (await this.resolve(apiVersion, kind)) !== null;
+  }
+
+  /** Forgets the group-versions found missing, so the next question asks the API server again. */
+  invalidateMisses(): void {
+    for (const v of this.cache.values()) v.at = Number.NEGATIVE_INFINITY;
   }
 
   /** Forgets what is cached, e.g. after a CRD was installed. */
@@ -50,9 +60,6 @@ export class Discovery {
   }
 
   private groupVersion(apiVersion: string): Promise<CacheEntry> {
-    const cached = this.cache.get(apiVersion);
-    if (cached !== undefined && (cached.kinds !== null || this.now() - cached.at < this.missTtlMs))
-      return Promise.resolve(cached);
     const running = this.inflight.get(apiVersion);
     if (running !== undefined) return running;
     const p = this.fetch(apiVersion).finally(() => this.inflight.delete(apiVersion));

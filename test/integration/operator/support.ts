@@ -34,8 +34,8 @@ export function kubectl(args: string[], input?: string, kubeconfig?: string): Cm
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
-export function kubectlOk(args: string[], input?: string): string {
-  const r = kubectl(args, input);
+export function kubectlOk(args: string[], input?: string, kubeconfig?: string): string {
+  const r = kubectl(args, input, kubeconfig);
   if (r.status !== 0) throw new Error(`kubectl ${args.join(' ')} failed: ${r.stderr || r.stdout}`);
   return r.stdout;
 }
@@ -58,8 +58,12 @@ export function helm(args: string[]): CmdResult {
 
 /** A client with the harness's admin credentials (for the tests' own reads and writes). */
 export function adminClient(): KubeClient {
+  return adminClientFor(kubeInfo().kube.kubeconfig);
+}
+
+export function adminClientFor(kubeconfig: string): KubeClient {
   const kc = new KubeConfig();
-  kc.loadFromFile(kubeInfo().kube.kubeconfig);
+  kc.loadFromFile(kubeconfig);
   return new KubeClient(kc);
 }
 
@@ -75,12 +79,13 @@ export function createNamespace(name: string, labels: Record<string, string> = {
 }
 
 /** Installs the Strimzi and prometheus-operator CRDs generated into test/fixtures/crds/. */
-export function installFixtureCrds(): string[] {
+export function installFixtureCrds(kubeconfig?: string): string[] {
   const dir = join(repoRoot, 'test', 'fixtures', 'crds');
   const files = readdirSync(dir).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'));
   if (files.length === 0) throw new Error(`no CRDs in ${dir}`);
-  for (const f of files) kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', join(dir, f)]);
-  kubectlOk(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
+  for (const f of files)
+    kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', join(dir, f)], undefined, kubeconfig);
+  kubectlOk(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all'], undefined, kubeconfig);
   return files;
 }
 
