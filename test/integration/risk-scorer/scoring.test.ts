@@ -258,6 +258,100 @@ describe('a failed run', () => {
     expect(after.rows[0]).toEqual({ scores: 2 * N, decisions: N });
   });
 
+  it('backfill rescores a date range: a late live alert turns an approval into a decline, other days untouched', async () => {
+    const approved = await pool.query<{ application_id: string; day: string }>(
+      `SELECT d.application_id, to_char(a.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day
+       FROM fact_decision d JOIN fact_application a USING (application_id)
+       WHERE d.decision = 'approve' ORDER BY d.application_id LIMIT 1`,
+    );
+    const target = approved.rows[0];
+    if (!target) throw new Error('no approved application to test with');
+    await writeBatch(
+      pool,
+      {
+        groupId: 'late',
+        topic: 'alerts',
+        partition: 0,
+        kind: 'alerts',
+        fetchedOffset: '0',
+        messages: [
+          {
+            offset: '0',
+            key: null,
+            value: Buffer.from(
+              JSON.stringify({
+                applicationId: target.application_id,
+                ruleId: 'late-rule',
+                ruleVersion: '1',
+                severity: 'critical',
+                reasonCode: 'LATE',
+                mode: 'live',
+                eventTime: `${target.day}T12:00:00Z`,
+                detectedAt: `${target.day}T12:00:05Z`,
+                evidence: {},
+              }),
+            ),
+          },
+        ],
+      },
+      PARSERS,
+    );
+    const before = await pool.query(`SELECT run_id, count(*)::int AS n FROM fact_decision GROUP BY run_id`);
+    expect(before.rows).toEqual([{ run_id: 'r2', n: N }]);
+    const next = new Date(`${target.day}T00:00:00Z`);
+    next.setUTCDate(next.getUTCDate() + 1);
+    const summary = await runScoring(pool, {
+      runId: 'backfill',
+      partition: { index: 0, count: 1 },
+      models,
+      backfill: { from: `${target.day}T00:00:00Z`, to: next.toISOString() },
+    });
+    expect(summary.status).toBe('succeeded');
+    const inRange = await pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM fact_application WHERE submitted_at >= $1 AND submitted_at < $2`,
+      [`${target.day}T00:00:00Z`, next.toISOString()],
+    );
+    expect(summary.applicationsSelected).toBe(inRange.rows[0]?.n);
+    expect(summary.applicationsSelected).toBeLessThan(N);
+    const d = await pool.query(
+      `SELECT decision, policy_rules, fraud_severity, reason_codes, run_id FROM fact_decision WHERE application_id = $1`,
+      [target.application_id],
+    );
+    expect(d.rows[0]).toMatchObject({ decision: 'decline', fraud_severity: 'critical', run_id: 'backfill' });
+    expect(d.rows[0].reason_codes[0]).toBe('P01');
+    const byRun = await pool.query(
+      `SELECT run_id, count(*)::int AS n FROM fact_decision GROUP BY run_id ORDER BY run_id`,
+    );
+    expect(byRun.rows).toEqual([
+      { run_id: 'backfill', n: summary.applicationsSelected },
+      { run_id: 'r2', n: N - summary.applicationsSelected },
+    ]);
+  });
+
+  it('is exported from the warehouse as metrics by the loader (last success, PSI, run counts by status)', async () => {
+    const { Registry } = await import('prom-client');
+    const { registerScoringRunMetrics } = await import('../../../workloads/warehouse/scoring-run-metrics.ts');
+    const registry = new Registry();
+    registerScoringRunMetrics(registry, pool);
+    const text = await registry.metrics();
+    const drift = await pool.query<{ psi: number }>(
+      `SELECT psi FROM rpt_score_drift WHERE run_id = 'backfill' AND model_key = 'retail-scorecard@1.0.0'`,
+    );
+    const psiLine = text
+      .split('\n')
+      .find((l) => l.startsWith('warehouse_scoring_last_run_psi{model="retail-scorecard@1.0.0"'));
+    expect(Number(psiLine?.split(' ').pop())).toBeCloseTo(drift.rows[0]?.psi ?? Number.NaN, 9);
+    expect(text).toContain(
+      'warehouse_scoring_runs{model="retail-scorecard@1.0.0",role="champion",status="failed"} 1',
+    );
+    expect(text).toContain(
+      'warehouse_scoring_runs{model="retail-scorecard@1.0.0",role="champion",status="succeeded"} 2',
+    );
+    expect(text).toMatch(
+      /warehouse_scoring_last_success_timestamp_seconds\{model="retail-scorecard@2.0.0",role="challenger"\} \d+/,
+    );
+  });
+
   it('refuses a model whose published version changed', async () => {
     const changed = structuredClone(models.champion.model);
     changed.scaling.pdo = 41;
