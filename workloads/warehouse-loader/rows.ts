@@ -5,7 +5,6 @@
  * and device ids are not mapped; the quarantine keeps a redacted copy of a bad payload.
  */
 import { createHash } from 'node:crypto';
-import './formats.ts';
 import type { ApplicationEvent } from '../contract/application.ts';
 import { eventValidator, type FieldError } from '../contract/validate.ts';
 import { alertKey, alertValidator, type FraudAlertMessage } from './alert-message.ts';
