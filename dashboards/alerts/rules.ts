@@ -32,6 +32,16 @@ export interface RuleGroup {
 export interface AlertRuleOptions {
   /** Label matchers added to every selector, scoping the rules to one pipeline (e.g. `{ namespace: 'credit' }`). */
   matchers?: Matchers;
+  /**
+   * Label matchers of the operator's own series. The operator runs once per cluster, usually in its own
+   * namespace, so the pipeline `matchers` do not apply to it. Default: none.
+   */
+  operatorMatchers?: Matchers;
+  /**
+   * Whether to include the operator's group. Default true; a per-pipeline PrometheusRule sets false and
+   * the operator's chart ships `operatorAlertRuleGroups()` once instead.
+   */
+  includeOperator?: boolean;
   /** Labels added to every alert (e.g. `{ team: 'credit-risk' }` for Alertmanager routing). */
   labels?: Readonly<Record<string, string>>;
   /** Regular expressions for the scrape `job` label of each program (defaults in metric-names.ts). */
@@ -241,20 +251,33 @@ export function alertRuleGroups(opts: AlertRuleOptions = {}): RuleGroup[] {
     ],
   };
 
+  const om = opts.operatorMatchers ?? {};
   const operatorGroup: RuleGroup = {
     name: 'credit-platform.operator',
     ...interval,
     rules: [
-      rule(
-        'OperatorReconcileErrors',
-        'warning',
-        `sum(rate(${s(operator.reconcileErrors)}[5m])) > 0`,
-        '15m',
-        'The CreditPipeline operator keeps failing to reconcile',
-        'Reconciles have been failing for 15 minutes ({{ $value | humanize }} errors/s); the pipeline may not match its spec.',
-      ),
+      {
+        ...rule(
+          'OperatorReconcileErrors',
+          'warning',
+          `sum(rate(${selector(operator.reconcileErrors, om)}[5m])) > 0`,
+          '15m',
+          'The CreditPipeline operator keeps failing to reconcile',
+          'Reconciles have been failing for 15 minutes ({{ $value | humanize }} errors/s); the pipelines may not match their specs.',
+        ),
+        labels: { ...opts.labels, severity: 'warning', ...om },
+      },
     ],
   };
 
-  return [fraudDetection, riskScoring, operatorGroup];
+  return opts.includeOperator === false
+    ? [fraudDetection, riskScoring]
+    : [fraudDetection, riskScoring, operatorGroup];
+}
+
+/** The operator's own alert group, for the chart that deploys the operator (once per cluster). */
+export function operatorAlertRuleGroups(
+  opts: Pick<AlertRuleOptions, 'operatorMatchers' | 'labels' | 'runbookBaseUrl' | 'evaluationInterval'> = {},
+): RuleGroup[] {
+  return alertRuleGroups(opts).filter((g) => g.name === 'credit-platform.operator');
 }

@@ -102,6 +102,7 @@ let db: TestDatabase;
 /** The rules as this test loads them: scoped to its namespace, with `for` periods a test can wait out. */
 const ruleOptions: AlertRuleOptions = {
   matchers: { namespace },
+  operatorMatchers: { namespace },
   evaluationInterval: '2s',
   detectorDownFor: '4s',
 };

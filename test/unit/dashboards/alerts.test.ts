@@ -2,7 +2,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { selector } from '../../../dashboards/alerts/promql.ts';
-import { alertDefaults, alertRuleGroups, runbookAnchor } from '../../../dashboards/alerts/rules.ts';
+import {
+  alertDefaults,
+  alertRuleGroups,
+  operatorAlertRuleGroups,
+  runbookAnchor,
+} from '../../../dashboards/alerts/rules.ts';
 import { alertExpressions } from '../../../dashboards/inspect.ts';
 
 const root = join(import.meta.dirname, '..', '..', '..');
@@ -43,7 +48,7 @@ describe('alert rules', () => {
   });
 
   it('scopes every metric selector to the given matchers, and labels the alerts with them', () => {
-    const scoped = alertRuleGroups({ matchers: { namespace: 'risk-eu' } });
+    const scoped = alertRuleGroups({ matchers: { namespace: 'risk-eu' }, includeOperator: false });
     for (const { alert, expr } of alertExpressions(scoped)) {
       const selectors =
         expr.match(/[a-zA-Z0-9_:]+(\{[^}]*\})?(?=\s*(\[|\)|$| ==| >| or| and| offset))/g) ?? [];
@@ -54,6 +59,21 @@ describe('alert rules', () => {
       for (const m of metrics) expect(m, `${alert}: ${m}`).toContain('namespace="risk-eu"');
     }
     for (const g of scoped) for (const r of g.rules) expect(r.labels.namespace).toBe('risk-eu');
+  });
+
+  it('scopes the operator group by its own matchers, and leaves it out of per-pipeline groups on request', () => {
+    const all = alertRuleGroups({
+      matchers: { namespace: 'risk-eu' },
+      operatorMatchers: { namespace: 'ops' },
+    });
+    const op = all.find((g) => g.name === 'credit-platform.operator')!;
+    expect(op.rules[0]!.expr).toBe(
+      'sum(rate(credit_operator_reconcile_errors_total{namespace="ops"}[5m])) > 0',
+    );
+    expect(op.rules[0]!.labels).toEqual({ severity: 'warning', namespace: 'ops' });
+    const pipeline = alertRuleGroups({ matchers: { namespace: 'risk-eu' }, includeOperator: false });
+    expect(pipeline.map((g) => g.name)).not.toContain('credit-platform.operator');
+    expect(operatorAlertRuleGroups({ operatorMatchers: { namespace: 'ops' } })).toEqual([op]);
   });
 
   it('uses the thresholds it is given, and the documented defaults otherwise', () => {
