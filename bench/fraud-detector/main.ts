@@ -10,7 +10,7 @@
  *    waits, by definition, for the member that completes the burst).
  * 4. Memory per million keys of the window state (pure core, heap after GC).
  * Writes bench/results/fraud-detector.md. Bounded: BENCH_N (default 20000), BENCH_RATES
- * (default 200,1000 per second), BENCH_SECONDS per rate (default 15), BENCH_KEYS (default 300000).
+ * (default 100,300,600 per second), BENCH_SECONDS per rate (default 15), BENCH_KEYS (default 300000).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -32,7 +32,7 @@ import { DEFAULT_RULES } from '../../workloads/fraud-detector/rules/default-rule
 import { applicationStream, generateApplications } from '../../workloads/generator/generate.ts';
 
 const N = Number(process.env.BENCH_N ?? 20_000);
-const RATES = (process.env.BENCH_RATES ?? '200,1000').split(',').map(Number);
+const RATES = (process.env.BENCH_RATES ?? '100,300,600').split(',').map(Number);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const KEYS = Number(process.env.BENCH_KEYS ?? 300_000);
 const KEY = 'bench-pseudonymization-key-0123';
