@@ -1,19 +1,18 @@
 /**
- * Writes the CreditPipeline CRD (crds/creditplatform.dev_creditpipelines.yaml) and its copy in the
- * chart. `--check` writes nothing and exits 1 when a committed file differs from the generated one.
+ * Writes the CreditPipeline CRD (crds/creditplatform.dev_creditpipelines.yaml), its copy in the
+ * chart, and the chart's operator alert rules. `--check` writes nothing and exits 1 when a committed file differs from the generated one.
  *
  *   node --import tsx cdk8s/generate-crd.ts [--check]
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CRD_PATHS, renderCrdYaml } from './crd.ts';
+import { generatedFiles } from './crd.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const check = process.argv.includes('--check');
-const yaml = renderCrdYaml();
 let stale = 0;
-for (const rel of CRD_PATHS) {
+for (const [rel, yaml] of Object.entries(generatedFiles())) {
   const path = join(root, rel);
   const current = existsSync(path) ? readFileSync(path, 'utf8') : undefined;
   if (current === yaml) continue;

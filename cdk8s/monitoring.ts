@@ -15,6 +15,9 @@ import {
 } from './imports/monitoring.coreos.com.ts';
 
 /** The prometheus-operator API the ServiceMonitor and PrometheusRule constructs (cdk8s import) use. */
+/** The alert group about the operator itself (charts/credit-platform/files/operator-alert-rules.yaml). */
+export const OPERATOR_ALERT_GROUP = 'credit-platform.operator';
+
 export const MONITORING_API_VERSION = ServiceMonitor.GVK.apiVersion;
 
 export class Monitoring extends Construct {
@@ -87,7 +90,7 @@ export class Monitoring extends Construct {
  */
 function pipelineAlertGroups(ctx: RenderContext): RuleGroup[] {
   const n = ctx.names;
-  return alertRuleGroups({
+  const groups = alertRuleGroups({
     matchers: { namespace: ctx.namespace ?? 'default' },
     jobs: {
       ingestionApi: n.ingestionApi,
@@ -96,4 +99,6 @@ function pipelineAlertGroups(ctx: RenderContext): RuleGroup[] {
       riskScorerJobs: `${n.riskScorer}-.+`,
     },
   });
+  // The operator runs once per cluster: its alerts ship with the chart, not with every pipeline.
+  return groups.filter((g) => g.name !== OPERATOR_ALERT_GROUP);
 }

@@ -65,7 +65,38 @@ function allows(rules: NonNullable<Obj['rules']>, group: string, resource: strin
   );
 }
 
+const MONITORING_APIS = [
+  '--api-versions',
+  'monitoring.coreos.com/v1/ServiceMonitor',
+  '--api-versions',
+  'monitoring.coreos.com/v1/PrometheusRule',
+];
+
 beforeAll(() => {
+  // The real prometheus-operator CRDs, so the dry run validates the chart's ServiceMonitor and PrometheusRule.
+  for (const kind of ['servicemonitors', 'prometheusrules']) {
+    const file = fileURLToPath(
+      new URL(`../../fixtures/crds/monitoring.coreos.com_${kind}.yaml`, import.meta.url),
+    );
+    const applied = kubectl([
+      'apply',
+      '--server-side',
+      '--force-conflicts',
+      '--field-manager',
+      'crd-test',
+      '-f',
+      file,
+    ]);
+    if (applied.status !== 0) throw new Error(applied.stderr);
+    kubectl([
+      'wait',
+      '--for',
+      'condition=Established',
+      '--timeout',
+      '60s',
+      `crd/${kind}.monitoring.coreos.com`,
+    ]);
+  }
   const r = kubectl(['create', 'namespace', ns]);
   if (r.status !== 0) throw new Error(r.stderr);
 });
@@ -165,18 +196,25 @@ describe('credit-platform chart', () => {
     });
   });
 
-  it('skips the ServiceMonitor without the prometheus-operator API and renders it with it', () => {
-    expect(template().some((o) => o.kind === 'ServiceMonitor')).toBe(false);
+  it('skips ServiceMonitor and PrometheusRule without the prometheus-operator API and renders them with it', () => {
+    expect(template().some((o) => o.kind === 'ServiceMonitor' || o.kind === 'PrometheusRule')).toBe(false);
     const r = helm([
       'template',
       'cp',
       chart,
       '--namespace',
       ns,
-      '--api-versions',
-      'monitoring.coreos.com/v1/ServiceMonitor',
+      ...MONITORING_APIS,
+      '--set',
+      'monitoringLabels.release=kps',
     ]);
-    expect(r.stdout).toContain('kind: ServiceMonitor');
+    const objs = parseAllDocuments(r.stdout).map((d) => d.toJS() as Obj);
+    const rule = objs.find((o) => o.kind === 'PrometheusRule') as Obj & {
+      spec: { groups: Array<{ rules: Array<{ alert: string }> }> };
+    };
+    expect(objs.find((o) => o.kind === 'ServiceMonitor')?.metadata.labels?.release).toBe('kps');
+    expect(rule.metadata.labels?.release).toBe('kps');
+    expect(rule.spec.groups.flatMap((g) => g.rules.map((x) => x.alert))).toContain('OperatorReconcileErrors');
   });
 
   it('renders objects the API server accepts (server-side dry run, restricted namespace)', () => {
@@ -189,10 +227,22 @@ describe('credit-platform chart', () => {
         'pod-security.kubernetes.io/warn=restricted',
       ]).status,
     ).toBe(0);
-    const r = helm(['template', 'cp', chart, '--namespace', ns, '--set', `watchNamespaces={${ns}}`]);
+    const r = helm([
+      'template',
+      'cp',
+      chart,
+      '--namespace',
+      ns,
+      ...MONITORING_APIS,
+      '--set',
+      `watchNamespaces={${ns}}`,
+    ]);
     expect(r.status, r.stderr).toBe(0);
     const applied = kubectl(['apply', '--dry-run=server', '-n', ns, '-f', '-'], r.stdout);
     expect(applied.status, applied.stderr).toBe(0);
     expect(applied.stderr).not.toContain('would violate PodSecurity');
+    expect(applied.stdout).toMatch(
+      /prometheusrule\.monitoring\.coreos\.com\/cp-credit-platform-operator .*\(server dry run\)/,
+    );
   });
 });

@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { buildCrd, CRD_PATHS, renderCrdYaml, toStructural } from '../../../cdk8s/crd.ts';
+import {
+  buildCrd,
+  CRD_PATHS,
+  generatedFiles,
+  OPERATOR_RULES_PATH,
+  renderCrdYaml,
+  toStructural,
+} from '../../../cdk8s/crd.ts';
 import { CreditPipelineSpec, specErrors, withSpecDefaults } from '../../../operator/api/v1alpha1.ts';
 
 type Node = Record<string, unknown>;
@@ -25,6 +32,12 @@ const version = () => {
 describe('CreditPipeline CRD', () => {
   it.each(CRD_PATHS)('committed %s equals the generated CRD (run `make crds`)', (rel) => {
     expect(readFileSync(new URL(rel, root), 'utf8')).toBe(renderCrdYaml());
+  });
+
+  it('committed chart operator alert rules equal the generated ones (run `make crds`)', () => {
+    expect(readFileSync(new URL(OPERATOR_RULES_PATH, root), 'utf8')).toBe(
+      generatedFiles()[OPERATOR_RULES_PATH],
+    );
   });
 
   it('has a structural schema: every node typed (or preserving unknown fields), no unions or patternProperties', () => {
