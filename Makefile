@@ -30,7 +30,7 @@ build: node_modules ## Type-check and compile TypeScript to dist/
 	npx tsc -p tsconfig.build.json
 
 .PHONY: crds
-crds: node_modules ## Generate the CreditPipeline CRD (crds/ and the chart's copy) from operator/api
+crds: node_modules ## Generate the CreditPipeline CRD (crds/, the chart's copy) and the chart's operator alert rules
 	$(TSX) cdk8s/generate-crd.ts
 
 .PHONY: lint
