@@ -63,7 +63,17 @@ class ResourceInformer {
       const lw = new ListWatch<KubernetesObject>(
         path,
         watch,
-        () => client.list<KubernetesObject>(path, query),
+        // List items carry no apiVersion/kind (watch events do): fill them in, so every cached
+        // object names its kind the same way.
+        async () => {
+          const list = await client.list<KubernetesObject>(path, query);
+          list.items = list.items.map((i) => ({
+            ...i,
+            apiVersion: resource.apiVersion,
+            kind: resource.kind,
+          }));
+          return list;
+        },
         false,
         opts.labelSelector,
       );

@@ -15,6 +15,7 @@ import { isNotFound } from '../../../operator/kube/client.ts';
 import { HASH_ANNOTATION } from '../../../operator/reconcile/ownership.ts';
 import {
   adminClient,
+  counterSum,
   createNamespace,
   helm,
   installFixtureCrds,
@@ -57,6 +58,19 @@ const release = 'cp';
 const fullname = `${release}-credit-platform-operator`;
 const client = adminClient();
 let operator: OperatorProcess | undefined;
+let saKubeconfig = '';
+
+function runOperator(id: string): Promise<OperatorProcess> {
+  return startOperator(`operator-it-${ns}-${id}`, {
+    KUBECONFIG: saKubeconfig,
+    WATCH_NAMESPACES: ns,
+    LEASE_NAMESPACE: ns,
+    LEASE_NAME: fullname,
+    POD_NAME: `operator-it-${id}`,
+    READINESS_MODE: 'applied',
+    WORKERS: '2',
+  });
+}
 
 const CHILD_RESOURCES = [
   '/api/v1/namespaces/NS/configmaps',
@@ -79,7 +93,14 @@ async function children(): Promise<Obj[]> {
       client.list<never>(p.replace('NS', ns), { labelSelector: 'creditplatform.dev/pipeline=demo' }),
     ),
   );
-  return lists.flatMap((l) => l.items as unknown as Obj[]);
+  // List items carry no apiVersion/kind: take them from the list.
+  return lists.flatMap((l) =>
+    (l.items as unknown as Obj[]).map((i) => ({
+      ...i,
+      apiVersion: l.apiVersion ?? '',
+      kind: (l.kind ?? '').replace(/List$/, ''),
+    })),
+  );
 }
 
 const cpPath = () => `/apis/creditplatform.dev/v1alpha1/namespaces/${ns}/creditpipelines/demo`;
@@ -123,16 +144,8 @@ beforeAll(async () => {
     'replicaCount=1',
   ]);
   if (install.status !== 0) throw new Error(`helm install failed: ${install.stderr}`);
-  const kubeconfig = serviceAccountKubeconfig(ns, fullname);
-  operator = await startOperator(`operator-it-${ns}`, {
-    KUBECONFIG: kubeconfig,
-    WATCH_NAMESPACES: ns,
-    LEASE_NAMESPACE: ns,
-    LEASE_NAME: fullname,
-    POD_NAME: 'operator-it-1',
-    READINESS_MODE: 'applied',
-    WORKERS: '2',
-  });
+  saKubeconfig = serviceAccountKubeconfig(ns, fullname);
+  operator = await runOperator('1');
   await waitFor('operator /readyz', () => operator?.ready() ?? Promise.resolve(false), 60_000);
   const example = parse(
     readFileSync(join(repoRoot, 'examples', 'creditpipeline.yaml'), 'utf8'),
@@ -239,14 +252,32 @@ describe('the operator on a real control plane', () => {
 
   it('accepts every pod template in a namespace enforcing Pod Security restricted (server-side dry run)', async () => {
     const objs = await children();
-    type PodTemplate = { metadata?: unknown; spec: unknown };
+    type PodSpec = { volumes?: Array<Record<string, unknown>> } & Record<string, unknown>;
+    type PodTemplate = { metadata?: unknown; spec: PodSpec };
     const templates: Array<[string, PodTemplate | undefined]> = [];
     for (const o of objs) {
       const spec = o.spec as
-        | { template?: PodTemplate; jobTemplate?: { spec?: { template?: PodTemplate } } }
+        | {
+            template?: PodTemplate;
+            jobTemplate?: { spec?: { template?: PodTemplate } };
+            volumeClaimTemplates?: Array<{ metadata: { name: string } }>;
+          }
         | undefined;
-      if (o.kind === 'Deployment' || o.kind === 'StatefulSet')
-        templates.push([`${o.kind} ${o.metadata.name}`, spec?.template]);
+      if (o.kind === 'Deployment') templates.push([`${o.kind} ${o.metadata.name}`, spec?.template]);
+      if (o.kind === 'StatefulSet' && spec?.template !== undefined) {
+        // As the StatefulSet controller does: each claim template becomes a PVC volume of the pod.
+        const claims = (spec.volumeClaimTemplates ?? []).map((c) => ({
+          name: c.metadata.name,
+          persistentVolumeClaim: { claimName: `${c.metadata.name}-${o.metadata.name}-0` },
+        }));
+        const t = spec.template;
+        templates.push([
+          `${o.kind} ${o.metadata.name}`,
+          { ...t, spec: { ...t.spec, volumes: [...(t.spec.volumes ?? []), ...claims] } },
+        ]);
+        // The real StatefulSet controller created its pod in this restricted namespace.
+        await client.get(`/api/v1/namespaces/${ns}/pods/${o.metadata.name}-0`);
+      }
       if (o.kind === 'CronJob')
         templates.push([`${o.kind} ${o.metadata.name}`, spec?.jobTemplate?.spec?.template]);
       if (o.kind === 'Job' && o.metadata.ownerReferences?.[0]?.kind === 'CreditPipeline')
@@ -298,6 +329,27 @@ describe('the operator on a real control plane', () => {
     for (const [k, v] of versions)
       if (/^(ConfigMap|Secret|Service|KafkaTopic|ServiceMonitor|PrometheusRule|NetworkPolicy)\//.test(k))
         expect(nowVersions.get(k), k).toBe(v);
+  }, 120_000);
+
+  it('after a restart, finds everything in place: no writes, nothing recreated or deleted', async () => {
+    const before = new Map((await children()).map((o) => [`${o.kind}/${o.metadata.name}`, o.metadata.uid]));
+    expect(await (operator as OperatorProcess).stop('SIGTERM')).toBe(0);
+    operator = await runOperator('2');
+    await waitFor(
+      'restarted operator leads',
+      async () => counterSum(await (operator as OperatorProcess).metrics(), 'credit_operator_leader') === 1,
+      30_000,
+    );
+    await waitFor(
+      'restarted operator reconciled',
+      async () =>
+        counterSum(await (operator as OperatorProcess).metrics(), 'credit_operator_reconciles_total') >= 1,
+      30_000,
+    );
+    await sleep(5_000);
+    expect(nonLeaseWrites(await (operator as OperatorProcess).metrics())).toBe(0);
+    const after = new Map((await children()).map((o) => [`${o.kind}/${o.metadata.name}`, o.metadata.uid]));
+    expect(after).toEqual(before);
   }, 120_000);
 
   it('follows a spec change: scaling the detector through the scale subresource and editing the schedule', async () => {
