@@ -20,6 +20,17 @@ export class KafkaUnavailableError extends Error {
   }
 }
 
+/** Most messages in one produce request (a batch post is never split: it may exceed this alone). */
+const MAX_MESSAGES_PER_SEND = 1_000;
+
+interface QueuedWrite {
+  messages: Message[];
+  resolve: () => void;
+  reject: (err: KafkaUnavailableError) => void;
+  settled: boolean;
+  timer?: NodeJS.Timeout;
+}
+
 export interface SinkOptions {
   topic: string;
   produceTimeoutMs: number;
@@ -48,7 +59,8 @@ export class ApplicationSink {
   private closing = false;
   private lastProblem = 'connecting to Kafka';
   private probeTimer: NodeJS.Timeout | undefined;
-  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly queue: QueuedWrite[] = [];
+  private sending: Promise<void> | undefined;
 
   constructor(
     kafka: Kafka,
@@ -83,32 +95,75 @@ export class ApplicationSink {
     return null;
   }
 
-  /** Writes all events; resolves only after Kafka acknowledged them (acks=all). */
-  async write(events: readonly ApplicationEvent[]): Promise<void> {
-    if (this.closing) throw new KafkaUnavailableError('closed');
-    if (!this.connected || !this.healthy) throw new KafkaUnavailableError('unavailable');
-    const send = this.producer.send({ topic: this.opts.topic, acks: -1, messages: events.map(toMessage) });
-    this.inFlight.add(send);
-    const settled = send.then(
-      () => undefined,
-      () => undefined,
-    );
-    void settled.then(() => this.inFlight.delete(send));
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new KafkaUnavailableError('timeout')), this.opts.produceTimeoutMs);
+  /**
+   * Writes all events; resolves only after Kafka acknowledged them (acks=all).
+   *
+   * kafkajs's idempotent producer sends one request per broker at a time, so one message per send
+   * would cap throughput at one message per round trip. Writes arriving while a send is in flight
+   * therefore wait in a queue and go out together in the next send (like the Java client's linger,
+   * without adding delay when idle); each caller still learns the fate of its own events.
+   */
+  write(events: readonly ApplicationEvent[]): Promise<void> {
+    if (this.closing) return Promise.reject(new KafkaUnavailableError('closed'));
+    if (!this.connected || !this.healthy) return Promise.reject(new KafkaUnavailableError('unavailable'));
+    return new Promise<void>((resolve, reject) => {
+      const entry: QueuedWrite = { messages: events.map(toMessage), resolve, reject, settled: false };
+      entry.timer = setTimeout(() => {
+        // The send may still complete later; the caller was told 503, and a re-post is safe.
+        this.settle(entry, new KafkaUnavailableError('timeout'));
+      }, this.opts.produceTimeoutMs);
+      this.queue.push(entry);
+      if (this.sending === undefined) this.sending = this.drain();
     });
-    try {
-      await Promise.race([send, timeout]);
+  }
+
+  private settle(entry: QueuedWrite, failure?: KafkaUnavailableError, cause?: unknown): void {
+    if (entry.settled) return;
+    entry.settled = true;
+    clearTimeout(entry.timer);
+    if (failure === undefined) {
       this.markHealthy();
-    } catch (err) {
-      const failure =
-        err instanceof KafkaUnavailableError ? err : new KafkaUnavailableError(classify(err), err);
-      this.metrics.produceErrors.inc({ reason: failure.reason });
-      this.markUnhealthy(failure.reason, err);
-      throw failure;
+      entry.resolve();
+      return;
+    }
+    this.metrics.produceErrors.inc({ reason: failure.reason });
+    this.markUnhealthy(failure.reason, cause ?? failure);
+    entry.reject(failure);
+  }
+
+  /** Sends queued writes, as many as fit in one request, until the queue is empty. */
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const group: QueuedWrite[] = [];
+        let count = 0;
+        while (
+          this.queue.length > 0 &&
+          (group.length === 0 || count + (this.queue[0]?.messages.length ?? 0) <= MAX_MESSAGES_PER_SEND)
+        ) {
+          const entry = this.queue.shift() as QueuedWrite;
+          if (entry.settled) continue; // timed out while queued: not sent, the caller already has its 503
+          group.push(entry);
+          count += entry.messages.length;
+        }
+        if (group.length === 0) continue;
+        try {
+          await this.producer.send({
+            topic: this.opts.topic,
+            acks: -1,
+            messages: group.flatMap((e) => e.messages),
+          });
+          for (const entry of group) this.settle(entry);
+        } catch (err) {
+          const failure = new KafkaUnavailableError(classify(err), err);
+          for (const entry of group) this.settle(entry, failure, err);
+          // Fail what is still queued too: Kafka just failed, and callers should not wait for a timeout.
+          for (const entry of this.queue.splice(0))
+            this.settle(entry, new KafkaUnavailableError('unavailable'), err);
+        }
+      }
     } finally {
-      clearTimeout(timer);
+      this.sending = undefined;
     }
   }
 
@@ -116,10 +171,9 @@ export class ApplicationSink {
   async close(timeoutMs = 10_000): Promise<void> {
     this.closing = true;
     if (this.probeTimer) clearTimeout(this.probeTimer);
-    const pending = [...this.inFlight];
-    if (pending.length > 0) {
-      this.log.info({ inFlight: pending.length }, 'waiting for in-flight Kafka writes');
-      await Promise.race([Promise.allSettled(pending), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+    if (this.sending !== undefined) {
+      this.log.info({ queued: this.queue.length }, 'waiting for in-flight Kafka writes');
+      await Promise.race([this.sending, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
     }
     await this.producer.disconnect().catch(() => {});
     await this.admin.disconnect().catch(() => {});

@@ -144,6 +144,23 @@ describe('ingestion API on real Kafka', () => {
     );
   });
 
+  it('coalesces concurrent posts into shared sends, and each caller still gets its own 202 after the ack', async () => {
+    const t = uniqueTopic('ingest_conc');
+    const concApi = await startApi(brokers, t);
+    try {
+      const many = generateApplications({ seed: 55, count: 300 }).map((a) => a.submission);
+      const results = await Promise.all(many.map((s) => post(`${concApi.url}/v1/applications`, s)));
+      expect(results.map((r) => r.status)).toEqual(many.map(() => 202));
+      const ids = (await readTopic(kafka, t)).map(
+        (m) => (JSON.parse(m.value) as ApplicationEvent).applicationId,
+      );
+      expect(ids).toHaveLength(300);
+      expect(new Set(ids)).toEqual(new Set(many.map((s) => s.applicationId)));
+    } finally {
+      await concApi.close();
+    }
+  });
+
   it('takes the generator CLI traffic (api target, batches) and its labels match the topic', async () => {
     const t = uniqueTopic('ingest_gen');
     const genApi = await startApi(brokers, t);

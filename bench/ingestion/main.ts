@@ -1,0 +1,230 @@
+/**
+ * Ingestion benchmark against the harness's real Kafka broker. In one run:
+ * 1. Ceiling: a raw kafkajs produce loop (the same idempotent acks=all producer, pre-pseudonymized
+ *    events, keyed by customerId): one message per send, and 100 per send, at the same concurrency.
+ * 2. The ingestion API in its own process (`credit-platform ingestion-api`), driven over HTTP with
+ *    keep-alive: single posts (`POST /v1/applications`) and batches of 100 (`:batch`).
+ * Reports sustained applications/s, p50/p99 latency per call, the API's RSS, and the ratio to the
+ * ceiling. Bounded by BENCH_SINGLE (default 4000 posts), BENCH_BATCHES (default 80 x 100) and
+ * BENCH_CONCURRENCY (default 16); traffic only to 127.0.0.1. Writes bench/results/ingestion.md.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from '../../infra/lib/paths.ts';
+import { freePort } from '../../infra/lib/process.ts';
+import { requireInfra } from '../../infra/lib/state.ts';
+import type { ApplicationEvent, ApplicationSubmission } from '../../workloads/contract/application.ts';
+import { pseudonymize } from '../../workloads/contract/pseudonymize.ts';
+import { generateApplications } from '../../workloads/generator/generate.ts';
+import { toMessage } from '../../workloads/ingestion-api/sink.ts';
+import { createIdempotentProducer, createKafka, ensureTopic } from '../../workloads/shared/kafka.ts';
+
+const SINGLE = Number(process.env.BENCH_SINGLE ?? 4000);
+const BATCHES = Number(process.env.BENCH_BATCHES ?? 80);
+const BATCH_SIZE = 100;
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+const KEY = 'bench-pseudonymization-key-0123456789';
+const brokers = requireInfra('kafka').bootstrapServers;
+
+interface Result {
+  name: string;
+  calls: number;
+  applications: number;
+  seconds: number;
+  appsPerSecond: number;
+  callsPerSecond: number;
+  p50ms: number;
+  p99ms: number;
+  errors: number;
+}
+
+const percentile = (sorted: number[], p: number) =>
+  sorted.length === 0
+    ? Number.NaN
+    : (sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0);
+
+/** Runs `calls` calls with `concurrency` workers; each call's latency recorded. */
+async function drive(
+  name: string,
+  calls: number,
+  perCall: number,
+  call: (i: number) => Promise<boolean>,
+): Promise<Result> {
+  const latencies: number[] = [];
+  let next = 0;
+  let errors = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      for (let i = next++; i < calls; i = next++) {
+        const s = performance.now();
+        const ok = await call(i).catch(() => false);
+        latencies.push(performance.now() - s);
+        if (!ok) errors++;
+      }
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    name,
+    calls,
+    applications: calls * perCall,
+    seconds,
+    appsPerSecond: (calls * perCall) / seconds,
+    callsPerSecond: calls / seconds,
+    p50ms: percentile(latencies, 0.5),
+    p99ms: percentile(latencies, 0.99),
+    errors,
+  };
+}
+
+function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : Number.NaN;
+}
+
+async function startApiProcess(topic: string): Promise<{ child: ChildProcess; url: string }> {
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(repoRoot, 'cli', 'main.ts'), 'ingestion-api'],
+    {
+      cwd: repoRoot,
+      env: {
+        ...process.env,
+        KAFKA_BROKERS: brokers,
+        APPLICATIONS_TOPIC: topic,
+        PSEUDONYMIZATION_KEY: KEY,
+        HTTP_PORT: String(port),
+        HTTP_HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`ingestion-api exited with ${child.exitCode}`);
+    const ready = await fetch(`${url}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ready) return { child, url };
+    if (Date.now() > deadline) throw new Error('ingestion-api not ready after 60 s');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+const postJson = async (url: string, body: string) => {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  await res.arrayBuffer();
+  return res.status === 202;
+};
+
+async function main(): Promise<void> {
+  const total = Math.max(SINGLE, BATCHES * BATCH_SIZE);
+  process.stderr.write(`[bench] generating ${total} applications\n`);
+  const apps: ApplicationSubmission[] = generateApplications({ seed: 2024, count: total }).map(
+    (a) => a.submission,
+  );
+  const events: ApplicationEvent[] = apps.map((a) => pseudonymize(a, KEY));
+  const singleBodies = apps.slice(0, SINGLE).map((a) => JSON.stringify(a));
+  const batchBodies = Array.from({ length: BATCHES }, (_, b) =>
+    JSON.stringify({ applications: apps.slice(b * BATCH_SIZE, (b + 1) * BATCH_SIZE) }),
+  );
+
+  const topic = `bench_ingest_${Date.now().toString(36)}`;
+  const kafka = createKafka({ brokers: [brokers], clientId: 'bench-ingestion' });
+  await ensureTopic(kafka, topic, { partitions: 3 });
+  const producer = createIdempotentProducer(kafka);
+  await producer.connect();
+  const results: Result[] = [];
+  try {
+    process.stderr.write('[bench] raw kafkajs produce loop (ceiling)\n');
+    await producer.send({ topic, acks: -1, messages: [toMessage(events[0] as ApplicationEvent)] }); // warm-up
+    results.push(
+      await drive('kafkajs produce, 1 message per send (ceiling)', SINGLE, 1, async (i) => {
+        await producer.send({ topic, acks: -1, messages: [toMessage(events[i] as ApplicationEvent)] });
+        return true;
+      }),
+    );
+    results.push(
+      await drive(`kafkajs produce, ${BATCH_SIZE} per send (ceiling)`, BATCHES, BATCH_SIZE, async (b) => {
+        await producer.send({
+          topic,
+          acks: -1,
+          messages: events.slice(b * BATCH_SIZE, (b + 1) * BATCH_SIZE).map(toMessage),
+        });
+        return true;
+      }),
+    );
+  } finally {
+    await producer.disconnect();
+  }
+
+  process.stderr.write('[bench] ingestion API in its own process\n');
+  const { child, url } = await startApiProcess(topic);
+  let rss = Number.NaN;
+  try {
+    await postJson(`${url}/v1/applications`, singleBodies[0] as string); // warm-up
+    results.push(
+      await drive('API POST /v1/applications', SINGLE, 1, (i) =>
+        postJson(`${url}/v1/applications`, singleBodies[i] as string),
+      ),
+    );
+    results.push(
+      await drive(`API POST /v1/applications:batch (${BATCH_SIZE} each)`, BATCHES, BATCH_SIZE, (b) =>
+        postJson(`${url}/v1/applications:batch`, batchBodies[b] as string),
+      ),
+    );
+    if (child.pid !== undefined) rss = rssMiB(child.pid);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  }
+
+  const [rawSingle, rawBatch, apiSingle, apiBatch] = results;
+  const ratio = (a?: Result, b?: Result) =>
+    a && b ? `${((a.appsPerSecond / b.appsPerSecond) * 100).toFixed(0)}%` : '';
+  const row = (r: Result) =>
+    `| ${r.name} | ${r.calls} | ${r.applications} | ${r.appsPerSecond.toFixed(0)} | ${r.callsPerSecond.toFixed(0)} | ${r.p50ms.toFixed(1)} | ${r.p99ms.toFixed(1)} | ${r.errors} |`;
+  const md = [
+    '# Ingestion benchmark',
+    '',
+    `Run ${new Date().toISOString()} against the harness's Kafka ${requireInfra('kafka').version} (one broker, topic with 3 partitions, acks=all, idempotent producer); ${CONCURRENCY} concurrent callers; node ${process.version}; the API in its own process; machine shared with other work (2 cores).`,
+    '',
+    '| run | calls | applications | applications/s | calls/s | p50 ms | p99 ms | errors |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...results.map(row),
+    '',
+    `- Single posts reach ${ratio(apiSingle, rawSingle)} of the raw one-message produce loop's throughput.`,
+    `- Batch posts reach ${ratio(apiBatch, rawBatch)} of the raw ${BATCH_SIZE}-per-send produce loop's throughput.`,
+    `- API process RSS after the runs: ${rss.toFixed(0)} MiB.`,
+    '- Latency is per call (a batch call carries 100 applications); every 202 was sent after Kafka acknowledged.',
+    `- Load average at the end (1/5/15 min): ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(
+        ' / ',
+      )} on ${availableParallelism()} CPUs: figures are CPU-starved when it is well above the CPU count.`,
+    '',
+  ].join('\n');
+  mkdirSync(join(repoRoot, 'bench', 'results'), { recursive: true });
+  writeFileSync(join(repoRoot, 'bench', 'results', 'ingestion.md'), md);
+  process.stdout.write(md);
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+  await admin.disconnect();
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);
