@@ -392,6 +392,40 @@ describe('the Power BI model of docs/powerbi.md matches the warehouse', () => {
 });
 
 describe('faults make the matching alert go pending or firing', () => {
+  /** The single value of an instant query; fails unless it is a positive number. */
+  const liveValue = async (expr: string): Promise<number> => {
+    const r = await query(expr);
+    const value = Number(((r.result[0] as { value: [number, string] } | undefined)?.value ?? [0, 'NaN'])[1]);
+    expect(value, expr).toBeGreaterThan(0);
+    return value;
+  };
+
+  /**
+   * Loads the rules once more with a threshold lowered below the live value (and a `fault` label to
+   * tell these alerts apart), and waits for the alert to reach one of `states`.
+   */
+  const expectActiveWithRules = async (
+    alert: string,
+    fault: string,
+    thresholds: AlertRuleOptions,
+    states: ReadonlyArray<'pending' | 'firing'>,
+  ): Promise<void> => {
+    const name = `${rulesName}-${fault}`;
+    await addRuleFile(name, rulesFile({ ...ruleOptions, ...thresholds, labels: { fault } }), prometheus);
+    try {
+      await waitUntil(
+        `${alert} ${states.join(' or ')}`,
+        async () =>
+          (await activeAlerts(prometheus)).some(
+            (a) => a.labels.alertname === alert && a.labels.fault === fault && states.includes(a.state),
+          ),
+        { timeoutMs: 30_000, intervalMs: 1000 },
+      );
+    } finally {
+      await removeRuleFile(name, prometheus);
+    }
+  };
+
   const alertOf = async (name: string): Promise<string | undefined> =>
     (await activeAlerts(prometheus)).find(
       (a) => a.labels.alertname === name && a.labels.namespace === namespace,
@@ -405,6 +439,15 @@ describe('faults make the matching alert go pending or firing', () => {
       intervalMs: 1000,
     });
     expect(['pending', 'firing']).toContain(await alertOf('DeadLetterSpike'));
+  });
+
+  it('the live end-to-end p99 over a (lowered) objective → EndToEndLatencyP99High pending', async () => {
+    const bucket = `${names.detector.e2eLatency}_bucket{namespace="${namespace}"}`;
+    const p99 = await liveValue(`histogram_quantile(0.99, sum by (le) (rate(${bucket}[5m])))`);
+    await expectActiveWithRules('EndToEndLatencyP99High', 'latency', { e2eLatencyP99Seconds: p99 / 2 }, [
+      'pending',
+      'firing',
+    ]);
   });
 
   it('the fraud detector stopped → FraudDetectorDown firing', async () => {
@@ -433,32 +476,8 @@ describe('faults make the matching alert go pending or firing', () => {
   });
 
   it('the live PSI above a (lowered) threshold → ScorecardPopulationShift firing', async () => {
-    const psi = await query(`max(${names.scoring.lastRunPsi}{namespace="${namespace}"})`);
-    const value = Number(
-      ((psi.result[0] as { value: [number, string] } | undefined)?.value ?? [0, 'NaN'])[1],
-    );
-    expect(value).toBeGreaterThan(0);
-    const name = `${rulesName}-psi`;
-    await addRuleFile(
-      name,
-      rulesFile({ ...ruleOptions, labels: { fault: 'psi' }, psiThreshold: value / 2 }),
-      prometheus,
-    );
-    try {
-      await waitUntil(
-        'ScorecardPopulationShift firing',
-        async () =>
-          (await activeAlerts(prometheus)).some(
-            (a) =>
-              a.labels.alertname === 'ScorecardPopulationShift' &&
-              a.labels.fault === 'psi' &&
-              a.state === 'firing',
-          ),
-        { timeoutMs: 30_000, intervalMs: 1000 },
-      );
-    } finally {
-      await removeRuleFile(name, prometheus);
-    }
+    const psi = await liveValue(`max(${names.scoring.lastRunPsi}{namespace="${namespace}"})`);
+    await expectActiveWithRules('ScorecardPopulationShift', 'psi', { psiThreshold: psi / 2 }, ['firing']);
   });
 
   it('the warehouse loader stopped → RiskScoringRunMissing (no successful run reported) pending', async () => {
