@@ -30,6 +30,8 @@ export interface LoaderOptions {
   alertsTopic: string;
   log: Logger;
   metrics: LoaderMetrics;
+  /** Consumer-group session timeout: how long a crashed loader holds its partitions (default 30 s). */
+  sessionTimeoutMs?: number;
 }
 
 export interface RunningLoader {
@@ -55,7 +57,13 @@ function isDataError(err: unknown): boolean {
 export async function startLoader(opts: LoaderOptions): Promise<RunningLoader> {
   const { kafka, pool, groupId, log, metrics } = opts;
   const topics = [opts.applicationsTopic, opts.alertsTopic];
-  const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false });
+  const sessionTimeout = opts.sessionTimeoutMs ?? 30_000;
+  const consumer = kafka.consumer({
+    groupId,
+    allowAutoTopicCreation: false,
+    sessionTimeout,
+    heartbeatInterval: Math.max(500, Math.floor(sessionTimeout / 10)),
+  });
   const seekedBack = new Set<string>();
   let hasJoined = false;
 

@@ -26,6 +26,7 @@ export const LoaderConfig = Type.Object({
   ...KafkaSettings,
   ...TopicSettings,
   groupPrefix: Type.String({ default: '' }),
+  sessionTimeoutMs: Type.Integer({ default: 30_000, minimum: 6_000, maximum: 300_000 }),
   opsPort: Type.Integer({ default: 9090, minimum: 0, maximum: 65535 }),
   opsHost: Type.String({ default: '0.0.0.0' }),
 });
@@ -35,6 +36,7 @@ export const LOADER_ENV = {
   ...KAFKA_ENV,
   ...TOPIC_ENV,
   groupPrefix: 'KAFKA_GROUP_PREFIX',
+  sessionTimeoutMs: 'KAFKA_SESSION_TIMEOUT_MS',
   opsPort: 'OPS_PORT',
   opsHost: 'OPS_HOST',
 } as const;
@@ -55,6 +57,7 @@ export async function run(_argv: string[]): Promise<void> {
     alertsTopic: config.alertsTopic,
     log,
     metrics,
+    sessionTimeoutMs: config.sessionTimeoutMs,
   });
   const ops = await startOpsServer(config.opsPort, config.opsHost, {
     registry: metrics.registry,

@@ -175,7 +175,7 @@ describe('indexed partitions', () => {
       ['4', '4', String(N)],
     ]);
     for (let i = 0; i < 2; i++) expect(drift.rows[i].psi).toBeCloseTo(driftOne.rows[i].psi, 10);
-  });
+  }, 300_000);
 
   it('applies the fraud hard rules from loaded live alerts only', async () => {
     const d = await onePool.query<{

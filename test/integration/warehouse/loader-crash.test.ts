@@ -33,6 +33,8 @@ function startLoader(): ChildProcess {
       ALERTS_TOPIC: alertsTopic,
       KAFKA_GROUP_PREFIX: groupPrefix,
       OPS_PORT: '0',
+      // the killed loader's partitions are handed to the restarted one after this
+      KAFKA_SESSION_TIMEOUT_MS: '6000',
       LOG_LEVEL: 'error',
     },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -197,5 +199,5 @@ describe('warehouse loader', () => {
       ['apps', 'bad-2', 'not_json'],
       ['apps', 'bad-3', 'schema_invalid'],
     ]);
-  });
+  }, 300_000);
 });
