@@ -90,6 +90,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     kubectl(['apply', '--server-side', '--force-conflicts', '-f', join(crdDir, f)]);
   }
 
+  await resetPipeline(ns, names, say);
   kubectl(['apply', '-f', '-'], kubectl(['create', 'namespace', ns, '--dry-run=client', '-o', 'yaml']));
   say('helm', `helm upgrade --install ${RELEASE} charts/credit-platform -n ${OPERATOR_NAMESPACE}`);
   helm([
@@ -226,6 +227,59 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     };
   } finally {
     await db.end();
+  }
+}
+
+/**
+ * A demo starts from a clean slate: a previous run's namespace is deleted (its PVCs with it), and the
+ * databases its volumes stood for on the harness servers are dropped, as a new volume would be empty.
+ */
+async function resetPipeline(
+  ns: string,
+  names: ReturnType<typeof childNames>,
+  say: DemoOptions['progress'],
+): Promise<void> {
+  const exists = kubectl(['get', 'namespace', ns, '--ignore-not-found', '-o', 'name']).trim() !== '';
+  if (!exists) return;
+  say('reset', `removing the previous run: namespace ${ns} and its databases`);
+  const dbName = (url: string) => new URL(url).pathname.replace(/^\//, '');
+  const pgDb = (() => {
+    try {
+      return dbName(workloadEnv(ns, names.warehouseLoader, 'DATABASE_URL'));
+    } catch {
+      return undefined;
+    }
+  })();
+  const mongoDb = (() => {
+    try {
+      return dbName(workloadEnv(ns, names.fraudDetector, 'MONGO_URL'));
+    } catch {
+      return undefined;
+    }
+  })();
+  await stopDemo();
+  kubectl(['delete', 'namespace', ns, '--wait=false']);
+  // With the runner stopped nothing finishes pod deletions: force them so the namespace can go.
+  kubectl(['delete', 'pods', '--all', '-n', ns, '--grace-period=0', '--force', '--ignore-not-found']);
+  await waitFor(
+    async () => kubectl(['get', 'namespace', ns, '--ignore-not-found', '-o', 'name']).trim() === '',
+    180_000,
+    `namespace ${ns} to be deleted`,
+  );
+  if (pgDb) {
+    const admin = new pg.Client({ connectionString: requireInfra('postgres').url });
+    await admin.connect();
+    await admin
+      .query(`DROP DATABASE IF EXISTS "${pgDb.replace(/"/g, '""')}" WITH (FORCE)`)
+      .finally(() => admin.end());
+  }
+  if (mongoDb) {
+    const mongo = new MongoClient(requireInfra('mongo').url);
+    await mongo.connect();
+    await mongo
+      .db(mongoDb)
+      .dropDatabase()
+      .finally(() => mongo.close());
   }
 }
 

@@ -50,6 +50,8 @@ export class LocalKubelet {
   readonly services = new ServiceMap();
   private readonly pods = new Map<string, Running>();
   private readonly failures = new Map<string, string>();
+  /** Service names per namespace, as last listed. */
+  private readonly knownServices = new Map<string, Set<string>>();
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
   private lastHeartbeat = 0;
@@ -58,7 +60,7 @@ export class LocalKubelet {
   constructor(
     private readonly api: KubeletApis,
     private readonly namespaces: readonly string[],
-    private readonly infra: InfraState,
+    private readonly readInfra: () => InfraState,
     private readonly log: (msg: string) => void,
   ) {
     this.reader = {
@@ -80,7 +82,7 @@ export class LocalKubelet {
         }
       },
       serviceAccountKubeconfig: async (ns, sa, dir) => {
-        const kube = infra.kube;
+        const kube = readInfra().kube;
         if (kube === undefined)
           throw new PodResolutionError('no Kubernetes control plane in .state/infra.json');
         const tr = await api.core.createNamespacedServiceAccountToken({
@@ -112,6 +114,11 @@ export class LocalKubelet {
         return file;
       },
     };
+  }
+
+  /** The harness servers as .state/infra.json says now (they may be restarted on new ports). */
+  private infra(): InfraState {
+    return this.readInfra();
   }
 
   async start(): Promise<void> {
@@ -196,7 +203,7 @@ export class LocalKubelet {
           containerRuntimeVersion: 'local-runner://processes',
           kernelVersion: '',
           kubeProxyVersion: '',
-          kubeletVersion: this.infra.kube?.version ?? 'v1.34.4',
+          kubeletVersion: this.infra().kube?.version ?? 'v1.34.4',
           machineID: '',
           operatingSystem: 'linux',
           osImage: 'local-runner',
@@ -222,6 +229,7 @@ export class LocalKubelet {
         await this.syncStrimziStandIn(ns).catch((e: unknown) => this.log(`topics: ${String(e)}`));
         const pods = (await this.api.core.listNamespacedPod({ namespace: ns })).items;
         const services = (await this.api.core.listNamespacedService({ namespace: ns })).items;
+        this.knownServices.set(ns, new Set(services.map((svc) => svc.metadata?.name ?? '')));
         const seen = new Set<string>();
         for (const pod of pods) {
           const key = `${ns}/${pod.metadata?.name}`;
@@ -290,7 +298,7 @@ export class LocalKubelet {
   private async startPod(pod: V1Pod, key: string): Promise<void> {
     const containers = pod.spec?.containers ?? [];
     const first = containers[0];
-    const standIn = first === undefined ? undefined : standInFor(first, this.infra);
+    const standIn = first === undefined ? undefined : standInFor(first, this.infra());
     const r: Running = {
       uid: pod.metadata?.uid ?? '',
       key,
@@ -331,6 +339,18 @@ export class LocalKubelet {
       if (this.failures.get(key) !== msg) this.log(`${key} cannot start yet: ${msg}`);
       this.failures.set(key, msg);
       if (!(e instanceof PodResolutionError)) throw e;
+      return;
+    }
+    const waitingFor = unresolvedServices(
+      plans,
+      this.knownServices.get(pod.metadata?.namespace ?? '') ?? new Set(),
+      this.services,
+      pod.metadata?.namespace ?? '',
+    );
+    if (waitingFor.length > 0) {
+      const msg = `waiting for endpoints of Service ${waitingFor.join(', ')}`;
+      if (this.failures.get(key) !== msg) this.log(`${key} ${msg}`);
+      this.failures.set(key, msg);
       return;
     }
     this.failures.delete(key);
@@ -533,7 +553,7 @@ export class LocalKubelet {
           const local = containerPort === undefined ? undefined : r.ports.get(containerPort);
           if (local === undefined) continue;
           this.services.add(ns, svc.metadata?.name ?? '', sp.port, { host: '127.0.0.1', port: local });
-          if (sp.name === 'metrics' && this.infra.prometheus && !r.standIn) {
+          if (sp.name === 'metrics' && this.infra().prometheus && !r.standIn) {
             const service = svc.metadata?.name ?? '';
             const podName = pod.metadata?.name ?? '';
             scrape.set(scrapeName(ns, podName), {
@@ -554,7 +574,7 @@ export class LocalKubelet {
     ns: string,
     wanted: Map<string, { target: string; labels: Record<string, string> }>,
   ): void {
-    const info = this.infra.prometheus;
+    const info = this.infra().prometheus;
     if (info === undefined) return;
     for (const [name, t] of wanted) {
       const written = JSON.stringify(t);
@@ -572,7 +592,7 @@ export class LocalKubelet {
 
   /** Strimzi stand-in: each Kafka object resolves to the harness broker; KafkaTopics are created in it. */
   private async syncStrimziStandIn(ns: string): Promise<void> {
-    const kafka = this.infra.kafka;
+    const kafka = this.infra().kafka;
     if (kafka === undefined) return;
     const [host, port] = kafka.bootstrapServers.split(':');
     let clusters: Array<{ metadata: { name: string } }> = [];
@@ -631,6 +651,31 @@ export class LocalKubelet {
     if (created.length > 0)
       this.log(`created topics ${created.join(', ')} in the harness broker (Topic Operator stand-in)`);
   }
+}
+
+/**
+ * Service names the plans still reference unresolved. In a cluster such a name resolves as soon as
+ * the Service exists; here its loopback endpoint exists only once a backend runs, so the pod waits.
+ */
+function unresolvedServices(
+  plans: { init: ProcessPlan[]; main: ProcessPlan[] },
+  known: ReadonlySet<string>,
+  services: ServiceMap,
+  ns: string,
+): string[] {
+  const missing = new Set<string>();
+  for (const plan of [...plans.init, ...plans.main]) {
+    for (const value of [...Object.values(plan.env), ...plan.argv]) {
+      for (const m of value.matchAll(
+        /([a-z0-9][a-z0-9-]*)(?:\.([a-z0-9-]+))?(?:\.svc(?:\.cluster\.local)?)?:(\d{1,5})/g,
+      )) {
+        const [, name, namespace, port] = m;
+        if (name === undefined || (namespace !== undefined && namespace !== ns) || !known.has(name)) continue;
+        if (services.resolve(name, Number(port), ns) === undefined) missing.add(name);
+      }
+    }
+  }
+  return [...missing];
 }
 
 function scrapeName(ns: string, pod: string): string {

@@ -31,7 +31,7 @@ async function main(): Promise<void> {
       custom: kc.makeApiClient(CustomObjectsApi),
     },
     namespaces,
-    readInfraState(),
+    readInfraState,
     log,
   );
   log(`kubelet stand-in for namespaces ${namespaces.join(', ')}: pods run as local processes`);

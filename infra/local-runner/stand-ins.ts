@@ -53,6 +53,8 @@ async function ensurePostgresRole(adminUrl: string, env: Record<string, string>)
     await client.query(
       `${role.rowCount === 0 ? 'CREATE' : 'ALTER'} ROLE ${ident(user)} LOGIN PASSWORD ${lit(password)}`,
     );
+    // The harness role administers the databases it stands in for (and can drop them on reset).
+    await client.query(`GRANT ${ident(user)} TO CURRENT_USER`).catch(() => {});
     const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [db]);
     if (exists.rowCount === 0) await client.query(`CREATE DATABASE ${ident(db)} OWNER ${ident(user)}`);
   } finally {
