@@ -87,7 +87,13 @@ async function ping(url: string): Promise<boolean> {
 
 /** `go build` of the wrapper module, with a heartbeat line every 20 s so a long build shows life. */
 function goBuild(output: string): Promise<void> {
-  execFileSync('go', ['version'], { stdio: 'ignore' });
+  try {
+    execFileSync('go', ['version'], { stdio: 'ignore' });
+  } catch {
+    throw new Error(
+      'building FerretDB needs Go 1.24 or newer on PATH (go.dev toolchain; Debian 12 has only 1.19)',
+    );
+  }
   return new Promise((resolveBuild, reject) => {
     const started = Date.now();
     const child = spawn(

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the local harness runs: PostgreSQL and Prometheus servers.
+# Installs the Debian packages the local harness runs: PostgreSQL and Prometheus servers, and
+# Java 17 + Maven for Kafka.
 # Idempotent: does nothing when they are present.
 set -euo pipefail
 need=()
@@ -7,6 +8,9 @@ command -v pg_ctlcluster >/dev/null 2>&1 || [ -x /usr/lib/postgresql/15/bin/post
 [ -x /usr/lib/postgresql/15/bin/postgres ] || need+=(postgresql-15)
 command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+# Kafka runs on Java 17 with jars resolved by Maven (infra/provision/kafka.sh).
+command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null 2>&1 || need+=(maven)
 if [ ${#need[@]} -gt 0 ]; then
   echo "[deps] apt-get install ${need[*]}" >&2
   sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
