@@ -26,8 +26,9 @@ const fallbackHome = join(
   `credit-platform-postgres-${createHash('sha256').update(stateDir).digest('hex').slice(0, 12)}`,
 );
 const superuser = 'postgres';
-const appUser = 'credit';
-const appDatabase = 'credit';
+// Not 'credit': that is the managed warehouse's role, which the local runner hosts on this server.
+const appUser = 'harness';
+const appDatabase = 'harness';
 /** OS account that owns the cluster: Debian's `postgres`, or ours when that one is absent. */
 const osUsers = ['postgres', 'credit-pg'] as const;
 
