@@ -31,7 +31,7 @@ export interface HandlerDeps {
   metrics: IngestionMetrics;
   log: Logger;
   openApi: unknown;
-  /** True once shutdown began: new submissions get 503. */
+  /** True once shutdown began: requests already received are still served, on connections that then close. */
   closing: () => boolean;
 }
 
@@ -62,17 +62,12 @@ export function createRequestHandler(deps: HandlerDeps): (req: IncomingMessage, 
     });
   };
 
-  const unavailable = (res: ServerResponse, items: number, detail: string, closing = false) => {
+  const unavailable = (res: ServerResponse, items: number, detail: string) => {
     metrics.applications.inc({ outcome: 'unavailable' }, items);
     sendProblem(
       res,
-      {
-        type: closing ? PROBLEM_TYPES.shuttingDown : PROBLEM_TYPES.unavailable,
-        title: closing ? 'Shutting down' : 'Kafka unavailable',
-        status: 503,
-        detail,
-      },
-      { 'retry-after': deps.config.retryAfterSeconds, ...(closing ? { connection: 'close' } : {}) },
+      { type: PROBLEM_TYPES.unavailable, title: 'Kafka unavailable', status: 503, detail },
+      { 'retry-after': deps.config.retryAfterSeconds },
     );
   };
 
@@ -94,7 +89,6 @@ export function createRequestHandler(deps: HandlerDeps): (req: IncomingMessage, 
     const result = submissionValidator.validate(body.value);
     if (!result.ok)
       return rejected(res, result.errors, 1, `${result.errors.length} field(s) failed validation`);
-    if (deps.closing()) return unavailable(res, 1, 'the server is shutting down', true);
     const event = pseudonymize(result.value, deps.config.pseudonymizationKey);
     if (await write(res, [event])) sendJson(res, 202, { applicationId: event.applicationId });
   };
@@ -143,7 +137,6 @@ export function createRequestHandler(deps: HandlerDeps): (req: IncomingMessage, 
         items.length,
         `${invalidItems} of ${items.length} application(s) failed validation; none was accepted`,
       );
-    if (deps.closing()) return unavailable(res, items.length, 'the server is shutting down', true);
     const events = valid.map((s) => pseudonymize(s, deps.config.pseudonymizationKey));
     if (await write(res, events))
       sendJson(res, 202, { accepted: events.length, applicationIds: events.map((e) => e.applicationId) });
@@ -179,6 +172,7 @@ export function createRequestHandler(deps: HandlerDeps): (req: IncomingMessage, 
   return (req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const r = route(path);
+    if (deps.closing()) res.setHeader('connection', 'close');
     const end = metrics.httpDuration.startTimer({ route: r });
     res.once('finish', () => {
       end();

@@ -19,7 +19,6 @@ export const PROBLEM_TYPES = {
   method: '/problems/method-not-allowed',
   notFound: '/problems/not-found',
   unavailable: '/problems/kafka-unavailable',
-  shuttingDown: '/problems/shutting-down',
   internal: '/problems/internal-error',
 } as const;
 

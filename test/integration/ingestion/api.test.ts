@@ -161,6 +161,29 @@ describe('ingestion API on real Kafka', () => {
     }
   });
 
+  it('shuts down gracefully: requests in flight finish and every 202 is on the topic', async () => {
+    const t = uniqueTopic('ingest_close');
+    const closing = await startApi(brokers, t);
+    const many = generateApplications({ seed: 66, count: 150 }).map((a) => a.submission);
+    const posts = many.map((s) =>
+      post(`${closing.url}/v1/applications`, s).then(
+        (r) => ({ id: s.applicationId, status: r.status }),
+        () => ({ id: s.applicationId, status: 0 }),
+      ),
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    await closing.close();
+    const results = await Promise.all(posts);
+    const accepted = results.filter((r) => r.status === 202).map((r) => r.id);
+    // Requests the server had taken are served to the end (202); ones arriving after close are refused.
+    for (const r of results) expect([0, 202]).toContain(r.status);
+    expect(accepted.length).toBeGreaterThan(0);
+    const ids = (await readTopic(kafka, t)).map(
+      (m) => (JSON.parse(m.value) as ApplicationEvent).applicationId,
+    );
+    for (const id of accepted) expect(ids).toContain(id);
+  });
+
   it('takes the generator CLI traffic (api target, batches) and its labels match the topic', async () => {
     const t = uniqueTopic('ingest_gen');
     const genApi = await startApi(brokers, t);
