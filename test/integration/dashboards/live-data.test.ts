@@ -16,6 +16,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AlertRuleOptions, alertRuleGroups } from '../../../dashboards/alerts/rules.ts';
@@ -82,6 +83,7 @@ const topics = {
   dlq: `dash_${id}_credit_apps_dlq`,
 };
 const rulesName = `dashboards-live-${id}`;
+const mongoDatabase = `dash_live_${id}`;
 /** Rate window substituted for `$__rate_interval` (the harness scrapes every 2 s). */
 const RATE_WINDOW = '30s';
 /** The Credit risk dashboard's default time range (now-30d). */
@@ -225,7 +227,7 @@ beforeAll(async () => {
   await startScraped('warehouse-loader', 'warehouse-loader', { DATABASE_URL: db.url, ...kafkaEnv });
   await startScraped('fraud-detector', 'fraud-detector', {
     ...kafkaEnv,
-    MONGO_URL: `${requireInfra('mongo').url.replace(/\/$/, '')}/dash_live_${id}`,
+    MONGO_URL: `${requireInfra('mongo').url.replace(/\/$/, '')}/${mongoDatabase}`,
   });
   const apiPort = await freePort();
   await startScraped('ingestion-api', 'ingestion-api', {
@@ -286,9 +288,20 @@ afterAll(async () => {
   kubectl(['delete', 'namespace', namespace, '--wait=false']);
   const admin = kafka.admin();
   await admin.connect();
-  await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
+  // Ours, and the detector's internal topics (named after the group prefix).
+  const mine = (await admin.listTopics()).filter(
+    (t) => Object.values(topics).includes(t) || t.startsWith(`dash-live-${id}-`),
+  );
+  await admin.deleteTopics({ topics: mine }).catch(() => undefined);
   await admin.disconnect();
   await db?.drop();
+  const mongo = new MongoClient(requireInfra('mongo').url);
+  await mongo.connect();
+  await mongo
+    .db(mongoDatabase)
+    .dropDatabase()
+    .catch(() => undefined);
+  await mongo.close();
 }, 120_000);
 
 const promPanels = promQueries(dashboards);
