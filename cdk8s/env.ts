@@ -26,6 +26,8 @@ export const ENV = {
   modelFile: 'MODEL_FILE',
   /** Challenger scorecard file, or `none`; unset: the built-in challenger. */
   challengerModelFile: 'CHALLENGER_MODEL_FILE',
+  /** Id shared by every index of one scoring run: the Job's name, from the downward API. */
+  runId: 'RUN_ID',
   /** Shards of a scoring run (= Indexed Job completions); each pod's shard is JOB_COMPLETION_INDEX. */
   shardCount: 'SHARD_COUNT',
   /** Port of the ingestion API's HTTP server. */

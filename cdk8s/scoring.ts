@@ -22,6 +22,8 @@ export class ScoringCronJob extends Construct {
     const env: EnvVar[] = [
       secrets.databaseUrlEnv(ENV.databaseUrl),
       { name: ENV.shardCount, value: String(spec.parallelism) },
+      // Every index of one Job records itself under the same run: the Job's name.
+      { name: ENV.runId, valueFrom: { fieldRef: { fieldPath: "metadata.labels['batch.kubernetes.io/job-name']" } } },
     ];
     const model = spec.model.configMapRef;
     if (model !== undefined) {
