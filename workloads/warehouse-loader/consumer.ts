@@ -130,6 +130,11 @@ export async function startLoader(opts: LoaderOptions): Promise<RunningLoader> {
       fetchedOffset: fetchedOffsetOf(batch),
       messages: batch.messages,
       allowGap: seekedBack.has(tp),
+    }).catch((err: unknown) => {
+      // Nothing was committed; kafkajs retries the batch from the same offset.
+      metrics.batches.inc({ topic, outcome: 'error' });
+      log.error({ topic, partition, err }, 'batch failed; it will be retried');
+      throw err;
     });
     end();
     if (outcome.status === 'behind_stored') {
