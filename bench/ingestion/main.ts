@@ -3,13 +3,14 @@
  * 1. Ceiling: a raw kafkajs produce loop (the same idempotent acks=all producer, pre-pseudonymized
  *    events, keyed by customerId): one message per send, and 100 per send, at the same concurrency.
  * 2. The ingestion API in its own process (`credit-platform ingestion-api`), driven over HTTP with
- *    keep-alive: single posts (`POST /v1/applications`) and batches of 100 (`:batch`).
+ *    keep-alive (node:http): single posts (`POST /v1/applications`) and batches of 100 (`:batch`).
  * Reports sustained applications/s, p50/p99 latency per call, the API's RSS, and the ratio to the
  * ceiling. Bounded by BENCH_SINGLE (default 4000 posts), BENCH_BATCHES (default 80 x 100) and
  * BENCH_CONCURRENCY (default 16); traffic only to 127.0.0.1. Writes bench/results/ingestion.md.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../../infra/lib/paths.ts';
@@ -119,11 +120,29 @@ async function startApiProcess(topic: string): Promise<{ child: ChildProcess; ur
   }
 }
 
-const postJson = async (url: string, body: string) => {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-  await res.arrayBuffer();
-  return res.status === 202;
-};
+/**
+ * node:http with keep-alive, body written with the headers: Node 20's fetch sends them in two writes,
+ * and the second waits on the server's delayed ACK (~40 ms on loopback), which would measure the
+ * client, not the API.
+ */
+const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+const postJson = (url: string, body: string) =>
+  new Promise<boolean>((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode === 202));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
 
 async function main(): Promise<void> {
   const total = Math.max(SINGLE, BATCHES * BATCH_SIZE);
@@ -183,6 +202,7 @@ async function main(): Promise<void> {
     );
     if (child.pid !== undefined) rss = rssMiB(child.pid);
   } finally {
+    agent.destroy();
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
   }
