@@ -257,6 +257,7 @@ async function resetPipeline(
       return undefined;
     }
   })();
+  const previous = kubectlJson<{ items: PipelineDoc[] }>(['get', 'creditpipelines', '-n', ns]).items;
   await stopDemo();
   kubectl(['delete', 'namespace', ns, '--wait=false']);
   // With the runner stopped nothing finishes pod deletions: force them so the namespace can go.
@@ -280,6 +281,32 @@ async function resetPipeline(
       .db(mongoDb)
       .dropDatabase()
       .finally(() => mongo.close());
+  }
+  // Strimzi's Topic Operator deletes a topic with its KafkaTopic; the stand-in leaves that to us.
+  const kafka = new Kafka({
+    clientId: 'demo-reset',
+    brokers: [requireInfra('kafka').bootstrapServers],
+    logLevel: logLevel.NOTHING,
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const prefixes = previous.map((p) => `${ns}.${p.metadata.name}`);
+    const named = previous.flatMap((p) => [
+      p.spec?.topics?.applications ?? 'credit_apps',
+      p.spec?.topics?.deadLetter ?? 'credit_apps_dlq',
+      p.spec?.topics?.alerts ?? 'fraud_alerts',
+    ]);
+    const topics = (await admin.listTopics()).filter(
+      (t) => named.includes(t) || prefixes.some((p) => t.startsWith(p)),
+    );
+    if (topics.length > 0) await admin.deleteTopics({ topics });
+    const groups = (await admin.listGroups()).groups
+      .map((g) => g.groupId)
+      .filter((g) => prefixes.some((p) => g.startsWith(p)));
+    if (groups.length > 0) await admin.deleteGroups(groups);
+  } finally {
+    await admin.disconnect();
   }
 }
 
