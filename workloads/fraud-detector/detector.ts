@@ -93,19 +93,20 @@ export async function startFraudDetector(
   for (const feature of store.skipped) metrics.storeFeatureSkipped.set({ feature }, 1);
 
   await ensureRepartitionTopic(kafka, config, repartitionTopic, log);
-  const producer: Producer = createIdempotentProducer(kafka, { retries: 10, maxRetryTimeMs: 5_000 });
-  await producer.connect();
-  const sink = createAlertSink({ store, producer, alertsTopic: config.alertsTopic, metrics });
-  const common = {
-    kafka,
-    producer,
-    deadLetterTopic: config.deadLetterTopic,
-    rules: currentRules,
-    sink,
-    metrics,
-  };
+  // One producer per stage: an idempotent producer has one request in flight per broker, so a shared
+  // one would serialise the two stages' writes.
+  const producers: Producer[] = [0, 1].map(() =>
+    createIdempotentProducer(kafka, { retries: 10, maxRetryTimeMs: 5_000 }),
+  );
+  await Promise.all(producers.map((p) => p.connect()));
+  const [sourceProducer, windowProducer] = producers as [Producer, Producer];
+  const common = { kafka, deadLetterTopic: config.deadLetterTopic, rules: currentRules, metrics };
+  const sinkFor = (producer: Producer) =>
+    createAlertSink({ store, producer, alertsTopic: config.alertsTopic, metrics });
   const windowStage = await startWindowStage({
     ...common,
+    producer: windowProducer,
+    sink: sinkFor(windowProducer),
     groupId: `${app}-windows`,
     repartitionTopic,
     maxStateEntries: config.maxStateEntries,
@@ -113,6 +114,8 @@ export async function startFraudDetector(
   });
   const sourceStage: StageHandle = await startSourceStage({
     ...common,
+    producer: sourceProducer,
+    sink: sinkFor(sourceProducer),
     groupId: app,
     applicationsTopic: config.applicationsTopic,
     repartitionTopic,
@@ -161,7 +164,7 @@ export async function startFraudDetector(
       watcher?.close();
       await sourceStage.stop().catch((err) => log.warn({ err }, 'source stage stop failed'));
       await windowStage.stop().catch((err) => log.warn({ err }, 'window stage stop failed'));
-      await producer.disconnect().catch(() => undefined);
+      await Promise.all(producers.map((p) => p.disconnect().catch(() => undefined)));
       await new Promise<void>((resolve) => ops.close(() => resolve()));
       await store.close();
     },

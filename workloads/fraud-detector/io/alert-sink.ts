@@ -1,6 +1,6 @@
 /**
- * Writing alerts: MongoDB first (idempotent upserts), then the alerts topic (keyed by applicationId,
- * the JSON the warehouse loader reads). Callers commit their offsets only after `write` resolves, so
+ * Writing alerts: MongoDB (insert-if-absent on the alert key) and the alerts topic (keyed by
+ * applicationId, the JSON the warehouse loader reads), concurrently. Callers commit their offsets only after `write` resolves, so
  * an alert is never lost; a crash before the commit replays the input and re-writes the same alerts,
  * which the store's natural key and the loader's alert key absorb.
  */
@@ -23,16 +23,19 @@ export function createAlertSink(options: {
   return {
     async write(alerts) {
       if (alerts.length === 0) return;
-      await store.write(alerts);
-      await producer.send({
-        topic: alertsTopic,
-        acks: -1,
-        messages: alerts.map((a) => ({
-          key: a.applicationId,
-          value: JSON.stringify(a),
-          headers: { 'content-type': 'application/json', 'alert-mode': a.mode },
-        })),
-      });
+      // Both must land before the caller commits; neither depends on the other.
+      await Promise.all([
+        store.write(alerts),
+        producer.send({
+          topic: alertsTopic,
+          acks: -1,
+          messages: alerts.map((a) => ({
+            key: a.applicationId,
+            value: JSON.stringify(a),
+            headers: { 'content-type': 'application/json', 'alert-mode': a.mode },
+          })),
+        }),
+      ]);
       const now = Date.now();
       for (const a of alerts) {
         if (a.mode === 'live') metrics.alerts.inc({ rule: a.ruleId, severity: a.severity });

@@ -227,8 +227,10 @@ async function handleBatch(
   o.metrics.forcedEvictions.inc(after.forcedEvictions - before.forcedEvictions);
   o.metrics.replayedMessages.inc(replayed);
   const t0 = performance.now();
-  if (dlq.length > 0) await o.producer.send({ topic: o.deadLetterTopic, messages: dlq, acks: -1 });
-  await o.sink.write(alerts);
+  await Promise.all([
+    dlq.length > 0 ? o.producer.send({ topic: o.deadLetterTopic, messages: dlq, acks: -1 }) : undefined,
+    o.sink.write(alerts),
+  ]);
   o.log.debug(
     {
       partition,
