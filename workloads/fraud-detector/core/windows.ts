@@ -62,7 +62,6 @@ export interface Checkpoint {
 }
 
 interface KeyState {
-  mapKey: string;
   keyPath: string;
   key: string;
   entries: Entry[];
@@ -102,7 +101,9 @@ const MAX_EVIDENCE_IDS = 20;
 
 export class PartitionWindows {
   private rules: CompiledRuleSet;
-  private readonly keys = new Map<string, KeyState>();
+  /** keyPath → key value → state (nested, so the long key path is not repeated in every map key). */
+  private readonly keys = new Map<string, Map<string, KeyState>>();
+  private keyCount = 0;
   private arrival: Entry[] = [];
   private head = 0;
   private clock: number;
@@ -134,8 +135,12 @@ export class PartitionWindows {
     if (group === undefined) return { outcome: 'no-rules', alerts: [] };
     const t = Date.parse(input.record.submittedAt);
     if (Number.isNaN(t)) return { outcome: 'bad-time', alerts: [] };
-    const mapKey = `${input.keyPath}|${input.key}`;
-    let ks = this.keys.get(mapKey);
+    let byKey = this.keys.get(input.keyPath);
+    if (byKey === undefined) {
+      byKey = new Map();
+      this.keys.set(input.keyPath, byKey);
+    }
+    let ks = byKey.get(input.key);
     if (ks !== undefined) {
       if (t < ks.maxT - this.rules.allowedLatenessMs) {
         this.stats.late++;
@@ -147,8 +152,9 @@ export class PartitionWindows {
         return { outcome: 'duplicate', alerts: [] };
       }
     } else {
-      ks = { mapKey, keyPath: input.keyPath, key: input.key, entries: [], maxT: t };
-      this.keys.set(mapKey, ks);
+      ks = { keyPath: input.keyPath, key: input.key, entries: [], maxT: t };
+      byKey.set(input.key, ks);
+      this.keyCount++;
     }
     const clockBefore = this.clock;
     if (t > this.clock) this.clock = t;
@@ -197,14 +203,14 @@ export class PartitionWindows {
   }
 
   currentStats(): WindowStats {
-    this.stats.keys = this.keys.size;
+    this.stats.keys = this.keyCount;
     this.stats.entries = this.entryCount;
     return this.stats;
   }
 
   /** The applications of a key currently in state (tests, debugging). */
   entriesOf(keyPath: string, key: string): string[] {
-    return (this.keys.get(`${keyPath}|${key}`)?.entries ?? []).map((e) => e.id);
+    return (this.keys.get(keyPath)?.get(key)?.entries ?? []).map((e) => e.id);
   }
 
   private evaluate(ks: KeyState, group: KeyGroup, t: number, emit: boolean, detectedAt: Date): FraudAlert[] {
@@ -283,7 +289,11 @@ export class PartitionWindows {
   private removeKey(ks: KeyState): void {
     for (const e of ks.entries) this.markRemoved(e);
     ks.entries = [];
-    this.keys.delete(ks.mapKey);
+    this.deleteKey(ks);
+  }
+
+  private deleteKey(ks: KeyState): void {
+    if (this.keys.get(ks.keyPath)?.delete(ks.key)) this.keyCount--;
   }
 
   private skipRemoved(): void {
@@ -312,7 +322,7 @@ export class PartitionWindows {
         const idx = ks.entries.indexOf(e);
         if (idx >= 0) ks.entries.splice(idx, 1);
         this.markRemoved(e);
-        if (ks.entries.length === 0) this.keys.delete(ks.mapKey);
+        if (ks.entries.length === 0) this.deleteKey(ks);
         this.head++;
         continue;
       }
@@ -321,7 +331,7 @@ export class PartitionWindows {
         const idx = ks.entries.indexOf(e);
         if (idx >= 0) ks.entries.splice(idx, 1);
         this.markRemoved(e);
-        if (ks.entries.length === 0) this.keys.delete(ks.mapKey);
+        if (ks.entries.length === 0) this.deleteKey(ks);
         this.head++;
         continue;
       }
