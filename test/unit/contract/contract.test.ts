@@ -43,6 +43,8 @@ describe('credit.application.v1 submission', () => {
     ['other schema version', '/schemaVersion', 'credit.application.v2'],
     ['empty customer id', '/applicant/customerId', ''],
     ['first name too long', '/applicant/firstName', 'x'.repeat(101)],
+    ['control character in a name', '/applicant/lastName', 'Smith\nDROP'],
+    ['NUL in a device id', '/channel/deviceId', 'dev\u0000x'],
     ['date of birth not on the calendar', '/applicant/dateOfBirth', '1990-13-01'],
     ['date of birth as a number', '/applicant/dateOfBirth', 19900101],
     ['national id too short', '/applicant/nationalId', '12'],
