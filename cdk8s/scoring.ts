@@ -23,7 +23,10 @@ export class ScoringCronJob extends Construct {
       secrets.databaseUrlEnv(ENV.databaseUrl),
       { name: ENV.shardCount, value: String(spec.parallelism) },
       // Every index of one Job records itself under the same run: the Job's name.
-      { name: ENV.runId, valueFrom: { fieldRef: { fieldPath: "metadata.labels['batch.kubernetes.io/job-name']" } } },
+      {
+        name: ENV.runId,
+        valueFrom: { fieldRef: { fieldPath: "metadata.labels['batch.kubernetes.io/job-name']" } },
+      },
     ];
     const model = spec.model.configMapRef;
     if (model !== undefined) {

@@ -143,7 +143,9 @@ describe('rendered children on the real API server', () => {
       const spec = o.spec as Record<string, unknown> | undefined;
       const template =
         o.kind === 'CronJob'
-          ? ((spec?.jobTemplate as { spec: { template: unknown } }).spec.template as { spec: unknown })
+          ? ((spec?.jobTemplate as { spec: { template: unknown } } | undefined)?.spec.template as {
+              spec: unknown;
+            })
           : ['Deployment', 'StatefulSet', 'Job'].includes(o.kind)
             ? (spec?.template as { spec: unknown })
             : undefined;
