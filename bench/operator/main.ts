@@ -15,14 +15,17 @@ import { join } from 'node:path';
 import { KubeConfig, Watch } from '@kubernetes/client-node';
 import { repoRoot } from '../../infra/lib/paths.ts';
 import { type CreditPipeline, withSpecDefaults } from '../../operator/api/v1alpha1.ts';
+import type { KubeClient } from '../../operator/kube/client.ts';
 import {
-  adminClient,
+  type PrivateApiserver,
+  startPrivateApiserver,
+} from '../../test/integration/operator/private-apiserver.ts';
+import {
+  adminClientFor,
   counterSum,
-  createNamespace,
   installFixtureCrds,
   kubectl,
   kubectlOk,
-  kubeInfo,
   nonLeaseWrites,
   startOperator,
   uniqueName,
@@ -33,7 +36,8 @@ const N = Number(process.env.BENCH_PIPELINES ?? 500);
 const EDITS = Number(process.env.BENCH_EDITS ?? 100);
 const DEADLINE = Date.now() + 20 * 60_000;
 const ns = uniqueName('op-bench');
-const client = adminClient();
+let client: KubeClient;
+let stopCluster: (() => Promise<void>) | undefined;
 
 function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -86,22 +90,27 @@ async function readyCount(): Promise<number | undefined> {
 }
 
 async function main(): Promise<void> {
-  kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', join(repoRoot, 'crds')]);
-  kubectlOk([
-    'wait',
-    '--for=condition=Established',
-    '--timeout=60s',
-    'crd/creditpipelines.creditplatform.dev',
-  ]);
+  // A private control plane: the harness's Service range (/24) cannot hold 3 ClusterIPs × 500
+  // pipelines, and a benchmark should not load the servers other tests share.
+  const cluster = await startPrivateApiserver({ serviceCidr: '10.96.0.0/16', controllerManager: true });
+  stopCluster = () => cluster.stop();
+  const kc = cluster.kubeconfig;
+  client = adminClientFor(kc);
+  kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', join(repoRoot, 'crds')], undefined, kc);
+  kubectlOk(
+    ['wait', '--for=condition=Established', '--timeout=60s', 'crd/creditpipelines.creditplatform.dev'],
+    undefined,
+    kc,
+  );
   // Ready needs the topics part: the Strimzi KafkaTopic CRD (and the monitoring CRDs) from the fixtures.
-  installFixtureCrds();
-  if (kubectl(['get', 'crd', 'kafkatopics.kafka.strimzi.io']).status !== 0)
+  installFixtureCrds(kc);
+  if (kubectl(['get', 'crd', 'kafkatopics.kafka.strimzi.io'], undefined, kc).status !== 0)
     throw new Error(
       'the Strimzi KafkaTopic CRD is not in test/fixtures/crds; pipelines could not become Ready',
     );
-  createNamespace(ns);
+  kubectlOk(['create', 'namespace', ns], undefined, kc);
   const op = await startOperator(`operator-bench-${ns}`, {
-    KUBECONFIG: kubeInfo().kube.kubeconfig,
+    KUBECONFIG: kc,
     WATCH_NAMESPACES: ns,
     LEASE_NAMESPACE: ns,
     POD_NAME: 'bench',
@@ -157,10 +166,10 @@ async function main(): Promise<void> {
     const rssLoaded = rssMiB(op.pid);
 
     // 4. Edit → child updated, with N present.
-    const kc = new KubeConfig();
-    kc.loadFromFile(kubeInfo().kube.kubeconfig);
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromFile(kc);
     const seen = new Map<string, (replicas: number) => void>();
-    const ctl = await new Watch(kc).watch(
+    const ctl = await new Watch(kubeConfig).watch(
       `/apis/apps/v1/namespaces/${ns}/deployments`,
       { labelSelector: 'app.kubernetes.io/component=fraud-detector' },
       (_phase, obj: { metadata: { labels: Record<string, string> }; spec: { replicas: number } }) => {
@@ -201,7 +210,7 @@ async function main(): Promise<void> {
     const lines = [
       '# Operator benchmark',
       '',
-      `Real kube-apiserver + etcd + controller-manager (harness), no kubelets: READINESS_MODE=applied (a pipeline is Ready when every child is applied with the current desired hash and the Deployment controller observed its generation). Operator: one process, ${process.env.BENCH_WORKERS ?? '8'} workers, admin kubeconfig, watching one namespace. Pipelines: external storage, monitoring off (${N} × ~16 children).`,
+      `Real kube-apiserver + etcd + kube-controller-manager v1.34.4 (a private control plane from the harness binaries, Service range /16), no kubelets: READINESS_MODE=applied (a pipeline is Ready when every child is applied with the current desired hash and the Deployment controller observed its generation). Operator: one process, ${process.env.BENCH_WORKERS ?? '8'} workers, admin kubeconfig, watching one namespace. Pipelines: external storage, monitoring off (${N} × ~16 children).`,
       '',
       '| Measure | Value |',
       '|---|---|',
@@ -221,11 +230,13 @@ async function main(): Promise<void> {
     process.stdout.write(`${md}\n`);
   } finally {
     await op.stop();
-    kubectl(['delete', 'namespace', ns, '--wait=false']);
+    client.close();
+    await cluster.stop();
   }
 }
 
-main().catch((err: unknown) => {
+main().catch(async (err: unknown) => {
   process.stderr.write(`bench/operator failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  await stopCluster?.();
   process.exit(1);
 });

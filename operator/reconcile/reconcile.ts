@@ -89,6 +89,7 @@ export class Reconciler {
   /** Per pipeline uid: hash of the topic spec last ensured in direct mode, and the outcome. */
   private readonly topicMemo = new Map<string, { hash: string; outcome: DirectTopicsOutcome }>();
   private readonly now: () => Date;
+  private readonly renderMemo = new Map<string, { inputs: string; desired: KubeObject[] }>();
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.now = deps.now ?? (() => new Date());
@@ -121,7 +122,7 @@ export class Reconciler {
       const problems: Array<{ reason: string; message: string }> = [];
       let desired: KubeObject[] | null = null;
       try {
-        desired = this.deps.render(current, this.renderOptions(current, caps));
+        desired = this.render(current, caps);
       } catch (err) {
         problems.push({
           reason: 'RenderFailed',
@@ -149,9 +150,35 @@ export class Reconciler {
     }
   }
 
+  /**
+   * Rendering is pure, so its output is reused while its inputs (the object's identity and
+   * generation, spec, optional APIs, existing Secrets) are unchanged: reconciles caused by child
+   * status changes then cost no synth.
+   */
+  private render(cp: CreditPipeline, caps: Capabilities): KubeObject[] {
+    const opts = this.renderOptions(cp, caps);
+    const key = `${cp.metadata.namespace}/${cp.metadata.name}`;
+    const inputs = objectHash({
+      meta: {
+        name: cp.metadata.name,
+        namespace: cp.metadata.namespace,
+        uid: cp.metadata.uid,
+        generation: cp.metadata.generation,
+      },
+      spec: cp.spec,
+      caps,
+      secrets: opts.existingSecrets,
+    });
+    const memo = this.renderMemo.get(key);
+    if (memo !== undefined && memo.inputs === inputs) return memo.desired;
+    const desired = this.deps.render(cp, opts);
+    this.renderMemo.set(key, { inputs, desired });
+    return desired;
+  }
+
   forget(key: string): void {
-    for (const k of this.secretMemo.keys())
-      if (k.startsWith(`${key.split('/')[0]}/`)) this.secretMemo.delete(k);
+    this.renderMemo.delete(key);
+    for (const k of this.secretMemo.keys()) if (k.startsWith(`${key}-`)) this.secretMemo.delete(k);
   }
 
   private renderOptions(cp: CreditPipeline, caps: Capabilities): RenderOptions {

@@ -27,7 +27,15 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-export async function startPrivateApiserver(): Promise<PrivateApiserver> {
+export interface PrivateApiserverOptions {
+  /** Service ClusterIP range (the harness's /24 holds 254 Services; a benchmark needs more). */
+  serviceCidr?: string;
+  /** Also run a kube-controller-manager (Deployment, ReplicaSet, Job, GC controllers...). */
+  controllerManager?: boolean;
+}
+
+export async function startPrivateApiserver(opts: PrivateApiserverOptions = {}): Promise<PrivateApiserver> {
+  const serviceCidr = opts.serviceCidr ?? '10.0.0.0/24';
   const { kube } = kubeInfo();
   const pki = kube.pkiDir;
   const dir = mkdtempSync(join(tmpdir(), 'op-private-kube-'));
@@ -87,7 +95,9 @@ export async function startPrivateApiserver(): Promise<PrivateApiserver> {
       'current-context': 'private',
     }),
   );
+  let controllerManager: ChildProcess | undefined;
   const stop = async () => {
+    if (controllerManager !== undefined) await stopChild(controllerManager);
     await stopChild(apiserver);
     await stopChild(etcd);
     rmSync(dir, { recursive: true, force: true });
@@ -104,6 +114,42 @@ export async function startPrivateApiserver(): Promise<PrivateApiserver> {
       120_000,
       500,
     );
+    if (opts.controllerManager) {
+      const cmPort = await freePort();
+      controllerManager = spawn(
+        join(cacheDir, `kube-${kubeVersion}`, 'bin', 'kube-controller-manager'),
+        [
+          `--kubeconfig=${kubeconfig}`,
+          `--authentication-kubeconfig=${kubeconfig}`,
+          `--authorization-kubeconfig=${kubeconfig}`,
+          '--bind-address=127.0.0.1',
+          `--secure-port=${cmPort}`,
+          `--tls-cert-file=${join(pki, 'controller-manager.crt')}`,
+          `--tls-private-key-file=${join(pki, 'controller-manager.key')}`,
+          `--client-ca-file=${join(pki, 'ca.crt')}`,
+          '--authentication-skip-lookup=true',
+          '--controllers=*',
+          `--service-account-private-key-file=${join(pki, 'sa.key')}`,
+          `--root-ca-file=${join(pki, 'ca.crt')}`,
+          `--service-cluster-ip-range=${serviceCidr}`,
+          '--leader-elect=false',
+          '--profiling=false',
+        ],
+        { stdio: 'ignore' },
+      );
+      const cm = controllerManager;
+      await waitFor(
+        'private kube-controller-manager healthy',
+        async () => {
+          if (cm.exitCode !== null) throw new Error(`kube-controller-manager exited with ${cm.exitCode}`);
+          // Its serviceaccount controller fills in `default` once it runs.
+          await client.get('/api/v1/namespaces/default/serviceaccounts/default');
+          return true;
+        },
+        90_000,
+        500,
+      );
+    }
     client.close();
   } catch (err) {
     await stop();
