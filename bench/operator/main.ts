@@ -16,10 +16,7 @@ import { KubeConfig, Watch } from '@kubernetes/client-node';
 import { repoRoot } from '../../infra/lib/paths.ts';
 import { type CreditPipeline, withSpecDefaults } from '../../operator/api/v1alpha1.ts';
 import type { KubeClient } from '../../operator/kube/client.ts';
-import {
-  type PrivateApiserver,
-  startPrivateApiserver,
-} from '../../test/integration/operator/private-apiserver.ts';
+import { startPrivateApiserver } from '../../test/integration/operator/private-apiserver.ts';
 import {
   adminClientFor,
   counterSum,
