@@ -272,18 +272,19 @@ describe('renderCreditPipeline', () => {
   });
 
   it('puts inline rules in a ConfigMap and rolls the detector when they change', () => {
-    const objs = renderCreditPipeline(demo, options());
-    const cm = find(objs, 'ConfigMap', 'demo-fraud-rules');
+    const external = example('creditpipeline-external.yaml');
+    const objs = renderCreditPipeline(external, options());
+    const cm = find(objs, 'ConfigMap', 'external-fraud-rules');
     expect(JSON.parse((cm.data as Record<string, string>)['rules.json'] as string)).toMatchObject({
       version: 'demo-1',
     });
     const annotation = (o: KubeObject[]) =>
       (
-        find(o, 'Deployment', 'demo-fraud-detector').spec as {
+        find(o, 'Deployment', 'external-fraud-detector').spec as {
           template: { metadata: { annotations: object } };
         }
       ).template.metadata.annotations;
-    const changed = structuredClone(demo);
+    const changed = structuredClone(external);
     (changed.spec.fraudDetector.rules.inline as { version: string }).version = 'demo-2';
     expect(annotation(renderCreditPipeline(changed, options()))).not.toEqual(annotation(objs));
   });
