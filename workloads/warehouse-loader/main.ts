@@ -48,7 +48,7 @@ export async function run(_argv: string[]): Promise<void> {
   const pool = createPool(config.databaseUrl, 4, 'warehouse-loader');
   registerScoringRunMetrics(metrics.registry, pool);
   const kafka = createKafka(kafkaConnection(config, 'warehouse-loader'), log);
-  const groupId = `${config.groupPrefix}warehouse-loader`;
+  const groupId = config.groupPrefix === '' ? 'warehouse-loader' : `${config.groupPrefix}.warehouse-loader`;
   const loader = await startLoader({
     kafka,
     pool,

@@ -14,7 +14,7 @@ const ALERTS = 40;
 const suffix = randomBytes(4).toString('hex');
 const appsTopic = `wh_apps_${suffix}`;
 const alertsTopic = `wh_alerts_${suffix}`;
-const groupPrefix = `wh-test-${suffix}-`;
+const groupPrefix = `wh-test-${suffix}`;
 
 let db: TestDatabase;
 let pool: Pool;
@@ -158,7 +158,7 @@ describe('warehouse loader', () => {
     const caughtUp = async () => {
       const stored = await pool.query<{ topic: string; partition: number; next_offset: string }>(
         `SELECT topic, partition, next_offset FROM loader_offsets WHERE group_id = $1`,
-        [`${groupPrefix}warehouse-loader`],
+        [`${groupPrefix}.warehouse-loader`],
       );
       return ends.every((e) =>
         stored.rows.some(
