@@ -37,9 +37,10 @@ const binaries = {
 
 const home = join(stateDir, 'kube');
 export const kubeconfigPath = join(home, 'admin.kubeconfig');
-const serviceClusterIpRange = '10.0.0.0/24';
+// /16: the operator benchmark and the tests create thousands of Services over a run.
+const serviceClusterIpRange = '10.96.0.0/16';
 /** First address of the service range: the `kubernetes` Service's ClusterIP. */
-const kubernetesServiceIp = '10.0.0.1';
+const kubernetesServiceIp = '10.96.0.1';
 const serviceAccountIssuer = 'https://kubernetes.default.svc.cluster.local';
 
 export const kube: Component<'kube'> = {
