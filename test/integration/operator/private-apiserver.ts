@@ -72,7 +72,7 @@ export async function startPrivateApiserver(opts: PrivateApiserverOptions = {}):
       `--service-account-key-file=${join(pki, 'sa.pub')}`,
       `--service-account-signing-key-file=${join(pki, 'sa.key')}`,
       '--authorization-mode=RBAC',
-      '--service-cluster-ip-range=10.0.0.0/24',
+      `--service-cluster-ip-range=${serviceCidr}`,
       '--profiling=false',
     ],
     { stdio: 'ignore' },
