@@ -159,8 +159,8 @@ function formatStorage(serverProperties: string, log4j: string): void {
       ...jvmBase(log4j),
       'kafka.tools.StorageTool',
       'format',
-      '--cluster-id',
-      randomBytes(16).toString('base64url'),
+      // `=` form: a random base64url id may start with '-', which the parser would take for a flag.
+      `--cluster-id=${randomBytes(16).toString('base64url')}`,
       '--config',
       serverProperties,
       '--standalone',
