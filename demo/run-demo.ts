@@ -262,6 +262,10 @@ async function resetPipeline(
   kubectl(['delete', 'namespace', ns, '--wait=false']);
   // With the runner stopped nothing finishes pod deletions: force them so the namespace can go.
   kubectl(['delete', 'pods', '--all', '-n', ns, '--grace-period=0', '--force', '--ignore-not-found']);
+  // Job pods keep the batch.kubernetes.io/job-tracking finalizer until a kubelet reports them: drop it.
+  for (const pod of kubectl(['get', 'pods', '-n', ns, '-o', 'name']).split('\n').filter(Boolean)) {
+    kubectl(['patch', pod, '-n', ns, '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
+  }
   await waitFor(
     async () => kubectl(['get', 'namespace', ns, '--ignore-not-found', '-o', 'name']).trim() === '',
     180_000,
