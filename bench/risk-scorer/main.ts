@@ -14,7 +14,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../../infra/lib/paths.ts';
 import { createTestDatabase, rng, syntheticApplication } from '../../test/integration/warehouse/support.ts';
-import { runScoring } from '../../workloads/risk-scorer/batch.ts';
+import { DECISION_COLUMNS, runScoring, SCORE_COLUMNS } from '../../workloads/risk-scorer/batch.ts';
 import { BUILT_IN_CHALLENGER, BUILT_IN_CHAMPION, loadModelSet } from '../../workloads/risk-scorer/models.ts';
 import { type CopyValue, copyRows, json } from '../../workloads/warehouse/copy.ts';
 import { createPool, inTransaction, type Pool } from '../../workloads/warehouse/db.ts';
@@ -82,40 +82,14 @@ async function scoreAll(url: string, partitions: number, runId: string): Promise
   }
 }
 
-const SCORE_COLS = [
-  'application_id',
-  'model_key',
-  'role',
-  'score',
-  'pd',
-  'grade',
-  'total_points',
-  'points',
-  'reason_codes',
-  'run_id',
-  'scored_at',
-];
-const DECISION_COLS = [
-  'application_id',
-  'model_key',
-  'decision',
-  'score_decision',
-  'policy_rules',
-  'reason_codes',
-  'fraud_severity',
-  'approved_amount',
-  'run_id',
-  'decided_at',
-];
-
 /** The rows the scorer wrote, as COPY values, so the ceilings write exactly the same data. */
 async function producedRows(pool: Pool): Promise<{ scores: CopyValue[][]; decisions: CopyValue[][] }> {
   const s = await pool.query({
-    text: `SELECT ${SCORE_COLS.join(', ')} FROM fact_credit_score`,
+    text: `SELECT ${SCORE_COLUMNS.join(', ')} FROM fact_credit_score`,
     rowMode: 'array',
   });
   const d = await pool.query({
-    text: `SELECT ${DECISION_COLS.join(', ')} FROM fact_decision`,
+    text: `SELECT ${DECISION_COLUMNS.join(', ')} FROM fact_decision`,
     rowMode: 'array',
   });
   const fix = (row: unknown[]): CopyValue[] =>
@@ -138,8 +112,8 @@ async function ceilingRawCopy(
   await pool.query('CREATE TABLE bench_raw_decision (LIKE fact_decision)');
   const t0 = performance.now();
   await inTransaction(pool, async (c) => {
-    await copyRows(c, 'bench_raw_score', SCORE_COLS, rows.scores);
-    await copyRows(c, 'bench_raw_decision', DECISION_COLS, rows.decisions);
+    await copyRows(c, 'bench_raw_score', SCORE_COLUMNS, rows.scores);
+    await copyRows(c, 'bench_raw_decision', DECISION_COLUMNS, rows.decisions);
   });
   return performance.now() - t0;
 }
@@ -155,8 +129,8 @@ async function ceilingStagedUpsert(
   await inTransaction(pool, async (c) => {
     await c.query('CREATE TEMP TABLE stage_s (LIKE fact_credit_score) ON COMMIT DROP');
     await c.query('CREATE TEMP TABLE stage_d (LIKE fact_decision) ON COMMIT DROP');
-    await copyRows(c, 'stage_s', SCORE_COLS, rows.scores);
-    await copyRows(c, 'stage_d', DECISION_COLS, rows.decisions);
+    await copyRows(c, 'stage_s', SCORE_COLUMNS, rows.scores);
+    await copyRows(c, 'stage_d', DECISION_COLUMNS, rows.decisions);
     await c.query(
       'INSERT INTO bench_pk_score SELECT * FROM stage_s ON CONFLICT (application_id, model_key) DO NOTHING',
     );

@@ -70,7 +70,8 @@ interface ApplicationRow {
   alerts: FraudAlertFact[] | null;
 }
 
-const SCORE_COLUMNS = [
+/** Columns of fact_credit_score the scorer writes (COPY order); the benchmark writes the same. */
+export const SCORE_COLUMNS = [
   'application_id',
   'model_key',
   'role',
@@ -84,7 +85,8 @@ const SCORE_COLUMNS = [
   'scored_at',
 ] as const;
 
-const DECISION_COLUMNS = [
+/** Columns of fact_decision the scorer writes (COPY order). */
+export const DECISION_COLUMNS = [
   'application_id',
   'model_key',
   'decision',
