@@ -663,19 +663,8 @@ function unresolvedServices(
   services: ServiceMap,
   ns: string,
 ): string[] {
-  const missing = new Set<string>();
-  for (const plan of [...plans.init, ...plans.main]) {
-    for (const value of [...Object.values(plan.env), ...plan.argv]) {
-      for (const m of value.matchAll(
-        /([a-z0-9][a-z0-9-]*)(?:\.([a-z0-9-]+))?(?:\.svc(?:\.cluster\.local)?)?:(\d{1,5})/g,
-      )) {
-        const [, name, namespace, port] = m;
-        if (name === undefined || (namespace !== undefined && namespace !== ns) || !known.has(name)) continue;
-        if (services.resolve(name, Number(port), ns) === undefined) missing.add(name);
-      }
-    }
-  }
-  return [...missing];
+  const values = [...plans.init, ...plans.main].flatMap((p) => [...Object.values(p.env), ...p.argv]);
+  return [...new Set(values.flatMap((v) => services.unresolved(v, ns, known)))];
 }
 
 function scrapeName(ns: string, pod: string): string {

@@ -54,10 +54,22 @@ export class ServiceMap {
 
   /** The backends of a host:port, when the host is a cluster Service name this map knows. */
   resolve(host: string, port: number, podNamespace: string): Endpoint[] | undefined {
-    const m = /^([a-z0-9-]+)(?:\.([a-z0-9-]+))?(?:\.svc(?:\.cluster\.local)?)?\.?$/.exec(host);
-    if (m === null) return undefined;
-    const [, service, namespace] = m;
-    return this.byServicePort.get(`${service}.${namespace ?? podNamespace}:${port}`);
+    const svc = serviceOf(host, podNamespace);
+    return svc === undefined ? undefined : this.byServicePort.get(`${svc.service}.${svc.namespace}:${port}`);
+  }
+
+  /**
+   * Services of `podNamespace` named in `value` (host:port) that exist (`known`) but have no
+   * loopback endpoint yet: in a cluster such a name resolves as soon as the Service exists.
+   */
+  unresolved(value: string, podNamespace: string, known: ReadonlySet<string>): string[] {
+    const missing: string[] = [];
+    for (const m of value.matchAll(HOST_PORT)) {
+      const svc = serviceOf(m[1] ?? '', podNamespace);
+      if (svc === undefined || svc.namespace !== podNamespace || !known.has(svc.service)) continue;
+      if (this.resolve(m[1] ?? '', Number(m[2]), podNamespace) === undefined) missing.push(svc.service);
+    }
+    return missing;
   }
 
   /**
@@ -76,4 +88,14 @@ export class ServiceMap {
         .join(','),
     );
   }
+}
+
+/** A host:port inside a configuration value. */
+const HOST_PORT = /([a-z0-9][a-z0-9.-]*):(\d{1,5})/g;
+
+/** `svc`, `svc.ns`, `svc.ns.svc` or `svc.ns.svc.cluster.local`: the Service it names, if any. */
+function serviceOf(host: string, podNamespace: string): { service: string; namespace: string } | undefined {
+  const m = /^([a-z0-9-]+)(?:\.([a-z0-9-]+))?(?:\.svc(?:\.cluster\.local)?)?\.?$/.exec(host);
+  if (m === null || m[1] === undefined) return undefined;
+  return { service: m[1], namespace: m[2] ?? podNamespace };
 }
