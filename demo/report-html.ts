@@ -15,7 +15,9 @@ const num = (x: number | null, digits = 0): string => (x === null ? 'n/a' : x.to
 /** Horizontal bar chart. */
 export function barChart(title: string, data: readonly Count[], color = '#3b6ea5'): string {
   const rowH = 22;
-  const labelW = 210;
+  // Wide enough for the longest label (about 7 px per character at 12 px sans-serif), so none is cut.
+  const longest = Math.max(0, ...data.map((d) => d.label.length));
+  const labelW = Math.min(480, Math.max(80, longest * 7 + 12));
   const barW = 360;
   const max = Math.max(1, ...data.map((d) => d.count));
   const h = rowH * data.length + 30;
@@ -41,7 +43,7 @@ export function renderReport(s: DemoSummary): string {
 <html lang="en"><head><meta charset="utf-8"><title>Credit platform demo report</title>
 <style>
 body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1000px;color:#222}
-h1{margin-bottom:0}.sub{color:#666;margin-top:.2rem}
+h1{margin-bottom:0}.sub{color:#666;margin-top:.2rem}figure{margin:1rem 0}
 table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{border:1px solid #ccc;padding:.25rem .6rem;text-align:left}
 th{background:#f3f5f8}.ok{color:#1a7f37}.bad{color:#b42318}.grid{display:flex;flex-wrap:wrap;gap:1rem}
 .kpi{border:1px solid #ddd;border-radius:6px;padding:.6rem 1rem;min-width:150px}.kpi b{display:block;font-size:1.4rem}
