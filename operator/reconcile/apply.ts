@@ -9,7 +9,7 @@ import type { KubeObject } from '../../cdk8s/render.ts';
 import { ApiError, isNotFound, type KubeClient } from '../kube/client.ts';
 import { type Discovery, type ResourceInfo, resourcePath } from '../kube/discovery.ts';
 import type { InformerEvent } from '../kube/informers.ts';
-import { appliedHash, FIELD_MANAGER, type Owner, stampChild } from './ownership.ts';
+import { appliedHash, FIELD_MANAGER, foreignManagers, type Owner, stampChild } from './ownership.ts';
 
 export type ApplyAction = 'created' | 'updated' | 'unchanged' | 'deleted' | 'absent' | 'unavailable';
 
@@ -18,6 +18,8 @@ export interface ApplyOutcome {
   action: ApplyAction;
   /** The object the API server returned (create/update). */
   object?: KubernetesObject;
+  /** For an update: the other field managers whose edits of declared fields it overrode. */
+  reverted?: string[];
 }
 
 /** Read access to the informer caches of the child kinds. */
@@ -89,7 +91,8 @@ export class ChildApplier {
       object.metadata.namespace,
       object.metadata.name,
     );
-    if (this.upToDate(key, hash, cached)) return { key, action: 'unchanged' };
+    const editedBy = foreignManagers(cached, object);
+    if (this.upToDate(key, hash, cached) && editedBy.length === 0) return { key, action: 'unchanged' };
     const path = resourcePath(info, object.metadata.namespace, object.metadata.name);
     let result: KubernetesObject;
     try {
@@ -112,7 +115,8 @@ export class ChildApplier {
       throw err;
     }
     this.applied.set(key, hash);
-    return { key, action: cached === undefined ? 'created' : 'updated', object: result };
+    if (cached === undefined) return { key, action: 'created', object: result };
+    return { key, action: 'updated', object: result, ...(editedBy.length > 0 ? { reverted: editedBy } : {}) };
   }
 
   /** Deletes a child the spec no longer wants (only the exact object seen: uid precondition). */

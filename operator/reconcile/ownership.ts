@@ -1,12 +1,14 @@
 /**
  * What the apply layer stamps on every child: the pipeline label, a controller ownerReference
  * to the CreditPipeline (so the garbage collector deletes children with it) and the hash of the
- * desired object (so an unchanged child is never written again).
+ * desired object (so an unchanged child is never written again). A child whose declared fields
+ * another field manager has taken over (`kubectl edit`, `kubectl scale`, another controller) is
+ * applied again, so hand edits are reverted rather than kept until the next spec change.
  */
 
 import type { KubeObject } from '../../cdk8s/render.ts';
 import { API_VERSION, KIND, PIPELINE_LABEL } from '../api/v1alpha1.ts';
-import { objectHash } from './hash.ts';
+import { canonicalJson, objectHash } from './hash.ts';
 
 export const FIELD_MANAGER = 'credit-platform-operator';
 export const HASH_ANNOTATION = 'creditplatform.dev/applied-hash';
@@ -83,4 +85,65 @@ export function controllerPipeline(
 /** True when `obj` is controlled by the CreditPipeline with `uid`. */
 export function isControlledBy(obj: ObjectWithMeta, uid: string | undefined): boolean {
   return uid !== undefined && controllerPipeline(obj)?.uid === uid;
+}
+
+interface ManagedFieldsEntry {
+  manager?: string;
+  subresource?: string;
+  fieldsV1?: Record<string, unknown>;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The item of a list a `k:{...}` key names; a key field the desired item leaves to defaults matches. */
+function listItem(items: readonly unknown[], key: Record<string, unknown>): unknown {
+  return items.find(
+    (item) =>
+      isRecord(item) &&
+      Object.entries(key).every(
+        ([k, v]) => item[k] === undefined || canonicalJson(item[k]) === canonicalJson(v),
+      ),
+  );
+}
+
+/**
+ * Whether a managedFields set (fieldsV1: `f:name`, `k:{key}`, `v:value`, `i:index`, `.`) owns a
+ * field that `desired` declares. Fields the operator does not declare (defaults, additions by
+ * others) do not count: applying again could not take them back, only loop.
+ */
+function ownsDeclared(set: Record<string, unknown>, desired: unknown): boolean {
+  for (const [k, sub] of Object.entries(set)) {
+    if (k === '.') continue;
+    let next: unknown;
+    if (k.startsWith('f:') && isRecord(desired)) next = desired[k.slice(2)];
+    else if (k.startsWith('k:') && Array.isArray(desired)) next = listItem(desired, JSON.parse(k.slice(2)));
+    else if (k.startsWith('i:') && Array.isArray(desired)) next = desired[Number(k.slice(2))];
+    else if (k.startsWith('v:') && Array.isArray(desired)) {
+      const v = canonicalJson(JSON.parse(k.slice(2)));
+      next = desired.find((d) => canonicalJson(d) === v);
+    }
+    if (next === undefined) continue;
+    if (!isRecord(sub) || Object.keys(sub).length === 0 || ownsDeclared(sub, next)) return true;
+  }
+  return false;
+}
+
+/**
+ * The field managers other than the operator that own fields the operator declares in `desired`
+ * (spec, data, ...; metadata and status aside), read from the live object's managedFields: a hand
+ * edit (`kubectl edit/scale/patch`) or another controller. Status writers are not drift. Empty when
+ * the live object is as the operator left it.
+ */
+export function foreignManagers(
+  live: { metadata?: { managedFields?: readonly ManagedFieldsEntry[] } } | undefined,
+  desired: Record<string, unknown>,
+): string[] {
+  const declared: Record<string, unknown> = { ...desired, metadata: undefined, status: undefined };
+  const managers = new Set<string>();
+  for (const entry of live?.metadata?.managedFields ?? []) {
+    if (entry.manager === FIELD_MANAGER || entry.subresource === 'status') continue;
+    if (ownsDeclared(entry.fieldsV1 ?? {}, declared)) managers.add(entry.manager ?? '(unnamed)');
+  }
+  return [...managers].sort();
 }

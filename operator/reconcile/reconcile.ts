@@ -428,6 +428,17 @@ export class Reconciler {
         'Apply',
         `Updated ${updated.length} object(s): ${updated.map(label).join(', ')}`,
       );
+    const reverted = updated.filter((o) => o.reverted !== undefined);
+    if (reverted.length > 0)
+      this.deps.recorder.record(
+        cp,
+        'Warning',
+        'EditReverted',
+        'Apply',
+        `Reverted changes to managed fields: ${reverted
+          .map((o) => `${label(o)} (by ${(o.reverted ?? []).join(', ')})`)
+          .join('; ')}; change the CreditPipeline instead`,
+      );
   }
 
   private recordTransitions(

@@ -405,6 +405,43 @@ describe('the operator on a real control plane', () => {
     expect(after.metadata.ownerReferences?.[0]?.kind).toBe('CreditPipeline');
   });
 
+  it('reverts hand edits of managed fields (kubectl scale, kubectl patch) and then stays quiet', async () => {
+    const path = `/apis/apps/v1/namespaces/${ns}/deployments/demo-fraud-detector`;
+    const declared = (await client.get<Obj>(path)).spec?.replicas;
+    expect(declared).toBe(3);
+    kubectlOk(['scale', 'deployment/demo-fraud-detector', '-n', ns, '--replicas=1']);
+    const cronPath = `/apis/batch/v1/namespaces/${ns}/cronjobs/demo-risk-scorer`;
+    const schedule = (await client.get<Obj>(cronPath)).spec?.schedule;
+    expect(schedule).toBe('*/5 * * * *');
+    kubectlOk([
+      'patch',
+      'cronjob',
+      'demo-risk-scorer',
+      '-n',
+      ns,
+      '--type=merge',
+      '-p',
+      JSON.stringify({ spec: { schedule: '0 0 * * *' } }),
+    ]);
+    await waitFor('detector replicas reverted to the declared 3', async () => {
+      return (await client.get<Obj>(path)).spec?.replicas === declared;
+    });
+    await waitFor('CronJob schedule reverted', async () => {
+      return (await client.get<Obj>(cronPath)).spec?.schedule === schedule;
+    });
+    await waitFor('EditReverted event', async () => {
+      const events = await client.get<{ items: Array<{ reason?: string; note?: string }> }>(
+        `/apis/events.k8s.io/v1/namespaces/${ns}/events`,
+      );
+      return events.items.some((e) => e.reason === 'EditReverted' && /kubectl/.test(e.note ?? ''));
+    });
+    // The revert took the fields back: nothing keeps the operator writing.
+    await sleep(3_000);
+    const before = nonLeaseWrites(await (operator as OperatorProcess).metrics());
+    await sleep(8_000);
+    expect(nonLeaseWrites(await (operator as OperatorProcess).metrics()) - before).toBe(0);
+  }, 60_000);
+
   it('leaves the children to the garbage collector when the pipeline is deleted', async () => {
     expect((await children()).length).toBeGreaterThan(10);
     kubectlOk(['delete', 'creditpipeline', 'demo', '-n', ns, '--wait=true', '--timeout=60s']);

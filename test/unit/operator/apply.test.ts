@@ -5,7 +5,12 @@ import { type KubeClient, resourceOfPath } from '../../../operator/kube/client.t
 import type { Discovery, ResourceInfo } from '../../../operator/kube/discovery.ts';
 import { ChildApplier, childKey } from '../../../operator/reconcile/apply.ts';
 import { canonicalJson, objectHash } from '../../../operator/reconcile/hash.ts';
-import { HASH_ANNOTATION, stampChild } from '../../../operator/reconcile/ownership.ts';
+import {
+  FIELD_MANAGER,
+  foreignManagers,
+  HASH_ANNOTATION,
+  stampChild,
+} from '../../../operator/reconcile/ownership.ts';
 import { unwantedChildren } from '../../../operator/reconcile/prune.ts';
 import { pipeline, render } from './fixtures.ts';
 
@@ -118,6 +123,75 @@ describe('ChildApplier', () => {
     cache.set(childKey(edited), edited);
     applier.observe('update', edited);
     expect((await applier.apply(cp, deployment)).action).toBe('updated');
+    expect(calls).toHaveLength(2);
+  });
+
+  it('re-applies a child whose declared fields another manager took over (kubectl scale), not one whose status changed', async () => {
+    const { calls, client, discovery } = fakeClient();
+    const cache = new Map<string, KubernetesObject>();
+    const applier = new ChildApplier(client, discovery, {
+      get: (v, k, ns, n) => cache.get(`${v}/${k}/${ns}/${n}`),
+    });
+    await applier.apply(cp, deployment);
+    const { object } = stampChild(cp, deployment);
+    const live = structuredClone(object) as unknown as KubernetesObject;
+    const managed: Array<{
+      manager: string;
+      operation?: string;
+      subresource?: string;
+      fieldsV1: Record<string, unknown>;
+    }> = [
+      { manager: FIELD_MANAGER, operation: 'Apply', fieldsV1: { 'f:spec': { 'f:replicas': {} } } },
+      { manager: 'kube-controller-manager', subresource: 'status', fieldsV1: { 'f:status': {} } },
+      {
+        manager: 'kube-controller-manager',
+        operation: 'Update',
+        fieldsV1: { 'f:metadata': { 'f:annotations': {} } },
+      },
+    ];
+    (live.metadata as { managedFields: unknown[] }).managedFields = managed;
+    cache.set(childKey(live), live);
+    expect((await applier.apply(cp, deployment)).action).toBe('unchanged');
+    expect(foreignManagers(live, object)).toEqual([]);
+    // Fields the operator does not declare (a pause, an extra container port) are not taken back
+    // by applying again, so they are not drift (re-applying for them would never converge).
+    managed.push({
+      manager: 'kubectl-patch',
+      operation: 'Update',
+      fieldsV1: {
+        'f:spec': {
+          'f:paused': {},
+          'f:template': {
+            'f:spec': {
+              'f:containers': { 'k:{"name":"not-ours"}': { '.': {}, 'f:image': {} } },
+            },
+          },
+        },
+      },
+    });
+    expect(foreignManagers(live, object)).toEqual([]);
+    expect((await applier.apply(cp, deployment)).action).toBe('unchanged');
+    // A declared field inside a keyed list item is drift.
+    const container = (deployment.spec as { template: { spec: { containers: Array<{ name: string }> } } })
+      .template.spec.containers[0];
+    managed.push({
+      manager: 'kubectl-edit',
+      operation: 'Update',
+      fieldsV1: {
+        'f:spec': {
+          'f:template': {
+            'f:spec': { 'f:containers': { [`k:{"name":"${container?.name}"}`]: { 'f:image': {} } } },
+          },
+        },
+      },
+    });
+    expect(foreignManagers(live, object)).toEqual(['kubectl-edit']);
+    managed.pop();
+
+    managed.push({ manager: 'kubectl', subresource: 'scale', fieldsV1: { 'f:spec': { 'f:replicas': {} } } });
+    const out = await applier.apply(cp, deployment);
+    expect(out.action).toBe('updated');
+    expect(out.reverted).toEqual(['kubectl']);
     expect(calls).toHaveLength(2);
   });
 
