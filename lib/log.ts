@@ -2,26 +2,14 @@
  * Structured JSON logs (pino). Personal data never goes in a log: known personal fields are
  * redacted even if a caller passes a whole application by mistake.
  */
-import { type Logger, pino } from 'pino';
-
-const PERSONAL_FIELDS = [
-  'nationalId',
-  'firstName',
-  'lastName',
-  'dateOfBirth',
-  'email',
-  'phone',
-  'address',
-  'ipAddress',
-  'line1',
-  'postcode',
-  'password',
-];
+import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
+import { PERSONAL_FIELDS } from './personal-data.ts';
 
 export type { Logger };
 
-export function createLogger(component: string): Logger {
-  return pino({
+/** A JSON logger for `component`; `destination` defaults to stdout (tests pass a stream). */
+export function createLogger(component: string, destination?: DestinationStream): Logger {
+  const options: LoggerOptions = {
     base: { component },
     level: process.env.LOG_LEVEL ?? 'info',
     timestamp: pino.stdTimeFunctions.isoTime,
@@ -30,5 +18,6 @@ export function createLogger(component: string): Logger {
       censor: '[redacted]',
     },
     formatters: { level: (label) => ({ level: label }) },
-  });
+  };
+  return destination === undefined ? pino(options) : pino(options, destination);
 }

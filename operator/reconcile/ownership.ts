@@ -7,8 +7,9 @@
  */
 
 import type { KubeObject } from '../../cdk8s/render.ts';
+import { canonicalJson } from '../../lib/canonical-json.ts';
 import { API_VERSION, KIND, PIPELINE_LABEL } from '../api/v1alpha1.ts';
-import { canonicalJson, objectHash } from './hash.ts';
+import { objectHash } from './hash.ts';
 
 export const FIELD_MANAGER = 'credit-platform-operator';
 export const HASH_ANNOTATION = 'creditplatform.dev/applied-hash';

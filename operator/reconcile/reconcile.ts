@@ -12,6 +12,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { childNames, generatedSecretNames } from '../../cdk8s/context.ts';
 import type { KubeObject, RenderOptions } from '../../cdk8s/render.ts';
+import { canonicalJson } from '../../lib/canonical-json.ts';
 import { API_VERSION, type CreditPipeline, type CreditPipelineStatus, KIND } from '../api/v1alpha1.ts';
 import type { ReadinessMode } from '../config.ts';
 import type { KubeClient } from '../kube/client.ts';
@@ -21,7 +22,7 @@ import { type ApplyOutcome, type ChildApplier, childKey, RecreatePending } from 
 import { findCondition, initialConditions } from './conditions.ts';
 import { type Capabilities, detectCapabilities } from './dependencies.ts';
 import { hasFinalizer, needsTopicFinalizer, setFinalizer, TOPICS_FINALIZER } from './finalizers.ts';
-import { canonicalJson, objectHash } from './hash.ts';
+import { objectHash } from './hash.ts';
 import { stampChild } from './ownership.ts';
 import type { ChildIndex } from './prune.ts';
 import { unwantedChildren } from './prune.ts';

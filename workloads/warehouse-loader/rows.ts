@@ -5,6 +5,7 @@
  * and device ids are not mapped; the quarantine keeps a redacted copy of a bad payload.
  */
 import { createHash } from 'node:crypto';
+import { PERSONAL_FIELDS } from '../../lib/personal-data.ts';
 import type { ApplicationEvent } from '../contract/application.ts';
 import { eventValidator, type FieldError } from '../contract/validate.ts';
 import { alertKey, alertValidator, type FraudAlertMessage } from './alert-message.ts';
@@ -83,24 +84,7 @@ export function dateKeyOf(timestamp: string): number {
   return d.getUTCFullYear() * 10_000 + (d.getUTCMonth() + 1) * 100 + d.getUTCDate();
 }
 
-const PERSONAL_KEYS = new Set([
-  'nationalId',
-  'firstName',
-  'lastName',
-  'dateOfBirth',
-  'email',
-  'phone',
-  'address',
-  'line1',
-  'postcode',
-  'ipAddress',
-  'deviceId',
-  'userAgent',
-  'lat',
-  'lon',
-  'customerId',
-  'employer',
-]);
+const PERSONAL_KEYS: ReadonlySet<string> = new Set(PERSONAL_FIELDS);
 
 const NUL = String.fromCharCode(0);
 

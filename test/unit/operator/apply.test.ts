@@ -1,10 +1,11 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
+import { canonicalJson } from '../../../lib/canonical-json.ts';
 import { ownerKeyOf, pipelineChanged } from '../../../operator/controller.ts';
 import { type KubeClient, resourceOfPath } from '../../../operator/kube/client.ts';
 import type { Discovery, ResourceInfo } from '../../../operator/kube/discovery.ts';
 import { ChildApplier, childKey } from '../../../operator/reconcile/apply.ts';
-import { canonicalJson, objectHash } from '../../../operator/reconcile/hash.ts';
+import { objectHash } from '../../../operator/reconcile/hash.ts';
 import {
   FIELD_MANAGER,
   foreignManagers,

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
+import { canonicalJson } from '../../../lib/canonical-json.ts';
 import { compileValidator } from '../../contract/validate.ts';
 import { CAN_BE_MISSING } from './characteristics.ts';
 import { Scorecard } from './schema.ts';
@@ -31,17 +32,6 @@ export function modelKey(model: Pick<Scorecard, 'name' | 'version'>): string {
 /** SHA-256 of the model's canonical JSON: a published version must keep its checksum. */
 export function modelChecksum(model: Scorecard): string {
   return createHash('sha256').update(canonicalJson(model)).digest('hex');
-}
-
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }
 
 /** Validates an already-parsed model (schema, then semantics); throws ModelError naming each problem. */
