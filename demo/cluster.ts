@@ -2,8 +2,10 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import { repoRoot, stateDir } from '../infra/lib/paths.ts';
 import { requireInfra } from '../infra/lib/state.ts';
+import { containerEnv, type EnvReader } from '../infra/local-runner/pod-process.ts';
 import { ServiceMap } from '../infra/local-runner/service-map.ts';
 
 export interface CommandResult {
@@ -11,6 +13,8 @@ export interface CommandResult {
   stderr: string;
   status: number;
 }
+
+const COMMAND_TIMEOUT_MS = 300_000;
 
 function run(tool: 'kubectl' | 'helm', args: readonly string[], input?: string): CommandResult {
   const tools = requireInfra('tools');
@@ -27,8 +31,15 @@ function run(tool: 'kubectl' | 'helm', args: readonly string[], input?: string):
       HELM_DATA_HOME: join(stateDir, 'helm', 'data'),
     },
     maxBuffer: 64 * 1024 * 1024,
+    // No command of the demo should block for long; a hung one fails the step instead of the run.
+    timeout: COMMAND_TIMEOUT_MS,
   });
-  return { stdout: r.stdout ?? '', stderr: r.stderr ?? '', status: r.status ?? 1 };
+  const timedOut = r.error !== undefined && /ETIMEDOUT/.test(String(r.error));
+  return {
+    stdout: r.stdout ?? '',
+    stderr: timedOut ? `timed out after ${COMMAND_TIMEOUT_MS / 1000} s` : (r.stderr ?? ''),
+    status: r.status ?? 1,
+  };
 }
 
 /** Runs kubectl and throws with its stderr when it fails. */
@@ -101,41 +112,37 @@ export function localAddress(value: string, namespace: string): string {
   return ServiceMap.fromSnapshot(serviceEndpoints()).rewrite(value, namespace);
 }
 
-export function secretValue(namespace: string, name: string, key: string): string {
-  const s = kubectlJson<{ data?: Record<string, string> }>(['get', 'secret', name, '-n', namespace]);
-  const v = s.data?.[key];
-  if (v === undefined) throw new Error(`Secret ${namespace}/${name} has no key ${key}`);
-  return Buffer.from(v, 'base64').toString('utf8');
+/** ConfigMap and Secret data through kubectl (undefined when absent): what the local runner reads. */
+const kubectlEnvReader: EnvReader = {
+  configMap: async (namespace, name) => objectData('configmap', namespace, name),
+  secret: async (namespace, name) => {
+    const data = objectData('secret', namespace, name);
+    if (data === undefined) return undefined;
+    return Object.fromEntries(
+      Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
+    );
+  },
+};
+
+function objectData(kind: 'configmap' | 'secret', namespace: string, name: string) {
+  const out = kubectl(['get', kind, name, '-n', namespace, '--ignore-not-found', '-o', 'json']).trim();
+  if (out === '') return undefined;
+  return (JSON.parse(out) as { data?: Record<string, string> }).data ?? {};
 }
 
-interface EnvVarObject {
-  name: string;
-  value?: string;
-  valueFrom?: {
-    secretKeyRef?: { name: string; key: string };
-    configMapKeyRef?: { name: string; key: string };
+/**
+ * One environment variable of a Deployment's pods, resolved the way the local runner resolves it
+ * for the processes it starts (infra/local-runner/pod-process.ts `containerEnv`).
+ */
+export async function workloadEnv(namespace: string, deployment: string, envName: string): Promise<string> {
+  const d = kubectlJson<V1Deployment>(['get', 'deployment', deployment, '-n', namespace]);
+  const pod: V1Pod = {
+    metadata: { namespace, labels: d.spec?.template.metadata?.labels },
+    spec: d.spec?.template.spec,
   };
-}
-
-/** The value a workload's container gets for `envName`, read from its Deployment (and Secret/ConfigMap). */
-export function workloadEnv(namespace: string, deployment: string, envName: string): string {
-  const d = kubectlJson<{ spec: { template: { spec: { containers: Array<{ env?: EnvVarObject[] }> } } } }>([
-    'get',
-    'deployment',
-    deployment,
-    '-n',
-    namespace,
-  ]);
-  const e = d.spec.template.spec.containers.flatMap((c) => c.env ?? []).find((v) => v.name === envName);
-  if (e === undefined) throw new Error(`deployment ${namespace}/${deployment} has no env ${envName}`);
-  if (e.value !== undefined) return e.value;
-  const s = e.valueFrom?.secretKeyRef;
-  if (s) return secretValue(namespace, s.name, s.key);
-  const c = e.valueFrom?.configMapKeyRef;
-  if (c) {
-    const cm = kubectlJson<{ data?: Record<string, string> }>(['get', 'configmap', c.name, '-n', namespace]);
-    const v = cm.data?.[c.key];
-    if (v !== undefined) return v;
+  for (const c of d.spec?.template.spec?.containers ?? []) {
+    const value = (await containerEnv(pod, c, kubectlEnvReader))[envName];
+    if (value !== undefined) return value;
   }
-  throw new Error(`env ${envName} of ${namespace}/${deployment} could not be resolved`);
+  throw new Error(`deployment ${namespace}/${deployment} has no env ${envName}`);
 }

@@ -13,7 +13,7 @@ import { childNames } from '../cdk8s/context.ts';
 import { repoRoot, stateDir } from '../infra/lib/paths.ts';
 import { isAlive, logTail, readPid, startDaemon, stopDaemon } from '../infra/lib/process.ts';
 import { requireInfra } from '../infra/lib/state.ts';
-import { generateApplications, labelMap } from '../workloads/generator/generate.ts';
+import { generate } from '../workloads/generator/main.ts';
 import {
   helm,
   kubectl,
@@ -59,6 +59,8 @@ export const DEFAULT_DEMO: Omit<DemoOptions, 'progress'> = {
 export const OPERATOR_NAMESPACE = 'credit-system';
 const RELEASE = 'credit-platform';
 const RUNNER = 'local-runner';
+/** Applications per POST of the generated traffic (the ingestion API's batch endpoint). */
+const TRAFFIC_BATCH = 200;
 
 interface PipelineDoc {
   apiVersion: string;
@@ -152,24 +154,47 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     'traffic',
     `generating ${opts.count} applications (seed ${opts.seed}) at ${opts.rate}/s to http://${ingestion}`,
   );
-  const items = generateApplications({
-    seed: opts.seed,
-    count: opts.count,
-    start: new Date(),
-    intervalMs: 1000 / opts.rate,
-  });
-  const labels = labelMap(items);
-  const sent = await postApplications(
-    `http://${ingestion}`,
-    items.map((i) => i.submission),
-    opts.rate,
-    say,
+  const labels = new Map<string, string>();
+  let lastReport = 0;
+  const traffic = await generate(
+    {
+      seed: opts.seed,
+      count: opts.count,
+      rate: opts.rate,
+      target: 'api',
+      url: `http://${ingestion}`,
+      batch: TRAFFIC_BATCH,
+      concurrency: 2,
+      brokers: '',
+      topic: appsTopic,
+      scenarioRates: {},
+      start: new Date().toISOString(),
+      intervalMs: 1000 / opts.rate,
+      quiet: true,
+    },
+    {
+      onAccepted: (accepted) => {
+        for (const { label } of accepted) labels.set(label.applicationId, label.scenario);
+      },
+      onProgress: (r) => {
+        if (Date.now() - lastReport < 5000) return;
+        lastReport = Date.now();
+        say('traffic', `${r.accepted}/${opts.count} accepted (${(r.accepted / r.seconds).toFixed(0)}/s)`);
+      },
+    },
   );
+  say(
+    'traffic',
+    `${traffic.accepted}/${opts.count} accepted (${(traffic.accepted / traffic.seconds).toFixed(0)}/s)`,
+  );
+  if (traffic.rejected > 0)
+    throw new Error(`the ingestion API rejected ${traffic.rejected} generated applications`);
+  const sent = traffic.accepted;
   const rejected = await postInvalid(`http://${ingestion}`, opts.invalidPosts);
   await producePoison(kafkaInfo.bootstrapServers, appsTopic, opts.poisonMessages);
 
-  const databaseUrl = localAddress(workloadEnv(ns, names.warehouseLoader, 'DATABASE_URL'), ns);
-  const mongoUrl = localAddress(workloadEnv(ns, names.fraudDetector, 'MONGO_URL'), ns);
+  const databaseUrl = localAddress(await workloadEnv(ns, names.warehouseLoader, 'DATABASE_URL'), ns);
+  const mongoUrl = localAddress(await workloadEnv(ns, names.fraudDetector, 'MONGO_URL'), ns);
   const db = new pg.Client({ connectionString: databaseUrl });
   await db.connect();
   try {
@@ -198,6 +223,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       kafka: kafkaInfo.bootstrapServers,
       dlqTopic,
       labels,
+      generated: traffic.sent,
       sent,
       rejected,
       opts,
@@ -243,31 +269,28 @@ async function resetPipeline(
   if (!exists) return;
   say('reset', `removing the previous run: namespace ${ns} and its databases`);
   const dbName = (url: string) => new URL(url).pathname.replace(/^\//, '');
-  const pgDb = (() => {
-    try {
-      return dbName(workloadEnv(ns, names.warehouseLoader, 'DATABASE_URL'));
-    } catch {
-      return undefined;
-    }
-  })();
-  const mongoDb = (() => {
-    try {
-      return dbName(workloadEnv(ns, names.fraudDetector, 'MONGO_URL'));
-    } catch {
-      return undefined;
-    }
-  })();
+  const envDb = (deployment: string, name: string) =>
+    workloadEnv(ns, deployment, name).then(dbName, () => undefined);
+  const pgDb = await envDb(names.warehouseLoader, 'DATABASE_URL');
+  const mongoDb = await envDb(names.fraudDetector, 'MONGO_URL');
   const previous = kubectlJson<{ items: PipelineDoc[] }>(['get', 'creditpipelines', '-n', ns]).items;
   await stopDemo();
   kubectl(['delete', 'namespace', ns, '--wait=false']);
   // With the runner stopped nothing finishes pod deletions: force them so the namespace can go.
-  kubectl(['delete', 'pods', '--all', '-n', ns, '--grace-period=0', '--force', '--ignore-not-found']);
-  // Job pods keep the batch.kubernetes.io/job-tracking finalizer until a kubelet reports them: drop it.
-  for (const pod of kubectl(['get', 'pods', '-n', ns, '-o', 'name']).split('\n').filter(Boolean)) {
-    kubectl(['patch', pod, '-n', ns, '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
-  }
+  kubectl(['delete', 'pods', '--all', '-n', ns, '--grace-period=0', '--force', '--wait=false']);
+  // Job pods keep the batch.kubernetes.io/job-tracking finalizer until a kubelet reports them, and
+  // the namespace controller waits for them before it deletes the rest. With no kubelet running,
+  // drop the finalizer of every pod still there, on each check (the Job controller may add pods
+  // until it sees the namespace terminating).
   await waitFor(
-    async () => kubectl(['get', 'namespace', ns, '--ignore-not-found', '-o', 'name']).trim() === '',
+    async () => {
+      for (const pod of kubectl(['get', 'pods', '-n', ns, '-o', 'name', '--ignore-not-found'])
+        .split('\n')
+        .filter(Boolean)) {
+        kubectl(['patch', pod, '-n', ns, '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
+      }
+      return kubectl(['get', 'namespace', ns, '--ignore-not-found', '-o', 'name']).trim() === '';
+    },
     180_000,
     `namespace ${ns} to be deleted`,
   );
@@ -338,48 +361,6 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: s
     await new Promise((r) => setTimeout(r, 1000));
   }
   throw new Error(`timed out waiting for ${what}`);
-}
-
-const BATCH = 200;
-
-/** Posts in batches at the target rate; returns how many the API accepted (202). */
-async function postApplications(
-  baseUrl: string,
-  submissions: readonly unknown[],
-  rate: number,
-  say: DemoOptions['progress'],
-): Promise<number> {
-  let accepted = 0;
-  const start = Date.now();
-  let lastReport = 0;
-  for (let i = 0; i < submissions.length; i += BATCH) {
-    const batch = submissions.slice(i, i + BATCH);
-    const due = start + (i / rate) * 1000;
-    if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
-    for (let attempt = 0; ; attempt++) {
-      const res = await fetch(`${baseUrl}/v1/applications:batch`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ applications: batch }),
-      });
-      if (res.status === 202) {
-        accepted += batch.length;
-        break;
-      }
-      const body = await res.text();
-      if (res.status !== 503 || attempt >= 20)
-        throw new Error(`ingestion API answered ${res.status}: ${body.slice(0, 500)}`);
-      await new Promise((r) => setTimeout(r, 1000 * Number(res.headers.get('retry-after') ?? 1)));
-    }
-    if (Date.now() - lastReport > 5000 || i + BATCH >= submissions.length) {
-      lastReport = Date.now();
-      say(
-        'traffic',
-        `${accepted}/${submissions.length} accepted (${((accepted / (Date.now() - start)) * 1000).toFixed(0)}/s)`,
-      );
-    }
-  }
-  return accepted;
 }
 
 /** Posts invalid applications one by one; each must come back 400 with the failing fields. */
@@ -463,6 +444,7 @@ interface SummaryInputs {
   kafka: string;
   dlqTopic: string;
   labels: Map<string, string>;
+  generated: number;
   sent: number;
   rejected: number;
   opts: DemoOptions;
@@ -561,7 +543,7 @@ async function summarize(
     })),
   ];
   return {
-    applications: { generated: i.labels.size, accepted: i.sent, inWarehouse, rejectedByApi: i.rejected },
+    applications: { generated: i.generated, accepted: i.sent, inWarehouse, rejectedByApi: i.rejected },
     alerts: {
       total: alertRows.length,
       byRule: byRule.map((r) => ({

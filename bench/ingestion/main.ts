@@ -10,7 +10,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../../infra/lib/paths.ts';
@@ -19,6 +19,7 @@ import { requireInfra } from '../../infra/lib/state.ts';
 import type { ApplicationEvent, ApplicationSubmission } from '../../workloads/contract/application.ts';
 import { pseudonymize } from '../../workloads/contract/pseudonymize.ts';
 import { generateApplications } from '../../workloads/generator/generate.ts';
+import { postJson } from '../../workloads/generator/post-json.ts';
 import { toMessage } from '../../workloads/ingestion-api/sink.ts';
 import { createIdempotentProducer, createKafka, ensureTopic } from '../../workloads/shared/kafka.ts';
 
@@ -120,29 +121,10 @@ async function startApiProcess(topic: string): Promise<{ child: ChildProcess; ur
   }
 }
 
-/**
- * node:http with keep-alive, body written with the headers: Node 20's fetch sends them in two writes,
- * and the second waits on the server's delayed ACK (~40 ms on loopback), which would measure the
- * client, not the API.
- */
+/** Keep-alive HTTP with the body written with the headers (see workloads/generator/post-json.ts). */
 const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-const postJson = (url: string, body: string) =>
-  new Promise<boolean>((resolve, reject) => {
-    const req = request(
-      url,
-      {
-        method: 'POST',
-        agent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode === 202));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
+const post = async (url: string, body: string): Promise<boolean> =>
+  (await postJson(agent, url, body)).status === 202;
 
 async function main(): Promise<void> {
   const total = Math.max(SINGLE, BATCHES * BATCH_SIZE);
@@ -189,15 +171,15 @@ async function main(): Promise<void> {
   const { child, url } = await startApiProcess(topic);
   let rss = Number.NaN;
   try {
-    await postJson(`${url}/v1/applications`, singleBodies[0] as string); // warm-up
+    await post(`${url}/v1/applications`, singleBodies[0] as string); // warm-up
     results.push(
       await drive('API POST /v1/applications', SINGLE, 1, (i) =>
-        postJson(`${url}/v1/applications`, singleBodies[i] as string),
+        post(`${url}/v1/applications`, singleBodies[i] as string),
       ),
     );
     results.push(
       await drive(`API POST /v1/applications:batch (${BATCH_SIZE} each)`, BATCHES, BATCH_SIZE, (b) =>
-        postJson(`${url}/v1/applications:batch`, batchBodies[b] as string),
+        post(`${url}/v1/applications:batch`, batchBodies[b] as string),
       ),
     );
     if (child.pid !== undefined) rss = rssMiB(child.pid);

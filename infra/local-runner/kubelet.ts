@@ -19,7 +19,14 @@ import type {
 import { logDir } from '../lib/paths.ts';
 import { addScrapeTarget, removeScrapeTarget } from '../lib/prometheus-targets.ts';
 import type { InfraState } from '../lib/state.ts';
-import { type ObjectReader, PodResolutionError, type ProcessPlan, planPod, podDir } from './pod-process.ts';
+import {
+  containerEnv,
+  type ObjectReader,
+  PodResolutionError,
+  type ProcessPlan,
+  planPod,
+  podDir,
+} from './pod-process.ts';
 import { ServiceMap } from './service-map.ts';
 import { ensureTopics, type KafkaTopicObject, type StandIn, standInFor } from './stand-ins.ts';
 
@@ -313,15 +320,14 @@ export class LocalKubelet {
       startedAt: new Date().toISOString(),
     };
     if (standIn) {
-      const env: Record<string, string> = {};
-      for (const e of first?.env ?? []) if (e.value !== undefined) env[e.name] = e.value;
-      for (const e of first?.env ?? []) {
-        const ref = e.valueFrom?.secretKeyRef;
-        if (ref) {
-          const data = await this.reader.secret(pod.metadata?.namespace ?? '', ref.name ?? '');
-          const v = data?.[ref.key];
-          if (v !== undefined) env[e.name] = v;
-        }
+      let env: Record<string, string>;
+      try {
+        env = await containerEnv(pod, first ?? {}, this.reader);
+      } catch (e) {
+        if (!(e instanceof PodResolutionError)) throw e;
+        if (this.failures.get(key) !== e.message) this.log(`${key} cannot start yet: ${e.message}`);
+        this.failures.set(key, e.message);
+        return;
       }
       await standIn.prepare(env);
       for (const p of first?.ports ?? []) r.ports.set(p.containerPort, standIn.localPortFor(p.containerPort));

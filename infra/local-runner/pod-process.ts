@@ -16,9 +16,13 @@ import { repoRoot, stateDir } from '../lib/paths.ts';
 import { freePort } from '../lib/process.ts';
 import type { ServiceMap } from './service-map.ts';
 
-export interface ObjectReader {
+/** Reads ConfigMap data and (decoded) Secret data; undefined when the object does not exist. */
+export interface EnvReader {
   configMap(namespace: string, name: string): Promise<Record<string, string> | undefined>;
   secret(namespace: string, name: string): Promise<Record<string, string> | undefined>;
+}
+
+export interface ObjectReader extends EnvReader {
   /**
    * A kubeconfig file that authenticates as the ServiceAccount (a TokenRequest token), standing in
    * for the projected service-account token the kubelet mounts; the process finds it via KUBECONFIG.
@@ -100,7 +104,7 @@ async function fillVolume(v: V1Volume, dir: string, ns: string, reader: ObjectRe
   // emptyDir and anything else: an empty folder.
 }
 
-async function resolveEnvVar(e: V1EnvVar, pod: V1Pod, reader: ObjectReader): Promise<string | undefined> {
+async function resolveEnvVar(e: V1EnvVar, pod: V1Pod, reader: EnvReader): Promise<string | undefined> {
   const ns = pod.metadata?.namespace ?? 'default';
   if (e.value !== undefined) return e.value;
   const from = e.valueFrom;
@@ -149,6 +153,33 @@ function expand(value: string, env: Record<string, string>): string {
   );
 }
 
+/**
+ * A container's environment as a kubelet computes it: `envFrom` ConfigMaps and Secrets, then `env`
+ * (literal, Secret and ConfigMap keys, downward API) with `$(VAR)` expansion. Throws
+ * PodResolutionError for a missing required key. Used for processes, stand-ins and the demo's reads.
+ */
+export async function containerEnv(
+  pod: V1Pod,
+  container: Pick<V1Container, 'env' | 'envFrom'>,
+  reader: EnvReader,
+): Promise<Record<string, string>> {
+  const ns = pod.metadata?.namespace ?? 'default';
+  const env: Record<string, string> = {};
+  for (const src of container.envFrom ?? []) {
+    const data = src.configMapRef
+      ? await reader.configMap(ns, src.configMapRef.name ?? '')
+      : src.secretRef
+        ? await reader.secret(ns, src.secretRef.name ?? '')
+        : undefined;
+    for (const [k, v] of Object.entries(data ?? {})) env[`${src.prefix ?? ''}${k}`] = v;
+  }
+  for (const e of container.env ?? []) {
+    const v = await resolveEnvVar(e, pod, reader);
+    if (v !== undefined) env[e.name] = expand(v, env);
+  }
+  return env;
+}
+
 export async function planContainer(
   pod: V1Pod,
   container: V1Container,
@@ -171,19 +202,7 @@ export async function planContainer(
   for (const p of container.ports ?? [])
     ports.push({ name: p.name, containerPort: p.containerPort, localPort: await freePort() });
 
-  const env: Record<string, string> = {};
-  for (const src of container.envFrom ?? []) {
-    const data = src.configMapRef
-      ? await reader.configMap(ns, src.configMapRef.name ?? '')
-      : src.secretRef
-        ? await reader.secret(ns, src.secretRef.name ?? '')
-        : undefined;
-    for (const [k, v] of Object.entries(data ?? {})) env[`${src.prefix ?? ''}${k}`] = v;
-  }
-  for (const e of container.env ?? []) {
-    const v = await resolveEnvVar(e, pod, reader);
-    if (v !== undefined) env[e.name] = expand(v, env);
-  }
+  const env = await containerEnv(pod, container, reader);
   const index = pod.metadata?.annotations?.['batch.kubernetes.io/job-completion-index'];
   if (index !== undefined) env.JOB_COMPLETION_INDEX = index;
   env.HOSTNAME = pod.metadata?.name ?? '';

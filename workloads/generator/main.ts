@@ -11,7 +11,7 @@
  * Progress goes to stderr once a second.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { parseArgs } from 'node:util';
 import type { Producer } from 'kafkajs';
 import { pseudonymize } from '../contract/pseudonymize.ts';
@@ -23,6 +23,7 @@ import {
   type FraudScenario,
   type GeneratedApplication,
 } from './generate.ts';
+import { postJson } from './post-json.ts';
 
 const USAGE = `usage: credit-platform generator [options]
   --seed N            PRNG seed (default 1); same seed, same applications
@@ -177,8 +178,19 @@ export async function run(argv: string[]): Promise<void> {
   if (report.rejected > 0) process.exitCode = 1;
 }
 
+/** How a program that embeds the generator (the demo) follows a run. */
+export interface GeneratorHooks {
+  /** Called every second in place of the stderr progress line. */
+  onProgress?(report: Readonly<GeneratorReport>): void;
+  /** Called with each group of applications the target accepted (their labels, for scoring recall). */
+  onAccepted?(items: readonly GeneratedApplication[]): void;
+}
+
 /** Runs the generator against its target; resolves when every application was delivered. */
-export async function generate(options: GeneratorCliOptions): Promise<GeneratorReport> {
+export async function generate(
+  options: GeneratorCliOptions,
+  hooks: GeneratorHooks = {},
+): Promise<GeneratorReport> {
   const target = await openTarget(options);
   const labels: WriteStream | undefined = options.labels ? createWriteStream(options.labels) : undefined;
   const report: GeneratorReport = {
@@ -190,15 +202,20 @@ export async function generate(options: GeneratorCliOptions): Promise<GeneratorR
     byScenario: {},
   };
   const t0 = Date.now();
-  const progress = options.quiet
-    ? undefined
-    : setInterval(() => {
-        const s = (Date.now() - t0) / 1000;
-        process.stderr.write(
-          `[generator] ${report.accepted}/${options.count} accepted, ${report.rejected} rejected, ` +
-            `${report.retries} retries, ${(report.accepted / Math.max(s, 0.001)).toFixed(1)}/s\n`,
-        );
-      }, 1000);
+  const progress = hooks.onProgress
+    ? setInterval(() => {
+        report.seconds = (Date.now() - t0) / 1000;
+        hooks.onProgress?.(report);
+      }, 1000)
+    : options.quiet
+      ? undefined
+      : setInterval(() => {
+          const s = (Date.now() - t0) / 1000;
+          process.stderr.write(
+            `[generator] ${report.accepted}/${options.count} accepted, ${report.rejected} rejected, ` +
+              `${report.retries} retries, ${(report.accepted / Math.max(s, 0.001)).toFixed(1)}/s\n`,
+          );
+        }, 1000);
   const groupSize = options.target === 'api' ? options.batch : options.target === 'kafka' ? 100 : 1;
   const inFlight = new Set<Promise<void>>();
   const concurrency = options.target === 'api' ? options.concurrency : 1;
@@ -209,8 +226,9 @@ export async function generate(options: GeneratorCliOptions): Promise<GeneratorR
       report.accepted += r.accepted;
       report.rejected += r.rejected;
       report.retries += r.retries;
-      if (r.accepted === items.length && labels)
-        for (const { label } of items) labels.write(`${JSON.stringify(label)}\n`);
+      if (r.accepted !== items.length) return;
+      hooks.onAccepted?.(items);
+      if (labels) for (const { label } of items) labels.write(`${JSON.stringify(label)}\n`);
     });
     const tracked = p.finally(() => inFlight.delete(tracked));
     inFlight.add(tracked);
@@ -302,38 +320,6 @@ async function kafkaTarget(options: GeneratorCliOptions): Promise<Target> {
     },
     close: () => producer.disconnect(),
   };
-}
-
-/** One POST over a keep-alive agent; headers and body in one write (see bench/ingestion for why). */
-function postJson(
-  agent: Agent,
-  url: string,
-  body: string,
-): Promise<{ status: number; retryAfter: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      {
-        method: 'POST',
-        agent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            retryAfter: Number(res.headers['retry-after'] ?? 1),
-            text: Buffer.concat(chunks).toString('utf8'),
-          }),
-        );
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
 }
 
 function apiTarget(options: GeneratorCliOptions): Target {
