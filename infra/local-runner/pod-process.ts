@@ -203,16 +203,6 @@ export async function planContainer(
     ports.push({ name: p.name, containerPort: p.containerPort, localPort: await freePort() });
 
   const env = await containerEnv(pod, container, reader);
-  const index = pod.metadata?.annotations?.['batch.kubernetes.io/job-completion-index'];
-  if (index !== undefined) env.JOB_COMPLETION_INDEX = index;
-  env.HOSTNAME = pod.metadata?.name ?? '';
-  if (pod.spec?.automountServiceAccountToken !== false) {
-    env.KUBECONFIG = await reader.serviceAccountKubeconfig(
-      ns,
-      pod.spec?.serviceAccountName ?? 'default',
-      podDir(pod),
-    );
-  }
 
   const localize = (value: string): string => {
     let out = value;
@@ -224,7 +214,19 @@ export async function planContainer(
     }
     return services.rewrite(out, ns);
   };
+  // Only values from the pod spec are localized; what the runner adds below is a local path already
+  // (a checkout under /tmp must not have its paths mapped into a pod's /tmp volume).
   for (const k of Object.keys(env)) env[k] = localize(env[k] ?? '');
+  const index = pod.metadata?.annotations?.['batch.kubernetes.io/job-completion-index'];
+  if (index !== undefined) env.JOB_COMPLETION_INDEX = index;
+  env.HOSTNAME = pod.metadata?.name ?? '';
+  if (pod.spec?.automountServiceAccountToken !== false) {
+    env.KUBECONFIG = await reader.serviceAccountKubeconfig(
+      ns,
+      pod.spec?.serviceAccountName ?? 'default',
+      podDir(pod),
+    );
+  }
   const tmp = mounts.find((m) => m.mountPath === '/tmp');
   env.TMPDIR = tmp?.local ?? join(podDir(pod), 'tmp');
   mkdirSync(env.TMPDIR, { recursive: true });
