@@ -88,7 +88,7 @@ export class RenderContext {
       { name: ENV.applicationsTopic, value: t.applications },
       { name: ENV.deadLetterTopic, value: t.deadLetter },
       { name: ENV.alertsTopic, value: t.alerts },
-      { name: ENV.consumerGroupPrefix, value: `${this.namespace ?? 'default'}.${this.name}` },
+      { name: ENV.consumerGroupPrefix, value: consumerGroupPrefix(this.namespace, this.name) },
     ];
     if (k.sasl !== undefined && k.authSecretRef !== undefined) {
       env.push(
@@ -127,6 +127,11 @@ function tagOf(image: string): string {
 }
 
 /** Short stable hash, for names of immutable objects that must change when their content does. */
+/** `<namespace>.<pipeline>`: prefixes the pipeline's consumer groups and internal topics. */
+export function consumerGroupPrefix(namespace: string | undefined, pipeline: string): string {
+  return `${namespace ?? 'default'}.${pipeline}`;
+}
+
 export function shortHash(...parts: string[]): string {
   return createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 8);
 }

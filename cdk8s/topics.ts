@@ -5,7 +5,12 @@
  */
 import { Construct } from 'constructs';
 import type { CreditPipelineSpec } from '../operator/api/v1alpha1.ts';
-import type { RenderContext } from './context.ts';
+import {
+  DEFAULT_APP_ID,
+  REPARTITION_RETENTION_MS,
+  repartitionTopicName,
+} from '../workloads/fraud-detector/config.ts';
+import { consumerGroupPrefix, type RenderContext } from './context.ts';
 import { parseDuration } from './duration.ts';
 import { KafkaTopic } from './imports/kafka.strimzi.io.ts';
 
@@ -14,7 +19,7 @@ export const KAFKA_TOPIC_API_VERSION = KafkaTopic.GVK.apiVersion;
 export const KAFKA_TOPIC_KIND = KafkaTopic.GVK.kind;
 export const STRIMZI_CLUSTER_LABEL = 'strimzi.io/cluster';
 
-export type TopicRole = 'applications' | 'deadLetter' | 'alerts';
+export type TopicRole = 'applications' | 'deadLetter' | 'alerts' | 'repartition';
 
 export interface DesiredTopic {
   role: TopicRole;
@@ -30,22 +35,42 @@ const ROLE_SUFFIX: Record<TopicRole, string> = {
   applications: 'applications',
   deadLetter: 'dead-letter',
   alerts: 'alerts',
+  repartition: 'detector-repartition',
 };
 
-export function desiredTopics(spec: CreditPipelineSpec): DesiredTopic[] {
-  const t = spec.topics;
-  const config = {
-    'cleanup.policy': 'delete',
-    'retention.ms': String(Math.round(parseDuration(t.retention))),
-    'min.insync.replicas': String(t.minInSyncReplicas),
-  };
-  return (['applications', 'deadLetter', 'alerts'] as const).map((role) => ({
+/** The pipeline a topic set belongs to (its internal topic names derive from it). */
+export interface TopicOwner {
+  spec: CreditPipelineSpec;
+  metadata: { name: string; namespace?: string };
+}
+
+/**
+ * Every topic of a pipeline: the three its spec names, and the fraud detector's internal
+ * repartition topic (as many partitions as the applications topic, retention long enough to rebuild
+ * window state), so no workload needs the right to create topics.
+ */
+export function desiredTopics(pipeline: TopicOwner): DesiredTopic[] {
+  const t = pipeline.spec.topics;
+  const common = { 'cleanup.policy': 'delete', 'min.insync.replicas': String(t.minInSyncReplicas) };
+  const retention = String(Math.round(parseDuration(t.retention)));
+  const named = (['applications', 'deadLetter', 'alerts'] as const).map((role) => ({
     role,
     name: t[role],
     partitions: t.partitions,
     replicationFactor: t.replicas,
-    config: { ...config },
+    config: { ...common, 'retention.ms': retention },
   }));
+  const groupPrefix = consumerGroupPrefix(pipeline.metadata.namespace, pipeline.metadata.name);
+  return [
+    ...named,
+    {
+      role: 'repartition',
+      name: repartitionTopicName({ groupPrefix, appId: DEFAULT_APP_ID }),
+      partitions: t.partitions,
+      replicationFactor: t.replicas,
+      config: { ...common, 'retention.ms': String(REPARTITION_RETENTION_MS) },
+    },
+  ];
 }
 
 /** KafkaTopic resources, rendered only in Strimzi mode with the Strimzi CRDs installed. */
@@ -55,7 +80,10 @@ export class KafkaTopics extends Construct {
     const kafka = ctx.spec.kafka;
     if (kafka.topicManagement !== 'strimzi' || !ctx.opts.strimzi || kafka.strimziCluster === undefined)
       return;
-    for (const topic of desiredTopics(ctx.spec)) {
+    for (const topic of desiredTopics({
+      spec: ctx.spec,
+      metadata: { name: ctx.name, namespace: ctx.namespace },
+    })) {
       new KafkaTopic(this, topic.role, {
         metadata: {
           name: `${ctx.name}-${ROLE_SUFFIX[topic.role]}`,

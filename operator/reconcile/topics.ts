@@ -59,7 +59,7 @@ export class KafkaTopicManager implements TopicManager {
   }
 
   async ensure(cp: CreditPipeline, credentials: KafkaCredentials | undefined): Promise<DirectTopicsOutcome> {
-    const wanted = desiredTopics(cp.spec);
+    const wanted = desiredTopics(cp);
     try {
       return await this.withAdmin(cp, credentials, async (admin) => {
         const existing = new Set(await admin.listTopics());
@@ -104,7 +104,7 @@ export class KafkaTopicManager implements TopicManager {
   }
 
   async remove(cp: CreditPipeline, credentials: KafkaCredentials | undefined): Promise<void> {
-    const names = desiredTopics(cp.spec).map((t) => t.name);
+    const names = desiredTopics(cp).map((t) => t.name);
     await this.withAdmin(cp, credentials, async (admin) => {
       const existing = new Set(await admin.listTopics());
       const present = names.filter((n) => existing.has(n));

@@ -3,12 +3,17 @@ import { type Static, Type } from '@sinclair/typebox';
 import { loadConfig } from '../../lib/config.ts';
 import { KAFKA_ENV, KafkaSettings, TOPIC_ENV, TopicSettings } from '../shared/kafka.ts';
 
+/** The detector's application id unless DETECTOR_APP_ID says otherwise. */
+export const DEFAULT_APP_ID = 'fraud-detector';
+/** How long the repartition topic keeps records: window state is rebuilt by replaying it. */
+export const REPARTITION_RETENTION_MS = 7 * 86_400_000;
+
 export const DetectorConfig = Type.Object({
   ...KafkaSettings,
   ...TopicSettings,
   groupPrefix: Type.String({ default: '', description: 'Prefix of consumer groups and internal topics' }),
   appId: Type.String({
-    default: 'fraud-detector',
+    default: DEFAULT_APP_ID,
     pattern: '^[A-Za-z0-9._-]{1,100}$',
     description: 'Names the consumer groups and the repartition topic (<prefix>.<appId>-repartition)',
   }),
@@ -28,7 +33,7 @@ export const DetectorConfig = Type.Object({
   repartitionPartitions: Type.Optional(
     Type.Integer({ minimum: 1, description: 'Default: as many as the applications topic' }),
   ),
-  repartitionRetentionMs: Type.Integer({ default: 7 * 86_400_000, minimum: 60_000 }),
+  repartitionRetentionMs: Type.Integer({ default: REPARTITION_RETENTION_MS, minimum: 60_000 }),
   maxStateEntries: Type.Integer({ default: 2_000_000, minimum: 1000, description: 'Per partition' }),
   opsPort: Type.Integer({ default: 9090, minimum: 0, maximum: 65535 }),
   opsHost: Type.String({ default: '0.0.0.0' }),
@@ -59,4 +64,9 @@ export function loadDetectorConfig(env: NodeJS.ProcessEnv = process.env): Detect
 /** `<prefix>.<appId>` (or `<appId>`): consumer groups and internal topics derive from it. */
 export function applicationName(config: Pick<DetectorConfig, 'groupPrefix' | 'appId'>): string {
   return config.groupPrefix === '' ? config.appId : `${config.groupPrefix}.${config.appId}`;
+}
+
+/** The internal topic between the detector's two stages (the operator declares it too). */
+export function repartitionTopicName(config: Pick<DetectorConfig, 'groupPrefix' | 'appId'>): string {
+  return `${applicationName(config)}-repartition`;
 }

@@ -13,7 +13,7 @@ import type { Kafka, Producer } from 'kafkajs';
 import { createLogger, type Logger } from '../../lib/log.ts';
 import { startOpsServer } from '../../lib/ops-server.ts';
 import { createIdempotentProducer, createKafka, kafkaConnection } from '../shared/kafka.ts';
-import { applicationName, type DetectorConfig } from './config.ts';
+import { applicationName, type DetectorConfig, repartitionTopicName } from './config.ts';
 import { createAlertSink } from './io/alert-sink.ts';
 import { type AlertStore, openAlertStore } from './io/alert-store.ts';
 import { loadRulesFile, type RulesWatcher, watchRules } from './io/rules-watcher.ts';
@@ -45,7 +45,7 @@ export async function startFraudDetector(
   const log = options.log ?? createLogger('fraud-detector');
   const metrics = createDetectorMetrics();
   const app = applicationName(config);
-  const repartitionTopic = `${app}-repartition`;
+  const repartitionTopic = repartitionTopicName(config);
 
   let rules: CompiledRuleSet;
   let watcher: RulesWatcher | undefined;

@@ -182,7 +182,12 @@ describe('the operator on a real control plane', () => {
     ]);
     expect(byKind('StatefulSet')).toEqual(['demo-mongo', 'demo-postgres']);
     expect(byKind('CronJob')).toEqual(['demo-risk-scorer']);
-    expect(byKind('KafkaTopic')).toEqual(['demo-alerts', 'demo-applications', 'demo-dead-letter']);
+    expect(byKind('KafkaTopic')).toEqual([
+      'demo-alerts',
+      'demo-applications',
+      'demo-dead-letter',
+      'demo-detector-repartition',
+    ]);
     expect(byKind('ServiceMonitor')).toEqual(['demo-platform']);
     expect(byKind('PrometheusRule')).toEqual(['demo-platform']);
     expect(byKind('Secret')).toEqual(['demo-postgres-credentials', 'demo-pseudonymization']);
@@ -237,7 +242,12 @@ describe('the operator on a real control plane', () => {
     expect(condition(cp, 'Degraded')).toMatchObject({ status: 'False', reason: 'AsExpected' });
     expect(condition(cp, 'Progressing')).toMatchObject({ status: 'False', reason: 'ReconcileComplete' });
     expect(cp.status?.observedGeneration).toBe(cp.metadata.generation);
-    expect(cp.status?.topics).toEqual(['credit_apps', 'credit_apps_dlq', 'fraud_alerts']);
+    expect(cp.status?.topics).toEqual([
+      'credit_apps',
+      'credit_apps_dlq',
+      'fraud_alerts',
+      `${ns}.demo.fraud-detector-repartition`,
+    ]);
     // The pods exist: the restricted namespace admitted the detector's pod template.
     expect(cp.status?.fraudDetector?.selector).toContain('app.kubernetes.io/name=fraud-detector');
     const events = kubectlOk(['get', 'events.events.k8s.io', '-n', ns, '-o', 'json']);

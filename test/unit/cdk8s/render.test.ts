@@ -4,7 +4,13 @@ import { childNames, generatedSecretNames } from '../../../cdk8s/context.ts';
 import { ENV } from '../../../cdk8s/env.ts';
 import { IMAGE_ENTRYPOINT } from '../../../cdk8s/image.ts';
 import { buildPipeline, type KubeObject, renderCreditPipeline } from '../../../cdk8s/render.ts';
+import { loadConfig } from '../../../lib/config.ts';
 import { PIPELINE_LABEL } from '../../../operator/api/v1alpha1.ts';
+import {
+  DETECTOR_ENV,
+  DetectorConfig,
+  repartitionTopicName,
+} from '../../../workloads/fraud-detector/config.ts';
 import { example, options, pipeline } from './fixtures.ts';
 
 type Pod = {
@@ -66,7 +72,23 @@ describe('renderCreditPipeline', () => {
       'credit_apps',
       'credit_apps_dlq',
       'fraud_alerts',
+      'lending.demo.fraud-detector-repartition',
     ]);
+    // The detector, configured by its rendered env, uses exactly the repartition topic declared.
+    const detectorEnv = Object.fromEntries(
+      (
+        byKind(objs, 'Deployment').find((o) => o.metadata.name === names.fraudDetector)?.spec as {
+          template: { spec: { containers: Array<{ env?: Array<{ name: string; value?: string }> }> } };
+        }
+      ).template.spec.containers
+        .flatMap((c) => c.env ?? [])
+        .map((e) => [e.name, e.value]),
+    );
+    const detector = loadConfig(DetectorConfig, DETECTOR_ENV, {
+      MONGO_URL: 'mongodb://x/db',
+      ...detectorEnv,
+    });
+    expect(repartitionTopicName(detector)).toBe('lending.demo.fraud-detector-repartition');
     for (const kind of [
       'CronJob',
       'Job',

@@ -107,7 +107,12 @@ describe('computeStatus', () => {
     expect(cond(s.conditions, 'Progressing')).toMatchObject({ status: 'False', reason: 'ReconcileComplete' });
     expect(s.fraudDetector).toMatchObject({ replicas: 2, readyReplicas: 0 });
     expect(s.fraudDetector?.selector).toContain('app.kubernetes.io/name=fraud-detector');
-    expect(s.topics).toEqual(['credit_apps', 'credit_apps_dlq', 'fraud_alerts']);
+    expect(s.topics).toEqual([
+      'credit_apps',
+      'credit_apps_dlq',
+      'fraud_alerts',
+      'lending.demo.fraud-detector-repartition',
+    ]);
   });
 
   it('waits for a controller that has not observed the new generation', () => {
