@@ -74,6 +74,8 @@ export const operator = {
   reconcileDuration: 'credit_operator_reconcile_duration_seconds',
   /** Gauge: keys waiting in the work queue. */
   queueDepth: 'credit_operator_workqueue_depth',
+  /** Gauge{pipeline_namespace, pipeline, type, status, reason} = 1: each CreditPipeline condition (leader only). */
+  pipelineCondition: 'credit_operator_pipeline_condition',
 } as const;
 
 /**

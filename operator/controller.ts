@@ -6,7 +6,7 @@
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { API_VERSION, KIND, PIPELINE_LABEL, PLURAL } from './api/v1alpha1.ts';
+import { API_VERSION, type CreditPipeline, KIND, PIPELINE_LABEL, PLURAL } from './api/v1alpha1.ts';
 import type { Discovery, ResourceInfo } from './kube/discovery.ts';
 import type { InformerEvent, InformerSet } from './kube/informers.ts';
 import type { OperatorMetrics } from './metrics.ts';
@@ -175,6 +175,13 @@ export class Controller {
     if (this.leading) return;
     this.leading = true;
     this.metrics.leader.set(1);
+    this.metrics.setConditionSource(() =>
+      this.informers.list<CreditPipeline>(API_VERSION, KIND).map((p) => ({
+        namespace: p.metadata?.namespace ?? '',
+        pipeline: p.metadata?.name ?? '',
+        conditions: p.status?.conditions ?? [],
+      })),
+    );
     this.enqueueAll();
     for (let i = 0; i < this.opts.workers; i++) this.workersRunning.push(this.worker(i));
   }
@@ -220,6 +227,7 @@ export class Controller {
     await Promise.all(this.workersRunning);
     this.leading = false;
     this.metrics.leader.set(0);
+    this.metrics.setConditionSource(() => []);
     await this.informers.stop();
   }
 }

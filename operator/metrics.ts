@@ -1,6 +1,15 @@
 /** The operator's Prometheus metrics, on their own registry (served by lib/ops-server.ts). */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
+/** One pipeline's conditions, as the status holds them (the gauge below exports them). */
+export interface PipelineConditions {
+  namespace: string;
+  pipeline: string;
+  conditions: ReadonlyArray<{ type: string; status: string; reason?: string }>;
+}
+
+type ConditionLabel = 'pipeline_namespace' | 'pipeline' | 'type' | 'status' | 'reason';
+
 export interface OperatorMetrics {
   registry: Registry;
   reconciles: Counter<'result'>;
@@ -10,10 +19,15 @@ export interface OperatorMetrics {
   apiRequests: Counter<'verb' | 'resource' | 'code'>;
   leader: Gauge;
   informerRestarts: Counter<'resource'>;
+  /** 1 per condition of every CreditPipeline, read at scrape time from `conditionSource`. */
+  pipelineConditions: Gauge<ConditionLabel>;
+  /** Where the condition gauge reads from: the leader points it at its informer cache. */
+  setConditionSource(read: () => readonly PipelineConditions[]): void;
 }
 
 export function createMetrics(withDefaults = true): OperatorMetrics {
   const registry = new Registry();
+  let readConditions: () => readonly PipelineConditions[] = () => [];
   if (withDefaults) collectDefaultMetrics({ register: registry, prefix: 'credit_operator_' });
   return {
     registry,
@@ -58,6 +72,30 @@ export function createMetrics(withDefaults = true): OperatorMetrics {
       labelNames: ['resource'],
       registers: [registry],
     }),
+    pipelineConditions: new Gauge<ConditionLabel>({
+      name: 'credit_operator_pipeline_condition',
+      help: 'Status conditions of each CreditPipeline (1 per condition, with its status and reason); exported by the leader',
+      labelNames: ['pipeline_namespace', 'pipeline', 'type', 'status', 'reason'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const p of readConditions())
+          for (const c of p.conditions)
+            this.set(
+              {
+                pipeline_namespace: p.namespace,
+                pipeline: p.pipeline,
+                type: c.type,
+                status: c.status,
+                reason: c.reason ?? '',
+              },
+              1,
+            );
+      },
+    }),
+    setConditionSource(read) {
+      readConditions = read;
+    },
   };
 }
 

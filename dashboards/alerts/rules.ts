@@ -15,6 +15,9 @@ import {
 } from '../metric-names.ts';
 import { duration, type Matchers, selector } from './promql.ts';
 
+/** The per-part conditions of a CreditPipeline (Ready summarises them). */
+const PART_CONDITIONS = 'TopicsReady|StorageReady|DetectorReady|ScoringReady|MonitoringReady';
+
 export interface AlertingRule {
   alert: string;
   expr: string;
@@ -266,6 +269,28 @@ export function alertRuleGroups(opts: AlertRuleOptions = {}): RuleGroup[] {
           'Reconciles have been failing for 15 minutes ({{ $value | humanize }} errors/s); the pipelines may not match their specs.',
         ),
         labels: { ...opts.labels, severity: 'warning', ...om },
+      },
+      {
+        ...rule(
+          'CreditPipelinePartNotReady',
+          'warning',
+          `max by (pipeline_namespace, pipeline, type, reason) (${selector(operator.pipelineCondition, om, { status: 'False' }, { type: PART_CONDITIONS })}) > 0`,
+          '15m',
+          'A part of a CreditPipeline has not been ready for 15 minutes',
+          '{{ $labels.type }} of CreditPipeline {{ $labels.pipeline_namespace }}/{{ $labels.pipeline }} has been False for 15 minutes (reason {{ $labels.reason }}); `kubectl describe creditpipeline` shows the message.',
+        ),
+        labels: { ...opts.labels, severity: 'warning', ...om },
+      },
+      {
+        ...rule(
+          'CreditPipelineDegraded',
+          'critical',
+          `max by (pipeline_namespace, pipeline, reason) (${selector(operator.pipelineCondition, om, { type: 'Degraded', status: 'True' })}) > 0`,
+          '10m',
+          'A CreditPipeline cannot be applied',
+          'CreditPipeline {{ $labels.pipeline_namespace }}/{{ $labels.pipeline }} has been Degraded for 10 minutes (reason {{ $labels.reason }}): its spec is not what runs.',
+        ),
+        labels: { ...opts.labels, severity: 'critical', ...om },
       },
     ],
   };

@@ -248,6 +248,14 @@ describe('the operator on a real control plane', () => {
       'fraud_alerts',
       `${ns}.demo.fraud-detector-repartition`,
     ]);
+    // The leader exports the same conditions for alerting (credit_operator_pipeline_condition).
+    const exported = await (operator as OperatorProcess).metrics();
+    expect(exported).toContain(
+      `credit_operator_pipeline_condition{pipeline_namespace="${ns}",pipeline="demo",type="Ready",status="True",reason="AllPartsReady"} 1`,
+    );
+    expect(exported).toContain(
+      `credit_operator_pipeline_condition{pipeline_namespace="${ns}",pipeline="demo",type="Degraded",status="False",reason="AsExpected"} 1`,
+    );
     // The pods exist: the restricted namespace admitted the detector's pod template.
     expect(cp.status?.fraudDetector?.selector).toContain('app.kubernetes.io/name=fraud-detector');
     const events = kubectlOk(['get', 'events.events.k8s.io', '-n', ns, '-o', 'json']);

@@ -22,6 +22,8 @@ describe('alert rules', () => {
         'EndToEndLatencyP99High',
         'FraudAlertRateAnomaly',
         'ConsumerLagHigh',
+        'CreditPipelineDegraded',
+        'CreditPipelinePartNotReady',
         'FraudDetectorDown',
         'FraudDetectorNotConsuming',
         'OperatorReconcileErrors',
