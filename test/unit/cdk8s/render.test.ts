@@ -75,12 +75,12 @@ describe('renderCreditPipeline', () => {
       'lending.demo.fraud-detector-repartition',
     ]);
     // The detector, configured by its rendered env, uses exactly the repartition topic declared.
+    const detectorSpec = byKind(objs, 'Deployment').find((o) => o.metadata.name === names.fraudDetector)
+      ?.spec as
+      | { template: { spec: { containers: Array<{ env?: Array<{ name: string; value?: string }> }> } } }
+      | undefined;
     const detectorEnv = Object.fromEntries(
-      (
-        byKind(objs, 'Deployment').find((o) => o.metadata.name === names.fraudDetector)?.spec as {
-          template: { spec: { containers: Array<{ env?: Array<{ name: string; value?: string }> }> } };
-        }
-      ).template.spec.containers
+      (detectorSpec?.template.spec.containers ?? [])
         .flatMap((c) => c.env ?? [])
         .map((e) => [e.name, e.value]),
     );
