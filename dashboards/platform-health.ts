@@ -8,6 +8,7 @@ import { table, timeSeries } from './panels.ts';
 import {
   datasourceVariable,
   histogramQuantile,
+  NAMESPACE_VARIABLE,
   namespaceVariable,
   POSTGRES_PLUGIN,
   PROMETHEUS_PLUGIN,
@@ -77,6 +78,20 @@ export function platformHealthDashboard(): DashboardBuilder {
         queries: [prom(`max(${sel(operator.queueDepth)})`, 'depth')],
         unit: 'short',
         width: 6,
+      }),
+    )
+    .withPanel(
+      table({
+        title: 'CreditPipeline conditions',
+        description:
+          'Every condition of the CreditPipelines in the selected namespaces, as the operator reports them (status and reason); `kubectl describe creditpipeline` has the messages.',
+        queries: [
+          promInstant(
+            `max by (pipeline_namespace, pipeline, type, status, reason) (${operator.pipelineCondition}{pipeline_namespace=~"$${NAMESPACE_VARIABLE}"})`,
+          ),
+        ],
+        width: 24,
+        height: 8,
       }),
     )
 
