@@ -24,6 +24,7 @@ describe('the demo path end to end', () => {
     });
     const s = summary;
     expect(s.pipeline.conditions.find((c) => c.type === 'Ready')?.status).toBe('True');
+    expect(s.applications.generated).toBe(3000);
     expect(s.applications.accepted).toBe(3000);
     expect(s.applications.inWarehouse).toBe(3000);
     expect(s.applications.rejectedByApi).toBe(DEFAULT_DEMO.invalidPosts);
@@ -35,6 +36,7 @@ describe('the demo path end to end', () => {
     expect(decided).toBe(3000);
     expect(s.decisions.map((d) => d.label).sort()).toEqual(['approve', 'decline', 'refer']);
     expect(s.scoring.status).toBe('succeeded');
+    expect(s.scoring.scored).toBe(3000);
     expect(s.latencyMs.p99).not.toBeNull();
     for (const check of s.checks) expect.soft(check.ok, `${check.name}: ${check.detail}`).toBe(true);
   });
