@@ -2,7 +2,7 @@
  * A self-contained HTML report of a demo run: no scripts, no external assets; the charts are
  * inline SVG, so the file opens offline in any browser.
  */
-import type { Count, DemoSummary } from './summary.ts';
+import { type Count, type DemoSummary, psiReading } from './summary.ts';
 
 const esc = (s: string | number): string =>
   String(s).replace(
@@ -85,7 +85,7 @@ ${table(
   s.quality.rules.map((r) => [r.ruleId, r.mode, r.flagged, pct(r.precision), r.mainScenario]),
 )}
 <h2>Risk scoring and decisions</h2>
-<p>Scoring run: ${esc(s.scoring.status)}, ${s.scoring.scored} applications scored in ${num(s.scoring.durationSeconds, 1)} s, PSI against the model baseline ${num(s.scoring.psi, 3)}.</p>
+<p>Scoring run: ${esc(s.scoring.status)}, ${s.scoring.scored} applications scored in ${num(s.scoring.durationSeconds, 1)} s; against the model's baseline: ${esc(psiReading(s.scoring.psi))}.</p>
 <div class="grid">
 ${barChart('Decisions', s.decisions, '#2f855a')}
 ${barChart('Risk grades', s.grades, '#6b46c1')}

@@ -1,4 +1,5 @@
 /** What one demo run produced: the numbers the terminal summary and the HTML report show. */
+import { alertDefaults } from '../dashboards/alerts/rules.ts';
 import type { DetectionQuality } from './detection-quality.ts';
 
 export interface Count {
@@ -26,4 +27,20 @@ export interface DemoSummary {
   scoring: { status: string; scored: number; psi: number | null; durationSeconds: number | null };
   /** Checks that decide the exit code: each with what was expected and what was seen. */
   checks: Array<{ name: string; ok: boolean; detail: string }>;
+}
+
+/**
+ * What a population stability index says, in the usual bands (< 0.1 stable, 0.1 to the alert
+ * threshold moderate, above it a shift that fires ScorecardPopulationShift).
+ */
+export function psiReading(psi: number | null): string {
+  if (psi === null) return 'PSI n/a';
+  const threshold = alertDefaults.psiThreshold;
+  const band =
+    psi < 0.1
+      ? 'stable'
+      : psi <= threshold
+        ? 'moderate shift'
+        : `population shift, above the ${threshold} alert threshold: the synthetic applicants differ from the scorecard's development sample, which in production would fire ScorecardPopulationShift`;
+  return `PSI ${psi.toFixed(3)} (${band})`;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { barChart } from '../../../demo/report-html.ts';
+import { psiReading } from '../../../demo/summary.ts';
 
 const attr = (svg: string, name: string, nth = 0): number => {
   const found = [...svg.matchAll(new RegExp(`${name}="([0-9.]+)"`, 'g'))];
@@ -31,5 +32,16 @@ describe('barChart', () => {
     const widths = [...svg.matchAll(/<rect [^>]*width="([0-9]+)"/g)].map((m) => Number(m[1]));
     expect(widths).toHaveLength(2);
     expect(widths[1]).toBe(Math.round((widths[0] ?? 0) / 2));
+  });
+});
+
+describe('psiReading', () => {
+  it('reads the index in the usual bands, naming the alert above its threshold', () => {
+    expect(psiReading(null)).toBe('PSI n/a');
+    expect(psiReading(0.04)).toBe('PSI 0.040 (stable)');
+    expect(psiReading(0.2)).toBe('PSI 0.200 (moderate shift)');
+    expect(psiReading(0.647)).toMatch(
+      /^PSI 0\.647 \(population shift, above the 0\.25 alert threshold.*ScorecardPopulationShift\)$/,
+    );
   });
 });
