@@ -453,7 +453,13 @@ describe('the operator on a real control plane', () => {
       );
       return events.items.some((e) => e.reason === 'EditReverted' && /kubectl/.test(e.note ?? ''));
     });
-    // The revert took the fields back: nothing keeps the operator writing.
+    // The revert took the fields back: nothing keeps the operator writing. First let the
+    // controllers settle (the ReplicaSet scaled down and up again) and the operator report it.
+    await waitFor('status back to 3 detector replicas', async () => {
+      const d = await client.get<Obj>(path);
+      const cp = await getCp();
+      return d.status?.replicas === 3 && cp.status?.fraudDetector?.replicas === 3;
+    });
     await sleep(3_000);
     const before = nonLeaseWrites(await (operator as OperatorProcess).metrics());
     await sleep(8_000);
