@@ -31,9 +31,12 @@ export function barChart(title: string, data: readonly Count[], color = '#3b6ea5
   return `<figure><svg role="img" aria-label="${esc(title)}" width="${labelW + barW + 80}" height="${h}" font-family="sans-serif" font-size="12"><text x="0" y="14" font-weight="bold">${esc(title)}</text>${rows}</svg></figure>`;
 }
 
+/** Check results stand out: green pass, red FAIL. */
+const RESULT_CLASS: Readonly<Record<string, string>> = { pass: ' class="ok"', FAIL: ' class="bad"' };
+
 function table(headers: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | number>>): string {
   return `<table><thead><tr>${headers.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows
-    .map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`)
+    .map((r) => `<tr>${r.map((c) => `<td${RESULT_CLASS[String(c)] ?? ''}>${esc(c)}</td>`).join('')}</tr>`)
     .join('')}</tbody></table>`;
 }
 
