@@ -3,14 +3,13 @@
  * RBAC has no wildcards and covers exactly what the renderer produces, and the API server accepts
  * the rendered objects (server-side dry run).
  */
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { renderCreditPipeline } from '../../../cdk8s/render.ts';
-import { requireInfra } from '../../../infra/lib/state.ts';
 import { API_VERSION, KIND, withSpecDefaults } from '../../../operator/api/v1alpha1.ts';
+import { createNamespace, helm, installFixtureCrds, kubectl } from '../operator/support.ts';
 
 const chart = fileURLToPath(new URL('../../../charts/credit-platform', import.meta.url));
 const ns = `chart-test-${randomBytes(3).toString('hex')}`;
@@ -22,18 +21,6 @@ interface Obj {
   rules?: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }>;
   [k: string]: unknown;
 }
-
-function run(
-  bin: string,
-  args: string[],
-  input?: string,
-): { status: number; stdout: string; stderr: string } {
-  const r = spawnSync(bin, args, { input, encoding: 'utf8', timeout: 120_000 });
-  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
-const helm = (args: string[]) => run(requireInfra('tools').helm, args);
-const kubectl = (args: string[], input?: string) =>
-  run(requireInfra('tools').kubectl, ['--kubeconfig', requireInfra('kube').kubeconfig, ...args], input);
 
 function template(values: string[] = []): Obj[] {
   const r = helm(['template', 'cp', chart, '--namespace', ns, ...values.flatMap((v) => ['--set', v])]);
@@ -74,31 +61,8 @@ const MONITORING_APIS = [
 
 beforeAll(() => {
   // The real prometheus-operator CRDs, so the dry run validates the chart's ServiceMonitor and PrometheusRule.
-  for (const kind of ['servicemonitors', 'prometheusrules']) {
-    const file = fileURLToPath(
-      new URL(`../../fixtures/crds/monitoring.coreos.com_${kind}.yaml`, import.meta.url),
-    );
-    const applied = kubectl([
-      'apply',
-      '--server-side',
-      '--force-conflicts',
-      '--field-manager',
-      'crd-test',
-      '-f',
-      file,
-    ]);
-    if (applied.status !== 0) throw new Error(applied.stderr);
-    kubectl([
-      'wait',
-      '--for',
-      'condition=Established',
-      '--timeout',
-      '60s',
-      `crd/${kind}.monitoring.coreos.com`,
-    ]);
-  }
-  const r = kubectl(['create', 'namespace', ns]);
-  if (r.status !== 0) throw new Error(r.stderr);
+  installFixtureCrds();
+  createNamespace(ns);
 });
 afterAll(() => {
   kubectl(['delete', 'namespace', ns, '--wait=false']);

@@ -3,31 +3,17 @@
  * (server-side dry run) with the real Strimzi and prometheus-operator CRDs installed, in a namespace
  * that enforces and warns on the Pod Security "restricted" profile.
  */
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { renderCreditPipeline } from '../../../cdk8s/render.ts';
-import { requireInfra } from '../../../infra/lib/state.ts';
 import { API_VERSION, type CreditPipeline, KIND, withSpecDefaults } from '../../../operator/api/v1alpha1.ts';
+import { createNamespace, installFixtureCrds, kubectl } from '../operator/support.ts';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const ns = `render-test-${randomBytes(3).toString('hex')}`;
-
-function kubectl(args: string[], input?: string): { status: number; stdout: string; stderr: string } {
-  const r = spawnSync(
-    requireInfra('tools').kubectl,
-    ['--kubeconfig', requireInfra('kube').kubeconfig, ...args],
-    {
-      input,
-      encoding: 'utf8',
-      timeout: 120_000,
-    },
-  );
-  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
 
 function example(file: string): CreditPipeline {
   const doc = parse(readFileSync(`${root}examples/${file}`, 'utf8')) as {
@@ -43,38 +29,11 @@ function example(file: string): CreditPipeline {
 }
 
 beforeAll(() => {
-  const fixtures = `${root}test/fixtures/crds`;
-  for (const f of readdirSync(fixtures).filter((x) =>
-    /^(kafka\.strimzi\.io|monitoring\.coreos\.com)_.*\.yaml$/.test(x),
-  )) {
-    const r = kubectl([
-      'apply',
-      '--server-side',
-      '--force-conflicts',
-      '--field-manager',
-      'crd-test',
-      '-f',
-      `${fixtures}/${f}`,
-    ]);
-    if (r.status !== 0) throw new Error(r.stderr);
-  }
-  for (const crd of [
-    'kafkatopics.kafka.strimzi.io',
-    'servicemonitors.monitoring.coreos.com',
-    'prometheusrules.monitoring.coreos.com',
-  ]) {
-    const r = kubectl(['wait', '--for', 'condition=Established', '--timeout', '60s', `crd/${crd}`]);
-    if (r.status !== 0) throw new Error(r.stderr);
-  }
-  const created = kubectl(['create', 'namespace', ns]);
-  if (created.status !== 0) throw new Error(created.stderr);
-  kubectl([
-    'label',
-    'namespace',
-    ns,
-    'pod-security.kubernetes.io/enforce=restricted',
-    'pod-security.kubernetes.io/warn=restricted',
-  ]);
+  installFixtureCrds();
+  createNamespace(ns, {
+    'pod-security.kubernetes.io/enforce': 'restricted',
+    'pod-security.kubernetes.io/warn': 'restricted',
+  });
 });
 
 afterAll(() => {
