@@ -302,6 +302,14 @@ export class LocalKubelet {
     await this.observe(pod, r);
   }
 
+  /** Logs why a pod cannot start (once per distinct reason); rethrows all but a PodResolutionError. */
+  private cannotStartYet(key: string, e: unknown): void {
+    const msg = e instanceof Error ? e.message : String(e);
+    if (this.failures.get(key) !== msg) this.log(`${key} cannot start yet: ${msg}`);
+    this.failures.set(key, msg);
+    if (!(e instanceof PodResolutionError)) throw e;
+  }
+
   private async startPod(pod: V1Pod, key: string): Promise<void> {
     const containers = pod.spec?.containers ?? [];
     const first = containers[0];
@@ -324,9 +332,7 @@ export class LocalKubelet {
       try {
         env = await containerEnv(pod, first ?? {}, this.reader);
       } catch (e) {
-        if (!(e instanceof PodResolutionError)) throw e;
-        if (this.failures.get(key) !== e.message) this.log(`${key} cannot start yet: ${e.message}`);
-        this.failures.set(key, e.message);
+        this.cannotStartYet(key, e);
         return;
       }
       await standIn.prepare(env);
@@ -341,10 +347,7 @@ export class LocalKubelet {
     try {
       plans = await planPod(pod, this.reader, this.services);
     } catch (e) {
-      const msg = e instanceof Error ? e.message : String(e);
-      if (this.failures.get(key) !== msg) this.log(`${key} cannot start yet: ${msg}`);
-      this.failures.set(key, msg);
-      if (!(e instanceof PodResolutionError)) throw e;
+      this.cannotStartYet(key, e);
       return;
     }
     const waitingFor = unresolvedServices(

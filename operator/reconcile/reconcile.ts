@@ -17,7 +17,7 @@ import { API_VERSION, type CreditPipeline, type CreditPipelineStatus, KIND } fro
 import type { ReadinessMode } from '../config.ts';
 import type { KubeClient } from '../kube/client.ts';
 import type { Discovery } from '../kube/discovery.ts';
-import type { EventRecorder } from '../kube/events.ts';
+import type { EventRecorder, EventType } from '../kube/events.ts';
 import { type ApplyOutcome, type ChildApplier, childKey, RecreatePending } from './apply.ts';
 import { findCondition, initialConditions } from './conditions.ts';
 import { type Capabilities, detectCapabilities } from './dependencies.ts';
@@ -413,33 +413,30 @@ export class Reconciler {
         .slice(-3)
         .filter((_, i) => i !== 1)
         .join(' ');
-    if (created.length > 0)
-      this.deps.recorder.record(
-        cp,
-        'Normal',
-        'Created',
-        'Apply',
-        `Created ${created.length} object(s): ${created.map(label).join(', ')}`,
-      );
-    if (updated.length > 0)
-      this.deps.recorder.record(
-        cp,
-        'Normal',
-        'Updated',
-        'Apply',
-        `Updated ${updated.length} object(s): ${updated.map(label).join(', ')}`,
-      );
+    const emit = (type: EventType, reason: string, items: ApplyOutcome[], note: string) => {
+      if (items.length > 0) this.deps.recorder.record(cp, type, reason, 'Apply', note);
+    };
     const reverted = updated.filter((o) => o.reverted !== undefined);
-    if (reverted.length > 0)
-      this.deps.recorder.record(
-        cp,
-        'Warning',
-        'EditReverted',
-        'Apply',
-        `Reverted changes to managed fields: ${reverted
-          .map((o) => `${label(o)} (by ${(o.reverted ?? []).join(', ')})`)
-          .join('; ')}; change the CreditPipeline instead`,
-      );
+    emit(
+      'Normal',
+      'Created',
+      created,
+      `Created ${created.length} object(s): ${created.map(label).join(', ')}`,
+    );
+    emit(
+      'Normal',
+      'Updated',
+      updated,
+      `Updated ${updated.length} object(s): ${updated.map(label).join(', ')}`,
+    );
+    emit(
+      'Warning',
+      'EditReverted',
+      reverted,
+      `Reverted changes to managed fields: ${reverted
+        .map((o) => `${label(o)} (by ${(o.reverted ?? []).join(', ')})`)
+        .join('; ')}; change the CreditPipeline instead`,
+    );
   }
 
   private recordTransitions(

@@ -74,16 +74,22 @@ function fakeClient() {
   return { calls, client, discovery };
 }
 
+/** An applier over the fake client whose informer cache is a Map the test fills (keyed like childKey). */
+function cachedApplier() {
+  const { calls, client, discovery } = fakeClient();
+  const cache = new Map<string, KubernetesObject>();
+  const applier = new ChildApplier(client, discovery, {
+    get: (v, k, ns, n) => cache.get(`${v}/${k}/${ns}/${n}`),
+  });
+  return { calls, cache, applier };
+}
+
 describe('ChildApplier', () => {
   const cp = pipeline();
   const deployment = render(cp).find((d) => d.kind === 'Deployment') as ReturnType<typeof render>[number];
 
   it('applies a child the cache does not hold, then sends nothing while the desired hash is unchanged', async () => {
-    const { calls, client, discovery } = fakeClient();
-    const cache = new Map<string, KubernetesObject>();
-    const applier = new ChildApplier(client, discovery, {
-      get: (v, k, ns, n) => cache.get(`${v}/${k}/${ns}/${n}`),
-    });
+    const { calls, cache, applier } = cachedApplier();
     expect((await applier.apply(cp, deployment)).action).toBe('created');
     expect(calls).toEqual([
       { verb: 'apply', path: '/apis/apps/v1/namespaces/lending/deployments/demo-ingestion-api' },
@@ -99,11 +105,7 @@ describe('ChildApplier', () => {
   });
 
   it('re-applies after the child was deleted by hand', async () => {
-    const { calls, client, discovery } = fakeClient();
-    const cache = new Map<string, KubernetesObject>();
-    const applier = new ChildApplier(client, discovery, {
-      get: (v, k, ns, n) => cache.get(`${v}/${k}/${ns}/${n}`),
-    });
+    const { calls, applier } = cachedApplier();
     await applier.apply(cp, deployment);
     const { object } = stampChild(cp, deployment);
     applier.observe('delete', object as unknown as KubernetesObject);
@@ -112,11 +114,7 @@ describe('ChildApplier', () => {
   });
 
   it('re-applies when someone else changed the object (its hash annotation no longer matches)', async () => {
-    const { calls, client, discovery } = fakeClient();
-    const cache = new Map<string, KubernetesObject>();
-    const applier = new ChildApplier(client, discovery, {
-      get: (v, k, ns, n) => cache.get(`${v}/${k}/${ns}/${n}`),
-    });
+    const { calls, cache, applier } = cachedApplier();
     await applier.apply(cp, deployment);
     const { object } = stampChild(cp, deployment);
     const edited = structuredClone(object) as unknown as KubernetesObject;
@@ -128,11 +126,7 @@ describe('ChildApplier', () => {
   });
 
   it('re-applies a child whose declared fields another manager took over (kubectl scale), not one whose status changed', async () => {
-    const { calls, client, discovery } = fakeClient();
-    const cache = new Map<string, KubernetesObject>();
-    const applier = new ChildApplier(client, discovery, {
-      get: (v, k, ns, n) => cache.get(`${v}/${k}/${ns}/${n}`),
-    });
+    const { calls, cache, applier } = cachedApplier();
     await applier.apply(cp, deployment);
     const { object } = stampChild(cp, deployment);
     const live = structuredClone(object) as unknown as KubernetesObject;
