@@ -202,20 +202,22 @@ export async function generate(
     byScenario: {},
   };
   const t0 = Date.now();
-  const progress = hooks.onProgress
-    ? setInterval(() => {
-        report.seconds = (Date.now() - t0) / 1000;
-        hooks.onProgress?.(report);
-      }, 1000)
-    : options.quiet
+  // The embedding program's progress hook, else a stderr line (unless --quiet); once a second.
+  const onProgress =
+    hooks.onProgress ??
+    (options.quiet
       ? undefined
-      : setInterval(() => {
-          const s = (Date.now() - t0) / 1000;
+      : (r: Readonly<GeneratorReport>) =>
           process.stderr.write(
-            `[generator] ${report.accepted}/${options.count} accepted, ${report.rejected} rejected, ` +
-              `${report.retries} retries, ${(report.accepted / Math.max(s, 0.001)).toFixed(1)}/s\n`,
-          );
-        }, 1000);
+            `[generator] ${r.accepted}/${options.count} accepted, ${r.rejected} rejected, ` +
+              `${r.retries} retries, ${(r.accepted / Math.max(r.seconds, 0.001)).toFixed(1)}/s\n`,
+          ));
+  const progress =
+    onProgress &&
+    setInterval(() => {
+      report.seconds = (Date.now() - t0) / 1000;
+      onProgress(report);
+    }, 1000);
   const groupSize = options.target === 'api' ? options.batch : options.target === 'kafka' ? 100 : 1;
   const inFlight = new Set<Promise<void>>();
   const concurrency = options.target === 'api' ? options.concurrency : 1;
