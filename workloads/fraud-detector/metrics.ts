@@ -18,11 +18,20 @@ export interface DetectorMetrics {
   stateEntries: Gauge;
   replayedMessages: Counter;
   storeFeatureSkipped: Gauge<'feature'>;
+  /** Where the state gauges read from at scrape time (the window stage's partitions). */
+  setStateSource(read: () => WindowStateSize): void;
+}
+
+/** Keys and applications held in window state. */
+export interface WindowStateSize {
+  keys: number;
+  entries: number;
 }
 
 export function createDetectorMetrics(registry = new Registry()): DetectorMetrics {
   collectDefaultMetrics({ register: registry });
   const r = [registry];
+  let readState: () => WindowStateSize = () => ({ keys: 0, entries: 0 });
   return {
     registry,
     eventsConsumed: new Counter({
@@ -91,11 +100,17 @@ export function createDetectorMetrics(registry = new Registry()): DetectorMetric
       name: 'fraud_detector_state_keys',
       help: 'Keys held in window state',
       registers: r,
+      collect() {
+        this.set(readState().keys);
+      },
     }),
     stateEntries: new Gauge({
       name: 'fraud_detector_state_entries',
       help: 'Applications held in window state',
       registers: r,
+      collect() {
+        this.set(readState().entries);
+      },
     }),
     replayedMessages: new Counter({
       name: 'fraud_detector_replayed_messages_total',
@@ -108,5 +123,8 @@ export function createDetectorMetrics(registry = new Registry()): DetectorMetric
       labelNames: ['feature'],
       registers: r,
     }),
+    setStateSource(read) {
+      readState = read;
+    },
   };
 }

@@ -79,7 +79,8 @@ export async function startWindowStage(o: WindowStageOptions): Promise<WindowSta
       await handleBatch(o, consumer, admin, states, payload, () => gen === generation);
     },
   });
-  const timer = setInterval(() => {
+  // The state gauges count the partitions' windows when Prometheus scrapes, so they are never stale.
+  o.metrics.setStateSource(() => {
     let keys = 0;
     let entries = 0;
     for (const s of states.values()) {
@@ -87,16 +88,14 @@ export async function startWindowStage(o: WindowStageOptions): Promise<WindowSta
       keys += st.keys;
       entries += st.entries;
     }
-    o.metrics.stateKeys.set(keys);
-    o.metrics.stateEntries.set(entries);
-  }, 2000);
-  timer.unref();
+    return { keys, entries };
+  });
   return {
     consumer,
     joined: () => joined,
     partitions: () => new Map([...states].map(([p, s]) => [p, s.windows])),
     stop: async () => {
-      clearInterval(timer);
+      o.metrics.setStateSource(() => ({ keys: 0, entries: 0 }));
       await consumer.disconnect();
       await admin.disconnect();
     },
