@@ -23,6 +23,14 @@ const subcommands: Record<string, { describe: string; load: () => Promise<{ run:
     describe: 'Loads applications and alerts from Kafka into PostgreSQL (exactly-once effect)',
     load: () => import('../workloads/warehouse-loader/main.ts'),
   },
+  cases: {
+    describe: "Fraud case queue: API, analysts' page, and cases opened from the alerts topic",
+    load: () => import('../workloads/cases/main.ts'),
+  },
+  'alert-delivery': {
+    describe: 'Delivers fraud alerts to webhooks (signed, retried, dead-lettered)',
+    load: () => import('../workloads/alert-delivery/main.ts'),
+  },
   'risk-scorer': {
     describe: 'Batch scorecard scoring, decisions and reason codes (Indexed Job)',
     load: () => import('../workloads/risk-scorer/main.ts'),
