@@ -58,6 +58,33 @@ export const scoring = {
   lastRunScores: 'warehouse_scoring_last_run_scores',
 } as const;
 
+/**
+ * cases (workloads/cases/metrics.ts). Precision and the backlog are read from the warehouse at scrape
+ * time; labels: rule (id), rule_version, status.
+ */
+export const cases = {
+  /** Counter: cases opened from live alerts. */
+  opened: 'cases_opened_total',
+  /** Gauge{rule, rule_version}: confirmed fraud / resolved alerts of the rule (absent until one is resolved). */
+  rulePrecision: 'cases_rule_precision',
+  /** Gauge{rule, rule_version}: resolved alerts of the rule (the sample behind the precision). */
+  ruleResolved: 'cases_rule_resolved_alerts',
+  /** Gauge{status}: cases by status. */
+  byStatus: 'cases_by_status',
+} as const;
+
+/** alert-delivery (workloads/alert-delivery/metrics.ts). Labels: endpoint (its name in the spec). */
+export const delivery = {
+  /** Counter{endpoint, outcome="delivered"|"dead"}: finished deliveries. */
+  deliveries: 'alert_delivery_deliveries_total',
+  /** Counter{endpoint, result}: HTTP attempts (success, http_error, timeout, network_error). */
+  attempts: 'alert_delivery_attempts_total',
+  /** Histogram{endpoint}: seconds from detection to successful delivery. */
+  latency: 'alert_delivery_latency_seconds',
+  /** Gauge{endpoint}: deliveries waiting (pending outbox rows). */
+  backlog: 'alert_delivery_backlog',
+} as const;
+
 /** kube-state-metrics (kube-prometheus-stack), for the scorer's Jobs. */
 export const kubeStateMetrics = {
   /** Gauge{namespace, job_name}: failed pods of a Job. */

@@ -5,6 +5,8 @@
  * Every alert has a section in docs/runbooks.md; its `runbook_url` annotation points there.
  */
 import {
+  cases,
+  delivery,
   detector,
   type JobNames,
   jobs,
@@ -71,6 +73,12 @@ export interface AlertRuleOptions {
   fraudAlertRateFactor?: number;
   /** Baseline window of the fraud-alert rate. Default 1d. */
   fraudAlertBaselineWindow?: string;
+  /** Precision (confirmed fraud / resolved, from analysts' verdicts) below which a rule is flagged. Default 0.3. */
+  rulePrecisionFloor?: number;
+  /** Resolved alerts a rule needs before its precision is judged. Default 20. */
+  rulePrecisionMinResolved?: number;
+  /** Pending webhook deliveries of one endpoint that count as a backlog. Default 500. */
+  deliveryBacklogThreshold?: number;
 }
 
 export const DEFAULT_RUNBOOK_BASE_URL =
@@ -87,6 +95,9 @@ export const alertDefaults = {
   psiThreshold: 0.25,
   fraudAlertRateFactor: 3,
   fraudAlertBaselineWindow: '1d',
+  rulePrecisionFloor: 0.3,
+  rulePrecisionMinResolved: 20,
+  deliveryBacklogThreshold: 500,
 } as const;
 
 /** The anchor GitHub gives the runbook heading `## <AlertName>`. */
@@ -127,6 +138,19 @@ export function alertRuleGroups(opts: AlertRuleOptions = {}): RuleGroup[] {
   const baseline = duration(
     opts.fraudAlertBaselineWindow ?? alertDefaults.fraudAlertBaselineWindow,
     'fraudAlertBaselineWindow',
+  );
+  const precisionFloor = positive(
+    opts.rulePrecisionFloor ?? alertDefaults.rulePrecisionFloor,
+    'rulePrecisionFloor',
+  );
+  if (precisionFloor > 1) throw new Error(`rulePrecisionFloor: must be at most 1, got ${precisionFloor}`);
+  const minResolved = positive(
+    opts.rulePrecisionMinResolved ?? alertDefaults.rulePrecisionMinResolved,
+    'rulePrecisionMinResolved',
+  );
+  const backlogThreshold = positive(
+    opts.deliveryBacklogThreshold ?? alertDefaults.deliveryBacklogThreshold,
+    'deliveryBacklogThreshold',
   );
   const interval =
     opts.evaluationInterval === undefined
@@ -254,6 +278,38 @@ export function alertRuleGroups(opts: AlertRuleOptions = {}): RuleGroup[] {
     ],
   };
 
+  const fraudOperations: RuleGroup = {
+    name: 'credit-platform.fraud-operations',
+    ...interval,
+    rules: [
+      rule(
+        'FraudRulePrecisionLow',
+        'warning',
+        `max by (rule, rule_version) (${s(cases.rulePrecision)}) < ${precisionFloor}` +
+          ` and max by (rule, rule_version) (${s(cases.ruleResolved)}) >= ${minResolved}`,
+        '30m',
+        'Analysts find most alerts of a fraud rule legitimate',
+        `Only {{ $value | humanizePercentage }} of the resolved alerts of rule {{ $labels.rule }} v{{ $labels.rule_version }} were confirmed as fraud (floor ${precisionFloor * 100}%, judged after ${minResolved} verdicts): the rule costs analysts' time and applicants' friction.`,
+      ),
+      rule(
+        'AlertDeliveryDeadLetters',
+        'warning',
+        `sum by (endpoint) (increase(${s(delivery.deliveries, { outcome: 'dead' })}[15m])) > 0`,
+        undefined,
+        'Fraud alerts could not be delivered to a webhook',
+        'Deliveries to endpoint {{ $labels.endpoint }} gave up after their last attempt ({{ $value | humanize }} in 15 minutes); those alerts reached nobody through it.',
+      ),
+      rule(
+        'AlertDeliveryBacklogHigh',
+        'warning',
+        `max by (endpoint) (${s(delivery.backlog)}) > ${backlogThreshold}`,
+        '15m',
+        'Fraud alerts are piling up for a webhook',
+        `{{ $value }} alerts wait for endpoint {{ $labels.endpoint }} (threshold ${backlogThreshold}) for 15 minutes: the receiver is down, slow or refusing.`,
+      ),
+    ],
+  };
+
   const om = opts.operatorMatchers ?? {};
   const operatorGroup: RuleGroup = {
     name: 'credit-platform.operator',
@@ -296,8 +352,8 @@ export function alertRuleGroups(opts: AlertRuleOptions = {}): RuleGroup[] {
   };
 
   return opts.includeOperator === false
-    ? [fraudDetection, riskScoring]
-    : [fraudDetection, riskScoring, operatorGroup];
+    ? [fraudDetection, riskScoring, fraudOperations]
+    : [fraudDetection, riskScoring, fraudOperations, operatorGroup];
 }
 
 /** The operator's own alert group, for the chart that deploys the operator (once per cluster). */

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the local harness runs: PostgreSQL and Prometheus servers, and
-# Java 17 + Maven for Kafka.
+# Java 17 + Maven for Kafka, and Chromium for the page tests.
 # Idempotent: does nothing when they are present.
 set -euo pipefail
 need=()
@@ -11,6 +11,8 @@ command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 # Kafka runs on Java 17 with jars resolved by Maven (infra/provision/kafka.sh).
 command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || need+=(maven)
+# Headless browser for the analysts' page tests (driven by playwright-core with executablePath).
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   echo "[deps] apt-get install ${need[*]}" >&2
   sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"

@@ -11,10 +11,16 @@ import type { FraudAlert } from '../../../workloads/fraud-detector/core/alert.ts
 import type { Pool } from '../../../workloads/warehouse/db.ts';
 import { parseAlertMessage, parseApplicationMessage } from '../../../workloads/warehouse-loader/rows.ts';
 import { writeBatch } from '../../../workloads/warehouse-loader/writer.ts';
-import { createNamespace, kubectl, kubectlOk, serviceAccountKubeconfig } from '../operator/support.ts';
+import {
+  createNamespace,
+  kubectl,
+  kubectlOk,
+  serviceAccountKubeconfig,
+  waitFor,
+} from '../operator/support.ts';
 import { kafkaBrokers } from '../warehouse/support.ts';
 
-export { waitFor } from '../operator/support.ts';
+export { waitFor };
 
 export function kafkaClient(clientId = 'cases-test'): Kafka {
   return new Kafka({ clientId, brokers: kafkaBrokers(), logLevel: logLevel.NOTHING });
@@ -163,4 +169,29 @@ export function createCaseIdentities(namespace: string): CaseIdentities {
       kubectl(['delete', 'namespace', namespace, '--ignore-not-found', '--wait=false']);
     },
   };
+}
+
+/** Resolves once `groupId` has committed offsets at the end of every partition of `topic`. */
+export async function waitForGroupCaughtUp(
+  kafka: Kafka,
+  groupId: string,
+  topic: string,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await waitFor(
+      `consumer group ${groupId} to reach the end of ${topic}`,
+      async () => {
+        const ends = await admin.fetchTopicOffsets(topic);
+        const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+        const at = new Map((committed?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+        return ends.every((e) => (at.get(e.partition) ?? -1n) >= BigInt(e.high)) ? true : undefined;
+      },
+      timeoutMs,
+    );
+  } finally {
+    await admin.disconnect();
+  }
 }

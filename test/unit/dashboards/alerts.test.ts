@@ -30,6 +30,9 @@ describe('alert rules', () => {
         'RiskScoringRunFailed',
         'RiskScoringRunMissing',
         'ScorecardPopulationShift',
+        'FraudRulePrecisionLow',
+        'AlertDeliveryDeadLetters',
+        'AlertDeliveryBacklogHigh',
       ].sort(),
     );
   });
@@ -55,7 +58,9 @@ describe('alert rules', () => {
       const selectors =
         expr.match(/[a-zA-Z0-9_:]+(\{[^}]*\})?(?=\s*(\[|\)|$| ==| >| or| and| offset))/g) ?? [];
       const metrics = selectors.filter((s) =>
-        /_(total|seconds|lag|bucket|psi|failed)\b|^up\b/.test(s.replace(/\{.*/, '')),
+        /_(total|seconds|lag|bucket|psi|failed|precision|resolved_alerts|backlog)\b|^up\b/.test(
+          s.replace(/\{.*/, ''),
+        ),
       );
       expect(metrics.length, alert).toBeGreaterThan(0);
       for (const m of metrics) expect(m, `${alert}: ${m}`).toContain('namespace="risk-eu"');

@@ -16,6 +16,8 @@ const producers: ReadonlyArray<readonly [string, Readonly<Record<string, string>
   ['loader', names.loader, 'workloads/warehouse-loader/metrics.ts'],
   ['scoring', names.scoring, 'workloads/warehouse/scoring-run-metrics.ts'],
   ['operator', names.operator, 'operator/metrics.ts'],
+  ['cases', names.cases, 'workloads/cases/metrics.ts'],
+  ['delivery', names.delivery, 'workloads/alert-delivery/metrics.ts'],
 ];
 
 describe('metric names', () => {
