@@ -88,6 +88,10 @@ export function createCasesHandler(deps: HandlerDeps) {
       res.writeHead(200, { ...asset.headers, 'content-length': asset.body.length }).end(asset.body);
       return;
     }
+    if (method === 'GET' && url.pathname === '/favicon.ico') {
+      res.writeHead(204).end();
+      return;
+    }
     if (method === 'GET' && url.pathname === '/openapi.json') {
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache' }).end(openapi);
       return;
