@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # The platform image: one image, one entry point, a subcommand per workload
 # (ingestion-api, fraud-detector, warehouse-loader, risk-scorer, migrate, generator, operator).
-# WORKDIR, the entry point and the user must match cdk8s/image.ts (a test checks it).
+# WORKDIR, the entry point and the user must match api/image.ts (a test checks it).
 # BASE: the Node.js image both stages start from; the default is the public image of the version in
 # .node-version (a test checks they agree). Override it to build from a mirror or a local image:
 #   docker build --build-arg BASE=registry.example/node:24.22.3-bookworm-slim .
@@ -15,6 +15,7 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY cli ./cli
 COPY lib ./lib
+COPY api ./api
 COPY operator ./operator
 COPY cdk8s ./cdk8s
 COPY workloads ./workloads
