@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { IMAGE_ENTRYPOINT, IMAGE_GID, IMAGE_UID, IMAGE_WORKDIR, SUBCOMMANDS } from '../../../cdk8s/image.ts';
+import { IMAGE_ENTRYPOINT, IMAGE_GID, IMAGE_UID, IMAGE_WORKDIR, SUBCOMMANDS } from '../../../api/image.ts';
 import { renderCreditPipeline } from '../../../cdk8s/render.ts';
 import { repoRoot } from '../../../infra/lib/paths.ts';
 import { example, options } from '../cdk8s/fixtures.ts';
@@ -85,6 +85,25 @@ describe('platform image', () => {
       expect(command.slice(0, IMAGE_ENTRYPOINT.length)).toEqual([...IMAGE_ENTRYPOINT]);
       expect(SUBCOMMANDS).toContain(command[IMAGE_ENTRYPOINT.length]);
     }
+  });
+
+  it('builds every stage from the Node.js of .node-version, the one the Makefile installs', () => {
+    const nodeVersion = readFileSync(join(repoRoot, '.node-version'), 'utf8').trim();
+    expect(nodeVersion).toMatch(/^\d+\.\d+\.\d+$/);
+    const base = instructions.find(
+      (i) => i.keyword === 'ARG' && i.stage === -1 && i.args.startsWith('BASE='),
+    );
+    expect(base?.args).toBe(`BASE=node:${nodeVersion}-bookworm-slim`);
+    for (const from of instructions.filter((i) => i.keyword === 'FROM')) {
+      expect(from.args).toMatch(/^\$\{BASE\}( AS \w+)?$/);
+    }
+    const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
+      engines: { node: string };
+      devDependencies: Record<string, string>;
+    };
+    const major = nodeVersion.split('.')[0];
+    expect(pkg.engines.node).toMatch(new RegExp(`^>=${major}\\.`));
+    expect(pkg.devDependencies['@types/node']).toMatch(new RegExp(`^${major}\\.`));
   });
 
   it('builds the entry point the tsconfig compiles (dist/cli/main.js from cli/main.ts)', () => {
