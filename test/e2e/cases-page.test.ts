@@ -58,11 +58,27 @@ const RULES = [
 const r = rng(1616);
 const apps = Array.from({ length: 12 }, () => syntheticApplication(r));
 
-/** Waits until the element's text contains `text` (evaluated in the page). */
+/**
+ * Waits until the element's text contains `text`. Locators, not page.waitForFunction: the page's CSP
+ * (script-src 'self', no eval) refuses the evaluated predicates, as it should.
+ */
 async function waitForText(selector: string, text: string): Promise<void> {
-  await page.waitForFunction(
-    `document.querySelector(${JSON.stringify(selector)})?.textContent?.includes(${JSON.stringify(text)})`,
-  );
+  await page.locator(selector, { hasText: text }).first().waitFor({ timeout: 15_000 });
+}
+
+/** Polls the texts of every element matching `selector` until `accept` holds. */
+async function waitForTexts(selector: string, accept: (texts: string[]) => boolean): Promise<string[]> {
+  let texts: string[] = [];
+  await expect
+    .poll(
+      async () => {
+        texts = await page.locator(selector).allTextContents();
+        return accept(texts);
+      },
+      { timeout: 15_000 },
+    )
+    .toBe(true);
+  return texts;
 }
 
 async function shot(name: string): Promise<void> {
@@ -184,7 +200,10 @@ describe('the analysts’ page in Chromium', () => {
     await page.selectOption('#f-severity', '');
     await page.selectOption('#f-rule', 'device-shared-customers');
     await page.click('#f-apply');
-    await waitForText('#queue-table tbody tr td:nth-child(4)', 'device');
+    await waitForTexts(
+      '#queue-table tbody tr td:nth-child(4)',
+      (t) => t.length > 0 && t.every((x) => x.includes('device-shared-customers')),
+    );
     expect(await page.textContent('#queue-count')).toBe('1–3 of 3 cases');
     const rules = await page.locator('#queue-table tbody tr td:nth-child(4)').allTextContents();
     expect(rules.every((x) => x.includes('device-shared-customers'))).toBe(true);

@@ -272,7 +272,7 @@ describe('webhook delivery', () => {
     const topic = await createAlertsTopic(kafka, 'dl');
     const receiver = await new Receiver(KEY).start();
     receiver.behaviour = 'hang';
-    const config = deliveryConfig(topic, [hook('ops', receiver.url, { timeoutMs: 2000 })], {
+    const config = deliveryConfig(topic, [hook('restart', receiver.url, { timeoutMs: 2000 })], {
       concurrency: 8,
     });
     const env = {
@@ -307,7 +307,7 @@ describe('webhook delivery', () => {
       );
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
-      const pending = await rows('ops');
+      const pending = await rows('restart');
       expect(pending.length).toBe(20);
       expect(pending.every((r) => r.status === 'pending')).toBe(true);
       receiver.releaseHanging();
@@ -316,14 +316,14 @@ describe('webhook delivery', () => {
       await waitFor(
         'all 20 delivered by the second process',
         async () => {
-          const r = await rows('ops');
+          const r = await rows('restart');
           return r.every((x) => x.status === 'delivered') ? true : undefined;
         },
         90_000,
       );
       expect([...receiver.accepted.keys()].sort()).toEqual(alerts.map((a) => a.alertId).sort());
       expect([...receiver.accepted.values()].every((n) => n === 1)).toBe(true);
-      expect((await rows('ops')).length).toBe(20);
+      expect((await rows('restart')).length).toBe(20);
     } finally {
       child.kill('SIGKILL');
       await receiver.stop();
