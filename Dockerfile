@@ -22,7 +22,7 @@ COPY workloads ./workloads
 COPY dashboards ./dashboards
 COPY crds ./crds
 RUN npx tsc -p tsconfig.build.json \
- && find workloads dashboards crds -type f \( -name '*.sql' -o -name '*.yaml' -o -name '*.yml' -o -name '*.json' \) \
+ && find workloads dashboards crds -type f \( -name '*.sql' -o -name '*.yaml' -o -name '*.yml' -o -name '*.json' -o -path 'workloads/cases/page/*' \) \
       -exec sh -c 'mkdir -p "dist/$(dirname "$1")" && cp "$1" "dist/$1"' _ {} \; \
  && npm prune --omit=dev --no-audit --no-fund
 

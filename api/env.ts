@@ -37,6 +37,12 @@ export const ENV = {
   logLevel: 'LOG_LEVEL',
   /** Name of the CreditPipeline, for logs and metric target labels. */
   pipelineName: 'PIPELINE_NAME',
+  /** Webhook endpoints of the alert-delivery process, as JSON (workloads/alert-delivery/config.ts). */
+  alertWebhooks: 'ALERT_WEBHOOKS',
+  /** Attempts per alert and endpoint before a dead letter. */
+  deliveryMaxAttempts: 'DELIVERY_MAX_ATTEMPTS',
+  /** Namespace whose `cases` RBAC the cases service checks (the pod's own). */
+  casesNamespace: 'CASES_NAMESPACE',
   /** Consumer group prefix, so pipelines sharing a Kafka cluster do not share groups. */
   consumerGroupPrefix: 'KAFKA_GROUP_PREFIX',
 } as const;

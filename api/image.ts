@@ -20,6 +20,8 @@ export const SUBCOMMANDS = [
   'migrate',
   'generator',
   'operator',
+  'cases',
+  'alert-delivery',
 ] as const;
 export type Subcommand = (typeof SUBCOMMANDS)[number];
 

@@ -20,6 +20,8 @@ export const COMPONENTS = [
   'monitoring',
   'secrets',
   'network-policy',
+  'cases',
+  'alert-delivery',
 ] as const;
 export type Component = (typeof COMPONENTS)[number];
 

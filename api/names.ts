@@ -24,6 +24,8 @@ export function childNames(pipeline: string) {
     pseudonymizationSecret: childName(pipeline, 'pseudonymization'),
     rulesConfigMap: childName(pipeline, 'fraud-rules'),
     monitoring: childName(pipeline, 'platform'),
+    cases: childName(pipeline, 'cases'),
+    alertDelivery: childName(pipeline, 'alert-delivery'),
   };
 }
 export type ChildNames = ReturnType<typeof childNames>;

@@ -552,6 +552,119 @@ export type ManagedStoreSpec = NonNullable<StorageSpec['postgres']['managed']>;
 export type ExternalStoreSpec = NonNullable<StorageSpec['postgres']['external']>;
 
 // ---------------------------------------------------------------------------------------------
+// spec.alerting, spec.cases (fraud operations)
+
+export const ALERT_SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
+export const WEBHOOK_FORMATS = ['json', 'slack'] as const;
+
+export const WebhookSpec = Type.Object(
+  {
+    name: Type.String({
+      description: 'Unique name of the endpoint (metrics label, outbox key).',
+      minLength: 1,
+      maxLength: 63,
+      pattern: DNS_LABEL,
+    }),
+    url: Type.String({
+      description: 'Where alerts are POSTed.',
+      minLength: 8,
+      maxLength: 2048,
+      pattern: '^https?://[^\\s]+$',
+    }),
+    format: StringEnum(WEBHOOK_FORMATS, {
+      description: 'json: the platform’s signed alert JSON; slack: a Slack incoming-webhook message.',
+      default: 'json',
+    }),
+    severities: Type.Optional(
+      Type.Array(StringEnum(ALERT_SEVERITIES), {
+        description: 'Only alerts of these severities (default: all).',
+        minItems: 1,
+        maxItems: 4,
+      }),
+    ),
+    rules: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 100 }), {
+        description: 'Only alerts of these rule ids (default: all).',
+        minItems: 1,
+        maxItems: 64,
+      }),
+    ),
+    modes: Type.Array(StringEnum(['live', 'shadow'] as const), {
+      description: 'Rule modes delivered (default: live only).',
+      default: ['live'],
+      minItems: 1,
+      maxItems: 2,
+    }),
+    signingKeySecretRef: Type.Optional(SecretKeyRef('key')),
+    timeout: Duration('Per-attempt timeout.', '5s', '60s'),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'A webhook endpoint. Each alert is POSTed with an Idempotency-Key (the alert id) and, when a key is set, an X-Credit-Signature header (HMAC-SHA-256 over timestamp + body).',
+    ...cel({
+      rule: "self.format == 'slack' || has(self.signingKeySecretRef)",
+      message: 'json webhooks are signed: set signingKeySecretRef (a key of at least 16 characters)',
+      reason: 'FieldValueRequired',
+      fieldPath: '.signingKeySecretRef',
+    }),
+  },
+);
+export type WebhookSpec = Static<typeof WebhookSpec>;
+
+export const AlertingSpec = Type.Object(
+  {
+    webhooks: Type.Array(WebhookSpec, {
+      description: 'Endpoints that receive fraud alerts; none: no delivery process is deployed.',
+      default: [],
+      maxItems: 16,
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-list-map-keys': ['name'],
+    }),
+    maxAttempts: Type.Integer({
+      description: 'Attempts per alert and endpoint before it is dead-lettered.',
+      default: 10,
+      minimum: 1,
+      maximum: 100,
+      format: 'int32',
+    }),
+    resources: Resources({ cpu: '50m', memory: '96Mi' }, { cpu: '250m', memory: '256Mi' }),
+  },
+  {
+    default: {},
+    additionalProperties: false,
+    description: 'Delivery of fraud alerts to people: signed webhooks, retried with back-off, dead-lettered.',
+  },
+);
+export type AlertingSpec = Static<typeof AlertingSpec>;
+
+export const CasesSpec = Type.Object(
+  {
+    enabled: Type.Boolean({
+      description:
+        'Deploy the case queue (API and analysts’ page, Service <pipeline>-cases). Analysts need RBAC verbs on resource `cases` of creditplatform.dev (get, list, update, resolve; leads also assign).',
+      default: false,
+    }),
+    replicas: Replicas('Cases service replicas.', 1, 1, 10),
+    resources: Resources({ cpu: '50m', memory: '128Mi' }, { cpu: '500m', memory: '256Mi' }),
+    rulePrecisionFloor: Type.Number({
+      description: 'Precision from verdicts below which FraudRulePrecisionLow fires.',
+      default: 0.3,
+      minimum: 0.01,
+      maximum: 1,
+    }),
+    rulePrecisionMinResolved: Type.Integer({
+      description: 'Resolved alerts a rule needs before its precision is judged.',
+      default: 20,
+      minimum: 1,
+      format: 'int32',
+    }),
+  },
+  { default: {}, additionalProperties: false, description: 'The fraud analysts’ case queue.' },
+);
+export type CasesSpec = Static<typeof CasesSpec>;
+
+// ---------------------------------------------------------------------------------------------
 // spec.monitoring, spec.images
 
 const LabelMap = (description: string) =>
@@ -650,6 +763,8 @@ export const CreditPipelineSpec = Type.Object(
     warehouseLoader: WarehouseLoaderSpec,
     scoring: ScoringSpec,
     storage: StorageSpec,
+    alerting: AlertingSpec,
+    cases: CasesSpec,
     monitoring: MonitoringSpec,
     networkPolicies: Type.Boolean({
       description: 'Create NetworkPolicies that allow only the traffic the pipeline needs.',

@@ -89,6 +89,8 @@ function pipelineAlertGroups(ctx: RenderContext): RuleGroup[] {
   const n = ctx.names;
   const groups = alertRuleGroups({
     matchers: { namespace: ctx.namespace ?? 'default' },
+    rulePrecisionFloor: ctx.spec.cases.rulePrecisionFloor,
+    rulePrecisionMinResolved: ctx.spec.cases.rulePrecisionMinResolved,
     jobs: {
       ingestionApi: n.ingestionApi,
       fraudDetector: n.fraudDetector,

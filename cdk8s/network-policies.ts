@@ -39,10 +39,18 @@ export class NetworkPolicies extends Construct {
     ]);
     // The ingestion API is the pipeline's front door.
     policy('allow-ingestion-api', ctx.selector('ingestion-api'), [{ ports: [tcp('http')] }]);
+    // The analysts' page and API (authenticated by the service itself, reached through an Ingress).
+    if (ctx.spec.cases.enabled) policy('allow-cases', ctx.selector('cases'), [{ ports: [tcp('http')] }]);
     if (ctx.spec.storage.postgres.managed !== undefined) {
       policy('allow-postgres', ctx.selector('postgres'), [
         {
-          from: pods('warehouse-loader', 'risk-scorer', 'warehouse-migrate'),
+          from: pods(
+            'warehouse-loader',
+            'risk-scorer',
+            'warehouse-migrate',
+            ...(ctx.spec.cases.enabled ? (['cases'] as const) : []),
+            ...(ctx.spec.alerting.webhooks.length > 0 ? (['alert-delivery'] as const) : []),
+          ),
           ports: [tcp(PORTS.postgres)],
         },
       ]);

@@ -11,6 +11,7 @@ import type { Construct } from 'constructs';
 import type { CreditPipeline } from '../api/v1alpha1.ts';
 import { RenderContext } from './context.ts';
 import { FraudDetector } from './detector.ts';
+import { AlertDelivery, CasesService } from './fraud-operations.ts';
 import { IngestionApi } from './ingestion.ts';
 import { Monitoring } from './monitoring.ts';
 import { NetworkPolicies } from './network-policies.ts';
@@ -46,6 +47,8 @@ export function buildPipeline(scope: Construct, cp: CreditPipeline, opts: Render
   new FraudDetector(scope, 'fraud-detector', ctx);
   new WarehouseLoader(scope, 'warehouse-loader', ctx, secrets);
   new ScoringCronJob(scope, 'risk-scorer', ctx, secrets);
+  new CasesService(scope, 'cases', ctx, secrets);
+  new AlertDelivery(scope, 'alert-delivery', ctx, secrets);
   new Monitoring(scope, 'monitoring', ctx);
   new NetworkPolicies(scope, 'network-policies', ctx);
   return ctx;

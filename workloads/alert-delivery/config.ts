@@ -5,6 +5,7 @@
  * operator fills it from the endpoint's Secret reference).
  */
 import { type Static, Type } from '@sinclair/typebox';
+import { ENV } from '../../api/env.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { KAFKA_ENV, KafkaSettings, TOPIC_ENV, TopicSettings } from '../shared/kafka.ts';
 
@@ -64,8 +65,8 @@ export const DELIVERY_ENV = {
   ...KAFKA_ENV,
   ...TOPIC_ENV,
   groupPrefix: 'KAFKA_GROUP_PREFIX',
-  webhooks: 'ALERT_WEBHOOKS',
-  maxAttempts: 'DELIVERY_MAX_ATTEMPTS',
+  webhooks: ENV.alertWebhooks,
+  maxAttempts: ENV.deliveryMaxAttempts,
   initialBackoffMs: 'DELIVERY_INITIAL_BACKOFF_MS',
   maxBackoffMs: 'DELIVERY_MAX_BACKOFF_MS',
   concurrency: 'DELIVERY_CONCURRENCY',

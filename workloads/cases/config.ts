@@ -1,5 +1,6 @@
 /** The cases service's configuration: one schema, read from the environment at start-up. */
 import { type Static, Type } from '@sinclair/typebox';
+import { ENV } from '../../api/env.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { KAFKA_ENV, KafkaSettings, TOPIC_ENV, TopicSettings } from '../shared/kafka.ts';
 
@@ -29,7 +30,7 @@ export const CASES_ENV = {
   ...KAFKA_ENV,
   ...TOPIC_ENV,
   groupPrefix: 'KAFKA_GROUP_PREFIX',
-  namespace: 'CASES_NAMESPACE',
+  namespace: ENV.casesNamespace,
   kubeconfig: 'KUBECONFIG',
   tokenAudiences: 'CASES_TOKEN_AUDIENCES',
   authCacheTtlMs: 'CASES_AUTH_CACHE_TTL_MS',

@@ -233,6 +233,29 @@ describe('CreditPipeline CRD on the real API server', () => {
       },
       'challenger.name must differ from model.name',
     ],
+    [
+      'an unsigned json webhook',
+      { kafka: strimzi, alerting: { webhooks: [{ name: 'team', url: 'https://hooks.example.com/x' }] } },
+      'json webhooks are signed: set signingKeySecretRef',
+    ],
+    [
+      'two webhooks with one name',
+      {
+        kafka: strimzi,
+        alerting: {
+          webhooks: [
+            { name: 'chat', url: 'https://hooks.example.com/a', format: 'slack' },
+            { name: 'chat', url: 'https://hooks.example.com/b', format: 'slack' },
+          ],
+        },
+      },
+      'Duplicate value',
+    ],
+    [
+      'a precision floor above 1',
+      { kafka: strimzi, cases: { enabled: true, rulePrecisionFloor: 1.5 } },
+      'spec.cases.rulePrecisionFloor',
+    ],
   ];
 
   it.each(invalid)('rejects %s', (_what, spec, message) => {
