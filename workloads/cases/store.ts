@@ -216,13 +216,17 @@ export async function openCasesFromAlerts(pool: Pool, alerts: readonly AlertRow[
     let labelled = 0;
     if (added.rows.length > 0) {
       const caseIds = [...new Set(added.rows.map((r) => r.case_id))];
-      // Raise the severity to the highest of the case's alerts (never lower it).
+      // New evidence: the case's rule list, and its severity raised to the highest of its alerts
+      // (never lowered).
       await client.query(
-        `UPDATE fraud_case c SET severity = s.severity, severity_rank = s.rank, updated_at = now(), version = c.version + 1
-         FROM (SELECT DISTINCT ON (case_id) case_id, severity, ${SEVERITY_RANK_SQL} AS rank
-               FROM fraud_case_alert WHERE case_id = ANY($1::bigint[])
-               ORDER BY case_id, ${SEVERITY_RANK_SQL} DESC) s
-         WHERE c.case_id = s.case_id AND s.rank > c.severity_rank`,
+        `UPDATE fraud_case c SET rules = s.rules, updated_at = now(), version = c.version + 1,
+                severity = CASE WHEN s.rank > c.severity_rank THEN s.severity ELSE c.severity END,
+                severity_rank = greatest(s.rank, c.severity_rank)
+         FROM (SELECT case_id, array_agg(DISTINCT rule_id ORDER BY rule_id) AS rules,
+                      (array_agg(severity ORDER BY ${SEVERITY_RANK_SQL} DESC))[1] AS severity,
+                      max(${SEVERITY_RANK_SQL}) AS rank
+               FROM fraud_case_alert WHERE case_id = ANY($1::bigint[]) GROUP BY case_id) s
+         WHERE c.case_id = s.case_id`,
         [caseIds],
       );
       // A verdict is about the application, so it labels alerts that arrive after it too.
@@ -263,7 +267,7 @@ interface CaseRow {
 
 const SUMMARY_COLUMNS = `c.case_id, c.application_id, c.status, c.severity, c.assignee, c.opened_at, c.updated_at,
   c.first_event_at, c.resolved_at, c.resolved_by, c.version,
-  (SELECT array_agg(DISTINCT a.rule_id ORDER BY a.rule_id) FROM fraud_case_alert a WHERE a.case_id = c.case_id) AS rules,
+  c.rules,
   (SELECT count(*) FROM fraud_case_alert a WHERE a.case_id = c.case_id) AS alert_count`;
 
 function toSummary(r: CaseRow): CaseSummary {
@@ -297,10 +301,7 @@ export async function listCases(
   };
   if (filter.statuses !== undefined) where.push(`c.status = ANY(${p(filter.statuses)}::text[])`);
   if (filter.severities !== undefined) where.push(`c.severity = ANY(${p(filter.severities)}::text[])`);
-  if (filter.ruleId !== undefined)
-    where.push(
-      `EXISTS (SELECT 1 FROM fraud_case_alert f WHERE f.case_id = c.case_id AND f.rule_id = ${p(filter.ruleId)})`,
-    );
+  if (filter.ruleId !== undefined) where.push(`c.rules @> ARRAY[${p(filter.ruleId)}::text]`);
   if (filter.assignee !== undefined) where.push(`c.assignee = ${p(filter.assignee)}`);
   if (filter.minAgeSeconds !== undefined)
     where.push(`c.opened_at <= now() - make_interval(secs => ${p(filter.minAgeSeconds)})`);

@@ -40,6 +40,7 @@ CREATE TABLE fraud_case (
   severity        text NOT NULL CHECK (severity IN ('low', 'medium', 'high', 'critical')),
   severity_rank   smallint NOT NULL CHECK (severity_rank BETWEEN 1 AND 4),  -- 4 = critical
   assignee        text,
+  rules           text[] NOT NULL DEFAULT '{}',  -- distinct rule ids of its alerts (queue filter)
   opened_at       timestamptz NOT NULL DEFAULT now(),
   first_event_at  timestamptz NOT NULL,          -- earliest alert's event time
   updated_at      timestamptz NOT NULL DEFAULT now(),
@@ -51,6 +52,7 @@ CREATE TABLE fraud_case (
 -- The queue: severity first, then the oldest.
 CREATE INDEX fraud_case_queue_idx ON fraud_case (severity_rank DESC, opened_at, case_id);
 CREATE INDEX fraud_case_status_queue_idx ON fraud_case (status, severity_rank DESC, opened_at, case_id);
+CREATE INDEX fraud_case_rules_idx ON fraud_case USING gin (rules);
 
 CREATE TABLE fraud_case_alert (
   alert_id        text PRIMARY KEY,
