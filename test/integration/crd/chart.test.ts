@@ -35,6 +35,7 @@ const RESOURCE: Record<string, [string, string]> = {
   Secret: ['', 'secrets'],
   ConfigMap: ['', 'configmaps'],
   Service: ['', 'services'],
+  ServiceAccount: ['', 'serviceaccounts'],
   Deployment: ['apps', 'deployments'],
   StatefulSet: ['apps', 'statefulsets'],
   Job: ['batch', 'jobs'],
@@ -83,10 +84,21 @@ describe('credit-platform chart', () => {
   });
 
   it('renders a ClusterRole cluster-wide and Roles per watched namespace, never with wildcards', () => {
+    const operatorRoles = (objs: Obj[]) =>
+      objs.filter((o) => o.kind === 'ClusterRole' && o.metadata.name === 'cp-credit-platform-operator');
     const clusterWide = template();
-    expect(clusterWide.filter((o) => o.kind === 'ClusterRole')).toHaveLength(1);
+    expect(operatorRoles(clusterWide)).toHaveLength(1);
     const scoped = template(['watchNamespaces={team-a,team-b}']);
-    expect(scoped.filter((o) => o.kind === 'ClusterRole')).toHaveLength(0);
+    expect(operatorRoles(scoped)).toHaveLength(0);
+    // The fraud-operations roles people are granted (bound per namespace) come with either mode.
+    expect(
+      clusterWide
+        .filter((o) => o.kind === 'ClusterRole' && o.metadata.name !== 'cp-credit-platform-operator')
+        .map((o) => [o.metadata.name, o.rules?.[0]?.verbs]),
+    ).toEqual([
+      ['cp-credit-platform-operator-case-analyst', ['get', 'list', 'update', 'resolve']],
+      ['cp-credit-platform-operator-case-lead', ['get', 'list', 'update', 'resolve', 'assign']],
+    ]);
     const roles = scoped
       .filter((o) => o.kind === 'Role')
       .map((o) => `${o.metadata.namespace}/${o.metadata.name}`);
@@ -103,7 +115,9 @@ describe('credit-platform chart', () => {
   });
 
   it('grants exactly the verbs the operator needs on every kind the renderer produces', () => {
-    const role = template().find((o) => o.kind === 'ClusterRole') as Obj;
+    const role = template().find(
+      (o) => o.kind === 'ClusterRole' && o.metadata.name === 'cp-credit-platform-operator',
+    ) as Obj;
     const rules = role.rules ?? [];
     const cp = {
       apiVersion: API_VERSION,
@@ -112,6 +126,8 @@ describe('credit-platform chart', () => {
       spec: withSpecDefaults({
         kafka: { strimziCluster: 'k' },
         fraudDetector: { rules: { inline: { r: 1 } } },
+        cases: { enabled: true },
+        alerting: { webhooks: [{ name: 'chat', url: 'https://hooks.example.com/x', format: 'slack' }] },
       }),
     } as const;
     const kinds = new Set(
