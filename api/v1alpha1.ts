@@ -10,9 +10,13 @@
  * validates, so a user never has to write them, and the operator always reads them. Parent objects
  * whose fields all have defaults carry `default: {}` so defaulting reaches every level.
  */
-import { type Static, type TLiteral, type TSchema, type TUnion, Type } from '@sinclair/typebox';
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { StringEnum } from '../lib/string-enum.ts';
+import { AlertThresholdsSpec } from './alert-thresholds.ts';
+import { GO_DURATION_PATTERN } from './duration.ts';
 import { FraudRuleSet } from './fraud-rules.ts';
+import { DEFAULT_TOPICS } from './topics.ts';
 
 export const GROUP = 'creditplatform.dev';
 export const VERSION = 'v1alpha1';
@@ -26,8 +30,6 @@ export const CRD_NAME = `${PLURAL}.${GROUP}`;
 
 /** Label put on every child object: `creditplatform.dev/pipeline: <CreditPipeline name>`. */
 export const PIPELINE_LABEL = `${GROUP}/pipeline`;
-/** Label naming the part of the pipeline a child belongs to (ingestion-api, fraud-detector, ...). */
-export const COMPONENT_LABEL = 'app.kubernetes.io/component';
 
 /** Condition types the operator reports in `status.conditions`. */
 export const CONDITION_TYPES = [
@@ -48,15 +50,6 @@ export type ConditionType = (typeof CONDITION_TYPES)[number];
 type CelRule = { rule: string; message: string; reason?: string; fieldPath?: string };
 const cel = (...rules: CelRule[]) => ({ 'x-kubernetes-validations': rules });
 
-/** A string enum; the CRD generator turns the union of literals into `{type: string, enum: [...]}`. */
-const StringEnum = <const T extends readonly string[]>(values: T, options: Record<string, unknown> = {}) =>
-  Type.Union(
-    values.map((v) => Type.Literal(v)),
-    options,
-  ) as unknown as TUnion<TLiteral<T[number]>[]>;
-
-/** Go duration such as `30s`, `15m`, `168h`, `1h30m`. */
-export const DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$';
 const Duration = (description: string, dflt: string, max = '87600h') =>
   Type.String({
     description: `${description} A Go duration such as 30s, 15m or 168h.`,
@@ -64,12 +57,12 @@ const Duration = (description: string, dflt: string, max = '87600h') =>
     maxLength: 32,
     ...cel(
       {
-        rule: `self.matches(r'${DURATION_PATTERN}')`,
+        rule: `self.matches(r'${GO_DURATION_PATTERN}')`,
         message: 'must be a duration such as 30s, 15m or 168h',
         reason: 'FieldValueInvalid',
       },
       {
-        rule: `!self.matches(r'${DURATION_PATTERN}') || (duration(self) > duration('0s') && duration(self) <= duration('${max}'))`,
+        rule: `!self.matches(r'${GO_DURATION_PATTERN}') || (duration(self) > duration('0s') && duration(self) <= duration('${max}'))`,
         message: `must be greater than 0 and at most ${max}`,
         reason: 'FieldValueInvalid',
       },
@@ -125,14 +118,6 @@ const KeyRef = (what: string, defaultKey: string) =>
 export const ConfigMapKeyRef = (defaultKey: string) => KeyRef('ConfigMap', defaultKey);
 export const SecretKeyRef = (defaultKey: string) => KeyRef('Secret', defaultKey);
 
-export const ResourceList = Type.Object(
-  {
-    cpu: Quantity('CPU, e.g. 100m or 1.'),
-    memory: Quantity('Memory, e.g. 256Mi.'),
-  },
-  { additionalProperties: false },
-);
-
 /** Container resources; the defaults fit the laptop-sized demo. */
 export const Resources = (
   requests: { cpu: string; memory: string },
@@ -177,6 +162,7 @@ const Replicas = (description: string, dflt: number, min: number, max: number) =
 export const TOPIC_MANAGEMENT = ['strimzi', 'direct'] as const;
 export const TOPIC_DELETION_POLICIES = ['Retain', 'Delete'] as const;
 export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
+export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
 
 export const KafkaSpec = Type.Object(
   {
@@ -282,9 +268,12 @@ const TopicName = (description: string, dflt: string) =>
 
 export const TopicsSpec = Type.Object(
   {
-    applications: TopicName('Topic of validated, pseudonymized applications.', 'credit_apps'),
-    deadLetter: TopicName('Dead-letter topic for invalid applications, with the reason.', 'credit_apps_dlq'),
-    alerts: TopicName('Topic of fraud alerts.', 'fraud_alerts'),
+    applications: TopicName('Topic of validated, pseudonymized applications.', DEFAULT_TOPICS.applications),
+    deadLetter: TopicName(
+      'Dead-letter topic for invalid applications, with the reason.',
+      DEFAULT_TOPICS.deadLetter,
+    ),
+    alerts: TopicName('Topic of fraud alerts.', DEFAULT_TOPICS.alerts),
     partitions: Replicas('Partitions of each topic; bounds the consumers that share the work.', 6, 1, 1000),
     replicas: Replicas('Replication factor of each topic.', 1, 1, 7),
     minInSyncReplicas: Replicas('min.insync.replicas of each topic.', 1, 1, 7),
@@ -549,7 +538,6 @@ export const StorageSpec = Type.Object(
 );
 export type StorageSpec = Static<typeof StorageSpec>;
 export type ManagedStoreSpec = NonNullable<StorageSpec['postgres']['managed']>;
-export type ExternalStoreSpec = NonNullable<StorageSpec['postgres']['external']>;
 
 // ---------------------------------------------------------------------------------------------
 // spec.monitoring, spec.images
@@ -587,6 +575,7 @@ export const MonitoringSpec = Type.Object(
       maxLength: 63,
     }),
     scrapeInterval: Duration('Scrape interval of the ServiceMonitors.', '30s', '10m'),
+    alerts: AlertThresholdsSpec,
   },
   { default: {}, additionalProperties: false, description: 'Prometheus and Grafana integration.' },
 );

@@ -5,6 +5,7 @@
  */
 import { k8s } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
+import { COMPONENT_LABEL, INSTANCE_LABEL, PART_OF, PART_OF_LABEL } from '../api/labels.ts';
 import { alertRuleGroups, type RuleGroup } from '../dashboards/alerts/rules.ts';
 import type { RenderContext } from './context.ts';
 import {
@@ -28,12 +29,12 @@ export class Monitoring extends Construct {
         spec: {
           selector: {
             matchLabels: {
-              'app.kubernetes.io/instance': ctx.name,
-              'app.kubernetes.io/part-of': 'credit-platform',
+              [INSTANCE_LABEL]: ctx.name,
+              [PART_OF_LABEL]: PART_OF,
             },
             matchExpressions: [
               {
-                key: 'app.kubernetes.io/component',
+                key: COMPONENT_LABEL,
                 operator: 'In',
                 values: ['ingestion-api', 'fraud-detector', 'warehouse-loader'],
               },
@@ -88,6 +89,7 @@ export class Monitoring extends Construct {
 function pipelineAlertGroups(ctx: RenderContext): RuleGroup[] {
   const n = ctx.names;
   const groups = alertRuleGroups({
+    ...ctx.spec.monitoring.alerts,
     matchers: { namespace: ctx.namespace ?? 'default' },
     jobs: {
       ingestionApi: n.ingestionApi,

@@ -5,7 +5,7 @@
 import { k8s } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
 import { PORTS } from '../api/env.ts';
-import type { Component } from '../api/labels.ts';
+import { type Component, PART_OF, PART_OF_LABEL } from '../api/labels.ts';
 import { PIPELINE_LABEL } from '../api/v1alpha1.ts';
 import type { RenderContext } from './context.ts';
 
@@ -34,7 +34,7 @@ export class NetworkPolicies extends Construct {
 
     policy('default-deny', { [PIPELINE_LABEL]: ctx.name }, []);
     // Metrics and health of every workload, from anywhere (Prometheus lives in another namespace).
-    policy('allow-metrics', { [PIPELINE_LABEL]: ctx.name, 'app.kubernetes.io/part-of': 'credit-platform' }, [
+    policy('allow-metrics', { [PIPELINE_LABEL]: ctx.name, [PART_OF_LABEL]: PART_OF }, [
       { ports: [tcp(PORTS.ops), tcp(PORTS.ferretdbDebug)] },
     ]);
     // The ingestion API is the pipeline's front door.

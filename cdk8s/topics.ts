@@ -4,12 +4,12 @@
  * admin API.
  */
 import { Construct } from 'constructs';
+import { parseDuration } from '../api/duration.ts';
 import { STRIMZI_CLUSTER_LABEL } from '../api/gvk.ts';
 import { consumerGroupPrefix } from '../api/names.ts';
 import { DEFAULT_APP_ID, REPARTITION_RETENTION_MS, repartitionTopicName } from '../api/topics.ts';
 import type { CreditPipelineSpec } from '../api/v1alpha1.ts';
 import type { RenderContext } from './context.ts';
-import { parseDuration } from './duration.ts';
 import { KafkaTopic } from './imports/kafka.strimzi.io.ts';
 
 export type TopicRole = 'applications' | 'deadLetter' | 'alerts' | 'repartition';

@@ -14,7 +14,6 @@ import {
   VizLegendOptionsBuilder,
 } from '@grafana/grafana-foundation-sdk/common';
 import { ThresholdsConfigBuilder, ThresholdsMode } from '@grafana/grafana-foundation-sdk/dashboard';
-import { PanelBuilder as PieChartBuilder, PieChartType } from '@grafana/grafana-foundation-sdk/piechart';
 import { PanelBuilder as StatBuilder } from '@grafana/grafana-foundation-sdk/stat';
 import { PanelBuilder as TableBuilder } from '@grafana/grafana-foundation-sdk/table';
 import { PanelBuilder as TimeSeriesBuilder } from '@grafana/grafana-foundation-sdk/timeseries';
@@ -103,15 +102,4 @@ export function barChart(spec: PanelSpec & { xField: string; stacked?: boolean }
     .legend(legendBottom());
   if (spec.stacked === true) panel.stacking(StackingMode.Normal);
   return panel;
-}
-
-export function pieChart(spec: PanelSpec): PieChartBuilder {
-  return new PieChartBuilder()
-    .title(spec.title)
-    .description(spec.description)
-    .targets(withRefIds(spec.queries))
-    .unit(spec.unit ?? 'short')
-    .span(spec.width ?? 8)
-    .height(spec.height ?? 8)
-    .pieType(PieChartType.Donut);
 }

@@ -4,6 +4,7 @@
  * plain Prometheus rules file for promtool and the local harness.
  * Every alert has a section in docs/runbooks.md; its `runbook_url` annotation points there.
  */
+import { alertDefaults } from '../../api/alert-thresholds.ts';
 import {
   detector,
   type JobNames,
@@ -75,19 +76,6 @@ export interface AlertRuleOptions {
 
 export const DEFAULT_RUNBOOK_BASE_URL =
   'https://github.com/credit-platform/credit-platform/blob/main/docs/runbooks.md';
-
-/** The defaults, exported so documentation and tests name the same numbers. */
-export const alertDefaults = {
-  detectorDownFor: '2m',
-  consumerLagThreshold: 1000,
-  consumerLagFor: '10m',
-  dlqRatioThreshold: 0.05,
-  e2eLatencyP99Seconds: 2,
-  scoringMaxAgeSeconds: 26 * 3600,
-  psiThreshold: 0.25,
-  fraudAlertRateFactor: 3,
-  fraudAlertBaselineWindow: '1d',
-} as const;
 
 /** The anchor GitHub gives the runbook heading `## <AlertName>`. */
 export function runbookAnchor(alert: string): string {

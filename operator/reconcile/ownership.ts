@@ -6,12 +6,14 @@
  * applied again, so hand edits are reverted rather than kept until the next spec change.
  */
 
+import { MANAGED_BY } from '../../api/labels.ts';
 import { API_VERSION, KIND, PIPELINE_LABEL } from '../../api/v1alpha1.ts';
 import type { KubeObject } from '../../cdk8s/options.ts';
 import { canonicalJson } from '../../lib/canonical-json.ts';
 import { objectHash } from './hash.ts';
 
-export const FIELD_MANAGER = 'credit-platform-operator';
+/** One field manager for every server-side apply and status write: the operator's name. */
+export const FIELD_MANAGER = MANAGED_BY;
 export const HASH_ANNOTATION = 'creditplatform.dev/applied-hash';
 
 export interface Owner {

@@ -4,12 +4,12 @@
  * through `/status` only when it differs from what the object already says.
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
-import {
-  COMPONENT_LABEL,
-  type Condition,
-  type CreditPipeline,
-  type CreditPipelineStatus,
-  type ScoringRunStatus,
+import { COMPONENT_LABEL } from '../../api/labels.ts';
+import type {
+  Condition,
+  CreditPipeline,
+  CreditPipelineStatus,
+  ScoringRunStatus,
 } from '../../api/v1alpha1.ts';
 import type { KubeObject } from '../../cdk8s/options.ts';
 import type { ReadinessMode } from '../config.ts';

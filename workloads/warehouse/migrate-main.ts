@@ -5,6 +5,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import pg from 'pg';
+import { MIGRATE_ENV } from '../../api/env.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { createLogger } from '../../lib/log.ts';
 import { DEFAULT_MIGRATIONS_DIR, migrate, readMigrations } from './migrate.ts';
@@ -16,7 +17,7 @@ const MigrateConfig = Type.Object({
 
 export async function run(argv: string[]): Promise<void> {
   const log = createLogger('migrate');
-  const config = loadConfig(MigrateConfig, { databaseUrl: 'DATABASE_URL', migrationsDir: 'MIGRATIONS_DIR' });
+  const config = loadConfig(MigrateConfig, MIGRATE_ENV);
   const dryRun = argv.includes('--list');
   const migrations = readMigrations(config.migrationsDir);
   if (dryRun) {

@@ -99,7 +99,7 @@ describe('fraud detector on generator traffic (real Kafka, real Mongo-wire serve
   });
 
   it('publishes every alert to the alerts topic keyed by applicationId, in the loader’s format', async () => {
-    const { alertValidator } = await import('../../../workloads/warehouse-loader/alert-message.ts');
+    const { alertValidator } = await import('../../../workloads/warehouse-loader/rows.ts');
     const msgs = await readTopic(kafka, topics.alerts, alerts.length);
     const ids = new Set<string>();
     for (const m of msgs) {

@@ -9,7 +9,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { logDir, repoRoot, stateDir } from '../../../infra/lib/paths.ts';
 import { freePort } from '../../../infra/lib/process.ts';
 import { requireInfra } from '../../../infra/lib/state.ts';
-import { KubeClient } from '../../../operator/kube/client.ts';
+import { KubeClient, WRITE_VERBS } from '../../../operator/kube/client.ts';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -184,14 +184,12 @@ export function counterSum(
   return sum;
 }
 
-const WRITES = new Set(['create', 'update', 'patch', 'apply', 'delete']);
-
 /** Write requests the operator sent, except Lease renewals (leader election writes by design). */
 export function nonLeaseWrites(metricsText: string): number {
   return counterSum(
     metricsText,
     'credit_operator_api_requests_total',
-    (l) => WRITES.has(l.verb ?? '') && l.resource !== 'leases',
+    (l) => WRITE_VERBS.has(l.verb ?? '') && l.resource !== 'leases',
   );
 }
 

@@ -1,6 +1,6 @@
 import { Testing } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
-import { ENV } from '../../../api/env.ts';
+import { DETECTOR_ENV, ENV } from '../../../api/env.ts';
 import { IMAGE_ENTRYPOINT } from '../../../api/image.ts';
 import { childNames, generatedSecretNames } from '../../../api/names.ts';
 import { repartitionTopicName } from '../../../api/topics.ts';
@@ -8,7 +8,7 @@ import { PIPELINE_LABEL } from '../../../api/v1alpha1.ts';
 import type { KubeObject } from '../../../cdk8s/options.ts';
 import { buildPipeline, renderCreditPipeline } from '../../../cdk8s/render.ts';
 import { loadConfig } from '../../../lib/config.ts';
-import { DETECTOR_ENV, DetectorConfig } from '../../../workloads/fraud-detector/config.ts';
+import { DetectorConfig } from '../../../workloads/fraud-detector/config.ts';
 import { example, options, pipeline } from './fixtures.ts';
 
 type Pod = {
@@ -253,6 +253,33 @@ describe('renderCreditPipeline', () => {
     expect(rules.length).toBeGreaterThan(3);
     for (const r of rules) expect(r.expr, r.alert).toContain('namespace="lending"');
     expect(rules.map((r) => r.expr).join('\n')).toContain('demo-fraud-detector');
+  });
+
+  it('uses the alert thresholds of spec.monitoring.alerts, the platform defaults otherwise', () => {
+    const rules = (cp: ReturnType<typeof pipeline>) =>
+      (
+        find(renderCreditPipeline(cp, options()), 'PrometheusRule', `${cp.metadata.name}-platform`).spec as {
+          groups: Array<{ rules: Array<{ alert: string; expr: string; for?: string }> }>;
+        }
+      ).groups.flatMap((g) => g.rules);
+    const rule = (cp: ReturnType<typeof pipeline>, alert: string) => rules(cp).find((r) => r.alert === alert);
+    const spec = { kafka: { strimziCluster: 'k' } };
+    const plain = pipeline('plain', spec);
+    expect(rule(plain, 'ConsumerLagHigh')).toMatchObject({
+      expr: expect.stringMatching(/> 1000$/),
+      for: '10m',
+    });
+    expect(rule(plain, 'ScorecardPopulationShift')?.expr).toMatch(/> 0\.25$/);
+    const tuned = pipeline('tuned', {
+      ...spec,
+      monitoring: { alerts: { consumerLagThreshold: 50_000, consumerLagFor: '30m', psiThreshold: 0.1 } },
+    });
+    expect(rule(tuned, 'ConsumerLagHigh')).toMatchObject({
+      expr: expect.stringMatching(/> 50000$/),
+      for: '30m',
+    });
+    expect(rule(tuned, 'ScorecardPopulationShift')?.expr).toMatch(/> 0\.1$/);
+    expect(rule(tuned, 'FraudDetectorDown')?.for).toBe(rule(plain, 'FraudDetectorDown')?.for);
   });
 
   it('renders no KafkaTopics without Strimzi or in direct mode', () => {

@@ -1,12 +1,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { CONDITION_TYPES, type Condition } from '../../../api/v1alpha1.ts';
-import {
-  findCondition,
-  initialConditions,
-  sameConditions,
-  setCondition,
-} from '../../../operator/reconcile/conditions.ts';
+import { findCondition, initialConditions, setCondition } from '../../../operator/reconcile/conditions.ts';
 import {
   computeStatus,
   lastScoringRun,
@@ -66,14 +61,6 @@ describe('conditions', () => {
     expect(() =>
       setCondition([], { type: 'Ready', status: 'True', reason: 'all ready', message: '' }, 1, T0),
     ).toThrow(/CamelCase/);
-  });
-
-  it('compares condition lists regardless of order', () => {
-    const a = initialConditions(1, T0);
-    expect(sameConditions(a, [...a].reverse())).toBe(true);
-    expect(
-      sameConditions(a, setCondition(a, { type: 'Ready', status: 'True', reason: 'X', message: '' }, 1, T0)),
-    ).toBe(false);
   });
 });
 

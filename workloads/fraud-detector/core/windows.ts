@@ -32,9 +32,10 @@
  *   replaying the partition from that offset to the committed one with `emit: false` rebuilds the
  *   same state, including which applications were already flagged.
  */
+
+import { alertId, type FraudAlert } from '../../../api/alert.ts';
 import type { CompiledRuleSet, KeyGroup, WindowRule } from '../rules/compile.ts';
 import { isPersonalField } from '../rules/fields.ts';
-import { alertId, type FraudAlert } from './alert.ts';
 
 /** What the window state needs of one application (the repartition message; see core/repartition.ts). */
 export interface WindowRecord {

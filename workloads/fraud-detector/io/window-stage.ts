@@ -10,8 +10,8 @@
  * emitted from a different state after it. State is dropped and rebuilt on every rebalance.
  */
 import type { Admin, Consumer, EachBatchPayload, Kafka, Message, Producer } from 'kafkajs';
+import type { FraudAlert } from '../../../api/alert.ts';
 import type { Logger } from '../../../lib/log.ts';
-import type { FraudAlert } from '../core/alert.ts';
 import { decodeRepartitionKey, parseWindowRecord } from '../core/repartition.ts';
 import { type Checkpoint, PartitionWindows } from '../core/windows.ts';
 import type { DetectorMetrics } from '../metrics.ts';
