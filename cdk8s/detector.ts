@@ -52,6 +52,7 @@ export class FraudDetector extends Construct {
     deploymentWithService(this, ctx, {
       name: ctx.names.fraudDetector,
       component: 'fraud-detector',
+      part: 'detector',
       replicas: spec.replicas,
       podSpec: platformPodSpec(ctx, [container], { volumes }),
       servicePorts: [{ name: 'metrics', port: PORTS.ops, targetPort: 'ops' }],

@@ -14,6 +14,7 @@ import {
   ServiceMonitor,
   ServiceMonitorSpecEndpointsScheme,
 } from './imports/monitoring.coreos.com.ts';
+import { markPart } from './parts.ts';
 
 /** The alert group about the operator itself (charts/credit-platform/files/operator-alert-rules.yaml). */
 export const OPERATOR_ALERT_GROUP = 'credit-platform.operator';
@@ -24,7 +25,7 @@ export class Monitoring extends Construct {
     const m = ctx.spec.monitoring;
     const labels = { ...ctx.labels('monitoring'), ...m.labels };
     if (ctx.opts.monitoring && m.serviceMonitor) {
-      new ServiceMonitor(this, 'servicemonitor', {
+      const serviceMonitor = new ServiceMonitor(this, 'servicemonitor', {
         metadata: { name: ctx.names.monitoring, labels },
         spec: {
           selector: {
@@ -50,9 +51,10 @@ export class Monitoring extends Construct {
           ],
         },
       });
+      markPart(serviceMonitor, 'monitoring');
     }
     if (ctx.opts.monitoring && m.prometheusRule) {
-      new PrometheusRule(this, 'prometheusrule', {
+      const prometheusRule = new PrometheusRule(this, 'prometheusrule', {
         metadata: { name: ctx.names.monitoring, labels },
         spec: {
           groups: pipelineAlertGroups(ctx).map((g) => ({
@@ -61,6 +63,7 @@ export class Monitoring extends Construct {
           })),
         },
       });
+      markPart(prometheusRule, 'monitoring');
     }
     if (m.dashboards) {
       for (const [file, json] of Object.entries(ctx.opts.dashboards ?? {}).sort(([a], [b]) =>

@@ -9,6 +9,7 @@ import { PORTS } from '../api/env.ts';
 import type { Component } from '../api/labels.ts';
 import type { ManagedStoreSpec } from '../api/v1alpha1.ts';
 import type { RenderContext } from './context.ts';
+import { markPart } from './parts.ts';
 import {
   type Container,
   emptyDir,
@@ -56,7 +57,7 @@ function managedStore(scope: Construct, ctx: RenderContext, p: StoreProps): void
       ],
     },
   });
-  new k8s.KubeStatefulSet(scope, 'statefulset', {
+  const statefulSet = new k8s.KubeStatefulSet(scope, 'statefulset', {
     metadata: { name: p.name, labels },
     spec: {
       serviceName: p.name,
@@ -91,6 +92,7 @@ function managedStore(scope: Construct, ctx: RenderContext, p: StoreProps): void
       ],
     },
   });
+  markPart(statefulSet, 'storage');
 }
 
 export class ManagedPostgres extends Construct {
