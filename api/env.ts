@@ -50,6 +50,8 @@ export const ENV = {
   scorerLockTimeoutMs: 'SCORER_LOCK_TIMEOUT_MS',
   metricsLingerSeconds: 'METRICS_LINGER_SECONDS',
   migrationsDir: 'MIGRATIONS_DIR',
+  /** Password of the warehouse's read-only role; set: the migration keeps that role. */
+  readerPassword: 'WAREHOUSE_READER_PASSWORD',
   /** Port of the ingestion API's HTTP server. */
   httpPort: 'HTTP_PORT',
   httpHost: 'HTTP_HOST',
@@ -149,6 +151,7 @@ export const SCORER_ENV = {
 export const MIGRATE_ENV = {
   databaseUrl: ENV.databaseUrl,
   migrationsDir: ENV.migrationsDir,
+  readerPassword: ENV.readerPassword,
 } as const;
 
 /**

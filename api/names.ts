@@ -24,6 +24,7 @@ export function childNames(pipeline: string) {
     pseudonymizationSecret: childName(pipeline, 'pseudonymization'),
     rulesConfigMap: childName(pipeline, 'fraud-rules'),
     monitoring: childName(pipeline, 'platform'),
+    grafanaDatasource: childName(pipeline, 'grafana-datasource'),
   };
 }
 export type ChildNames = ReturnType<typeof childNames>;

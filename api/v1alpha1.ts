@@ -574,6 +574,22 @@ export const MonitoringSpec = Type.Object(
       default: '1',
       maxLength: 63,
     }),
+    grafanaDatasource: Type.Boolean({
+      description:
+        'Create a Grafana PostgreSQL datasource for the managed warehouse (what the Credit risk and Platform health dashboards read): a Secret labelled datasourceLabelKey for the Grafana sidecar, connecting as a read-only role (credit_reader) that the migration Job keeps, and a NetworkPolicy rule letting Grafana pods reach PostgreSQL. Needs managed PostgreSQL.',
+      default: false,
+    }),
+    datasourceLabelKey: Type.String({
+      description: 'Label the Grafana sidecar selects datasource Secrets by.',
+      default: 'grafana_datasource',
+      minLength: 1,
+      maxLength: 317,
+    }),
+    datasourceLabelValue: Type.String({
+      description: 'Value of datasourceLabelKey.',
+      default: '1',
+      maxLength: 63,
+    }),
     scrapeInterval: Duration('Scrape interval of the ServiceMonitors.', '30s', '10m'),
     alerts: AlertThresholdsSpec,
   },
@@ -649,12 +665,21 @@ export const CreditPipelineSpec = Type.Object(
   {
     description: 'The desired pipeline: a lender writes this and the operator makes the platform exist.',
     additionalProperties: false,
-    ...cel({
-      rule: 'self.fraudDetector.replicas <= self.topics.partitions',
-      message: 'fraudDetector.replicas must not exceed topics.partitions (extra consumers would sit idle)',
-      reason: 'FieldValueInvalid',
-      fieldPath: '.fraudDetector.replicas',
-    }),
+    ...cel(
+      {
+        rule: 'self.fraudDetector.replicas <= self.topics.partitions',
+        message: 'fraudDetector.replicas must not exceed topics.partitions (extra consumers would sit idle)',
+        reason: 'FieldValueInvalid',
+        fieldPath: '.fraudDetector.replicas',
+      },
+      {
+        rule: '!self.monitoring.grafanaDatasource || has(self.storage.postgres.managed)',
+        message:
+          'monitoring.grafanaDatasource needs managed PostgreSQL; with external PostgreSQL, add the datasource to Grafana yourself',
+        reason: 'FieldValueInvalid',
+        fieldPath: '.monitoring.grafanaDatasource',
+      },
+    ),
   },
 );
 export type CreditPipelineSpec = Static<typeof CreditPipelineSpec>;

@@ -5,9 +5,11 @@
 import { k8s } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
 import { PORTS } from '../api/env.ts';
-import { type Component, PART_OF, PART_OF_LABEL } from '../api/labels.ts';
+import { type Component, NAME_LABEL, PART_OF, PART_OF_LABEL } from '../api/labels.ts';
 import { PIPELINE_LABEL } from '../api/v1alpha1.ts';
 import type { RenderContext } from './context.ts';
+import { GRAFANA_NAME } from './monitoring.ts';
+import { readerEnabled } from './secrets.ts';
 
 type Peer = k8s.NetworkPolicyPeer;
 
@@ -45,6 +47,17 @@ export class NetworkPolicies extends Construct {
           from: pods('warehouse-loader', 'risk-scorer', 'warehouse-migrate'),
           ports: [tcp(PORTS.postgres)],
         },
+        // Grafana (any namespace) reads the warehouse through its datasource, as the read-only role.
+        ...(readerEnabled(ctx)
+          ? [
+              {
+                from: [
+                  { namespaceSelector: {}, podSelector: { matchLabels: { [NAME_LABEL]: GRAFANA_NAME } } },
+                ],
+                ports: [tcp(PORTS.postgres)],
+              },
+            ]
+          : []),
       ]);
     }
     if (ctx.spec.storage.mongo.managed !== undefined) {

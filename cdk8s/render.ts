@@ -59,7 +59,7 @@ export function buildPipeline(scope: Construct, cp: CreditPipeline, opts: Render
   new FraudDetector(scope, 'fraud-detector', ctx);
   new WarehouseLoader(scope, 'warehouse-loader', ctx, secrets);
   new ScoringCronJob(scope, 'risk-scorer', ctx, secrets);
-  new Monitoring(scope, 'monitoring', ctx);
+  new Monitoring(scope, 'monitoring', ctx, secrets);
   new NetworkPolicies(scope, 'network-policies', ctx);
   return ctx;
 }

@@ -41,10 +41,12 @@ export class WarehouseMigrationJob extends Construct {
   constructor(scope: Construct, id: string, ctx: RenderContext, secrets: PipelineSecrets) {
     super(scope, id);
     const dbEnv = secrets.databaseUrlEnv(ENV.databaseUrl);
-    this.jobName = `${ctx.names.warehouseMigrate}-${shortHash(ctx.platformImage, JSON.stringify(dbEnv))}`;
+    const readerEnv = secrets.readerPasswordEnv(ENV.readerPassword);
+    const env = readerEnv === undefined ? [dbEnv] : [dbEnv, readerEnv];
+    this.jobName = `${ctx.names.warehouseMigrate}-${shortHash(ctx.platformImage, ...env.map((e) => JSON.stringify(e)))}`;
     const container = platformContainer(ctx, {
       subcommand: 'migrate',
-      env: [dbEnv],
+      env,
       resources: ctx.spec.warehouseLoader.resources,
       probes: false,
     });

@@ -233,6 +233,25 @@ describe('CreditPipeline CRD on the real API server', () => {
       },
       'challenger.name must differ from model.name',
     ],
+    [
+      'a Grafana datasource for an external warehouse',
+      {
+        kafka: strimzi,
+        storage: { postgres: { external: { secretRef: { name: 'db' } } } },
+        monitoring: { grafanaDatasource: true },
+      },
+      'monitoring.grafanaDatasource needs managed PostgreSQL',
+    ],
+    [
+      'an alert threshold of zero',
+      { kafka: strimzi, monitoring: { alerts: { psiThreshold: 0 } } },
+      'must be greater than 0',
+    ],
+    [
+      'an alert window that is not a Prometheus duration',
+      { kafka: strimzi, monitoring: { alerts: { consumerLagFor: '10 minutes' } } },
+      'spec.monitoring.alerts.consumerLagFor',
+    ],
   ];
 
   it.each(invalid)('rejects %s', (_what, spec, message) => {

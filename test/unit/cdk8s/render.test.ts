@@ -1,5 +1,6 @@
 import { Testing } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { DETECTOR_ENV, ENV } from '../../../api/env.ts';
 import { IMAGE_ENTRYPOINT } from '../../../api/image.ts';
 import { childNames, generatedSecretNames } from '../../../api/names.ts';
@@ -280,6 +281,56 @@ describe('renderCreditPipeline', () => {
     });
     expect(rule(tuned, 'ScorecardPopulationShift')?.expr).toMatch(/> 0\.1$/);
     expect(rule(tuned, 'FraudDetectorDown')?.for).toBe(rule(plain, 'FraudDetectorDown')?.for);
+  });
+
+  it('renders the warehouse’s Grafana datasource, as a read-only role, only when asked for', () => {
+    const spec = { kafka: { strimziCluster: 'k' } };
+    const plain = renderCreditPipeline(pipeline('plain', spec), options());
+    expect(plain.find((o) => o.metadata.name === 'plain-grafana-datasource')).toBeUndefined();
+    expect(Object.keys(find(plain, 'Secret', 'plain-postgres-credentials').data as object)).not.toContain(
+      'readerPassword',
+    );
+
+    const objs = renderCreditPipeline(
+      pipeline('bi', { ...spec, monitoring: { grafanaDatasource: true } }),
+      options(),
+    );
+    const decode = (v: string) => Buffer.from(v, 'base64').toString('utf8');
+    const credentials = find(objs, 'Secret', 'bi-postgres-credentials').data as Record<string, string>;
+    const readerPassword = decode(credentials.readerPassword as string);
+    expect(readerPassword.length).toBeGreaterThan(0);
+    expect(readerPassword).not.toBe(decode(credentials.password as string));
+
+    const datasource = find(objs, 'Secret', 'bi-grafana-datasource');
+    expect(datasource.metadata.labels?.grafana_datasource).toBe('1');
+    const provisioning = parse(
+      decode((datasource.data as Record<string, string>)['warehouse-datasource.yaml'] as string),
+    );
+    expect(provisioning.datasources).toEqual([
+      expect.objectContaining({
+        type: 'grafana-postgresql-datasource',
+        url: 'bi-postgres.lending.svc:5432',
+        user: 'credit_reader',
+        jsonData: expect.objectContaining({ database: 'credit' }),
+        secureJsonData: { password: readerPassword },
+      }),
+    ]);
+
+    const migrate = byKind(objs, 'Job')[0] as KubeObject;
+    const env = (migrate.spec as { template: { spec: Pod } }).template.spec.containers[0]?.env as Array<{
+      name: string;
+      valueFrom?: unknown;
+    }>;
+    expect(env.find((e) => e.name === 'WAREHOUSE_READER_PASSWORD')?.valueFrom).toEqual({
+      secretKeyRef: { name: 'bi-postgres-credentials', key: 'readerPassword' },
+    });
+    const ingress = (find(objs, 'NetworkPolicy', 'bi-allow-postgres').spec as { ingress: unknown[] }).ingress;
+    expect(ingress).toContainEqual({
+      from: [
+        { namespaceSelector: {}, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'grafana' } } },
+      ],
+      ports: [{ protocol: 'TCP', port: 5432 }],
+    });
   });
 
   it('renders no KafkaTopics without Strimzi or in direct mode', () => {
