@@ -366,42 +366,30 @@ export const WarehouseLoaderSpec = Type.Object(
 );
 export type WarehouseLoaderSpec = Static<typeof WarehouseLoaderSpec>;
 
-export const ModelSpec = Type.Object(
+/** A scorecard model: a name for people, and the ConfigMap key holding it (or the scorer's built-in). */
+const ModelRef = (name: { description: string; default?: string }, description: string, dflt?: object) =>
+  Type.Object(
+    {
+      name: Type.String({ ...name, minLength: 1, maxLength: 63, pattern: '^[a-zA-Z0-9._-]+$' }),
+      configMapRef: Type.Optional(ConfigMapKeyRef('model.yaml')),
+    },
+    { ...(dflt === undefined ? {} : { default: dflt }), additionalProperties: false, description },
+  );
+
+export const ModelSpec = ModelRef(
   {
-    name: Type.String({
-      description:
-        'Name of the champion model, for people reading the spec (scores record the id and version written in the model file).',
-      default: 'retail-scorecard-1.0.0',
-      minLength: 1,
-      maxLength: 63,
-      pattern: '^[a-zA-Z0-9._-]+$',
-    }),
-    configMapRef: Type.Optional(ConfigMapKeyRef('model.yaml')),
-  },
-  {
-    default: {},
-    additionalProperties: false,
     description:
-      'The champion scorecard model: from a ConfigMap key (YAML or JSON), or (configMapRef unset) the scorer’s built-in model.',
+      'Name of the champion model, for people reading the spec (scores record the id and version written in the model file).',
+    default: 'retail-scorecard-1.0.0',
   },
+  'The champion scorecard model: from a ConfigMap key (YAML or JSON), or (configMapRef unset) the scorer’s built-in model.',
+  {},
 );
 export type ModelSpec = Static<typeof ModelSpec>;
 
-export const ChallengerSpec = Type.Object(
-  {
-    name: Type.String({
-      description: 'Name of the challenger model, for people reading the spec.',
-      minLength: 1,
-      maxLength: 63,
-      pattern: '^[a-zA-Z0-9._-]+$',
-    }),
-    configMapRef: Type.Optional(ConfigMapKeyRef('model.yaml')),
-  },
-  {
-    additionalProperties: false,
-    description:
-      'A challenger model scored in shadow next to the champion; it never decides. From a ConfigMap key, or (configMapRef unset) the scorer’s built-in challenger. No challenger when unset.',
-  },
+export const ChallengerSpec = ModelRef(
+  { description: 'Name of the challenger model, for people reading the spec.' },
+  'A challenger model scored in shadow next to the champion; it never decides. From a ConfigMap key, or (configMapRef unset) the scorer’s built-in challenger. No challenger when unset.',
 );
 export type ChallengerSpec = Static<typeof ChallengerSpec>;
 

@@ -6,7 +6,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { logDir, repoRoot, stateDir } from '../../../infra/lib/paths.ts';
+import { kubeToolEnv, logDir, repoRoot, stateDir } from '../../../infra/lib/paths.ts';
 import { freePort } from '../../../infra/lib/process.ts';
 import { requireInfra } from '../../../infra/lib/state.ts';
 import { KubeClient, WRITE_VERBS } from '../../../operator/kube/client.ts';
@@ -45,13 +45,7 @@ export function helm(args: string[]): CmdResult {
   const r = spawnSync(tools.helm, args, {
     encoding: 'utf8',
     cwd: repoRoot,
-    env: {
-      ...process.env,
-      KUBECONFIG: kube.kubeconfig,
-      HELM_CACHE_HOME: join(stateDir, 'helm', 'cache'),
-      HELM_CONFIG_HOME: join(stateDir, 'helm', 'config'),
-      HELM_DATA_HOME: join(stateDir, 'helm', 'data'),
-    },
+    env: kubeToolEnv(kube.kubeconfig),
   });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }

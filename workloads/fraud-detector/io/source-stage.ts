@@ -23,17 +23,21 @@ export interface StageHandle {
   stop(): Promise<void>;
 }
 
-export interface SourceStageOptions {
+/** What both stages of the detector run with. */
+export interface StageOptions {
   kafka: Kafka;
   producer: Producer;
   groupId: string;
-  applicationsTopic: string;
   repartitionTopic: string;
   deadLetterTopic: string;
   rules: () => CompiledRuleSet;
   sink: AlertSink;
   metrics: DetectorMetrics;
   log: Logger;
+}
+
+export interface SourceStageOptions extends StageOptions {
+  applicationsTopic: string;
 }
 
 export async function startSourceStage(o: SourceStageOptions): Promise<StageHandle> {
