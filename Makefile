@@ -134,3 +134,4 @@ kind-deploy: ## Build the platform image, load it into kind, install the chart a
 	helm upgrade --install credit-platform charts/credit-platform -n credit-system --create-namespace --wait
 	kubectl create namespace lending --dry-run=client -o yaml | kubectl apply -f -
 	kubectl apply -f examples/kafka.yaml -f examples/creditpipeline.yaml
+	kubectl -n lending patch creditpipeline demo --type merge -p '{"spec":{"monitoring":{"grafanaDatasource":true}}}'

@@ -9,13 +9,14 @@
  * fields are expressed as CEL rules (`x-kubernetes-validations`) that the API server enforces and
  * compile.ts re-checks.
  */
-import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
+import { StringEnum } from '../lib/string-enum.ts';
 
 /** `250ms`, `30s`, `15m`, `1h`, `7d`. */
-export const DURATION_PATTERN = '^[0-9]{1,9}(ms|s|m|h|d)$';
+export const RULE_DURATION_PATTERN = '^[0-9]{1,9}(ms|s|m|h|d)$';
 const duration = (description: string, defaultValue?: string) =>
   Type.String({
-    pattern: DURATION_PATTERN,
+    pattern: RULE_DURATION_PATTERN,
     description: `${description} (an integer and a unit: ms, s, m, h, d)`,
     ...(defaultValue === undefined ? {} : { default: defaultValue }),
   });
@@ -36,12 +37,6 @@ export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
 export const MODES = ['live', 'shadow'] as const;
 export const LIST_MATCHES = ['exact', 'emailDomain', 'cidr'] as const;
 
-const enumOf = <T extends readonly string[]>(values: T, description: string) =>
-  Type.Union(
-    values.map((v) => Type.Literal(v)),
-    { description },
-  ) as unknown as TSchema & { static: T[number] };
-
 export const FraudRule = Type.Object(
   {
     id: Type.String({
@@ -53,14 +48,14 @@ export const FraudRule = Type.Object(
       description: 'Rule version; bump it when the logic changes (a new version alerts again)',
     }),
     description: Type.Optional(Type.String({ maxLength: 500 })),
-    kind: enumOf(RULE_KINDS, 'velocity | distinctCount | expression | list'),
-    severity: enumOf(SEVERITIES, 'Alert severity'),
+    kind: StringEnum(RULE_KINDS, { description: 'velocity | distinctCount | expression | list' }),
+    severity: StringEnum(SEVERITIES, { description: 'Alert severity' }),
     reasonCode: Type.String({
       pattern: '^[A-Z][A-Z0-9_]{1,63}$',
       description: 'Reason code carried by the alert (UPPER_SNAKE_CASE)',
     }),
     enabled: Type.Boolean({ default: true, description: 'Disabled rules are not evaluated' }),
-    mode: enumOf(MODES, 'live: raise alerts; shadow: record hits without alerting'),
+    mode: StringEnum(MODES, { description: 'live: raise alerts; shadow: record hits without alerting' }),
     key: Type.Optional(fieldPath('velocity, distinctCount: the field the state is keyed by (e.g. deviceId)')),
     window: Type.Optional(
       duration(
@@ -84,7 +79,9 @@ export const FraudRule = Type.Object(
         description: 'expression: a boolean expression over one application (see rules/expression.ts)',
       }),
     ),
-    match: Type.Optional(enumOf(LIST_MATCHES, 'list: exact value, e-mail domain, or IP in a CIDR range')),
+    match: Type.Optional(
+      StringEnum(LIST_MATCHES, { description: 'list: exact value, e-mail domain, or IP in a CIDR range' }),
+    ),
     list: Type.Optional(
       Type.String({ pattern: '^[A-Za-z0-9_.-]{1,63}$', description: 'list: name of an entry of `lists`' }),
     ),
@@ -170,7 +167,6 @@ export const FraudRuleSet = Type.Object(
 export type FraudRule = Static<typeof FraudRule>;
 export type FraudRuleSet = Static<typeof FraudRuleSet>;
 export type FraudRuleSettings = Static<typeof FraudRuleSettings>;
-export type RuleKind = (typeof RULE_KINDS)[number];
 export type Severity = (typeof SEVERITIES)[number];
 export type RuleMode = (typeof MODES)[number];
 export type ListMatch = (typeof LIST_MATCHES)[number];
@@ -180,11 +176,13 @@ export function fraudRuleSetJsonSchema(): Record<string, unknown> {
   return JSON.parse(JSON.stringify(FraudRuleSet)) as Record<string, unknown>;
 }
 
+const RULE_DURATION = new RegExp(RULE_DURATION_PATTERN);
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
 /** Milliseconds of a `Duration` string; throws on a malformed one. */
 export function durationMs(text: string): number {
-  const m = /^([0-9]{1,9})(ms|s|m|h|d)$/.exec(text);
-  if (m === null) throw new Error(`invalid duration "${text}" (expected e.g. 30s, 15m, 1h, 7d)`);
-  return Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
+  if (!RULE_DURATION.test(text))
+    throw new Error(`invalid duration "${text}" (expected e.g. 30s, 15m, 1h, 7d)`);
+  const unit = text.replace(/^[0-9]+/, '') as keyof typeof UNIT_MS;
+  return Number.parseInt(text, 10) * UNIT_MS[unit];
 }

@@ -4,7 +4,17 @@
  */
 import { PIPELINE_LABEL } from './v1alpha1.ts';
 
+/** The recommended `app.kubernetes.io/*` label keys. */
+export const NAME_LABEL = 'app.kubernetes.io/name';
+export const INSTANCE_LABEL = 'app.kubernetes.io/instance';
+/** Label naming the part of the pipeline a child belongs to (ingestion-api, fraud-detector, ...). */
+export const COMPONENT_LABEL = 'app.kubernetes.io/component';
+export const PART_OF_LABEL = 'app.kubernetes.io/part-of';
+export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+export const VERSION_LABEL = 'app.kubernetes.io/version';
+
 export const PART_OF = 'credit-platform';
+/** The operator's name: the managed-by label of every child, and its server-side-apply field manager. */
 export const MANAGED_BY = 'credit-platform-operator';
 
 /** The parts of a pipeline; each becomes `app.kubernetes.io/name` and `.../component` of its children. */
@@ -27,16 +37,11 @@ export type Component = (typeof COMPONENTS)[number];
 
 export type Labels = Record<string, string>;
 
-/** Labels every child of the pipeline carries (stable: never includes the version). */
-export function pipelineSelector(pipeline: string): Labels {
-  return { [PIPELINE_LABEL]: pipeline };
-}
-
 /** Selector of one component's pods; immutable fields use it, so it never includes the version. */
 export function componentSelector(pipeline: string, component: Component): Labels {
   return {
-    'app.kubernetes.io/name': component,
-    'app.kubernetes.io/instance': pipeline,
+    [NAME_LABEL]: component,
+    [INSTANCE_LABEL]: pipeline,
     [PIPELINE_LABEL]: pipeline,
   };
 }
@@ -45,10 +50,10 @@ export function componentSelector(pipeline: string, component: Component): Label
 export function componentLabels(pipeline: string, component: Component, version: string): Labels {
   return {
     ...componentSelector(pipeline, component),
-    'app.kubernetes.io/component': component,
-    'app.kubernetes.io/part-of': PART_OF,
-    'app.kubernetes.io/managed-by': MANAGED_BY,
-    'app.kubernetes.io/version': labelValue(version),
+    [COMPONENT_LABEL]: component,
+    [PART_OF_LABEL]: PART_OF,
+    [MANAGED_BY_LABEL]: MANAGED_BY,
+    [VERSION_LABEL]: labelValue(version),
   };
 }
 

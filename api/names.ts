@@ -26,6 +26,7 @@ export function childNames(pipeline: string) {
     monitoring: childName(pipeline, 'platform'),
     cases: childName(pipeline, 'cases'),
     alertDelivery: childName(pipeline, 'alert-delivery'),
+    grafanaDatasource: childName(pipeline, 'grafana-datasource'),
   };
 }
 export type ChildNames = ReturnType<typeof childNames>;

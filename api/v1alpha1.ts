@@ -10,9 +10,13 @@
  * validates, so a user never has to write them, and the operator always reads them. Parent objects
  * whose fields all have defaults carry `default: {}` so defaulting reaches every level.
  */
-import { type Static, type TLiteral, type TSchema, type TUnion, Type } from '@sinclair/typebox';
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { FraudRuleSet } from './fraud-rules.ts';
+import { StringEnum } from '../lib/string-enum.ts';
+import { AlertThresholdsSpec } from './alert-thresholds.ts';
+import { GO_DURATION_PATTERN } from './duration.ts';
+import { FraudRuleSet, MODES, SEVERITIES } from './fraud-rules.ts';
+import { DEFAULT_TOPICS } from './topics.ts';
 
 export const GROUP = 'creditplatform.dev';
 export const VERSION = 'v1alpha1';
@@ -26,8 +30,6 @@ export const CRD_NAME = `${PLURAL}.${GROUP}`;
 
 /** Label put on every child object: `creditplatform.dev/pipeline: <CreditPipeline name>`. */
 export const PIPELINE_LABEL = `${GROUP}/pipeline`;
-/** Label naming the part of the pipeline a child belongs to (ingestion-api, fraud-detector, ...). */
-export const COMPONENT_LABEL = 'app.kubernetes.io/component';
 
 /** Condition types the operator reports in `status.conditions`. */
 export const CONDITION_TYPES = [
@@ -48,15 +50,6 @@ export type ConditionType = (typeof CONDITION_TYPES)[number];
 type CelRule = { rule: string; message: string; reason?: string; fieldPath?: string };
 const cel = (...rules: CelRule[]) => ({ 'x-kubernetes-validations': rules });
 
-/** A string enum; the CRD generator turns the union of literals into `{type: string, enum: [...]}`. */
-const StringEnum = <const T extends readonly string[]>(values: T, options: Record<string, unknown> = {}) =>
-  Type.Union(
-    values.map((v) => Type.Literal(v)),
-    options,
-  ) as unknown as TUnion<TLiteral<T[number]>[]>;
-
-/** Go duration such as `30s`, `15m`, `168h`, `1h30m`. */
-export const DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$';
 const Duration = (description: string, dflt: string, max = '87600h') =>
   Type.String({
     description: `${description} A Go duration such as 30s, 15m or 168h.`,
@@ -64,12 +57,12 @@ const Duration = (description: string, dflt: string, max = '87600h') =>
     maxLength: 32,
     ...cel(
       {
-        rule: `self.matches(r'${DURATION_PATTERN}')`,
+        rule: `self.matches(r'${GO_DURATION_PATTERN}')`,
         message: 'must be a duration such as 30s, 15m or 168h',
         reason: 'FieldValueInvalid',
       },
       {
-        rule: `!self.matches(r'${DURATION_PATTERN}') || (duration(self) > duration('0s') && duration(self) <= duration('${max}'))`,
+        rule: `!self.matches(r'${GO_DURATION_PATTERN}') || (duration(self) > duration('0s') && duration(self) <= duration('${max}'))`,
         message: `must be greater than 0 and at most ${max}`,
         reason: 'FieldValueInvalid',
       },
@@ -125,14 +118,6 @@ const KeyRef = (what: string, defaultKey: string) =>
 export const ConfigMapKeyRef = (defaultKey: string) => KeyRef('ConfigMap', defaultKey);
 export const SecretKeyRef = (defaultKey: string) => KeyRef('Secret', defaultKey);
 
-export const ResourceList = Type.Object(
-  {
-    cpu: Quantity('CPU, e.g. 100m or 1.'),
-    memory: Quantity('Memory, e.g. 256Mi.'),
-  },
-  { additionalProperties: false },
-);
-
 /** Container resources; the defaults fit the laptop-sized demo. */
 export const Resources = (
   requests: { cpu: string; memory: string },
@@ -177,6 +162,7 @@ const Replicas = (description: string, dflt: number, min: number, max: number) =
 export const TOPIC_MANAGEMENT = ['strimzi', 'direct'] as const;
 export const TOPIC_DELETION_POLICIES = ['Retain', 'Delete'] as const;
 export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
+export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
 
 export const KafkaSpec = Type.Object(
   {
@@ -282,9 +268,12 @@ const TopicName = (description: string, dflt: string) =>
 
 export const TopicsSpec = Type.Object(
   {
-    applications: TopicName('Topic of validated, pseudonymized applications.', 'credit_apps'),
-    deadLetter: TopicName('Dead-letter topic for invalid applications, with the reason.', 'credit_apps_dlq'),
-    alerts: TopicName('Topic of fraud alerts.', 'fraud_alerts'),
+    applications: TopicName('Topic of validated, pseudonymized applications.', DEFAULT_TOPICS.applications),
+    deadLetter: TopicName(
+      'Dead-letter topic for invalid applications, with the reason.',
+      DEFAULT_TOPICS.deadLetter,
+    ),
+    alerts: TopicName('Topic of fraud alerts.', DEFAULT_TOPICS.alerts),
     partitions: Replicas('Partitions of each topic; bounds the consumers that share the work.', 6, 1, 1000),
     replicas: Replicas('Replication factor of each topic.', 1, 1, 7),
     minInSyncReplicas: Replicas('min.insync.replicas of each topic.', 1, 1, 7),
@@ -377,42 +366,30 @@ export const WarehouseLoaderSpec = Type.Object(
 );
 export type WarehouseLoaderSpec = Static<typeof WarehouseLoaderSpec>;
 
-export const ModelSpec = Type.Object(
+/** A scorecard model: a name for people, and the ConfigMap key holding it (or the scorer's built-in). */
+const ModelRef = (name: { description: string; default?: string }, description: string, dflt?: object) =>
+  Type.Object(
+    {
+      name: Type.String({ ...name, minLength: 1, maxLength: 63, pattern: '^[a-zA-Z0-9._-]+$' }),
+      configMapRef: Type.Optional(ConfigMapKeyRef('model.yaml')),
+    },
+    { ...(dflt === undefined ? {} : { default: dflt }), additionalProperties: false, description },
+  );
+
+export const ModelSpec = ModelRef(
   {
-    name: Type.String({
-      description:
-        'Name of the champion model, for people reading the spec (scores record the id and version written in the model file).',
-      default: 'retail-scorecard-1.0.0',
-      minLength: 1,
-      maxLength: 63,
-      pattern: '^[a-zA-Z0-9._-]+$',
-    }),
-    configMapRef: Type.Optional(ConfigMapKeyRef('model.yaml')),
-  },
-  {
-    default: {},
-    additionalProperties: false,
     description:
-      'The champion scorecard model: from a ConfigMap key (YAML or JSON), or (configMapRef unset) the scorer’s built-in model.',
+      'Name of the champion model, for people reading the spec (scores record the id and version written in the model file).',
+    default: 'retail-scorecard-1.0.0',
   },
+  'The champion scorecard model: from a ConfigMap key (YAML or JSON), or (configMapRef unset) the scorer’s built-in model.',
+  {},
 );
 export type ModelSpec = Static<typeof ModelSpec>;
 
-export const ChallengerSpec = Type.Object(
-  {
-    name: Type.String({
-      description: 'Name of the challenger model, for people reading the spec.',
-      minLength: 1,
-      maxLength: 63,
-      pattern: '^[a-zA-Z0-9._-]+$',
-    }),
-    configMapRef: Type.Optional(ConfigMapKeyRef('model.yaml')),
-  },
-  {
-    additionalProperties: false,
-    description:
-      'A challenger model scored in shadow next to the champion; it never decides. From a ConfigMap key, or (configMapRef unset) the scorer’s built-in challenger. No challenger when unset.',
-  },
+export const ChallengerSpec = ModelRef(
+  { description: 'Name of the challenger model, for people reading the spec.' },
+  'A challenger model scored in shadow next to the champion; it never decides. From a ConfigMap key, or (configMapRef unset) the scorer’s built-in challenger. No challenger when unset.',
 );
 export type ChallengerSpec = Static<typeof ChallengerSpec>;
 
@@ -549,12 +526,10 @@ export const StorageSpec = Type.Object(
 );
 export type StorageSpec = Static<typeof StorageSpec>;
 export type ManagedStoreSpec = NonNullable<StorageSpec['postgres']['managed']>;
-export type ExternalStoreSpec = NonNullable<StorageSpec['postgres']['external']>;
 
 // ---------------------------------------------------------------------------------------------
 // spec.alerting, spec.cases (fraud operations)
 
-export const ALERT_SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
 export const WEBHOOK_FORMATS = ['json', 'slack'] as const;
 
 export const WebhookSpec = Type.Object(
@@ -576,7 +551,7 @@ export const WebhookSpec = Type.Object(
       default: 'json',
     }),
     severities: Type.Optional(
-      Type.Array(StringEnum(ALERT_SEVERITIES), {
+      Type.Array(StringEnum(SEVERITIES), {
         description: 'Only alerts of these severities (default: all).',
         minItems: 1,
         maxItems: 4,
@@ -589,7 +564,7 @@ export const WebhookSpec = Type.Object(
         maxItems: 64,
       }),
     ),
-    modes: Type.Array(StringEnum(['live', 'shadow'] as const), {
+    modes: Type.Array(StringEnum(MODES), {
       description: 'Rule modes delivered (default: live only).',
       default: ['live'],
       minItems: 1,
@@ -647,18 +622,6 @@ export const CasesSpec = Type.Object(
     }),
     replicas: Replicas('Cases service replicas.', 1, 1, 10),
     resources: Resources({ cpu: '50m', memory: '128Mi' }, { cpu: '500m', memory: '256Mi' }),
-    rulePrecisionFloor: Type.Number({
-      description: 'Precision from verdicts below which FraudRulePrecisionLow fires.',
-      default: 0.3,
-      minimum: 0.01,
-      maximum: 1,
-    }),
-    rulePrecisionMinResolved: Type.Integer({
-      description: 'Resolved alerts a rule needs before its precision is judged.',
-      default: 20,
-      minimum: 1,
-      format: 'int32',
-    }),
   },
   { default: {}, additionalProperties: false, description: 'The fraud analysts’ case queue.' },
 );
@@ -699,7 +662,24 @@ export const MonitoringSpec = Type.Object(
       default: '1',
       maxLength: 63,
     }),
+    grafanaDatasource: Type.Boolean({
+      description:
+        'Create a Grafana PostgreSQL datasource for the managed warehouse (what the Credit risk and Platform health dashboards read): a Secret labelled datasourceLabelKey for the Grafana sidecar, connecting as a read-only role (credit_reader) that the migration Job keeps, and a NetworkPolicy rule letting Grafana pods reach PostgreSQL. Needs managed PostgreSQL.',
+      default: false,
+    }),
+    datasourceLabelKey: Type.String({
+      description: 'Label the Grafana sidecar selects datasource Secrets by.',
+      default: 'grafana_datasource',
+      minLength: 1,
+      maxLength: 317,
+    }),
+    datasourceLabelValue: Type.String({
+      description: 'Value of datasourceLabelKey.',
+      default: '1',
+      maxLength: 63,
+    }),
     scrapeInterval: Duration('Scrape interval of the ServiceMonitors.', '30s', '10m'),
+    alerts: AlertThresholdsSpec,
   },
   { default: {}, additionalProperties: false, description: 'Prometheus and Grafana integration.' },
 );
@@ -775,12 +755,21 @@ export const CreditPipelineSpec = Type.Object(
   {
     description: 'The desired pipeline: a lender writes this and the operator makes the platform exist.',
     additionalProperties: false,
-    ...cel({
-      rule: 'self.fraudDetector.replicas <= self.topics.partitions',
-      message: 'fraudDetector.replicas must not exceed topics.partitions (extra consumers would sit idle)',
-      reason: 'FieldValueInvalid',
-      fieldPath: '.fraudDetector.replicas',
-    }),
+    ...cel(
+      {
+        rule: 'self.fraudDetector.replicas <= self.topics.partitions',
+        message: 'fraudDetector.replicas must not exceed topics.partitions (extra consumers would sit idle)',
+        reason: 'FieldValueInvalid',
+        fieldPath: '.fraudDetector.replicas',
+      },
+      {
+        rule: '!self.monitoring.grafanaDatasource || has(self.storage.postgres.managed)',
+        message:
+          'monitoring.grafanaDatasource needs managed PostgreSQL; with external PostgreSQL, add the datasource to Grafana yourself',
+        reason: 'FieldValueInvalid',
+        fieldPath: '.monitoring.grafanaDatasource',
+      },
+    ),
   },
 );
 export type CreditPipelineSpec = Static<typeof CreditPipelineSpec>;

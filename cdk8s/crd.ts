@@ -5,6 +5,7 @@
  * no `additionalProperties: false`, which the API server replaces with pruning).
  */
 import { stringify } from 'yaml';
+import { COMPONENT_LABEL, NAME_LABEL, PART_OF, PART_OF_LABEL } from '../api/labels.ts';
 import {
   API_VERSION,
   CRD_NAME,
@@ -146,9 +147,9 @@ export function buildCrd(): JsonObject {
     metadata: {
       name: CRD_NAME,
       labels: {
-        'app.kubernetes.io/name': 'credit-platform',
-        'app.kubernetes.io/part-of': 'credit-platform',
-        'app.kubernetes.io/component': 'crd',
+        [NAME_LABEL]: PART_OF,
+        [PART_OF_LABEL]: PART_OF,
+        [COMPONENT_LABEL]: 'crd',
       },
     },
     spec: {
@@ -159,7 +160,7 @@ export function buildCrd(): JsonObject {
         plural: PLURAL,
         singular: SINGULAR,
         shortNames: [...SHORT_NAMES],
-        categories: ['credit-platform'],
+        categories: [PART_OF],
       },
       scope: 'Namespaced',
       versions: [

@@ -1,7 +1,9 @@
 /** The streaming fraud detector, and the ConfigMap of its inline rules. */
 import { k8s } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
+import { ALERTS_DATABASE } from '../api/alert.ts';
 import { ENV, MOUNTS, PORTS } from '../api/env.ts';
+import { GROUP } from '../api/v1alpha1.ts';
 import { type EnvVar, type RenderContext, shortHash } from './context.ts';
 import { kafkaCertVolumes, platformContainer, platformPodSpec, type Volume } from './pod.ts';
 import { deploymentWithService } from './workload.ts';
@@ -26,7 +28,7 @@ export class FraudDetector extends Construct {
       });
       volumes.push({ name: 'rules', configMap: { name: ctx.names.rulesConfigMap } });
       env.push({ name: ENV.rulesFile, value: `${MOUNTS.rulesDir}/${RULES_KEY}` });
-      annotations[`${'creditplatform.dev'}/rules-checksum`] = shortHash(json);
+      annotations[`${GROUP}/rules-checksum`] = shortHash(json);
     } else if (rules.configMapRef !== undefined) {
       // Mounted as a directory (no subPath) so the detector sees edits and hot-reloads.
       volumes.push({
@@ -50,6 +52,7 @@ export class FraudDetector extends Construct {
     deploymentWithService(this, ctx, {
       name: ctx.names.fraudDetector,
       component: 'fraud-detector',
+      part: 'detector',
       replicas: spec.replicas,
       podSpec: platformPodSpec(ctx, [container], { volumes }),
       servicePorts: [{ name: 'metrics', port: PORTS.ops, targetPort: 'ops' }],
@@ -67,5 +70,5 @@ export function mongoUrlEnv(ctx: RenderContext): EnvVar {
       valueFrom: { secretKeyRef: { name: external.secretRef.name, key: external.secretRef.key } },
     };
   }
-  return { name: ENV.mongoUrl, value: `mongodb://${ctx.names.mongo}:${PORTS.mongo}/credit_alerts` };
+  return { name: ENV.mongoUrl, value: `mongodb://${ctx.names.mongo}:${PORTS.mongo}/${ALERTS_DATABASE}` };
 }

@@ -10,10 +10,11 @@
  */
 import { k8s } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
+import { parseDuration } from '../api/duration.ts';
 import { ENV, PORTS } from '../api/env.ts';
 import type { WebhookSpec } from '../api/v1alpha1.ts';
 import type { RenderContext } from './context.ts';
-import { parseDuration } from './duration.ts';
+
 import { kafkaCertVolumes, platformContainer, platformPodSpec } from './pod.ts';
 import type { PipelineSecrets } from './secrets.ts';
 import { deploymentWithService } from './workload.ts';
@@ -45,6 +46,7 @@ export class CasesService extends Construct {
     deploymentWithService(this, ctx, {
       name,
       component: 'cases',
+      part: 'workloads',
       replicas: spec.replicas,
       // The only platform pod with a token: it needs it for TokenReview and SubjectAccessReview.
       podSpec: { ...podSpec, serviceAccountName: name, automountServiceAccountToken: true },
@@ -108,6 +110,7 @@ export class AlertDelivery extends Construct {
     deploymentWithService(this, ctx, {
       name: ctx.names.alertDelivery,
       component: 'alert-delivery',
+      part: 'workloads',
       // One sender is enough for most lenders; more replicas share the outbox (SKIP LOCKED) safely.
       replicas: 1,
       podSpec: platformPodSpec(ctx, [container], { volumes: certs.volumes }),

@@ -25,6 +25,7 @@ export class IngestionApi extends Construct {
     deploymentWithService(this, ctx, {
       name: ctx.names.ingestionApi,
       component: 'ingestion-api',
+      part: 'workloads',
       replicas: spec.replicas,
       podSpec: platformPodSpec(ctx, [container], { volumes: certs.volumes }),
       servicePorts: [

@@ -1,39 +1,49 @@
 /**
  * Prometheus and Grafana integration: a ServiceMonitor and a PrometheusRule (prometheus-operator
- * kinds, only when those CRDs exist) and the Grafana dashboard ConfigMaps (plain ConfigMaps, picked
- * up by the Grafana sidecar through their label).
+ * kinds, only when those CRDs exist), the Grafana dashboard ConfigMaps (plain ConfigMaps, picked up
+ * by the Grafana sidecar through their label) and, when asked for, the warehouse's Grafana datasource
+ * (a Secret, also picked up by the sidecar).
  */
 import { k8s } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
+import { stringify } from 'yaml';
+import { PORTS } from '../api/env.ts';
+import { COMPONENT_LABEL, INSTANCE_LABEL, PART_OF, PART_OF_LABEL } from '../api/labels.ts';
+import { GRAFANA_POSTGRES_PLUGIN, WAREHOUSE_DATABASE, WAREHOUSE_READER } from '../api/warehouse.ts';
 import { alertRuleGroups, type RuleGroup } from '../dashboards/alerts/rules.ts';
-import type { RenderContext } from './context.ts';
+import { type RenderContext, shortHash } from './context.ts';
 import {
   PrometheusRule,
   PrometheusRuleSpecGroupsRulesExpr,
   ServiceMonitor,
   ServiceMonitorSpecEndpointsScheme,
 } from './imports/monitoring.coreos.com.ts';
+import { markPart } from './parts.ts';
+import type { PipelineSecrets } from './secrets.ts';
 
 /** The alert group about the operator itself (charts/credit-platform/files/operator-alert-rules.yaml). */
 export const OPERATOR_ALERT_GROUP = 'credit-platform.operator';
 
+/** `app.kubernetes.io/name` of Grafana's pods (kube-prometheus-stack, the Grafana chart). */
+export const GRAFANA_NAME = 'grafana';
+
 export class Monitoring extends Construct {
-  constructor(scope: Construct, id: string, ctx: RenderContext) {
+  constructor(scope: Construct, id: string, ctx: RenderContext, secrets: PipelineSecrets) {
     super(scope, id);
     const m = ctx.spec.monitoring;
     const labels = { ...ctx.labels('monitoring'), ...m.labels };
     if (ctx.opts.monitoring && m.serviceMonitor) {
-      new ServiceMonitor(this, 'servicemonitor', {
+      const serviceMonitor = new ServiceMonitor(this, 'servicemonitor', {
         metadata: { name: ctx.names.monitoring, labels },
         spec: {
           selector: {
             matchLabels: {
-              'app.kubernetes.io/instance': ctx.name,
-              'app.kubernetes.io/part-of': 'credit-platform',
+              [INSTANCE_LABEL]: ctx.name,
+              [PART_OF_LABEL]: PART_OF,
             },
             matchExpressions: [
               {
-                key: 'app.kubernetes.io/component',
+                key: COMPONENT_LABEL,
                 operator: 'In',
                 values: ['ingestion-api', 'fraud-detector', 'warehouse-loader'],
               },
@@ -49,15 +59,32 @@ export class Monitoring extends Construct {
           ],
         },
       });
+      markPart(serviceMonitor, 'monitoring');
     }
     if (ctx.opts.monitoring && m.prometheusRule) {
-      new PrometheusRule(this, 'prometheusrule', {
+      const prometheusRule = new PrometheusRule(this, 'prometheusrule', {
         metadata: { name: ctx.names.monitoring, labels },
         spec: {
           groups: pipelineAlertGroups(ctx).map((g) => ({
             ...g,
             rules: g.rules.map((r) => ({ ...r, expr: PrometheusRuleSpecGroupsRulesExpr.fromString(r.expr) })),
           })),
+        },
+      });
+      markPart(prometheusRule, 'monitoring');
+    }
+    const readerPassword = secrets.readerPassword;
+    if (m.grafanaDatasource && readerPassword !== undefined) {
+      new k8s.KubeSecret(this, 'grafana-datasource', {
+        metadata: {
+          name: ctx.names.grafanaDatasource,
+          labels: { ...ctx.labels('monitoring'), [m.datasourceLabelKey]: m.datasourceLabelValue },
+        },
+        type: 'Opaque',
+        data: {
+          'warehouse-datasource.yaml': Buffer.from(warehouseDatasource(ctx, readerPassword), 'utf8').toString(
+            'base64',
+          ),
         },
       });
     }
@@ -88,9 +115,8 @@ export class Monitoring extends Construct {
 function pipelineAlertGroups(ctx: RenderContext): RuleGroup[] {
   const n = ctx.names;
   const groups = alertRuleGroups({
+    ...ctx.spec.monitoring.alerts,
     matchers: { namespace: ctx.namespace ?? 'default' },
-    rulePrecisionFloor: ctx.spec.cases.rulePrecisionFloor,
-    rulePrecisionMinResolved: ctx.spec.cases.rulePrecisionMinResolved,
     jobs: {
       ingestionApi: n.ingestionApi,
       fraudDetector: n.fraudDetector,
@@ -100,4 +126,28 @@ function pipelineAlertGroups(ctx: RenderContext): RuleGroup[] {
   });
   // The operator runs once per cluster: its alerts ship with the chart, not with every pipeline.
   return groups.filter((g) => g.name !== OPERATOR_ALERT_GROUP);
+}
+
+/**
+ * Grafana datasource provisioning (apiVersion 1) for the pipeline's managed warehouse, as the
+ * read-only role. The name says which pipeline; the uid is short and stable (Grafana allows 40 chars).
+ */
+function warehouseDatasource(ctx: RenderContext, password: string): string {
+  const namespace = ctx.namespace ?? 'default';
+  return stringify({
+    apiVersion: 1,
+    datasources: [
+      {
+        name: `Warehouse ${namespace}/${ctx.name}`,
+        uid: `warehouse-${shortHash(namespace, ctx.name)}`,
+        type: GRAFANA_POSTGRES_PLUGIN,
+        access: 'proxy',
+        url: `${ctx.names.postgres}.${namespace}.svc:${PORTS.postgres}`,
+        user: WAREHOUSE_READER,
+        jsonData: { database: WAREHOUSE_DATABASE, sslmode: 'disable', postgresVersion: 1500 },
+        secureJsonData: { password },
+        editable: false,
+      },
+    ],
+  });
 }

@@ -5,9 +5,11 @@
 import { k8s } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
 import { PORTS } from '../api/env.ts';
-import type { Component } from '../api/labels.ts';
+import { type Component, NAME_LABEL, PART_OF, PART_OF_LABEL } from '../api/labels.ts';
 import { PIPELINE_LABEL } from '../api/v1alpha1.ts';
 import type { RenderContext } from './context.ts';
+import { GRAFANA_NAME } from './monitoring.ts';
+import { readerEnabled } from './secrets.ts';
 
 type Peer = k8s.NetworkPolicyPeer;
 
@@ -34,7 +36,7 @@ export class NetworkPolicies extends Construct {
 
     policy('default-deny', { [PIPELINE_LABEL]: ctx.name }, []);
     // Metrics and health of every workload, from anywhere (Prometheus lives in another namespace).
-    policy('allow-metrics', { [PIPELINE_LABEL]: ctx.name, 'app.kubernetes.io/part-of': 'credit-platform' }, [
+    policy('allow-metrics', { [PIPELINE_LABEL]: ctx.name, [PART_OF_LABEL]: PART_OF }, [
       { ports: [tcp(PORTS.ops), tcp(PORTS.ferretdbDebug)] },
     ]);
     // The ingestion API is the pipeline's front door.
@@ -53,6 +55,17 @@ export class NetworkPolicies extends Construct {
           ),
           ports: [tcp(PORTS.postgres)],
         },
+        // Grafana (any namespace) reads the warehouse through its datasource, as the read-only role.
+        ...(readerEnabled(ctx)
+          ? [
+              {
+                from: [
+                  { namespaceSelector: {}, podSelector: { matchLabels: { [NAME_LABEL]: GRAFANA_NAME } } },
+                ],
+                ports: [tcp(PORTS.postgres)],
+              },
+            ]
+          : []),
       ]);
     }
     if (ctx.spec.storage.mongo.managed !== undefined) {

@@ -35,3 +35,18 @@ export interface RenderOptions {
   /** Random secret value generator (tests inject a deterministic one). */
   randomSecret?: () => string;
 }
+
+/**
+ * The parts of a pipeline that have a condition of their own (TopicsReady, StorageReady,
+ * DetectorReady, ScoringReady, MonitoringReady; `workloads` counts towards Ready only).
+ */
+export const PARTS = ['topics', 'storage', 'detector', 'scoring', 'monitoring', 'workloads'] as const;
+export type Part = (typeof PARTS)[number];
+
+/** The render output: every child, and, per part, the children whose readiness is that part's. */
+export interface RenderedPipeline {
+  /** Every child object, in a stable order (what the operator applies). */
+  objects: KubeObject[];
+  /** The children each part waits for (Secrets, Services, ConfigMaps and policies belong to none). */
+  parts: Readonly<Record<Part, readonly KubeObject[]>>;
+}

@@ -15,7 +15,8 @@ import { AlertDelivery, CasesService } from './fraud-operations.ts';
 import { IngestionApi } from './ingestion.ts';
 import { Monitoring } from './monitoring.ts';
 import { NetworkPolicies } from './network-policies.ts';
-import type { KubeObject, RenderOptions } from './options.ts';
+import { type KubeObject, PARTS, type Part, type RenderedPipeline, type RenderOptions } from './options.ts';
+import { markedParts, partKey } from './parts.ts';
 import { ScoringCronJob } from './scoring.ts';
 import { PipelineSecrets } from './secrets.ts';
 import { ManagedMongo, ManagedPostgres } from './storage.ts';
@@ -24,15 +25,27 @@ import { WarehouseLoader, WarehouseMigrationJob } from './warehouse.ts';
 
 const defaultRandomSecret = (): string => randomBytes(24).toString('base64url');
 
-/** Renders every child object of `cp`, in a stable order (by kind group, then name). */
-export function renderCreditPipeline(cp: CreditPipeline, opts: RenderOptions): KubeObject[] {
+/** Renders every child object of `cp`, in a stable order, grouped by the part each stands for. */
+export function renderPipeline(cp: CreditPipeline, opts: RenderOptions): RenderedPipeline {
   const app = new App({ outdir: '/dev/null' });
   const chart = new Chart(app, cp.metadata.name, {
     ...(cp.metadata.namespace === undefined ? {} : { namespace: cp.metadata.namespace }),
     disableResourceNameHashes: true,
   });
   buildPipeline(chart, cp, opts);
-  return chart.toJson() as KubeObject[];
+  const objects = chart.toJson() as KubeObject[];
+  const marks = markedParts(chart);
+  const parts = Object.fromEntries(PARTS.map((p) => [p, [] as KubeObject[]])) as Record<Part, KubeObject[]>;
+  for (const o of objects) {
+    const part = marks.get(partKey(o.apiVersion, o.kind, o.metadata.name));
+    if (part !== undefined) parts[part].push(o);
+  }
+  return { objects, parts };
+}
+
+/** Every child object of `cp`, in a stable order (by kind group, then name). */
+export function renderCreditPipeline(cp: CreditPipeline, opts: RenderOptions): KubeObject[] {
+  return renderPipeline(cp, opts).objects;
 }
 
 /** Adds the pipeline's constructs under `scope` (used by render and by the Testing.synth snapshots). */
@@ -49,7 +62,7 @@ export function buildPipeline(scope: Construct, cp: CreditPipeline, opts: Render
   new ScoringCronJob(scope, 'risk-scorer', ctx, secrets);
   new CasesService(scope, 'cases', ctx, secrets);
   new AlertDelivery(scope, 'alert-delivery', ctx, secrets);
-  new Monitoring(scope, 'monitoring', ctx);
+  new Monitoring(scope, 'monitoring', ctx, secrets);
   new NetworkPolicies(scope, 'network-policies', ctx);
   return ctx;
 }

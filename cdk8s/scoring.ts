@@ -4,9 +4,10 @@
  */
 import { k8s } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
+import { parseDurationSeconds } from '../api/duration.ts';
 import { ENV, MOUNTS } from '../api/env.ts';
 import type { EnvVar, RenderContext } from './context.ts';
-import { parseDurationSeconds } from './duration.ts';
+import { markPart } from './parts.ts';
 import { platformContainer, platformPodSpec, type Volume, type VolumeMount } from './pod.ts';
 import type { PipelineSecrets } from './secrets.ts';
 
@@ -57,7 +58,7 @@ export class ScoringCronJob extends Construct {
       probes: false,
     });
     const labels = ctx.labels('risk-scorer');
-    new k8s.KubeCronJob(this, 'cronjob', {
+    const cronJob = new k8s.KubeCronJob(this, 'cronjob', {
       metadata: { name: ctx.names.riskScorer, labels },
       spec: {
         schedule: spec.schedule,
@@ -85,5 +86,6 @@ export class ScoringCronJob extends Construct {
         },
       },
     });
+    markPart(cronJob, 'scoring');
   }
 }

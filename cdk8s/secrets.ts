@@ -5,10 +5,13 @@
 import { k8s } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
 import { PORTS } from '../api/env.ts';
+import { WAREHOUSE_DATABASE, WAREHOUSE_OWNER } from '../api/warehouse.ts';
 import type { EnvVar, RenderContext } from './context.ts';
 
-export const POSTGRES_USER = 'credit';
-export const POSTGRES_DB = 'credit';
+/** The read-only warehouse role exists when the pipeline asks for a Grafana datasource on its managed PostgreSQL. */
+export function readerEnabled(ctx: RenderContext): boolean {
+  return ctx.spec.monitoring.grafanaDatasource && ctx.spec.storage.postgres.managed !== undefined;
+}
 
 export class PipelineSecrets extends Construct {
   /** Decoded values of the generated Secrets, by Secret name. */
@@ -23,13 +26,18 @@ export class PipelineSecrets extends Construct {
     const n = ctx.names;
     this.secret(n.pseudonymizationSecret, { key: null });
     if (ctx.spec.storage.postgres.managed !== undefined) {
-      const pg = this.generate(n.postgresSecret, { password: null });
+      const reader = readerEnabled(ctx);
+      const pg = this.generate(n.postgresSecret, {
+        password: null,
+        ...(reader ? { readerPassword: null } : {}),
+      });
       const password = pg.password as string;
       this.secret(n.postgresSecret, {
         password,
-        username: POSTGRES_USER,
-        database: POSTGRES_DB,
-        url: `postgres://${POSTGRES_USER}:${password}@${n.postgres}:${PORTS.postgres}/${POSTGRES_DB}`,
+        username: WAREHOUSE_OWNER,
+        database: WAREHOUSE_DATABASE,
+        url: `postgres://${WAREHOUSE_OWNER}:${password}@${n.postgres}:${PORTS.postgres}/${WAREHOUSE_DATABASE}`,
+        ...(reader ? { readerPassword: pg.readerPassword as string } : {}),
       });
     }
   }
@@ -42,6 +50,20 @@ export class PipelineSecrets extends Construct {
         ? { name: pg.external.secretRef.name, key: pg.external.secretRef.key }
         : { name: this.ctx.names.postgresSecret, key: 'url' };
     return { name, valueFrom: { secretKeyRef: ref } };
+  }
+
+  /** Env var with the read-only role's password (managed PostgreSQL with the Grafana datasource only). */
+  readerPasswordEnv(name: string): EnvVar | undefined {
+    if (!readerEnabled(this.ctx)) return undefined;
+    return {
+      name,
+      valueFrom: { secretKeyRef: { name: this.ctx.names.postgresSecret, key: 'readerPassword' } },
+    };
+  }
+
+  /** The read-only role's password, as rendered into the credentials Secret. */
+  get readerPassword(): string | undefined {
+    return this.values[this.ctx.names.postgresSecret]?.readerPassword;
   }
 
   pseudonymizationKeyEnv(name: string): EnvVar {

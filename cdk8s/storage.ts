@@ -8,7 +8,9 @@ import { Construct } from 'constructs';
 import { PORTS } from '../api/env.ts';
 import type { Component } from '../api/labels.ts';
 import type { ManagedStoreSpec } from '../api/v1alpha1.ts';
+import { WAREHOUSE_DATABASE, WAREHOUSE_OWNER } from '../api/warehouse.ts';
 import type { RenderContext } from './context.ts';
+import { markPart } from './parts.ts';
 import {
   type Container,
   emptyDir,
@@ -20,7 +22,6 @@ import {
   TMP_VOLUME,
   type Volume,
 } from './pod.ts';
-import { POSTGRES_DB, POSTGRES_USER } from './secrets.ts';
 
 /** UID/GID of the `postgres` user in the official Alpine image. */
 export const POSTGRES_UID = 70;
@@ -56,7 +57,7 @@ function managedStore(scope: Construct, ctx: RenderContext, p: StoreProps): void
       ],
     },
   });
-  new k8s.KubeStatefulSet(scope, 'statefulset', {
+  const statefulSet = new k8s.KubeStatefulSet(scope, 'statefulset', {
     metadata: { name: p.name, labels },
     spec: {
       serviceName: p.name,
@@ -91,6 +92,7 @@ function managedStore(scope: Construct, ctx: RenderContext, p: StoreProps): void
       ],
     },
   });
+  markPart(statefulSet, 'storage');
 }
 
 export class ManagedPostgres extends Construct {
@@ -104,7 +106,7 @@ export class ManagedPostgres extends Construct {
       valueFrom: { secretKeyRef: { name: secret, key } },
     });
     const ready = {
-      exec: { command: ['pg_isready', '-h', '127.0.0.1', '-U', POSTGRES_USER, '-d', POSTGRES_DB] },
+      exec: { command: ['pg_isready', '-h', '127.0.0.1', '-U', WAREHOUSE_OWNER, '-d', WAREHOUSE_DATABASE] },
     };
     const container: Container = {
       name: 'postgres',

@@ -4,13 +4,14 @@
  * admin API.
  */
 import { Construct } from 'constructs';
+import { parseDuration } from '../api/duration.ts';
 import { STRIMZI_CLUSTER_LABEL } from '../api/gvk.ts';
 import { consumerGroupPrefix } from '../api/names.ts';
 import { DEFAULT_APP_ID, REPARTITION_RETENTION_MS, repartitionTopicName } from '../api/topics.ts';
 import type { CreditPipelineSpec } from '../api/v1alpha1.ts';
 import type { RenderContext } from './context.ts';
-import { parseDuration } from './duration.ts';
 import { KafkaTopic } from './imports/kafka.strimzi.io.ts';
+import { markPart } from './parts.ts';
 
 export type TopicRole = 'applications' | 'deadLetter' | 'alerts' | 'repartition';
 
@@ -77,7 +78,7 @@ export class KafkaTopics extends Construct {
       spec: ctx.spec,
       metadata: { name: ctx.name, namespace: ctx.namespace },
     })) {
-      new KafkaTopic(this, topic.role, {
+      const kafkaTopic = new KafkaTopic(this, topic.role, {
         metadata: {
           name: `${ctx.name}-${ROLE_SUFFIX[topic.role]}`,
           labels: { ...ctx.labels('kafka-topics'), [STRIMZI_CLUSTER_LABEL]: kafka.strimziCluster },
@@ -89,6 +90,7 @@ export class KafkaTopics extends Construct {
           config: topic.config,
         },
       });
+      markPart(kafkaTopic, 'topics');
     }
   }
 }

@@ -3,6 +3,7 @@ import { k8s } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
 import { ENV, PORTS } from '../api/env.ts';
 import { type RenderContext, shortHash } from './context.ts';
+import { markPart } from './parts.ts';
 import { kafkaCertVolumes, platformContainer, platformPodSpec } from './pod.ts';
 import type { PipelineSecrets } from './secrets.ts';
 import { deploymentWithService } from './workload.ts';
@@ -21,6 +22,7 @@ export class WarehouseLoader extends Construct {
     deploymentWithService(this, ctx, {
       name: ctx.names.warehouseLoader,
       component: 'warehouse-loader',
+      part: 'workloads',
       replicas: spec.replicas,
       podSpec: platformPodSpec(ctx, [container], { volumes: certs.volumes }),
       servicePorts: [{ name: 'metrics', port: PORTS.ops, targetPort: 'ops' }],
@@ -39,14 +41,16 @@ export class WarehouseMigrationJob extends Construct {
   constructor(scope: Construct, id: string, ctx: RenderContext, secrets: PipelineSecrets) {
     super(scope, id);
     const dbEnv = secrets.databaseUrlEnv(ENV.databaseUrl);
-    this.jobName = `${ctx.names.warehouseMigrate}-${shortHash(ctx.platformImage, JSON.stringify(dbEnv))}`;
+    const readerEnv = secrets.readerPasswordEnv(ENV.readerPassword);
+    const env = readerEnv === undefined ? [dbEnv] : [dbEnv, readerEnv];
+    this.jobName = `${ctx.names.warehouseMigrate}-${shortHash(ctx.platformImage, ...env.map((e) => JSON.stringify(e)))}`;
     const container = platformContainer(ctx, {
       subcommand: 'migrate',
-      env: [dbEnv],
+      env,
       resources: ctx.spec.warehouseLoader.resources,
       probes: false,
     });
-    new k8s.KubeJob(this, 'job', {
+    const job = new k8s.KubeJob(this, 'job', {
       metadata: { name: this.jobName, labels: ctx.labels('warehouse-migrate') },
       spec: {
         backoffLimit: 6,
@@ -57,5 +61,6 @@ export class WarehouseMigrationJob extends Construct {
         },
       },
     });
+    markPart(job, 'scoring');
   }
 }

@@ -3,11 +3,15 @@ import { k8s } from 'cdk8s-plus-34';
 import type { Construct } from 'constructs';
 import type { Component } from '../api/labels.ts';
 import type { RenderContext } from './context.ts';
+import type { Part } from './options.ts';
+import { markPart } from './parts.ts';
 import type { PodSpec } from './pod.ts';
 
 export interface DeploymentProps {
   name: string;
   component: Component;
+  /** The part whose readiness is this Deployment's. */
+  part: Extract<Part, 'detector' | 'workloads'>;
   replicas: number;
   podSpec: PodSpec;
   /** Service ports (name → target container port name). */
@@ -19,7 +23,7 @@ export interface DeploymentProps {
 export function deploymentWithService(scope: Construct, ctx: RenderContext, p: DeploymentProps): void {
   const labels = ctx.labels(p.component);
   const selector = ctx.selector(p.component);
-  new k8s.KubeDeployment(scope, 'deployment', {
+  const deployment = new k8s.KubeDeployment(scope, 'deployment', {
     metadata: { name: p.name, labels },
     spec: {
       replicas: p.replicas,
@@ -38,6 +42,7 @@ export function deploymentWithService(scope: Construct, ctx: RenderContext, p: D
       },
     },
   });
+  markPart(deployment, p.part);
   new k8s.KubeService(scope, 'service', {
     metadata: { name: p.name, labels },
     spec: {

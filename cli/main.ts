@@ -4,9 +4,12 @@
  * subcommand and its configuration.
  */
 
+import { SUBCOMMANDS, type Subcommand } from '../api/image.ts';
+
 type Run = (argv: string[]) => Promise<void>;
 
-const subcommands: Record<string, { describe: string; load: () => Promise<{ run: Run }> }> = {
+/** One entry per subcommand of the image (api/image.ts `SUBCOMMANDS`; the type keeps them equal). */
+const subcommands: Record<Subcommand, { describe: string; load: () => Promise<{ run: Run }> }> = {
   'ingestion-api': {
     describe: 'HTTP API that validates, pseudonymizes and produces applications',
     load: () => import('../workloads/ingestion-api/main.ts'),
@@ -44,11 +47,10 @@ const subcommands: Record<string, { describe: string; load: () => Promise<{ run:
 
 async function main(): Promise<void> {
   const [name, ...rest] = process.argv.slice(2);
-  const entry = name === undefined ? undefined : subcommands[name];
+  const known = (SUBCOMMANDS as readonly string[]).includes(name ?? '');
+  const entry = known ? subcommands[name as Subcommand] : undefined;
   if (entry === undefined) {
-    const list = Object.entries(subcommands)
-      .map(([n, s]) => `  ${n.padEnd(18)} ${s.describe}`)
-      .join('\n');
+    const list = SUBCOMMANDS.map((n) => `  ${n.padEnd(18)} ${subcommands[n].describe}`).join('\n');
     process.stderr.write(`usage: credit-platform <subcommand> [args]\n\n${list}\n`);
     process.exit(name === undefined || name === '--help' ? 0 : 2);
   }

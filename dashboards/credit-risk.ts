@@ -4,7 +4,7 @@
  * risk and lending teams.
  */
 import { DashboardBuilder, RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
-import { alertDefaults } from './alerts/rules.ts';
+import { alertDefaults } from '../api/alert-thresholds.ts';
 import { barChart, table, timeSeries } from './panels.ts';
 import { datasourceVariable, POSTGRES_PLUGIN, sqlTable, sqlTimeSeries } from './queries.ts';
 

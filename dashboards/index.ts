@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 
 export type { AlertingRule, AlertRuleOptions, RuleGroup } from './alerts/rules.ts';
-export { alertDefaults, alertRuleGroups, operatorAlertRuleGroups } from './alerts/rules.ts';
+export { alertRuleGroups, operatorAlertRuleGroups } from './alerts/rules.ts';
 export { renderRulesFile, rulesFile } from './alerts/rules-file.ts';
 
 /** A query of a panel as it appears in the dashboard JSON. */

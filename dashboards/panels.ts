@@ -14,7 +14,6 @@ import {
   VizLegendOptionsBuilder,
 } from '@grafana/grafana-foundation-sdk/common';
 import { ThresholdsConfigBuilder, ThresholdsMode } from '@grafana/grafana-foundation-sdk/dashboard';
-import { PanelBuilder as PieChartBuilder, PieChartType } from '@grafana/grafana-foundation-sdk/piechart';
 import { PanelBuilder as StatBuilder } from '@grafana/grafana-foundation-sdk/stat';
 import { PanelBuilder as TableBuilder } from '@grafana/grafana-foundation-sdk/table';
 import { PanelBuilder as TimeSeriesBuilder } from '@grafana/grafana-foundation-sdk/timeseries';
@@ -44,6 +43,27 @@ function legendBottom(): VizLegendOptionsBuilder {
     .showLegend(true);
 }
 
+/** What every panel builder has: the settings each factory sets the same way. */
+interface PanelBase<B> {
+  title(title: string): B;
+  description(description: string): B;
+  targets(targets: Query[]): B;
+  unit(unit: string): B;
+  span(span: number): B;
+  height(height: number): B;
+}
+
+/** Title, description, queries, unit and size, with the shape's default size. */
+function common<B extends PanelBase<B>>(panel: B, spec: PanelSpec, width: number, height: number): B {
+  return panel
+    .title(spec.title)
+    .description(spec.description)
+    .targets(withRefIds(spec.queries))
+    .unit(spec.unit ?? 'short')
+    .span(spec.width ?? width)
+    .height(spec.height ?? height);
+}
+
 /** Green below `value`, red from it; time series draw it as a dashed line. */
 function thresholds(value: number): ThresholdsConfigBuilder {
   return new ThresholdsConfigBuilder().mode(ThresholdsMode.Absolute).steps([
@@ -53,15 +73,7 @@ function thresholds(value: number): ThresholdsConfigBuilder {
 }
 
 export function timeSeries(spec: PanelSpec & { stacked?: boolean; threshold?: number }): TimeSeriesBuilder {
-  const panel = new TimeSeriesBuilder()
-    .title(spec.title)
-    .description(spec.description)
-    .targets(withRefIds(spec.queries))
-    .unit(spec.unit ?? 'short')
-    .span(spec.width ?? 12)
-    .height(spec.height ?? 8)
-    .fillOpacity(10)
-    .legend(legendBottom());
+  const panel = common(new TimeSeriesBuilder(), spec, 12, 8).fillOpacity(10).legend(legendBottom());
   if (spec.stacked === true) panel.stacking(new StackingConfigBuilder().mode(StackingMode.Normal));
   if (spec.threshold !== undefined) {
     panel
@@ -72,46 +84,15 @@ export function timeSeries(spec: PanelSpec & { stacked?: boolean; threshold?: nu
 }
 
 export function stat(spec: PanelSpec): StatBuilder {
-  return new StatBuilder()
-    .title(spec.title)
-    .description(spec.description)
-    .targets(withRefIds(spec.queries))
-    .unit(spec.unit ?? 'short')
-    .span(spec.width ?? 6)
-    .height(spec.height ?? 4);
+  return common(new StatBuilder(), spec, 6, 4);
 }
 
 export function table(spec: PanelSpec): TableBuilder {
-  return new TableBuilder()
-    .title(spec.title)
-    .description(spec.description)
-    .targets(withRefIds(spec.queries))
-    .unit(spec.unit ?? 'short')
-    .span(spec.width ?? 12)
-    .height(spec.height ?? 8);
+  return common(new TableBuilder(), spec, 12, 8);
 }
 
 export function barChart(spec: PanelSpec & { xField: string; stacked?: boolean }): BarChartBuilder {
-  const panel = new BarChartBuilder()
-    .title(spec.title)
-    .description(spec.description)
-    .targets(withRefIds(spec.queries))
-    .unit(spec.unit ?? 'short')
-    .span(spec.width ?? 12)
-    .height(spec.height ?? 8)
-    .xField(spec.xField)
-    .legend(legendBottom());
+  const panel = common(new BarChartBuilder(), spec, 12, 8).xField(spec.xField).legend(legendBottom());
   if (spec.stacked === true) panel.stacking(StackingMode.Normal);
   return panel;
-}
-
-export function pieChart(spec: PanelSpec): PieChartBuilder {
-  return new PieChartBuilder()
-    .title(spec.title)
-    .description(spec.description)
-    .targets(withRefIds(spec.queries))
-    .unit(spec.unit ?? 'short')
-    .span(spec.width ?? 8)
-    .height(spec.height ?? 8)
-    .pieType(PieChartType.Donut);
 }

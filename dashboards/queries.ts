@@ -10,10 +10,11 @@ import {
   VariableRefresh,
 } from '@grafana/grafana-foundation-sdk/dashboard';
 import { DataqueryBuilder as PromQueryBuilder } from '@grafana/grafana-foundation-sdk/prometheus';
+import { GRAFANA_POSTGRES_PLUGIN } from '../api/warehouse.ts';
 
 /** The datasource plugin ids the dashboards use. */
 export const PROMETHEUS_PLUGIN = 'prometheus';
-export const POSTGRES_PLUGIN = 'grafana-postgresql-datasource';
+export const POSTGRES_PLUGIN = GRAFANA_POSTGRES_PLUGIN;
 
 /** Every panel and query points at the dashboard's `$datasource` variable. */
 export const DATASOURCE_VARIABLE = 'datasource';

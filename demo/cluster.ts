@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
-import { repoRoot, stateDir } from '../infra/lib/paths.ts';
+import { kubeToolEnv, repoRoot, stateDir } from '../infra/lib/paths.ts';
 import { requireInfra } from '../infra/lib/state.ts';
 import { containerEnv, type EnvReader } from '../infra/local-runner/pod-process.ts';
 import { ServiceMap } from '../infra/local-runner/service-map.ts';
@@ -23,13 +23,7 @@ function run(tool: 'kubectl' | 'helm', args: readonly string[], input?: string):
     cwd: repoRoot,
     input,
     encoding: 'utf8',
-    env: {
-      ...process.env,
-      KUBECONFIG: kube.kubeconfig,
-      HELM_CACHE_HOME: join(stateDir, 'helm', 'cache'),
-      HELM_CONFIG_HOME: join(stateDir, 'helm', 'config'),
-      HELM_DATA_HOME: join(stateDir, 'helm', 'data'),
-    },
+    env: kubeToolEnv(kube.kubeconfig),
     maxBuffer: 64 * 1024 * 1024,
     // No command of the demo should block for long; a hung one fails the step instead of the run.
     timeout: COMMAND_TIMEOUT_MS,

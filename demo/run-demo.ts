@@ -9,7 +9,10 @@ import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { parse as parseYaml } from 'yaml';
+import { ALERTS_COLLECTION } from '../api/alert.ts';
+import { ENV } from '../api/env.ts';
 import { childNames } from '../api/names.ts';
+import { DEFAULT_TOPICS } from '../api/topics.ts';
 import { repoRoot, stateDir } from '../infra/lib/paths.ts';
 import { isAlive, logTail, readPid, startDaemon, stopDaemon } from '../infra/lib/process.ts';
 import { requireInfra } from '../infra/lib/state.ts';
@@ -144,8 +147,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   );
 
   const topics = pipeline.spec?.topics ?? {};
-  const appsTopic = topics.applications ?? 'credit_apps';
-  const dlqTopic = topics.deadLetter ?? 'credit_apps_dlq';
+  const appsTopic = topics.applications ?? DEFAULT_TOPICS.applications;
+  const dlqTopic = topics.deadLetter ?? DEFAULT_TOPICS.deadLetter;
   const kafkaInfo = requireInfra('kafka');
   const ingestion = serviceEndpoints()[`${names.ingestionApi}.${ns}:80`]?.[0];
   if (ingestion === undefined) throw new Error(`no endpoint for Service ${names.ingestionApi}:80 yet`);
@@ -193,15 +196,15 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   const rejected = await postInvalid(`http://${ingestion}`, opts.invalidPosts);
   await producePoison(kafkaInfo.bootstrapServers, appsTopic, opts.poisonMessages);
 
-  const databaseUrl = localAddress(await workloadEnv(ns, names.warehouseLoader, 'DATABASE_URL'), ns);
-  const mongoUrl = localAddress(await workloadEnv(ns, names.fraudDetector, 'MONGO_URL'), ns);
+  const databaseUrl = localAddress(await workloadEnv(ns, names.warehouseLoader, ENV.databaseUrl), ns);
+  const mongoUrl = localAddress(await workloadEnv(ns, names.fraudDetector, ENV.mongoUrl), ns);
   const db = new pg.Client({ connectionString: databaseUrl });
   await db.connect();
   try {
     say('stream', 'waiting for the detector and the warehouse loader to catch up');
     await waitForConsumers(
       kafkaInfo.bootstrapServers,
-      [appsTopic, topics.alerts ?? 'fraud_alerts'],
+      [appsTopic, topics.alerts ?? DEFAULT_TOPICS.alerts],
       240_000,
       say,
     );
@@ -320,9 +323,9 @@ async function resetPipeline(
   try {
     const prefixes = previous.map((p) => `${ns}.${p.metadata.name}`);
     const named = previous.flatMap((p) => [
-      p.spec?.topics?.applications ?? 'credit_apps',
-      p.spec?.topics?.deadLetter ?? 'credit_apps_dlq',
-      p.spec?.topics?.alerts ?? 'fraud_alerts',
+      p.spec?.topics?.applications ?? DEFAULT_TOPICS.applications,
+      p.spec?.topics?.deadLetter ?? DEFAULT_TOPICS.deadLetter,
+      p.spec?.topics?.alerts ?? DEFAULT_TOPICS.alerts,
     ]);
     const topics = (await admin.listTopics()).filter(
       (t) => named.includes(t) || prefixes.some((p) => t.startsWith(p)),
@@ -499,7 +502,7 @@ async function summarize(
   let mongoAlerts = 0;
   try {
     await mongo.connect();
-    mongoAlerts = await mongo.db().collection('fraud_alerts').countDocuments();
+    mongoAlerts = await mongo.db().collection(ALERTS_COLLECTION).countDocuments();
   } finally {
     await mongo.close();
   }

@@ -1,5 +1,5 @@
 /** What one demo run produced: the numbers the terminal summary and the HTML report show. */
-import { alertDefaults } from '../dashboards/alerts/rules.ts';
+import { alertDefaults } from '../api/alert-thresholds.ts';
 import type { DetectionQuality } from './detection-quality.ts';
 
 export interface Count {

@@ -3,6 +3,7 @@
  * The chart sets these variables on the operator Deployment.
  */
 import { type Static, Type } from '@sinclair/typebox';
+import { OPERATOR_ENV, POD_NAMESPACE_ENV } from '../api/env.ts';
 import { loadConfig } from '../lib/config.ts';
 
 export const READINESS_MODES = ['available', 'applied'] as const;
@@ -46,30 +47,10 @@ export const OperatorConfig = Type.Object({
 });
 export type OperatorConfig = Static<typeof OperatorConfig>;
 
-export const OPERATOR_ENV: { [K in keyof OperatorConfig]-?: string } = {
-  watchNamespaces: 'WATCH_NAMESPACES',
-  metricsPort: 'METRICS_PORT',
-  metricsHost: 'METRICS_HOST',
-  leaderElection: 'LEADER_ELECTION',
-  leaseName: 'LEASE_NAME',
-  leaseNamespace: 'LEASE_NAMESPACE',
-  leaseDurationSeconds: 'LEASE_DURATION_SECONDS',
-  renewDeadlineSeconds: 'RENEW_DEADLINE_SECONDS',
-  retryPeriodSeconds: 'RETRY_PERIOD_SECONDS',
-  identity: 'POD_NAME',
-  workers: 'WORKERS',
-  operatorImage: 'OPERATOR_IMAGE',
-  readinessMode: 'READINESS_MODE',
-  capabilityPollSeconds: 'CAPABILITY_POLL_SECONDS',
-  retryBaseDelayMs: 'RETRY_BASE_DELAY_MS',
-  retryMaxDelayMs: 'RETRY_MAX_DELAY_MS',
-  kubeconfig: 'KUBECONFIG',
-};
-
 export function loadOperatorConfig(env: NodeJS.ProcessEnv = process.env): OperatorConfig {
   const withNs: NodeJS.ProcessEnv = {
     ...env,
-    LEASE_NAMESPACE: env.LEASE_NAMESPACE || env.POD_NAMESPACE || undefined,
+    [OPERATOR_ENV.leaseNamespace]: env[OPERATOR_ENV.leaseNamespace] || env[POD_NAMESPACE_ENV] || undefined,
   };
   const cfg = loadConfig(OperatorConfig, OPERATOR_ENV, withNs);
   if (cfg.renewDeadlineSeconds >= cfg.leaseDurationSeconds)

@@ -27,6 +27,7 @@ export interface ControllerOptions {
   capabilityPollMs?: number;
 }
 
+/** What the controller remembers of a pipeline: its metadata as last seen (JSON: timestamps are text). */
 interface PipelineMeta {
   metadata?: {
     namespace?: string;
@@ -59,7 +60,7 @@ export function ownerKeyOf(obj: KubernetesObject): string | undefined {
   if (ns === undefined) return undefined;
   const label = obj.metadata?.labels?.[PIPELINE_LABEL];
   if (label !== undefined && label !== '') return `${ns}/${label}`;
-  const ref = controllerPipeline(obj as Parameters<typeof controllerPipeline>[0]);
+  const ref = controllerPipeline(obj);
   return ref === undefined ? undefined : `${ns}/${ref.name}`;
 }
 

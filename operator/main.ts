@@ -8,7 +8,7 @@
  */
 import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
-import { renderCreditPipeline } from '../cdk8s/render.ts';
+import { renderPipeline } from '../cdk8s/render.ts';
 import { createLogger } from '../lib/log.ts';
 import { startOpsServer } from '../lib/ops-server.ts';
 import { onShutdown } from '../lib/shutdown.ts';
@@ -80,7 +80,7 @@ export async function run(argv: string[]): Promise<void> {
     applier,
     recorder: new KubeEventRecorder(client, FIELD_MANAGER, identity, log),
     topics: new KafkaTopicManager(),
-    render: renderCreditPipeline,
+    render: renderPipeline,
     log,
     readinessMode: cfg.readinessMode,
     operatorImage:

@@ -98,6 +98,3 @@ export function createMetrics(withDefaults = true): OperatorMetrics {
     },
   };
 }
-
-/** Verbs that change state on the API server (used by the idle test and the benchmark). */
-export const WRITE_VERBS = new Set(['create', 'update', 'patch', 'apply', 'delete']);

@@ -3,6 +3,8 @@
  * so the operator can scope every rule to one pipeline's series (e.g. its namespace).
  */
 
+import { PROMETHEUS_DURATION_PATTERN } from '../../api/alert-thresholds.ts';
+
 export type Matchers = Readonly<Record<string, string>>;
 
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
@@ -26,8 +28,7 @@ export function selector(metric: string, base: Matchers, extra: Matchers = {}, r
   return parts.length === 0 ? metric : `${metric}{${parts.join(',')}}`;
 }
 
-/** Prometheus duration syntax: digits and a unit, optionally repeated (`1h30m`). */
-const DURATION = /^([0-9]+(ms|s|m|h|d|w|y))+$/;
+const DURATION = new RegExp(PROMETHEUS_DURATION_PATTERN);
 
 export function duration(value: string, setting: string): string {
   if (!DURATION.test(value)) throw new Error(`${setting}: '${value}' is not a Prometheus duration (e.g. 5m)`);

@@ -4,6 +4,7 @@
  * plain Prometheus rules file for promtool and the local harness.
  * Every alert has a section in docs/runbooks.md; its `runbook_url` annotation points there.
  */
+import { type AlertThresholdsSpec, alertDefaults } from '../../api/alert-thresholds.ts';
 import {
   cases,
   delivery,
@@ -34,7 +35,8 @@ export interface RuleGroup {
   rules: AlertingRule[];
 }
 
-export interface AlertRuleOptions {
+/** Where and how the rules are built; the thresholds (api/alert-thresholds.ts) default to `alertDefaults`. */
+export interface AlertRuleOptions extends Partial<AlertThresholdsSpec> {
   /** Label matchers added to every selector, scoping the rules to one pipeline (e.g. `{ namespace: 'credit' }`). */
   matchers?: Matchers;
   /**
@@ -55,55 +57,20 @@ export interface AlertRuleOptions {
   runbookBaseUrl?: string;
   /** How often Prometheus evaluates the groups (default: its global evaluation interval). */
   evaluationInterval?: string;
-  /** How long a detector must be down before the alert fires. Default 2m. */
-  detectorDownFor?: string;
-  /** Messages a partition may be behind (fraud detector and warehouse loader). Default 1000. */
-  consumerLagThreshold?: number;
-  /** How long the lag must stay above the threshold. Default 10m. */
-  consumerLagFor?: string;
-  /** Share of the applications topic's events dead-lettered (0–1) that counts as a spike. Default 0.05. */
-  dlqRatioThreshold?: number;
-  /** End-to-end latency objective for the 99th percentile, in seconds. Default 2. */
-  e2eLatencyP99Seconds?: number;
-  /** Longest acceptable time since the last successful scoring run, in seconds. Default 26h. */
-  scoringMaxAgeSeconds?: number;
-  /** Population stability index above which the population has shifted. Default 0.25. */
-  psiThreshold?: number;
-  /** Alerts per consumed event, relative to the last day's ratio, that counts as an anomaly. Default 3. */
-  fraudAlertRateFactor?: number;
-  /** Baseline window of the fraud-alert rate. Default 1d. */
-  fraudAlertBaselineWindow?: string;
-  /** Precision (confirmed fraud / resolved, from analysts' verdicts) below which a rule is flagged. Default 0.3. */
-  rulePrecisionFloor?: number;
-  /** Resolved alerts a rule needs before its precision is judged. Default 20. */
-  rulePrecisionMinResolved?: number;
-  /** Pending webhook deliveries of one endpoint that count as a backlog. Default 500. */
-  deliveryBacklogThreshold?: number;
 }
 
 export const DEFAULT_RUNBOOK_BASE_URL =
   'https://github.com/credit-platform/credit-platform/blob/main/docs/runbooks.md';
 
-/** The defaults, exported so documentation and tests name the same numbers. */
-export const alertDefaults = {
-  detectorDownFor: '2m',
-  consumerLagThreshold: 1000,
-  consumerLagFor: '10m',
-  dlqRatioThreshold: 0.05,
-  e2eLatencyP99Seconds: 2,
-  scoringMaxAgeSeconds: 26 * 3600,
-  psiThreshold: 0.25,
-  fraudAlertRateFactor: 3,
-  fraudAlertBaselineWindow: '1d',
-  rulePrecisionFloor: 0.3,
-  rulePrecisionMinResolved: 20,
-  deliveryBacklogThreshold: 500,
-} as const;
-
 /** The anchor GitHub gives the runbook heading `## <AlertName>`. */
 export function runbookAnchor(alert: string): string {
   return alert.toLowerCase();
 }
+
+type NumericThreshold = {
+  [K in keyof AlertThresholdsSpec]: AlertThresholdsSpec[K] extends number ? K : never;
+}[keyof AlertThresholdsSpec];
+type DurationThreshold = Exclude<keyof AlertThresholdsSpec, NumericThreshold>;
 
 function positive(value: number, setting: string): number {
   if (!Number.isFinite(value) || value <= 0)
@@ -115,43 +82,20 @@ export function alertRuleGroups(opts: AlertRuleOptions = {}): RuleGroup[] {
   const m = opts.matchers ?? {};
   const job = { ...jobs, ...opts.jobs };
   const base = opts.runbookBaseUrl ?? DEFAULT_RUNBOOK_BASE_URL;
-  const downFor = duration(opts.detectorDownFor ?? alertDefaults.detectorDownFor, 'detectorDownFor');
-  const lagThreshold = positive(
-    opts.consumerLagThreshold ?? alertDefaults.consumerLagThreshold,
-    'consumerLagThreshold',
-  );
-  const lagFor = duration(opts.consumerLagFor ?? alertDefaults.consumerLagFor, 'consumerLagFor');
-  const dlqRatio = positive(opts.dlqRatioThreshold ?? alertDefaults.dlqRatioThreshold, 'dlqRatioThreshold');
-  const p99 = positive(
-    opts.e2eLatencyP99Seconds ?? alertDefaults.e2eLatencyP99Seconds,
-    'e2eLatencyP99Seconds',
-  );
-  const maxAge = positive(
-    opts.scoringMaxAgeSeconds ?? alertDefaults.scoringMaxAgeSeconds,
-    'scoringMaxAgeSeconds',
-  );
-  const psi = positive(opts.psiThreshold ?? alertDefaults.psiThreshold, 'psiThreshold');
-  const factor = positive(
-    opts.fraudAlertRateFactor ?? alertDefaults.fraudAlertRateFactor,
-    'fraudAlertRateFactor',
-  );
-  const baseline = duration(
-    opts.fraudAlertBaselineWindow ?? alertDefaults.fraudAlertBaselineWindow,
-    'fraudAlertBaselineWindow',
-  );
-  const precisionFloor = positive(
-    opts.rulePrecisionFloor ?? alertDefaults.rulePrecisionFloor,
-    'rulePrecisionFloor',
-  );
-  if (precisionFloor > 1) throw new Error(`rulePrecisionFloor: must be at most 1, got ${precisionFloor}`);
-  const minResolved = positive(
-    opts.rulePrecisionMinResolved ?? alertDefaults.rulePrecisionMinResolved,
-    'rulePrecisionMinResolved',
-  );
-  const backlogThreshold = positive(
-    opts.deliveryBacklogThreshold ?? alertDefaults.deliveryBacklogThreshold,
-    'deliveryBacklogThreshold',
-  );
+  const num = (k: NumericThreshold) => positive(opts[k] ?? alertDefaults[k], k);
+  const dur = (k: DurationThreshold) => duration(opts[k] ?? alertDefaults[k], k);
+  const downFor = dur('detectorDownFor');
+  const lagThreshold = num('consumerLagThreshold');
+  const lagFor = dur('consumerLagFor');
+  const dlqRatio = num('dlqRatioThreshold');
+  const p99 = num('e2eLatencyP99Seconds');
+  const maxAge = num('scoringMaxAgeSeconds');
+  const psi = num('psiThreshold');
+  const factor = num('fraudAlertRateFactor');
+  const baseline = dur('fraudAlertBaselineWindow');
+  const precisionFloor = num('rulePrecisionFloor');
+  const minResolved = num('rulePrecisionMinResolved');
+  const backlogThreshold = num('deliveryBacklogThreshold');
   const interval =
     opts.evaluationInterval === undefined
       ? {}

@@ -16,3 +16,14 @@ export const cacheDir =
 export const infraFile = join(stateDir, 'infra.json');
 export const pidDir = join(stateDir, 'pids');
 export const logDir = join(stateDir, 'logs');
+
+/** Environment for kubectl and helm against the harness: its kubeconfig, helm's state under .state/helm. */
+export function kubeToolEnv(kubeconfig: string): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    KUBECONFIG: kubeconfig,
+    HELM_CACHE_HOME: join(stateDir, 'helm', 'cache'),
+    HELM_CONFIG_HOME: join(stateDir, 'helm', 'config'),
+    HELM_DATA_HOME: join(stateDir, 'helm', 'data'),
+  };
+}

@@ -10,6 +10,14 @@ import type { Counter } from 'prom-client';
 
 /** Kubernetes API verbs as the audit log names them, plus `apply` for server-side apply. */
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'apply' | 'delete';
+/** The verbs that change state on the API server (the idle tests count them). */
+export const WRITE_VERBS: ReadonlySet<string> = new Set<Verb>([
+  'create',
+  'update',
+  'patch',
+  'apply',
+  'delete',
+]);
 
 export class ApiError extends Error {
   constructor(

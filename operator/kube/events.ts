@@ -56,18 +56,3 @@ export class KubeEventRecorder implements EventRecorder {
       .catch((err: unknown) => this.log.warn({ err: String(err), reason }, 'could not record event'));
   }
 }
-
-/** Keeps events in memory (for unit tests and for a dry run). */
-export class MemoryEventRecorder implements EventRecorder {
-  readonly events: Array<{ target: string; type: EventType; reason: string; action: string; note: string }> =
-    [];
-  record(target: EventTarget, type: EventType, reason: string, action: string, note: string): void {
-    this.events.push({
-      target: `${target.metadata.namespace}/${target.metadata.name}`,
-      type,
-      reason,
-      action,
-      note,
-    });
-  }
-}

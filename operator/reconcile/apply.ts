@@ -1,8 +1,10 @@
 /**
- * The apply layer: the only code that writes children. `desired` is applied with server-side apply
- * under one field manager (force), unless the informer cache (or, until the cache catches up, the
- * last apply's answer) already holds an object with the same desired-hash: then nothing is sent.
- * `desired = null` means "delete it".
+ * The apply layer: the only code that writes children, through one entry point,
+ * `reconcile(owner, desired | null, existing?)` (Strimzi's style). `desired` is applied with
+ * server-side apply under one field manager (force), unless the informer cache (or, until the cache
+ * catches up, the last apply's answer) already holds an object with the same desired-hash: then
+ * nothing is sent. `desired = null` means "delete it". It never throws: every failure is an outcome
+ * (`failed`, `unavailable`) that the reconcile step reports.
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { KubeObject } from '../../cdk8s/options.ts';
@@ -11,7 +13,18 @@ import { type Discovery, type ResourceInfo, resourcePath } from '../kube/discove
 import type { InformerEvent } from '../kube/informers.ts';
 import { appliedHash, FIELD_MANAGER, foreignManagers, type Owner, stampChild } from './ownership.ts';
 
-export type ApplyAction = 'created' | 'updated' | 'unchanged' | 'deleted' | 'absent' | 'unavailable';
+export type ApplyAction =
+  | 'created'
+  | 'updated'
+  | 'unchanged'
+  | 'deleted'
+  | 'absent'
+  /** Deleted because fields that cannot change did; its deletion event brings it back, recreated. */
+  | 'recreating'
+  /** The cluster does not serve the kind. */
+  | 'unavailable'
+  /** The API server refused or could not be reached; `message` says why. */
+  | 'failed';
 
 export interface ApplyOutcome {
   key: string;
@@ -20,6 +33,8 @@ export interface ApplyOutcome {
   object?: KubernetesObject;
   /** For an update: the other field managers whose edits of declared fields it overrode. */
   reverted?: string[];
+  /** For `recreating` and `failed`: what happened, for people. */
+  message?: string;
 }
 
 /** Read access to the informer caches of the child kinds. */
@@ -30,11 +45,6 @@ export interface ChildCacheReader {
     namespace: string | undefined,
     name: string,
   ): KubernetesObject | undefined;
-}
-
-/** Thrown after an object was deleted to be recreated with changed immutable fields; retry soon. */
-export class RecreatePending extends Error {
-  override name = 'RecreatePending';
 }
 
 /** The API server refused the change because it touches fields that cannot be updated. */
@@ -79,7 +89,23 @@ export class ChildApplier {
     return this.applied.get(key) === hash;
   }
 
-  async apply(owner: Owner, desired: KubeObject): Promise<ApplyOutcome> {
+  /** Strimzi-style entry point: `desired = null` deletes `existing` (if any), otherwise applies. */
+  async reconcile(
+    owner: Owner,
+    desired: KubeObject | null,
+    existing?: KubernetesObject,
+  ): Promise<ApplyOutcome> {
+    const key = desired !== null ? childKey(desired) : existing === undefined ? '' : childKey(existing);
+    try {
+      if (desired !== null) return await this.apply(owner, desired);
+      if (existing === undefined) return { key, action: 'absent' };
+      return await this.delete(existing);
+    } catch (err) {
+      return { key, action: 'failed', message: err instanceof Error ? err.message : String(err) };
+    }
+  }
+
+  private async apply(owner: Owner, desired: KubeObject): Promise<ApplyOutcome> {
     const { object, hash } = stampChild(owner, desired);
     const key = childKey(object);
     const info = await this.discovery.resolve(object.apiVersion, object.kind);
@@ -108,9 +134,12 @@ export class ChildApplier {
           propagationPolicy: object.kind === 'StatefulSet' ? 'Orphan' : 'Background',
           preconditions: { uid: cached.metadata?.uid },
         });
-        throw new RecreatePending(
-          `${object.kind} ${object.metadata.name}: immutable fields changed; deleted to recreate`,
-        );
+        this.applied.delete(key);
+        return {
+          key,
+          action: 'recreating',
+          message: `${object.kind} ${object.metadata.name}: immutable fields changed; deleted to recreate`,
+        };
       }
       throw err;
     }
@@ -120,7 +149,7 @@ export class ChildApplier {
   }
 
   /** Deletes a child the spec no longer wants (only the exact object seen: uid precondition). */
-  async delete(existing: KubernetesObject): Promise<ApplyOutcome> {
+  private async delete(existing: KubernetesObject): Promise<ApplyOutcome> {
     const key = childKey(existing);
     const info = await this.discovery.resolve(existing.apiVersion ?? '', existing.kind ?? '');
     if (info === null) return { key, action: 'unavailable' };
@@ -138,16 +167,5 @@ export class ChildApplier {
     }
     this.applied.delete(key);
     return { key, action: 'deleted' };
-  }
-
-  /** Strimzi-style entry point: `desired = null` deletes `existing` (if any), otherwise applies. */
-  async reconcile(
-    owner: Owner,
-    desired: KubeObject | null,
-    existing?: KubernetesObject,
-  ): Promise<ApplyOutcome> {
-    if (desired !== null) return this.apply(owner, desired);
-    if (existing === undefined) return { key: '', action: 'absent' };
-    return this.delete(existing);
   }
 }

@@ -80,25 +80,3 @@ export function sortConditions(conditions: Condition[]): Condition[] {
   };
   return [...conditions].sort((a, b) => rank(a.type) - rank(b.type) || a.type.localeCompare(b.type));
 }
-
-/** True when the two lists say the same thing (order-insensitive). */
-export function sameConditions(
-  a: readonly Condition[] | undefined,
-  b: readonly Condition[] | undefined,
-): boolean {
-  const sa = sortConditions([...(a ?? [])]);
-  const sb = sortConditions([...(b ?? [])]);
-  if (sa.length !== sb.length) return false;
-  return sa.every((c, i) => {
-    const d = sb[i];
-    return (
-      d !== undefined &&
-      c.type === d.type &&
-      c.status === d.status &&
-      c.reason === d.reason &&
-      c.message === d.message &&
-      c.lastTransitionTime === d.lastTransitionTime &&
-      c.observedGeneration === d.observedGeneration
-    );
-  });
-}

@@ -6,28 +6,22 @@
  * applied again, so hand edits are reverted rather than kept until the next spec change.
  */
 
+import type { KubernetesObject, V1OwnerReference } from '@kubernetes/client-node';
+import { MANAGED_BY } from '../../api/labels.ts';
 import { API_VERSION, KIND, PIPELINE_LABEL } from '../../api/v1alpha1.ts';
 import type { KubeObject } from '../../cdk8s/options.ts';
 import { canonicalJson } from '../../lib/canonical-json.ts';
 import { objectHash } from './hash.ts';
 
-export const FIELD_MANAGER = 'credit-platform-operator';
+/** One field manager for every server-side apply and status write: the operator's name. */
+export const FIELD_MANAGER = MANAGED_BY;
 export const HASH_ANNOTATION = 'creditplatform.dev/applied-hash';
 
 export interface Owner {
   metadata: { name: string; namespace?: string; uid?: string };
 }
 
-export interface OwnerReference {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-  controller?: boolean;
-  blockOwnerDeletion?: boolean;
-}
-
-export function ownerReference(owner: Owner): OwnerReference {
+export function ownerReference(owner: Owner): V1OwnerReference {
   if (owner.metadata.uid === undefined) throw new Error(`owner ${owner.metadata.name} has no uid`);
   return {
     apiVersion: API_VERSION,
@@ -55,19 +49,7 @@ export function stampChild(owner: Owner, desired: KubeObject): { object: KubeObj
   return { object, hash };
 }
 
-interface ObjectWithMeta {
-  metadata?: {
-    annotations?: Record<string, string>;
-    ownerReferences?: Array<{
-      kind?: string;
-      apiVersion?: string;
-      uid?: string;
-      controller?: boolean;
-      name?: string;
-    }>;
-    labels?: Record<string, string>;
-  };
-}
+type ObjectWithMeta = Pick<KubernetesObject, 'metadata'>;
 
 export function appliedHash(obj: ObjectWithMeta | undefined): string | undefined {
   return obj?.metadata?.annotations?.[HASH_ANNOTATION];
@@ -86,12 +68,6 @@ export function controllerPipeline(
 /** True when `obj` is controlled by the CreditPipeline with `uid`. */
 export function isControlledBy(obj: ObjectWithMeta, uid: string | undefined): boolean {
   return uid !== undefined && controllerPipeline(obj)?.uid === uid;
-}
-
-interface ManagedFieldsEntry {
-  manager?: string;
-  subresource?: string;
-  fieldsV1?: Record<string, unknown>;
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
@@ -137,14 +113,15 @@ function ownsDeclared(set: Record<string, unknown>, desired: unknown): boolean {
  * the live object is as the operator left it.
  */
 export function foreignManagers(
-  live: { metadata?: { managedFields?: readonly ManagedFieldsEntry[] } } | undefined,
+  live: ObjectWithMeta | undefined,
   desired: Record<string, unknown>,
 ): string[] {
   const declared: Record<string, unknown> = { ...desired, metadata: undefined, status: undefined };
   const managers = new Set<string>();
   for (const entry of live?.metadata?.managedFields ?? []) {
     if (entry.manager === FIELD_MANAGER || entry.subresource === 'status') continue;
-    if (ownsDeclared(entry.fieldsV1 ?? {}, declared)) managers.add(entry.manager ?? '(unnamed)');
+    if (ownsDeclared((entry.fieldsV1 as Record<string, unknown> | undefined) ?? {}, declared))
+      managers.add(entry.manager ?? '(unnamed)');
   }
   return [...managers].sort();
 }

@@ -6,7 +6,13 @@
  *   with a controller, that controller has observed its current generation. For control planes
  *   without kubelets (tests, benchmarks), where pods never run.
  */
-import type { KubernetesObject } from '@kubernetes/client-node';
+import type {
+  KubernetesObject,
+  V1Condition,
+  V1Deployment,
+  V1Job,
+  V1StatefulSet,
+} from '@kubernetes/client-node';
 import type { ReadinessMode } from '../config.ts';
 import { appliedHash } from './ownership.ts';
 
@@ -16,28 +22,14 @@ export interface ChildReadiness {
   message: string;
 }
 
-interface Cond {
-  type?: string;
-  status?: string;
-  reason?: string;
-  message?: string;
-}
+/** Strimzi's KafkaTopic (no client-node type): its readiness is its Ready condition. */
+type KafkaTopicObject = KubernetesObject & { status?: { conditions?: V1Condition[] } };
 
-interface WorkloadLike extends KubernetesObject {
-  spec?: { replicas?: number; completions?: number };
-  status?: {
-    observedGeneration?: number;
-    replicas?: number;
-    readyReplicas?: number;
-    availableReplicas?: number;
-    updatedReplicas?: number;
-    succeeded?: number;
-    conditions?: Cond[];
-  };
-}
-
-function cond(obj: WorkloadLike, type: string): Cond | undefined {
-  return obj.status?.conditions?.find((c) => c.type === type);
+function condition(
+  conditions: ReadonlyArray<{ type: string; status: string; reason?: string; message?: string }> | undefined,
+  type: string,
+) {
+  return conditions?.find((c) => c.type === type);
 }
 
 export function childReadiness(
@@ -49,19 +41,21 @@ export function childReadiness(
   if (obj === undefined) return { ready: false, message: `${what} does not exist yet` };
   if (expectedHash !== undefined && appliedHash(obj) !== expectedHash)
     return { ready: false, message: `${what} is being updated` };
-  const o = obj as WorkloadLike;
-  const generation = o.metadata?.generation ?? 0;
-  const observed = o.status?.observedGeneration;
-  const hasController = o.kind === 'Deployment' || o.kind === 'StatefulSet';
+  const generation = obj.metadata?.generation ?? 0;
+  const hasController = obj.kind === 'Deployment' || obj.kind === 'StatefulSet';
+  const observed = hasController
+    ? (obj as V1Deployment | V1StatefulSet).status?.observedGeneration
+    : undefined;
   if (hasController && (observed === undefined || observed < generation))
     return {
       ready: false,
       message: `${what}: waiting for its controller to observe generation ${generation}`,
     };
   if (mode === 'applied') return { ready: true, message: '' };
-  const want = o.spec?.replicas ?? 1;
-  switch (o.kind) {
+  switch (obj.kind) {
     case 'Deployment': {
+      const o = obj as V1Deployment;
+      const want = o.spec?.replicas ?? 1;
       const available = o.status?.availableReplicas ?? 0;
       const updated = o.status?.updatedReplicas ?? 0;
       if (available >= want && updated >= want) return { ready: true, message: '' };
@@ -71,19 +65,22 @@ export function childReadiness(
       };
     }
     case 'StatefulSet': {
+      const o = obj as V1StatefulSet;
+      const want = o.spec?.replicas ?? 1;
       const ready = o.status?.readyReplicas ?? 0;
       if (ready >= want) return { ready: true, message: '' };
       return { ready: false, message: `${what}: ${ready} of ${want} replicas ready` };
     }
     case 'Job': {
-      if (cond(o, 'Complete')?.status === 'True') return { ready: true, message: '' };
-      const failed = cond(o, 'Failed');
+      const conditions = (obj as V1Job).status?.conditions;
+      if (condition(conditions, 'Complete')?.status === 'True') return { ready: true, message: '' };
+      const failed = condition(conditions, 'Failed');
       if (failed?.status === 'True')
         return { ready: false, message: `${what} failed: ${failed.message ?? failed.reason ?? 'unknown'}` };
       return { ready: false, message: `${what} has not completed yet` };
     }
     case 'KafkaTopic': {
-      const ready = cond(o, 'Ready');
+      const ready = condition((obj as KafkaTopicObject).status?.conditions, 'Ready');
       if (ready?.status === 'True') return { ready: true, message: '' };
       return {
         ready: false,

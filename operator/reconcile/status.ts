@@ -1,48 +1,22 @@
 /**
- * The CreditPipeline's status, computed from what the informers observed. Pure: the reconciler
- * gathers the inputs, this module decides the conditions, and `status-writer.ts` sends the result
- * through `/status` only when it differs from what the object already says.
+ * The CreditPipeline's status, computed from what the informers observed. Pure: the status step
+ * (steps/status.ts) gathers the inputs, this module decides the conditions, and `status-writer.ts`
+ * sends the result through `/status` only when it differs from what the object already says. Which
+ * children make each part's condition comes from the renderer (`RenderedPipeline.parts`).
  */
-import type { KubernetesObject } from '@kubernetes/client-node';
-import {
-  COMPONENT_LABEL,
-  type Condition,
-  type CreditPipeline,
-  type CreditPipelineStatus,
-  type ScoringRunStatus,
+import type { KubernetesObject, V1Deployment, V1Job } from '@kubernetes/client-node';
+import type {
+  Condition,
+  CreditPipeline,
+  CreditPipelineStatus,
+  ScoringRunStatus,
 } from '../../api/v1alpha1.ts';
-import type { KubeObject } from '../../cdk8s/options.ts';
+import type { KubeObject, Part, RenderedPipeline } from '../../cdk8s/options.ts';
 import type { ReadinessMode } from '../config.ts';
 import { childKey } from './apply.ts';
 import { type ConditionUpdate, initialConditions, setCondition, sortConditions } from './conditions.ts';
 import { childReadiness } from './readiness.ts';
-
-export type Part = 'topics' | 'storage' | 'detector' | 'scoring' | 'monitoring' | 'workloads';
-
-/** Which part a desired child belongs to (or undefined: Secrets, Services, ConfigMaps, policies). */
-export function partOf(obj: {
-  kind: string;
-  metadata: { labels?: Record<string, string> };
-}): Part | undefined {
-  const component = obj.metadata.labels?.[COMPONENT_LABEL];
-  switch (obj.kind) {
-    case 'KafkaTopic':
-      return 'topics';
-    case 'StatefulSet':
-      return 'storage';
-    case 'CronJob':
-      return 'scoring';
-    case 'Job':
-      return component === 'warehouse-migrate' ? 'scoring' : undefined;
-    case 'ServiceMonitor':
-    case 'PrometheusRule':
-      return 'monitoring';
-    case 'Deployment':
-      return component === 'fraud-detector' ? 'detector' : 'workloads';
-    default:
-      return undefined;
-  }
-}
+import type { Problem } from './run.ts';
 
 /** Outcome of direct topic management through the Kafka admin API. */
 export type DirectTopicsOutcome =
@@ -52,8 +26,8 @@ export type DirectTopicsOutcome =
 export interface StatusInputs {
   cp: CreditPipeline;
   mode: ReadinessMode;
-  /** Render output; null when rendering failed. */
-  desired: KubeObject[] | null;
+  /** Render output, grouped by part; null when rendering failed (or was skipped: suspended). */
+  desired: RenderedPipeline | null;
   /** Desired-hash per child key, as applied. */
   expectedHashes: ReadonlyMap<string, string>;
   /** Children observed in the informer caches, by child key. */
@@ -64,7 +38,7 @@ export interface StatusInputs {
   monitoringInstalled: boolean;
   directTopics?: DirectTopicsOutcome;
   /** Problems of this reconcile, for Degraded: render, apply, topic errors. */
-  problems: Array<{ reason: string; message: string }>;
+  problems: readonly Problem[];
   detectorName: string;
 }
 
@@ -75,7 +49,7 @@ interface PartVerdict {
 }
 
 function evaluate(
-  objs: KubeObject[],
+  objs: readonly KubeObject[],
   inputs: StatusInputs,
   readyReason: string,
   waitingReason: string,
@@ -97,27 +71,16 @@ function evaluate(
 }
 
 /** The newest finished Job of the scoring CronJob. */
-export function lastScoringRun(jobs: KubernetesObject[]): ScoringRunStatus | undefined {
+export function lastScoringRun(jobs: readonly KubernetesObject[]): ScoringRunStatus | undefined {
   let best: ScoringRunStatus | undefined;
   for (const j of jobs) {
-    const job = j as KubernetesObject & {
-      status?: {
-        completionTime?: string;
-        conditions?: Array<{
-          type?: string;
-          status?: string;
-          lastTransitionTime?: string;
-          message?: string;
-          reason?: string;
-        }>;
-      };
-    };
+    const job = j as V1Job;
     const conds = job.status?.conditions ?? [];
     const complete = conds.find((c) => c.type === 'Complete' && c.status === 'True');
     const failed = conds.find((c) => c.type === 'Failed' && c.status === 'True');
     const finished = complete ?? failed;
     if (finished === undefined) continue;
-    const time = (complete ? job.status?.completionTime : undefined) ?? finished.lastTransitionTime;
+    const time = timeText((complete ? job.status?.completionTime : undefined) ?? finished.lastTransitionTime);
     if (time === undefined) continue;
     const run: ScoringRunStatus = {
       time,
@@ -139,12 +102,7 @@ export function computeStatus(inputs: StatusInputs, now: Date): CreditPipelineSt
   const set = (u: ConditionUpdate) => {
     conditions = setCondition(conditions, u, generation, now);
   };
-  const byPart = new Map<Part, KubeObject[]>();
-  for (const d of inputs.desired ?? []) {
-    const p = partOf(d);
-    if (p !== undefined) byPart.set(p, [...(byPart.get(p) ?? []), d]);
-  }
-  const parts = (p: Part) => byPart.get(p) ?? [];
+  const parts = (p: Part): readonly KubeObject[] => inputs.desired?.parts[p] ?? [];
   const rendered = inputs.desired !== null;
   const spec = cp.spec;
 
@@ -228,9 +186,8 @@ export function computeStatus(inputs: StatusInputs, now: Date): CreditPipelineSt
 
   const workloads = evaluate(parts('workloads'), inputs, 'WorkloadsReady', 'WorkloadsNotReady');
 
-  if (!rendered) {
-    // Nothing new to say about the parts: keep them, but say why.
-  } else {
+  // Render failed: nothing new to say about the parts, so their conditions stay as they were.
+  if (rendered) {
     const put = (type: ConditionUpdate['type'], v: PartVerdict) =>
       set({ type, status: v.ready ? 'True' : 'False', reason: v.reason, message: v.message });
     put('TopicsReady', topics);
@@ -316,12 +273,7 @@ export function computeStatus(inputs: StatusInputs, now: Date): CreditPipelineSt
       kind: 'Deployment',
       metadata: { namespace: cp.metadata.namespace, name: inputs.detectorName },
     }),
-  ) as
-    | (KubernetesObject & {
-        spec?: { selector?: { matchLabels?: Record<string, string> } };
-        status?: { replicas?: number; readyReplicas?: number };
-      })
-    | undefined;
+  ) as V1Deployment | undefined;
   if (det !== undefined) {
     status.fraudDetector = {
       replicas: det.status?.replicas ?? 0,
@@ -344,4 +296,13 @@ export function computeStatus(inputs: StatusInputs, now: Date): CreditPipelineSt
           .map((t) => (t.spec as { topicName?: string } | undefined)?.topicName ?? t.metadata.name);
   if (topicNames !== undefined && topicNames.length > 0) status.topics = [...topicNames].sort();
   return status;
+}
+
+/**
+ * A timestamp as the API server's JSON has it (RFC 3339 text). client-node's model types say `Date`,
+ * but the operator's caches hold the JSON as received.
+ */
+function timeText(t: Date | string | undefined): string | undefined {
+  if (t === undefined) return undefined;
+  return typeof t === 'string' ? t : t.toISOString();
 }

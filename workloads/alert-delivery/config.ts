@@ -5,9 +5,9 @@
  * operator fills it from the endpoint's Secret reference).
  */
 import { type Static, Type } from '@sinclair/typebox';
-import { ENV } from '../../api/env.ts';
+import { ENV, KAFKA_ENV, TOPIC_ENV } from '../../api/env.ts';
 import { loadConfig } from '../../lib/config.ts';
-import { KAFKA_ENV, KafkaSettings, TOPIC_ENV, TopicSettings } from '../shared/kafka.ts';
+import { KafkaSettings, TopicSettings } from '../shared/kafka.ts';
 
 const Severity = Type.Union([
   Type.Literal('low'),

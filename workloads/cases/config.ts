@@ -1,8 +1,8 @@
 /** The cases service's configuration: one schema, read from the environment at start-up. */
 import { type Static, Type } from '@sinclair/typebox';
-import { ENV } from '../../api/env.ts';
+import { ENV, KAFKA_ENV, TOPIC_ENV } from '../../api/env.ts';
 import { loadConfig } from '../../lib/config.ts';
-import { KAFKA_ENV, KafkaSettings, TOPIC_ENV, TopicSettings } from '../shared/kafka.ts';
+import { KafkaSettings, TopicSettings } from '../shared/kafka.ts';
 
 export const CasesConfig = Type.Object({
   databaseUrl: Type.String({ pattern: '^postgres(ql)?://' }),

@@ -6,6 +6,7 @@
  * application fraud?", and when several rules fire on one application their alerts are evidence of the
  * same answer. The verdict then labels every alert of the case, which is what per-rule precision needs.
  */
+import { SEVERITIES } from '../../api/fraud-rules.ts';
 
 export const CASE_STATUSES = [
   'open',
@@ -19,7 +20,7 @@ export type CaseStatus = (typeof CASE_STATUSES)[number];
 export const VERDICTS = ['confirmed_fraud', 'legitimate', 'inconclusive'] as const;
 export type Verdict = (typeof VERDICTS)[number];
 
-export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
+export { SEVERITIES };
 export type Severity = (typeof SEVERITIES)[number];
 
 /** 1 (low) … 4 (critical): the queue sorts on it. */

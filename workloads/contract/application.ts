@@ -7,7 +7,8 @@
  * - `ApplicationEvent`: what travels on Kafka and is stored downstream; `nationalId` is replaced by
  *   `nationalIdHash` (HMAC-SHA-256, see pseudonymize.ts). The raw national ID never leaves ingestion.
  */
-import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
+import { StringEnum } from '../../lib/string-enum.ts';
 
 export const SCHEMA_VERSION = 'credit.application.v1';
 
@@ -43,12 +44,6 @@ export const LOAN_PURPOSES = [
   'other',
 ] as const;
 export const CHANNEL_TYPES = ['web', 'mobile', 'branch', 'partner'] as const;
-
-const literalUnion = <T extends readonly string[]>(values: T, description: string) =>
-  Type.Union(
-    values.map((v) => Type.Literal(v)),
-    { description },
-  ) as unknown as TSchema & { static: T[number] };
 
 export const Address = Type.Object(
   {
@@ -95,7 +90,7 @@ export const ApplicantEvent = Type.Object(
 
 export const Employment = Type.Object(
   {
-    status: literalUnion(EMPLOYMENT_STATUSES, 'Employment status'),
+    status: StringEnum(EMPLOYMENT_STATUSES, { description: 'Employment status' }),
     employer: Type.Optional(Text(1, 200)),
     monthsInJob: Count,
     annualIncome: Money,
@@ -108,7 +103,7 @@ export const Loan = Type.Object(
     amount: Type.Number({ exclusiveMinimum: 0, maximum: 1e8 }),
     currency: Currency,
     termMonths: Type.Integer({ minimum: 1, maximum: 480 }),
-    purpose: literalUnion(LOAN_PURPOSES, 'Loan purpose'),
+    purpose: StringEnum(LOAN_PURPOSES, { description: 'Loan purpose' }),
   },
   { additionalProperties: false },
 );
@@ -136,7 +131,7 @@ export const Geo = Type.Object(
 
 export const Channel = Type.Object(
   {
-    type: literalUnion(CHANNEL_TYPES, 'Channel the application came through'),
+    type: StringEnum(CHANNEL_TYPES, { description: 'Channel the application came through' }),
     ipAddress: Type.String({
       minLength: 2,
       maxLength: 45,

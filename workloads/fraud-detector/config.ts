@@ -1,8 +1,10 @@
 /** The detector's configuration: one schema, read from the environment at start-up (lib/config.ts). */
 import { type Static, Type } from '@sinclair/typebox';
+import { ALERTS_COLLECTION, ALERTS_DATABASE } from '../../api/alert.ts';
+import { DETECTOR_ENV, PORTS } from '../../api/env.ts';
 import { DEFAULT_APP_ID, REPARTITION_RETENTION_MS } from '../../api/topics.ts';
 import { loadConfig } from '../../lib/config.ts';
-import { KAFKA_ENV, KafkaSettings, TOPIC_ENV, TopicSettings } from '../shared/kafka.ts';
+import { KafkaSettings, TopicSettings } from '../shared/kafka.ts';
 
 export const DetectorConfig = Type.Object({
   ...KafkaSettings,
@@ -15,9 +17,9 @@ export const DetectorConfig = Type.Object({
   }),
   mongoUrl: Type.String({ pattern: '^mongodb(\\+srv)?://' }),
   mongoDatabase: Type.Optional(
-    Type.String({ minLength: 1, description: 'Default: the database in MONGO_URL, else credit_alerts' }),
+    Type.String({ minLength: 1, description: `Default: the database in MONGO_URL, else ${ALERTS_DATABASE}` }),
   ),
-  alertsCollection: Type.String({ default: 'fraud_alerts', minLength: 1 }),
+  alertsCollection: Type.String({ default: ALERTS_COLLECTION, minLength: 1 }),
   rulesFile: Type.Optional(
     Type.String({ minLength: 1, description: 'YAML/JSON rule set; unset: the built-in rules' }),
   ),
@@ -31,27 +33,10 @@ export const DetectorConfig = Type.Object({
   ),
   repartitionRetentionMs: Type.Integer({ default: REPARTITION_RETENTION_MS, minimum: 60_000 }),
   maxStateEntries: Type.Integer({ default: 2_000_000, minimum: 1000, description: 'Per partition' }),
-  opsPort: Type.Integer({ default: 9090, minimum: 0, maximum: 65535 }),
+  opsPort: Type.Integer({ default: PORTS.ops, minimum: 0, maximum: 65535 }),
   opsHost: Type.String({ default: '0.0.0.0' }),
 });
 export type DetectorConfig = Static<typeof DetectorConfig>;
-
-export const DETECTOR_ENV = {
-  ...KAFKA_ENV,
-  ...TOPIC_ENV,
-  groupPrefix: 'KAFKA_GROUP_PREFIX',
-  appId: 'DETECTOR_APP_ID',
-  mongoUrl: 'MONGO_URL',
-  mongoDatabase: 'MONGO_DATABASE',
-  alertsCollection: 'MONGO_ALERTS_COLLECTION',
-  rulesFile: 'RULES_FILE',
-  rulesPollMs: 'RULES_POLL_MS',
-  repartitionPartitions: 'REPARTITION_PARTITIONS',
-  repartitionRetentionMs: 'REPARTITION_RETENTION_MS',
-  maxStateEntries: 'MAX_STATE_ENTRIES',
-  opsPort: 'OPS_PORT',
-  opsHost: 'OPS_HOST',
-} as const;
 
 export function loadDetectorConfig(env: NodeJS.ProcessEnv = process.env): DetectorConfig {
   return loadConfig(DetectorConfig, DETECTOR_ENV, env);

@@ -15,5 +15,3 @@ export const KNOWN_BAD = {
   /** Device fingerprints seen in confirmed fraud. */
   deviceIds: ['dev-7f3a9c1e-bad0', 'dev-0c0ffee0-bad1', 'dev-deadbeef-bad2', 'dev-51a7e5ed-bad3'],
 } as const;
-
-export type KnownBadList = keyof typeof KNOWN_BAD;

@@ -14,6 +14,8 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { Agent } from 'node:http';
 import { parseArgs } from 'node:util';
 import type { Producer } from 'kafkajs';
+import { ENV, PORTS } from '../../api/env.ts';
+import { DEFAULT_TOPICS } from '../../api/topics.ts';
 import { pseudonymize } from '../contract/pseudonymize.ts';
 import { createIdempotentProducer, createKafka } from '../shared/kafka.ts';
 import {
@@ -25,16 +27,19 @@ import {
 } from './generate.ts';
 import { postJson } from './post-json.ts';
 
+/** The ingestion API on this machine (its default port). */
+const DEFAULT_URL = `http://127.0.0.1:${PORTS.http}`;
+
 const USAGE = `usage: credit-platform generator [options]
   --seed N            PRNG seed (default 1); same seed, same applications
   --count N           applications to send (default 1000)
   --rate N            applications per second (default: as fast as the target takes them)
   --target T          api | kafka | stdout (default stdout)
-  --url URL           ingestion API base URL (api; default $INGESTION_URL or http://127.0.0.1:8080)
+  --url URL           ingestion API base URL (api; default $${ENV.ingestionUrl} or ${DEFAULT_URL})
   --batch N           applications per POST (api; 1 = /v1/applications, >1 = :batch; default 1)
   --concurrency N     requests in flight (api; default 8)
-  --brokers LIST      Kafka bootstrap servers (kafka; default $KAFKA_BROKERS)
-  --topic NAME        topic (kafka; default $APPLICATIONS_TOPIC or credit_apps)
+  --brokers LIST      Kafka bootstrap servers (kafka; default $${ENV.kafkaBrokers})
+  --topic NAME        topic (kafka; default $${ENV.applicationsTopic} or ${DEFAULT_TOPICS.applications})
   --labels FILE       write ground-truth labels as JSONL to FILE
   --rates S=R,...     scenario rates, e.g. velocity_burst=0.05,known_bad=0 (shares of applications)
   --start TIME        event time of the first application: RFC 3339 or "now"
@@ -97,19 +102,19 @@ export function parseGeneratorArgs(
   const startText = values.start ?? (target === 'stdout' ? DEFAULT_START : 'now');
   const start = startText === 'now' ? new Date().toISOString() : startText;
   if (!Number.isFinite(Date.parse(start))) throw new UsageError('--start must be an RFC 3339 time or "now"');
-  const brokers = values.brokers ?? env.KAFKA_BROKERS ?? '';
+  const brokers = values.brokers ?? env[ENV.kafkaBrokers] ?? '';
   if (target === 'kafka' && brokers === '')
-    throw new UsageError('--target kafka needs --brokers or KAFKA_BROKERS');
+    throw new UsageError(`--target kafka needs --brokers or ${ENV.kafkaBrokers}`);
   const options: GeneratorCliOptions = {
     seed: int('seed', values.seed, 1, 0),
     count: int('count', values.count, 1000, 1),
     rate,
     target,
-    url: (values.url ?? env.INGESTION_URL ?? 'http://127.0.0.1:8080').replace(/\/$/, ''),
+    url: (values.url ?? env[ENV.ingestionUrl] ?? DEFAULT_URL).replace(/\/$/, ''),
     batch: int('batch', values.batch, 1, 1),
     concurrency: int('concurrency', values.concurrency, 8, 1),
     brokers,
-    topic: values.topic ?? env.APPLICATIONS_TOPIC ?? 'credit_apps',
+    topic: values.topic ?? env[ENV.applicationsTopic] ?? DEFAULT_TOPICS.applications,
     scenarioRates,
     start,
     intervalMs: int('interval', values.interval, rate > 0 ? Math.max(1, Math.round(1000 / rate)) : 1000, 1),
@@ -288,10 +293,10 @@ async function openTarget(options: GeneratorCliOptions): Promise<Target> {
 }
 
 async function kafkaTarget(options: GeneratorCliOptions): Promise<Target> {
-  const key = process.env.PSEUDONYMIZATION_KEY;
+  const key = process.env[ENV.pseudonymizationKey];
   if (key === undefined || key.length < 16)
     throw new Error(
-      '--target kafka needs PSEUDONYMIZATION_KEY (>= 16 characters): raw national IDs never go to Kafka',
+      `--target kafka needs ${ENV.pseudonymizationKey} (>= 16 characters): raw national IDs never go to Kafka`,
     );
   const kafka = createKafka({
     brokers: options.brokers.split(',').map((b) => b.trim()),

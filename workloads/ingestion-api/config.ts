@@ -1,7 +1,8 @@
 /** Configuration of the ingestion API: one schema, read from the environment once at start-up. */
 import { type Static, Type } from '@sinclair/typebox';
+import { INGESTION_ENV, PORTS } from '../../api/env.ts';
 import { loadConfig } from '../../lib/config.ts';
-import { KAFKA_ENV, KafkaSettings, TOPIC_ENV, TopicSettings } from '../shared/kafka.ts';
+import { KafkaSettings, TopicSettings } from '../shared/kafka.ts';
 
 /** Most applications one `POST /v1/applications:batch` may carry (documented in the OpenAPI document). */
 export const DEFAULT_MAX_BATCH = 500;
@@ -13,7 +14,7 @@ export const IngestionConfig = Type.Object({
     minLength: 16,
     description: 'HMAC key for national IDs (from a Secret); the same key everywhere',
   }),
-  httpPort: Type.Integer({ default: 8080, minimum: 0, maximum: 65535 }),
+  httpPort: Type.Integer({ default: PORTS.http, minimum: 0, maximum: 65535 }),
   httpHost: Type.String({ default: '0.0.0.0' }),
   /** A second listener with only /metrics, /healthz, /readyz (the Deployment probes it); 0 = none. */
   opsPort: Type.Integer({ default: 0, minimum: 0, maximum: 65535 }),
@@ -37,21 +38,6 @@ export const IngestionConfig = Type.Object({
   kafkaClientId: Type.String({ default: 'ingestion-api', minLength: 1 }),
 });
 export type IngestionConfig = Static<typeof IngestionConfig>;
-
-export const INGESTION_ENV = {
-  ...KAFKA_ENV,
-  applicationsTopic: TOPIC_ENV.applicationsTopic,
-  pseudonymizationKey: 'PSEUDONYMIZATION_KEY',
-  httpPort: 'HTTP_PORT',
-  httpHost: 'HTTP_HOST',
-  opsPort: 'OPS_PORT',
-  maxBatch: 'MAX_BATCH',
-  maxBodyBytes: 'MAX_BODY_BYTES',
-  maxBatchBodyBytes: 'MAX_BATCH_BODY_BYTES',
-  produceTimeoutMs: 'PRODUCE_TIMEOUT_MS',
-  retryAfterSeconds: 'RETRY_AFTER_SECONDS',
-  kafkaClientId: 'KAFKA_CLIENT_ID',
-} as const;
 
 export function loadIngestionConfig(env: NodeJS.ProcessEnv = process.env): IngestionConfig {
   return loadConfig(IngestionConfig, INGESTION_ENV, env);

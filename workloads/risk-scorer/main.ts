@@ -10,6 +10,7 @@
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Type } from '@sinclair/typebox';
+import { ENV, PORTS, SCORER_ENV } from '../../api/env.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { createLogger } from '../../lib/log.ts';
 import { startOpsServer } from '../../lib/ops-server.ts';
@@ -28,31 +29,22 @@ export const ScorerConfig = Type.Object({
   shardCount: Type.Integer({ default: 1, minimum: 1, maximum: 1024 }),
   shardIndex: Type.Integer({ default: 0, minimum: 0, maximum: 1023 }),
   runId: Type.String({ default: '', maxLength: 200 }),
-  opsPort: Type.Integer({ default: 9090, minimum: -1, maximum: 65535, description: '-1 disables /metrics' }),
+  opsPort: Type.Integer({
+    default: PORTS.ops,
+    minimum: -1,
+    maximum: 65535,
+    description: '-1 disables /metrics',
+  }),
   opsHost: Type.String({ default: '0.0.0.0' }),
   metricsLingerSeconds: Type.Number({ default: 0, minimum: 0, maximum: 600 }),
   pageSize: Type.Integer({ default: 5000, minimum: 1, maximum: 100_000 }),
   lockTimeoutMs: Type.Integer({ default: 60_000, minimum: 0 }),
 });
 
-export const SCORER_ENV = {
-  databaseUrl: 'DATABASE_URL',
-  modelFile: 'MODEL_FILE',
-  challengerModelFile: 'CHALLENGER_MODEL_FILE',
-  shardCount: 'SHARD_COUNT',
-  shardIndex: 'JOB_COMPLETION_INDEX',
-  runId: 'RUN_ID',
-  opsPort: 'OPS_PORT',
-  opsHost: 'OPS_HOST',
-  metricsLingerSeconds: 'METRICS_LINGER_SECONDS',
-  pageSize: 'SCORER_PAGE_SIZE',
-  lockTimeoutMs: 'SCORER_LOCK_TIMEOUT_MS',
-} as const;
-
 /** The run id shared by every index of one Job. */
 export function defaultRunId(host: string, index: number, now: Date): string {
   const suffix = `-${index}`;
-  if (process.env.JOB_COMPLETION_INDEX !== undefined && host.endsWith(suffix))
+  if (process.env[ENV.shardIndex] !== undefined && host.endsWith(suffix))
     return host.slice(0, -suffix.length);
   return `run-${now.toISOString().replace(/[-:.]/g, '').slice(0, 15)}`;
 }

@@ -5,7 +5,7 @@
  * config schema:
  *
  *   const Config = Type.Object({ ...KafkaSettings, ...TopicSettings, httpPort: ... });
- *   const config = loadConfig(Config, { ...KAFKA_ENV, ...TOPIC_ENV, httpPort: 'HTTP_PORT' });
+ *   const config = loadConfig(Config, { ...KAFKA_ENV, ...TOPIC_ENV, httpPort: ENV.httpPort }); // api/env.ts
  *   const kafka = createKafka(kafkaConnection(config, 'ingestion-api'));
  */
 import { readFileSync } from 'node:fs';
@@ -21,41 +21,29 @@ import {
   type RetryOptions,
   type SASLOptions,
 } from 'kafkajs';
+import { DEFAULT_TOPICS } from '../../api/topics.ts';
+import { SASL_MECHANISMS, type SaslMechanism } from '../../api/v1alpha1.ts';
 import { createLogger, type Logger } from '../../lib/log.ts';
+import { StringEnum } from '../../lib/string-enum.ts';
 
-/** Connection settings; spread into a workload's config schema. */
+/** Connection settings; spread into a workload's config schema (env names: api/env.ts KAFKA_ENV). */
 export const KafkaSettings = {
   kafkaBrokers: Type.String({ minLength: 1, description: 'Comma-separated host:port list' }),
   kafkaTls: Type.Boolean({ default: false }),
   kafkaCaFile: Type.Optional(Type.String({ minLength: 1 })),
-  kafkaSaslMechanism: Type.Optional(
-    Type.Union([Type.Literal('plain'), Type.Literal('scram-sha-256'), Type.Literal('scram-sha-512')]),
-  ),
+  kafkaSaslMechanism: Type.Optional(StringEnum(SASL_MECHANISMS)),
   kafkaSaslUsername: Type.Optional(Type.String({ minLength: 1 })),
   kafkaSaslPassword: Type.Optional(Type.String({ minLength: 1 })),
 };
-export const KAFKA_ENV = {
-  kafkaBrokers: 'KAFKA_BROKERS',
-  kafkaTls: 'KAFKA_TLS',
-  kafkaCaFile: 'KAFKA_CA_FILE',
-  kafkaSaslMechanism: 'KAFKA_SASL_MECHANISM',
-  kafkaSaslUsername: 'KAFKA_SASL_USERNAME',
-  kafkaSaslPassword: 'KAFKA_SASL_PASSWORD',
-} as const;
 const KafkaSettingsObject = Type.Object(KafkaSettings);
 export type KafkaSettings = Static<typeof KafkaSettingsObject>;
 
-/** Topic names with the platform's defaults (as in the CreditPipeline CRD). */
+/** Topic names with the platform's defaults (api/topics.ts, as in the CRD; env names: TOPIC_ENV). */
 export const TopicSettings = {
-  applicationsTopic: Type.String({ default: 'credit_apps', minLength: 1, maxLength: 249 }),
-  deadLetterTopic: Type.String({ default: 'credit_apps_dlq', minLength: 1, maxLength: 249 }),
-  alertsTopic: Type.String({ default: 'fraud_alerts', minLength: 1, maxLength: 249 }),
+  applicationsTopic: Type.String({ default: DEFAULT_TOPICS.applications, minLength: 1, maxLength: 249 }),
+  deadLetterTopic: Type.String({ default: DEFAULT_TOPICS.deadLetter, minLength: 1, maxLength: 249 }),
+  alertsTopic: Type.String({ default: DEFAULT_TOPICS.alerts, minLength: 1, maxLength: 249 }),
 };
-export const TOPIC_ENV = {
-  applicationsTopic: 'APPLICATIONS_TOPIC',
-  deadLetterTopic: 'DLQ_TOPIC',
-  alertsTopic: 'ALERTS_TOPIC',
-} as const;
 const TopicSettingsObject = Type.Object(TopicSettings);
 export type TopicSettings = Static<typeof TopicSettingsObject>;
 
@@ -65,7 +53,7 @@ export interface KafkaConnection {
   tls?: boolean;
   /** PEM file of the CA that signed the brokers' certificates. */
   caFile?: string;
-  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+  sasl?: { mechanism: SaslMechanism; username: string; password: string };
   connectionTimeoutMs?: number;
   requestTimeoutMs?: number;
   retry?: RetryOptions;

@@ -4,18 +4,12 @@
  * including the scoring-run metrics read from the warehouse (warehouse/scoring-run-metrics.ts).
  */
 import { Type } from '@sinclair/typebox';
+import { LOADER_ENV, PORTS } from '../../api/env.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { createLogger } from '../../lib/log.ts';
 import { startOpsServer } from '../../lib/ops-server.ts';
 import { onShutdown } from '../../lib/shutdown.ts';
-import {
-  createKafka,
-  KAFKA_ENV,
-  KafkaSettings,
-  kafkaConnection,
-  TOPIC_ENV,
-  TopicSettings,
-} from '../shared/kafka.ts';
+import { createKafka, KafkaSettings, kafkaConnection, TopicSettings } from '../shared/kafka.ts';
 import { createPool } from '../warehouse/db.ts';
 import { registerScoringRunMetrics } from '../warehouse/scoring-run-metrics.ts';
 import { startLoader } from './consumer.ts';
@@ -27,19 +21,9 @@ export const LoaderConfig = Type.Object({
   ...TopicSettings,
   groupPrefix: Type.String({ default: '' }),
   sessionTimeoutMs: Type.Integer({ default: 30_000, minimum: 6_000, maximum: 300_000 }),
-  opsPort: Type.Integer({ default: 9090, minimum: 0, maximum: 65535 }),
+  opsPort: Type.Integer({ default: PORTS.ops, minimum: 0, maximum: 65535 }),
   opsHost: Type.String({ default: '0.0.0.0' }),
 });
-
-export const LOADER_ENV = {
-  databaseUrl: 'DATABASE_URL',
-  ...KAFKA_ENV,
-  ...TOPIC_ENV,
-  groupPrefix: 'KAFKA_GROUP_PREFIX',
-  sessionTimeoutMs: 'KAFKA_SESSION_TIMEOUT_MS',
-  opsPort: 'OPS_PORT',
-  opsHost: 'OPS_HOST',
-} as const;
 
 export async function run(_argv: string[]): Promise<void> {
   const log = createLogger('warehouse-loader');

@@ -5,10 +5,13 @@
  * and device ids are not mapped; the quarantine keeps a redacted copy of a bad payload.
  */
 import { createHash } from 'node:crypto';
+import { alertKey, FraudAlertMessage } from '../../api/alert.ts';
 import { PERSONAL_FIELDS } from '../../lib/personal-data.ts';
 import type { ApplicationEvent } from '../contract/application.ts';
-import { eventValidator, type FieldError } from '../contract/validate.ts';
-import { alertKey, alertValidator, type FraudAlertMessage } from './alert-message.ts';
+import { compileValidator, eventValidator, type FieldError } from '../contract/validate.ts';
+
+/** The alerts topic's messages, as the loader accepts them (api/alert.ts). */
+export const alertValidator = compileValidator(FraudAlertMessage);
 
 export interface SourcePosition {
   topic: string;

@@ -1,22 +1,27 @@
 /**
  * `credit-platform migrate`: applies the warehouse migrations and exits (run it as a Job, a Helm
  * hook or an init container; safe to run many times and concurrently).
- * Env: DATABASE_URL (required), MIGRATIONS_DIR (optional, default: the migrations shipped with the build).
+ * Env: DATABASE_URL (required), MIGRATIONS_DIR (optional, default: the migrations shipped with the build),
+ * WAREHOUSE_READER_PASSWORD (optional: then the read-only role is kept too, reader-role.ts).
  */
 import { Type } from '@sinclair/typebox';
 import pg from 'pg';
+import { MIGRATE_ENV } from '../../api/env.ts';
+import { WAREHOUSE_READER } from '../../api/warehouse.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { createLogger } from '../../lib/log.ts';
 import { DEFAULT_MIGRATIONS_DIR, migrate, readMigrations } from './migrate.ts';
+import { ensureReaderRole } from './reader-role.ts';
 
 const MigrateConfig = Type.Object({
   databaseUrl: Type.String({ pattern: '^postgres(ql)?://' }),
   migrationsDir: Type.String({ default: DEFAULT_MIGRATIONS_DIR }),
+  readerPassword: Type.Optional(Type.String({ minLength: 16 })),
 });
 
 export async function run(argv: string[]): Promise<void> {
   const log = createLogger('migrate');
-  const config = loadConfig(MigrateConfig, { databaseUrl: 'DATABASE_URL', migrationsDir: 'MIGRATIONS_DIR' });
+  const config = loadConfig(MigrateConfig, MIGRATE_ENV);
   const dryRun = argv.includes('--list');
   const migrations = readMigrations(config.migrationsDir);
   if (dryRun) {
@@ -33,6 +38,10 @@ export async function run(argv: string[]): Promise<void> {
       { applied: report.applied.length, alreadyApplied: report.alreadyApplied },
       'warehouse schema up to date',
     );
+    if (config.readerPassword !== undefined) {
+      await ensureReaderRole(client, WAREHOUSE_READER, config.readerPassword);
+      log.info({ role: WAREHOUSE_READER }, 'read-only role up to date');
+    }
   } finally {
     await client.end();
   }

@@ -6,8 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
+import type { FraudAlert } from '../../../api/alert.ts';
 import type { ApplicationEvent } from '../../../workloads/contract/application.ts';
-import type { FraudAlert } from '../../../workloads/fraud-detector/core/alert.ts';
 import type { Pool } from '../../../workloads/warehouse/db.ts';
 import { parseAlertMessage, parseApplicationMessage } from '../../../workloads/warehouse-loader/rows.ts';
 import { writeBatch } from '../../../workloads/warehouse-loader/writer.ts';

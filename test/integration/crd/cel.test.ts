@@ -253,8 +253,27 @@ describe('CreditPipeline CRD on the real API server', () => {
     ],
     [
       'a precision floor above 1',
-      { kafka: strimzi, cases: { enabled: true, rulePrecisionFloor: 1.5 } },
-      'spec.cases.rulePrecisionFloor',
+      { kafka: strimzi, monitoring: { alerts: { rulePrecisionFloor: 1.5 } } },
+      'spec.monitoring.alerts.rulePrecisionFloor',
+    ],
+    [
+      'a Grafana datasource for an external warehouse',
+      {
+        kafka: strimzi,
+        storage: { postgres: { external: { secretRef: { name: 'db' } } } },
+        monitoring: { grafanaDatasource: true },
+      },
+      'monitoring.grafanaDatasource needs managed PostgreSQL',
+    ],
+    [
+      'an alert threshold of zero',
+      { kafka: strimzi, monitoring: { alerts: { psiThreshold: 0 } } },
+      'must be greater than 0',
+    ],
+    [
+      'an alert window that is not a Prometheus duration',
+      { kafka: strimzi, monitoring: { alerts: { consumerLagFor: '10 minutes' } } },
+      'spec.monitoring.alerts.consumerLagFor',
     ],
   ];
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectionQuality } from '../../../demo/detection-quality.ts';
 import { type FraudDetector, startFraudDetector } from '../../../workloads/fraud-detector/detector.ts';
-import { labelMap } from '../../../workloads/generator/generate.ts';
+import { FRAUD_SCENARIOS, labelMap } from '../../../workloads/generator/generate.ts';
 import {
   asMessages,
   createTopics,
@@ -17,14 +17,8 @@ import {
   waitDrained,
 } from './support.ts';
 
-const TARGETED = [
-  'velocity_burst',
-  'device_ring',
-  'synthetic_identity',
-  'income_inflation',
-  'geo_mismatch',
-  'known_bad',
-];
+/** Every fraud scenario the generator labels; the built-in rules target each one. */
+const TARGETED = FRAUD_SCENARIOS;
 
 describe('fraud detector on generator traffic (real Kafka, real Mongo-wire server)', () => {
   const kafka = kafkaClient();
@@ -99,7 +93,7 @@ describe('fraud detector on generator traffic (real Kafka, real Mongo-wire serve
   });
 
   it('publishes every alert to the alerts topic keyed by applicationId, in the loader’s format', async () => {
-    const { alertValidator } = await import('../../../workloads/warehouse-loader/alert-message.ts');
+    const { alertValidator } = await import('../../../workloads/warehouse-loader/rows.ts');
     const msgs = await readTopic(kafka, topics.alerts, alerts.length);
     const ids = new Set<string>();
     for (const m of msgs) {

@@ -6,10 +6,10 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { logDir, repoRoot, stateDir } from '../../../infra/lib/paths.ts';
+import { kubeToolEnv, logDir, repoRoot, stateDir } from '../../../infra/lib/paths.ts';
 import { freePort } from '../../../infra/lib/process.ts';
 import { requireInfra } from '../../../infra/lib/state.ts';
-import { KubeClient } from '../../../operator/kube/client.ts';
+import { KubeClient, WRITE_VERBS } from '../../../operator/kube/client.ts';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -45,13 +45,7 @@ export function helm(args: string[]): CmdResult {
   const r = spawnSync(tools.helm, args, {
     encoding: 'utf8',
     cwd: repoRoot,
-    env: {
-      ...process.env,
-      KUBECONFIG: kube.kubeconfig,
-      HELM_CACHE_HOME: join(stateDir, 'helm', 'cache'),
-      HELM_CONFIG_HOME: join(stateDir, 'helm', 'config'),
-      HELM_DATA_HOME: join(stateDir, 'helm', 'data'),
-    },
+    env: kubeToolEnv(kube.kubeconfig),
   });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
@@ -184,14 +178,12 @@ export function counterSum(
   return sum;
 }
 
-const WRITES = new Set(['create', 'update', 'patch', 'apply', 'delete']);
-
 /** Write requests the operator sent, except Lease renewals (leader election writes by design). */
 export function nonLeaseWrites(metricsText: string): number {
   return counterSum(
     metricsText,
     'credit_operator_api_requests_total',
-    (l) => WRITES.has(l.verb ?? '') && l.resource !== 'leases',
+    (l) => WRITE_VERBS.has(l.verb ?? '') && l.resource !== 'leases',
   );
 }
 

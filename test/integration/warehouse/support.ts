@@ -6,6 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { requireInfra } from '../../../infra/lib/state.ts';
 import type { ApplicationEvent } from '../../../workloads/contract/application.ts';
+import { LOAN_PURPOSES } from '../../../workloads/contract/application.ts';
 import { migrate } from '../../../workloads/warehouse/migrate.ts';
 
 /** The harness's PostgreSQL URL (TEST_POSTGRES_URL overrides it, e.g. to run against another server). */
@@ -85,15 +86,7 @@ export function rng(seed: number): () => number {
   };
 }
 
-const PURPOSES = [
-  'debt_consolidation',
-  'home_improvement',
-  'auto',
-  'medical',
-  'education',
-  'business',
-  'other',
-] as const;
+const PURPOSES = LOAN_PURPOSES;
 const STATUSES = [
   'employed',
   'employed',

@@ -24,7 +24,8 @@ const find = (objs: KubeObject[], kind: string, name: string) =>
 const names = childNames('fraud');
 const spec = {
   kafka: { strimziCluster: 'k' },
-  cases: { enabled: true, rulePrecisionFloor: 0.4 },
+  cases: { enabled: true },
+  monitoring: { alerts: { rulePrecisionFloor: 0.4 } },
   alerting: {
     webhooks: [
       {

@@ -1,6 +1,7 @@
 import { Testing } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
-import { ENV } from '../../../api/env.ts';
+import { parse } from 'yaml';
+import { DETECTOR_ENV, ENV } from '../../../api/env.ts';
 import { IMAGE_ENTRYPOINT } from '../../../api/image.ts';
 import { childNames, generatedSecretNames } from '../../../api/names.ts';
 import { repartitionTopicName } from '../../../api/topics.ts';
@@ -8,7 +9,7 @@ import { PIPELINE_LABEL } from '../../../api/v1alpha1.ts';
 import type { KubeObject } from '../../../cdk8s/options.ts';
 import { buildPipeline, renderCreditPipeline } from '../../../cdk8s/render.ts';
 import { loadConfig } from '../../../lib/config.ts';
-import { DETECTOR_ENV, DetectorConfig } from '../../../workloads/fraud-detector/config.ts';
+import { DetectorConfig } from '../../../workloads/fraud-detector/config.ts';
 import { example, options, pipeline } from './fixtures.ts';
 
 type Pod = {
@@ -253,6 +254,83 @@ describe('renderCreditPipeline', () => {
     expect(rules.length).toBeGreaterThan(3);
     for (const r of rules) expect(r.expr, r.alert).toContain('namespace="lending"');
     expect(rules.map((r) => r.expr).join('\n')).toContain('demo-fraud-detector');
+  });
+
+  it('uses the alert thresholds of spec.monitoring.alerts, the platform defaults otherwise', () => {
+    const rules = (cp: ReturnType<typeof pipeline>) =>
+      (
+        find(renderCreditPipeline(cp, options()), 'PrometheusRule', `${cp.metadata.name}-platform`).spec as {
+          groups: Array<{ rules: Array<{ alert: string; expr: string; for?: string }> }>;
+        }
+      ).groups.flatMap((g) => g.rules);
+    const rule = (cp: ReturnType<typeof pipeline>, alert: string) => rules(cp).find((r) => r.alert === alert);
+    const spec = { kafka: { strimziCluster: 'k' } };
+    const plain = pipeline('plain', spec);
+    expect(rule(plain, 'ConsumerLagHigh')).toMatchObject({
+      expr: expect.stringMatching(/> 1000$/),
+      for: '10m',
+    });
+    expect(rule(plain, 'ScorecardPopulationShift')?.expr).toMatch(/> 0\.25$/);
+    const tuned = pipeline('tuned', {
+      ...spec,
+      monitoring: { alerts: { consumerLagThreshold: 50_000, consumerLagFor: '30m', psiThreshold: 0.1 } },
+    });
+    expect(rule(tuned, 'ConsumerLagHigh')).toMatchObject({
+      expr: expect.stringMatching(/> 50000$/),
+      for: '30m',
+    });
+    expect(rule(tuned, 'ScorecardPopulationShift')?.expr).toMatch(/> 0\.1$/);
+    expect(rule(tuned, 'FraudDetectorDown')?.for).toBe(rule(plain, 'FraudDetectorDown')?.for);
+  });
+
+  it('renders the warehouse’s Grafana datasource, as a read-only role, only when asked for', () => {
+    const spec = { kafka: { strimziCluster: 'k' } };
+    const plain = renderCreditPipeline(pipeline('plain', spec), options());
+    expect(plain.find((o) => o.metadata.name === 'plain-grafana-datasource')).toBeUndefined();
+    expect(Object.keys(find(plain, 'Secret', 'plain-postgres-credentials').data as object)).not.toContain(
+      'readerPassword',
+    );
+
+    const objs = renderCreditPipeline(
+      pipeline('bi', { ...spec, monitoring: { grafanaDatasource: true } }),
+      options(),
+    );
+    const decode = (v: string) => Buffer.from(v, 'base64').toString('utf8');
+    const credentials = find(objs, 'Secret', 'bi-postgres-credentials').data as Record<string, string>;
+    const readerPassword = decode(credentials.readerPassword as string);
+    expect(readerPassword.length).toBeGreaterThan(0);
+    expect(readerPassword).not.toBe(decode(credentials.password as string));
+
+    const datasource = find(objs, 'Secret', 'bi-grafana-datasource');
+    expect(datasource.metadata.labels?.grafana_datasource).toBe('1');
+    const provisioning = parse(
+      decode((datasource.data as Record<string, string>)['warehouse-datasource.yaml'] as string),
+    );
+    expect(provisioning.datasources).toEqual([
+      expect.objectContaining({
+        type: 'grafana-postgresql-datasource',
+        url: 'bi-postgres.lending.svc:5432',
+        user: 'credit_reader',
+        jsonData: expect.objectContaining({ database: 'credit' }),
+        secureJsonData: { password: readerPassword },
+      }),
+    ]);
+
+    const migrate = byKind(objs, 'Job')[0] as KubeObject;
+    const env = (migrate.spec as { template: { spec: Pod } }).template.spec.containers[0]?.env as Array<{
+      name: string;
+      valueFrom?: unknown;
+    }>;
+    expect(env.find((e) => e.name === 'WAREHOUSE_READER_PASSWORD')?.valueFrom).toEqual({
+      secretKeyRef: { name: 'bi-postgres-credentials', key: 'readerPassword' },
+    });
+    const ingress = (find(objs, 'NetworkPolicy', 'bi-allow-postgres').spec as { ingress: unknown[] }).ingress;
+    expect(ingress).toContainEqual({
+      from: [
+        { namespaceSelector: {}, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'grafana' } } },
+      ],
+      ports: [{ protocol: 'TCP', port: 5432 }],
+    });
   });
 
   it('renders no KafkaTopics without Strimzi or in direct mode', () => {

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { CRON_PATTERN, DURATION_PATTERN } from '../../../api/v1alpha1.ts';
-import { parseDuration } from '../../../cdk8s/duration.ts';
+import { GO_DURATION_PATTERN, parseDuration } from '../../../api/duration.ts';
+import { CRON_PATTERN } from '../../../api/v1alpha1.ts';
 
 // The CRD's CEL rules use these patterns with RE2; the constructs below use JavaScript regexes.
 // Both agree on this subset (no look-around, no back-references).
 const cron = new RegExp(CRON_PATTERN);
-const duration = new RegExp(DURATION_PATTERN);
+const duration = new RegExp(GO_DURATION_PATTERN);
 
 describe('cron schedule pattern', () => {
   it.each([

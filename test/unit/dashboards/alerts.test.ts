@@ -1,13 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { alertDefaults } from '../../../api/alert-thresholds.ts';
 import { selector } from '../../../dashboards/alerts/promql.ts';
-import {
-  alertDefaults,
-  alertRuleGroups,
-  operatorAlertRuleGroups,
-  runbookAnchor,
-} from '../../../dashboards/alerts/rules.ts';
+import { alertRuleGroups, operatorAlertRuleGroups, runbookAnchor } from '../../../dashboards/alerts/rules.ts';
 import { alertExpressions } from '../../../dashboards/inspect.ts';
 
 const root = join(import.meta.dirname, '..', '..', '..');

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { IMAGE_ENTRYPOINT, IMAGE_GID, IMAGE_UID, IMAGE_WORKDIR, SUBCOMMANDS } from '../../../api/image.ts';
+import { withSpecDefaults } from '../../../api/v1alpha1.ts';
 import { renderCreditPipeline } from '../../../cdk8s/render.ts';
 import { repoRoot } from '../../../infra/lib/paths.ts';
 import { example, options } from '../cdk8s/fixtures.ts';
@@ -126,5 +127,31 @@ describe('kind config', () => {
     expect(cfg.apiVersion).toBe('kind.x-k8s.io/v1alpha4');
     expect(cfg.nodes.map((n) => n.role)).toContain('control-plane');
     for (const n of cfg.nodes) expect(n.image).toMatch(/^kindest\/node:v1\.34\./);
+  });
+});
+
+describe('kube-prometheus-stack values for kind', () => {
+  it('have Grafana load the dashboards and datasources a pipeline renders, by the CRD’s default labels', () => {
+    const values = parseYaml(
+      readFileSync(join(repoRoot, 'deploy', 'kind', 'kube-prometheus-stack-values.yaml'), 'utf8'),
+    ) as {
+      grafana: {
+        sidecar: Record<
+          'dashboards' | 'datasources',
+          { label: string; labelValue: string; searchNamespace: string }
+        >;
+      };
+    };
+    const m = withSpecDefaults({ kafka: { strimziCluster: 'k' } }).monitoring;
+    expect(values.grafana.sidecar.dashboards).toMatchObject({
+      label: m.dashboardLabelKey,
+      labelValue: m.dashboardLabelValue,
+      searchNamespace: 'ALL',
+    });
+    expect(values.grafana.sidecar.datasources).toMatchObject({
+      label: m.datasourceLabelKey,
+      labelValue: m.datasourceLabelValue,
+      searchNamespace: 'ALL',
+    });
   });
 });

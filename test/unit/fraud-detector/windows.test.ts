@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { FraudAlert } from '../../../api/alert.ts';
 import type { ApplicationEvent } from '../../../workloads/contract/application.ts';
-import type { FraudAlert } from '../../../workloads/fraud-detector/core/alert.ts';
 import { PartitionWindows } from '../../../workloads/fraud-detector/core/windows.ts';
 import type { CompiledRuleSet } from '../../../workloads/fraud-detector/rules/compile.ts';
 import { MIN, makeEvent, recordOf, ruleSet, T0 } from './fixtures.ts';

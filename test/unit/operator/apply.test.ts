@@ -90,44 +90,44 @@ describe('ChildApplier', () => {
 
   it('applies a child the cache does not hold, then sends nothing while the desired hash is unchanged', async () => {
     const { calls, cache, applier } = cachedApplier();
-    expect((await applier.apply(cp, deployment)).action).toBe('created');
+    expect((await applier.reconcile(cp, deployment)).action).toBe('created');
     expect(calls).toEqual([
       { verb: 'apply', path: '/apis/apps/v1/namespaces/lending/deployments/demo-ingestion-api' },
     ]);
     // The cache has not caught up yet: the memo of the last apply avoids a second write.
-    expect((await applier.apply(cp, deployment)).action).toBe('unchanged');
+    expect((await applier.reconcile(cp, deployment)).action).toBe('unchanged');
     // The cache catches up.
     const { object } = stampChild(cp, deployment);
     cache.set(childKey(object), object as unknown as KubernetesObject);
     applier.observe('add', object as unknown as KubernetesObject);
-    expect((await applier.apply(cp, deployment)).action).toBe('unchanged');
+    expect((await applier.reconcile(cp, deployment)).action).toBe('unchanged');
     expect(calls).toHaveLength(1);
   });
 
   it('re-applies after the child was deleted by hand', async () => {
     const { calls, applier } = cachedApplier();
-    await applier.apply(cp, deployment);
+    await applier.reconcile(cp, deployment);
     const { object } = stampChild(cp, deployment);
     applier.observe('delete', object as unknown as KubernetesObject);
-    expect((await applier.apply(cp, deployment)).action).toBe('created');
+    expect((await applier.reconcile(cp, deployment)).action).toBe('created');
     expect(calls).toHaveLength(2);
   });
 
   it('re-applies when someone else changed the object (its hash annotation no longer matches)', async () => {
     const { calls, cache, applier } = cachedApplier();
-    await applier.apply(cp, deployment);
+    await applier.reconcile(cp, deployment);
     const { object } = stampChild(cp, deployment);
     const edited = structuredClone(object) as unknown as KubernetesObject;
     (edited.metadata as { annotations: Record<string, string> }).annotations[HASH_ANNOTATION] = 'edited';
     cache.set(childKey(edited), edited);
     applier.observe('update', edited);
-    expect((await applier.apply(cp, deployment)).action).toBe('updated');
+    expect((await applier.reconcile(cp, deployment)).action).toBe('updated');
     expect(calls).toHaveLength(2);
   });
 
   it('re-applies a child whose declared fields another manager took over (kubectl scale), not one whose status changed', async () => {
     const { calls, cache, applier } = cachedApplier();
-    await applier.apply(cp, deployment);
+    await applier.reconcile(cp, deployment);
     const { object } = stampChild(cp, deployment);
     const live = structuredClone(object) as unknown as KubernetesObject;
     const managed: Array<{
@@ -146,7 +146,7 @@ describe('ChildApplier', () => {
     ];
     (live.metadata as { managedFields: unknown[] }).managedFields = managed;
     cache.set(childKey(live), live);
-    expect((await applier.apply(cp, deployment)).action).toBe('unchanged');
+    expect((await applier.reconcile(cp, deployment)).action).toBe('unchanged');
     expect(foreignManagers(live, object)).toEqual([]);
     // Fields the operator does not declare (a pause, an extra container port) are not taken back
     // by applying again, so they are not drift (re-applying for them would never converge).
@@ -165,7 +165,7 @@ describe('ChildApplier', () => {
       },
     });
     expect(foreignManagers(live, object)).toEqual([]);
-    expect((await applier.apply(cp, deployment)).action).toBe('unchanged');
+    expect((await applier.reconcile(cp, deployment)).action).toBe('unchanged');
     // A declared field inside a keyed list item is drift.
     const container = (deployment.spec as { template: { spec: { containers: Array<{ name: string }> } } })
       .template.spec.containers[0];
@@ -184,7 +184,7 @@ describe('ChildApplier', () => {
     managed.pop();
 
     managed.push({ manager: 'kubectl', subresource: 'scale', fieldsV1: { 'f:spec': { 'f:replicas': {} } } });
-    const out = await applier.apply(cp, deployment);
+    const out = await applier.reconcile(cp, deployment);
     expect(out.action).toBe('updated');
     expect(out.reverted).toEqual(['kubectl']);
     expect(calls).toHaveLength(2);
@@ -194,7 +194,7 @@ describe('ChildApplier', () => {
     const { calls, client, discovery } = fakeClient();
     const applier = new ChildApplier(client, discovery, { get: () => undefined });
     const topic = render(cp).find((d) => d.kind === 'KafkaTopic') as ReturnType<typeof render>[number];
-    expect((await applier.apply(cp, topic)).action).toBe('unavailable');
+    expect((await applier.reconcile(cp, topic)).action).toBe('unavailable');
     expect(calls).toHaveLength(0);
   });
 

@@ -1,8 +1,8 @@
 /** A CreditPipeline and its rendered children, for the operator's unit tests. */
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { type CreditPipeline, withSpecDefaults } from '../../../api/v1alpha1.ts';
-import type { KubeObject } from '../../../cdk8s/options.ts';
-import { renderCreditPipeline } from '../../../cdk8s/render.ts';
+import type { KubeObject, RenderedPipeline } from '../../../cdk8s/options.ts';
+import { renderPipeline } from '../../../cdk8s/render.ts';
 import { childKey } from '../../../operator/reconcile/apply.ts';
 import { stampChild } from '../../../operator/reconcile/ownership.ts';
 
@@ -18,23 +18,31 @@ export function pipeline(
   };
 }
 
-export function render(cp: CreditPipeline, caps = { strimzi: true, monitoring: true }): KubeObject[] {
-  return renderCreditPipeline(cp, {
+/** The render output grouped by part, as the operator's status reads it. */
+export function renderParts(
+  cp: CreditPipeline,
+  caps = { strimzi: true, monitoring: true },
+): RenderedPipeline {
+  return renderPipeline(cp, {
     ...caps,
     operatorImage: 'registry.example/credit-platform:1.0.0',
     randomSecret: () => 'not-random',
   });
 }
 
+export function render(cp: CreditPipeline, caps = { strimzi: true, monitoring: true }): KubeObject[] {
+  return renderParts(cp, caps).objects;
+}
+
 /** What the API server would hold after applying `desired`: stamped, with controller status set. */
 export function observedFrom(
   cp: CreditPipeline,
-  desired: KubeObject[],
+  rendered: KubeObject[] | RenderedPipeline,
   patch: (o: KubernetesObject & Record<string, unknown>) => void = () => {},
 ): { observed: Map<string, KubernetesObject>; expected: Map<string, string> } {
   const observed = new Map<string, KubernetesObject>();
   const expected = new Map<string, string>();
-  for (const d of desired) {
+  for (const d of Array.isArray(rendered) ? rendered : rendered.objects) {
     const { object, hash } = stampChild(cp, d);
     const o = structuredClone(object) as unknown as KubernetesObject & Record<string, unknown>;
     (o.metadata as Record<string, unknown>).generation = 1;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alertKey } from '../../../workloads/warehouse-loader/alert-message.ts';
+import { alertKey } from '../../../api/alert.ts';
 import {
   dateKeyOf,
   parseAlertMessage,

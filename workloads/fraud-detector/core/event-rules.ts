@@ -1,7 +1,8 @@
 /** Rules on one application (expression and list rules): pure, stateless, evaluated at the source. */
+
+import { alertId, type FraudAlert } from '../../../api/alert.ts';
 import type { ApplicationEvent } from '../../contract/application.ts';
 import type { CompiledRuleSet } from '../rules/compile.ts';
-import { alertId, type FraudAlert } from './alert.ts';
 
 /** Alerts (live and shadow) the event rules raise for one application. */
 export function evaluateEventRules(

@@ -32,9 +32,10 @@
  *   replaying the partition from that offset to the committed one with `emit: false` rebuilds the
  *   same state, including which applications were already flagged.
  */
+
+import { alertId, type FraudAlert } from '../../../api/alert.ts';
 import type { CompiledRuleSet, KeyGroup, WindowRule } from '../rules/compile.ts';
 import { isPersonalField } from '../rules/fields.ts';
-import { alertId, type FraudAlert } from './alert.ts';
 
 /** What the window state needs of one application (the repartition message; see core/repartition.ts). */
 export interface WindowRecord {
@@ -292,6 +293,14 @@ export class PartitionWindows {
     this.deleteKey(ks);
   }
 
+  /** Drops one entry of a key (and the key with its last entry). */
+  private removeEntry(ks: KeyState, e: Entry): void {
+    const idx = ks.entries.indexOf(e);
+    if (idx >= 0) ks.entries.splice(idx, 1);
+    this.markRemoved(e);
+    if (ks.entries.length === 0) this.deleteKey(ks);
+  }
+
   private deleteKey(ks: KeyState): void {
     if (this.keys.get(ks.keyPath)?.delete(ks.key)) this.keyCount--;
   }
@@ -318,24 +327,11 @@ export class PartitionWindows {
       }
       const group = this.rules.keyGroups.get(ks.keyPath);
       const horizon = ks.maxT - this.rules.allowedLatenessMs - 2 * (group?.maxWindowMs ?? 0);
-      if (group === undefined || e.t < horizon) {
-        const idx = ks.entries.indexOf(e);
-        if (idx >= 0) ks.entries.splice(idx, 1);
-        this.markRemoved(e);
-        if (ks.entries.length === 0) this.deleteKey(ks);
-        this.head++;
-        continue;
-      }
-      if (this.entryCount > this.maxEntries) {
-        this.stats.forcedEvictions++;
-        const idx = ks.entries.indexOf(e);
-        if (idx >= 0) ks.entries.splice(idx, 1);
-        this.markRemoved(e);
-        if (ks.entries.length === 0) this.deleteKey(ks);
-        this.head++;
-        continue;
-      }
-      break;
+      const expired = group === undefined || e.t < horizon;
+      if (!expired && this.entryCount <= this.maxEntries) break;
+      if (!expired) this.stats.forcedEvictions++;
+      this.removeEntry(ks, e);
+      this.head++;
     }
     this.compact();
   }

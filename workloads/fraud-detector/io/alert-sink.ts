@@ -5,7 +5,7 @@
  * which the store's natural key and the loader's alert key absorb.
  */
 import type { Producer } from 'kafkajs';
-import type { FraudAlert } from '../core/alert.ts';
+import type { FraudAlert } from '../../../api/alert.ts';
 import type { DetectorMetrics } from '../metrics.ts';
 import type { AlertStore } from './alert-store.ts';
 

@@ -9,8 +9,8 @@
  * metric) and relies on its own typed alert construction instead of crashing.
  */
 import { type Collection, type Db, MongoClient, MongoServerError } from 'mongodb';
+import { ALERTS_DATABASE, type FraudAlert } from '../../../api/alert.ts';
 import type { Logger } from '../../../lib/log.ts';
-import type { FraudAlert } from '../core/alert.ts';
 
 export interface AlertDocument {
   _id: string;
@@ -87,7 +87,7 @@ export async function openAlertStore(options: {
   await client.connect();
   const db = options.database === undefined ? client.db() : client.db(options.database);
   const dbName =
-    db.databaseName === 'test' && options.database === undefined ? 'credit_alerts' : db.databaseName;
+    db.databaseName === 'test' && options.database === undefined ? ALERTS_DATABASE : db.databaseName;
   const target = dbName === db.databaseName ? db : client.db(dbName);
   const skipped = await ensureCollection(target, options.collection, options.log);
   const collection = target.collection<AlertDocument>(options.collection);

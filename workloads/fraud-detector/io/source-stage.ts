@@ -6,10 +6,10 @@
  * written.
  */
 import type { Consumer, EachBatchPayload, Kafka, Message, Producer } from 'kafkajs';
+import type { FraudAlert } from '../../../api/alert.ts';
 import type { Logger } from '../../../lib/log.ts';
 import type { ApplicationEvent } from '../../contract/application.ts';
 import { eventValidator } from '../../contract/validate.ts';
-import type { FraudAlert } from '../core/alert.ts';
 import { evaluateEventRules } from '../core/event-rules.ts';
 import { encodeRepartitionKey, KEY_PATH_HEADER, repartitionKeys } from '../core/repartition.ts';
 import type { DetectorMetrics } from '../metrics.ts';
@@ -23,17 +23,21 @@ export interface StageHandle {
   stop(): Promise<void>;
 }
 
-export interface SourceStageOptions {
+/** What both stages of the detector run with. */
+export interface StageOptions {
   kafka: Kafka;
   producer: Producer;
   groupId: string;
-  applicationsTopic: string;
   repartitionTopic: string;
   deadLetterTopic: string;
   rules: () => CompiledRuleSet;
   sink: AlertSink;
   metrics: DetectorMetrics;
   log: Logger;
+}
+
+export interface SourceStageOptions extends StageOptions {
+  applicationsTopic: string;
 }
 
 export async function startSourceStage(o: SourceStageOptions): Promise<StageHandle> {

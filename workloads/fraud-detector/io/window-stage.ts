@@ -9,27 +9,15 @@
  * So alerts are never emitted from a partial state, and an alert written before a crash is not
  * emitted from a different state after it. State is dropped and rebuilt on every rebalance.
  */
-import type { Admin, Consumer, EachBatchPayload, Kafka, Message, Producer } from 'kafkajs';
-import type { Logger } from '../../../lib/log.ts';
-import type { FraudAlert } from '../core/alert.ts';
+import type { Admin, Consumer, EachBatchPayload, Message } from 'kafkajs';
+import type { FraudAlert } from '../../../api/alert.ts';
 import { decodeRepartitionKey, parseWindowRecord } from '../core/repartition.ts';
 import { type Checkpoint, PartitionWindows } from '../core/windows.ts';
-import type { DetectorMetrics } from '../metrics.ts';
 import type { CompiledRuleSet } from '../rules/compile.ts';
-import type { AlertSink } from './alert-sink.ts';
 import { deadLetter } from './dead-letter.ts';
-import type { StageHandle } from './source-stage.ts';
+import type { StageHandle, StageOptions } from './source-stage.ts';
 
-export interface WindowStageOptions {
-  kafka: Kafka;
-  producer: Producer;
-  groupId: string;
-  repartitionTopic: string;
-  deadLetterTopic: string;
-  rules: () => CompiledRuleSet;
-  sink: AlertSink;
-  metrics: DetectorMetrics;
-  log: Logger;
+export interface WindowStageOptions extends StageOptions {
   maxStateEntries: number;
 }
 

@@ -1,4 +1,12 @@
-/** Go-style durations (`30s`, `15m`, `1h30m`, `500ms`), as the CRD accepts them. */
+/**
+ * Go-style durations (`30s`, `15m`, `1h30m`, `500ms`), as the CRD accepts them (the API server's
+ * CEL `duration()` reads them); the fraud-rule format has its own, simpler durations
+ * (fraud-rules.ts `RULE_DURATION_PATTERN`).
+ */
+
+/** A Go duration: one or more `<number><unit>` with unit ns, us, µs, ms, s, m or h. */
+export const GO_DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$';
+
 const UNIT_MS: Record<string, number> = {
   ns: 1e-6,
   us: 1e-3,

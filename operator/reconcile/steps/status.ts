@@ -1,0 +1,68 @@
+/**
+ * Step: compute the status from what the informers observed (../status.ts, pure) and write it
+ * through `/status` only when it says something new; the run's problems become Degraded.
+ */
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { childNames } from '../../../api/names.ts';
+import type { CreditPipeline, CreditPipelineStatus } from '../../../api/v1alpha1.ts';
+import type { RenderedPipeline } from '../../../cdk8s/options.ts';
+import { canonicalJson } from '../../../lib/canonical-json.ts';
+import type { ReadinessMode } from '../../config.ts';
+import type { KubeClient } from '../../kube/client.ts';
+import { childKey } from '../apply.ts';
+import type { Capabilities } from '../dependencies.ts';
+import type { PipelineEvents } from '../events.ts';
+import type { ChildIndex } from '../prune.ts';
+import type { ReconcileRun } from '../run.ts';
+import { computeStatus, type DirectTopicsOutcome } from '../status.ts';
+import { writeStatus } from '../status-writer.ts';
+
+export interface StatusStepInputs {
+  /** The render output; null when rendering failed or was skipped (suspended). */
+  desired: RenderedPipeline | null;
+  /** Desired-hash per child key, as applied. */
+  expected: ReadonlyMap<string, string>;
+  caps: Capabilities;
+  directTopics?: DirectTopicsOutcome;
+}
+
+export class StatusStep {
+  constructor(
+    private readonly client: KubeClient,
+    private readonly index: ChildIndex,
+    private readonly events: PipelineEvents,
+    private readonly mode: ReadinessMode,
+    private readonly now: () => Date,
+  ) {}
+
+  async run(cp: CreditPipeline, run: ReconcileRun, p: StatusStepInputs): Promise<CreditPipelineStatus> {
+    const children = this.index.children(run.key);
+    const names = childNames(cp.metadata.name);
+    const status = computeStatus(
+      {
+        cp,
+        mode: this.mode,
+        desired: p.desired,
+        expectedHashes: p.expected,
+        observed: new Map(children.map((c) => [childKey(c), c])),
+        scoringJobs: children.filter((c) => c.kind === 'Job' && createdBy(c, 'CronJob', names.riskScorer)),
+        strimziInstalled: p.caps.strimzi,
+        monitoringInstalled: p.caps.monitoring,
+        ...(p.directTopics === undefined ? {} : { directTopics: p.directTopics }),
+        problems: run.problems,
+        detectorName: names.fraudDetector,
+      },
+      this.now(),
+    );
+    if (canonicalJson(status) !== canonicalJson(cp.status ?? {})) {
+      await writeStatus(this.client, cp, status);
+      run.wrote();
+      this.events.transitions(cp, cp.status, status);
+    }
+    return status;
+  }
+}
+
+function createdBy(obj: KubernetesObject, kind: string, name: string): boolean {
+  return obj.metadata?.ownerReferences?.some((r) => r.kind === kind && r.name === name) === true;
+}
