@@ -190,5 +190,41 @@ ORDER BY champion_model, challenger_model`,
         ],
         width: 12,
       }),
+    )
+
+    .withRow(new RowBuilder('Fraud rule quality (analysts’ verdicts)'))
+    .withPanel(
+      table({
+        title: 'Rule precision from verdicts',
+        description:
+          'Per fraud rule and version: live alerts, cases, alerts resolved by analysts, and precision = confirmed fraud / resolved, from rpt_rule_precision (empty precision: no verdict yet). FraudRulePrecisionLow fires below the pipeline’s floor.',
+        queries: [
+          sqlTable(
+            `SELECT rule_id, rule_version, alerts, cases, resolved, confirmed_fraud, legitimate, inconclusive,
+       precision
+FROM rpt_rule_precision
+ORDER BY rule_id, rule_version`,
+          ),
+        ],
+        width: 12,
+      }),
+    )
+    .withPanel(
+      timeSeries({
+        title: 'Alerts and verdicts per day',
+        description:
+          'Live alerts that reached the case queue per day (UTC) and how many of them analysts resolved or confirmed as fraud, from rpt_case_volume.',
+        queries: [
+          sqlTimeSeries(
+            `SELECT day::timestamp AS "time", sum(alerts) AS alerts, sum(resolved) AS resolved,
+       sum(confirmed_fraud) AS confirmed_fraud
+FROM rpt_case_volume
+WHERE $__timeFilter(day)
+GROUP BY day
+ORDER BY 1`,
+          ),
+        ],
+        width: 12,
+      }),
     );
 }

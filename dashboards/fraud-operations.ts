@@ -4,7 +4,7 @@
  */
 import { BigValueTextMode } from '@grafana/grafana-foundation-sdk/common';
 import { DashboardBuilder, RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
-import { detector, ingestion, loader } from './metric-names.ts';
+import { cases, detector, ingestion, loader } from './metric-names.ts';
 import { stat, table, timeSeries } from './panels.ts';
 import {
   datasourceVariable,
@@ -150,5 +150,15 @@ export function fraudOperationsDashboard(): DashboardBuilder {
         width: 12,
         height: 6,
       }).textMode(BigValueTextMode.Name),
+    )
+    .withPanel(
+      timeSeries({
+        title: 'Case queue by status',
+        description:
+          'Cases in the warehouse by status (open + investigating is the analysts’ backlog), read by the cases service at scrape time.',
+        queries: [prom(`max by (status) (${sel(cases.byStatus)})`, '{{status}}')],
+        unit: 'short',
+        width: 12,
+      }),
     );
 }

@@ -56,7 +56,7 @@ import {
 // names comes from a program that runs here; the list of programs not run is declared, so a
 // missing program is a visible, deliberate gap and not a silently skipped panel.
 
-type Program = 'ingestion-api' | 'fraud-detector' | 'warehouse-loader' | 'operator';
+type Program = 'ingestion-api' | 'fraud-detector' | 'warehouse-loader' | 'operator' | 'cases';
 
 /** Programs whose code is not in the repository yet (none: every program runs). */
 const NOT_RUN: readonly Program[] = [];
@@ -239,6 +239,15 @@ beforeAll(async () => {
   await waitHttpOk('ingestion-api /readyz', apiPort, '/readyz');
 
   startFailingPipeline();
+  // The case queue: opens cases from the detector's alerts (precision and case panels).
+  await startScraped('cases', 'cases', {
+    DATABASE_URL: db.url,
+    ...kafkaEnv,
+    KUBECONFIG: requireInfra('kube').kubeconfig,
+    CASES_NAMESPACE: namespace,
+    HTTP_PORT: String(await freePort()),
+    HTTP_HOST: '127.0.0.1',
+  });
   await startScraped('operator', 'operator', {
     KUBECONFIG: requireInfra('kube').kubeconfig,
     WATCH_NAMESPACES: namespace,
@@ -270,6 +279,11 @@ beforeAll(async () => {
     `${APPLICATIONS} applications in the warehouse`,
     async () => (await count('SELECT count(*) AS n FROM fact_application')) >= APPLICATIONS,
     { timeoutMs: 120_000, intervalMs: 1000 },
+  );
+  await waitUntil(
+    'cases opened from the live alerts',
+    async () => (await count('SELECT count(*) AS n FROM fraud_case_alert')) > 0,
+    { timeoutMs: 60_000, intervalMs: 1000 },
   );
   await runToCompletion(`dash-live-${id}-risk-scorer`, 'risk-scorer', {
     DATABASE_URL: db.url,
