@@ -272,7 +272,8 @@ function memoryPerKey(): { keys: number; bytesPerKey: number; entries: number } 
         ipAddress: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
       },
     };
-    for (const k of repartitionKeys(rules, e)) windows.process({ ...k, offset: i }, false, now);
+    for (const k of repartitionKeys(rules, e, e.submittedAt))
+      windows.process({ ...k, offset: i }, false, now);
   }
   gc();
   const after = process.memoryUsage().heapUsed;

@@ -159,7 +159,7 @@ describe('default rules on generator traffic (pure core, 3 repartition partition
       expect(eventValidator.validate(event).ok).toBe(true);
       for (const a of evaluateEventRules(rules, event, now))
         if (a.mode === 'live') flagged.add(a.applicationId);
-      for (const k of repartitionKeys(rules, event)) {
+      for (const k of repartitionKeys(rules, event, event.submittedAt)) {
         const p = partitions[hashKey(`${k.keyPath}|${k.key}`) % 3] as PartitionWindows;
         for (const a of p.process({ ...k, offset }, true, now).alerts) {
           if (a.mode === 'live') flagged.add(a.applicationId);

@@ -101,7 +101,7 @@ async function handleBatch(
     const event: ApplicationEvent = v.value;
     o.metrics.eventsConsumed.inc();
     alerts.push(...evaluateEventRules(rules, event, now));
-    for (const k of repartitionKeys(rules, event)) {
+    for (const k of repartitionKeys(rules, event, receiptTime(event, message.timestamp))) {
       repartition.messages.push({
         key: encodeRepartitionKey(k),
         value: JSON.stringify(k.record),
@@ -147,4 +147,15 @@ async function handleBatch(
     Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(next))),
   );
   await payload.heartbeat();
+}
+
+/**
+ * The server's receipt time of an application: `receivedAt` when the event carries it, else the Kafka
+ * record's timestamp (set by the producer that wrote it, not by a client of the API).
+ */
+function receiptTime(event: ApplicationEvent, kafkaTimestamp: string): string {
+  const stamped = (event as { receivedAt?: unknown }).receivedAt;
+  if (typeof stamped === 'string') return stamped;
+  const ms = Number(kafkaTimestamp);
+  return Number.isFinite(ms) && ms > 0 ? new Date(ms).toISOString() : event.submittedAt;
 }
