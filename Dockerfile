@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # The platform image: one image, one entry point, a subcommand per workload
 # (ingestion-api, fraud-detector, warehouse-loader, risk-scorer, migrate, generator, operator).
-# WORKDIR, the entry point and the user must match cdk8s/image.ts (a test checks it).
+# WORKDIR, the entry point and the user must match api/image.ts (a test checks it).
 
 FROM node:20.19-bookworm-slim AS build
 WORKDIR /src
@@ -10,6 +10,7 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY cli ./cli
 COPY lib ./lib
+COPY api ./api
 COPY operator ./operator
 COPY cdk8s ./cdk8s
 COPY workloads ./workloads

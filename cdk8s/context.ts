@@ -4,40 +4,16 @@
  */
 import { createHash } from 'node:crypto';
 import type { k8s } from 'cdk8s-plus-34';
-import type { CreditPipeline, CreditPipelineSpec } from '../operator/api/v1alpha1.ts';
-import { ENV, MOUNTS } from './env.ts';
-import { imageRef } from './image.ts';
-import { type Component, childName, componentLabels, componentSelector, type Labels } from './labels.ts';
-import type { RenderOptions } from './render.ts';
+import { ENV, MOUNTS } from '../api/env.ts';
+import { imageRef } from '../api/image.ts';
+import { type Component, componentLabels, componentSelector, type Labels } from '../api/labels.ts';
+import { type ChildNames, childNames, consumerGroupPrefix } from '../api/names.ts';
+import type { CreditPipeline, CreditPipelineSpec } from '../api/v1alpha1.ts';
+import type { RenderOptions } from './options.ts';
 
 export type EnvVar = k8s.EnvVar;
 
 export type ResolvedRenderOptions = RenderOptions & { randomSecret: () => string };
-
-/** Names of the children; the operator reads some of them (detector Deployment, scoring CronJob). */
-export function childNames(pipeline: string) {
-  return {
-    ingestionApi: childName(pipeline, 'ingestion-api'),
-    fraudDetector: childName(pipeline, 'fraud-detector'),
-    warehouseLoader: childName(pipeline, 'warehouse-loader'),
-    riskScorer: childName(pipeline, 'risk-scorer'),
-    /** Prefix: the migration Job's name ends with a hash of its image, since a Job's template is immutable. */
-    warehouseMigrate: childName(pipeline, 'warehouse-migrate'),
-    postgres: childName(pipeline, 'postgres'),
-    mongo: childName(pipeline, 'mongo'),
-    postgresSecret: childName(pipeline, 'postgres-credentials'),
-    pseudonymizationSecret: childName(pipeline, 'pseudonymization'),
-    rulesConfigMap: childName(pipeline, 'fraud-rules'),
-    monitoring: childName(pipeline, 'platform'),
-  };
-}
-export type ChildNames = ReturnType<typeof childNames>;
-
-/** The Secrets the renderer generates (the operator reads them back to pass as existingSecrets). */
-export function generatedSecretNames(pipeline: string): string[] {
-  const n = childNames(pipeline);
-  return [n.postgresSecret, n.pseudonymizationSecret];
-}
 
 export class RenderContext {
   readonly name: string;
@@ -127,11 +103,6 @@ function tagOf(image: string): string {
 }
 
 /** Short stable hash, for names of immutable objects that must change when their content does. */
-/** `<namespace>.<pipeline>`: prefixes the pipeline's consumer groups and internal topics. */
-export function consumerGroupPrefix(namespace: string | undefined, pipeline: string): string {
-  return `${namespace ?? 'default'}.${pipeline}`;
-}
-
 export function shortHash(...parts: string[]): string {
   return createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 8);
 }

@@ -1,8 +1,8 @@
 /** The streaming fraud detector, and the ConfigMap of its inline rules. */
 import { k8s } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
+import { ENV, MOUNTS, PORTS } from '../api/env.ts';
 import { type EnvVar, type RenderContext, shortHash } from './context.ts';
-import { ENV, MOUNTS, PORTS } from './env.ts';
 import { kafkaCertVolumes, platformContainer, platformPodSpec, type Volume } from './pod.ts';
 import { deploymentWithService } from './workload.ts';
 

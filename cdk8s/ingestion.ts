@@ -1,7 +1,7 @@
 /** The HTTP ingestion API: validates, pseudonymizes and produces applications. */
 import { Construct } from 'constructs';
+import { ENV, PORTS } from '../api/env.ts';
 import type { RenderContext } from './context.ts';
-import { ENV, PORTS } from './env.ts';
 import { kafkaCertVolumes, platformContainer, platformPodSpec } from './pod.ts';
 import type { PipelineSecrets } from './secrets.ts';
 import { deploymentWithService } from './workload.ts';

@@ -14,11 +14,8 @@ import {
   ServiceMonitorSpecEndpointsScheme,
 } from './imports/monitoring.coreos.com.ts';
 
-/** The prometheus-operator API the ServiceMonitor and PrometheusRule constructs (cdk8s import) use. */
 /** The alert group about the operator itself (charts/credit-platform/files/operator-alert-rules.yaml). */
 export const OPERATOR_ALERT_GROUP = 'credit-platform.operator';
-
-export const MONITORING_API_VERSION = ServiceMonitor.GVK.apiVersion;
 
 export class Monitoring extends Construct {
   constructor(scope: Construct, id: string, ctx: RenderContext) {

@@ -4,10 +4,10 @@
  */
 import { k8s } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
-import { PIPELINE_LABEL } from '../operator/api/v1alpha1.ts';
+import { PORTS } from '../api/env.ts';
+import type { Component } from '../api/labels.ts';
+import { PIPELINE_LABEL } from '../api/v1alpha1.ts';
 import type { RenderContext } from './context.ts';
-import { PORTS } from './env.ts';
-import type { Component } from './labels.ts';
 
 type Peer = k8s.NetworkPolicyPeer;
 

@@ -5,10 +5,10 @@
  */
 
 import { k8s } from 'cdk8s-plus-34';
-import type { Resources } from '../operator/api/v1alpha1.ts';
+import { ENV, MOUNTS, PORTS } from '../api/env.ts';
+import { IMAGE_GID, IMAGE_UID, IMAGE_WORKDIR, platformCommand, type Subcommand } from '../api/image.ts';
+import type { Resources } from '../api/v1alpha1.ts';
 import type { RenderContext } from './context.ts';
-import { ENV, MOUNTS, PORTS } from './env.ts';
-import { IMAGE_GID, IMAGE_UID, IMAGE_WORKDIR, platformCommand, type Subcommand } from './image.ts';
 
 export type Container = k8s.Container;
 export type Volume = k8s.Volume;

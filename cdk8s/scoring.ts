@@ -4,9 +4,9 @@
  */
 import { k8s } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
+import { ENV, MOUNTS } from '../api/env.ts';
 import type { EnvVar, RenderContext } from './context.ts';
 import { parseDurationSeconds } from './duration.ts';
-import { ENV, MOUNTS } from './env.ts';
 import { platformContainer, platformPodSpec, type Volume, type VolumeMount } from './pod.ts';
 import type { PipelineSecrets } from './secrets.ts';
 

@@ -4,8 +4,8 @@
  */
 import { k8s } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
+import { PORTS } from '../api/env.ts';
 import type { EnvVar, RenderContext } from './context.ts';
-import { PORTS } from './env.ts';
 
 export const POSTGRES_USER = 'credit';
 export const POSTGRES_DB = 'credit';

@@ -5,10 +5,10 @@
  */
 import { k8s } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
-import type { ManagedStoreSpec } from '../operator/api/v1alpha1.ts';
+import { PORTS } from '../api/env.ts';
+import type { Component } from '../api/labels.ts';
+import type { ManagedStoreSpec } from '../api/v1alpha1.ts';
 import type { RenderContext } from './context.ts';
-import { PORTS } from './env.ts';
-import type { Component } from './labels.ts';
 import {
   type Container,
   emptyDir,

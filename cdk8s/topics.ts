@@ -4,20 +4,13 @@
  * admin API.
  */
 import { Construct } from 'constructs';
-import type { CreditPipelineSpec } from '../operator/api/v1alpha1.ts';
-import {
-  DEFAULT_APP_ID,
-  REPARTITION_RETENTION_MS,
-  repartitionTopicName,
-} from '../workloads/fraud-detector/config.ts';
-import { consumerGroupPrefix, type RenderContext } from './context.ts';
+import { STRIMZI_CLUSTER_LABEL } from '../api/gvk.ts';
+import { consumerGroupPrefix } from '../api/names.ts';
+import { DEFAULT_APP_ID, REPARTITION_RETENTION_MS, repartitionTopicName } from '../api/topics.ts';
+import type { CreditPipelineSpec } from '../api/v1alpha1.ts';
+import type { RenderContext } from './context.ts';
 import { parseDuration } from './duration.ts';
 import { KafkaTopic } from './imports/kafka.strimzi.io.ts';
-
-/** The KafkaTopic kind, from the construct `cdk8s import` generated from Strimzi's CRD. */
-export const KAFKA_TOPIC_API_VERSION = KafkaTopic.GVK.apiVersion;
-export const KAFKA_TOPIC_KIND = KafkaTopic.GVK.kind;
-export const STRIMZI_CLUSTER_LABEL = 'strimzi.io/cluster';
 
 export type TopicRole = 'applications' | 'deadLetter' | 'alerts' | 'repartition';
 

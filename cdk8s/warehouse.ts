@@ -1,8 +1,8 @@
 /** The warehouse loader Deployment and the warehouse migration Job. */
 import { k8s } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
+import { ENV, PORTS } from '../api/env.ts';
 import { type RenderContext, shortHash } from './context.ts';
-import { ENV, PORTS } from './env.ts';
 import { kafkaCertVolumes, platformContainer, platformPodSpec } from './pod.ts';
 import type { PipelineSecrets } from './secrets.ts';
 import { deploymentWithService } from './workload.ts';

@@ -1,8 +1,8 @@
 /** Deployment, Service and PodDisruptionBudget of one long-running platform component. */
 import { k8s } from 'cdk8s-plus-34';
 import type { Construct } from 'constructs';
+import type { Component } from '../api/labels.ts';
 import type { RenderContext } from './context.ts';
-import type { Component } from './labels.ts';
 import type { PodSpec } from './pod.ts';
 
 export interface DeploymentProps {

@@ -9,7 +9,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { parse as parseYaml } from 'yaml';
-import { childNames } from '../cdk8s/context.ts';
+import { childNames } from '../api/names.ts';
 import { repoRoot, stateDir } from '../infra/lib/paths.ts';
 import { isAlive, logTail, readPid, startDaemon, stopDaemon } from '../infra/lib/process.ts';
 import { requireInfra } from '../infra/lib/state.ts';

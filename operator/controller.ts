@@ -6,7 +6,7 @@
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { API_VERSION, type CreditPipeline, KIND, PIPELINE_LABEL, PLURAL } from './api/v1alpha1.ts';
+import { API_VERSION, type CreditPipeline, KIND, PIPELINE_LABEL, PLURAL } from '../api/v1alpha1.ts';
 import type { Discovery, ResourceInfo } from './kube/discovery.ts';
 import type { InformerEvent, InformerSet } from './kube/informers.ts';
 import type { OperatorMetrics } from './metrics.ts';

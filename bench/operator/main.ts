@@ -13,8 +13,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeConfig, Watch } from '@kubernetes/client-node';
+import { type CreditPipeline, withSpecDefaults } from '../../api/v1alpha1.ts';
 import { repoRoot } from '../../infra/lib/paths.ts';
-import { type CreditPipeline, withSpecDefaults } from '../../operator/api/v1alpha1.ts';
 import type { KubeClient } from '../../operator/kube/client.ts';
 import { startPrivateApiserver } from '../../test/integration/operator/private-apiserver.ts';
 import {

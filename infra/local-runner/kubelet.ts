@@ -16,6 +16,7 @@ import type {
   V1PodCondition,
   V1Service,
 } from '@kubernetes/client-node';
+import { STRIMZI_GROUP, STRIMZI_VERSION } from '../../api/gvk.ts';
 import { logDir } from '../lib/paths.ts';
 import { addScrapeTarget, removeScrapeTarget } from '../lib/prometheus-targets.ts';
 import type { InfraState } from '../lib/state.ts';
@@ -607,8 +608,8 @@ export class LocalKubelet {
     let clusters: Array<{ metadata: { name: string } }> = [];
     try {
       const list = (await this.api.custom.listNamespacedCustomObject({
-        group: 'kafka.strimzi.io',
-        version: 'v1beta2',
+        group: STRIMZI_GROUP,
+        version: STRIMZI_VERSION,
         namespace: ns,
         plural: 'kafkas',
       })) as { items: Array<{ metadata: { name: string } }> };
@@ -623,8 +624,8 @@ export class LocalKubelet {
       });
     }
     const topics = (await this.api.custom.listNamespacedCustomObject({
-      group: 'kafka.strimzi.io',
-      version: 'v1beta2',
+      group: STRIMZI_GROUP,
+      version: STRIMZI_VERSION,
       namespace: ns,
       plural: 'kafkatopics',
     })) as {
@@ -639,8 +640,8 @@ export class LocalKubelet {
       const name = t.spec?.topicName ?? t.metadata.name;
       await this.api.custom
         .patchNamespacedCustomObjectStatus({
-          group: 'kafka.strimzi.io',
-          version: 'v1beta2',
+          group: STRIMZI_GROUP,
+          version: STRIMZI_VERSION,
           namespace: ns,
           plural: 'kafkatopics',
           name: t.metadata.name,

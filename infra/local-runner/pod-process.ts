@@ -11,7 +11,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { V1Container, V1EnvVar, V1Pod, V1Volume } from '@kubernetes/client-node';
-import { IMAGE_ENTRYPOINT } from '../../cdk8s/image.ts';
+import { IMAGE_ENTRYPOINT } from '../../api/image.ts';
 import { repoRoot, stateDir } from '../lib/paths.ts';
 import { freePort } from '../lib/process.ts';
 import type { ServiceMap } from './service-map.ts';

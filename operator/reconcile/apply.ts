@@ -5,7 +5,7 @@
  * `desired = null` means "delete it".
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { KubeObject } from '../../cdk8s/render.ts';
+import type { KubeObject } from '../../cdk8s/options.ts';
 import { ApiError, isNotFound, type KubeClient } from '../kube/client.ts';
 import { type Discovery, type ResourceInfo, resourcePath } from '../kube/discovery.ts';
 import type { InformerEvent } from '../kube/informers.ts';

@@ -2,7 +2,7 @@
  * Condition bookkeeping in the `metav1.Condition` shape: `lastTransitionTime` changes only when
  * the status changes; every condition carries the generation it was computed for.
  */
-import { CONDITION_TYPES, type Condition, type ConditionType } from '../api/v1alpha1.ts';
+import { CONDITION_TYPES, type Condition, type ConditionType } from '../../api/v1alpha1.ts';
 
 export type ConditionStatus = Condition['status'];
 

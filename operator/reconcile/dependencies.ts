@@ -2,11 +2,8 @@
  * Optional APIs the pipeline can use, detected through discovery (cached; misses are asked again
  * after a while so installing Strimzi or prometheus-operator later is picked up).
  */
+import { KAFKA_TOPIC, PROMETHEUS_RULE, SERVICE_MONITOR } from '../../api/gvk.ts';
 import type { Discovery } from '../kube/discovery.ts';
-
-export const STRIMZI_TOPIC = { apiVersion: 'kafka.strimzi.io/v1beta2', kind: 'KafkaTopic' } as const;
-export const SERVICE_MONITOR = { apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor' } as const;
-export const PROMETHEUS_RULE = { apiVersion: 'monitoring.coreos.com/v1', kind: 'PrometheusRule' } as const;
 
 export interface Capabilities {
   strimzi: boolean;
@@ -15,7 +12,7 @@ export interface Capabilities {
 
 export async function detectCapabilities(discovery: Discovery): Promise<Capabilities> {
   const [strimzi, sm, pr] = await Promise.all([
-    discovery.has(STRIMZI_TOPIC.apiVersion, STRIMZI_TOPIC.kind),
+    discovery.has(KAFKA_TOPIC.apiVersion, KAFKA_TOPIC.kind),
     discovery.has(SERVICE_MONITOR.apiVersion, SERVICE_MONITOR.kind),
     discovery.has(PROMETHEUS_RULE.apiVersion, PROMETHEUS_RULE.kind),
   ]);
@@ -35,7 +32,7 @@ export const CHILD_KINDS: ReadonlyArray<{ apiVersion: string; kind: string; opti
     { apiVersion: 'batch/v1', kind: 'Job' },
     { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' },
     { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' },
-    { ...STRIMZI_TOPIC, optional: 'strimzi' },
+    { ...KAFKA_TOPIC, optional: 'strimzi' },
     { ...SERVICE_MONITOR, optional: 'monitoring' },
     { ...PROMETHEUS_RULE, optional: 'monitoring' },
   ];

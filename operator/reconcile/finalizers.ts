@@ -3,8 +3,8 @@
  * the cluster — topics created through the Kafka admin API with deletionPolicy Delete. Everything
  * inside the cluster goes with the garbage collector (ownerReferences).
  */
-import type { CreditPipeline } from '../api/v1alpha1.ts';
-import { GROUP, PLURAL, VERSION } from '../api/v1alpha1.ts';
+import type { CreditPipeline } from '../../api/v1alpha1.ts';
+import { GROUP, PLURAL, VERSION } from '../../api/v1alpha1.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { FIELD_MANAGER } from './ownership.ts';
 

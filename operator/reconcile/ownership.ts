@@ -6,9 +6,9 @@
  * applied again, so hand edits are reverted rather than kept until the next spec change.
  */
 
-import type { KubeObject } from '../../cdk8s/render.ts';
+import { API_VERSION, KIND, PIPELINE_LABEL } from '../../api/v1alpha1.ts';
+import type { KubeObject } from '../../cdk8s/options.ts';
 import { canonicalJson } from '../../lib/canonical-json.ts';
-import { API_VERSION, KIND, PIPELINE_LABEL } from '../api/v1alpha1.ts';
 import { objectHash } from './hash.ts';
 
 export const FIELD_MANAGER = 'credit-platform-operator';

@@ -10,10 +10,10 @@
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { childNames, generatedSecretNames } from '../../cdk8s/context.ts';
-import type { KubeObject, RenderOptions } from '../../cdk8s/render.ts';
+import { childNames, generatedSecretNames } from '../../api/names.ts';
+import { API_VERSION, type CreditPipeline, type CreditPipelineStatus, KIND } from '../../api/v1alpha1.ts';
+import type { KubeObject, RenderOptions } from '../../cdk8s/options.ts';
 import { canonicalJson } from '../../lib/canonical-json.ts';
-import { API_VERSION, type CreditPipeline, type CreditPipelineStatus, KIND } from '../api/v1alpha1.ts';
 import type { ReadinessMode } from '../config.ts';
 import type { KubeClient } from '../kube/client.ts';
 import type { Discovery } from '../kube/discovery.ts';

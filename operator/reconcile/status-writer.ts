@@ -1,5 +1,5 @@
 /** Writes a CreditPipeline's status through the `/status` subresource (JSON patch of the whole status). */
-import type { CreditPipeline, CreditPipelineStatus } from '../api/v1alpha1.ts';
+import type { CreditPipeline, CreditPipelineStatus } from '../../api/v1alpha1.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { pipelinePath } from './finalizers.ts';
 import { FIELD_MANAGER } from './ownership.ts';

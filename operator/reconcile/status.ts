@@ -4,14 +4,14 @@
  * through `/status` only when it differs from what the object already says.
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { KubeObject } from '../../cdk8s/render.ts';
 import {
   COMPONENT_LABEL,
   type Condition,
   type CreditPipeline,
   type CreditPipelineStatus,
   type ScoringRunStatus,
-} from '../api/v1alpha1.ts';
+} from '../../api/v1alpha1.ts';
+import type { KubeObject } from '../../cdk8s/options.ts';
 import type { ReadinessMode } from '../config.ts';
 import { childKey } from './apply.ts';
 import { type ConditionUpdate, initialConditions, setCondition, sortConditions } from './conditions.ts';

@@ -5,8 +5,8 @@
  * `desiredTopics` (cdk8s/topics.ts), the same ones the KafkaTopic construct renders.
  */
 import { type Admin, Kafka, type KafkaConfig, logLevel, type SASLOptions } from 'kafkajs';
+import type { CreditPipeline } from '../../api/v1alpha1.ts';
 import { type DesiredTopic, desiredTopics } from '../../cdk8s/topics.ts';
-import type { CreditPipeline } from '../api/v1alpha1.ts';
 import type { DirectTopicsOutcome } from './status.ts';
 
 /** Client credentials from spec.kafka.authSecretRef (decoded Secret data). */

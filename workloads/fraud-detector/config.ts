@@ -1,12 +1,8 @@
 /** The detector's configuration: one schema, read from the environment at start-up (lib/config.ts). */
 import { type Static, Type } from '@sinclair/typebox';
+import { DEFAULT_APP_ID, REPARTITION_RETENTION_MS } from '../../api/topics.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { KAFKA_ENV, KafkaSettings, TOPIC_ENV, TopicSettings } from '../shared/kafka.ts';
-
-/** The detector's application id unless DETECTOR_APP_ID says otherwise. */
-export const DEFAULT_APP_ID = 'fraud-detector';
-/** How long the repartition topic keeps records: window state is rebuilt by replaying it. */
-export const REPARTITION_RETENTION_MS = 7 * 86_400_000;
 
 export const DetectorConfig = Type.Object({
   ...KafkaSettings,
@@ -59,14 +55,4 @@ export const DETECTOR_ENV = {
 
 export function loadDetectorConfig(env: NodeJS.ProcessEnv = process.env): DetectorConfig {
   return loadConfig(DetectorConfig, DETECTOR_ENV, env);
-}
-
-/** `<prefix>.<appId>` (or `<appId>`): consumer groups and internal topics derive from it. */
-export function applicationName(config: Pick<DetectorConfig, 'groupPrefix' | 'appId'>): string {
-  return config.groupPrefix === '' ? config.appId : `${config.groupPrefix}.${config.appId}`;
-}
-
-/** The internal topic between the detector's two stages (the operator declares it too). */
-export function repartitionTopicName(config: Pick<DetectorConfig, 'groupPrefix' | 'appId'>): string {
-  return `${applicationName(config)}-repartition`;
 }

@@ -10,10 +10,11 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Kafka, Producer } from 'kafkajs';
+import { applicationName, repartitionTopicName } from '../../api/topics.ts';
 import { createLogger, type Logger } from '../../lib/log.ts';
 import { startOpsServer } from '../../lib/ops-server.ts';
 import { createIdempotentProducer, createKafka, kafkaConnection } from '../shared/kafka.ts';
-import { applicationName, type DetectorConfig, repartitionTopicName } from './config.ts';
+import type { DetectorConfig } from './config.ts';
 import { createAlertSink } from './io/alert-sink.ts';
 import { type AlertStore, openAlertStore } from './io/alert-store.ts';
 import { loadRulesFile, type RulesWatcher, watchRules } from './io/rules-watcher.ts';

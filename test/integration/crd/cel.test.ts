@@ -9,9 +9,9 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { API_VERSION, CRD_NAME, KIND } from '../../../api/v1alpha1.ts';
 import { CRD_PATHS } from '../../../cdk8s/crd.ts';
 import { requireInfra } from '../../../infra/lib/state.ts';
-import { API_VERSION, CRD_NAME, KIND } from '../../../operator/api/v1alpha1.ts';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const ns = `crd-test-${randomBytes(3).toString('hex')}`;

@@ -7,8 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { API_VERSION, KIND, withSpecDefaults } from '../../../api/v1alpha1.ts';
 import { renderCreditPipeline } from '../../../cdk8s/render.ts';
-import { API_VERSION, KIND, withSpecDefaults } from '../../../operator/api/v1alpha1.ts';
 import { createNamespace, helm, installFixtureCrds, kubectl } from '../operator/support.ts';
 
 const chart = fileURLToPath(new URL('../../../charts/credit-platform', import.meta.url));

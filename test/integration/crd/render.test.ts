@@ -8,8 +8,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { API_VERSION, type CreditPipeline, KIND, withSpecDefaults } from '../../../api/v1alpha1.ts';
 import { renderCreditPipeline } from '../../../cdk8s/render.ts';
-import { API_VERSION, type CreditPipeline, KIND, withSpecDefaults } from '../../../operator/api/v1alpha1.ts';
 import { createNamespace, installFixtureCrds, kubectl } from '../operator/support.ts';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));

@@ -19,6 +19,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CreditPipeline } from '../../../api/v1alpha1.ts';
 import { type AlertRuleOptions, alertRuleGroups } from '../../../dashboards/alerts/rules.ts';
 import { rulesFile } from '../../../dashboards/alerts/rules-file.ts';
 import { buildDashboards } from '../../../dashboards/index.ts';
@@ -35,7 +36,6 @@ import { repoRoot } from '../../../infra/lib/paths.ts';
 import { freePort, sleep, waitUntil } from '../../../infra/lib/process.ts';
 import { addRuleFile, removeRuleFile } from '../../../infra/lib/prometheus-targets.ts';
 import { requireInfra } from '../../../infra/lib/state.ts';
-import type { CreditPipeline } from '../../../operator/api/v1alpha1.ts';
 import { createNamespace, kubectl, kubectlOk } from '../operator/support.ts';
 import { createTestDatabase, type TestDatabase } from '../warehouse/support.ts';
 import {

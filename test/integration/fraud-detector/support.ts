@@ -2,11 +2,11 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Message } from 'kafkajs';
 import { MongoClient } from 'mongodb';
+import { applicationName } from '../../../api/topics.ts';
 import { requireInfra } from '../../../infra/lib/state.ts';
 import type { ApplicationEvent } from '../../../workloads/contract/application.ts';
 import { pseudonymize } from '../../../workloads/contract/pseudonymize.ts';
 import type { DetectorConfig } from '../../../workloads/fraud-detector/config.ts';
-import { applicationName } from '../../../workloads/fraud-detector/config.ts';
 import { type GeneratedApplication, generateApplications } from '../../../workloads/generator/generate.ts';
 
 export const PSEUDO_KEY = 'integration-test-key-0123456789';

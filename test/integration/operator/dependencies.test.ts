@@ -6,8 +6,8 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CreditPipeline } from '../../../api/v1alpha1.ts';
 import { repoRoot } from '../../../infra/lib/paths.ts';
-import type { CreditPipeline } from '../../../operator/api/v1alpha1.ts';
 import { ApiError, type KubeClient } from '../../../operator/kube/client.ts';
 import { type PrivateApiserver, startPrivateApiserver } from './private-apiserver.ts';
 import {

@@ -7,9 +7,9 @@
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CreditPipeline } from '../../../api/v1alpha1.ts';
 import { repoRoot } from '../../../infra/lib/paths.ts';
 import { requireInfra } from '../../../infra/lib/state.ts';
-import type { CreditPipeline } from '../../../operator/api/v1alpha1.ts';
 import { isNotFound } from '../../../operator/kube/client.ts';
 import { TOPICS_FINALIZER } from '../../../operator/reconcile/finalizers.ts';
 import {

@@ -9,8 +9,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import type { Condition, CreditPipeline } from '../../../api/v1alpha1.ts';
 import { repoRoot } from '../../../infra/lib/paths.ts';
-import type { Condition, CreditPipeline } from '../../../operator/api/v1alpha1.ts';
 import { isNotFound } from '../../../operator/kube/client.ts';
 import { HASH_ANNOTATION } from '../../../operator/reconcile/ownership.ts';
 import {

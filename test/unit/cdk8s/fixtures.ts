@@ -1,8 +1,8 @@
 /** CreditPipelines and render options shared by the cdk8s unit tests. */
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import type { RenderOptions } from '../../../cdk8s/render.ts';
-import { API_VERSION, type CreditPipeline, KIND, withSpecDefaults } from '../../../operator/api/v1alpha1.ts';
+import { API_VERSION, type CreditPipeline, KIND, withSpecDefaults } from '../../../api/v1alpha1.ts';
+import type { RenderOptions } from '../../../cdk8s/options.ts';
 
 export function pipeline(name: string, spec: unknown, namespace = 'lending'): CreditPipeline {
   return { apiVersion: API_VERSION, kind: KIND, metadata: { name, namespace }, spec: withSpecDefaults(spec) };

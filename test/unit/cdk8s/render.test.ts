@@ -1,16 +1,14 @@
 import { Testing } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
-import { childNames, generatedSecretNames } from '../../../cdk8s/context.ts';
-import { ENV } from '../../../cdk8s/env.ts';
-import { IMAGE_ENTRYPOINT } from '../../../cdk8s/image.ts';
-import { buildPipeline, type KubeObject, renderCreditPipeline } from '../../../cdk8s/render.ts';
+import { ENV } from '../../../api/env.ts';
+import { IMAGE_ENTRYPOINT } from '../../../api/image.ts';
+import { childNames, generatedSecretNames } from '../../../api/names.ts';
+import { repartitionTopicName } from '../../../api/topics.ts';
+import { PIPELINE_LABEL } from '../../../api/v1alpha1.ts';
+import type { KubeObject } from '../../../cdk8s/options.ts';
+import { buildPipeline, renderCreditPipeline } from '../../../cdk8s/render.ts';
 import { loadConfig } from '../../../lib/config.ts';
-import { PIPELINE_LABEL } from '../../../operator/api/v1alpha1.ts';
-import {
-  DETECTOR_ENV,
-  DetectorConfig,
-  repartitionTopicName,
-} from '../../../workloads/fraud-detector/config.ts';
+import { DETECTOR_ENV, DetectorConfig } from '../../../workloads/fraud-detector/config.ts';
 import { example, options, pipeline } from './fixtures.ts';
 
 type Pod = {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { CreditPipelineSpec, specErrors, withSpecDefaults } from '../../../api/v1alpha1.ts';
 import {
   buildCrd,
   CRD_PATHS,
@@ -9,7 +10,6 @@ import {
   renderCrdYaml,
   toStructural,
 } from '../../../cdk8s/crd.ts';
-import { CreditPipelineSpec, specErrors, withSpecDefaults } from '../../../operator/api/v1alpha1.ts';
 
 type Node = Record<string, unknown>;
 const root = new URL('../../../', import.meta.url);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { CRON_PATTERN, DURATION_PATTERN } from '../../../api/v1alpha1.ts';
 import { parseDuration } from '../../../cdk8s/duration.ts';
-import { CRON_PATTERN, DURATION_PATTERN } from '../../../operator/api/v1alpha1.ts';
 
 // The CRD's CEL rules use these patterns with RE2; the constructs below use JavaScript regexes.
 // Both agree on this subset (no look-around, no back-references).

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { IMAGE_ENTRYPOINT, IMAGE_GID, IMAGE_UID, IMAGE_WORKDIR, SUBCOMMANDS } from '../../../cdk8s/image.ts';
+import { IMAGE_ENTRYPOINT, IMAGE_GID, IMAGE_UID, IMAGE_WORKDIR, SUBCOMMANDS } from '../../../api/image.ts';
 import { renderCreditPipeline } from '../../../cdk8s/render.ts';
 import { repoRoot } from '../../../infra/lib/paths.ts';
 import { example, options } from '../cdk8s/fixtures.ts';

@@ -1,9 +1,9 @@
 /** Events and rule sets for the detector's unit tests. */
 import { randomUUID } from 'node:crypto';
+import type { FraudRule } from '../../../api/fraud-rules.ts';
 import type { ApplicationEvent } from '../../../workloads/contract/application.ts';
 import type { WindowRecord } from '../../../workloads/fraud-detector/core/windows.ts';
 import { type CompiledRuleSet, compileRuleSet } from '../../../workloads/fraud-detector/rules/compile.ts';
-import type { FraudRule } from '../../../workloads/fraud-detector/rules/schema.ts';
 
 export const T0 = Date.parse('2026-03-10T12:00:00Z');
 export const MIN = 60_000;

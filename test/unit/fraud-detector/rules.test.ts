@@ -1,5 +1,6 @@
 import { Value } from '@sinclair/typebox/value';
 import { describe, expect, it } from 'vitest';
+import { FraudRuleSet, fraudRuleSetJsonSchema } from '../../../api/fraud-rules.ts';
 import { pseudonymize } from '../../../workloads/contract/pseudonymize.ts';
 import { eventValidator } from '../../../workloads/contract/validate.ts';
 import { evaluateEventRules } from '../../../workloads/fraud-detector/core/event-rules.ts';
@@ -7,7 +8,6 @@ import { repartitionKeys } from '../../../workloads/fraud-detector/core/repartit
 import { PartitionWindows } from '../../../workloads/fraud-detector/core/windows.ts';
 import { compileRuleSet, RuleSetError } from '../../../workloads/fraud-detector/rules/compile.ts';
 import { DEFAULT_RULES } from '../../../workloads/fraud-detector/rules/default-rules.ts';
-import { FraudRuleSet, fraudRuleSetJsonSchema } from '../../../workloads/fraud-detector/rules/schema.ts';
 import { FRAUD_SCENARIOS, generateApplications } from '../../../workloads/generator/generate.ts';
 import { KNOWN_BAD } from '../../../workloads/generator/known-bad.ts';
 import { makeEvent, ruleSet } from './fixtures.ts';

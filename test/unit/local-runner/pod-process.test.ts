@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { IMAGE_ENTRYPOINT } from '../../../cdk8s/image.ts';
+import { IMAGE_ENTRYPOINT } from '../../../api/image.ts';
 import {
   type ObjectReader,
   PodResolutionError,

@@ -1,7 +1,8 @@
 /** A CreditPipeline and its rendered children, for the operator's unit tests. */
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { type KubeObject, renderCreditPipeline } from '../../../cdk8s/render.ts';
-import { type CreditPipeline, withSpecDefaults } from '../../../operator/api/v1alpha1.ts';
+import { type CreditPipeline, withSpecDefaults } from '../../../api/v1alpha1.ts';
+import type { KubeObject } from '../../../cdk8s/options.ts';
+import { renderCreditPipeline } from '../../../cdk8s/render.ts';
 import { childKey } from '../../../operator/reconcile/apply.ts';
 import { stampChild } from '../../../operator/reconcile/ownership.ts';
 

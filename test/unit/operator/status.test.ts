@@ -1,6 +1,6 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { CONDITION_TYPES, type Condition } from '../../../operator/api/v1alpha1.ts';
+import { CONDITION_TYPES, type Condition } from '../../../api/v1alpha1.ts';
 import {
   findCondition,
   initialConditions,

@@ -4,7 +4,7 @@
  * replay after a crash never doubles one. The topic message matches what the warehouse loader accepts
  * (workloads/warehouse-loader/alert-message.ts).
  */
-import type { RuleMode, Severity } from '../rules/schema.ts';
+import type { RuleMode, Severity } from '../../../api/fraud-rules.ts';
 
 export interface FraudAlert {
   /** `${applicationId}:${ruleId}:${ruleVersion}` (the natural key as one string). */

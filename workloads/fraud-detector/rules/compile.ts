@@ -1,14 +1,11 @@
 /**
  * Turns a rule-set document into an executable rule set, or a list of problems naming each rule.
- * Checks the schema (rules/schema.ts), then what a schema cannot: unique ids, per-kind fields,
+ * Checks the schema (api/fraud-rules.ts), then what a schema cannot: unique ids, per-kind fields,
  * expression syntax and functions, field paths against the application contract, list references,
  * CIDR syntax.
  */
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
-import { type Compiled, compileExpression, ExpressionError } from './expression.ts';
-import { canonicalPath, type FieldReader, fieldReader, fieldType } from './fields.ts';
-import { type CidrRange, parseCidr } from './ip.ts';
 import {
   durationMs,
   type FraudRule,
@@ -16,7 +13,10 @@ import {
   type ListMatch,
   type RuleMode,
   type Severity,
-} from './schema.ts';
+} from '../../../api/fraud-rules.ts';
+import { type Compiled, compileExpression, ExpressionError } from './expression.ts';
+import { canonicalPath, type FieldReader, fieldReader, fieldType } from './fields.ts';
+import { type CidrRange, parseCidr } from './ip.ts';
 
 interface RuleBase {
   id: string;

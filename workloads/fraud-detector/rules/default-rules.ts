@@ -4,8 +4,9 @@
  * (workloads/generator/known-bad.ts), so both sides agree by construction. Rules that would also flag
  * legitimate traffic run in shadow mode until judged.
  */
+
+import type { FraudRuleSet } from '../../../api/fraud-rules.ts';
 import { KNOWN_BAD } from '../../generator/known-bad.ts';
-import type { FraudRuleSet } from './schema.ts';
 
 export const DEFAULT_RULES: FraudRuleSet = {
   version: 'default-1',

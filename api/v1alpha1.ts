@@ -12,7 +12,7 @@
  */
 import { type Static, type TLiteral, type TSchema, type TUnion, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { FraudRuleSet } from '../../workloads/fraud-detector/rules/schema.ts';
+import { FraudRuleSet } from './fraud-rules.ts';
 
 export const GROUP = 'creditplatform.dev';
 export const VERSION = 'v1alpha1';
@@ -330,7 +330,7 @@ export const IngestionApiSpec = Type.Object(
 export type IngestionApiSpec = Static<typeof IngestionApiSpec>;
 
 /**
- * Inline fraud rules: the fraud detector's own rule-set schema (workloads/fraud-detector/rules/schema.ts),
+ * Inline fraud rules: the fraud detector's own rule-set schema (api/fraud-rules.ts),
  * embedded so the API server checks the rule format (including its per-kind CEL rules) at admission.
  */
 export const InlineFraudRules = FraudRuleSet;

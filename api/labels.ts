@@ -1,8 +1,8 @@
 /**
- * Names and labels of the children of a CreditPipeline. Every child carries the pipeline label so
- * the operator can list what it owns and prune what the spec no longer wants.
+ * Labels of the children of a CreditPipeline (their names: names.ts). Every child carries the
+ * pipeline label so the operator can list what it owns and prune what the spec no longer wants.
  */
-import { PIPELINE_LABEL } from '../operator/api/v1alpha1.ts';
+import { PIPELINE_LABEL } from './v1alpha1.ts';
 
 export const PART_OF = 'credit-platform';
 export const MANAGED_BY = 'credit-platform-operator';
@@ -48,11 +48,6 @@ export function componentLabels(pipeline: string, component: Component, version:
     'app.kubernetes.io/managed-by': MANAGED_BY,
     'app.kubernetes.io/version': labelValue(version),
   };
-}
-
-/** Child object name: `<pipeline>-<suffix>`. The CRD keeps pipeline names short enough for every suffix. */
-export function childName(pipeline: string, suffix: string): string {
-  return `${pipeline}-${suffix}`;
 }
 
 /** A string made safe as a label value (63 chars, alphanumerics at both ends). */
