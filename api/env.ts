@@ -39,6 +39,10 @@ export const ENV = {
   pipelineName: 'PIPELINE_NAME',
   /** Consumer group prefix, so pipelines sharing a Kafka cluster do not share groups. */
   consumerGroupPrefix: 'KAFKA_GROUP_PREFIX',
+  /** Ingestion API: how far (ms) a submittedAt may be ahead of the server's clock before a 400. */
+  maxClockSkewMs: 'MAX_CLOCK_SKEW_MS',
+  /** Fraud detector: how far (ms) before its receipt an application is still evaluated by window rules. */
+  eventTimeHorizonMs: 'EVENT_TIME_HORIZON_MS',
 } as const;
 export type EnvName = (typeof ENV)[keyof typeof ENV];
 

@@ -225,7 +225,7 @@ async function latencyAt(
       if (next.done) break;
       const submission = next.value.submission;
       submission.submittedAt = new Date().toISOString();
-      batch.push(toMessage(pseudonymize(submission, KEY)));
+      batch.push(toMessage(pseudonymize(submission, KEY, new Date())));
       sent++;
     }
     if (batch.length > 0) await producer.send({ topic: topics.apps, acks: -1, messages: batch });
@@ -252,7 +252,7 @@ function memoryPerKey(): { keys: number; bytesPerKey: number; entries: number } 
     ...DEFAULT_RULES,
     settings: { ...DEFAULT_RULES.settings, keyIdleTimeout: '3650d' },
   });
-  const template = pseudonymize(generateApplications({ seed: 1, count: 1 })[0]!.submission, KEY);
+  const template = pseudonymize(generateApplications({ seed: 1, count: 1 })[0]!.submission, KEY, new Date());
   const windows = new PartitionWindows(rules, { maxEntries: 10_000_000 });
   gc();
   const before = process.memoryUsage().heapUsed;
@@ -307,7 +307,7 @@ async function main(): Promise<void> {
     count: N,
     start: Date.now() - N * 100,
     intervalMs: 100,
-  }).map((g) => pseudonymize(g.submission, KEY));
+  }).map((g) => pseudonymize(g.submission, KEY, new Date()));
   await produceAll(topics.apps, events.map(toMessage));
   const ceilingRate = await ceiling(topics.apps);
   const tp = await throughput(topics);

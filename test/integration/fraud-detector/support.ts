@@ -76,7 +76,7 @@ export function traffic(
   intervalMs = 200,
 ): { items: GeneratedApplication[]; events: ApplicationEvent[] } {
   const items = generateApplications({ seed, count, start: Date.now() - count * intervalMs, intervalMs });
-  return { items, events: items.map((i) => pseudonymize(i.submission, PSEUDO_KEY)) };
+  return { items, events: items.map((i) => pseudonymize(i.submission, PSEUDO_KEY, new Date())) };
 }
 
 export async function produce(kafka: Kafka, topic: string, messages: Message[]): Promise<void> {

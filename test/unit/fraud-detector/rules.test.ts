@@ -155,7 +155,7 @@ describe('default rules on generator traffic (pure core, 3 repartition partition
     const flagged = new Set<string>();
     const now = new Date();
     for (const [offset, { submission }] of items.entries()) {
-      const event = pseudonymize(submission, 'unit-test-key-0123456789');
+      const event = pseudonymize(submission, 'unit-test-key-0123456789', new Date(submission.submittedAt));
       expect(eventValidator.validate(event).ok).toBe(true);
       for (const a of evaluateEventRules(rules, event, now))
         if (a.mode === 'live') flagged.add(a.applicationId);
