@@ -3,6 +3,7 @@ import { k8s } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
 import { ENV, MOUNTS, PORTS } from '../api/env.ts';
 import { type EnvVar, type RenderContext, shortHash } from './context.ts';
+import { parseDuration } from './duration.ts';
 import { kafkaCertVolumes, platformContainer, platformPodSpec, type Volume } from './pod.ts';
 import { deploymentWithService } from './workload.ts';
 
@@ -15,7 +16,11 @@ export class FraudDetector extends Construct {
     const certs = kafkaCertVolumes(ctx);
     const volumes: Volume[] = [...certs.volumes];
     const mounts = [...certs.mounts];
-    const env = [...ctx.kafkaEnv(), mongoUrlEnv(ctx)];
+    const env = [
+      ...ctx.kafkaEnv(),
+      mongoUrlEnv(ctx),
+      { name: ENV.eventTimeHorizonMs, value: String(Math.round(parseDuration(spec.eventTimeHorizon))) },
+    ];
     const annotations: Record<string, string> = {};
     const rules = spec.rules;
     if (rules.inline !== undefined) {

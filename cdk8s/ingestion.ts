@@ -2,6 +2,7 @@
 import { Construct } from 'constructs';
 import { ENV, PORTS } from '../api/env.ts';
 import type { RenderContext } from './context.ts';
+import { parseDuration } from './duration.ts';
 import { kafkaCertVolumes, platformContainer, platformPodSpec } from './pod.ts';
 import type { PipelineSecrets } from './secrets.ts';
 import { deploymentWithService } from './workload.ts';
@@ -16,6 +17,7 @@ export class IngestionApi extends Construct {
       env: [
         ...ctx.kafkaEnv(),
         { name: ENV.httpPort, value: String(PORTS.http) },
+        { name: ENV.maxClockSkewMs, value: String(Math.round(parseDuration(spec.maxClockSkew))) },
         secrets.pseudonymizationKeyEnv(ENV.pseudonymizationKey),
       ],
       resources: spec.resources,

@@ -25,6 +25,7 @@ import { requireInfra } from '../../infra/lib/state.ts';
 import type { ApplicationEvent } from '../../workloads/contract/application.ts';
 import { pseudonymize } from '../../workloads/contract/pseudonymize.ts';
 import type { DetectorConfig } from '../../workloads/fraud-detector/config.ts';
+import { DEFAULT_HORIZON_MS } from '../../workloads/fraud-detector/core/event-time.ts';
 import { repartitionKeys } from '../../workloads/fraud-detector/core/repartition.ts';
 import { PartitionWindows } from '../../workloads/fraud-detector/core/windows.ts';
 import { startFraudDetector } from '../../workloads/fraud-detector/detector.ts';
@@ -121,6 +122,7 @@ function config(topics: { apps: string; dlq: string; alerts: string }, appId: st
     rulesPollMs: 5000,
     repartitionRetentionMs: 3_600_000,
     maxStateEntries: 2_000_000,
+    eventTimeHorizonMs: DEFAULT_HORIZON_MS,
     opsPort: 0,
     opsHost: '127.0.0.1',
   };

@@ -1,8 +1,10 @@
 /** The detector's configuration: one schema, read from the environment at start-up (lib/config.ts). */
 import { type Static, Type } from '@sinclair/typebox';
+import { ENV } from '../../api/env.ts';
 import { DEFAULT_APP_ID, REPARTITION_RETENTION_MS } from '../../api/topics.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { KAFKA_ENV, KafkaSettings, TOPIC_ENV, TopicSettings } from '../shared/kafka.ts';
+import { DEFAULT_HORIZON_MS } from './core/event-time.ts';
 
 export const DetectorConfig = Type.Object({
   ...KafkaSettings,
@@ -31,6 +33,13 @@ export const DetectorConfig = Type.Object({
   ),
   repartitionRetentionMs: Type.Integer({ default: REPARTITION_RETENTION_MS, minimum: 60_000 }),
   maxStateEntries: Type.Integer({ default: 2_000_000, minimum: 1000, description: 'Per partition' }),
+  eventTimeHorizonMs: Type.Integer({
+    default: DEFAULT_HORIZON_MS,
+    minimum: 60_000,
+    maximum: 30 * 86_400_000,
+    description:
+      'How far before its receipt an application may have been submitted and still be evaluated by window rules (state is kept that long)',
+  }),
   opsPort: Type.Integer({ default: 9090, minimum: 0, maximum: 65535 }),
   opsHost: Type.String({ default: '0.0.0.0' }),
 });
@@ -49,6 +58,7 @@ export const DETECTOR_ENV = {
   repartitionPartitions: 'REPARTITION_PARTITIONS',
   repartitionRetentionMs: 'REPARTITION_RETENTION_MS',
   maxStateEntries: 'MAX_STATE_ENTRIES',
+  eventTimeHorizonMs: ENV.eventTimeHorizonMs,
   opsPort: 'OPS_PORT',
   opsHost: 'OPS_HOST',
 } as const;

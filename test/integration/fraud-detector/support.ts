@@ -7,6 +7,7 @@ import { requireInfra } from '../../../infra/lib/state.ts';
 import type { ApplicationEvent } from '../../../workloads/contract/application.ts';
 import { pseudonymize } from '../../../workloads/contract/pseudonymize.ts';
 import type { DetectorConfig } from '../../../workloads/fraud-detector/config.ts';
+import { DEFAULT_HORIZON_MS } from '../../../workloads/fraud-detector/core/event-time.ts';
 import { type GeneratedApplication, generateApplications } from '../../../workloads/generator/generate.ts';
 
 export const PSEUDO_KEY = 'integration-test-key-0123456789';
@@ -63,6 +64,7 @@ export function detectorConfig(topics: TestTopics, over: Partial<DetectorConfig>
     rulesPollMs: 200,
     repartitionRetentionMs: 86_400_000,
     maxStateEntries: 2_000_000,
+    eventTimeHorizonMs: DEFAULT_HORIZON_MS,
     opsPort: 0,
     opsHost: '127.0.0.1',
     ...over,

@@ -14,6 +14,8 @@
  *   rules but not by window rules (the state for that far back is not kept).
  */
 
+import type { ApplicationEvent } from '../../contract/application.ts';
+
 /** The default event-time horizon: a batch upload of yesterday's applications is still checked. */
 export const DEFAULT_HORIZON_MS = 24 * 3_600_000;
 
@@ -45,4 +47,15 @@ export function eventTimes(
 /** True when window rules cannot evaluate the application: its window time is older than its receipt minus the horizon. */
 export function isBeyondHorizon(times: EventTimes, horizonMs: number): boolean {
   return times.received - times.window > horizonMs;
+}
+
+/**
+ * The server's receipt time of an application: `receivedAt` when the event carries it (v2), else the
+ * Kafka record's timestamp (set by the producer that wrote it to the topic, not by a client of the
+ * API), else (no usable timestamp) its `submittedAt`.
+ */
+export function receiptTime(event: ApplicationEvent, kafkaTimestamp: string | undefined): string {
+  if ('receivedAt' in event) return event.receivedAt;
+  const ms = Number(kafkaTimestamp);
+  return Number.isFinite(ms) && ms > 0 ? new Date(ms).toISOString() : event.submittedAt;
 }
