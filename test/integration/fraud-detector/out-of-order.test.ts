@@ -37,8 +37,6 @@ describe('out-of-order traffic within the event-time horizon', () => {
   beforeAll(async () => {
     const inOrderTopics = await createTopics(kafka);
     const shuffledTopics = await createTopics(kafka);
-    await produce(kafka, inOrderTopics.applications, asMessages(inOrder));
-    await produce(kafka, shuffledTopics.applications, asMessages(shuffled));
     configs = {
       ordered: detectorConfig(inOrderTopics, { appId: 'ordered' }),
       one: detectorConfig(shuffledTopics, { appId: 'one', mongoDatabase: `fd_${shuffledTopics.suffix}_one` }),
@@ -49,7 +47,15 @@ describe('out-of-order traffic within the event-time horizon', () => {
     };
     databases.push(...Object.values(configs).map((c) => c.mongoDatabase as string));
     running.push(await startFraudDetector(configs.ordered), await startFraudDetector(configs.one));
-    for (let i = 0; i < 3; i++) running.push(await startFraudDetector(configs.three));
+    // The first of three starts alone with half the input; the others join while it works, so
+    // partitions move (and their window state is rebuilt) mid-stream.
+    running.push(await startFraudDetector(configs.three));
+    const half = (events: typeof inOrder) => Math.floor(events.length / 2);
+    await produce(kafka, inOrderTopics.applications, asMessages(inOrder.slice(0, half(inOrder))));
+    await produce(kafka, shuffledTopics.applications, asMessages(shuffled.slice(0, half(shuffled))));
+    running.push(await startFraudDetector(configs.three), await startFraudDetector(configs.three));
+    await produce(kafka, inOrderTopics.applications, asMessages(inOrder.slice(half(inOrder))));
+    await produce(kafka, shuffledTopics.applications, asMessages(shuffled.slice(half(shuffled))));
     for (const c of Object.values(configs)) await waitDrained(kafka, c, 180_000);
     ordered = await readAlerts(configs.ordered.mongoDatabase as string);
     single = await readAlerts(configs.one.mongoDatabase as string);
