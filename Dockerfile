@@ -2,8 +2,13 @@
 # The platform image: one image, one entry point, a subcommand per workload
 # (ingestion-api, fraud-detector, warehouse-loader, risk-scorer, migrate, generator, operator).
 # WORKDIR, the entry point and the user must match api/image.ts (a test checks it).
+# BASE: the Node.js image both stages start from; the default is the public image of the version in
+# .node-version (a test checks they agree). Override it to build from a mirror or a local image:
+#   docker build --build-arg BASE=registry.example/node:24.22.3-bookworm-slim .
 
-FROM node:20.19-bookworm-slim AS build
+ARG BASE=node:24.22.3-bookworm-slim
+
+FROM ${BASE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -21,7 +26,7 @@ RUN npx tsc -p tsconfig.build.json \
       -exec sh -c 'mkdir -p "dist/$(dirname "$1")" && cp "$1" "dist/$1"' _ {} \; \
  && npm prune --omit=dev --no-audit --no-fund
 
-FROM node:20.19-bookworm-slim
+FROM ${BASE}
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build --chown=0:0 /src/package.json ./package.json

@@ -3,6 +3,16 @@
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
+
+# The project's Node.js (version in .node-version), installed from the npm registry into the build
+# cache by infra/provision/node.sh and put first on PATH for every target, so a machine whose own
+# Node is older still builds, tests and runs on this one (npm, npx and spawned processes included).
+NODE_VERSION := $(strip $(file < .node-version))
+CACHE_DIR := $(or $(CREDIT_CACHE_DIR),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/credit-platform)
+NODE_HOME := $(CACHE_DIR)/node-v$(NODE_VERSION)
+NODE_STAMP := $(NODE_HOME)/.complete
+export PATH := $(NODE_HOME)/bin:$(PATH)
+
 TSX := node --import tsx
 VITEST := npx vitest run
 
@@ -20,9 +30,21 @@ help: ## Show this help
 deps: node_modules ## Install npm dependencies and the Debian packages the harness needs
 	@bash infra/provision/apt.sh
 
-node_modules: package.json package-lock.json
+node_modules: package.json package-lock.json $(NODE_STAMP)
+	@echo "[deps] npm ci with Node.js $$(node --version) ($$(command -v node))"
 	npm ci --no-audit --no-fund
 	@touch node_modules
+
+$(NODE_STAMP):
+	@bash infra/provision/node.sh $(NODE_VERSION) $(CACHE_DIR)
+
+.PHONY: node
+node: $(NODE_STAMP) ## Install the project's Node.js into the cache and print where it is
+	@echo "Node.js $$(node --version) at $$(command -v node)"
+
+.PHONY: env
+env: $(NODE_STAMP) ## Print the PATH line that puts the project's Node.js first (eval "$$(make -s env)")
+	@echo 'export PATH="$(NODE_HOME)/bin:$$PATH"'
 
 .PHONY: build
 build: node_modules ## Type-check and compile TypeScript to dist/

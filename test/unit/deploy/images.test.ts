@@ -87,6 +87,25 @@ describe('platform image', () => {
     }
   });
 
+  it('builds every stage from the Node.js of .node-version, the one the Makefile installs', () => {
+    const nodeVersion = readFileSync(join(repoRoot, '.node-version'), 'utf8').trim();
+    expect(nodeVersion).toMatch(/^\d+\.\d+\.\d+$/);
+    const base = instructions.find(
+      (i) => i.keyword === 'ARG' && i.stage === -1 && i.args.startsWith('BASE='),
+    );
+    expect(base?.args).toBe(`BASE=node:${nodeVersion}-bookworm-slim`);
+    for (const from of instructions.filter((i) => i.keyword === 'FROM')) {
+      expect(from.args).toMatch(/^\$\{BASE\}( AS \w+)?$/);
+    }
+    const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
+      engines: { node: string };
+      devDependencies: Record<string, string>;
+    };
+    const major = nodeVersion.split('.')[0];
+    expect(pkg.engines.node).toMatch(new RegExp(`^>=${major}\\.`));
+    expect(pkg.devDependencies['@types/node']).toMatch(new RegExp(`^${major}\\.`));
+  });
+
   it('builds the entry point the tsconfig compiles (dist/cli/main.js from cli/main.ts)', () => {
     const build = JSON.parse(readFileSync(join(repoRoot, 'tsconfig.build.json'), 'utf8')) as {
       include: string[];

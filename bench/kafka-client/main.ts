@@ -1,0 +1,462 @@
+/**
+ * Kafka client benchmark: kafkajs (what the workloads use today, built by workloads/shared/kafka.ts)
+ * beside @platformatic/kafka, on the harness's real broker, same records, same run. Scenarios:
+ *   produce-single  one record per send, CONCURRENCY sends in flight, idempotent acks=all producer
+ *                   (the ingestion API's single-post ceiling); p50/p99 per send
+ *   produce-batch   BATCH records per send, same concurrency (the batch-post ceiling); p50/p99 per send
+ *   consume         a consumer group reads N preloaded records, JSON.parse each, commits per batch
+ *                   (the detector's "plain consume loop" ceiling)
+ *   pipe            consume + produce the same records to another topic (idempotent, acks=all) +
+ *                   commit after the write lands, per batch: the Flink-free ceiling of a stream stage;
+ *                   p50/p99 of one batch's produce + commit
+ * Each (client, scenario) runs in its own child process, so its peak RSS is its own; every pair runs
+ * ROUNDS times, the order of the two clients alternating between rounds. Every run is checked: the
+ * target topic holds exactly the records sent (no loss, no duplicate). Also checks that both clients
+ * place keys on the partitions the Java client (and kafkajs's DefaultPartitioner) does.
+ * Bounded by BENCH_N (default 20000), BENCH_SINGLE (4000), BENCH_BATCHES (80 x 100),
+ * BENCH_CONCURRENCY (16), BENCH_ROUNDS (2). Writes bench/results/kafka-client.md.
+ */
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  compatibilityPartitioner,
+  Consumer as PltConsumer,
+  type Message as PltMessage,
+  Producer as PltProducer,
+  defaultPartitioner as pltDefaultPartitioner,
+  stringSerializers,
+} from '@platformatic/kafka';
+import { type Kafka, type Message, Partitioners } from 'kafkajs';
+import { repoRoot } from '../../infra/lib/paths.ts';
+import { requireInfra } from '../../infra/lib/state.ts';
+import { pseudonymize } from '../../workloads/contract/pseudonymize.ts';
+import { generateApplications } from '../../workloads/generator/generate.ts';
+import { toMessage } from '../../workloads/ingestion-api/sink.ts';
+import { createIdempotentProducer, createKafka } from '../../workloads/shared/kafka.ts';
+
+const N = Number(process.env.BENCH_N ?? 20_000);
+const SINGLE = Number(process.env.BENCH_SINGLE ?? 4000);
+const BATCHES = Number(process.env.BENCH_BATCHES ?? 80);
+const BATCH = 100;
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const PARTITIONS = 3;
+const KEY = 'bench-pseudonymization-key-0123456789';
+const CLIENTS = ['kafkajs', 'platformatic'] as const;
+const SCENARIOS = ['produce-single', 'produce-batch', 'consume', 'pipe'] as const;
+type ClientName = (typeof CLIENTS)[number];
+type Scenario = (typeof SCENARIOS)[number];
+
+interface WorkerJob {
+  client: ClientName;
+  scenario: Scenario;
+  brokers: string;
+  /** produce-*: the topic written; consume/pipe: the preloaded topic read. */
+  topic: string;
+  /** pipe: the topic written. */
+  target: string;
+  groupId: string;
+}
+
+interface WorkerResult {
+  records: number;
+  seconds: number;
+  /** Latency per send (produce-*) or per batch's produce + commit (pipe), ms; empty for consume. */
+  p50ms: number | null;
+  p99ms: number | null;
+  batches: number;
+  startRssMiB: number;
+  peakRssMiB: number;
+}
+
+const percentile = (sorted: number[], p: number): number | null =>
+  sorted.length === 0 ? null : (sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? null);
+
+/** The records every scenario moves: the ingestion API's own messages for generated applications. */
+function records(count: number): Message[] {
+  return generateApplications({ seed: 2024, count }).map((a) => toMessage(pseudonymize(a.submission, KEY)));
+}
+const headerRecord = (m: Message): Record<string, string> => (m.headers ?? {}) as Record<string, string>;
+
+/** `calls` calls, CONCURRENCY at a time; each call's latency recorded. */
+async function drive(
+  calls: number,
+  call: (i: number) => Promise<void>,
+): Promise<{ ms: number; lat: number[] }> {
+  const lat: number[] = [];
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      for (let i = next++; i < calls; i = next++) {
+        const s = performance.now();
+        await call(i);
+        lat.push(performance.now() - s);
+      }
+    }),
+  );
+  return { ms: performance.now() - t0, lat: lat.sort((a, b) => a - b) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Worker side: one client, one scenario, in its own process.
+
+interface Measured {
+  records: number;
+  ms: number;
+  lat: number[];
+  batches: number;
+}
+
+async function kafkajsScenario(job: WorkerJob, msgs: Message[]): Promise<Measured> {
+  const kafka: Kafka = createKafka({ brokers: [job.brokers], clientId: `bench-${job.scenario}` });
+  if (job.scenario === 'produce-single' || job.scenario === 'produce-batch') {
+    const producer = createIdempotentProducer(kafka);
+    await producer.connect();
+    const per = job.scenario === 'produce-single' ? 1 : BATCH;
+    const calls = job.scenario === 'produce-single' ? SINGLE : BATCHES;
+    const r = await drive(calls, async (i) => {
+      await producer.send({ topic: job.topic, acks: -1, messages: msgs.slice(i * per, (i + 1) * per) });
+    });
+    await producer.disconnect();
+    return { records: calls * per, ms: r.ms, lat: r.lat, batches: calls };
+  }
+  const pipe = job.scenario === 'pipe';
+  const producer = pipe ? createIdempotentProducer(kafka) : undefined;
+  await producer?.connect();
+  const consumer = kafka.consumer({ groupId: job.groupId, maxBytesPerPartition: 512 * 1024 });
+  await consumer.connect();
+  await consumer.subscribe({ topic: job.topic, fromBeginning: true });
+  const lat: number[] = [];
+  let seen = 0;
+  let batches = 0;
+  let started = 0;
+  const ms = await new Promise<number>((resolve, reject) => {
+    consumer
+      .run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: PARTITIONS,
+        eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+          const last = batch.messages.at(-1);
+          if (last === undefined) return;
+          if (started === 0) started = performance.now();
+          for (const m of batch.messages) JSON.parse(m.value?.toString('utf8') ?? 'null');
+          const s = performance.now();
+          if (producer !== undefined)
+            await producer.send({
+              topic: job.target,
+              acks: -1,
+              messages: batch.messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers })),
+            });
+          await consumer.commitOffsets([
+            { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
+          ]);
+          if (pipe) lat.push(performance.now() - s);
+          resolveOffset(last.offset);
+          await heartbeat();
+          batches++;
+          seen += batch.messages.length;
+          if (seen >= N) resolve(performance.now() - started);
+        },
+      })
+      .catch(reject);
+  });
+  await consumer.disconnect();
+  await producer?.disconnect();
+  return { records: seen, ms, lat: lat.sort((a, b) => a - b), batches };
+}
+
+async function platformaticScenario(job: WorkerJob, msgs: Message[]): Promise<Measured> {
+  const base = { clientId: `bench-${job.scenario}`, bootstrapBrokers: [job.brokers] };
+  if (job.scenario === 'produce-single' || job.scenario === 'produce-batch') {
+    // compatibilityPartitioner: the Java client's placement (the default differs, see the report).
+    const producer = new PltProducer({
+      ...base,
+      idempotent: true,
+      partitioner: compatibilityPartitioner,
+      serializers: stringSerializers,
+    });
+    const per = job.scenario === 'produce-single' ? 1 : BATCH;
+    const calls = job.scenario === 'produce-single' ? SINGLE : BATCHES;
+    const r = await drive(calls, async (i) => {
+      await producer.send({
+        messages: msgs.slice(i * per, (i + 1) * per).map((m) => ({
+          topic: job.topic,
+          key: String(m.key),
+          value: String(m.value),
+          headers: headerRecord(m),
+        })),
+      });
+    });
+    await producer.close();
+    return { records: calls * per, ms: r.ms, lat: r.lat, batches: calls };
+  }
+  const pipe = job.scenario === 'pipe';
+  const producer = pipe
+    ? new PltProducer({ ...base, idempotent: true, partitioner: compatibilityPartitioner })
+    : undefined;
+  const consumer = new PltConsumer({
+    ...base,
+    groupId: job.groupId,
+    maxBytesPerPartition: 512 * 1024,
+  });
+  const stream = await consumer.consume({
+    topics: [job.topic],
+    mode: 'committed',
+    fallbackMode: 'earliest',
+    autocommit: false,
+  });
+  const lat: number[] = [];
+  let seen = 0;
+  let batches = 0;
+  let started = 0;
+  let pending: PltMessage[] = [];
+  /** One batch: what the stream has buffered (a fetch's worth), at most 1000 records. */
+  const flush = async (): Promise<void> => {
+    const batch = pending;
+    pending = [];
+    const s = performance.now();
+    if (producer !== undefined)
+      await producer.send({
+        messages: batch.map((m) => ({ topic: job.target, key: m.key, value: m.value, headers: m.headers })),
+      });
+    const lastPerPartition = new Map<number, PltMessage>();
+    for (const m of batch) lastPerPartition.set(m.partition, m);
+    await Promise.all([...lastPerPartition.values()].map((m) => m.commit()));
+    if (pipe) lat.push(performance.now() - s);
+    batches++;
+    seen += batch.length;
+  };
+  for await (const m of stream) {
+    if (started === 0) started = performance.now();
+    JSON.parse(m.value.toString('utf8'));
+    pending.push(m);
+    if (stream.readableLength === 0 || pending.length >= 1000 || seen + pending.length >= N) await flush();
+    if (seen >= N) break;
+  }
+  const ms = performance.now() - started;
+  await stream.close();
+  await consumer.close();
+  await producer?.close();
+  return { records: seen, ms, lat: lat.sort((a, b) => a - b), batches };
+}
+
+async function worker(job: WorkerJob): Promise<void> {
+  const startRss = process.memoryUsage().rss;
+  const msgs = job.scenario.startsWith('produce') ? records(Math.max(SINGLE, BATCHES * BATCH)) : [];
+  const m =
+    job.client === 'kafkajs' ? await kafkajsScenario(job, msgs) : await platformaticScenario(job, msgs);
+  const result: WorkerResult = {
+    records: m.records,
+    seconds: m.ms / 1000,
+    p50ms: percentile(m.lat, 0.5),
+    p99ms: percentile(m.lat, 0.99),
+    batches: m.batches,
+    startRssMiB: startRss / 2 ** 20,
+    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+  };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parent side: topics, preload, the runs, the checks, the report.
+
+function runWorker(job: WorkerJob): Promise<WorkerResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--worker'], {
+      cwd: repoRoot,
+      env: { ...process.env, BENCH_JOB: JSON.stringify(job), LOG_LEVEL: 'error' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString('utf8');
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10 * 60_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      const line = out.trim().split('\n').at(-1) ?? '';
+      if (code !== 0 || line === '') reject(new Error(`${job.client} ${job.scenario} exited with ${code}`));
+      else resolve(JSON.parse(line) as WorkerResult);
+    });
+  });
+}
+
+/** Records in a topic (sum of high watermarks; the topics are fresh, so low watermarks are 0). */
+async function countRecords(kafka: Kafka, topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return (await admin.fetchTopicOffsets(topic)).reduce((s, p) => s + Number(p.high), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Keys whose partition differs from the Java client's (kafkajs DefaultPartitioner), per partitioner. */
+function partitionerCheck(keys: string[]): { defaultMismatch: number; compatibilityMismatch: number } {
+  const javaLike = Partitioners.DefaultPartitioner();
+  const partitionMetadata = Array.from({ length: PARTITIONS }, (_, i) => ({
+    partitionId: i,
+    leader: 1,
+    partitionErrorCode: 0,
+    replicas: [1],
+    isr: [1],
+  }));
+  let defaultMismatch = 0;
+  let compatibilityMismatch = 0;
+  for (const key of keys) {
+    const expected = javaLike({ topic: 't', partitionMetadata, message: { key, value: null } });
+    const buf = Buffer.from(key);
+    const msg = { topic: 't', key: buf };
+    if (pltDefaultPartitioner(msg, buf) % PARTITIONS !== expected) defaultMismatch++;
+    if (compatibilityPartitioner(msg, buf) % PARTITIONS !== expected) compatibilityMismatch++;
+  }
+  return { defaultMismatch, compatibilityMismatch };
+}
+
+interface Row {
+  round: number;
+  client: ClientName;
+  scenario: Scenario;
+  result: WorkerResult;
+  check: string;
+}
+
+async function main(): Promise<void> {
+  const kafkaInfo = requireInfra('kafka');
+  const pltVersion = (
+    JSON.parse(
+      readFileSync(join(repoRoot, 'node_modules', '@platformatic', 'kafka', 'package.json'), 'utf8'),
+    ) as { version: string }
+  ).version;
+  const brokers = kafkaInfo.bootstrapServers;
+  const kafka = createKafka({ brokers: [brokers], clientId: 'bench-kafka-client' });
+  const suffix = randomUUID().slice(0, 8);
+  const source = `bench_kc_src_${suffix}`;
+  const topics: string[] = [source];
+  const admin = kafka.admin();
+  await admin.connect();
+  const create = async (topic: string) => {
+    topics.push(topic);
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }],
+    });
+  };
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [{ topic: source, numPartitions: PARTITIONS, replicationFactor: 1 }],
+  });
+  process.stderr.write(`[bench] preloading ${N} records into ${source}\n`);
+  const preload = records(N);
+  const producer = createIdempotentProducer(kafka);
+  await producer.connect();
+  for (let i = 0; i < N; i += 1000)
+    await producer.send({ topic: source, acks: -1, messages: preload.slice(i, i + 1000) });
+  await producer.disconnect();
+  const placement = partitionerCheck(preload.map((m) => String(m.key)));
+
+  const rows: Row[] = [];
+  try {
+    for (let round = 1; round <= ROUNDS; round++) {
+      const order = round % 2 === 1 ? CLIENTS : [...CLIENTS].reverse();
+      for (const scenario of SCENARIOS) {
+        for (const client of order) {
+          const id = `${scenario.replace('-', '')}_${client}_${round}_${suffix}`;
+          const job: WorkerJob = {
+            client,
+            scenario,
+            brokers,
+            topic: source,
+            target: '',
+            groupId: `bench-kc-${id}`,
+          };
+          if (scenario.startsWith('produce')) {
+            job.topic = `bench_kc_${id}`;
+            await create(job.topic);
+          }
+          if (scenario === 'pipe') {
+            job.target = `bench_kc_${id}`;
+            await create(job.target);
+          }
+          process.stderr.write(`[bench] round ${round}: ${client} ${scenario}\n`);
+          const result = await runWorker(job);
+          const written = scenario === 'consume' ? undefined : scenario === 'pipe' ? job.target : job.topic;
+          let check = `${result.records} read`;
+          if (written !== undefined) {
+            const n = await countRecords(kafka, written);
+            check =
+              n === result.records
+                ? `${n} written, exact`
+                : `MISMATCH: ${n} in topic, ${result.records} sent`;
+          }
+          rows.push({ round, client, scenario, result, check });
+          const r = result;
+          process.stderr.write(
+            `[bench]   ${(r.records / r.seconds).toFixed(0)} records/s, p50 ${r.p50ms?.toFixed(1) ?? '-'} ms, p99 ${r.p99ms?.toFixed(1) ?? '-'} ms, peak RSS ${r.peakRssMiB.toFixed(0)} MiB; ${check}\n`,
+          );
+        }
+      }
+    }
+  } finally {
+    await admin.deleteTopics({ topics }).catch(() => undefined);
+    await admin.disconnect();
+  }
+
+  const fmt = (v: number | null) => (v === null ? '–' : v.toFixed(1));
+  const label: Record<Scenario, string> = {
+    'produce-single': `produce, 1 record per send, ${CONCURRENCY} in flight`,
+    'produce-batch': `produce, ${BATCH} per send, ${CONCURRENCY} in flight`,
+    consume: 'consume loop (parse, commit per batch)',
+    pipe: 'consume + produce + commit per batch',
+  };
+  const rate = (r: WorkerResult) => r.records / r.seconds;
+  const ratioLines = SCENARIOS.map((s) => {
+    const per = (c: ClientName) =>
+      rows.filter((r) => r.scenario === s && r.client === c).map((r) => rate(r.result));
+    const k = per('kafkajs');
+    const p = per('platformatic');
+    const pairs = k.map((kv, i) => `${(((p[i] ?? Number.NaN) / kv) * 100).toFixed(0)}%`);
+    return `- ${label[s]}: @platformatic/kafka at ${pairs.join(' and ')} of kafkajs (round by round).`;
+  });
+  const md = [
+    '# Kafka client benchmark: kafkajs beside @platformatic/kafka',
+    '',
+    `Run ${new Date().toISOString()}; harness Kafka ${kafkaInfo.version} (one broker, ${PARTITIONS} partitions per topic); node ${process.version}; kafkajs 2.2.4 as built by workloads/shared/kafka.ts (idempotent, acks=all, 1 request in flight per broker); @platformatic/kafka ${pltVersion} (idempotent, acks=all, compatibilityPartitioner). Records: the ingestion API's messages for generated applications (about 1 KB each). Each run in its own process (peak RSS is that process's, Node + tsx included; start RSS is before the client was created). Two shared cores, other work running: **figures are indicative**; compare the two clients within a round.`,
+    '',
+    '| round | scenario | client | records | records/s | p50 ms | p99 ms | batches | peak RSS MiB (start) | check |',
+    '| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    ...rows.map(
+      (r) =>
+        `| ${r.round} | ${label[r.scenario]} | ${r.client} | ${r.result.records} | ${rate(r.result).toFixed(0)} | ${fmt(r.result.p50ms)} | ${fmt(r.result.p99ms)} | ${r.result.batches} | ${r.result.peakRssMiB.toFixed(0)} (${r.result.startRssMiB.toFixed(0)}) | ${r.check} |`,
+    ),
+    '',
+    ...ratioLines,
+    '- Latency: per send for produce, per batch (produce + commit) for the pipe; none for the consume loop.',
+    `- Partition placement of the ${N} keys against the Java client's murmur2 (kafkajs DefaultPartitioner): @platformatic/kafka's default partitioner differs on ${placement.defaultMismatch}, its compatibilityPartitioner on ${placement.compatibilityMismatch}.`,
+    `- Load average at the end (1/5/15 min): ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' / ')} on ${availableParallelism()} CPUs.`,
+    '',
+  ].join('\n');
+  mkdirSync(join(repoRoot, 'bench', 'results'), { recursive: true });
+  writeFileSync(join(repoRoot, 'bench', 'results', 'kafka-client.md'), md);
+  process.stdout.write(md);
+}
+
+const entry = process.argv.includes('--worker')
+  ? worker(JSON.parse(process.env.BENCH_JOB ?? '{}') as WorkerJob)
+  : main();
+entry.then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);
