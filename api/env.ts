@@ -74,6 +74,10 @@ export const ENV = {
   deliveryMaxAttempts: 'DELIVERY_MAX_ATTEMPTS',
   /** Namespace whose `cases` RBAC the cases service checks (the pod's own). */
   casesNamespace: 'CASES_NAMESPACE',
+  /** Ingestion API: how far (ms) a submittedAt may be ahead of the server's clock before a 400. */
+  maxClockSkewMs: 'MAX_CLOCK_SKEW_MS',
+  /** Fraud detector: how far (ms) before its receipt an application is still evaluated by window rules. */
+  eventTimeHorizonMs: 'EVENT_TIME_HORIZON_MS',
 } as const;
 
 /** Kafka connection settings (workloads/shared/kafka.ts `KafkaSettings`). */
@@ -106,6 +110,7 @@ export const INGESTION_ENV = {
   maxBatchBodyBytes: ENV.maxBatchBodyBytes,
   produceTimeoutMs: ENV.produceTimeoutMs,
   retryAfterSeconds: ENV.retryAfterSeconds,
+  maxClockSkewMs: ENV.maxClockSkewMs,
   kafkaClientId: ENV.kafkaClientId,
 } as const;
 
@@ -123,6 +128,7 @@ export const DETECTOR_ENV = {
   repartitionPartitions: ENV.repartitionPartitions,
   repartitionRetentionMs: ENV.repartitionRetentionMs,
   maxStateEntries: ENV.maxStateEntries,
+  eventTimeHorizonMs: ENV.eventTimeHorizonMs,
   opsPort: ENV.opsPort,
   opsHost: ENV.opsHost,
 } as const;

@@ -119,11 +119,11 @@ export const FraudRule = Type.Object(
 export const FraudRuleSettings = Type.Object(
   {
     allowedLateness: duration(
-      'How far behind the newest application of the same key an application may arrive and still be counted (see core/windows.ts for the late-event policy)',
+      'How far behind its partition’s newest receipt time an application may reach the window stage (a lagging source replica, a replay) and still find all the window state it could need; window state is kept for allowedLateness + the event-time horizon + the longest window (see the detector README)',
       '10m',
     ),
     keyIdleTimeout: duration(
-      'Keys with no application for this long (in the partition’s event time) are dropped; never less than allowedLateness + 2 × the longest window',
+      'Accepted for compatibility and ignored: window state is bounded by the event-time horizon (EVENT_TIME_HORIZON_MS), keys go with their last entry',
       '1h',
     ),
     maxEntriesPerKey: Type.Integer({

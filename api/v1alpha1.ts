@@ -313,6 +313,11 @@ export const IngestionApiSpec = Type.Object(
   {
     replicas: Replicas('Ingestion API replicas.', 2, 1, 50),
     resources: Resources({ cpu: '100m', memory: '128Mi' }, { cpu: '500m', memory: '256Mi' }),
+    maxClockSkew: Duration(
+      'How far a submittedAt may be ahead of the server’s clock; later ones are refused with 400 (MAX_CLOCK_SKEW_MS).',
+      '5m',
+      '24h',
+    ),
   },
   { default: {}, additionalProperties: false, description: 'The HTTP ingestion API.' },
 );
@@ -352,6 +357,11 @@ export const FraudDetectorSpec = Type.Object(
     ),
     resources: Resources({ cpu: '100m', memory: '192Mi' }, { cpu: '1', memory: '512Mi' }),
     rules: FraudRulesSpec,
+    eventTimeHorizon: Duration(
+      'How long before its receipt an application may have been submitted and still be evaluated by the window rules (out-of-order and batch uploads); window state is kept that long. Older ones get the per-application rules only and are recorded on the dead-letter topic (EVENT_TIME_HORIZON_MS).',
+      '24h',
+      '720h',
+    ),
   },
   { default: {}, additionalProperties: false, description: 'The streaming fraud detector.' },
 );

@@ -2,6 +2,7 @@
 import { k8s } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
 import { ALERTS_DATABASE } from '../api/alert.ts';
+import { parseDuration } from '../api/duration.ts';
 import { ENV, MOUNTS, PORTS } from '../api/env.ts';
 import { GROUP } from '../api/v1alpha1.ts';
 import { type EnvVar, type RenderContext, shortHash } from './context.ts';
@@ -17,7 +18,11 @@ export class FraudDetector extends Construct {
     const certs = kafkaCertVolumes(ctx);
     const volumes: Volume[] = [...certs.volumes];
     const mounts = [...certs.mounts];
-    const env = [...ctx.kafkaEnv(), mongoUrlEnv(ctx)];
+    const env = [
+      ...ctx.kafkaEnv(),
+      mongoUrlEnv(ctx),
+      { name: ENV.eventTimeHorizonMs, value: String(Math.round(parseDuration(spec.eventTimeHorizon))) },
+    ];
     const annotations: Record<string, string> = {};
     const rules = spec.rules;
     if (rules.inline !== undefined) {

@@ -1,5 +1,6 @@
 /** The HTTP ingestion API: validates, pseudonymizes and produces applications. */
 import { Construct } from 'constructs';
+import { parseDuration } from '../api/duration.ts';
 import { ENV, PORTS } from '../api/env.ts';
 import type { RenderContext } from './context.ts';
 import { kafkaCertVolumes, platformContainer, platformPodSpec } from './pod.ts';
@@ -16,6 +17,7 @@ export class IngestionApi extends Construct {
       env: [
         ...ctx.kafkaEnv(),
         { name: ENV.httpPort, value: String(PORTS.http) },
+        { name: ENV.maxClockSkewMs, value: String(Math.round(parseDuration(spec.maxClockSkew))) },
         secrets.pseudonymizationKeyEnv(ENV.pseudonymizationKey),
       ],
       resources: spec.resources,

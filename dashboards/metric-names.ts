@@ -24,7 +24,7 @@ export const detector = {
   alerts: 'fraud_detector_alerts_total',
   /** Counter{rule}: hits of shadow rules (evaluated, not alerting). */
   shadowHits: 'fraud_detector_shadow_hits_total',
-  /** Histogram: seconds from the application's submission (event time) to its alert being written. */
+  /** Histogram: seconds from the server's receipt of the application that raised the alert (receivedAt) to the alert being written. */
   e2eLatency: 'fraud_detector_e2e_latency_seconds',
   /** Gauge{topic, partition}: messages behind the partition's high watermark. */
   consumerLag: 'fraud_detector_consumer_lag',

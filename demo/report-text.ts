@@ -21,7 +21,7 @@ export function formatSummary(s: DemoSummary, reportPath: string): string {
     `  risk grades    ${s.grades.map((g) => `${g.label} ${g.count}`).join(', ')}`,
     `  scores         ${s.scoreHistogram.map((b) => `${b.label}: ${b.count}`).join(', ')}`,
     `  scoring run    ${s.scoring.status}, ${s.scoring.scored} scored, ${psiReading(s.scoring.psi)}`,
-    `  latency        event time → alert written: p50 ${s.latencyMs.p50?.toFixed(0) ?? 'n/a'} ms, p99 ${s.latencyMs.p99?.toFixed(0) ?? 'n/a'} ms`,
+    `  latency        receipt → alert written: p50 ${s.latencyMs.p50?.toFixed(0) ?? 'n/a'} ms, p99 ${s.latencyMs.p99?.toFixed(0) ?? 'n/a'} ms`,
     `  dead letters   ${s.deadLetters.count}${s.deadLetters.reasons.length ? ` (${s.deadLetters.reasons.map((r) => `${r.label}: ${r.count}`).join(', ')})` : ''}`,
     '  checks',
     ...s.checks.map((c) => `    ${c.ok ? 'PASS' : 'FAIL'}  ${c.name}: ${c.detail}`),

@@ -489,7 +489,7 @@ async function summarize(
   );
   const latency = (
     await q<{ p50: number | null; p99: number | null }>(
-      "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM detected_at - event_time) * 1000) AS p50, percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM detected_at - event_time) * 1000) AS p99 FROM fact_fraud_alert WHERE mode = 'live'",
+      "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50, percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99 FROM (SELECT extract(epoch FROM f.detected_at - a.received_at) * 1000 AS ms FROM fact_fraud_alert f JOIN fact_application a USING (application_id) WHERE f.mode = 'live' AND a.received_at IS NOT NULL) l",
     )
   )[0];
   const run = (
@@ -564,7 +564,8 @@ async function summarize(
     latencyMs: {
       p50: latency?.p50 ?? null,
       p99: latency?.p99 ?? null,
-      source: 'warehouse: detected_at − submittedAt of live alerts',
+      source:
+        'warehouse: detected_at of live alerts − receivedAt (the ingestion API’s receipt time) of their application',
     },
     deadLetters,
     scoring: {

@@ -132,7 +132,7 @@ async function main(): Promise<void> {
   const apps: ApplicationSubmission[] = generateApplications({ seed: 2024, count: total }).map(
     (a) => a.submission,
   );
-  const events: ApplicationEvent[] = apps.map((a) => pseudonymize(a, KEY));
+  const events: ApplicationEvent[] = apps.map((a) => pseudonymize(a, KEY, new Date()));
   const singleBodies = apps.slice(0, SINGLE).map((a) => JSON.stringify(a));
   const batchBodies = Array.from({ length: BATCHES }, (_, b) =>
     JSON.stringify({ applications: apps.slice(b * BATCH_SIZE, (b + 1) * BATCH_SIZE) }),

@@ -78,7 +78,9 @@ const percentile = (sorted: number[], p: number): number | null =>
 
 /** The records every scenario moves: the ingestion API's own messages for generated applications. */
 function records(count: number): Message[] {
-  return generateApplications({ seed: 2024, count }).map((a) => toMessage(pseudonymize(a.submission, KEY)));
+  return generateApplications({ seed: 2024, count }).map((a) =>
+    toMessage(pseudonymize(a.submission, KEY, new Date())),
+  );
 }
 const headerRecord = (m: Message): Record<string, string> => (m.headers ?? {}) as Record<string, string>;
 

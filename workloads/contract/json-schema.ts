@@ -8,17 +8,29 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TSchema } from '@sinclair/typebox';
-import { ApplicationEvent, ApplicationSubmission, SCHEMA_VERSION } from './application.ts';
+import {
+  ApplicationEventV1,
+  ApplicationEventV2,
+  ApplicationSubmission,
+  EVENT_SCHEMA_VERSION,
+  SCHEMA_VERSION,
+} from './application.ts';
 
 export const JSON_SCHEMA_DIALECT = 'http://json-schema.org/draft-07/schema#';
 
 /** File name (next to this module) → schema. The event schema is the topic's contract. */
 export const SCHEMA_FILES = {
-  [`${SCHEMA_VERSION}.schema.json`]: {
-    schema: ApplicationEvent,
+  [`${EVENT_SCHEMA_VERSION}.schema.json`]: {
+    schema: ApplicationEventV2,
     description:
       'A loan application as it travels on Kafka (topic credit_apps, key = applicant.customerId): ' +
-      'pseudonymized, the raw national ID replaced by nationalIdHash.',
+      'pseudonymized, the raw national ID replaced by nationalIdHash, stamped with the receipt time receivedAt.',
+  },
+  [`${SCHEMA_VERSION}.schema.json`]: {
+    schema: ApplicationEventV1,
+    description:
+      'A loan application as it travelled on Kafka before credit.application.v2 (no receivedAt); ' +
+      'readers still accept it and use the Kafka record timestamp as its receipt time.',
   },
   [`${SCHEMA_VERSION}.submission.schema.json`]: {
     schema: ApplicationSubmission,

@@ -1,6 +1,9 @@
-/** Replaces the raw national ID by its keyed hash: the only place the raw value is read. */
+/**
+ * Turns a submission into the Kafka event: the raw national ID replaced by its keyed hash (the only
+ * place the raw value is read), stamped with the server's receipt time.
+ */
 import { createHmac } from 'node:crypto';
-import type { ApplicationEvent, ApplicationSubmission } from './application.ts';
+import { type ApplicationEventV2, type ApplicationSubmission, EVENT_SCHEMA_VERSION } from './application.ts';
 
 /** HMAC-SHA-256 (hex) of a normalised national ID; the same key gives the same hash everywhere. */
 export function hashNationalId(nationalId: string, key: string): string {
@@ -9,7 +12,17 @@ export function hashNationalId(nationalId: string, key: string): string {
   return createHmac('sha256', key).update(normalised).digest('hex');
 }
 
-export function pseudonymize(submission: ApplicationSubmission, key: string): ApplicationEvent {
+/** `receivedAt`: when the server received the submission (its own clock). */
+export function pseudonymize(
+  submission: ApplicationSubmission,
+  key: string,
+  receivedAt: Date,
+): ApplicationEventV2 {
   const { nationalId, ...applicant } = submission.applicant;
-  return { ...submission, applicant: { ...applicant, nationalIdHash: hashNationalId(nationalId, key) } };
+  return {
+    ...submission,
+    receivedAt: receivedAt.toISOString(),
+    schemaVersion: EVENT_SCHEMA_VERSION,
+    applicant: { ...applicant, nationalIdHash: hashNationalId(nationalId, key) },
+  };
 }

@@ -1,7 +1,15 @@
 /** Runtime validation of the contract, compiled once; errors name each failing field path. */
 import type { Static, TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type ValueError } from '@sinclair/typebox/compiler';
-import { ApplicationEvent, ApplicationSubmission } from './application.ts';
+import {
+  type ApplicationEvent,
+  ApplicationEventV1,
+  ApplicationEventV2,
+  ApplicationSubmission,
+  EVENT_SCHEMA_VERSION,
+  EVENT_SCHEMA_VERSIONS,
+  SCHEMA_VERSION,
+} from './application.ts';
 import './formats.ts';
 
 export interface FieldError {
@@ -46,9 +54,31 @@ function describe(e: ValueError): string {
   const options = (e.schema as { anyOf?: Array<{ const?: unknown }> }).anyOf;
   if (options !== undefined && options.length > 0 && options.every((o) => typeof o.const === 'string'))
     return `Expected one of: ${options.map((o) => o.const).join(', ')}`;
-  if (e.message === 'Unexpected property') return 'Unexpected property (not in credit.application.v1)';
+  if (e.message === 'Unexpected property') return 'Unexpected property (not in the contract)';
   return e.message;
 }
 
 export const submissionValidator = compileValidator(ApplicationSubmission);
-export const eventValidator = compileValidator(ApplicationEvent);
+export const eventV2Validator = compileValidator(ApplicationEventV2);
+const eventV1Validator = compileValidator(ApplicationEventV1);
+
+/**
+ * What readers of the applications topic use: a v2 event, or a v1 event written before receipt times
+ * existed, told apart by `schemaVersion`.
+ */
+export const eventValidator: Validator<ApplicationEvent> = {
+  validate(input) {
+    const version =
+      typeof input === 'object' && input !== null
+        ? (input as { schemaVersion?: unknown }).schemaVersion
+        : undefined;
+    if (version === EVENT_SCHEMA_VERSION) return eventV2Validator.validate(input);
+    if (version === SCHEMA_VERSION) return eventV1Validator.validate(input);
+    if (typeof input !== 'object' || input === null || Array.isArray(input))
+      return { ok: false, errors: [{ path: '/', message: 'Expected an object' }] };
+    return {
+      ok: false,
+      errors: [{ path: '/schemaVersion', message: `Expected one of: ${EVENT_SCHEMA_VERSIONS.join(', ')}` }],
+    };
+  },
+};

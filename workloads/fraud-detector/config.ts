@@ -5,6 +5,7 @@ import { DETECTOR_ENV, PORTS } from '../../api/env.ts';
 import { DEFAULT_APP_ID, REPARTITION_RETENTION_MS } from '../../api/topics.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { KafkaSettings, TopicSettings } from '../shared/kafka.ts';
+import { DEFAULT_HORIZON_MS } from './core/event-time.ts';
 
 export const DetectorConfig = Type.Object({
   ...KafkaSettings,
@@ -33,6 +34,13 @@ export const DetectorConfig = Type.Object({
   ),
   repartitionRetentionMs: Type.Integer({ default: REPARTITION_RETENTION_MS, minimum: 60_000 }),
   maxStateEntries: Type.Integer({ default: 2_000_000, minimum: 1000, description: 'Per partition' }),
+  eventTimeHorizonMs: Type.Integer({
+    default: DEFAULT_HORIZON_MS,
+    minimum: 60_000,
+    maximum: 30 * 86_400_000,
+    description:
+      'How far before its receipt an application may have been submitted and still be evaluated by window rules (state is kept that long)',
+  }),
   opsPort: Type.Integer({ default: PORTS.ops, minimum: 0, maximum: 65535 }),
   opsHost: Type.String({ default: '0.0.0.0' }),
 });

@@ -111,6 +111,7 @@ export async function startFraudDetector(
     groupId: `${app}-windows`,
     repartitionTopic,
     maxStateEntries: config.maxStateEntries,
+    horizonMs: config.eventTimeHorizonMs,
     log: log.child({ stage: 'windows' }),
   });
   const sourceStage: StageHandle = await startSourceStage({
@@ -120,6 +121,7 @@ export async function startFraudDetector(
     groupId: app,
     applicationsTopic: config.applicationsTopic,
     repartitionTopic,
+    horizonMs: config.eventTimeHorizonMs,
     log: log.child({ stage: 'source' }),
   });
 

@@ -12,6 +12,7 @@ export interface DetectorMetrics {
   ruleReloads: Counter<'result'>;
   dlq: Counter<'reason'>;
   lateEvents: Counter;
+  beyondHorizon: Counter;
   duplicates: Counter;
   forcedEvictions: Counter;
   stateKeys: Gauge;
@@ -53,7 +54,7 @@ export function createDetectorMetrics(registry = new Registry()): DetectorMetric
     }),
     e2eLatency: new Histogram({
       name: 'fraud_detector_e2e_latency_seconds',
-      help: 'Seconds from the application’s submission (event time) to its alert being written',
+      help: 'Seconds from the server’s receipt of the application that raised the alert (receivedAt; for a window alert, the one that completed the burst) to the alert being written',
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
       registers: r,
     }),
@@ -83,7 +84,12 @@ export function createDetectorMetrics(registry = new Registry()): DetectorMetric
     }),
     lateEvents: new Counter({
       name: 'fraud_detector_late_events_total',
-      help: 'Applications beyond the allowed lateness of their key (not counted in windows)',
+      help: 'Applications that reached the window stage more than allowedLateness behind their partition’s receipt clock with a window time near the horizon (evaluated against the state left)',
+      registers: r,
+    }),
+    beyondHorizon: new Counter({
+      name: 'fraud_detector_beyond_horizon_total',
+      help: 'Applications submitted more than the event-time horizon before their receipt: per-application rules only, recorded on the dead-letter topic (reason beyond-horizon)',
       registers: r,
     }),
     duplicates: new Counter({

@@ -310,7 +310,7 @@ async function kafkaTarget(options: GeneratorCliOptions): Promise<Target> {
         topic: options.topic,
         acks: -1,
         messages: items.map(({ submission, label }) => {
-          const event = pseudonymize(submission, key);
+          const event = pseudonymize(submission, key, new Date());
           return {
             key: event.applicant.customerId,
             value: JSON.stringify(event),

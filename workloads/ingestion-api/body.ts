@@ -11,6 +11,14 @@ export function isJsonContentType(header: string | undefined): boolean {
   return header !== undefined && JSON_TYPE.test(header.trim());
 }
 
+/**
+ * A body over the limit is answered at once (413) and the rest of it is read and thrown away rather
+ * than the connection being closed under the client: a client still sending would otherwise get a
+ * reset instead of the answer. Past this many discarded bytes the connection is closed after all
+ * (the server's request timeout bounds the time it may take).
+ */
+export const DISCARD_CAP_BYTES = 64 * 1024 * 1024;
+
 export async function readJsonBody(req: IncomingMessage, limit: number): Promise<BodyResult> {
   if (!isJsonContentType(req.headers['content-type']))
     return {
@@ -19,21 +27,53 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
       detail: 'Content-Type must be application/json (charset utf-8)',
       drain: true,
     };
+  const tooLarge: BodyResult = {
+    ok: false,
+    status: 413,
+    detail: `body exceeds the limit of ${limit} bytes`,
+    drain: true,
+  };
   const declared = Number(req.headers['content-length'] ?? Number.NaN);
-  if (Number.isFinite(declared) && declared > limit)
-    return { ok: false, status: 413, detail: `body exceeds the limit of ${limit} bytes`, drain: false };
-
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit)
-      return { ok: false, status: 413, detail: `body exceeds the limit of ${limit} bytes`, drain: false };
-    chunks.push(chunk);
+  if (Number.isFinite(declared) && declared > limit) {
+    if (declared > DISCARD_CAP_BYTES) return { ...tooLarge, drain: false };
+    discardRest(req, 0);
+    return tooLarge;
   }
+
+  const read = await new Promise<{ ok: true; body: Buffer } | { ok: false }>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) {
+        chunks.push(chunk);
+        return;
+      }
+      cleanup();
+      discardRest(req, size);
+      resolve({ ok: false });
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve({ ok: true, body: Buffer.concat(chunks, size) });
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
+    const cleanup = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+  });
+  if (!read.ok) return tooLarge;
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks, size));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(read.body);
   } catch {
     return { ok: false, status: 400, detail: 'body is not valid UTF-8', drain: true };
   }
@@ -44,4 +84,15 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
     // The parser's message quotes the body; the body may hold personal data, so it is not repeated.
     return { ok: false, status: 400, detail: 'body is not valid JSON', drain: true };
   }
+}
+
+/** Reads and drops what is left of a request body, up to DISCARD_CAP_BYTES in all (then closes). */
+function discardRest(req: IncomingMessage, alreadyRead: number): void {
+  let discarded = alreadyRead;
+  req.on('data', (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > DISCARD_CAP_BYTES) req.socket.destroy();
+  });
+  req.on('error', () => undefined);
+  req.resume();
 }

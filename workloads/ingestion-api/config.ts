@@ -2,6 +2,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { INGESTION_ENV, PORTS } from '../../api/env.ts';
 import { loadConfig } from '../../lib/config.ts';
+import { DEFAULT_MAX_CLOCK_SKEW_MS } from '../contract/semantics.ts';
 import { KafkaSettings, TopicSettings } from '../shared/kafka.ts';
 
 /** Most applications one `POST /v1/applications:batch` may carry (documented in the OpenAPI document). */
@@ -35,6 +36,12 @@ export const IngestionConfig = Type.Object({
     description: 'Longest wait for a Kafka ack',
   }),
   retryAfterSeconds: Type.Integer({ default: 5, minimum: 1, description: 'Retry-After of a 503' }),
+  maxClockSkewMs: Type.Integer({
+    default: DEFAULT_MAX_CLOCK_SKEW_MS,
+    minimum: 0,
+    maximum: 86_400_000,
+    description: 'How far submittedAt may be ahead of the server clock (else 400)',
+  }),
   kafkaClientId: Type.String({ default: 'ingestion-api', minLength: 1 }),
 });
 export type IngestionConfig = Static<typeof IngestionConfig>;

@@ -1,6 +1,8 @@
 /**
  * The HTTP request handler of the ingestion API: routing, body limits, validation with every failing
- * field, pseudonymization, and a 202 only after the writer (Kafka) acknowledged. Knows nothing of
+ * field (the schema, then the checks relative to the receipt time: contract/semantics.ts),
+ * pseudonymization, the receipt time stamped on each event (`receivedAt`: when the request reached
+ * this server, by its clock), and a 202 only after the writer (Kafka) acknowledged. Knows nothing of
  * kafkajs: it talks to an `ApplicationWriter`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -8,7 +10,8 @@ import type { Logger } from '../../lib/log.ts';
 import { handleOpsRoute } from '../../lib/ops-server.ts';
 import type { ApplicationEvent, ApplicationSubmission } from '../contract/application.ts';
 import { pseudonymize } from '../contract/pseudonymize.ts';
-import { type FieldError, submissionValidator } from '../contract/validate.ts';
+import { semanticErrors } from '../contract/semantics.ts';
+import { type FieldError, submissionValidator, type Validation } from '../contract/validate.ts';
 import { readJsonBody } from './body.ts';
 import type { IngestionConfig } from './config.ts';
 import { fieldLabel, type IngestionMetrics, type Route } from './metrics.ts';
@@ -25,7 +28,12 @@ export interface ApplicationWriter {
 export interface HandlerDeps {
   config: Pick<
     IngestionConfig,
-    'maxBatch' | 'maxBodyBytes' | 'maxBatchBodyBytes' | 'pseudonymizationKey' | 'retryAfterSeconds'
+    | 'maxBatch'
+    | 'maxBodyBytes'
+    | 'maxBatchBodyBytes'
+    | 'pseudonymizationKey'
+    | 'retryAfterSeconds'
+    | 'maxClockSkewMs'
   >;
   writer: ApplicationWriter;
   metrics: IngestionMetrics;
@@ -83,17 +91,25 @@ export function createRequestHandler(deps: HandlerDeps): (req: IncomingMessage, 
     }
   };
 
-  const submitOne = async (req: IncomingMessage, res: ServerResponse) => {
+  /** The schema, then what depends on the receipt time. */
+  const check = (doc: unknown, receivedAt: Date): Validation<ApplicationSubmission> => {
+    const result = submissionValidator.validate(doc);
+    if (!result.ok) return result;
+    const errors = semanticErrors(result.value, receivedAt, { maxClockSkewMs: deps.config.maxClockSkewMs });
+    return errors.length === 0 ? result : { ok: false, errors };
+  };
+
+  const submitOne = async (req: IncomingMessage, res: ServerResponse, receivedAt: Date) => {
     const body = await readJsonBody(req, deps.config.maxBodyBytes);
     if (!body.ok) return bodyProblem(res, body);
-    const result = submissionValidator.validate(body.value);
+    const result = check(body.value, receivedAt);
     if (!result.ok)
       return rejected(res, result.errors, 1, `${result.errors.length} field(s) failed validation`);
-    const event = pseudonymize(result.value, deps.config.pseudonymizationKey);
+    const event = pseudonymize(result.value, deps.config.pseudonymizationKey, receivedAt);
     if (await write(res, [event])) sendJson(res, 202, { applicationId: event.applicationId });
   };
 
-  const submitBatch = async (req: IncomingMessage, res: ServerResponse) => {
+  const submitBatch = async (req: IncomingMessage, res: ServerResponse, receivedAt: Date) => {
     const body = await readJsonBody(req, deps.config.maxBatchBodyBytes);
     if (!body.ok) return bodyProblem(res, body);
     const value = body.value;
@@ -119,7 +135,7 @@ export function createRequestHandler(deps: HandlerDeps): (req: IncomingMessage, 
     const valid: ApplicationSubmission[] = [];
     let invalidItems = 0;
     items.forEach((item, i) => {
-      const result = submissionValidator.validate(item);
+      const result = check(item, receivedAt);
       if (result.ok) {
         valid.push(result.value);
         return;
@@ -137,12 +153,12 @@ export function createRequestHandler(deps: HandlerDeps): (req: IncomingMessage, 
         items.length,
         `${invalidItems} of ${items.length} application(s) failed validation; none was accepted`,
       );
-    const events = valid.map((s) => pseudonymize(s, deps.config.pseudonymizationKey));
+    const events = valid.map((s) => pseudonymize(s, deps.config.pseudonymizationKey, receivedAt));
     if (await write(res, events))
       sendJson(res, 202, { accepted: events.length, applicationIds: events.map((e) => e.applicationId) });
   };
 
-  const handle = async (req: IncomingMessage, res: ServerResponse, path: string) => {
+  const handle = async (req: IncomingMessage, res: ServerResponse, path: string, receivedAt: Date) => {
     if (path === '/v1/applications' || path === '/v1/applications:batch') {
       if (req.method !== 'POST')
         return sendProblem(
@@ -150,7 +166,9 @@ export function createRequestHandler(deps: HandlerDeps): (req: IncomingMessage, 
           { type: PROBLEM_TYPES.method, title: 'Method not allowed', status: 405, detail: 'use POST' },
           { allow: 'POST' },
         );
-      return path === '/v1/applications' ? submitOne(req, res) : submitBatch(req, res);
+      return path === '/v1/applications'
+        ? submitOne(req, res, receivedAt)
+        : submitBatch(req, res, receivedAt);
     }
     if (path === '/openapi.json' && req.method === 'GET') {
       res.writeHead(200, { 'content-type': 'application/json' }).end(openApiBody);
@@ -170,6 +188,7 @@ export function createRequestHandler(deps: HandlerDeps): (req: IncomingMessage, 
   };
 
   return (req, res) => {
+    const receivedAt = new Date();
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const r = route(path);
     if (deps.closing()) res.setHeader('connection', 'close');
@@ -178,7 +197,7 @@ export function createRequestHandler(deps: HandlerDeps): (req: IncomingMessage, 
       end();
       metrics.httpRequests.inc({ route: r, method: methodLabel(req.method), status: String(res.statusCode) });
     });
-    handle(req, res, path).catch((err: unknown) => {
+    handle(req, res, path, receivedAt).catch((err: unknown) => {
       log.error({ err: err instanceof Error ? err.message : String(err), route: r }, 'request failed');
       if (!res.headersSent)
         sendProblem(res, {

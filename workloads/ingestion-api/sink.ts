@@ -6,7 +6,7 @@
  */
 import type { Admin, Kafka, Message, Producer } from 'kafkajs';
 import type { Logger } from '../../lib/log.ts';
-import { type ApplicationEvent, SCHEMA_VERSION } from '../contract/application.ts';
+import type { ApplicationEvent } from '../contract/application.ts';
 import { createIdempotentProducer } from '../shared/kafka.ts';
 import type { IngestionMetrics } from './metrics.ts';
 
@@ -45,7 +45,7 @@ export function toMessage(event: ApplicationEvent): Message {
     value: JSON.stringify(event),
     headers: {
       'content-type': 'application/json',
-      'schema-version': SCHEMA_VERSION,
+      'schema-version': event.schemaVersion,
       'application-id': event.applicationId,
     },
   };

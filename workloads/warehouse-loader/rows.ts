@@ -26,6 +26,8 @@ export interface ApplicationRow {
   addressCountry: string;
   dateKey: number;
   submittedAt: string;
+  /** The server's receipt time (v2 events); null for v1 events. */
+  receivedAt: string | null;
   schemaVersion: string;
   employmentStatus: string;
   monthsInJob: number;
@@ -171,6 +173,7 @@ export function applicationRowFromEvent(e: ApplicationEvent, source: SourcePosit
     addressCountry: e.applicant.address.country,
     dateKey: dateKeyOf(e.submittedAt),
     submittedAt: e.submittedAt,
+    receivedAt: 'receivedAt' in e ? e.receivedAt : null,
     schemaVersion: e.schemaVersion,
     employmentStatus: e.employment.status,
     monthsInJob: e.employment.monthsInJob,

@@ -60,7 +60,7 @@ export interface Parsers {
 const STAGING_DDL = `
 CREATE TEMP TABLE IF NOT EXISTS stage_application (
   application_id uuid, national_id_hash text, customer_ref_hash text, address_country text, date_key integer,
-  submitted_at timestamptz, schema_version text, employment_status text, months_in_job integer,
+  submitted_at timestamptz, received_at timestamptz, schema_version text, employment_status text, months_in_job integer,
   annual_income numeric, loan_amount numeric, currency text, term_months integer, purpose text,
   bureau_score integer, monthly_debt_payments numeric, open_credit_lines integer, delinquencies_24m integer,
   credit_history_months integer, bankruptcies integer, channel_type text, geo_country text,
@@ -83,6 +83,7 @@ const APPLICATION_COLUMNS = [
   'address_country',
   'date_key',
   'submitted_at',
+  'received_at',
   'schema_version',
   'employment_status',
   'months_in_job',
@@ -276,6 +277,7 @@ function applicationValues(r: ApplicationRow) {
     r.addressCountry,
     r.dateKey,
     r.submittedAt,
+    r.receivedAt,
     r.schemaVersion,
     r.employmentStatus,
     r.monthsInJob,

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../../../infra/lib/paths.ts';
+import type { ApplicationEvent } from '../../../workloads/contract/application.ts';
 import type { DetectorConfig } from '../../../workloads/fraud-detector/config.ts';
 import { type FraudDetector, startFraudDetector } from '../../../workloads/fraud-detector/detector.ts';
 import {
@@ -11,6 +12,7 @@ import {
   detectorConfig,
   dropDatabase,
   kafkaClient,
+  outOfOrderTraffic,
   produce,
   readAlerts,
   readTopic,
@@ -61,8 +63,15 @@ describe('crash recovery', () => {
   });
 
   it('a replica SIGKILLed mid-stream and restarted misses no alert and doubles none', async () => {
+    await crashAndCompare(traffic(23, 4000).events);
+  });
+
+  it('the same on shuffled input: a 6-hour-old batch in random order mixed with live traffic', async () => {
+    await crashAndCompare(outOfOrderTraffic(41, 3200, 800).shuffled);
+  });
+
+  async function crashAndCompare(events: ApplicationEvent[]): Promise<void> {
     const topics = await createTopics(kafka);
-    const { events } = traffic(23, 4000);
     await produce(kafka, topics.applications, asMessages(events.slice(0, 2500)));
 
     const crashed = detectorConfig(topics, { appId: 'crashy', mongoDatabase: `fd_${topics.suffix}_crashy` });
@@ -133,5 +142,5 @@ describe('crash recovery', () => {
     ];
     expect(crashedIds.sort()).toEqual(expected);
     console.log(`alerts topic after the crash: ${msgs.length} messages for ${expected.length} alerts`);
-  });
+  }
 });

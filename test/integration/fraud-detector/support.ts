@@ -7,6 +7,7 @@ import { requireInfra } from '../../../infra/lib/state.ts';
 import type { ApplicationEvent } from '../../../workloads/contract/application.ts';
 import { pseudonymize } from '../../../workloads/contract/pseudonymize.ts';
 import type { DetectorConfig } from '../../../workloads/fraud-detector/config.ts';
+import { DEFAULT_HORIZON_MS } from '../../../workloads/fraud-detector/core/event-time.ts';
 import { type GeneratedApplication, generateApplications } from '../../../workloads/generator/generate.ts';
 
 export const PSEUDO_KEY = 'integration-test-key-0123456789';
@@ -63,6 +64,7 @@ export function detectorConfig(topics: TestTopics, over: Partial<DetectorConfig>
     rulesPollMs: 200,
     repartitionRetentionMs: 86_400_000,
     maxStateEntries: 2_000_000,
+    eventTimeHorizonMs: DEFAULT_HORIZON_MS,
     opsPort: 0,
     opsHost: '127.0.0.1',
     ...over,
@@ -76,7 +78,7 @@ export function traffic(
   intervalMs = 200,
 ): { items: GeneratedApplication[]; events: ApplicationEvent[] } {
   const items = generateApplications({ seed, count, start: Date.now() - count * intervalMs, intervalMs });
-  return { items, events: items.map((i) => pseudonymize(i.submission, PSEUDO_KEY)) };
+  return { items, events: items.map((i) => pseudonymize(i.submission, PSEUDO_KEY, new Date())) };
 }
 
 export async function produce(kafka: Kafka, topic: string, messages: Message[]): Promise<void> {
@@ -184,3 +186,57 @@ export async function readTopic(
 }
 
 export const alertKeys = (alerts: Array<{ _id: string }>): string[] => alerts.map((a) => a._id).sort();
+
+/**
+ * Out-of-order traffic: `batch` applications submitted over the last `hours` (a partner's upload, an
+ * offline client syncing) plus `live` ones submitted now, with labels. `inOrder` has every application
+ * received when it was submitted, sorted by time (as if each had arrived live); `shuffled` is what a
+ * batch upload looks like: the old applications received now, in a seeded random order, interleaved
+ * with the live traffic.
+ */
+export function outOfOrderTraffic(
+  seed: number,
+  batch: number,
+  live: number,
+  hours = 6,
+): { items: GeneratedApplication[]; inOrder: ApplicationEvent[]; shuffled: ApplicationEvent[] } {
+  const now = Date.now();
+  const span = hours * 3_600_000;
+  const old = generateApplications({ seed, count: batch, start: now - span, intervalMs: span / batch });
+  const fresh = generateApplications({
+    seed: seed + 1,
+    count: live,
+    start: now - live * 100,
+    intervalMs: 100,
+  });
+  const items = [...old, ...fresh];
+  const asLive = (i: GeneratedApplication) =>
+    pseudonymize(i.submission, PSEUDO_KEY, new Date(Date.parse(i.submission.submittedAt)));
+  const inOrder = items.map(asLive).sort((a, b) => Date.parse(a.submittedAt) - Date.parse(b.submittedAt));
+  const order = shuffle(old, seed);
+  const shuffled: ApplicationEvent[] = [];
+  const receivedNow = (i: GeneratedApplication, k: number) =>
+    pseudonymize(i.submission, PSEUDO_KEY, new Date(now + k));
+  // One live application after every few batch ones.
+  const every = Math.max(1, Math.floor(batch / Math.max(1, live)));
+  let l = 0;
+  order.forEach((item, k) => {
+    shuffled.push(receivedNow(item, k));
+    if (k % every === every - 1 && l < fresh.length)
+      shuffled.push(asLive(fresh[l++] as GeneratedApplication));
+  });
+  while (l < fresh.length) shuffled.push(asLive(fresh[l++] as GeneratedApplication));
+  return { items, inOrder, shuffled };
+}
+
+/** A seeded Fisher–Yates shuffle (a copy). */
+export function shuffle<T>(values: readonly T[], seed: number): T[] {
+  const out = [...values];
+  let s = seed >>> 0 || 1;
+  for (let i = out.length - 1; i > 0; i--) {
+    s = (Math.imul(s, 1_103_515_245) + 12_345) >>> 0;
+    const j = s % (i + 1);
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
+}

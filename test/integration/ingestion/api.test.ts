@@ -58,7 +58,9 @@ describe('ingestion API on real Kafka', () => {
       const event = JSON.parse(m.value) as ApplicationEvent;
       expect(eventValidator.validate(event).ok).toBe(true);
       expect(m.key).toBe(event.applicant.customerId);
-      expect(m.headers['schema-version']).toBe('credit.application.v1');
+      expect(m.headers['schema-version']).toBe('credit.application.v2');
+      expect(event.schemaVersion).toBe('credit.application.v2');
+      expect(Number.isFinite(Date.parse((event as { receivedAt: string }).receivedAt))).toBe(true);
       expect(m.headers['application-id']).toBe(event.applicationId);
       expect(byId.has(event.applicationId)).toBe(false);
       byId.set(event.applicationId, event);

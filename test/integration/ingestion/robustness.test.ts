@@ -1,7 +1,9 @@
 /**
  * Property-based robustness of the ingestion API (fast-check) against real Kafka: malformed JSON,
- * wrong types, huge strings, odd Unicode, invalid UTF-8 and nested junk always get a 4xx with a
- * reason, never a 5xx or a crash, and nothing reaches the topic.
+ * wrong types, huge strings, odd Unicode, invalid UTF-8, nested junk and implausible values (future
+ * or pre-2000 submission times, impossible birth dates, addresses that only look like IPs, amounts,
+ * terms and incomes outside the business limits) always get a 4xx with a reason, never a 5xx or a
+ * crash, and nothing reaches the topic.
  */
 import fc from 'fast-check';
 import type { Kafka } from 'kafkajs';
@@ -214,6 +216,71 @@ describe('ingestion API robustness (fast-check)', () => {
     );
     await expectRejected('/v1/applications', JSON.stringify({ ...seeds[0], pad: 'x'.repeat(100_000) }));
     await expectRejected('/v1/applications:batch', 'x'.repeat(5 * 1024 * 1024));
+  });
+
+  it('implausible values (time, birth date, IP, business limits) get 400 naming the field', async () => {
+    const DAY = 86_400_000;
+    const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+    const implausible = fc.oneof(
+      // submittedAt beyond the allowed clock skew (5 min), or before the floor (2000-01-01).
+      fc
+        .integer({ min: 6 * 60_000, max: 100 * 365 * DAY })
+        .map((ahead) => ({ path: ['submittedAt'], value: new Date(Date.now() + ahead).toISOString() })),
+      fc
+        .date({
+          min: new Date('1900-01-01T00:00:00Z'),
+          max: new Date('1999-12-31T23:59:59Z'),
+          noInvalidDate: true,
+        })
+        .map((d) => ({ path: ['submittedAt'], value: d.toISOString().replace(/\.\d{3}Z$/, 'Z') })),
+      // Born in the future, or more than 120 years ago.
+      fc
+        .integer({ min: 2, max: 3650 })
+        .map((days) => ({ path: ['applicant', 'dateOfBirth'], value: isoDay(Date.now() + days * DAY) })),
+      fc
+        .integer({ min: 121 * 366, max: 200 * 366 })
+        .map((days) => ({ path: ['applicant', 'dateOfBirth'], value: isoDay(Date.now() - days * DAY) })),
+      // IPv4 with an octet over 255, leading zeros, or an address that only looks like one.
+      fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 256, max: 999 })).map(([i, big]) => ({
+        path: ['channel', 'ipAddress'],
+        value: [10, 20, 30, 40].map((o, k) => (k === i ? big : o)).join('.'),
+      })),
+      fc
+        .constantFrom('01.2.3.4', 'deadbeef', '1::2::3', ':::', '999.999.999.999', 'abc:', 'ff')
+        .map((value) => ({
+          path: ['channel', 'ipAddress'],
+          value,
+        })),
+      // Outside the business limits of the contract.
+      fc
+        .oneof(
+          fc.double({ min: 1_000_000.01, max: 1e9, noNaN: true }),
+          fc.double({ min: 0.01, max: 99.99, noNaN: true }),
+        )
+        .map((value) => ({ path: ['loan', 'amount'], value })),
+      fc
+        .oneof(fc.integer({ min: 361, max: 10_000 }), fc.integer({ min: 0, max: 2 }))
+        .map((value) => ({ path: ['loan', 'termMonths'], value })),
+      fc
+        .double({ min: 10_000_000.01, max: 1e12, noNaN: true })
+        .map((value) => ({ path: ['employment', 'annualIncome'], value })),
+    );
+    await fc.assert(
+      fc.asyncProperty(route, seedDoc, implausible, async (route, d, { path, value }) => {
+        const problem = await expectRejected(route, wrap(route, setAt(d, path, value)));
+        const field = `${route.endsWith(':batch') ? '/applications/1' : ''}/${path.join('/')}`;
+        expect(problem.errors?.map((e) => e.path)).toContain(field);
+      }),
+      params,
+    );
+  });
+
+  it('a 12 MiB body gets a 413 the client reads (not a reset)', async () => {
+    for (const path of ['/v1/applications', '/v1/applications:batch']) {
+      const r = await send(path, new Uint8Array(12 * 1024 * 1024).fill(0x20));
+      expect(r.status).toBe(413);
+      expect(r.contentType).toBe('application/problem+json');
+    }
   });
 
   it('left the topic empty and the server healthy', async () => {

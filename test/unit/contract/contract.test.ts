@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { ApplicationSubmission } from '../../../workloads/contract/application.ts';
 import { contractDir, renderSchemaFiles } from '../../../workloads/contract/json-schema.ts';
 import { hashNationalId, pseudonymize } from '../../../workloads/contract/pseudonymize.ts';
+import { semanticErrors } from '../../../workloads/contract/semantics.ts';
 import {
   eventValidator,
   MAX_FIELD_ERRORS,
@@ -30,7 +31,7 @@ describe('credit.application.v1 submission', () => {
   it('accepts every application the generator produces, and their pseudonymized events', () => {
     for (const { submission } of generated) {
       expect(submissionValidator.validate(submission)).toMatchObject({ ok: true });
-      expect(eventValidator.validate(pseudonymize(submission, KEY))).toMatchObject({ ok: true });
+      expect(eventValidator.validate(pseudonymize(submission, KEY, new Date()))).toMatchObject({ ok: true });
     }
   });
 
@@ -119,7 +120,7 @@ describe('credit.application.v1 submission', () => {
   });
 
   it('rejects a raw national id in an event', () => {
-    const event = { ...pseudonymize(sample(), KEY) } as Record<string, unknown>;
+    const event = { ...pseudonymize(sample(), KEY, new Date()) } as Record<string, unknown>;
     (event.applicant as Record<string, unknown>).nationalId = 'AB123456C';
     const result = eventValidator.validate(event);
     expect(result.ok).toBe(false);
@@ -129,7 +130,7 @@ describe('credit.application.v1 submission', () => {
 describe('pseudonymization', () => {
   it('replaces the national id by a keyed HMAC that is stable and key-dependent', () => {
     const s = sample();
-    const event = pseudonymize(s, KEY);
+    const event = pseudonymize(s, KEY, new Date());
     expect(JSON.stringify(event)).not.toContain(s.applicant.nationalId);
     expect('nationalId' in event.applicant).toBe(false);
     expect(event.applicant.nationalIdHash).toMatch(/^[0-9a-f]{64}$/);
@@ -171,5 +172,44 @@ describe('JSON Schema export', () => {
     expect(event.properties.loan.properties.purpose.anyOf.map((o: { const: string }) => o.const)).toContain(
       'debt_consolidation',
     );
+  });
+});
+
+describe('checks relative to the receipt time', () => {
+  const at = new Date('2026-06-15T12:00:00Z');
+  const doc = (submittedAt: string, dateOfBirth = '1980-05-05') => ({
+    submittedAt,
+    applicant: { dateOfBirth },
+  });
+  const paths = (d: ReturnType<typeof doc>) =>
+    semanticErrors(d, at, { maxClockSkewMs: 5 * 60_000 }).map((e) => e.path);
+
+  it('allows submittedAt up to the skew ahead of the server, and refuses one millisecond more', () => {
+    expect(paths(doc('2026-06-15T12:05:00Z'))).toEqual([]);
+    expect(paths(doc('2026-06-15T12:05:00.001Z'))).toEqual(['/submittedAt']);
+    expect(paths(doc('2025-06-15T12:00:00Z'))).toEqual([]);
+    expect(paths(doc('1999-12-31T23:59:59Z'))).toEqual(['/submittedAt']);
+  });
+
+  it('refuses a date of birth in the future or more than 120 years back', () => {
+    expect(paths(doc('2026-06-15T12:00:00Z', '2026-06-16'))).toEqual([]);
+    expect(paths(doc('2026-06-15T12:00:00Z', '2026-06-18'))).toEqual(['/applicant/dateOfBirth']);
+    expect(paths(doc('2026-06-15T12:00:00Z', '1906-06-15'))).toEqual([]);
+    expect(paths(doc('2026-06-15T12:00:00Z', '1906-06-14'))).toEqual(['/applicant/dateOfBirth']);
+  });
+
+  it('reads both event versions and names an unknown one', () => {
+    const v2 = pseudonymize(sample(), KEY, at);
+    expect(v2.receivedAt).toBe(at.toISOString());
+    expect(eventValidator.validate(v2)).toMatchObject({ ok: true });
+    const { receivedAt: _r, ...v1 } = { ...v2, schemaVersion: 'credit.application.v1' };
+    expect(eventValidator.validate(v1)).toMatchObject({ ok: true });
+    // v2 requires receivedAt; v1 has none.
+    expect(eventValidator.validate({ ...v1, schemaVersion: 'credit.application.v2' }).ok).toBe(false);
+    expect(eventValidator.validate({ ...v2, schemaVersion: 'credit.application.v1' }).ok).toBe(false);
+    expect(eventValidator.validate({ ...v2, schemaVersion: 'v9' })).toMatchObject({
+      ok: false,
+      errors: [{ path: '/schemaVersion' }],
+    });
   });
 });

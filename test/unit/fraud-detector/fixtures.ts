@@ -65,12 +65,16 @@ export function ruleSet(
   });
 }
 
-/** The repartition projection of an event, with every field the tests count. */
-export function recordOf(e: ApplicationEvent): WindowRecord {
+/**
+ * The repartition projection of an event, with every field the tests count. `receivedAt` defaults to
+ * the submission time (an honest client, received at once).
+ */
+export function recordOf(e: ApplicationEvent, receivedAt?: number): WindowRecord {
   return {
     applicationId: e.applicationId,
     customerId: e.applicant.customerId,
     submittedAt: e.submittedAt,
+    receivedAt: receivedAt === undefined ? e.submittedAt : new Date(receivedAt).toISOString(),
     fields: {
       'applicant.customerId': e.applicant.customerId,
       'applicant.dateOfBirth': e.applicant.dateOfBirth,

@@ -17,7 +17,7 @@ describe('repartitioning', () => {
 
   it('publishes an application once per key group, with only the fields that group counts', () => {
     const e = makeEvent({ id: 'app-1', deviceId: 'dev-9', email: 'Ada@Example.TEST', annualIncome: 50_000 });
-    const keys = repartitionKeys(rules, e);
+    const keys = repartitionKeys(rules, e, '2026-03-10T12:00:01.000Z');
     expect(keys.map((k) => encodeRepartitionKey(k))).toEqual([
       'channel.deviceId|dev-9',
       'applicant.email|ada@example.test',
@@ -26,6 +26,7 @@ describe('repartitioning', () => {
       applicationId: 'app-1',
       customerId: 'C-1',
       submittedAt: e.submittedAt,
+      receivedAt: '2026-03-10T12:00:01.000Z',
       fields: { 'applicant.customerId': 'C-1', 'employment.annualIncome': '50000' },
     });
     expect(keys[1]?.record.fields).toEqual({});
@@ -53,5 +54,10 @@ describe('repartitioning', () => {
         fields: {},
       },
     );
+    expect(
+      parseWindowRecord(
+        '{"applicationId":"a","customerId":"c","submittedAt":"x","receivedAt":5,"fields":{}}',
+      ),
+    ).toBeUndefined();
   });
 });

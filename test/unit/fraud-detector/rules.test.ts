@@ -155,11 +155,11 @@ describe('default rules on generator traffic (pure core, 3 repartition partition
     const flagged = new Set<string>();
     const now = new Date();
     for (const [offset, { submission }] of items.entries()) {
-      const event = pseudonymize(submission, 'unit-test-key-0123456789');
+      const event = pseudonymize(submission, 'unit-test-key-0123456789', new Date(submission.submittedAt));
       expect(eventValidator.validate(event).ok).toBe(true);
       for (const a of evaluateEventRules(rules, event, now))
         if (a.mode === 'live') flagged.add(a.applicationId);
-      for (const k of repartitionKeys(rules, event)) {
+      for (const k of repartitionKeys(rules, event, event.submittedAt)) {
         const p = partitions[hashKey(`${k.keyPath}|${k.key}`) % 3] as PartitionWindows;
         for (const a of p.process({ ...k, offset }, true, now).alerts) {
           if (a.mode === 'live') flagged.add(a.applicationId);

@@ -11,12 +11,26 @@ const NOW = new Date('2026-03-10T13:00:00Z');
 const velocity = (threshold = 3, window = '10m', settings: Record<string, unknown> = {}) =>
   ruleSet([{ id: 'vel', kind: 'velocity', key: 'deviceId', window, threshold }], settings);
 
-function feed(w: PartitionWindows, events: ApplicationEvent[], from = 0, emit = true) {
+const HOUR = 60 * MIN;
+
+/** Feeds events in the given order; `received` gives an event's receipt time (default: its submission). */
+function feed(
+  w: PartitionWindows,
+  events: ApplicationEvent[],
+  from = 0,
+  emit = true,
+  received: (e: ApplicationEvent, i: number) => number | undefined = () => undefined,
+) {
   const alerts: FraudAlert[] = [];
   const outcomes: string[] = [];
   events.forEach((event, i) => {
     const r = w.process(
-      { keyPath: 'channel.deviceId', key: event.channel.deviceId, offset: from + i, record: recordOf(event) },
+      {
+        keyPath: 'channel.deviceId',
+        key: event.channel.deviceId,
+        offset: from + i,
+        record: recordOf(event, received(event, from + i)),
+      },
       emit,
       NOW,
     );
@@ -87,34 +101,75 @@ describe('velocity windows', () => {
   });
 });
 
-describe('lateness', () => {
-  it('accepts an event exactly allowedLateness behind its key, and drops one a millisecond older', () => {
-    const rules = velocity(2, '10m', { allowedLateness: '5m' });
-    const w = new PartitionWindows(rules);
-    feed(w, [makeEvent({ id: 'new', t: T0 + 30 * MIN })]);
-    const onEdge = feed(w, [makeEvent({ id: 'edge', t: T0 + 25 * MIN })], 1);
-    expect(onEdge.outcomes).toEqual(['accepted']);
-    expect(ids(onEdge.alerts)).toEqual(['edge', 'new']);
-    const tooLate = feed(w, [makeEvent({ id: 'late', t: T0 + 25 * MIN - 1 })], 2);
-    expect(tooLate.outcomes).toEqual(['late']);
-    expect(tooLate.alerts).toEqual([]);
-    expect(w.currentStats().late).toBe(1);
-    expect(w.entriesOf('channel.deviceId', 'dev-1')).not.toContain('late');
-  });
-
-  it('judges lateness per key: a key far behind the partition is not late', () => {
-    const w = new PartitionWindows(velocity(2, '10m', { allowedLateness: '1m', keyIdleTimeout: '1d' }));
-    feed(w, [makeEvent({ id: 'ahead', t: T0 + 600 * MIN, deviceId: 'fast' })]);
+describe('window time and horizon', () => {
+  it('evaluates an application hours out of order against its key, as if it had come in order', () => {
+    const w = new PartitionWindows(velocity(3, '10m'));
+    const arrival = T0 + 10 * HOUR;
+    feed(w, [makeEvent({ id: 'now', t: arrival })]);
     const r = feed(
       w,
-      [
-        makeEvent({ id: 'b1', t: T0, deviceId: 'slow' }),
-        makeEvent({ id: 'b2', t: T0 + MIN, deviceId: 'slow' }),
-      ],
+      [0, 1, 2].map((m) => makeEvent({ id: `old${m}`, t: T0 + m * MIN })),
       1,
+      true,
+      () => arrival,
     );
-    expect(r.outcomes).toEqual(['accepted', 'accepted']);
-    expect(ids(r.alerts)).toEqual(['b1', 'b2']);
+    expect(r.outcomes).toEqual(['accepted', 'accepted', 'accepted']);
+    expect(ids(r.alerts)).toEqual(['old0', 'old1', 'old2']);
+    expect(w.currentStats().late).toBe(0);
+  });
+
+  it('accepts an application exactly one horizon before its receipt, and not one millisecond more', () => {
+    const w = new PartitionWindows(velocity(2, '10m'), { horizonMs: 6 * HOUR });
+    const receipt = T0 + 6 * HOUR;
+    const edge = feed(w, [makeEvent({ id: 'edge', t: T0 })], 0, true, () => receipt);
+    expect(edge.outcomes).toEqual(['accepted']);
+    const beyond = feed(w, [makeEvent({ id: 'beyond', t: T0 - 1 })], 1, true, () => receipt);
+    expect(beyond.outcomes).toEqual(['beyond-horizon']);
+    expect(beyond.alerts).toEqual([]);
+    expect(w.entriesOf('channel.deviceId', 'dev-1')).toEqual(['edge']);
+    expect(w.currentStats().beyondHorizon).toBe(1);
+  });
+
+  it('places a far-future submission at its receipt time: it cannot move the key ahead', () => {
+    const w = new PartitionWindows(velocity(3, '10m'));
+    // Submitted "a year from now", received at T0: counted at T0.
+    const future = feed(w, [makeEvent({ id: 'future', t: T0 + 365 * 24 * HOUR })], 0, true, () => T0);
+    expect(future.outcomes).toEqual(['accepted']);
+    const burst = [1, 2, 3].map((m) => makeEvent({ id: `b${m}`, t: T0 + 30 * MIN + m * MIN }));
+    const r = feed(w, burst, 1);
+    expect(r.outcomes).toEqual(['accepted', 'accepted', 'accepted']);
+    expect(ids(r.alerts)).toEqual(['b1', 'b2', 'b3']);
+  });
+
+  it('flags a backdated burst, where its submission times put it', () => {
+    const w = new PartitionWindows(velocity(3, '10m'));
+    const receipt = T0 + 20 * HOUR;
+    const r = feed(
+      w,
+      [0, 1, 2].map((m) => makeEvent({ id: `back${m}`, t: T0 + m * MIN })),
+      0,
+      true,
+      () => receipt,
+    );
+    expect(ids(r.alerts)).toEqual(['back0', 'back1', 'back2']);
+    expect(r.alerts[0]?.eventTime).toBe(new Date(T0).toISOString());
+  });
+
+  it('counts as late (and still evaluates) an application far behind the partition clock near its horizon', () => {
+    const rules = velocity(2, '10m', { allowedLateness: '10m' });
+    const w = new PartitionWindows(rules, { horizonMs: 2 * HOUR });
+    feed(w, [makeEvent({ id: 'ahead', t: T0 + 5 * HOUR, deviceId: 'other' })]);
+    // Received at T0 (5 h before the partition clock), submitted 1h59 before that: its windows
+    // reach below what the partition must keep, so it is late, but evaluated all the same.
+    const r = feed(
+      w,
+      [makeEvent({ id: 'l1', t: T0 - 119 * MIN }), makeEvent({ id: 'l2', t: T0 - 118 * MIN })],
+      1,
+      true,
+      () => T0,
+    );
+    expect(r.outcomes).toEqual(['late', 'late']);
+    expect(w.currentStats().late).toBe(2);
   });
 });
 
@@ -176,7 +231,7 @@ describe('order independence', () => {
         ),
         fc.integer(),
         (specs, seed) => {
-          const rules = velocity(3, '10m', { allowedLateness: '2h', keyIdleTimeout: '1d' });
+          const rules = velocity(3, '10m');
           const events = specs.map((s, i) =>
             makeEvent({ id: `e${String(i).padStart(3, '0')}`, t: T0 + s.minute * MIN, deviceId: s.device }),
           );
@@ -210,6 +265,65 @@ describe('order independence', () => {
   });
 });
 
+describe('out-of-order input within the horizon', () => {
+  it('flags the same applications in time order and shuffled over hours, with receipts stamped on arrival', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            minute: fc.integer({ min: 0, max: 6 * 60 }),
+            device: fc.constantFrom('d1', 'd2', 'd3'),
+            customer: fc.constantFrom('c1', 'c2', 'c3', 'c4'),
+          }),
+          { minLength: 1, maxLength: 60 },
+        ),
+        fc.integer(),
+        (specs, seed) => {
+          const rules = ruleSet([
+            { id: 'vel', kind: 'velocity', key: 'deviceId', window: '10m', threshold: 3 },
+            {
+              id: 'ring',
+              kind: 'distinctCount',
+              key: 'deviceId',
+              field: 'customerId',
+              window: '1h',
+              threshold: 3,
+            },
+          ]);
+          const events = specs
+            .map((sp, i) =>
+              makeEvent({
+                id: `e${String(i).padStart(3, '0')}`,
+                t: T0 + sp.minute * MIN,
+                deviceId: sp.device,
+                customerId: sp.customer,
+              }),
+            )
+            .sort((a, b) => Date.parse(a.submittedAt) - Date.parse(b.submittedAt));
+          const shuffled = [...events].sort(
+            (a, b) => (hash(a.applicationId, seed) - hash(b.applicationId, seed)) | 0,
+          );
+          // In order: each received when submitted. Shuffled: all posted after the 6 hours, one a second.
+          const inOrder = feed(new PartitionWindows(rules), events);
+          const late = feed(
+            new PartitionWindows(rules),
+            shuffled,
+            0,
+            true,
+            (_e, i) => T0 + 6 * HOUR + i * 1000,
+          );
+          expect(late.outcomes.every((o) => o === 'accepted')).toBe(true);
+          expect(alertKeys(late.alerts)).toEqual(alertKeys(inOrder.alerts));
+          expect(new Set(late.alerts.map((a) => a.alertId)).size).toBe(late.alerts.length);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+});
+
+const alertKeys = (alerts: FraudAlert[]) => alerts.map((a) => a.alertId).sort();
+
 function hash(s: string, seed: number): number {
   let h = seed | 0;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x5bd1e995);
@@ -217,28 +331,41 @@ function hash(s: string, seed: number): number {
 }
 
 describe('bounded state', () => {
-  it('drops idle keys once the partition clock passes the idle timeout', () => {
-    const rules = velocity(3, '10m', { allowedLateness: '1m', keyIdleTimeout: '30m' });
-    const w = new PartitionWindows(rules);
+  it('drops a key once the receipt clock passes its entries by lateness + horizon + window', () => {
+    const rules = velocity(3, '10m', { allowedLateness: '1m' });
+    const w = new PartitionWindows(rules, { horizonMs: 30 * MIN });
     const evs = Array.from({ length: 100 }, (_, i) =>
       makeEvent({ id: `k${i}`, t: T0 + i * MIN, deviceId: `dev-${i}` }),
     );
     feed(w, evs);
     const stats = w.currentStats();
-    // Keys idle for more than 30 minutes (plus the current one) are gone.
-    expect(stats.keys).toBeLessThanOrEqual(32);
+    // Keys more than 1 + 30 + 10 minutes behind the clock are gone.
+    expect(stats.keys).toBeLessThanOrEqual(42);
+    expect(stats.keys).toBeGreaterThanOrEqual(41);
     expect(stats.entries).toBe(stats.keys);
   });
 
-  it('drops entries of a busy key older than lateness + 2 windows behind it', () => {
-    const rules = velocity(1000, '10m', { allowedLateness: '1m', keyIdleTimeout: '1d' });
-    const w = new PartitionWindows(rules);
+  it('drops entries of a busy key once they fall behind the floor, and keeps the horizon', () => {
+    const rules = velocity(1000, '10m', { allowedLateness: '1m' });
+    const w = new PartitionWindows(rules, { horizonMs: 60 * MIN });
     feed(
       w,
       Array.from({ length: 200 }, (_, i) => makeEvent({ id: `b${i}`, t: T0 + i * MIN })),
     );
-    // 21 minutes of horizon at one event per minute.
-    expect(w.entriesOf('channel.deviceId', 'dev-1').length).toBeLessThanOrEqual(22);
+    // 1 + 60 + 10 minutes at one event per minute.
+    const held = w.entriesOf('channel.deviceId', 'dev-1').length;
+    expect(held).toBeLessThanOrEqual(72);
+    expect(held).toBeGreaterThanOrEqual(71);
+  });
+
+  it('does not let a backdated entry outlive the horizon of what arrived after it', () => {
+    const rules = velocity(1000, '10m', { allowedLateness: '1m' });
+    const w = new PartitionWindows(rules, { horizonMs: 60 * MIN });
+    feed(w, [makeEvent({ id: 'fresh', t: T0, deviceId: 'a' })]);
+    feed(w, [makeEvent({ id: 'backdated', t: T0 - 50 * MIN, deviceId: 'b' })], 1, true, () => T0);
+    feed(w, [makeEvent({ id: 'later', t: T0 + 2 * HOUR, deviceId: 'c' })], 2);
+    expect(w.entriesOf('channel.deviceId', 'b')).toEqual([]);
+    expect(w.currentStats().keys).toBe(1);
   });
 
   it('caps entries per key and counts forced evictions', () => {
@@ -255,30 +382,33 @@ describe('bounded state', () => {
 
 describe('checkpoint and replay', () => {
   it('rebuilds, from the checkpoint offset, a state that gives the same alerts as never stopping', () => {
-    const rules: CompiledRuleSet = velocity(3, '10m', { allowedLateness: '3m', keyIdleTimeout: '30m' });
+    const rules: CompiledRuleSet = velocity(3, '10m', { allowedLateness: '3m' });
+    const horizonMs = 15 * MIN;
+    // Received every 20 s; submitted up to 2 minutes earlier, every 13th one 12 minutes earlier.
+    const received = (_e: ApplicationEvent, i: number) => T0 + i * 20_000 + 150_000;
     const events = Array.from({ length: 300 }, (_, i) =>
       makeEvent({
         id: `r${String(i).padStart(4, '0')}`,
-        t: T0 + i * 20_000 + ((i * 7919) % 5) * 30_000,
+        t: T0 + i * 20_000 + ((i * 7919) % 5) * 30_000 - (i % 13 === 0 ? 12 * MIN : 0),
         deviceId: `d${(i * 31) % 17}`,
       }),
     );
-    const full = feed(new PartitionWindows(rules), events)
-      .alerts.map((a) => a.alertId)
-      .sort();
+    const fullRun = feed(new PartitionWindows(rules, { horizonMs }), events, 0, true, received);
+    const full = alertKeys(fullRun.alerts);
+    expect(full.length).toBeGreaterThan(0);
+    expect(fullRun.outcomes.every((o) => o === 'accepted')).toBe(true);
 
     for (const cut of [1, 50, 123, 250]) {
-      const first = new PartitionWindows(rules);
-      const before = feed(first, events.slice(0, cut)).alerts;
+      const first = new PartitionWindows(rules, { horizonMs });
+      const before = feed(first, events.slice(0, cut), 0, true, received).alerts;
       const cp = first.checkpoint(cut);
       expect(cp.replayFrom).toBeLessThanOrEqual(cut);
       // A new owner: replay [replayFrom, cut) without emitting, then continue live.
-      const second = new PartitionWindows(rules, { clock: cp.clockBefore });
-      const replay = feed(second, events.slice(cp.replayFrom, cut), cp.replayFrom, false);
+      const second = new PartitionWindows(rules, { clock: cp.clockBefore, horizonMs });
+      const replay = feed(second, events.slice(cp.replayFrom, cut), cp.replayFrom, false, received);
       expect(replay.alerts).toEqual([]);
-      const after = feed(second, events.slice(cut), cut).alerts;
-      const combined = [...before, ...after].map((a) => a.alertId).sort();
-      expect(combined, `cut at ${cut}`).toEqual(full);
+      const after = feed(second, events.slice(cut), cut, true, received).alerts;
+      expect(alertKeys([...before, ...after]), `cut at ${cut}`).toEqual(full);
     }
   });
 

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../lib/config.ts';
 import { createLogger } from '../../../lib/log.ts';
@@ -148,6 +148,7 @@ describe('request handler', () => {
         maxBatchBodyBytes: 1024 * 1024,
         pseudonymizationKey: KEY,
         retryAfterSeconds: 7,
+        maxClockSkewMs: 300_000,
       },
       writer,
       metrics,
@@ -201,4 +202,119 @@ describe('request handler', () => {
     expect(text).not.toContain('jane.doe.private');
     expect(text).not.toContain('AB123456C');
   });
+
+  it('stamps each event with the server receipt time, whatever the client says', async () => {
+    const sent = { ...structuredClone(apps[3]), submittedAt: new Date(Date.now() - 3_600_000).toISOString() };
+    const before = Date.now();
+    expect((await post('/v1/applications', sent)).status).toBe(202);
+    const event = written.at(-1)?.[0];
+    expect(event?.schemaVersion).toBe('credit.application.v2');
+    const received = Date.parse((event as { receivedAt: string }).receivedAt);
+    expect(received).toBeGreaterThanOrEqual(before);
+    expect(received).toBeLessThanOrEqual(Date.now());
+    expect(event?.submittedAt).toBe(sent.submittedAt);
+    // A client cannot set it: receivedAt is not part of a submission.
+    const forged = { ...structuredClone(apps[3]), receivedAt: '2020-01-01T00:00:00Z' };
+    const res = await post('/v1/applications', forged);
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(res.json)).toContain('/receivedAt');
+  });
+
+  it('rejects implausible values with 400 naming the field, and writes nothing', async () => {
+    const year = 365 * 86_400_000;
+    const cases: Array<[string, (d: MutableDoc) => void]> = [
+      ['/submittedAt', (d) => (d.submittedAt = new Date(Date.now() + 3_600_000).toISOString())],
+      ['/submittedAt', (d) => (d.submittedAt = '1999-12-31T23:59:59Z')],
+      [
+        '/applicant/dateOfBirth',
+        (d) => (d.applicant.dateOfBirth = new Date(Date.now() + 3 * 86_400_000).toISOString().slice(0, 10)),
+      ],
+      [
+        '/applicant/dateOfBirth',
+        (d) => (d.applicant.dateOfBirth = new Date(Date.now() - 130 * year).toISOString().slice(0, 10)),
+      ],
+      ['/channel/ipAddress', (d) => (d.channel.ipAddress = '10.0.0.256')],
+      ['/channel/ipAddress', (d) => (d.channel.ipAddress = 'deadbeef')],
+      ['/loan/amount', (d) => (d.loan.amount = 50_000_000)],
+      ['/loan/amount', (d) => (d.loan.amount = 1)],
+      ['/loan/termMonths', (d) => (d.loan.termMonths = 480)],
+      ['/employment/annualIncome', (d) => (d.employment.annualIncome = 5e9)],
+    ];
+    const before = written.length;
+    for (const [field, mutate] of cases) {
+      const doc = structuredClone(apps[4]) as unknown as MutableDoc;
+      mutate(doc);
+      const one = await post('/v1/applications', doc);
+      expect(one.status, field).toBe(400);
+      expect(
+        (one.json.errors as Array<{ path: string }>).map((e) => e.path),
+        field,
+      ).toContain(field);
+      const batch = await post('/v1/applications:batch', { applications: [apps[0], doc] });
+      expect(batch.status, field).toBe(400);
+      expect(
+        (batch.json.errors as Array<{ path: string }>).map((e) => e.path),
+        field,
+      ).toContain(`/applications/1${field}`);
+    }
+    expect(written.length).toBe(before);
+    // Within the skew is fine.
+    const near = { ...structuredClone(apps[4]), submittedAt: new Date(Date.now() + 60_000).toISOString() };
+    expect((await post('/v1/applications', near)).status).toBe(202);
+  });
+
+  it('answers 413 to a 12 MiB body that a client still sending can read (no reset)', async () => {
+    const port = Number(new URL(url).port);
+    for (const framing of ['content-length', 'chunked'] as const) {
+      const answer = await rawPost(port, 12 * 1024 * 1024, framing);
+      expect(answer, framing).toMatch(/^HTTP\/1\.1 413 /);
+      expect(answer, framing).toContain('/problems/payload-too-large');
+    }
+    // The connection was not torn down under other clients: the server still answers.
+    expect((await post('/v1/applications', apps[0])).status).toBe(202);
+  });
 });
+
+interface MutableDoc {
+  submittedAt: string;
+  applicant: { dateOfBirth: string };
+  channel: { ipAddress: string };
+  loan: { amount: number; termMonths: number };
+  employment: { annualIncome: number };
+}
+
+/** Writes a request with a body of `size` bytes in paced 64 KiB writes, reading the answer meanwhile. */
+function rawPost(port: number, size: number, framing: 'content-length' | 'chunked'): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let answer = '';
+    socket.on('data', (d) => {
+      answer += d.toString('utf8');
+      // The whole problem document arrived: done (the connection may be kept alive).
+      if (/\r\n\r\n\{.*\}$/s.test(answer)) {
+        socket.destroy();
+        resolve(answer);
+      }
+    });
+    socket.on('error', (err) => reject(new Error(`${err.message} after reading ${JSON.stringify(answer)}`)));
+    socket.on('end', () => resolve(answer));
+    socket.write(
+      `POST /v1/applications HTTP/1.1\r\nhost: test\r\ncontent-type: application/json\r\n${
+        framing === 'chunked' ? 'transfer-encoding: chunked' : `content-length: ${size}`
+      }\r\n\r\n`,
+    );
+    const part = Buffer.alloc(64 * 1024, 0x78);
+    void (async () => {
+      for (let sent = 0; sent < size && !socket.destroyed; sent += part.length) {
+        const data =
+          framing === 'chunked'
+            ? Buffer.concat([Buffer.from(`${part.length.toString(16)}\r\n`), part, Buffer.from('\r\n')])
+            : part;
+        if (!socket.write(data)) await new Promise((r) => socket.once('drain', r));
+        // Paced like a client on a real network: the answer arrives while it is still sending.
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      if (framing === 'chunked' && !socket.destroyed) socket.write('0\r\n\r\n');
+    })().catch(() => undefined);
+  });
+}

@@ -3,13 +3,19 @@
 import { alertId, type FraudAlert } from '../../../api/alert.ts';
 import type { ApplicationEvent } from '../../contract/application.ts';
 import type { CompiledRuleSet } from '../rules/compile.ts';
+import type { EventTimes } from './event-time.ts';
 
-/** Alerts (live and shadow) the event rules raise for one application. */
+/**
+ * Alerts (live and shadow) the event rules raise for one application. `times` (core/event-time.ts)
+ * gives the alert's event time: the window time, as window alerts of the same application have it.
+ */
 export function evaluateEventRules(
   rules: CompiledRuleSet,
   event: ApplicationEvent,
   detectedAt: Date,
+  times?: EventTimes,
 ): FraudAlert[] {
+  const eventTime = times === undefined ? event.submittedAt : new Date(times.window).toISOString();
   const out: FraudAlert[] = [];
   for (const rule of rules.eventRules) {
     const evidence = rule.test(event);
@@ -25,7 +31,7 @@ export function evaluateEventRules(
       severity: rule.severity,
       reasonCode: rule.reasonCode,
       mode: rule.mode,
-      eventTime: event.submittedAt,
+      eventTime,
       detectedAt: detectedAt.toISOString(),
       evidence: { kind: rule.kind, ...evidence },
     });

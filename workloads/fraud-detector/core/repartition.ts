@@ -4,7 +4,7 @@
  * one device in one partition. The source stage publishes each application once per key group of the
  * rule set to the repartition topic, keyed `<keyPath>|<value>`; Kafka's partitioner then puts all
  * applications of a key in one partition, whose owner holds that key's state. The message value is
- * a small projection (`WindowRecord`: id, customer, event time, the counted fields), not the whole
+ * a small projection (`WindowRecord`: id, customer, submission and receipt times, the counted fields), not the whole
  * application, which keeps the repartition topic and the state small and keeps most personal data
  * out of it.
  */
@@ -23,8 +23,15 @@ export interface RepartitionKey {
 /** Header naming the key path of a repartition message (also the prefix of its key). */
 export const KEY_PATH_HEADER = 'fd-key-path';
 
-/** The keys one application is published under (none when it lacks the field). */
-export function repartitionKeys(rules: CompiledRuleSet, event: ApplicationEvent): RepartitionKey[] {
+/**
+ * The keys one application is published under (none when it lacks the field). `receivedAt` is the
+ * server's receipt time of the application (see core/event-time.ts).
+ */
+export function repartitionKeys(
+  rules: CompiledRuleSet,
+  event: ApplicationEvent,
+  receivedAt: string,
+): RepartitionKey[] {
   const out: RepartitionKey[] = [];
   for (const group of rules.keyGroups.values()) {
     const key = keyString(group.read(event));
@@ -41,6 +48,7 @@ export function repartitionKeys(rules: CompiledRuleSet, event: ApplicationEvent)
         applicationId: event.applicationId,
         customerId: event.applicant.customerId,
         submittedAt: event.submittedAt,
+        receivedAt,
         fields,
       },
     });
@@ -72,7 +80,8 @@ export function parseWindowRecord(text: string): WindowRecord | undefined {
   if (
     typeof r.applicationId !== 'string' ||
     typeof r.customerId !== 'string' ||
-    typeof r.submittedAt !== 'string'
+    typeof r.submittedAt !== 'string' ||
+    (r.receivedAt !== undefined && typeof r.receivedAt !== 'string')
   ) {
     return undefined;
   }

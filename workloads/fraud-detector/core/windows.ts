@@ -2,30 +2,40 @@
  * Keyed event-time window state of one partition of the repartition topic, and the evaluation of the
  * window rules (velocity, distinctCount). Pure: messages in (with their offsets), hits out.
  *
+ * Times (core/event-time.ts)
+ * - Each application has a *window time* `t = min(submittedAt, receivedAt)`, where `receivedAt` is the
+ *   server's receipt time: a client can place an application earlier than it reached us, never later,
+ *   so no application can push its key's clock ahead and make the others of its key look late.
+ * - An application whose window time is more than the *horizon* (default 24 h) before its own receipt
+ *   is `beyond-horizon`: not added to the state, not evaluated by window rules (the source stage
+ *   records it with the reason; per-application rules ran on it there). This depends on the application
+ *   alone, not on arrival order.
+ *
  * Semantics
  * - An application belongs to a *burst* of its key when some window of the rule's length that
- *   contains its event time holds ≥ `threshold` applications (velocity) or ≥ `threshold` distinct
+ *   contains its window time holds ≥ `threshold` applications (velocity) or ≥ `threshold` distinct
  *   values of the counted field (distinctCount). Every member of such a burst is flagged, including
- *   those that arrived before the one that completed it (they are re-evaluated when it arrives), so
- *   the final set of flagged applications depends on the set of applications of the key, not on the
- *   order they arrived in. This is what makes 1 and N replicas agree.
+ *   those that arrived before the one that completed it (they are re-evaluated when it arrives).
+ *   Applications are inserted into their key's state in window-time order wherever they arrive, so an
+ *   application arriving hours out of order is evaluated exactly like one arriving in order: the final
+ *   set of flagged applications depends on the set of applications of the key, not on the order they
+ *   arrived in. This is what makes 1 and N replicas, and shuffled and ordered input, agree.
  * - Window bounds are inclusive: applications exactly `window` apart are in one window.
  * - Duplicates (an applicationId already in the key's state, e.g. re-published after a source-stage
  *   crash) are ignored.
  *
- * Late-event policy
- * - Each key has an event-time clock: the newest event time seen for it. An application older than
- *   `clock(key) - allowedLateness` is *late*: it is counted (`late`), not added to the state and not
- *   evaluated by window rules. (It was still evaluated by the per-application rules at the source.)
- * - Per-key rather than per-partition clocks keep a slow source partition from making whole other
- *   keys late when replicas progress at different speeds.
- *
  * Bounded state
- * - Entries older than `clock(key) - allowedLateness - 2 × longest window of the key` can no longer
- *   change a decision and are dropped; keys whose clock is more than `keyIdleTimeout` behind the
- *   partition's clock (newest event time of the partition) are dropped whole; a key keeps at most
- *   `maxEntriesPerKey` entries and the partition at most `maxEntries` (oldest first beyond that; both
- *   are counted as forced evictions, the only case where results can differ from unbounded state).
+ * - The partition keeps a *receipt clock* C: the newest `receivedAt` it has processed (server time, so
+ *   no client moves it). A later application, received at R ≥ C − allowedLateness, has window time
+ *   ≥ R − horizon and can only share a window with entries at ≥ R − horizon − window. So entries older
+ *   than `C − allowedLateness − horizon − longest window of the key` can no longer change a decision
+ *   and are dropped; a key is dropped with its last entry. `allowedLateness` is thus how far behind its
+ *   partition's receipt clock an application may reach the window stage (a lagging source replica, a
+ *   replay) and still find the whole state it could need; one arriving later than that *and* close to
+ *   its horizon is counted as `late` and still evaluated against the state that is left.
+ * - A key keeps at most `maxEntriesPerKey` entries and the partition at most `maxEntries` (oldest
+ *   first beyond that; both are counted as forced evictions, the only case where results can differ
+ *   from unbounded state).
  *
  * Recovery
  * - `checkpoint()` gives the smallest offset still in the state and the partition clock before it;
@@ -36,12 +46,18 @@
 import { alertId, type FraudAlert } from '../../../api/alert.ts';
 import type { CompiledRuleSet, KeyGroup, WindowRule } from '../rules/compile.ts';
 import { isPersonalField } from '../rules/fields.ts';
+import { DEFAULT_HORIZON_MS, eventTimes, isBeyondHorizon } from './event-time.ts';
 
 /** What the window state needs of one application (the repartition message; see core/repartition.ts). */
 export interface WindowRecord {
   applicationId: string;
   customerId: string;
   submittedAt: string;
+  /**
+   * The server's receipt time (RFC 3339). Absent only in records written before receipt times existed;
+   * then `submittedAt` stands in for it.
+   */
+  receivedAt?: string;
   /** Values of the fields counted by the key group's distinctCount rules, by canonical path. */
   fields: Record<string, string>;
 }
@@ -53,7 +69,12 @@ export interface WindowInput {
   record: WindowRecord;
 }
 
-export type WindowOutcome = 'accepted' | 'late' | 'duplicate' | 'no-rules' | 'bad-time';
+/**
+ * `late`: accepted and evaluated, but it reached the window stage more than allowedLateness behind the
+ * partition's receipt clock with a window time near its horizon, so entries it could share a window
+ * with may already have been dropped.
+ */
+export type WindowOutcome = 'accepted' | 'late' | 'duplicate' | 'no-rules' | 'bad-time' | 'beyond-horizon';
 
 export interface Checkpoint {
   /** Replay from this offset to rebuild the state. */
@@ -65,8 +86,8 @@ export interface Checkpoint {
 interface KeyState {
   keyPath: string;
   key: string;
+  /** Sorted by window time, then application id. */
   entries: Entry[];
-  maxT: number;
 }
 
 interface Entry {
@@ -86,14 +107,17 @@ interface Entry {
 export interface WindowOptions {
   /** Cap on entries held by the partition (default 2,000,000). */
   maxEntries?: number;
-  /** The partition clock to start from (a checkpoint's `clockBefore`). */
+  /** The partition's receipt clock to start from (a checkpoint's `clockBefore`). */
   clock?: number | null;
+  /** How far before its receipt an application's window time may be (default 24 h). */
+  horizonMs?: number;
 }
 
 export interface WindowStats {
   keys: number;
   entries: number;
   late: number;
+  beyondHorizon: number;
   duplicates: number;
   forcedEvictions: number;
 }
@@ -110,12 +134,21 @@ export class PartitionWindows {
   private clock: number;
   private entryCount = 0;
   private readonly maxEntries: number;
-  readonly stats: WindowStats = { keys: 0, entries: 0, late: 0, duplicates: 0, forcedEvictions: 0 };
+  private readonly horizonMs: number;
+  readonly stats: WindowStats = {
+    keys: 0,
+    entries: 0,
+    late: 0,
+    beyondHorizon: 0,
+    duplicates: 0,
+    forcedEvictions: 0,
+  };
 
   constructor(rules: CompiledRuleSet, options: WindowOptions = {}) {
     this.rules = rules;
     this.maxEntries = options.maxEntries ?? 2_000_000;
     this.clock = options.clock ?? Number.NEGATIVE_INFINITY;
+    this.horizonMs = options.horizonMs ?? DEFAULT_HORIZON_MS;
   }
 
   setRules(rules: CompiledRuleSet): void {
@@ -134,8 +167,13 @@ export class PartitionWindows {
   ): { outcome: WindowOutcome; alerts: FraudAlert[] } {
     const group = this.rules.keyGroups.get(input.keyPath);
     if (group === undefined) return { outcome: 'no-rules', alerts: [] };
-    const t = Date.parse(input.record.submittedAt);
-    if (Number.isNaN(t)) return { outcome: 'bad-time', alerts: [] };
+    const times = eventTimes(input.record.submittedAt, input.record.receivedAt);
+    if (times === undefined) return { outcome: 'bad-time', alerts: [] };
+    if (isBeyondHorizon(times, this.horizonMs)) {
+      this.stats.beyondHorizon++;
+      return { outcome: 'beyond-horizon', alerts: [] };
+    }
+    const t = times.window;
     let byKey = this.keys.get(input.keyPath);
     if (byKey === undefined) {
       byKey = new Map();
@@ -143,23 +181,20 @@ export class PartitionWindows {
     }
     let ks = byKey.get(input.key);
     if (ks !== undefined) {
-      if (t < ks.maxT - this.rules.allowedLatenessMs) {
-        this.stats.late++;
-        return { outcome: 'late', alerts: [] };
-      }
       const id = input.record.applicationId;
       if (ks.entries.some((e) => e.id === id)) {
         this.stats.duplicates++;
         return { outcome: 'duplicate', alerts: [] };
       }
     } else {
-      ks = { keyPath: input.keyPath, key: input.key, entries: [], maxT: t };
+      ks = { keyPath: input.keyPath, key: input.key, entries: [] };
       byKey.set(input.key, ks);
       this.keyCount++;
     }
     const clockBefore = this.clock;
-    if (t > this.clock) this.clock = t;
-    if (t > ks.maxT) ks.maxT = t;
+    const late = t < this.clock - this.rules.allowedLatenessMs - this.horizonMs;
+    if (late) this.stats.late++;
+    if (times.received > this.clock) this.clock = times.received;
 
     let values: Record<string, string> | undefined;
     if (group.distinctPaths.length > 0) {
@@ -184,10 +219,11 @@ export class PartitionWindows {
     this.arrival.push(entry);
     this.entryCount++;
 
+    // Evaluated before anything is dropped, so even a late arrival is judged against what is left.
+    const alerts = this.evaluate(ks, group, t, emit, detectedAt);
     this.purgeKey(ks, group);
-    const alerts = entry.removed ? [] : this.evaluate(ks, group, t, emit, detectedAt);
     this.evict();
-    return { outcome: 'accepted', alerts };
+    return { outcome: late ? 'late' : 'accepted', alerts };
   }
 
   /** Where to replay from to rebuild this state (see the module comment). */
@@ -266,11 +302,16 @@ export class PartitionWindows {
     };
   }
 
+  /** Window times below this can no longer matter for a key of `group` (see the module comment). */
+  private floor(group: KeyGroup): number {
+    return this.clock - this.rules.allowedLatenessMs - this.horizonMs - group.maxWindowMs;
+  }
+
   /** Drops entries of one key that can no longer matter, and enforces the per-key cap. */
   private purgeKey(ks: KeyState, group: KeyGroup): void {
-    const horizon = ks.maxT - this.rules.allowedLatenessMs - 2 * group.maxWindowMs;
+    const floor = this.floor(group);
     let dead = 0;
-    while (dead < ks.entries.length && (ks.entries[dead] as Entry).t < horizon) dead++;
+    while (dead < ks.entries.length && (ks.entries[dead] as Entry).t < floor) dead++;
     let drop = dead;
     const over = ks.entries.length - dead - this.rules.maxEntriesPerKey;
     if (over > 0) {
@@ -279,18 +320,13 @@ export class PartitionWindows {
     }
     if (drop === 0) return;
     for (const e of ks.entries.splice(0, drop)) this.markRemoved(e);
+    if (ks.entries.length === 0) this.deleteKey(ks);
   }
 
   private markRemoved(e: Entry): void {
     if (e.removed) return;
     e.removed = true;
     this.entryCount--;
-  }
-
-  private removeKey(ks: KeyState): void {
-    for (const e of ks.entries) this.markRemoved(e);
-    ks.entries = [];
-    this.deleteKey(ks);
   }
 
   /** Drops one entry of a key (and the key with its last entry). */
@@ -302,7 +338,10 @@ export class PartitionWindows {
   }
 
   private deleteKey(ks: KeyState): void {
-    if (this.keys.get(ks.keyPath)?.delete(ks.key)) this.keyCount--;
+    const byKey = this.keys.get(ks.keyPath);
+    if (byKey?.get(ks.key) !== ks) return;
+    byKey.delete(ks.key);
+    this.keyCount--;
   }
 
   private skipRemoved(): void {
@@ -310,9 +349,13 @@ export class PartitionWindows {
     this.compact();
   }
 
-  /** Walks the arrival order from the oldest: drops dead entries and idle keys, enforces the cap. */
+  /**
+   * Walks the arrival order from the oldest: drops entries below their key's floor (a key goes with
+   * its last entry) and enforces the partition cap. Arrival order follows receipt order closely and an
+   * entry's window time is never after its receipt, so the oldest arrivals are the first to expire; a
+   * backdated entry behind a live one waits at most until that one expires too (bounded by the horizon).
+   */
   private evict(): void {
-    const idleHorizon = this.clock - this.rules.keyIdleTimeoutMs;
     while (this.head < this.arrival.length) {
       const e = this.arrival[this.head] as Entry;
       if (e.removed) {
@@ -320,14 +363,8 @@ export class PartitionWindows {
         continue;
       }
       const ks = e.ks;
-      if (ks.maxT < idleHorizon) {
-        this.removeKey(ks);
-        this.head++;
-        continue;
-      }
       const group = this.rules.keyGroups.get(ks.keyPath);
-      const horizon = ks.maxT - this.rules.allowedLatenessMs - 2 * (group?.maxWindowMs ?? 0);
-      const expired = group === undefined || e.t < horizon;
+      const expired = group === undefined || e.t < this.floor(group);
       if (!expired && this.entryCount <= this.maxEntries) break;
       if (!expired) this.stats.forcedEvictions++;
       this.removeEntry(ks, e);

@@ -10,7 +10,11 @@ import type { DetectorMetrics } from '../metrics.ts';
 import type { AlertStore } from './alert-store.ts';
 
 export interface AlertSink {
-  write(alerts: readonly FraudAlert[]): Promise<void>;
+  /**
+   * `receipts[i]`: the receipt time (ms) of the application whose processing raised `alerts[i]` (for
+   * a window alert, the one that completed the burst); the latency histogram measures from it.
+   */
+  write(alerts: readonly FraudAlert[], receipts: readonly number[]): Promise<void>;
 }
 
 export function createAlertSink(options: {
@@ -21,7 +25,7 @@ export function createAlertSink(options: {
 }): AlertSink {
   const { store, producer, alertsTopic, metrics } = options;
   return {
-    async write(alerts) {
+    async write(alerts, receipts) {
       if (alerts.length === 0) return;
       // Both must land before the caller commits; neither depends on the other.
       await Promise.all([
@@ -37,12 +41,12 @@ export function createAlertSink(options: {
         }),
       ]);
       const now = Date.now();
-      for (const a of alerts) {
+      alerts.forEach((a, i) => {
         if (a.mode === 'live') metrics.alerts.inc({ rule: a.ruleId, severity: a.severity });
         else metrics.shadowHits.inc({ rule: a.ruleId });
-        const t = Date.parse(a.eventTime);
-        if (!Number.isNaN(t)) metrics.e2eLatency.observe(Math.max(0, (now - t) / 1000));
-      }
+        const t = receipts[i];
+        if (t !== undefined && Number.isFinite(t)) metrics.e2eLatency.observe(Math.max(0, (now - t) / 1000));
+      });
     },
   };
 }

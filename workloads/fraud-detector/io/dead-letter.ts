@@ -1,10 +1,12 @@
 /**
  * Poison messages (unparseable, schema-invalid) go to the dead-letter topic unchanged, with the reason
  * in headers; the detector keeps going. The error text names field paths, never field values.
+ * `beyond-horizon` records an application the window rules could not evaluate (see core/event-time.ts);
+ * it was valid and its per-application rules ran.
  */
 import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
 
-export type DeadLetterReason = 'unparseable' | 'schema-invalid' | 'bad-repartition-key';
+export type DeadLetterReason = 'unparseable' | 'schema-invalid' | 'bad-repartition-key' | 'beyond-horizon';
 
 export const DLQ_HEADERS = {
   reason: 'dlq-reason',

@@ -1,7 +1,10 @@
 /**
  * Source stage: consumes the applications topic (keyed by customerId). Per message: parse and
  * validate against the contract (poison → dead-letter topic), evaluate the per-application rules
- * (expression, list), and publish the application to the repartition topic once per window-rule key.
+ * (expression, list), and publish the application to the repartition topic once per window-rule key,
+ * with its receipt time (core/event-time.ts). An application beyond the event-time horizon is not
+ * published there (window rules cannot evaluate it): it is counted and recorded on the dead-letter
+ * topic with reason `beyond-horizon`, after the per-application rules ran on it.
  * Offsets are committed only after the repartition messages, the dead letters and the alerts are
  * written.
  */
@@ -11,6 +14,7 @@ import type { Logger } from '../../../lib/log.ts';
 import type { ApplicationEvent } from '../../contract/application.ts';
 import { eventValidator } from '../../contract/validate.ts';
 import { evaluateEventRules } from '../core/event-rules.ts';
+import { eventTimes, isBeyondHorizon, receiptTime } from '../core/event-time.ts';
 import { encodeRepartitionKey, KEY_PATH_HEADER, repartitionKeys } from '../core/repartition.ts';
 import type { DetectorMetrics } from '../metrics.ts';
 import type { CompiledRuleSet } from '../rules/compile.ts';
@@ -34,6 +38,8 @@ export interface StageOptions {
   sink: AlertSink;
   metrics: DetectorMetrics;
   log: Logger;
+  /** How far before its receipt an application's window time may be for window rules to run on it. */
+  horizonMs: number;
 }
 
 export interface SourceStageOptions extends StageOptions {
@@ -78,6 +84,8 @@ async function handleBatch(
   const dlq = { topic: o.deadLetterTopic, messages: [] as Message[] };
   const out = [repartition, dlq];
   const alerts: FraudAlert[] = [];
+  /** Receipt time (ms) of the application behind each alert, for the latency histogram. */
+  const receipts: number[] = [];
   let last: string | undefined;
   for (const message of batch.messages) {
     if (!payload.isRunning() || payload.isStale()) break;
@@ -104,8 +112,25 @@ async function handleBatch(
     }
     const event: ApplicationEvent = v.value;
     o.metrics.eventsConsumed.inc();
-    alerts.push(...evaluateEventRules(rules, event, now));
-    for (const k of repartitionKeys(rules, event)) {
+    const receivedAt = receiptTime(event, message.timestamp);
+    const times = eventTimes(event.submittedAt, receivedAt);
+    const raised = evaluateEventRules(rules, event, now, times);
+    alerts.push(...raised);
+    for (const _ of raised) receipts.push(times?.received ?? now.getTime());
+    if (times !== undefined && isBeyondHorizon(times, o.horizonMs)) {
+      // Recorded, not dropped: the per-application rules ran; window rules cannot (no state that far back).
+      const hours = ((times.received - times.window) / 3_600_000).toFixed(1);
+      dlq.messages.push(
+        deadLetter(
+          source,
+          'beyond-horizon',
+          `submittedAt is ${hours} h before receivedAt, beyond the event-time horizon of ${o.horizonMs / 3_600_000} h: per-application rules ran, window rules did not`,
+        ),
+      );
+      o.metrics.beyondHorizon.inc();
+      continue;
+    }
+    for (const k of repartitionKeys(rules, event, receivedAt)) {
       repartition.messages.push({
         key: encodeRepartitionKey(k),
         value: JSON.stringify(k.record),
@@ -127,7 +152,7 @@ async function handleBatch(
       : o.producer.sendBatch({ topicMessages, acks: -1 }).then(() => {
           produceMs = performance.now() - t0;
         }),
-    o.sink.write(alerts).then(() => {
+    o.sink.write(alerts, receipts).then(() => {
       alertsMs = performance.now() - t0;
     }),
   ]);

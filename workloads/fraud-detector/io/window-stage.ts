@@ -19,6 +19,8 @@ import type { StageHandle, StageOptions } from './source-stage.ts';
 
 export interface WindowStageOptions extends StageOptions {
   maxStateEntries: number;
+  /** How far before its receipt an application's window time may be (core/event-time.ts). */
+  horizonMs: number;
 }
 
 interface PartitionState {
@@ -129,6 +131,7 @@ async function handleBatch(
       windows: new PartitionWindows(rules, {
         maxEntries: o.maxStateEntries,
         clock: checkpoint?.clockBefore ?? null,
+        horizonMs: o.horizonMs,
       }),
       liveFrom: committed ?? -1n,
       awaitingOffset: undefined,
@@ -176,6 +179,8 @@ async function handleBatch(
   const before = { ...st.windows.currentStats() };
   const now = new Date();
   const alerts: FraudAlert[] = [];
+  /** Receipt time (ms) of the application whose arrival raised each alert (latency histogram). */
+  const receipts: number[] = [];
   const dlq: Message[] = [];
   let last: string | undefined;
   let replayed = 0;
@@ -205,18 +210,23 @@ async function handleBatch(
       emit,
       now,
     );
-    if (emit) alerts.push(...r.alerts);
+    if (emit && r.alerts.length > 0) {
+      alerts.push(...r.alerts);
+      const received = Date.parse(record.receivedAt ?? record.submittedAt);
+      for (const _ of r.alerts) receipts.push(received);
+    }
   }
   if (last === undefined) return;
   const after = st.windows.currentStats();
   o.metrics.lateEvents.inc(after.late - before.late);
+  o.metrics.beyondHorizon.inc(after.beyondHorizon - before.beyondHorizon);
   o.metrics.duplicates.inc(after.duplicates - before.duplicates);
   o.metrics.forcedEvictions.inc(after.forcedEvictions - before.forcedEvictions);
   o.metrics.replayedMessages.inc(replayed);
   const t0 = performance.now();
   await Promise.all([
     dlq.length > 0 ? o.producer.send({ topic: o.deadLetterTopic, messages: dlq, acks: -1 }) : undefined,
-    o.sink.write(alerts),
+    o.sink.write(alerts, receipts),
   ]);
   o.log.debug(
     {

@@ -60,7 +60,6 @@ export interface KeyGroup {
 export interface CompiledRuleSet {
   version: string;
   allowedLatenessMs: number;
-  keyIdleTimeoutMs: number;
   maxEntriesPerKey: number;
   eventRules: EventRule[];
   /** Window rules grouped by key path; one repartition key per group. */
@@ -199,11 +198,9 @@ export function compileRuleSet(input: unknown): CompiledRuleSet {
   if (problems.length > 0) throw new RuleSetError(problems);
 
   const allowedLatenessMs = durationMs(doc.settings.allowedLateness);
-  const maxWindow = Math.max(0, ...[...keyGroups.values()].map((g) => g.maxWindowMs));
   return {
     version: doc.version,
     allowedLatenessMs,
-    keyIdleTimeoutMs: Math.max(durationMs(doc.settings.keyIdleTimeout), allowedLatenessMs + 2 * maxWindow),
     maxEntriesPerKey: doc.settings.maxEntriesPerKey,
     eventRules,
     keyGroups,

@@ -1,9 +1,9 @@
 /**
  * Field paths of the application event used by rules: short aliases, checking a path against the
- * `credit.application.v1` schema, and reading a value from an event.
+ * `credit.application.v2` event schema (a superset of v1), and reading a value from an event.
  */
 import type { TSchema } from '@sinclair/typebox';
-import { ApplicationEvent } from '../../contract/application.ts';
+import { ApplicationEventV2 } from '../../contract/application.ts';
 
 /** Short names rules may use for the usual keys. */
 export const FIELD_ALIASES: Readonly<Record<string, string>> = {
@@ -52,11 +52,11 @@ export type FieldType = 'string' | 'number' | 'boolean' | 'object';
 /** The JSON type of a path in the application event schema, or an error message. */
 export function fieldType(path: string): { type: FieldType } | { error: string } {
   const canonical = canonicalPath(path);
-  let node: TSchema = ApplicationEvent;
+  let node: TSchema = ApplicationEventV2;
   for (const part of canonical.split('.')) {
     const props = (node as { properties?: Record<string, TSchema> }).properties;
     const next = props?.[part];
-    if (next === undefined) return { error: `unknown field "${path}" in credit.application.v1` };
+    if (next === undefined) return { error: `unknown field "${path}" in credit.application.v2` };
     node = next;
   }
   const t = (node as { type?: unknown }).type;
