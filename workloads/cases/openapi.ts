@@ -1,4 +1,5 @@
 /** The cases API's OpenAPI 3.1 document, served at `/openapi.json`. */
+import { PROBLEM_SCHEMA } from '../ingestion-api/problem.ts';
 import {
   ASSIGNEE_MAX_CHARS,
   CASE_STATUSES,
@@ -230,16 +231,7 @@ export function buildOpenApi(): Json {
         },
       },
       schemas: {
-        Problem: {
-          type: 'object',
-          required: ['type', 'title', 'status', 'detail'],
-          properties: {
-            type: { type: 'string' },
-            title: { type: 'string' },
-            status: { type: 'integer' },
-            detail: { type: 'string' },
-          },
-        },
+        Problem: PROBLEM_SCHEMA,
         CaseSummary: caseSummary,
         CaseDetail: {
           allOf: [

@@ -2,6 +2,7 @@
 import { ApplicationSubmission, SCHEMA_VERSION } from '../contract/application.ts';
 import { toJsonSchema } from '../contract/json-schema.ts';
 import type { IngestionConfig } from './config.ts';
+import { PROBLEM_SCHEMA } from './problem.ts';
 
 type Json = Record<string, unknown>;
 
@@ -122,27 +123,7 @@ export function buildOpenApi(
             applicationIds: { type: 'array', items: { type: 'string', format: 'uuid' } },
           },
         },
-        Problem: {
-          type: 'object',
-          required: ['type', 'title', 'status', 'detail'],
-          properties: {
-            type: { type: 'string' },
-            title: { type: 'string' },
-            status: { type: 'integer' },
-            detail: { type: 'string' },
-            errors: {
-              type: 'array',
-              items: {
-                type: 'object',
-                required: ['path', 'message'],
-                properties: {
-                  path: { type: 'string', description: 'JSON Pointer of the failing field' },
-                  message: { type: 'string' },
-                },
-              },
-            },
-          },
-        },
+        Problem: PROBLEM_SCHEMA,
       },
     },
   };

@@ -11,6 +11,30 @@ export interface Problem {
   errors?: FieldError[];
 }
 
+/** The OpenAPI schema of `Problem`, shared by every API document that answers with problems. */
+export const PROBLEM_SCHEMA = {
+  type: 'object',
+  required: ['type', 'title', 'status', 'detail'],
+  properties: {
+    type: { type: 'string' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    detail: { type: 'string' },
+    errors: {
+      type: 'array',
+      description: 'Every failing field (validation problems only)',
+      items: {
+        type: 'object',
+        required: ['path', 'message'],
+        properties: {
+          path: { type: 'string', description: 'JSON Pointer of the failing field' },
+          message: { type: 'string' },
+        },
+      },
+    },
+  },
+} as const;
+
 export const PROBLEM_TYPES = {
   invalid: '/problems/invalid-application',
   malformed: '/problems/malformed-body',
