@@ -20,7 +20,7 @@ describe('held-out traffic', () => {
   it('is written apart from the generator: imports none of its code', () => {
     const src = readFileSync(join(repoRoot, 'demo', 'adversarial-traffic.ts'), 'utf8');
     expect(src).not.toMatch(/from '[^']*generator[^']*'/);
-    expect(src).toMatch(/from '../workloads/contract/application.ts'/);
+    expect(src).toContain("from '../workloads/contract/application.ts'");
   });
 
   it('is accepted by the contract at the door, except the far-future posts, which name /submittedAt', () => {
