@@ -5,6 +5,7 @@
  */
 import { k8s } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
+import { ALERTS_DATABASE } from '../api/alert.ts';
 import { PORTS } from '../api/env.ts';
 import type { Component } from '../api/labels.ts';
 import type { ManagedStoreSpec } from '../api/v1alpha1.ts';
@@ -23,10 +24,6 @@ import {
   type Volume,
 } from './pod.ts';
 
-/** UID/GID of the `postgres` user in the official Alpine image. */
-export const POSTGRES_UID = 70;
-/** FerretDB's images run as any non-root user; this one owns the SQLite files. */
-export const FERRETDB_UID = 1000;
 const DATA_VOLUME = 'data';
 
 interface StoreProps {
@@ -34,7 +31,6 @@ interface StoreProps {
   component: Component;
   managed: ManagedStoreSpec;
   container: Container;
-  uid: number;
   port: { name: string; port: number };
   volumes: Volume[];
 }
@@ -71,7 +67,13 @@ function managedStore(scope: Construct, ctx: RenderContext, p: StoreProps): void
         spec: {
           containers: [p.container],
           volumes: [TMP_VOLUME, ...p.volumes],
-          securityContext: restrictedPodSecurity(p.uid, p.uid),
+          securityContext: {
+            ...restrictedPodSecurity(
+              p.managed.securityContext.runAsUser,
+              p.managed.securityContext.runAsGroup,
+            ),
+            fsGroup: p.managed.securityContext.fsGroup,
+          },
           automountServiceAccountToken: false,
           enableServiceLinks: false,
           terminationGracePeriodSeconds: 60,
@@ -135,12 +137,13 @@ export class ManagedPostgres extends Construct {
       component: 'postgres',
       managed,
       container,
-      uid: POSTGRES_UID,
       port: { name: 'postgres', port: PORTS.postgres },
       volumes: [emptyDir('run', '16Mi')],
     });
   }
 }
+
+const ferretdbProbe = (path: string): k8s.Probe => ({ httpGet: { path, port: port('metrics') } });
 
 export class ManagedMongo extends Construct {
   constructor(scope: Construct, id: string, ctx: RenderContext) {
@@ -157,6 +160,9 @@ export class ManagedMongo extends Construct {
         { name: 'FERRETDB_LISTEN_ADDR', value: `:${PORTS.mongo}` },
         { name: 'FERRETDB_DEBUG_ADDR', value: `:${PORTS.ferretdbDebug}` },
         { name: 'FERRETDB_TELEMETRY', value: 'disable' },
+        // With a setup database, /debug/readyz pings the wire listener (a real query) instead of
+        // answering yes; /debug/livez only checks that the listener is up.
+        { name: 'FERRETDB_SETUP_DATABASE', value: ALERTS_DATABASE },
       ],
       ports: [
         { name: 'mongo', containerPort: PORTS.mongo, protocol: 'TCP' },
@@ -167,9 +173,11 @@ export class ManagedMongo extends Construct {
         { name: 'tmp', mountPath: '/tmp' },
       ],
       resources: resourcesOf(managed.resources),
-      startupProbe: { tcpSocket: { port: port('mongo') }, periodSeconds: 2, failureThreshold: 60 },
-      readinessProbe: { tcpSocket: { port: port('mongo') }, periodSeconds: 5 },
-      livenessProbe: { tcpSocket: { port: port('mongo') }, periodSeconds: 10, failureThreshold: 6 },
+      // FerretDB's debug handler (FERRETDB_DEBUG_ADDR): /debug/livez is the listener being up,
+      // /debug/readyz also a ping through it, so a slow store leaves rotation before it is killed.
+      startupProbe: { ...ferretdbProbe('/debug/livez'), periodSeconds: 2, failureThreshold: 60 },
+      readinessProbe: { ...ferretdbProbe('/debug/readyz'), periodSeconds: 5, timeoutSeconds: 3 },
+      livenessProbe: { ...ferretdbProbe('/debug/livez'), periodSeconds: 10, failureThreshold: 6 },
       securityContext: restrictedContainerSecurity(true),
     };
     managedStore(this, ctx, {
@@ -177,7 +185,6 @@ export class ManagedMongo extends Construct {
       component: 'mongo',
       managed,
       container,
-      uid: FERRETDB_UID,
       port: { name: 'mongo', port: PORTS.mongo },
       volumes: [],
     });
