@@ -5,7 +5,6 @@
  */
 import { k8s } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
-import { ALERTS_DATABASE } from '../api/alert.ts';
 import { PORTS } from '../api/env.ts';
 import type { Component } from '../api/labels.ts';
 import type { ManagedStoreSpec } from '../api/v1alpha1.ts';
@@ -160,9 +159,6 @@ export class ManagedMongo extends Construct {
         { name: 'FERRETDB_LISTEN_ADDR', value: `:${PORTS.mongo}` },
         { name: 'FERRETDB_DEBUG_ADDR', value: `:${PORTS.ferretdbDebug}` },
         { name: 'FERRETDB_TELEMETRY', value: 'disable' },
-        // With a setup database, /debug/readyz pings the wire listener (a real query) instead of
-        // answering yes; /debug/livez only checks that the listener is up.
-        { name: 'FERRETDB_SETUP_DATABASE', value: ALERTS_DATABASE },
       ],
       ports: [
         { name: 'mongo', containerPort: PORTS.mongo, protocol: 'TCP' },
@@ -173,11 +169,24 @@ export class ManagedMongo extends Construct {
         { name: 'tmp', mountPath: '/tmp' },
       ],
       resources: resourcesOf(managed.resources),
-      // FerretDB's debug handler (FERRETDB_DEBUG_ADDR): /debug/livez is the listener being up,
-      // /debug/readyz also a ping through it, so a slow store leaves rotation before it is killed.
+      // FerretDB's debug handler (FERRETDB_DEBUG_ADDR, checked against the upstream binary in
+      // test/integration/managed-stores): /debug/livez answers 200 while the wire listener is up,
+      // /debug/readyz too (its ping needs --setup-database, which 1.24 allows only with the
+      // experimental new auth). Readiness fails after 10 s, liveness after 60 s, so a slow store
+      // leaves rotation long before it is restarted.
       startupProbe: { ...ferretdbProbe('/debug/livez'), periodSeconds: 2, failureThreshold: 60 },
-      readinessProbe: { ...ferretdbProbe('/debug/readyz'), periodSeconds: 5, timeoutSeconds: 3 },
-      livenessProbe: { ...ferretdbProbe('/debug/livez'), periodSeconds: 10, failureThreshold: 6 },
+      readinessProbe: {
+        ...ferretdbProbe('/debug/readyz'),
+        periodSeconds: 5,
+        timeoutSeconds: 3,
+        failureThreshold: 2,
+      },
+      livenessProbe: {
+        ...ferretdbProbe('/debug/livez'),
+        periodSeconds: 10,
+        timeoutSeconds: 5,
+        failureThreshold: 6,
+      },
       securityContext: restrictedContainerSecurity(true),
     };
     managedStore(this, ctx, {
