@@ -8,13 +8,15 @@
  * (`isQuantity`, `quantity`, `compareTo`, `isLessThan`, `isGreaterThan`, `sign`).
  */
 import { Environment } from '@marcbachmann/cel-js';
-import { type FieldError, child, fieldError, index, key } from './field-error.ts';
+import { child, type FieldError, fieldError, index, key } from './field-error.ts';
 import { isQuantity, parseQuantity, Quantity } from './quantity.ts';
 import { isObject, mapValueSchema, type StructuralSchema, type ValidationRule } from './schema.ts';
 
 function quantityOf(s: string): Quantity {
   const q = parseQuantity(s);
-  if (q === undefined) throw new Error(`invalid quantity: ${JSON.stringify(s)}`);
+  // resource.ErrFormatWrong, the error the API server's quantity() reports
+  if (q === undefined)
+    throw new Error("quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'");
   return q;
 }
 
@@ -125,7 +127,8 @@ export class CelValidator {
     }
     if (Array.isArray(value)) {
       const items = schema.items;
-      if (items !== undefined) value.forEach((v, i) => this.visit(items, v, index(path, i), errs));
+      if (items !== undefined)
+        for (const [i, v] of value.entries()) this.visit(items, v, index(path, i), errs);
     } else if (isObject(value)) {
       const values = mapValueSchema(schema);
       for (const [name, v] of Object.entries(value)) {

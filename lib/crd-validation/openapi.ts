@@ -5,7 +5,7 @@
  * the schema does not declare (what strict field validation refuses, and pruning would drop).
  * Messages are the API server's, word for word.
  */
-import { type FieldError, child, fieldError, index, key, OMIT } from './field-error.ts';
+import { child, type FieldError, fieldError, index, key, OMIT } from './field-error.ts';
 import { isObject, mapValueSchema, type StructuralSchema } from './schema.ts';
 
 /** JSON Schema type of a JSON value, as kube-openapi infers it. */
@@ -32,7 +32,8 @@ function visit(schema: StructuralSchema, value: unknown, path: string, errs: Fie
   const actual = jsonType(value);
   if (schema.type !== undefined && !typeMatches(schema.type, actual)) {
     if (value === null && schema.nullable === true) return;
-    if (schema['x-kubernetes-int-or-string'] === true && (actual === 'integer' || actual === 'string')) return;
+    if (schema['x-kubernetes-int-or-string'] === true && (actual === 'integer' || actual === 'string'))
+      return;
     errs.push(
       fieldError(
         'FieldValueTypeInvalid',
@@ -54,10 +55,11 @@ function visit(schema: StructuralSchema, value: unknown, path: string, errs: Fie
 }
 
 function stringErrors(schema: StructuralSchema, value: string, path: string, errs: FieldError[]): void {
+  // kube-openapi stops at the first failing string check: maxLength, minLength, pattern.
   const length = [...value].length;
   if (schema.maxLength !== undefined && length > schema.maxLength)
     errs.push(fieldError('FieldValueTooLong', path, OMIT, tooLong(schema.maxLength)));
-  if (schema.minLength !== undefined && length < schema.minLength)
+  else if (schema.minLength !== undefined && length < schema.minLength)
     errs.push(
       fieldError(
         'FieldValueInvalid',
@@ -66,7 +68,7 @@ function stringErrors(schema: StructuralSchema, value: string, path: string, err
         `${path} in body should be at least ${schema.minLength} chars long`,
       ),
     );
-  if (schema.pattern !== undefined && !new RegExp(schema.pattern, 'u').test(value))
+  else if (schema.pattern !== undefined && !new RegExp(schema.pattern, 'u').test(value))
     errs.push(
       fieldError('FieldValueInvalid', path, value, `${path} in body should match '${schema.pattern}'`),
     );
@@ -110,7 +112,7 @@ function arrayErrors(schema: StructuralSchema, value: unknown[], path: string, e
       ),
     );
   const items = schema.items;
-  if (items !== undefined) value.forEach((v, i) => visit(items, v, index(path, i), errs));
+  if (items !== undefined) for (const [i, v] of value.entries()) visit(items, v, index(path, i), errs);
 }
 
 function objectErrors(
@@ -162,12 +164,14 @@ export function listTypeErrors(schema: StructuralSchema, value: unknown, path: s
       });
     }
     const items = schema.items;
-    if (items !== undefined) value.forEach((v, i) => errs.push(...listTypeErrors(items, v, index(path, i))));
+    if (items !== undefined)
+      for (const [i, v] of value.entries()) errs.push(...listTypeErrors(items, v, index(path, i)));
   } else if (isObject(value)) {
     const values = mapValueSchema(schema);
     for (const [name, v] of Object.entries(value)) {
       const prop = schema.properties?.[name] ?? values;
-      if (prop !== undefined) errs.push(...listTypeErrors(prop, v, values === prop ? key(path, name) : child(path, name)));
+      if (prop !== undefined)
+        errs.push(...listTypeErrors(prop, v, values === prop ? key(path, name) : child(path, name)));
     }
   }
   return errs;

@@ -52,7 +52,7 @@ export class CustomResourceValidator {
   private readonly cel = new CelValidator();
 
   /** `schema` is one CRD version's `schema.openAPIV3Schema`. */
-  constructor(private readonly schema: StructuralSchema) {}
+  constructor(readonly schema: StructuralSchema) {}
 
   /** CEL rules of the schema the engine cannot compile (empty when every rule can run). */
   uncompilableRules(): string[] {
