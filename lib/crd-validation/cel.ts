@@ -16,7 +16,9 @@ function quantityOf(s: string): Quantity {
   const q = parseQuantity(s);
   // resource.ErrFormatWrong, the error the API server's quantity() reports
   if (q === undefined)
-    throw new Error("quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'");
+    throw new Error(
+      "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'",
+    );
   return q;
 }
 
