@@ -55,6 +55,13 @@ build: node_modules ## Type-check and compile TypeScript to dist/
 crds: node_modules ## Generate the CreditPipeline CRD (crds/, the chart's copy) and the chart's operator alert rules
 	$(TSX) cdk8s/generate-crd.ts
 
+.PHONY: render
+render: node_modules ## Print what the operator would apply for each CreditPipeline in examples/ (RENDER_ARGS="--assume none")
+	@for f in $$(grep -l '^kind: CreditPipeline$$' examples/*.yaml); do \
+	  printf -- '---\n# Source: %s\n' "$$f"; \
+	  $(TSX) cli/main.ts render -f "$$f" $(RENDER_ARGS) || exit 1; \
+	done
+
 .PHONY: lint
 lint: node_modules ## Lint and check formatting (biome) and type-check
 	npx biome check .

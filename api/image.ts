@@ -22,6 +22,7 @@ export const SUBCOMMANDS = [
   'operator',
   'cases',
   'alert-delivery',
+  'render',
 ] as const;
 export type Subcommand = (typeof SUBCOMMANDS)[number];
 

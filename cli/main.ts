@@ -43,6 +43,10 @@ const subcommands: Record<Subcommand, { describe: string; load: () => Promise<{ 
     load: () => import('../workloads/warehouse/migrate-main.ts'),
   },
   operator: { describe: 'The CreditPipeline operator', load: () => import('../operator/main.ts') },
+  render: {
+    describe: 'Prints what the operator would apply for a CreditPipeline file (validated first)',
+    load: () => import('./render/main.ts'),
+  },
 };
 
 async function main(): Promise<void> {
