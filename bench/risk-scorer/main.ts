@@ -28,7 +28,6 @@ const models = loadModelSet(BUILT_IN_CHAMPION, BUILT_IN_CHALLENGER);
 /** The decision record's columns the ceilings write (the writer's columns and revision 1). */
 const DECISION_COLUMNS = [...DECISION_RECORD_COLUMNS, 'revision'] as const;
 
-
 async function seed(pool: Pool): Promise<number> {
   const r = rng(2026);
   const t0 = performance.now();
@@ -119,7 +118,9 @@ async function ceilingRawCopy(
 ): Promise<number> {
   await pool.query('DROP TABLE IF EXISTS bench_raw_score, bench_raw_decision');
   await pool.query('CREATE TABLE bench_raw_score (LIKE fact_credit_score)');
-  await pool.query('CREATE TABLE bench_raw_decision (LIKE decision_record INCLUDING IDENTITY INCLUDING DEFAULTS)');
+  await pool.query(
+    'CREATE TABLE bench_raw_decision (LIKE decision_record INCLUDING IDENTITY INCLUDING DEFAULTS)',
+  );
   const t0 = performance.now();
   await inTransaction(pool, async (c) => {
     await copyRows(c, 'bench_raw_score', SCORE_COLUMNS, rows.scores);

@@ -262,7 +262,8 @@ async function scorePartition(
   // Decisions are records: never overwritten (see decision-records.ts).
   let written: Decision[];
   if (o.backfill !== undefined) {
-    const reason = o.backfill.reason ?? `backfill ${o.backfill.from.slice(0, 10)}..${o.backfill.to.slice(0, 10)}`;
+    const reason =
+      o.backfill.reason ?? `backfill ${o.backfill.from.slice(0, 10)}..${o.backfill.to.slice(0, 10)}`;
     const r = await supersedeStaged(client, reason);
     written = [...r.issued, ...r.superseded];
     summary.decisionsSuperseded = r.superseded.length;

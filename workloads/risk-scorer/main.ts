@@ -84,7 +84,8 @@ export async function run(argv: string[]): Promise<void> {
       : undefined;
   if (values.reason !== undefined && backfill === undefined)
     throw new Error('--reason applies to a backfill (--from, --to): only a backfill supersedes decisions');
-  if (values.reason !== undefined && values.reason.trim() === '') throw new Error('--reason must not be empty');
+  if (values.reason !== undefined && values.reason.trim() === '')
+    throw new Error('--reason must not be empty');
   const runId = values['run-id'] ?? (config.runId || defaultRunId(hostname(), partition.index, new Date()));
   const models = loadModelSet(config.modelFile, config.challengerModelFile);
 

@@ -6,7 +6,12 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUILT_IN_CHALLENGER, BUILT_IN_CHAMPION, loadModelSet, registerModels } from '../../../workloads/risk-scorer/models.ts';
+import {
+  BUILT_IN_CHALLENGER,
+  BUILT_IN_CHAMPION,
+  loadModelSet,
+  registerModels,
+} from '../../../workloads/risk-scorer/models.ts';
 import { createPool, type Pool } from '../../../workloads/warehouse/db.ts';
 import { decisionHistory, issueDecision } from '../../../workloads/warehouse/decision-records.ts';
 import { migrate, readMigrations } from '../../../workloads/warehouse/migrate.ts';
@@ -46,7 +51,12 @@ async function withClient<T>(work: (c: pg.Client) => Promise<T>): Promise<T> {
 
 beforeAll(async () => {
   db = await createTestDatabase('wh_decrec', false);
-  await withClient((c) => migrate(c, readMigrations().filter((m) => m.version <= 4)));
+  await withClient((c) =>
+    migrate(
+      c,
+      readMigrations().filter((m) => m.version <= 4),
+    ),
+  );
   pool = createPool(db.url);
   const r = rng(5);
   const apps = Array.from({ length: N }, () => syntheticApplication(r));
@@ -102,7 +112,9 @@ beforeAll(async () => {
   );
   const q = async (sql: string) => (await pool.query(sql)).rows;
   before = {
-    decisions: await q(`SELECT ${OLD_COLUMNS} FROM fact_decision ORDER BY application_id, decided_at, model_key`),
+    decisions: await q(
+      `SELECT ${OLD_COLUMNS} FROM fact_decision ORDER BY application_id, decided_at, model_key`,
+    ),
     current: await q(`SELECT ${OLD_COLUMNS} FROM v_current_decision ORDER BY application_id`),
     daily: await q('SELECT * FROM rpt_daily_applications ORDER BY day'),
     reasons: await q('SELECT * FROM rpt_reason_codes ORDER BY day, decision, reason_code, rank'),
@@ -127,7 +139,12 @@ describe('migration 0005', () => {
     expect(after.rows).toEqual(before.decisions);
     expect((await pool.query(`SELECT to_regclass('fact_decision') AS t`)).rows[0].t).toBeNull();
 
-    const chains = await pool.query<{ application_id: string; revisions: number[]; models: string[]; sources: string[] }>(
+    const chains = await pool.query<{
+      application_id: string;
+      revisions: number[];
+      models: string[];
+      sources: string[];
+    }>(
       `SELECT application_id, array_agg(revision ORDER BY revision) AS revisions,
               array_agg(model_key ORDER BY revision) AS models, array_agg(source ORDER BY revision) AS sources
        FROM decision_record GROUP BY application_id`,
@@ -150,12 +167,16 @@ describe('migration 0005', () => {
 
   it('answers the BI views as before (v_current_decision keeps its columns, then adds the record’s)', async () => {
     const q = async (sql: string) => (await pool.query(sql)).rows;
-    expect(await q(`SELECT ${OLD_COLUMNS} FROM v_current_decision ORDER BY application_id`)).toEqual(before.current);
+    expect(await q(`SELECT ${OLD_COLUMNS} FROM v_current_decision ORDER BY application_id`)).toEqual(
+      before.current,
+    );
     expect(await q('SELECT * FROM rpt_daily_applications ORDER BY day')).toEqual(before.daily);
     expect(await q('SELECT * FROM rpt_reason_codes ORDER BY day, decision, reason_code, rank')).toEqual(
       before.reasons,
     );
-    expect(await q('SELECT * FROM rpt_exposure_by_grade_purpose ORDER BY grade, purpose')).toEqual(before.exposure);
+    expect(await q('SELECT * FROM rpt_exposure_by_grade_purpose ORDER BY grade, purpose')).toEqual(
+      before.exposure,
+    );
     const cols = await q(
       `SELECT column_name FROM information_schema.columns WHERE table_name = 'v_current_decision' ORDER BY ordinal_position`,
     );
@@ -177,7 +198,9 @@ describe('migration 0005', () => {
 describe('an issued decision', () => {
   it('refuses UPDATE, DELETE, TRUNCATE and upsert-overwrites, for the owner too, and stays byte-identical', async () => {
     const snapshot = async () =>
-      (await pool.query('SELECT * FROM decision_record ORDER BY record_id')).rows.map((r) => JSON.stringify(r));
+      (await pool.query('SELECT * FROM decision_record ORDER BY record_id')).rows.map((r) =>
+        JSON.stringify(r),
+      );
     const was = await snapshot();
     const id = ids[0];
     const attempts = [
@@ -235,7 +258,11 @@ describe('an issued decision', () => {
          VALUES ($1, $2, 'decline', 'decline', '{}', '{P01}', 0, $3, $4, 'backfill', now(), $5, $6)`,
         [app, revision, last.modelKey, last.modelChecksum, supersedes, reason],
       );
-    const code = (p: Promise<unknown>) => p.then(() => 'ok', (e: { code?: string }) => e.code);
+    const code = (p: Promise<unknown>) =>
+      p.then(
+        () => 'ok',
+        (e: { code?: string }) => e.code,
+      );
     expect(await code(insert(last.revision + 1, last.recordId, null))).toBe('23514'); // reason required
     expect(await code(insert(last.revision + 2, last.recordId, 'late alert'))).toBe('23514'); // wrong revision
     expect(await code(insert(last.revision + 1, last.recordId, 'late alert', ids[2]))).toBe('23503'); // other application
@@ -244,9 +271,18 @@ describe('an issued decision', () => {
     const chain = await decisionHistory(pool, id);
     expect(chain.length).toBe(history.length + 1);
     expect(chain.slice(0, history.length)).toEqual(history);
-    const current = await pool.query('SELECT decision, revision, supersede_reason FROM v_current_decision WHERE application_id = $1', [id]);
-    expect(current.rows[0]).toEqual({ decision: 'decline', revision: last.revision + 1, supersede_reason: 'late alert' });
-    const issued = await pool.query('SELECT record_id FROM v_issued_decision WHERE application_id = $1', [id]);
+    const current = await pool.query(
+      'SELECT decision, revision, supersede_reason FROM v_current_decision WHERE application_id = $1',
+      [id],
+    );
+    expect(current.rows[0]).toEqual({
+      decision: 'decline',
+      revision: last.revision + 1,
+      supersede_reason: 'late alert',
+    });
+    const issued = await pool.query('SELECT record_id FROM v_issued_decision WHERE application_id = $1', [
+      id,
+    ]);
     expect(issued.rows[0].record_id).toBe(head.recordId);
   });
 
