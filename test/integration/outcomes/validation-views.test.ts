@@ -353,16 +353,14 @@ describe('validation views on generated data, against the TypeScript reference',
         const points: ScoreRow['points'] = {};
         for (const c of s.characteristics)
           points[c.id] = { value: c.value, bin: c.bin, points: c.points, pointsLost: c.pointsLost };
-        scores
-          .get(m.key)
-          ?.push({
-            applicationId: app.applicationId,
-            model: m,
-            score: s.score,
-            grade: s.grade,
-            pd: s.pd,
-            points,
-          });
+        scores.get(m.key)?.push({
+          applicationId: app.applicationId,
+          model: m,
+          score: s.score,
+          grade: s.grade,
+          pd: s.pd,
+          points,
+        });
       }
     }
     await insertScores(pool, [...scores.values()].flat());
