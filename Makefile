@@ -92,6 +92,13 @@ test-e2e: infra-up ## End-to-end test: a smaller run of the demo path
 bench: infra-up ## Run the benchmarks in bench/ (figures in bench/results/)
 	@for b in bench/*/main.ts; do echo "== $$b"; $(TSX) $$b || exit 1; done
 
+##@ Warehouse
+
+.PHONY: load-outcomes
+load-outcomes: node_modules ## Load loan outcomes into the warehouse: make load-outcomes FILE=outcomes.csv DATABASE_URL=postgres://… [ARGS=--dry-run]
+	@test -n "$(FILE)" || { echo "usage: make load-outcomes FILE=outcomes.csv DATABASE_URL=postgres://… [ARGS=--dry-run]"; exit 2; }
+	$(TSX) cli/main.ts load-outcomes --file "$(FILE)" $(ARGS)
+
 ##@ Local infrastructure
 
 .PHONY: infra-up
