@@ -505,8 +505,8 @@ async function summarize(
     await q<{ status: string; scored: string; psi: number | null; seconds: number | null }>(
       // Every champion run of this demo's warehouse (it is new per run): the CronJob's own schedule can
       // fire beside the demo's job (a slow run crossing a quarter hour), and runs are incremental, so
-      // the applications scored are the sum over runs; PSI and duration are the largest run's.
-      "SELECT CASE WHEN bool_and(status = 'succeeded') THEN 'succeeded' ELSE 'failed' END AS status, sum(scores_written) AS scored, (array_agg(psi ORDER BY scores_written DESC))[1] AS psi, (array_agg(extract(epoch FROM finished_at - started_at) ORDER BY scores_written DESC))[1] AS seconds FROM scoring_run WHERE role = 'champion'",
+      // the applications scored are the sum over finished runs; PSI and duration are the largest run's.
+      "SELECT CASE WHEN bool_and(status = 'succeeded') THEN 'succeeded' ELSE 'failed' END AS status, sum(scores_written) AS scored, (array_agg(psi ORDER BY scores_written DESC))[1] AS psi, (array_agg(extract(epoch FROM finished_at - started_at) ORDER BY scores_written DESC))[1] AS seconds FROM scoring_run WHERE role = 'champion' AND status <> 'running'",
     )
   )[0];
 
