@@ -5,7 +5,8 @@
  * The analysts know the truth: the generator's label of the application (the scenario it was made
  * from). A deterministic share of the cases (by a hash of the seed and the application id) is
  * resolved with that knowledge: confirmed fraud for a fraud scenario, legitimate otherwise; a few are
- * resolved inconclusive, as a real analyst sometimes cannot tell. Of the rest, some are taken and put
+ * resolved inconclusive, as a real analyst sometimes cannot tell. Those, and a share of the others,
+ * get a note (every request costs demo time: a resolved case is two requests, three with a note). Of the rest, some are taken and put
  * under investigation and the others stay open, so the queue looks like a working day.
  */
 import { createHash } from 'node:crypto';
@@ -25,16 +26,19 @@ export interface PlanOptions {
   inconclusiveShare: number;
   /** Share of the unresolved cases taken and put under investigation. */
   investigateShare: number;
+  /** Share of the confirmed-fraud and legitimate verdicts that come with a note (inconclusive always do). */
+  noteShare: number;
 }
 
 export const DEFAULT_PLAN: Omit<PlanOptions, 'seed'> = {
   resolveShare: 0.7,
   inconclusiveShare: 0.05,
   investigateShare: 0.35,
+  noteShare: 0.25,
 };
 
 export type CaseAction =
-  | { kind: 'resolve'; verdict: Verdict; label: string }
+  | { kind: 'resolve'; verdict: Verdict; label: string; note: boolean }
   | { kind: 'investigate' }
   | { kind: 'leave'; why: 'not picked' | 'no label' };
 
@@ -43,7 +47,8 @@ export function planCase(applicationId: string, label: string | undefined, o: Pl
   const pick = unitHash(`${o.seed}:pick:${applicationId}`);
   if (pick < o.resolveShare) {
     const inconclusive = unitHash(`${o.seed}:inconclusive:${applicationId}`) < o.inconclusiveShare;
-    return { kind: 'resolve', verdict: inconclusive ? 'inconclusive' : verdictFor(label), label };
+    const note = inconclusive || unitHash(`${o.seed}:note:${applicationId}`) < o.noteShare;
+    return { kind: 'resolve', verdict: inconclusive ? 'inconclusive' : verdictFor(label), label, note };
   }
   // The rest of [resolveShare, 1) is spread evenly, so investigateShare is a share of the unresolved.
   const rest = (pick - o.resolveShare) / (1 - o.resolveShare);

@@ -23,7 +23,7 @@ export function fraudOpsText(f: FraudOpsSummary): string[] {
     `  webhook        ${d.liveAlerts} live alerts → ${d.delivered} delivered to ${f.webhook.endpoint} (${d.retried} retried, ${d.deadLettered} dead-lettered, ${d.pending} pending; detection → delivered p50 ${num(d.latencyMs.p50)} ms, p99 ${num(d.latencyMs.p99)} ms)`,
     `${pad}receiver: ${r.accepted} idempotency keys processed, ${r.duplicates} duplicates, ${r.signatureFailures} signature failures, ${r.refusedOnPurpose} first attempts refused on purpose, ${r.requests} requests`,
     `  cases          ${f.cases.opened} opened for ${f.cases.applicationsWithLiveAlerts} applications with live alerts: ${f.cases.byStatus.map((s) => `${STATUS_TEXT[s.label] ?? s.label} ${s.count}`).join(', ')}`,
-    `${pad}${resolvedCount(f)} resolved through the API by ${f.team.analyst} (assigned by ${f.team.lead}), ${f.team.investigating} under investigation; ${f.team.requests} requests in ${f.team.seconds.toFixed(1)} s`,
+    `${pad}${resolvedCount(f)} resolved through the API by ${f.team.analyst} (assigned by ${f.team.lead}; ${f.team.notes} notes), ${f.team.investigating} under investigation; ${f.team.requests} requests in ${f.team.seconds.toFixed(1)} s`,
     '  rule precision from verdicts / labels of the same alerts / labels of all it flagged',
     ...f.precision.map(
       (p) =>
@@ -79,8 +79,8 @@ ${table(
 <h3>The case queue</h3>
 <p>One case per application with live alerts: ${f.cases.opened} cases for ${f.cases.applicationsWithLiveAlerts} applications.
 A lead (<code>${esc(f.team.lead)}</code>, bound to the chart's case-lead role) assigned ${Math.round(plan.resolveShare * 100)}% of them, chosen by a hash of the seed and the application id,
-to an analyst (<code>${esc(f.team.analyst)}</code>, case-analyst), who noted each and resolved it through the cases API with the verdict the generator's label implies
-(${Math.round(plan.inconclusiveShare * 100)}% of them inconclusive); ${f.team.investigating} more are under investigation. Both used Kubernetes tokens (TokenRequest);
+to an analyst (<code>${esc(f.team.analyst)}</code>, case-analyst), who resolved each through the cases API with the verdict the generator's label implies
+(${Math.round(plan.inconclusiveShare * 100)}% of them inconclusive, with a note saying why; ${Math.round(plan.noteShare * 100)}% of the others with a note too); ${f.team.investigating} more are under investigation. Both used Kubernetes tokens (TokenRequest);
 the API checked each action with a SubjectAccessReview (no token: ${f.team.refusals.noToken}; the analyst reassigning a case: ${f.team.refusals.analystReassigns}).
 ${f.team.requests} API requests in ${f.team.seconds.toFixed(1)} s.</p>
 ${barChart(

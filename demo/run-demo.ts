@@ -253,20 +253,19 @@ async function runPipeline(
     say('scoring', `kubectl create job --from=cronjob/${names.riskScorer}`);
     const job = `${names.riskScorer}-demo-${Date.now().toString(36)}`;
     kubectl(['create', 'job', job, `--from=cronjob/${names.riskScorer}`, '-n', ns]);
-    // The fraud-ops loop (cases, webhook, analysts) runs while the scoring job does.
-    const [, ops] = await Promise.all([
-      withRunnerLog(() => waitForCondition(`job/${job}`, ns, 'Complete', 300_000)),
-      runFraudOpsLoop({
-        db,
-        namespace: ns,
-        casesService: names.cases,
-        setup: fraudOps,
-        labels,
-        seed: opts.seed,
-        outDir: demoStateDir,
-        say,
-      }),
-    ]);
+    // The fraud-ops loop (cases, webhook, analysts) runs while the job's pods score; the job is
+    // polled after it (kubectl calls are synchronous and would stall the receiver and the analysts).
+    const ops = await runFraudOpsLoop({
+      db,
+      namespace: ns,
+      casesService: names.cases,
+      setup: fraudOps,
+      labels,
+      seed: opts.seed,
+      outDir: demoStateDir,
+      say,
+    });
+    await withRunnerLog(() => waitForCondition(`job/${job}`, ns, 'Complete', 300_000));
 
     say('summary', 'reading alerts, scores and decisions');
     const summary = await summarize({
