@@ -1,6 +1,6 @@
 /**
  * Screenshots of the analysts' page in headless Chromium (Debian's `chromium`, driven by
- * playwright-core with executablePath, as test/e2e/cases-page.test.ts does): sign in with the
+ * playwright-core with executablePath; test/e2e/cases-page.test.ts launches it the same way): sign in with the
  * analyst's token, then the unresolved queue and the rules' precision.
  */
 import { type Browser, chromium } from 'playwright-core';
