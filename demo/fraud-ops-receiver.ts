@@ -8,6 +8,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Worker } from 'node:worker_threads';
 import {
   ATTEMPT_HEADER,
   IDEMPOTENCY_HEADER,
@@ -165,5 +166,59 @@ export async function startWebhookReceiver(opts: ReceiverOptions): Promise<Webho
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+  };
+}
+
+/** The receiver as seen from the demo when it runs in a worker thread (`startReceiverThread`). */
+export interface ReceiverThread {
+  url: string;
+  setKey(key: string): Promise<void>;
+  stats(): Promise<ReceiverStats>;
+  alerts(): Promise<ReadonlyMap<string, ReceivedAlert>>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the receiver in a worker thread (demo/fraud-ops-receiver-worker.ts), so the demo's
+ * synchronous calls cannot stall it.
+ */
+export async function startReceiverThread(opts: ReceiverOptions): Promise<ReceiverThread> {
+  const worker = new Worker(new URL('./fraud-ops-receiver-worker.ts', import.meta.url), { workerData: opts });
+  const waiting = new Map<number, (m: Record<string, unknown>) => void>();
+  let failure: Error | null = null;
+  worker.on('message', (m: { id: number } & Record<string, unknown>) => {
+    waiting.get(m.id)?.(m);
+    waiting.delete(m.id);
+  });
+  const fail = (err: Error) => {
+    failure = err;
+    for (const [, resolve] of waiting) resolve({ error: err.message });
+    waiting.clear();
+  };
+  worker.on('error', fail);
+  worker.on('exit', (code) => fail(new Error(`the receiver thread exited (${code})`)));
+  let next = 1;
+  const ask = (op: string, extra: Record<string, unknown> = {}) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      if (failure !== null) return reject(failure);
+      const id = next++;
+      waiting.set(id, (m) => (typeof m.error === 'string' ? reject(new Error(m.error)) : resolve(m)));
+      worker.postMessage({ id, op, ...extra });
+    });
+  const started = await new Promise<Record<string, unknown>>((resolve, reject) => {
+    waiting.set(0, (m) => (typeof m.error === 'string' ? reject(new Error(m.error)) : resolve(m)));
+  });
+  return {
+    url: String(started.url),
+    setKey: async (key) => {
+      await ask('setKey', { key });
+    },
+    stats: async () => (await ask('stats')).stats as ReceiverStats,
+    alerts: async () =>
+      new Map(((await ask('alerts')).alerts as ReceivedAlert[]).map((a) => [a.alertId, a] as const)),
+    close: async () => {
+      if (failure === null) await ask('close').catch(() => undefined);
+      await worker.terminate();
+    },
   };
 }

@@ -181,7 +181,7 @@ async function runPipeline(
     (cs) => say('pipeline', cs.map((c) => `${c.type}=${c.status}`).join(' ')),
   );
 
-  fraudOps.receiver.setKey(receiverKeyFromPipeline(ns, pipeline.metadata.name));
+  await fraudOps.receiver.setKey(receiverKeyFromPipeline(ns, pipeline.metadata.name));
   const topics = pipeline.spec?.topics ?? {};
   const appsTopic = topics.applications ?? DEFAULT_TOPICS.applications;
   const dlqTopic = topics.deadLetter ?? DEFAULT_TOPICS.deadLetter;
@@ -274,6 +274,7 @@ async function runPipeline(
       kafka: kafkaInfo.bootstrapServers,
       dlqTopic,
       labels,
+      job,
       generated: traffic.sent,
       sent,
       rejected,
@@ -497,6 +498,8 @@ interface SummaryInputs {
   kafka: string;
   dlqTopic: string;
   labels: Map<string, string>;
+  /** The scoring Job the demo created: its pods' run id (the CronJob's own runs may interleave). */
+  job: string;
   generated: number;
   sent: number;
   rejected: number;
@@ -506,7 +509,8 @@ interface SummaryInputs {
 async function summarize(
   i: SummaryInputs,
 ): Promise<Omit<DemoSummary, 'startedAt' | 'durationSeconds' | 'pipeline'>> {
-  const q = async <T>(sql: string): Promise<T[]> => (await i.db.query(sql)).rows as T[];
+  const q = async <T>(sql: string, params: unknown[] = []): Promise<T[]> =>
+    (await i.db.query(sql, params)).rows as T[];
   const counts = (rows: Array<{ label: string; count: string | number }>): Count[] =>
     rows.map((r) => ({ label: r.label, count: Number(r.count) }));
 
@@ -544,7 +548,8 @@ async function summarize(
   )[0];
   const run = (
     await q<{ status: string; scored: string; psi: number | null; seconds: number | null }>(
-      "SELECT CASE WHEN bool_and(status = 'succeeded') THEN 'succeeded' ELSE 'failed' END AS status, sum(scores_written) AS scored, max(psi) AS psi, extract(epoch FROM max(finished_at) - min(started_at)) AS seconds FROM scoring_run WHERE role = 'champion' AND run_id = (SELECT run_id FROM scoring_run ORDER BY started_at DESC LIMIT 1)",
+      "SELECT CASE WHEN bool_and(status = 'succeeded') THEN 'succeeded' ELSE 'failed' END AS status, sum(scores_written) AS scored, max(psi) AS psi, extract(epoch FROM max(finished_at) - min(started_at)) AS seconds FROM scoring_run WHERE role = 'champion' AND run_id = $1",
+      [i.job],
     )
   )[0];
 

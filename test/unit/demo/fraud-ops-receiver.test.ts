@@ -1,6 +1,10 @@
 /** The demo's webhook receiver on loopback: signatures checked, keys deduplicated, first attempts refused on purpose. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { startWebhookReceiver, type WebhookReceiver } from '../../../demo/fraud-ops-receiver.ts';
+import {
+  startReceiverThread,
+  startWebhookReceiver,
+  type WebhookReceiver,
+} from '../../../demo/fraud-ops-receiver.ts';
 import { signatureHeader } from '../../../workloads/alert-delivery/signature.ts';
 
 const KEY = 'k'.repeat(32);
@@ -11,7 +15,7 @@ afterEach(async () => {
 });
 
 async function post(
-  r: WebhookReceiver,
+  r: Pick<WebhookReceiver, 'url'>,
   alertId: string,
   opts: { key?: string; idem?: string; attempt?: number } = {},
 ) {
@@ -70,5 +74,19 @@ describe('the demo webhook receiver', () => {
     expect(await post(receiver, 'alert-1')).toBe(503);
     expect(await post(receiver, 'alert-1', { attempt: 2 })).toBe(200);
     expect(receiver.stats()).toMatchObject({ accepted: 1, refusedOnPurpose: 1, duplicates: 0 });
+  });
+
+  it('runs in a worker thread of its own and answers the demo through messages', async () => {
+    const thread = await startReceiverThread({ refuseFirstShare: 0 });
+    try {
+      expect(await post(thread, 'alert-9')).toBe(503);
+      await thread.setKey(KEY);
+      expect(await post(thread, 'alert-9')).toBe(200);
+      expect(await thread.stats()).toMatchObject({ requests: 2, accepted: 1 });
+      expect((await thread.alerts()).get('alert-9')).toMatchObject({ ruleId: 'rule-a', deliveries: 1 });
+    } finally {
+      await thread.close();
+    }
+    await expect(thread.stats()).rejects.toThrow(/exited/);
   });
 });
