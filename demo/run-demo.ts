@@ -27,6 +27,13 @@ import {
   workloadEnv,
 } from './cluster.ts';
 import { detectionQuality } from './detection-quality.ts';
+import {
+  type FraudOpsSetup,
+  fraudOpsHelmValues,
+  prepareFraudOps,
+  receiverKeyFromPipeline,
+  runFraudOpsLoop,
+} from './fraud-ops.ts';
 import type { Count, DemoSummary } from './summary.ts';
 
 export interface DemoOptions {
@@ -119,7 +126,32 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     'replicaCount=1',
     '--set',
     `watchNamespaces={${ns}}`,
+    ...fraudOpsHelmValues(ns, pipeline.metadata.name),
   ]);
+
+  say('fraud ops', 'webhook receiver on loopback, its signing-key Secret, a lead and an analyst with tokens');
+  const fraudOps = await prepareFraudOps({ namespace: ns, release: RELEASE, docs, outDir: demoStateDir });
+  try {
+    return await runPipeline(opts, { t0, pipeline, ns, names, fraudOps });
+  } finally {
+    await fraudOps.receiver.close();
+  }
+}
+
+interface Started {
+  t0: number;
+  pipeline: PipelineDoc;
+  ns: string;
+  names: ReturnType<typeof childNames>;
+  fraudOps: FraudOpsSetup;
+}
+
+/** From the local runner on: the pipeline, traffic, the stream catching up, scoring, fraud ops, summary. */
+async function runPipeline(
+  opts: DemoOptions,
+  { t0, pipeline, ns, names, fraudOps }: Started,
+): Promise<DemoSummary> {
+  const say = opts.progress;
 
   say('local runner', `starting the kubelet stand-in for namespaces ${OPERATOR_NAMESPACE} and ${ns}`);
   if (!isAlive(readPid(RUNNER))) {
@@ -145,8 +177,11 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   );
 
   const rel = (f: string) => f.replace(`${repoRoot}/`, '');
-  say('pipeline', `kubectl apply -f ${rel(opts.kafkaFile)} -f ${rel(opts.pipelineFile)}`);
-  kubectl(['apply', '-f', opts.kafkaFile, '-f', opts.pipelineFile]);
+  say(
+    'pipeline',
+    `kubectl apply -f ${rel(opts.kafkaFile)} -f ${rel(fraudOps.manifestFile)} (${rel(opts.pipelineFile)} with cases and the receiver's webhook)`,
+  );
+  kubectl(['apply', '-f', opts.kafkaFile, '-f', fraudOps.manifestFile]);
   const conditions = await waitForCondition(
     `creditpipeline/${pipeline.metadata.name}`,
     ns,
@@ -155,6 +190,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     (cs) => say('pipeline', cs.map((c) => `${c.type}=${c.status}`).join(' ')),
   );
 
+  await fraudOps.receiver.setKey(receiverKeyFromPipeline(ns, pipeline.metadata.name));
   const topics = pipeline.spec?.topics ?? {};
   const appsTopic = topics.applications ?? DEFAULT_TOPICS.applications;
   const dlqTopic = topics.deadLetter ?? DEFAULT_TOPICS.deadLetter;
@@ -226,6 +262,18 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     say('scoring', `kubectl create job --from=cronjob/${names.riskScorer}`);
     const job = `${names.riskScorer}-demo-${Date.now().toString(36)}`;
     kubectl(['create', 'job', job, `--from=cronjob/${names.riskScorer}`, '-n', ns]);
+    // The fraud-ops loop (cases, webhook, analysts) runs while the job's pods score; the job is
+    // polled after it (kubectl calls are synchronous and would stall the receiver and the analysts).
+    const ops = await runFraudOpsLoop({
+      db,
+      namespace: ns,
+      casesService: names.cases,
+      setup: fraudOps,
+      labels,
+      seed: opts.seed,
+      outDir: demoStateDir,
+      say,
+    });
     await withRunnerLog(() => waitForCondition(`job/${job}`, ns, 'Complete', 300_000));
 
     say('summary', 'reading alerts, scores and decisions');
@@ -235,6 +283,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       kafka: kafkaInfo.bootstrapServers,
       dlqTopic,
       labels,
+      job,
       generated: traffic.sent,
       sent,
       rejected,
@@ -248,6 +297,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     ]).status?.conditions;
     return {
       ...summary,
+      fraudOps: ops,
+      checks: [...summary.checks, ...ops.checks],
       startedAt: new Date(t0).toISOString(),
       durationSeconds: (Date.now() - t0) / 1000,
       pipeline: {
@@ -456,6 +507,8 @@ interface SummaryInputs {
   kafka: string;
   dlqTopic: string;
   labels: Map<string, string>;
+  /** The scoring Job the demo created: its pods' run id (the CronJob's own runs may interleave). */
+  job: string;
   generated: number;
   sent: number;
   rejected: number;
@@ -465,7 +518,8 @@ interface SummaryInputs {
 async function summarize(
   i: SummaryInputs,
 ): Promise<Omit<DemoSummary, 'startedAt' | 'durationSeconds' | 'pipeline'>> {
-  const q = async <T>(sql: string): Promise<T[]> => (await i.db.query(sql)).rows as T[];
+  const q = async <T>(sql: string, params: unknown[] = []): Promise<T[]> =>
+    (await i.db.query(sql, params)).rows as T[];
   const counts = (rows: Array<{ label: string; count: string | number }>): Count[] =>
     rows.map((r) => ({ label: r.label, count: Number(r.count) }));
 
