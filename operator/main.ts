@@ -31,7 +31,7 @@ const HELP = `usage: credit-platform operator
 Runs the CreditPipeline operator. Settings come from environment variables:
 WATCH_NAMESPACES, METRICS_PORT, LEADER_ELECTION, LEASE_NAME, LEASE_NAMESPACE (or POD_NAMESPACE),
 LEASE_DURATION_SECONDS, RENEW_DEADLINE_SECONDS, RETRY_PERIOD_SECONDS, POD_NAME, WORKERS,
-OPERATOR_IMAGE, READINESS_MODE (available|applied), KUBECONFIG (else in-cluster).
+APPLY_CONCURRENCY, OPERATOR_IMAGE, READINESS_MODE (available|applied), KUBECONFIG (else in-cluster).
 `;
 
 /** Grafana dashboards shipped in each pipeline's ConfigMaps (`<name>.json` → JSON). */
@@ -86,6 +86,7 @@ export async function run(argv: string[]): Promise<void> {
     operatorImage:
       cfg.operatorImage !== '' ? cfg.operatorImage : 'ghcr.io/creditplatform/credit-platform:0.1.0',
     dashboards,
+    applyConcurrency: cfg.applyConcurrency,
   });
   const ctl = new Controller(
     {
@@ -121,11 +122,17 @@ export async function run(argv: string[]): Promise<void> {
   );
 
   let elector: LeaderElector | undefined;
+  // Lease requests get their own connections: on a busy API server, renewals must not queue behind
+  // the reconcilers' applies (a renewal late by RENEW_DEADLINE_SECONDS loses the lease).
+  const leaseClient = new KubeClient(kubeConfig(cfg), metrics.apiRequests, 2);
   onShutdown(log, [
     () => ctl.stop(),
     async () => elector?.release(),
     () => new Promise<void>((resolve) => server.close(() => resolve())),
-    async () => client.close(),
+    async () => {
+      client.close();
+      leaseClient.close();
+    },
   ]);
 
   // The CRD may be installed after the operator starts: keep trying.
@@ -146,7 +153,7 @@ export async function run(argv: string[]): Promise<void> {
     return;
   }
   elector = new LeaderElector(
-    client,
+    leaseClient,
     {
       namespace: cfg.leaseNamespace,
       name: cfg.leaseName,

@@ -49,6 +49,14 @@ const DEADLINE = Date.now() + 30 * 60_000;
 const ns = uniqueName('op-bench');
 let client: KubeClient;
 let stopCluster: (() => Promise<void>) | undefined;
+let stopOperator: (() => Promise<unknown>) | undefined;
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => {
+    process.stderr.write(`\n[bench] ${signal}: stopping the operator and the private control plane\n`);
+    void Promise.allSettled([stopOperator?.()])
+      .then(() => stopCluster?.())
+      .finally(() => process.exit(130));
+  });
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -125,6 +133,10 @@ function operatorEnv(kc: string): Record<string, string> {
     POD_NAME: 'bench',
     READINESS_MODE: 'applied',
     LOG_LEVEL: 'warn',
+    // Generous lease timing: on a machine this loaded, a 10 s renew deadline can pass unanswered.
+    LEASE_DURATION_SECONDS: '60',
+    RENEW_DEADLINE_SECONDS: '45',
+    RETRY_PERIOD_SECONDS: '5',
     ...(WORKERS === '' ? {} : { WORKERS }),
     ...(APPLY_CONCURRENCY === '' ? {} : { APPLY_CONCURRENCY }),
   };
@@ -135,6 +147,8 @@ async function quiet(op: OperatorProcess, n: number): Promise<string> {
   let calmSince = 0;
   for (;;) {
     if (Date.now() > DEADLINE) throw new Error('the operator did not settle before the deadline');
+    if (op.child.exitCode !== null)
+      throw new Error(`the operator exited with ${op.child.exitCode} (log: ${op.logFile})`);
     const m = await op.metrics();
     const busy =
       counterSum(m, 'credit_operator_reconciles_total') < n ||
@@ -177,6 +191,7 @@ async function main(): Promise<void> {
   const deploymentsPerPipeline = sample.filter((o) => o.kind === 'Deployment').length;
 
   let op = await startOperator(`operator-bench-${ns}`, operatorEnv(kc));
+  stopOperator = () => op.stop();
   await waitFor('operator ready', () => op.ready(), 60_000);
   const rssIdle = rssMiB(op.pid);
   const pids = {
@@ -214,6 +229,8 @@ async function main(): Promise<void> {
     while (ready < N) {
       if (Date.now() > DEADLINE) throw new Error(`only ${ready}/${N} Ready before the deadline`);
       await new Promise((r) => setTimeout(r, 1000));
+      if (op.child.exitCode !== null)
+        throw new Error(`the operator exited with ${op.child.exitCode} (log: ${op.logFile})`);
       ready = (await readyCount()) ?? ready;
       if (halfReadyMs === undefined && ready >= N / 2) halfReadyMs = Date.now() - t0;
       if (appliedMs === undefined) {
