@@ -187,6 +187,7 @@ export const OPERATOR_ENV = {
   retryPeriodSeconds: 'RETRY_PERIOD_SECONDS',
   identity: 'POD_NAME',
   workers: 'WORKERS',
+  applyConcurrency: 'APPLY_CONCURRENCY',
   operatorImage: 'OPERATOR_IMAGE',
   readinessMode: 'READINESS_MODE',
   capabilityPollSeconds: 'CAPABILITY_POLL_SECONDS',

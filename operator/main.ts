@@ -32,7 +32,7 @@ const HELP = `usage: credit-platform operator
 Runs the CreditPipeline operator. Settings come from environment variables:
 WATCH_NAMESPACES, METRICS_PORT, LEADER_ELECTION, LEASE_NAME, LEASE_NAMESPACE (or POD_NAMESPACE),
 LEASE_DURATION_SECONDS, RENEW_DEADLINE_SECONDS, RETRY_PERIOD_SECONDS, POD_NAME, WORKERS,
-OPERATOR_IMAGE, READINESS_MODE (available|applied), KUBECONFIG (else in-cluster).
+APPLY_CONCURRENCY, OPERATOR_IMAGE, READINESS_MODE (available|applied), KUBECONFIG (else in-cluster).
 `;
 
 function kubeConfig(cfg: OperatorConfig): KubeConfig {
@@ -78,6 +78,7 @@ export async function run(argv: string[]): Promise<void> {
     readinessMode: cfg.readinessMode,
     operatorImage: cfg.operatorImage !== '' ? cfg.operatorImage : DEFAULT_OPERATOR_IMAGE,
     dashboards,
+    applyConcurrency: cfg.applyConcurrency,
   });
   const ctl = new Controller(
     {
@@ -113,11 +114,17 @@ export async function run(argv: string[]): Promise<void> {
   );
 
   let elector: LeaderElector | undefined;
+  // Lease requests get their own connections: on a busy API server, renewals must not queue behind
+  // the reconcilers' applies (a renewal late by RENEW_DEADLINE_SECONDS loses the lease).
+  const leaseClient = new KubeClient(kubeConfig(cfg), metrics.apiRequests, 2);
   onShutdown(log, [
     () => ctl.stop(),
     async () => elector?.release(),
     () => new Promise<void>((resolve) => server.close(() => resolve())),
-    async () => client.close(),
+    async () => {
+      client.close();
+      leaseClient.close();
+    },
   ]);
 
   // The CRD may be installed after the operator starts: keep trying.
@@ -138,7 +145,7 @@ export async function run(argv: string[]): Promise<void> {
     return;
   }
   elector = new LeaderElector(
-    client,
+    leaseClient,
     {
       namespace: cfg.leaseNamespace,
       name: cfg.leaseName,

@@ -4,18 +4,39 @@
  * optional APIs, existing Secrets) are unchanged: reconciles caused by child status changes then
  * cost no synth.
  */
+import type { V1Secret } from '@kubernetes/client-node';
+import { generatedSecretNames } from '../../../api/names.ts';
 import type { CreditPipeline } from '../../../api/v1alpha1.ts';
 import type { RenderedPipeline } from '../../../cdk8s/options.ts';
 import type { Capabilities } from '../dependencies.ts';
 import { type ClusterFacts, desiredChildren, type Render } from '../desired-children.ts';
 import { objectHash } from '../hash.ts';
 import { errMessage, type ReconcileRun } from '../run.ts';
-import type { GeneratedSecrets } from './secrets.ts';
+import { decodeSecret, type GeneratedSecrets } from './secrets.ts';
 
 export type { Render };
 
+/**
+ * The generated Secrets as a render left them: what `existingSecrets` will hold once they are
+ * applied, so the reconcile after the first one reuses that render instead of rendering again.
+ */
+function renderedSecrets(
+  cp: CreditPipeline,
+  existing: Record<string, Record<string, string>>,
+  desired: RenderedPipeline,
+): Record<string, Record<string, string>> {
+  const out = { ...existing };
+  for (const name of generatedSecretNames(cp.metadata.name)) {
+    const secret = desired.objects.find((o) => o.kind === 'Secret' && o.metadata.name === name);
+    const data = decodeSecret(secret as V1Secret | undefined);
+    if (data !== undefined) out[name] = { ...existing[name], ...data };
+  }
+  return out;
+}
+
 export class DesiredStep {
-  private readonly memo = new Map<string, { inputs: string; desired: RenderedPipeline }>();
+  /** Per pipeline: the last render and the input hashes it answers (before and after its Secrets exist). */
+  private readonly memo = new Map<string, { inputs: string[]; desired: RenderedPipeline }>();
 
   constructor(
     private readonly render: Render,
@@ -31,22 +52,25 @@ export class DesiredStep {
       existingSecrets: this.secrets.existing(cp),
       dashboards: this.options.dashboards,
     };
-    const inputs = objectHash({
-      meta: {
-        name: cp.metadata.name,
-        namespace: cp.metadata.namespace,
-        uid: cp.metadata.uid,
-        generation: cp.metadata.generation,
-      },
-      spec: cp.spec,
-      caps,
-      secrets: facts.existingSecrets,
-    });
+    const inputsWith = (secrets: Record<string, Record<string, string>>) =>
+      objectHash({
+        meta: {
+          name: cp.metadata.name,
+          namespace: cp.metadata.namespace,
+          uid: cp.metadata.uid,
+          generation: cp.metadata.generation,
+        },
+        spec: cp.spec,
+        caps,
+        secrets,
+      });
+    const inputs = inputsWith(facts.existingSecrets);
     const memo = this.memo.get(run.key);
-    if (memo !== undefined && memo.inputs === inputs) return memo.desired;
+    if (memo?.inputs.includes(inputs)) return memo.desired;
     try {
       const desired = desiredChildren(this.render, cp, facts);
-      this.memo.set(run.key, { inputs, desired });
+      const after = inputsWith(renderedSecrets(cp, facts.existingSecrets, desired));
+      this.memo.set(run.key, { inputs: after === inputs ? [inputs] : [inputs, after], desired });
       return desired;
     } catch (err) {
       run.fail('RenderFailed', `The spec could not be turned into objects: ${errMessage(err)}`);
