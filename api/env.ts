@@ -48,6 +48,7 @@ export const ENV = {
   shardIndex: 'JOB_COMPLETION_INDEX',
   scorerPageSize: 'SCORER_PAGE_SIZE',
   scorerLockTimeoutMs: 'SCORER_LOCK_TIMEOUT_MS',
+  scorerDecisionGraceSeconds: 'SCORER_DECISION_GRACE_SECONDS',
   metricsLingerSeconds: 'METRICS_LINGER_SECONDS',
   migrationsDir: 'MIGRATIONS_DIR',
   /** Password of the warehouse's read-only role; set: the migration keeps that role. */
@@ -157,6 +158,7 @@ export const SCORER_ENV = {
   metricsLingerSeconds: ENV.metricsLingerSeconds,
   pageSize: ENV.scorerPageSize,
   lockTimeoutMs: ENV.scorerLockTimeoutMs,
+  decisionGraceSeconds: ENV.scorerDecisionGraceSeconds,
 } as const;
 
 /** `credit-platform load-outcomes` (workloads/outcomes/main.ts). */

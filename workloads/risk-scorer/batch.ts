@@ -41,6 +41,12 @@ export interface ScoringOptions {
    */
   backfill?: { from: string; to: string; reason?: string };
   pageSize?: number;
+  /**
+   * Incremental runs issue a first decision only for applications loaded at least this many seconds
+   * before the run started (default 0). With the decision service deciding in the stream, a grace of a
+   * few minutes leaves each application to it and has the batch decide only what the stream did not.
+   */
+  decisionGraceSeconds?: number;
   /** Lock timeout for the partition transaction (ms); 0 = wait forever. */
   lockTimeoutMs?: number;
   now?: () => Date;
@@ -85,6 +91,8 @@ interface ApplicationRow {
   bankruptcies: number;
   employment_status: EmploymentStatus;
   alerts: FraudAlertFact[] | null;
+  /** Whether the champion's decision is to be issued (incremental: none issued yet, past the grace). */
+  decide: boolean;
 }
 
 /** Columns of fact_credit_score the scorer writes (COPY order); the benchmark writes the same. */
@@ -121,18 +129,26 @@ function toInput(r: ApplicationRow): ScoringInput {
   };
 }
 
-/** Selection of one page (keyset on application_id) of the partition's applications to score. */
+/**
+ * Selection of one page (keyset on application_id) of the partition's applications: backfill, those
+ * submitted in the range; incremental, those missing a score of an active model or, past the grace
+ * ($6), without any decision record.
+ */
 function selectPageSql(backfill: boolean): string {
+  const undecided = `NOT EXISTS (SELECT 1 FROM decision_record d WHERE d.application_id = a.application_id AND d.revision = 1)
+         AND a.loaded_at <= $6`;
   const which = backfill
     ? 'a.submitted_at >= $4 AND a.submitted_at < $5'
-    : `EXISTS (SELECT 1 FROM unnest($4::text[]) AS m(model_key)
+    : `(EXISTS (SELECT 1 FROM unnest($4::text[]) AS m(model_key)
                WHERE NOT EXISTS (SELECT 1 FROM fact_credit_score s
-                                 WHERE s.application_id = a.application_id AND s.model_key = m.model_key))`;
+                                 WHERE s.application_id = a.application_id AND s.model_key = m.model_key))
+        OR (${undecided}))`;
   return `
 SELECT a.application_id, a.annual_income, a.monthly_debt_payments, a.loan_amount, a.term_months, a.bureau_score,
        a.delinquencies_24m, a.credit_history_months, a.months_in_job, a.bankruptcies, a.employment_status,
        (SELECT json_agg(json_build_object('ruleId', f.rule_id, 'severity', f.severity, 'mode', f.mode))
-          FROM fact_fraud_alert f WHERE f.application_id = a.application_id) AS alerts
+          FROM fact_fraud_alert f WHERE f.application_id = a.application_id) AS alerts,
+       ${backfill ? 'true' : `(${undecided})`} AS decide
 FROM fact_application a
 WHERE ${partitionPredicate(1)} AND a.application_id > $3 AND ${which}
 ORDER BY a.application_id
@@ -176,6 +192,7 @@ async function scorePartition(
       params.push(
         o.models.all.map((m) => m.key),
         pageSize,
+        new Date(decidedAt.getTime() - (o.decisionGraceSeconds ?? 0) * 1000),
       );
     let t = performance.now();
     const page = await client.query<ApplicationRow>(sql, params);
@@ -205,7 +222,7 @@ async function scorePartition(
           o.runId,
           decidedAt.toISOString(),
         ]);
-        if (m === champion) {
+        if (m === champion && row.decide) {
           const d = decide(m.model, input, s, row.alerts ?? []);
           decisionRows.push(
             decisionRecordRow({

@@ -39,6 +39,13 @@ export const ScorerConfig = Type.Object({
   metricsLingerSeconds: Type.Number({ default: 0, minimum: 0, maximum: 600 }),
   pageSize: Type.Integer({ default: 5000, minimum: 1, maximum: 100_000 }),
   lockTimeoutMs: Type.Integer({ default: 60_000, minimum: 0 }),
+  decisionGraceSeconds: Type.Integer({
+    default: 0,
+    minimum: 0,
+    maximum: 604_800,
+    description:
+      'Issue first decisions only for applications loaded at least this long ago (the stream decides first)',
+  }),
 });
 
 /** The run id shared by every index of one Job. */
@@ -110,6 +117,7 @@ export async function run(argv: string[]): Promise<void> {
       backfill,
       pageSize: config.pageSize,
       lockTimeoutMs: config.lockTimeoutMs,
+      decisionGraceSeconds: config.decisionGraceSeconds,
     });
     metrics.record(summary);
     const { models: perModel, ...rest } = summary;

@@ -577,4 +577,41 @@ describe('decision records across the stream, batch runs and backfills', () => {
     expect(await snapshotRecords(pool)).toEqual(after);
     expect(ids.length).toBe(N);
   }, 120_000);
+
+  it('with a decision grace, a fresh application is scored but left to the stream; a later run decides what the stream did not', async () => {
+    const fresh = syntheticApplication(rng(7), { applicationId: '00000000-0000-4000-8000-00000000f00d' });
+    await writeBatch(
+      pool,
+      {
+        groupId: 'fresh',
+        topic: 'apps',
+        partition: 0,
+        kind: 'applications',
+        fetchedOffset: '0',
+        messages: [{ offset: '0', key: null, value: Buffer.from(JSON.stringify(fresh)) }],
+      },
+      PARSERS,
+    );
+    const records = await snapshotRecords(pool);
+    const young = await runScoring(pool, {
+      runId: 'grace-1',
+      partition: { index: 0, count: 1 },
+      models,
+      decisionGraceSeconds: 3600,
+    });
+    expect(young).toMatchObject({ status: 'succeeded', applicationsSelected: 1, decisionsWritten: 0 });
+    expect(young.models.map((m) => m.scoresWritten)).toEqual([1, 1]);
+    expect(await snapshotRecords(pool)).toEqual(records);
+
+    const later = await runScoring(pool, { runId: 'grace-2', partition: { index: 0, count: 1 }, models });
+    expect(later).toMatchObject({ status: 'succeeded', applicationsSelected: 1, decisionsWritten: 1 });
+    expect(later.models.map((m) => m.scoresWritten)).toEqual([0, 0]);
+    const d = await pool.query(
+      'SELECT source, run_id, revision FROM decision_record WHERE application_id = $1',
+      [fresh.applicationId],
+    );
+    expect(d.rows).toEqual([{ source: 'batch', run_id: 'grace-2', revision: 1 }]);
+    const again = await runScoring(pool, { runId: 'grace-3', partition: { index: 0, count: 1 }, models });
+    expect(again).toMatchObject({ applicationsSelected: 0, decisionsWritten: 0 });
+  });
 });
