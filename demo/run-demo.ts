@@ -91,10 +91,19 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   const ns = pipeline.metadata.namespace ?? 'default';
   const names = childNames(pipeline.metadata.name);
 
-  say('control plane', 'installing the Strimzi and prometheus-operator CRDs');
-  const crdDir = join(repoRoot, 'test', 'fixtures', 'crds');
-  for (const f of readdirSync(crdDir).filter((f) => f.endsWith('.yaml'))) {
-    kubectl(['apply', '--server-side', '--force-conflicts', '-f', join(crdDir, f)]);
+  say(
+    'control plane',
+    "installing the Strimzi and prometheus-operator CRDs, and this checkout's CreditPipeline CRD",
+  );
+  // The chart's own CRD too: Helm installs crds/ on first install only and never upgrades it, so a
+  // harness that ran an older checkout would keep the older schema (the chart README's upgrade step).
+  for (const crdDir of [
+    join(repoRoot, 'test', 'fixtures', 'crds'),
+    join(repoRoot, 'charts', 'credit-platform', 'crds'),
+  ]) {
+    for (const f of readdirSync(crdDir).filter((f) => f.endsWith('.yaml'))) {
+      kubectl(['apply', '--server-side', '--force-conflicts', '-f', join(crdDir, f)]);
+    }
   }
 
   await resetPipeline(ns, names, say);

@@ -4,7 +4,7 @@
  * optional APIs, existing Secrets) are unchanged: reconciles caused by child status changes then
  * cost no synth.
  */
-import type { CreditPipeline } from '../../../api/v1alpha1.ts';
+import { type CreditPipeline, withSpecDefaults } from '../../../api/v1alpha1.ts';
 import type { RenderedPipeline, RenderOptions } from '../../../cdk8s/options.ts';
 import type { Capabilities } from '../dependencies.ts';
 import { objectHash } from '../hash.ts';
@@ -45,7 +45,10 @@ export class DesiredStep {
     const memo = this.memo.get(run.key);
     if (memo !== undefined && memo.inputs === inputs) return memo.desired;
     try {
-      const desired = this.render(cp, opts);
+      // The CRD in the cluster can be older than this operator (Helm installs a chart's CRDs once and
+      // never upgrades them), so fields this version defaults may be absent: default them here as the
+      // API server would. A no-op when the stored CRD is current.
+      const desired = this.render({ ...cp, spec: withSpecDefaults(cp.spec) }, opts);
       this.memo.set(run.key, { inputs, desired });
       return desired;
     } catch (err) {
