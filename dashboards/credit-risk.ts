@@ -213,6 +213,74 @@ ORDER BY champion_model, challenger_model`,
       }),
     )
 
+    .withRow(new RowBuilder('Model validation on loan outcomes'))
+    .withPanel(
+      table({
+        title: 'Discrimination per model (Gini, KS)',
+        description:
+          'Per model and outcome horizon, on the applications with a loaded loan outcome (credit-platform load-outcomes): defaults, bad rate against the mean predicted PD, AUC, Gini = 2·AUC − 1 and KS, from rpt_model_performance.',
+        queries: [
+          sqlTable(
+            `SELECT model_key, role, horizon_months, applications, defaults, bad_rate, mean_pd, auc, gini, ks, ks_score
+FROM rpt_model_performance
+ORDER BY horizon_months, role, model_key`,
+          ),
+        ],
+        width: 12,
+      }),
+    )
+    .withPanel(
+      table({
+        title: 'Champion vs challenger on outcomes',
+        description:
+          'The champion and each challenger on the same applications and outcomes: Gini and KS of both, the Gini difference (challenger − champion), and what each would approve at its own cutoff with the bad rate of those approvals, from rpt_champion_challenger_outcomes.',
+        queries: [
+          sqlTable(
+            `SELECT champion_model, challenger_model, horizon_months, applications, champion_gini, challenger_gini,
+       gini_delta, champion_ks, challenger_ks, champion_approve_rate, challenger_approve_rate,
+       champion_approved_bad_rate, challenger_approved_bad_rate
+FROM rpt_champion_challenger_outcomes
+ORDER BY horizon_months, champion_model, challenger_model`,
+          ),
+        ],
+        width: 12,
+      }),
+    )
+    .withPanel(
+      barChart({
+        title: 'Bad rate by grade vs predicted PD (champion)',
+        description:
+          'Observed bad rate of each champion grade next to the mean PD the scorecard predicted for it (calibration), at the shortest horizon loaded, from rpt_bad_rate_by_grade.',
+        queries: [
+          sqlTable(
+            `SELECT grade, bad_rate, mean_pd
+FROM rpt_bad_rate_by_grade
+WHERE role = 'champion' AND horizon_months = (SELECT min(horizon_months) FROM rpt_bad_rate_by_grade)
+ORDER BY grade`,
+          ),
+        ],
+        xField: 'grade',
+        unit: 'percentunit',
+        width: 12,
+      }),
+    )
+    .withPanel(
+      table({
+        title: 'Stability per characteristic (PSI)',
+        description:
+          'PSI of each scorecard characteristic: the bins of the validation sample (applications with an outcome) against the recent applications without one; above 0.25 the validation figures describe another population. From rpt_characteristic_stability (per bin: rpt_characteristic_bins).',
+        queries: [
+          sqlTable(
+            `SELECT model_key, horizon_months, characteristic_label AS characteristic, reference_applications,
+       recent_applications, psi
+FROM rpt_characteristic_stability
+ORDER BY psi DESC NULLS LAST, model_key, characteristic`,
+          ),
+        ],
+        width: 12,
+      }),
+    )
+
     .withRow(new RowBuilder('Fraud rule quality (analysts’ verdicts)'))
     .withPanel(
       table({

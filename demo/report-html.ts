@@ -5,6 +5,7 @@
 import { fraudOpsHtml } from './fraud-ops-report.ts';
 import { barChart, esc, num, pct, table } from './report-parts.ts';
 import { type DemoSummary, psiReading } from './summary.ts';
+import { validationTables } from './validation-report.ts';
 
 export { barChart };
 
@@ -64,6 +65,13 @@ ${barChart('Risk grades', s.grades, '#6b46c1')}
 ${barChart('Score distribution', s.scoreHistogram, '#3b6ea5')}
 ${barChart('Top adverse-action reasons', s.topReasons, '#c05621')}
 ${s.fraudOps === undefined ? '' : fraudOpsHtml(s.fraudOps)}
+${
+  s.validation
+    ? `<h2>Model validation on loan outcomes</h2>\n${validationTables(s.validation)
+        .map((t) => `<h3>${esc(t.title)}</h3><p>${esc(t.note)}</p>${table(t.headers, t.rows)}`)
+        .join('\n')}`
+    : ''
+}
 <h2>Dead-letter topic</h2>
 ${s.deadLetters.count === 0 ? '<p>Nothing went to the dead-letter topic.</p>' : barChart('Dead letters by reason', s.deadLetters.reasons, '#718096')}
 <h2>Operator conditions</h2>

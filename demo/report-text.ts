@@ -1,6 +1,7 @@
 /** The demo's terminal summary. */
 import { fraudOpsText } from './fraud-ops-report.ts';
 import { type DemoSummary, psiReading } from './summary.ts';
+import { validationLines } from './validation-report.ts';
 
 export function formatSummary(s: DemoSummary, reportPath: string): string {
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
@@ -22,6 +23,7 @@ export function formatSummary(s: DemoSummary, reportPath: string): string {
     `  risk grades    ${s.grades.map((g) => `${g.label} ${g.count}`).join(', ')}`,
     `  scores         ${s.scoreHistogram.map((b) => `${b.label}: ${b.count}`).join(', ')}`,
     `  scoring run    ${s.scoring.status}, ${s.scoring.scored} scored, ${psiReading(s.scoring.psi)}`,
+    ...(s.validation ? validationLines(s.validation) : []),
     `  latency        receipt → alert written: p50 ${s.latencyMs.p50?.toFixed(0) ?? 'n/a'} ms, p99 ${s.latencyMs.p99?.toFixed(0) ?? 'n/a'} ms`,
     `  dead letters   ${s.deadLetters.count}${s.deadLetters.reasons.length ? ` (${s.deadLetters.reasons.map((r) => `${r.label}: ${r.count}`).join(', ')})` : ''}`,
     ...(s.fraudOps === undefined ? [] : fraudOpsText(s.fraudOps)),

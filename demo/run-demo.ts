@@ -3,8 +3,8 @@
  * the local runner exactly as rendered → generator traffic → alerts, scores and decisions → summary.
  * `make demo` runs it with the defaults; the e2e test runs a smaller one and asserts on the numbers.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
@@ -17,6 +17,7 @@ import { repoRoot, stateDir } from '../infra/lib/paths.ts';
 import { isAlive, logTail, readPid, startDaemon, stopDaemon } from '../infra/lib/process.ts';
 import { requireInfra } from '../infra/lib/state.ts';
 import { generate } from '../workloads/generator/main.ts';
+import { DEFAULT_OUTCOME_OPTIONS } from '../workloads/generator/outcomes.ts';
 import {
   helm,
   kubectl,
@@ -35,6 +36,7 @@ import {
   runFraudOpsLoop,
 } from './fraud-ops.ts';
 import type { Count, DemoSummary } from './summary.ts';
+import { DEMO_OUTCOMES_FILE, validateOnOutcomes, validationChecks } from './validation-report.ts';
 
 export interface DemoOptions {
   /** Applications to generate. */
@@ -204,6 +206,7 @@ async function runPipeline(
   );
   const labels = new Map<string, string>();
   let lastReport = 0;
+  mkdirSync(dirname(DEMO_OUTCOMES_FILE), { recursive: true });
   const traffic = await generate(
     {
       seed: opts.seed,
@@ -219,6 +222,11 @@ async function runPipeline(
       start: new Date().toISOString(),
       intervalMs: 1000 / opts.rate,
       quiet: true,
+      outcomes: {
+        file: DEMO_OUTCOMES_FILE,
+        horizonMonths: DEFAULT_OUTCOME_OPTIONS.horizonMonths,
+        share: DEFAULT_OUTCOME_OPTIONS.share,
+      },
     },
     {
       onAccepted: (accepted) => {
@@ -277,6 +285,12 @@ async function runPipeline(
     });
     await withRunnerLog(() => waitForCondition(`job/${job}`, ns, 'Complete', 300_000));
 
+    say(
+      'outcomes',
+      `credit-platform load-outcomes --file ${rel(DEMO_OUTCOMES_FILE)} (generated loan outcomes)`,
+    );
+    const validation = await validateOnOutcomes(db, databaseUrl);
+
     say('summary', 'reading alerts, scores and decisions');
     const summary = await summarize({
       db,
@@ -299,7 +313,8 @@ async function runPipeline(
     return {
       ...summary,
       fraudOps: ops,
-      checks: [...summary.checks, ...ops.checks],
+      validation,
+      checks: [...summary.checks, ...ops.checks, ...validationChecks(validation)],
       startedAt: new Date(t0).toISOString(),
       durationSeconds: (Date.now() - t0) / 1000,
       pipeline: {

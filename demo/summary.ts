@@ -2,6 +2,7 @@
 import { alertDefaults } from '../api/alert-thresholds.ts';
 import type { DetectionQuality } from './detection-quality.ts';
 import type { FraudOpsSummary } from './fraud-ops.ts';
+import type { ValidationSummary } from './validation-report.ts';
 
 export interface Count {
   label: string;
@@ -28,6 +29,8 @@ export interface DemoSummary {
   scoring: { status: string; scored: number; psi: number | null; durationSeconds: number | null };
   /** The fraud-operations loop: webhook deliveries, cases worked by analysts, precision from verdicts. */
   fraudOps?: FraudOpsSummary;
+  /** Model validation on the generated loan outcomes (demo/validation-report.ts). */
+  validation?: ValidationSummary;
   /** Checks that decide the exit code: each with what was expected and what was seen. */
   checks: Array<{ name: string; ok: boolean; detail: string }>;
 }

@@ -42,6 +42,26 @@ describe('the demo path end to end', () => {
     expect(s.scoring.status).toBe('succeeded');
     expect(s.scoring.scored).toBe(3000);
     expect(s.latencyMs.p99).not.toBeNull();
+    // Model validation on the generated loan outcomes (about 80% of the applications have one).
+    const v = s.validation;
+    expect(v).toBeDefined();
+    expect(v?.load.rejected).toBe(0);
+    expect(v?.load.rowsRead).toBeGreaterThan(2200);
+    expect(v?.load.rowsRead).toBeLessThan(2600);
+    expect(v?.load.inserted).toBe(v?.load.rowsRead);
+    expect(v?.horizonMonths).toBe(12);
+    expect(v?.models.map((m) => m.role).sort()).toEqual(['challenger', 'champion']);
+    for (const m of v?.models ?? []) {
+      expect(m.applications).toBe(v?.load.rowsRead);
+      expect(m.gini).toBeGreaterThan(0.1);
+      expect(m.badRate).toBeGreaterThan(0.05);
+      expect(m.badRate).toBeLessThan(0.3);
+    }
+    expect(v?.championChallenger).toHaveLength(1);
+    expect(v?.championChallenger[0]?.applications).toBe(v?.load.rowsRead);
+    const champion = v?.models.find((m) => m.role === 'champion')?.modelKey;
+    expect(v?.stability.filter((x) => x.modelKey === champion && x.psi !== null)).toHaveLength(7);
+    expect(v?.grades.length).toBeGreaterThanOrEqual(2 * 5);
     for (const check of s.checks) expect.soft(check.ok, `${check.name}: ${check.detail}`).toBe(true);
   });
 

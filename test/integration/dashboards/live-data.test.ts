@@ -14,6 +14,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
@@ -89,6 +90,8 @@ const RATE_WINDOW = '30s';
 /** The Credit risk dashboard's default time range (now-30d). */
 const SQL_LOOKBACK = '30 days';
 const APPLICATIONS = 600;
+/** Loan outcomes the generator writes for the accepted applications (the validation panels' data). */
+const outcomesFile = join(tmpdir(), `dash-live-${id}-outcomes.csv`);
 
 const kafka = new Kafka({
   clientId: `dash-live-${id}`,
@@ -271,6 +274,8 @@ beforeAll(async () => {
     'api',
     '--url',
     `http://127.0.0.1:${apiPort}`,
+    '--outcomes',
+    outcomesFile,
     '--quiet',
   ]);
   await postInvalidSubmissions(apiPort, 5);
@@ -289,6 +294,11 @@ beforeAll(async () => {
     DATABASE_URL: db.url,
     OPS_PORT: '-1',
   });
+  // The generator's loan outcomes, loaded as an operator would (validation panels).
+  await runToCompletion(`dash-live-${id}-load-outcomes`, 'load-outcomes', { DATABASE_URL: db.url }, [
+    '--file',
+    outcomesFile,
+  ]);
 
   await addRuleFile(rulesName, rulesFile(ruleOptions), prometheus);
   // Rate windows need a few scrapes after the traffic.
