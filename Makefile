@@ -107,7 +107,7 @@ demo: build-check infra-up ## The whole pipeline end to end on this machine, wit
 
 .PHONY: demo-adversarial
 demo-adversarial: node_modules ## After `make demo`: held-out, out-of-order, clock-gaming traffic against its pipeline
-	$(TSX) demo/adversarial.ts $(ADVERSARIAL_ARGS)
+	$(TSX) demo/held-out-main.ts $(ADVERSARIAL_ARGS)
 
 .PHONY: demo-down
 demo-down: node_modules ## Stop everything the demo started (local runner, its pods, the servers)

@@ -6,7 +6,7 @@ import {
   buildHeldOutTraffic,
   EXPECTED_RULES,
   scoreHeldOut,
-} from '../../../demo/adversarial-traffic.ts';
+} from '../../../demo/held-out-traffic.ts';
 import { repoRoot } from '../../../infra/lib/paths.ts';
 import { DEFAULT_MAX_CLOCK_SKEW_MS, semanticErrors } from '../../../workloads/contract/semantics.ts';
 import { submissionValidator } from '../../../workloads/contract/validate.ts';
@@ -14,11 +14,11 @@ import { DEFAULT_RULES } from '../../../workloads/fraud-detector/rules/default-r
 
 const NOW = Date.parse('2026-12-03T12:00:00Z');
 const build = (order: 'time' | 'shuffled', seed = 7) =>
-  buildHeldOutTraffic({ seed, now: NOW, order, groups: 4, legitimate: 50 });
+  buildHeldOutTraffic({ seed, now: NOW, order, groups: 4, legitimate: 200 });
 
 describe('held-out traffic', () => {
   it('is written apart from the generator: imports none of its code', () => {
-    const src = readFileSync(join(repoRoot, 'demo', 'adversarial-traffic.ts'), 'utf8');
+    const src = readFileSync(join(repoRoot, 'demo', 'held-out-traffic.ts'), 'utf8');
     expect(src).not.toMatch(/from '[^']*generator[^']*'/);
     expect(src).toContain("from '../workloads/contract/application.ts'");
   });

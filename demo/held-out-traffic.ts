@@ -114,7 +114,8 @@ class Builder {
     private readonly now: number,
     private readonly tag: string,
   ) {
-    this.r = rng(seed);
+    // The clock is part of the seed: a second run against the same pipeline uses new ids and keys.
+    this.r = rng(seed ^ Math.floor(now / 1000));
   }
 
   int(lo: number, hi: number): number {
@@ -277,7 +278,11 @@ export interface HeldOutOptions {
 
 /** Builds one variant: fraud groups and legitimate traffic, posted in time order or shuffled. */
 export function buildHeldOutTraffic(o: HeldOutOptions): HeldOutVariant {
-  const b = new Builder(o.seed, o.now, `${o.order === 'time' ? 't' : 's'}${o.seed.toString(36)}`);
+  const b = new Builder(
+    o.seed,
+    o.now,
+    `${o.order === 'time' ? 't' : 's'}${o.seed.toString(36)}${Math.floor(o.now / 1000).toString(36)}`,
+  );
   const fraud = (group: string, scenario: HeldOutScenario): Expectation => ({
     kind: 'fraud',
     group,
@@ -386,7 +391,8 @@ export function buildHeldOutTraffic(o: HeldOutOptions): HeldOutVariant {
   // Legitimate traffic: one application each, plus look-alikes just under every threshold.
   for (let i = 0; i < o.legitimate; i++) {
     const p = b.person();
-    const at = b.moment(0);
+    // Room for the look-alikes' later applications (up to 50 minutes) before now.
+    const at = b.moment(50 * MINUTE);
     const look = i % 10;
     if (look === 0) {
       // The same person twice within an hour (a retry): under the velocity threshold of three.
