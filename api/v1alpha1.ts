@@ -464,24 +464,26 @@ export type ScoringSpec = Static<typeof ScoringSpec>;
 // ---------------------------------------------------------------------------------------------
 // spec.storage
 
-/** Upstream image user and group of each managed store (see StoreSecurityContext). */
-export const STORE_IMAGE_IDS = {
-  /** The `postgres` user of the official Alpine image. */
+/** Default user and group of each managed store (see StoreSecurityContext). */
+export const STORE_DEFAULT_IDS = {
+  /** The `postgres` user of the official Alpine image (its data directory must be owned by it). */
   postgres: { uid: 70, gid: 70 },
-  /** The user FerretDB's images declare (any non-root user works). */
-  mongo: { uid: 1000, gid: 1000 },
+  /** FerretDB runs as any user: a high id, its volume made group-writable through fsGroup. */
+  mongo: { uid: 10001, gid: 10001 },
 } as const;
 
 const NumericId = (description: string, dflt: number) =>
   Type.Integer({ description, default: dflt, minimum: 1, maximum: 2147483647, format: 'int64' });
 
 /**
- * User, group and volume group a managed store runs as. The defaults are the upstream image's own
- * ids: PostgreSQL's data directory must belong to the user that runs the server (it refuses a
- * group-accessible PGDATA, so fsGroup alone cannot hand an existing volume to a new uid) and its
- * initdb looks the user up. A cluster policy that wants ids >= 10000 sets all three here before the
- * first start (e.g. 10001): the pod then writes a fresh volume as that user, and fsGroup makes the
- * volume group-writable for it.
+ * User, group and volume group a managed store runs as. FerretDB defaults to a high id (10001): it
+ * runs as any user, and fsGroup makes its volume group-writable (the kubelet also re-groups a volume
+ * written by the image's former id 1000). PostgreSQL defaults to the image's own id 70: it refuses a
+ * data directory owned by another user or open to its group beyond 0750, so fsGroup cannot hand an
+ * existing volume to a new uid, and its initdb needs the user in /etc/passwd (faked through
+ * nss_wrapper by the Debian-based images, not by the default Alpine one). A cluster policy that wants
+ * ids >= 10000 for PostgreSQL sets all three here, with a Debian-based image, when the pipeline is
+ * created (the fresh volume is then written by that user).
  */
 const StoreSecurityContext = (what: string, ids: { uid: number; gid: number }) =>
   Type.Object(
@@ -493,7 +495,7 @@ const StoreSecurityContext = (what: string, ids: { uid: number; gid: number }) =
     {
       default: {},
       additionalProperties: false,
-      description: `User and group ids of the ${what} pod. Defaults: the upstream image's ids (${ids.uid}:${ids.gid}). Changing them on an existing volume needs its files chowned first.`,
+      description: `User and group ids of the ${what} pod (default ${ids.uid}:${ids.gid}, fsGroup ${ids.gid}). Before changing the user of an existing volume, chown its files (PostgreSQL requires it).`,
     },
   );
 
@@ -599,7 +601,7 @@ export const StorageSpec = Type.Object(
         { cpu: '100m', memory: '256Mi' },
         { cpu: '1', memory: '1Gi' },
       ],
-      STORE_IMAGE_IDS.postgres,
+      STORE_DEFAULT_IDS.postgres,
     ),
     mongo: Store(
       'MongoDB-wire (FerretDB)',
@@ -608,7 +610,7 @@ export const StorageSpec = Type.Object(
         { cpu: '100m', memory: '128Mi' },
         { cpu: '500m', memory: '512Mi' },
       ],
-      STORE_IMAGE_IDS.mongo,
+      STORE_DEFAULT_IDS.mongo,
     ),
   },
   {
