@@ -464,24 +464,26 @@ export type ScoringSpec = Static<typeof ScoringSpec>;
 // ---------------------------------------------------------------------------------------------
 // spec.storage
 
-/** Upstream image user and group of each managed store (see StoreSecurityContext). */
-export const STORE_IMAGE_IDS = {
-  /** The `postgres` user of the official Alpine image. */
+/** Default user and group of each managed store (see StoreSecurityContext). */
+export const STORE_DEFAULT_IDS = {
+  /** The `postgres` user of the official Alpine image (its data directory must be owned by it). */
   postgres: { uid: 70, gid: 70 },
-  /** The user FerretDB's images declare (any non-root user works). */
-  mongo: { uid: 1000, gid: 1000 },
+  /** FerretDB runs as any user: a high id, its volume made group-writable through fsGroup. */
+  mongo: { uid: 10001, gid: 10001 },
 } as const;
 
 const NumericId = (description: string, dflt: number) =>
   Type.Integer({ description, default: dflt, minimum: 1, maximum: 2147483647, format: 'int64' });
 
 /**
- * User, group and volume group a managed store runs as. The defaults are the upstream image's own
- * ids: PostgreSQL's data directory must belong to the user that runs the server (it refuses a
- * group-accessible PGDATA, so fsGroup alone cannot hand an existing volume to a new uid) and its
- * initdb looks the user up. A cluster policy that wants ids >= 10000 sets all three here before the
- * first start (e.g. 10001): the pod then writes a fresh volume as that user, and fsGroup makes the
- * volume group-writable for it.
+ * User, group and volume group a managed store runs as. FerretDB defaults to a high id (10001): it
+ * runs as any user, and fsGroup makes its volume group-writable (the kubelet also re-groups a volume
+ * written by the image's former id 1000). PostgreSQL defaults to the image's own id 70: it refuses a
+ * data directory owned by another user or open to its group beyond 0750, so fsGroup cannot hand an
+ * existing volume to a new uid, and its initdb needs the user in /etc/passwd (faked through
+ * nss_wrapper by the Debian-based images, not by the default Alpine one). A cluster policy that wants
+ * ids >= 10000 for PostgreSQL sets all three here, with a Debian-based image, when the pipeline is
+ * created (the fresh volume is then written by that user).
  */
 const StoreSecurityContext = (what: string, ids: { uid: number; gid: number }) =>
   Type.Object(
@@ -493,7 +495,7 @@ const StoreSecurityContext = (what: string, ids: { uid: number; gid: number }) =
     {
       default: {},
       additionalProperties: false,
-      description: `User and group ids of the ${what} pod. Defaults: the upstream image's ids (${ids.uid}:${ids.gid}). Changing them on an existing volume needs its files chowned first.`,
+      description: `User and group ids of the ${what} pod (default ${ids.uid}:${ids.gid}, fsGroup ${ids.gid}). Before changing the user of an existing volume, chown its files (PostgreSQL requires it).`,
     },
   );
 
@@ -538,9 +540,21 @@ const ManagedStore = (
     },
   );
 
+/** `host:port` (an IPv6 host in brackets). */
+const HOST_PORT_PATTERN = '^([^,\\s:\\[\\]]+|\\[[0-9A-Fa-f:.]+\\]):[0-9]{1,5}$';
+
 const ExternalStore = (what: string, key: string) =>
   Type.Object(
-    { secretRef: SecretKeyRef(key) },
+    {
+      secretRef: SecretKeyRef(key),
+      endpoint: Type.Optional(
+        Type.String({
+          description: `host:port the ${what} URL points at, for the NetworkPolicies only (the URL itself stays in the Secret). An IP address becomes an ipBlock of that address; a host name can only be matched by port (policies see addresses, not names), so add its addresses to network.externalCidrs to narrow it. Unset: the default port, to any address.`,
+          maxLength: 261,
+          pattern: HOST_PORT_PATTERN,
+        }),
+      ),
+    },
     {
       additionalProperties: false,
       description: `An external ${what}; its connection URL is read from a Secret key.`,
@@ -587,7 +601,7 @@ export const StorageSpec = Type.Object(
         { cpu: '100m', memory: '256Mi' },
         { cpu: '1', memory: '1Gi' },
       ],
-      STORE_IMAGE_IDS.postgres,
+      STORE_DEFAULT_IDS.postgres,
     ),
     mongo: Store(
       'MongoDB-wire (FerretDB)',
@@ -596,7 +610,7 @@ export const StorageSpec = Type.Object(
         { cpu: '100m', memory: '128Mi' },
         { cpu: '500m', memory: '512Mi' },
       ],
-      STORE_IMAGE_IDS.mongo,
+      STORE_DEFAULT_IDS.mongo,
     ),
   },
   {
@@ -707,6 +721,78 @@ export const CasesSpec = Type.Object(
   { default: {}, additionalProperties: false, description: 'The fraud analysts’ case queue.' },
 );
 export type CasesSpec = Static<typeof CasesSpec>;
+
+// ---------------------------------------------------------------------------------------------
+// spec.network
+
+const Cidr = Type.String({
+  description: 'An IPv4 or IPv6 CIDR such as 10.0.0.0/16 or 2001:db8::/64.',
+  maxLength: 64,
+  pattern: '^([0-9]{1,3}(\\.[0-9]{1,3}){3}/[0-9]{1,2}|[0-9A-Fa-f:]+/[0-9]{1,3})$',
+});
+const CidrList = (description: string, dflt: string[] = []) =>
+  Type.Array(Cidr, { description, default: dflt, maxItems: 32 });
+
+/** Private address ranges (RFC 1918, RFC 6598 shared space, IPv6 ULA): where in-cluster API servers live. */
+export const PRIVATE_CIDRS = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', 'fc00::/7'];
+const PortList = (description: string, dflt: number[]) =>
+  Type.Array(Type.Integer({ minimum: 1, maximum: 65535, format: 'int32' }), {
+    description,
+    default: dflt,
+    minItems: 1,
+    maxItems: 8,
+  });
+
+export const NetworkSpec = Type.Object(
+  {
+    dnsNamespace: Type.String({
+      description: 'Namespace of the cluster DNS pods every workload may query (UDP and TCP 53).',
+      default: 'kube-system',
+      minLength: 1,
+      maxLength: 63,
+      pattern: DNS_LABEL,
+    }),
+    apiServer: Type.Object(
+      {
+        cidrs: CidrList(
+          'Addresses of the API server endpoints (`kubectl get endpoints kubernetes`). Default: the private ranges, where most control planes answer; a control plane with a public endpoint needs its address here. Empty: any address on the ports.',
+          PRIVATE_CIDRS,
+        ),
+        ports: PortList(
+          'API server ports: 443 (the kubernetes Service) and the endpoint port policies see after address translation (6443 on most control planes).',
+          [443, 6443],
+        ),
+      },
+      {
+        default: {},
+        additionalProperties: false,
+        description: 'Where the cases service reaches the API server (TokenReview, SubjectAccessReview).',
+      },
+    ),
+    kafkaBrokerCidrs: CidrList(
+      'With external bootstrapServers: the brokers’ addresses. Clients connect to the addresses the brokers advertise, not only to the bootstrap list; the bootstrap list’s IP addresses are allowed anyway, host names only by port unless these are set.',
+    ),
+    externalCidrs: CidrList(
+      'Addresses of the external stores and webhook hosts given by name: with any set, name-only endpoints are allowed to these addresses only (on their ports) instead of to any address.',
+    ),
+    metricsNamespace: Type.Optional(
+      Type.String({
+        description:
+          'Namespace of the Prometheus that scrapes the workloads. Unset: the metrics ports are open to pods of any namespace.',
+        minLength: 1,
+        maxLength: 63,
+        pattern: DNS_LABEL,
+      }),
+    ),
+  },
+  {
+    default: {},
+    additionalProperties: false,
+    description:
+      'Endpoints the NetworkPolicies (networkPolicies: true) need besides those the spec already names (Kafka, stores, webhooks).',
+  },
+);
+export type NetworkSpec = Static<typeof NetworkSpec>;
 
 // ---------------------------------------------------------------------------------------------
 // spec.scheduling
@@ -874,9 +960,11 @@ export const CreditPipelineSpec = Type.Object(
     monitoring: MonitoringSpec,
     scheduling: SchedulingSpec,
     networkPolicies: Type.Boolean({
-      description: 'Create NetworkPolicies that allow only the traffic the pipeline needs.',
+      description:
+        'Create NetworkPolicies: deny all ingress and egress of the pipeline’s pods, then allow only what each needs (DNS, Kafka, its stores, the API server for the cases service, webhook hosts for alert delivery, scraping). Needs a CNI that enforces egress policies and ipBlock.',
       default: true,
     }),
+    network: NetworkSpec,
     images: ImagesSpec,
   },
   {

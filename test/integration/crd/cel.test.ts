@@ -165,6 +165,39 @@ describe('CreditPipeline CRD on the real API server', () => {
       'requests must not exceed limits',
     ],
     [
+      'an ephemeral-storage request above its limit',
+      {
+        kafka: strimzi,
+        fraudDetector: {
+          resources: { requests: { ephemeralStorage: '1Gi' }, limits: { ephemeralStorage: '512Mi' } },
+        },
+      },
+      'requests must not exceed limits',
+    ],
+    [
+      'a managed store run as root',
+      { kafka: strimzi, storage: { postgres: { managed: { securityContext: { runAsUser: 0 } } } } },
+      'spec.storage.postgres.managed.securityContext.runAsUser',
+    ],
+    [
+      'an unknown anti-affinity mode',
+      { kafka: strimzi, scheduling: { podAntiAffinity: 'sometimes' } },
+      'spec.scheduling.podAntiAffinity',
+    ],
+    [
+      'an API server CIDR that is not one',
+      { kafka: strimzi, network: { apiServer: { cidrs: ['kubernetes.default'] } } },
+      'spec.network.apiServer.cidrs[0]',
+    ],
+    [
+      'an external store endpoint without a port',
+      {
+        kafka: strimzi,
+        storage: { postgres: { external: { secretRef: { name: 'db' }, endpoint: 'db.example.net' } } },
+      },
+      'spec.storage.postgres.external.endpoint',
+    ],
+    [
       'a size that is not a quantity',
       { kafka: strimzi, storage: { postgres: { managed: { size: 'ten gigs' } } } },
       'must be a Kubernetes quantity',

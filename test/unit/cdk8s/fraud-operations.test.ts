@@ -60,7 +60,7 @@ describe('fraud operations children', () => {
     expect(env.map((e) => e.name)).toEqual(expect.arrayContaining([ENV.databaseUrl, ENV.kafkaBrokers]));
     const svc = find(objs, 'Service', names.cases)?.spec as { ports: Array<{ name: string }> };
     expect(svc.ports.map((p) => p.name)).toEqual(['http', 'metrics']);
-    expect(find(objs, 'NetworkPolicy', 'fraud-allow-cases')).toBeDefined();
+    expect(find(objs, 'NetworkPolicy', 'fraud-cases')).toBeDefined();
     expect(podOf(find(objs, 'Deployment', names.alertDelivery)).automountServiceAccountToken).toBe(false);
   });
 

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { PORTS } from '../../../api/env.ts';
-import { STORE_IMAGE_IDS } from '../../../api/v1alpha1.ts';
+import { STORE_DEFAULT_IDS } from '../../../api/v1alpha1.ts';
 import type { KubeObject } from '../../../cdk8s/options.ts';
 import { renderCreditPipeline } from '../../../cdk8s/render.ts';
 import { HOSTNAME_KEY } from '../../../cdk8s/workload.ts';
@@ -101,18 +101,19 @@ describe('managed FerretDB probes', () => {
 });
 
 describe('managed store user and group ids', () => {
-  it('defaults to the upstream images’ ids, with fsGroup equal to the group', () => {
+  it('defaults PostgreSQL to its image’s id and FerretDB to a high id, with fsGroup equal to the group', () => {
     const objs = renderCreditPipeline(example('creditpipeline.yaml'), options());
     expect(podOf(find(objs, 'StatefulSet', 'demo-postgres')).securityContext).toMatchObject({
       runAsNonRoot: true,
-      runAsUser: STORE_IMAGE_IDS.postgres.uid,
-      runAsGroup: STORE_IMAGE_IDS.postgres.gid,
-      fsGroup: STORE_IMAGE_IDS.postgres.gid,
+      runAsUser: STORE_DEFAULT_IDS.postgres.uid,
+      runAsGroup: STORE_DEFAULT_IDS.postgres.gid,
+      fsGroup: STORE_DEFAULT_IDS.postgres.gid,
     });
     expect(podOf(find(objs, 'StatefulSet', 'demo-mongo')).securityContext).toMatchObject({
-      runAsUser: STORE_IMAGE_IDS.mongo.uid,
-      fsGroup: STORE_IMAGE_IDS.mongo.gid,
+      runAsUser: STORE_DEFAULT_IDS.mongo.uid,
+      fsGroup: STORE_DEFAULT_IDS.mongo.gid,
     });
+    expect(STORE_DEFAULT_IDS.mongo.uid).toBeGreaterThanOrEqual(10000);
   });
 
   it('runs each store as the ids its spec sets', () => {

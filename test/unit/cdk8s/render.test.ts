@@ -327,7 +327,7 @@ describe('renderCreditPipeline', () => {
     expect(env.find((e) => e.name === 'WAREHOUSE_READER_PASSWORD')?.valueFrom).toEqual({
       secretKeyRef: { name: 'bi-postgres-credentials', key: 'readerPassword' },
     });
-    const ingress = (find(objs, 'NetworkPolicy', 'bi-allow-postgres').spec as { ingress: unknown[] }).ingress;
+    const ingress = (find(objs, 'NetworkPolicy', 'bi-postgres').spec as { ingress: unknown[] }).ingress;
     expect(ingress).toContainEqual({
       from: [
         { namespaceSelector: {}, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'grafana' } } },
