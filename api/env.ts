@@ -19,6 +19,8 @@ export const ENV = {
   applicationsTopic: 'APPLICATIONS_TOPIC',
   deadLetterTopic: 'DLQ_TOPIC',
   alertsTopic: 'ALERTS_TOPIC',
+  verdictsTopic: 'VERDICTS_TOPIC',
+  decisionsTopic: 'DECISIONS_TOPIC',
   /** Consumer group prefix, so pipelines sharing a Kafka cluster do not share groups. */
   consumerGroupPrefix: 'KAFKA_GROUP_PREFIX',
   /** HMAC key of national IDs (ingestion API, generator's Kafka target). */
@@ -119,6 +121,7 @@ export const INGESTION_ENV = {
 export const DETECTOR_ENV = {
   ...KAFKA_ENV,
   ...TOPIC_ENV,
+  verdictsTopic: ENV.verdictsTopic,
   groupPrefix: ENV.consumerGroupPrefix,
   appId: ENV.detectorAppId,
   mongoUrl: ENV.mongoUrl,

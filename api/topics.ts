@@ -1,5 +1,5 @@
 /**
- * Kafka topics every program must agree on: the default names of the pipeline's three topics (the
+ * Kafka topics every program must agree on: the default names of the pipeline's topics (the
  * CRD's defaults, the workloads' config defaults, the generator's and the demo's), and the name of
  * the fraud detector's internal repartition topic, which the operator declares and the detector uses.
  */
@@ -12,6 +12,10 @@ export const DEFAULT_TOPICS = {
   deadLetter: 'credit_apps_dlq',
   /** Fraud alerts. */
   alerts: 'fraud_alerts',
+  /** The fraud detector's verdict on every application it checked (api/verdict.ts). */
+  verdicts: 'credit_verdicts',
+  /** Credit decisions issued by the decision service (api/decision.ts). */
+  decisions: 'credit_decisions',
 } as const;
 
 /** The detector's application id unless DETECTOR_APP_ID says otherwise. */

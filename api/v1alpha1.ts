@@ -291,6 +291,11 @@ export const TopicsSpec = Type.Object(
       DEFAULT_TOPICS.deadLetter,
     ),
     alerts: TopicName('Topic of fraud alerts.', DEFAULT_TOPICS.alerts),
+    verdicts: TopicName(
+      'Topic of the fraud detector’s verdict on every application it checked, alerts or none (same partitions as applications).',
+      DEFAULT_TOPICS.verdicts,
+    ),
+    decisions: TopicName('Topic of issued credit decisions.', DEFAULT_TOPICS.decisions),
     partitions: Replicas('Partitions of each topic; bounds the consumers that share the work.', 6, 1, 1000),
     replicas: Replicas('Replication factor of each topic.', 1, 1, 7),
     minInSyncReplicas: Replicas('min.insync.replicas of each topic.', 1, 1, 7),
@@ -310,6 +315,11 @@ export const TopicsSpec = Type.Object(
       {
         rule: 'self.applications != self.deadLetter && self.applications != self.alerts && self.deadLetter != self.alerts',
         message: 'applications, deadLetter and alerts must be three different topics',
+        reason: 'FieldValueInvalid',
+      },
+      {
+        rule: '!(self.verdicts in [self.applications, self.deadLetter, self.alerts, self.decisions]) && !(self.decisions in [self.applications, self.deadLetter, self.alerts])',
+        message: 'verdicts and decisions must be topics of their own',
         reason: 'FieldValueInvalid',
       },
       {

@@ -21,6 +21,7 @@ export class FraudDetector extends Construct {
     const env = [
       ...ctx.kafkaEnv(),
       mongoUrlEnv(ctx),
+      { name: ENV.verdictsTopic, value: ctx.spec.topics.verdicts },
       { name: ENV.eventTimeHorizonMs, value: String(Math.round(parseDuration(spec.eventTimeHorizon))) },
     ];
     const annotations: Record<string, string> = {};

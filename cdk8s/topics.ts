@@ -13,7 +13,7 @@ import type { RenderContext } from './context.ts';
 import { KafkaTopic } from './imports/kafka.strimzi.io.ts';
 import { markPart } from './parts.ts';
 
-export type TopicRole = 'applications' | 'deadLetter' | 'alerts' | 'repartition';
+export type TopicRole = 'applications' | 'deadLetter' | 'alerts' | 'verdicts' | 'decisions' | 'repartition';
 
 export interface DesiredTopic {
   role: TopicRole;
@@ -29,6 +29,8 @@ const ROLE_SUFFIX: Record<TopicRole, string> = {
   applications: 'applications',
   deadLetter: 'dead-letter',
   alerts: 'alerts',
+  verdicts: 'verdicts',
+  decisions: 'decisions',
   repartition: 'detector-repartition',
 };
 
@@ -39,7 +41,9 @@ export interface TopicOwner {
 }
 
 /**
- * Every topic of a pipeline: the three its spec names, and the fraud detector's internal
+ * Every topic of a pipeline: those its spec names (the verdicts topic with as many partitions as the
+ * applications topic, like every named topic: the decision service reads both partition by partition),
+ * and the fraud detector's internal
  * repartition topic (as many partitions as the applications topic, retention long enough to rebuild
  * window state), so no workload needs the right to create topics.
  */
@@ -47,7 +51,7 @@ export function desiredTopics(pipeline: TopicOwner): DesiredTopic[] {
   const t = pipeline.spec.topics;
   const common = { 'cleanup.policy': 'delete', 'min.insync.replicas': String(t.minInSyncReplicas) };
   const retention = String(Math.round(parseDuration(t.retention)));
-  const named = (['applications', 'deadLetter', 'alerts'] as const).map((role) => ({
+  const named = (['applications', 'deadLetter', 'alerts', 'verdicts', 'decisions'] as const).map((role) => ({
     role,
     name: t[role],
     partitions: t.partitions,

@@ -114,6 +114,7 @@ function config(topics: { apps: string; dlq: string; alerts: string }, appId: st
     applicationsTopic: topics.apps,
     deadLetterTopic: topics.dlq,
     alertsTopic: topics.alerts,
+    verdictsTopic: `${topics.apps}_verdicts_${appId}`,
     groupPrefix: `bench${suffix}`,
     appId,
     mongoUrl,

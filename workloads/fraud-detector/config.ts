@@ -2,7 +2,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { ALERTS_COLLECTION, ALERTS_DATABASE } from '../../api/alert.ts';
 import { DETECTOR_ENV, PORTS } from '../../api/env.ts';
-import { DEFAULT_APP_ID, REPARTITION_RETENTION_MS } from '../../api/topics.ts';
+import { DEFAULT_APP_ID, DEFAULT_TOPICS, REPARTITION_RETENTION_MS } from '../../api/topics.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { KafkaSettings, TopicSettings } from '../shared/kafka.ts';
 import { DEFAULT_HORIZON_MS } from './core/event-time.ts';
@@ -10,6 +10,12 @@ import { DEFAULT_HORIZON_MS } from './core/event-time.ts';
 export const DetectorConfig = Type.Object({
   ...KafkaSettings,
   ...TopicSettings,
+  verdictsTopic: Type.String({
+    default: DEFAULT_TOPICS.verdicts,
+    minLength: 1,
+    maxLength: 249,
+    description: 'Verdict parts (api/verdict.ts); as many partitions as the applications topic',
+  }),
   groupPrefix: Type.String({ default: '', description: 'Prefix of consumer groups and internal topics' }),
   appId: Type.String({
     default: DEFAULT_APP_ID,

@@ -101,7 +101,13 @@ export async function startFraudDetector(
   );
   await Promise.all(producers.map((p) => p.connect()));
   const [sourceProducer, windowProducer] = producers as [Producer, Producer];
-  const common = { kafka, deadLetterTopic: config.deadLetterTopic, rules: currentRules, metrics };
+  const common = {
+    kafka,
+    deadLetterTopic: config.deadLetterTopic,
+    verdictsTopic: config.verdictsTopic,
+    rules: currentRules,
+    metrics,
+  };
   const sinkFor = (producer: Producer) =>
     createAlertSink({ store, producer, alertsTopic: config.alertsTopic, metrics });
   const windowStage = await startWindowStage({
@@ -174,7 +180,11 @@ export async function startFraudDetector(
   };
 }
 
-/** The internal repartition topic, created like Kafka Streams does (as many partitions as the input). */
+/**
+ * The internal repartition topic, created like Kafka Streams does (as many partitions as the input), and
+ * the verdicts topic when it is missing (the detector run on its own; under a CreditPipeline the
+ * operator declares both).
+ */
 async function ensureRepartitionTopic(
   kafka: Kafka,
   config: DetectorConfig,
@@ -192,23 +202,28 @@ async function ensureRepartitionTopic(
       throw new Error(`applications topic "${config.applicationsTopic}" does not exist (APPLICATIONS_TOPIC)`);
     }
     const existing = await admin.listTopics();
-    if (existing.includes(topic)) return;
-    const numPartitions = config.repartitionPartitions ?? sourcePartitions;
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [
-        {
-          topic,
-          numPartitions,
-          replicationFactor: -1,
-          configEntries: [
-            { name: 'retention.ms', value: String(config.repartitionRetentionMs) },
-            { name: 'cleanup.policy', value: 'delete' },
-          ],
-        },
-      ],
-    });
-    log.info({ topic, numPartitions }, 'created the repartition topic');
+    const topics = [];
+    if (!existing.includes(topic)) {
+      topics.push({
+        topic,
+        numPartitions: config.repartitionPartitions ?? sourcePartitions,
+        replicationFactor: -1,
+        configEntries: [
+          { name: 'retention.ms', value: String(config.repartitionRetentionMs) },
+          { name: 'cleanup.policy', value: 'delete' },
+        ],
+      });
+    }
+    // The verdicts topic must have the applications topic's partitions (parts follow their application).
+    if (!existing.includes(config.verdictsTopic)) {
+      topics.push({ topic: config.verdictsTopic, numPartitions: sourcePartitions, replicationFactor: -1 });
+    }
+    if (topics.length === 0) return;
+    await admin.createTopics({ waitForLeaders: true, topics });
+    log.info(
+      { topics: topics.map((t) => ({ topic: t.topic, partitions: t.numPartitions })) },
+      'created topics',
+    );
   } finally {
     await admin.disconnect();
   }

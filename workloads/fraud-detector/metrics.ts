@@ -19,6 +19,7 @@ export interface DetectorMetrics {
   stateEntries: Gauge;
   replayedMessages: Counter;
   storeFeatureSkipped: Gauge<'feature'>;
+  verdictParts: Counter<'stage'>;
   /** Where the state gauges read from at scrape time (the window stage's partitions). */
   setStateSource(read: () => WindowStateSize): void;
 }
@@ -35,6 +36,12 @@ export function createDetectorMetrics(registry = new Registry()): DetectorMetric
   let readState: () => WindowStateSize = () => ({ keys: 0, entries: 0 });
   return {
     registry,
+    verdictParts: new Counter({
+      name: 'fraud_detector_verdict_parts_total',
+      help: 'Verdict parts published (api/verdict.ts), by stage (source: one per valid application; window: one per application and window key)',
+      labelNames: ['stage'],
+      registers: r,
+    }),
     eventsConsumed: new Counter({
       name: 'fraud_detector_events_consumed_total',
       help: 'Application events consumed and evaluated',

@@ -28,6 +28,7 @@ function spawnDetector(config: DetectorConfig): ChildProcess {
     APPLICATIONS_TOPIC: config.applicationsTopic,
     DLQ_TOPIC: config.deadLetterTopic,
     ALERTS_TOPIC: config.alertsTopic,
+    VERDICTS_TOPIC: config.verdictsTopic,
     KAFKA_GROUP_PREFIX: config.groupPrefix,
     DETECTOR_APP_ID: config.appId,
     MONGO_URL: config.mongoUrl,

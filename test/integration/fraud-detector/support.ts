@@ -17,6 +17,8 @@ export interface TestTopics {
   applications: string;
   deadLetter: string;
   alerts: string;
+  /** Verdict parts (as many partitions as the applications topic). */
+  verdicts: string;
 }
 
 export function kafkaClient(clientId = 'fd-test'): Kafka {
@@ -34,12 +36,13 @@ export async function createTopics(kafka: Kafka, partitions = 3): Promise<TestTo
     applications: `fd_apps_${suffix}`,
     deadLetter: `fd_dlq_${suffix}`,
     alerts: `fd_alerts_${suffix}`,
+    verdicts: `fd_verdicts_${suffix}`,
   };
   const admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({
     waitForLeaders: true,
-    topics: [t.applications, t.deadLetter, t.alerts].map((topic) => ({
+    topics: [t.applications, t.deadLetter, t.alerts, t.verdicts].map((topic) => ({
       topic,
       numPartitions: partitions,
       replicationFactor: 1,
@@ -56,6 +59,7 @@ export function detectorConfig(topics: TestTopics, over: Partial<DetectorConfig>
     applicationsTopic: topics.applications,
     deadLetterTopic: topics.deadLetter,
     alertsTopic: topics.alerts,
+    verdictsTopic: topics.verdicts,
     groupPrefix: `t${topics.suffix}`,
     appId: 'fraud-detector',
     mongoUrl: requireInfra('mongo').url,

@@ -245,6 +245,8 @@ describe('the operator on a real control plane', () => {
     expect(cp.status?.topics).toEqual([
       'credit_apps',
       'credit_apps_dlq',
+      'credit_decisions',
+      'credit_verdicts',
       'fraud_alerts',
       `${ns}.demo.fraud-detector-repartition`,
     ]);

@@ -71,6 +71,8 @@ describe('renderCreditPipeline', () => {
       'credit_apps',
       'credit_apps_dlq',
       'fraud_alerts',
+      'credit_verdicts',
+      'credit_decisions',
       'lending.demo.fraud-detector-repartition',
     ]);
     // The detector, configured by its rendered env, uses exactly the repartition topic declared.
@@ -88,6 +90,7 @@ describe('renderCreditPipeline', () => {
       ...detectorEnv,
     });
     expect(repartitionTopicName(detector)).toBe('lending.demo.fraud-detector-repartition');
+    expect(detector.verdictsTopic).toBe('credit_verdicts');
     for (const kind of [
       'CronJob',
       'Job',

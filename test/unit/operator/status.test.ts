@@ -92,6 +92,8 @@ describe('computeStatus', () => {
     expect(s.topics).toEqual([
       'credit_apps',
       'credit_apps_dlq',
+      'credit_decisions',
+      'credit_verdicts',
       'fraud_alerts',
       'lending.demo.fraud-detector-repartition',
     ]);

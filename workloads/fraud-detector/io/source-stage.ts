@@ -5,8 +5,10 @@
  * with its receipt time (core/event-time.ts). An application beyond the event-time horizon is not
  * published there (window rules cannot evaluate it): it is counted and recorded on the dead-letter
  * topic with reason `beyond-horizon`, after the per-application rules ran on it.
- * Offsets are committed only after the repartition messages, the dead letters and the alerts are
- * written.
+ * Every valid application also gets its source verdict part (api/verdict.ts): the per-application
+ * alerts and the key paths its window parts will come from.
+ * Offsets are committed only after the repartition messages, the verdict parts, the dead letters and
+ * the alerts are written.
  */
 import type { Consumer, EachBatchPayload, Kafka, Message, Producer } from 'kafkajs';
 import type { FraudAlert } from '../../../api/alert.ts';
@@ -16,6 +18,7 @@ import { eventValidator } from '../../contract/validate.ts';
 import { evaluateEventRules } from '../core/event-rules.ts';
 import { eventTimes, isBeyondHorizon, receiptTime } from '../core/event-time.ts';
 import { encodeRepartitionKey, KEY_PATH_HEADER, repartitionKeys } from '../core/repartition.ts';
+import { SOURCE_HEADER, sourcePart, verdictMessage } from '../core/verdict.ts';
 import type { DetectorMetrics } from '../metrics.ts';
 import type { CompiledRuleSet } from '../rules/compile.ts';
 import type { AlertSink } from './alert-sink.ts';
@@ -34,6 +37,8 @@ export interface StageOptions {
   groupId: string;
   repartitionTopic: string;
   deadLetterTopic: string;
+  /** Where the verdict parts go (api/verdict.ts). */
+  verdictsTopic: string;
   rules: () => CompiledRuleSet;
   sink: AlertSink;
   metrics: DetectorMetrics;
@@ -82,7 +87,8 @@ async function handleBatch(
   const now = new Date();
   const repartition = { topic: o.repartitionTopic, messages: [] as Message[] };
   const dlq = { topic: o.deadLetterTopic, messages: [] as Message[] };
-  const out = [repartition, dlq];
+  const verdicts = { topic: o.verdictsTopic, messages: [] as Message[] };
+  const out = [repartition, dlq, verdicts];
   const alerts: FraudAlert[] = [];
   /** Receipt time (ms) of the application behind each alert, for the latency histogram. */
   const receipts: number[] = [];
@@ -117,7 +123,23 @@ async function handleBatch(
     const raised = evaluateEventRules(rules, event, now, times);
     alerts.push(...raised);
     for (const _ of raised) receipts.push(times?.received ?? now.getTime());
-    if (times !== undefined && isBeyondHorizon(times, o.horizonMs)) {
+    const beyond = times !== undefined && isBeyondHorizon(times, o.horizonMs);
+    const keys = beyond ? [] : repartitionKeys(rules, event, receivedAt);
+    verdicts.messages.push(
+      verdictMessage(
+        sourcePart({
+          applicationId: event.applicationId,
+          customerId: event.applicant.customerId,
+          checkedAt: now,
+          ruleSetVersion: rules.version,
+          alerts: raised,
+          windowKeys: keys.map((k) => k.keyPath),
+          beyondHorizon: beyond,
+        }),
+        batch.partition,
+      ),
+    );
+    if (times !== undefined && beyond) {
       // Recorded, not dropped: the per-application rules ran; window rules cannot (no state that far back).
       const hours = ((times.received - times.window) / 3_600_000).toFixed(1);
       dlq.messages.push(
@@ -130,13 +152,13 @@ async function handleBatch(
       o.metrics.beyondHorizon.inc();
       continue;
     }
-    for (const k of repartitionKeys(rules, event, receivedAt)) {
+    for (const k of keys) {
       repartition.messages.push({
         key: encodeRepartitionKey(k),
         value: JSON.stringify(k.record),
         headers: {
           [KEY_PATH_HEADER]: k.keyPath,
-          'fd-source': `${batch.topic}/${batch.partition}/${message.offset}`,
+          [SOURCE_HEADER]: `${batch.topic}/${batch.partition}/${message.offset}`,
         },
       });
     }
@@ -159,6 +181,7 @@ async function handleBatch(
   const t2 = performance.now();
   const next = (BigInt(last) + 1n).toString();
   await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+  o.metrics.verdictParts.inc({ stage: 'source' }, verdicts.messages.length);
   o.log.debug(
     {
       partition: batch.partition,

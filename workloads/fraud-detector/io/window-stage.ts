@@ -12,6 +12,7 @@
 import type { Admin, Consumer, EachBatchPayload, Message } from 'kafkajs';
 import type { FraudAlert } from '../../../api/alert.ts';
 import { decodeRepartitionKey, parseWindowRecord } from '../core/repartition.ts';
+import { SOURCE_HEADER, sourcePartition, verdictMessage, windowPart } from '../core/verdict.ts';
 import { type Checkpoint, PartitionWindows } from '../core/windows.ts';
 import type { CompiledRuleSet } from '../rules/compile.ts';
 import { deadLetter } from './dead-letter.ts';
@@ -182,6 +183,7 @@ async function handleBatch(
   /** Receipt time (ms) of the application whose arrival raised each alert (latency histogram). */
   const receipts: number[] = [];
   const dlq: Message[] = [];
+  const verdicts: Message[] = [];
   let last: string | undefined;
   let replayed = 0;
   for (const message of batch.messages) {
@@ -210,6 +212,22 @@ async function handleBatch(
       emit,
       now,
     );
+    // A duplicate (re-published by a crashed source stage) had its part published the first time.
+    if (emit && r.outcome !== 'duplicate') {
+      const header = message.headers?.[SOURCE_HEADER];
+      verdicts.push(
+        verdictMessage(
+          windowPart({
+            applicationId: record.applicationId,
+            customerId: record.customerId,
+            keyPath: key.keyPath,
+            checkedAt: now,
+            alerts: r.alerts,
+          }),
+          sourcePartition(header === undefined ? undefined : String(header)),
+        ),
+      );
+    }
     if (emit && r.alerts.length > 0) {
       alerts.push(...r.alerts);
       const received = Date.parse(record.receivedAt ?? record.submittedAt);
@@ -224,10 +242,15 @@ async function handleBatch(
   o.metrics.forcedEvictions.inc(after.forcedEvictions - before.forcedEvictions);
   o.metrics.replayedMessages.inc(replayed);
   const t0 = performance.now();
+  const topicMessages = [
+    { topic: o.deadLetterTopic, messages: dlq },
+    { topic: o.verdictsTopic, messages: verdicts },
+  ].filter((t) => t.messages.length > 0);
   await Promise.all([
-    dlq.length > 0 ? o.producer.send({ topic: o.deadLetterTopic, messages: dlq, acks: -1 }) : undefined,
+    topicMessages.length > 0 ? o.producer.sendBatch({ topicMessages, acks: -1 }) : undefined,
     o.sink.write(alerts, receipts),
   ]);
+  o.metrics.verdictParts.inc({ stage: 'window' }, verdicts.length);
   o.log.debug(
     {
       partition,

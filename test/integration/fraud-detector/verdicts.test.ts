@@ -1,0 +1,133 @@
+/**
+ * The verdicts topic (api/verdict.ts): every valid application the detector checked gets a complete
+ * verdict (a source part, one window part per window key it was sent to), alerts or none, written to
+ * the application's own partition; the alerts in the verdict are those raised on the application when
+ * it was checked; poison gets none.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { VerdictPart } from '../../../api/verdict.ts';
+import { type FraudDetector, startFraudDetector } from '../../../workloads/fraud-detector/detector.ts';
+import {
+  createTopics,
+  detectorConfig,
+  dropDatabase,
+  kafkaClient,
+  produce,
+  readAlerts,
+  type StoredAlert,
+  type TestTopics,
+  traffic,
+  waitDrained,
+} from './support.ts';
+
+interface Read {
+  partition: number;
+  key: string | null;
+  value: string;
+}
+
+async function readAll(topic: string, count: number, timeoutMs = 30_000): Promise<Read[]> {
+  const kafka = kafkaClient('fd-verdict-reader');
+  const consumer = kafka.consumer({ groupId: `fd-reader-${randomUUID()}` });
+  const out: Read[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    void consumer.run({
+      eachMessage: async ({ partition, message }) => {
+        out.push({ partition, key: message.key?.toString() ?? null, value: message.value?.toString() ?? '' });
+        if (out.length >= count) {
+          clearTimeout(timer);
+          resolve();
+        }
+      },
+    });
+  });
+  await consumer.disconnect();
+  return out;
+}
+
+describe('verdicts (real Kafka, real Mongo-wire server)', () => {
+  const kafka = kafkaClient();
+  let topics: TestTopics;
+  let detector: FraudDetector;
+  const { events } = traffic(11, 1500);
+  let alerts: StoredAlert[];
+  let apps: Read[];
+  let parts: Array<Read & { part: VerdictPart }>;
+
+  beforeAll(async () => {
+    topics = await createTopics(kafka, 3);
+    await produce(kafka, topics.applications, [
+      ...events.map((e) => ({ key: e.applicant.customerId, value: JSON.stringify(e) })),
+      { key: 'C-poison', value: '{not json' },
+    ]);
+    detector = await startFraudDetector(detectorConfig(topics));
+    await waitDrained(kafka, detectorConfig(topics));
+    alerts = await readAlerts(detectorConfig(topics).mongoDatabase as string);
+    apps = await readAll(topics.applications, events.length + 1);
+    const expectedParts = events.length * (1 + 3); // at most: 3 window key paths in the built-in rules
+    const read = await readAll(topics.verdicts, expectedParts, 8_000);
+    parts = read.map((r) => ({ ...r, part: JSON.parse(r.value) as VerdictPart }));
+  });
+
+  afterAll(async () => {
+    await detector?.close();
+    if (topics) await dropDatabase(detectorConfig(topics).mongoDatabase as string);
+  });
+
+  it('gives every valid application one source part and one window part per window key, none to poison', () => {
+    const byApp = new Map<string, Array<Read & { part: VerdictPart }>>();
+    for (const p of parts) byApp.set(p.part.applicationId, [...(byApp.get(p.part.applicationId) ?? []), p]);
+    expect(byApp.size).toBe(events.length);
+    let withWindows = 0;
+    for (const e of events) {
+      const mine = byApp.get(e.applicationId) ?? [];
+      const source = mine.filter((p) => p.part.kind === 'source');
+      expect(source, e.applicationId).toHaveLength(1);
+      const s = source[0]?.part;
+      if (s?.kind !== 'source') throw new Error('unreachable');
+      const windows = mine
+        .filter((p) => p.part.kind === 'window')
+        .map((p) => (p.part.kind === 'window' ? p.part.keyPath : ''));
+      expect(windows.sort()).toEqual([...s.windowKeys].sort());
+      if (windows.length > 0) withWindows++;
+    }
+    expect(withWindows).toBeGreaterThan(events.length / 2);
+  });
+
+  it('writes each part to the partition of its application, keyed by customer', () => {
+    const partitionOf = new Map<string, number>();
+    for (const a of apps) {
+      if (a.key === 'C-poison') continue;
+      partitionOf.set((JSON.parse(a.value) as { applicationId: string }).applicationId, a.partition);
+    }
+    for (const p of parts) {
+      expect(p.partition, p.part.applicationId).toBe(partitionOf.get(p.part.applicationId));
+      expect(p.key).toBe(p.part.customerId);
+    }
+  });
+
+  it('carries the alerts raised on the application when it was checked, and only stored alerts', () => {
+    const stored = new Set(alerts.map((a) => a._id));
+    const inVerdicts = new Set<string>();
+    for (const p of parts) {
+      for (const a of p.part.alerts) {
+        expect(stored.has(a.alertId), a.alertId).toBe(true);
+        expect(a.alertId.startsWith(p.part.applicationId.toLowerCase())).toBe(true);
+        inVerdicts.add(a.alertId);
+      }
+    }
+    // Per-application rules: every such alert is in its application's source part.
+    const eventRules = new Set(detector.rules().eventRules.map((r) => r.id));
+    for (const a of alerts) if (eventRules.has(a.ruleId)) expect(inVerdicts.has(a._id), a._id).toBe(true);
+    // Window alerts: each is in a verdict unless a later member completed the burst (the late path).
+    const windowAlerts = alerts.filter((a) => !eventRules.has(a.ruleId));
+    const inline = windowAlerts.filter((a) => inVerdicts.has(a._id)).length;
+    expect(windowAlerts.length).toBeGreaterThan(0);
+    expect(inline).toBeGreaterThan(0);
+    expect(inVerdicts.size).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,91 @@
+/**
+ * Verdict parts (api/verdict.ts), pure: built from what a stage found on one application, and the
+ * Kafka message that carries one. A part goes to the partition of the application on the applications
+ * topic (keyed by customerId like the application), so a consumer of partition p of both topics sees an
+ * application and its whole verdict.
+ */
+import type { Message } from 'kafkajs';
+import type { FraudAlert } from '../../../api/alert.ts';
+import {
+  type SourceVerdictPart,
+  VERDICT_APPLICATION_HEADER,
+  type VerdictAlert,
+  type VerdictPart,
+  type WindowVerdictPart,
+} from '../../../api/verdict.ts';
+
+/** Header of a repartition message: `<topic>/<partition>/<offset>` of the application it projects. */
+export const SOURCE_HEADER = 'fd-source';
+
+export function verdictAlert(a: FraudAlert): VerdictAlert {
+  return {
+    alertId: a.alertId,
+    ruleId: a.ruleId,
+    ruleVersion: a.ruleVersion,
+    severity: a.severity,
+    mode: a.mode,
+    reasonCode: a.reasonCode,
+  };
+}
+
+export function sourcePart(p: {
+  applicationId: string;
+  customerId: string;
+  checkedAt: Date;
+  ruleSetVersion: string;
+  alerts: readonly FraudAlert[];
+  windowKeys: readonly string[];
+  beyondHorizon: boolean;
+}): SourceVerdictPart {
+  return {
+    kind: 'source',
+    applicationId: p.applicationId,
+    customerId: p.customerId,
+    checkedAt: p.checkedAt.toISOString(),
+    alerts: p.alerts.map(verdictAlert),
+    ruleSetVersion: p.ruleSetVersion,
+    windowKeys: [...new Set(p.windowKeys)],
+    beyondHorizon: p.beyondHorizon,
+  };
+}
+
+/** The window part of one application for one key path: the alerts raised on it (not on others). */
+export function windowPart(p: {
+  applicationId: string;
+  customerId: string;
+  keyPath: string;
+  checkedAt: Date;
+  alerts: readonly FraudAlert[];
+}): WindowVerdictPart {
+  return {
+    kind: 'window',
+    applicationId: p.applicationId,
+    customerId: p.customerId,
+    checkedAt: p.checkedAt.toISOString(),
+    keyPath: p.keyPath,
+    alerts: p.alerts.filter((a) => a.applicationId === p.applicationId).map(verdictAlert),
+  };
+}
+
+/** The message of a part; `partition`: the application's partition on the applications topic. */
+export function verdictMessage(part: VerdictPart, partition: number | undefined): Message {
+  return {
+    key: part.customerId,
+    value: JSON.stringify(part),
+    ...(partition === undefined ? {} : { partition }),
+    headers: {
+      'content-type': 'application/json',
+      [VERDICT_APPLICATION_HEADER]: part.applicationId,
+      'verdict-part': part.kind,
+    },
+  };
+}
+
+/** The application's partition from a repartition message's source header; undefined if unreadable. */
+export function sourcePartition(header: string | undefined): number | undefined {
+  if (header === undefined) return undefined;
+  const parts = header.split('/');
+  if (parts.length < 3) return undefined;
+  const n = Number(parts[parts.length - 2]);
+  return Number.isInteger(n) && n >= 0 ? n : undefined;
+}
