@@ -96,6 +96,13 @@ policy: infra-up ## kube-score over render output of the examples and the chart 
 bench: infra-up ## Run the benchmarks in bench/ (figures in bench/results/)
 	@for b in bench/*/main.ts; do echo "== $$b"; $(TSX) $$b || exit 1; done
 
+##@ Warehouse
+
+.PHONY: load-outcomes
+load-outcomes: node_modules ## Load loan outcomes into the warehouse: make load-outcomes FILE=outcomes.csv DATABASE_URL=postgres://… [ARGS=--dry-run]
+	@test -n "$(FILE)" || { echo "usage: make load-outcomes FILE=outcomes.csv DATABASE_URL=postgres://… [ARGS=--dry-run]"; exit 2; }
+	$(TSX) cli/main.ts load-outcomes --file "$(FILE)" $(ARGS)
+
 ##@ Local infrastructure
 
 .PHONY: infra-up

@@ -23,6 +23,7 @@ export const SUBCOMMANDS = [
   'cases',
   'alert-delivery',
   'render',
+  'load-outcomes',
 ] as const;
 export type Subcommand = (typeof SUBCOMMANDS)[number];
 

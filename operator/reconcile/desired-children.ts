@@ -3,7 +3,7 @@
  * applies. Pure: the reconcile chain (steps/desired.ts, then the apply layer's `stampChild`) and
  * `credit-platform render` both go through it, so what render prints is what the operator applies.
  */
-import type { CreditPipeline } from '../../api/v1alpha1.ts';
+import { type CreditPipeline, withSpecDefaults } from '../../api/v1alpha1.ts';
 import type { KubeObject, RenderedPipeline, RenderOptions } from '../../cdk8s/options.ts';
 import type { Capabilities } from './dependencies.ts';
 import { stampChild } from './ownership.ts';
@@ -37,7 +37,10 @@ export function renderOptions(facts: ClusterFacts): RenderOptions {
 
 /** The desired children of `cp`, grouped by part (what the reconcile chain applies and reports on). */
 export function desiredChildren(render: Render, cp: CreditPipeline, facts: ClusterFacts): RenderedPipeline {
-  return render(cp, renderOptions(facts));
+  // The CRD in the cluster can be older than this operator (Helm installs a chart's CRDs once and
+  // never upgrades them), so fields this version defaults may be absent: default them here as the
+  // API server would. A no-op when the stored CRD is current.
+  return render({ ...cp, spec: withSpecDefaults(cp.spec) }, renderOptions(facts));
 }
 
 /** Every child exactly as the apply layer sends it: namespace, pipeline label, owner and hash set. */
