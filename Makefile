@@ -88,6 +88,10 @@ test-integration: infra-up ## Integration tests against the real servers
 test-e2e: infra-up ## End-to-end test: a smaller run of the demo path
 	$(VITEST) --project e2e
 
+.PHONY: policy
+policy: infra-up ## kube-score over render output of the examples and the chart (also part of test-integration)
+	$(VITEST) --project integration test/integration/policy
+
 .PHONY: bench
 bench: infra-up ## Run the benchmarks in bench/ (figures in bench/results/)
 	@for b in bench/*/main.ts; do echo "== $$b"; $(TSX) $$b || exit 1; done

@@ -57,6 +57,7 @@ function linkTools(): NonNullable<InfraState['tools']> {
     kubectl: join(binDir, 'kubectl'),
     helm: join(binDir, 'helm'),
     promtool: join(binDir, 'promtool'),
+    kubeScore: join(binDir, 'kube-score'),
   };
 }
 

@@ -23,10 +23,13 @@ export const kubeVersion = 'v1.34.4';
 /** The etcd version kubeadm v1.34.4 installs (DefaultEtcdVersion 3.6.5-0). */
 export const etcdVersion = 'v3.6.5';
 export const helmVersion = 'v3.19.5';
+/** The manifest checker of the policy check (test/integration/policy/), built like helm. */
+export const kubeScoreVersion = 'v1.20.0';
 
 const kubeBin = join(cacheDir, `kube-${kubeVersion}`, 'bin');
 const etcdBin = join(cacheDir, `etcd-${etcdVersion}`, 'bin', 'etcd');
 const helmBin = join(cacheDir, `helm-${helmVersion}`, 'bin', 'helm');
+const kubeScoreBin = join(cacheDir, `kube-score-${kubeScoreVersion}`, 'bin', 'kube-score');
 const binaries = {
   apiserver: join(kubeBin, 'kube-apiserver'),
   controllerManager: join(kubeBin, 'kube-controller-manager'),
@@ -48,6 +51,15 @@ export const kube: Component<'kube'> = {
   daemons: ['etcd', 'kube-apiserver', 'kube-controller-manager'],
 
   async provision() {
+    if (!existsSync(kubeScoreBin)) {
+      progress('kube', `building kube-score ${kubeScoreVersion} (once)`);
+      execFileSync(
+        'bash',
+        [join(repoRoot, 'infra', 'provision', 'kube-score.sh'), cacheDir, kubeScoreVersion],
+        { stdio: ['ignore', 'inherit', 'inherit'] },
+      );
+      if (!existsSync(kubeScoreBin)) throw new Error(`kube-score.sh finished but ${kubeScoreBin} is missing`);
+    }
     if (Object.values(binaries).every((b) => existsSync(b))) return;
     progress(
       'kube',
@@ -122,7 +134,7 @@ export const kube: Component<'kube'> = {
   },
 
   tools() {
-    return { kubectl: binaries.kubectl, helm: binaries.helm };
+    return { kubectl: binaries.kubectl, helm: binaries.helm, 'kube-score': kubeScoreBin };
   },
 };
 

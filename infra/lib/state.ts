@@ -69,6 +69,8 @@ export interface ToolsInfo {
   kubectl: string;
   helm: string;
   promtool: string;
+  /** kube-score, the manifest checker of the policy check. */
+  kubeScore: string;
 }
 
 export function readInfraState(): InfraState {
