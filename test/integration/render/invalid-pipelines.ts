@@ -48,6 +48,10 @@ export const INVALID_PIPELINES: InvalidPipeline[] = [
     spec: { kafka: strimzi, topics: { replicas: 1, minInSyncReplicas: 2 } },
   },
   { what: 'the same topic twice', spec: { kafka: strimzi, topics: { applications: 'x', alerts: 'x' } } },
+  {
+    what: 'the verdicts topic reusing the alerts topic',
+    spec: { kafka: strimzi, topics: { verdicts: 'fraud_alerts' } },
+  },
   { what: 'a cron schedule with three fields', spec: { kafka: strimzi, scoring: { schedule: '* * *' } } },
   { what: 'a scoring deadline beyond a day', spec: { kafka: strimzi, scoring: { activeDeadline: '48h' } } },
   {
