@@ -136,6 +136,21 @@ export const DETECTOR_ENV = {
   opsHost: ENV.opsHost,
 } as const;
 
+/** `credit-platform decision-service` (workloads/decision-service/config.ts). */
+export const DECISION_ENV = {
+  ...KAFKA_ENV,
+  applicationsTopic: ENV.applicationsTopic,
+  verdictsTopic: ENV.verdictsTopic,
+  decisionsTopic: ENV.decisionsTopic,
+  groupPrefix: ENV.consumerGroupPrefix,
+  databaseUrl: ENV.databaseUrl,
+  modelFile: ENV.modelFile,
+  opsPort: ENV.opsPort,
+  opsHost: ENV.opsHost,
+  sessionTimeoutMs: ENV.kafkaSessionTimeoutMs,
+  writerId: 'POD_NAME',
+} as const;
+
 /** `credit-platform warehouse-loader` (workloads/warehouse-loader/main.ts). */
 export const LOADER_ENV = {
   databaseUrl: ENV.databaseUrl,

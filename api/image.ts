@@ -22,6 +22,7 @@ export const SUBCOMMANDS = [
   'operator',
   'cases',
   'alert-delivery',
+  'decision-service',
 ] as const;
 export type Subcommand = (typeof SUBCOMMANDS)[number];
 

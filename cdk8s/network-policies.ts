@@ -50,6 +50,7 @@ export class NetworkPolicies extends Construct {
             'warehouse-loader',
             'risk-scorer',
             'warehouse-migrate',
+            'decision-service',
             ...(ctx.spec.cases.enabled ? (['cases'] as const) : []),
             ...(ctx.spec.alerting.webhooks.length > 0 ? (['alert-delivery'] as const) : []),
           ),
