@@ -114,6 +114,8 @@ export const INGESTION_ENV = {
   retryAfterSeconds: ENV.retryAfterSeconds,
   maxClockSkewMs: ENV.maxClockSkewMs,
   kafkaClientId: ENV.kafkaClientId,
+  databaseUrl: ENV.databaseUrl,
+  decisionMaxWaitMs: 'DECISION_MAX_WAIT_MS',
 } as const;
 
 /** `credit-platform fraud-detector` (workloads/fraud-detector/config.ts). */

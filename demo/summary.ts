@@ -1,5 +1,6 @@
 /** What one demo run produced: the numbers the terminal summary and the HTML report show. */
 import { alertDefaults } from '../api/alert-thresholds.ts';
+import type { StreamDecisions } from './decision-latency.ts';
 import type { DetectionQuality } from './detection-quality.ts';
 
 export interface Count {
@@ -23,6 +24,8 @@ export interface DemoSummary {
   scoreHistogram: Count[];
   topReasons: Count[];
   latencyMs: { p50: number | null; p99: number | null; source: string };
+  /** Decisions issued in the stream by the decision service (demo/decision-latency.ts). */
+  streamDecisions?: StreamDecisions;
   deadLetters: { count: number; reasons: Count[] };
   scoring: { status: string; scored: number; psi: number | null; durationSeconds: number | null };
   /** Checks that decide the exit code: each with what was expected and what was seen. */
