@@ -160,7 +160,7 @@ describe('decision service (real Kafka, real PostgreSQL, real detector)', () => 
       decisionsTopics[k] = `ds_decisions_${k}_${topics.suffix}`;
     }
     await admin.createTopics({
-      waitForLeaders: true,
+      waitForLeaders: false,
       topics: Object.values(decisionsTopics).map((topic) => ({
         topic,
         numPartitions: 3,
