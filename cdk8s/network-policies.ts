@@ -51,6 +51,7 @@ export class NetworkPolicies extends Construct {
             'risk-scorer',
             'warehouse-migrate',
             'decision-service',
+            'ingestion-api',
             ...(ctx.spec.cases.enabled ? (['cases'] as const) : []),
             ...(ctx.spec.alerting.webhooks.length > 0 ? (['alert-delivery'] as const) : []),
           ),
