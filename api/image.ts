@@ -23,6 +23,8 @@ export const SUBCOMMANDS = [
   'cases',
   'alert-delivery',
   'decision-service',
+  'render',
+  'load-outcomes',
 ] as const;
 export type Subcommand = (typeof SUBCOMMANDS)[number];
 

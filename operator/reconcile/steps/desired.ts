@@ -5,13 +5,14 @@
  * cost no synth.
  */
 import type { CreditPipeline } from '../../../api/v1alpha1.ts';
-import type { RenderedPipeline, RenderOptions } from '../../../cdk8s/options.ts';
+import type { RenderedPipeline } from '../../../cdk8s/options.ts';
 import type { Capabilities } from '../dependencies.ts';
+import { type ClusterFacts, desiredChildren, type Render } from '../desired-children.ts';
 import { objectHash } from '../hash.ts';
 import { errMessage, type ReconcileRun } from '../run.ts';
 import type { GeneratedSecrets } from './secrets.ts';
 
-export type Render = (cp: CreditPipeline, opts: RenderOptions) => RenderedPipeline;
+export type { Render };
 
 export class DesiredStep {
   private readonly memo = new Map<string, { inputs: string; desired: RenderedPipeline }>();
@@ -24,9 +25,8 @@ export class DesiredStep {
 
   /** The desired children, or null (reported as RenderFailed) when the spec cannot be rendered. */
   run(cp: CreditPipeline, caps: Capabilities, run: ReconcileRun): RenderedPipeline | null {
-    const opts: RenderOptions = {
-      strimzi: caps.strimzi,
-      monitoring: caps.monitoring,
+    const facts: ClusterFacts = {
+      capabilities: caps,
       operatorImage: this.options.operatorImage,
       existingSecrets: this.secrets.existing(cp),
       dashboards: this.options.dashboards,
@@ -40,12 +40,12 @@ export class DesiredStep {
       },
       spec: cp.spec,
       caps,
-      secrets: opts.existingSecrets,
+      secrets: facts.existingSecrets,
     });
     const memo = this.memo.get(run.key);
     if (memo !== undefined && memo.inputs === inputs) return memo.desired;
     try {
-      const desired = this.render(cp, opts);
+      const desired = desiredChildren(this.render, cp, facts);
       this.memo.set(run.key, { inputs, desired });
       return desired;
     } catch (err) {

@@ -14,7 +14,7 @@ import { DEFAULT_RULES } from '../../../workloads/fraud-detector/rules/default-r
 
 const NOW = Date.parse('2026-12-03T12:00:00Z');
 const build = (order: 'time' | 'shuffled', seed = 7) =>
-  buildHeldOutTraffic({ seed, now: NOW, order, groups: 4, legitimate: 400 });
+  buildHeldOutTraffic({ seed, now: NOW, order, groups: 4, legitimate: 200 });
 
 describe('held-out traffic', () => {
   it('is written apart from the generator: imports none of its code', () => {
