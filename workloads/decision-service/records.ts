@@ -9,21 +9,9 @@
 import { DECISION_ISSUED_CHANNEL } from '../../api/decision.ts';
 import type { Pool } from '../warehouse/db.ts';
 
-/** What the service supplies for one record (the shape of decision_record, migration 0005). */
-export interface DecisionRecordInput {
-  applicationId: string;
-  decision: 'approve' | 'refer' | 'decline';
-  scoreDecision: 'approve' | 'refer' | 'decline';
-  policyRules: readonly string[];
-  reasonCodes: readonly string[];
-  fraudSeverity: string | null;
-  approvedAmount: number;
-  modelKey: string;
-  modelChecksum: string;
-  source: 'stream' | 'batch' | 'backfill';
-  runId: string | null;
-  issuedAt: Date;
-}
+import type { DecisionRecordInput } from '../warehouse/decision-records.ts';
+
+export type { DecisionRecordInput } from '../warehouse/decision-records.ts';
 
 /** A revision-1 record as it stands in the warehouse. */
 export interface StandingRecord extends DecisionRecordInput {
