@@ -115,6 +115,8 @@ export const INGESTION_ENV = {
   retryAfterSeconds: ENV.retryAfterSeconds,
   maxClockSkewMs: ENV.maxClockSkewMs,
   kafkaClientId: ENV.kafkaClientId,
+  databaseUrl: ENV.databaseUrl,
+  decisionMaxWaitMs: 'DECISION_MAX_WAIT_MS',
 } as const;
 
 /** `credit-platform fraud-detector` (workloads/fraud-detector/config.ts). */
@@ -135,6 +137,21 @@ export const DETECTOR_ENV = {
   eventTimeHorizonMs: ENV.eventTimeHorizonMs,
   opsPort: ENV.opsPort,
   opsHost: ENV.opsHost,
+} as const;
+
+/** `credit-platform decision-service` (workloads/decision-service/config.ts). */
+export const DECISION_ENV = {
+  ...KAFKA_ENV,
+  applicationsTopic: ENV.applicationsTopic,
+  verdictsTopic: ENV.verdictsTopic,
+  decisionsTopic: ENV.decisionsTopic,
+  groupPrefix: ENV.consumerGroupPrefix,
+  databaseUrl: ENV.databaseUrl,
+  modelFile: ENV.modelFile,
+  opsPort: ENV.opsPort,
+  opsHost: ENV.opsHost,
+  sessionTimeoutMs: ENV.kafkaSessionTimeoutMs,
+  writerId: 'POD_NAME',
 } as const;
 
 /** `credit-platform warehouse-loader` (workloads/warehouse-loader/main.ts). */

@@ -22,6 +22,7 @@ export const SUBCOMMANDS = [
   'operator',
   'cases',
   'alert-delivery',
+  'decision-service',
   'render',
   'load-outcomes',
 ] as const;

@@ -32,6 +32,7 @@ export const COMPONENTS = [
   'network-policy',
   'cases',
   'alert-delivery',
+  'decision-service',
 ] as const;
 export type Component = (typeof COMPONENTS)[number];
 

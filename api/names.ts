@@ -15,6 +15,7 @@ export function childNames(pipeline: string) {
     ingestionApi: childName(pipeline, 'ingestion-api'),
     fraudDetector: childName(pipeline, 'fraud-detector'),
     warehouseLoader: childName(pipeline, 'warehouse-loader'),
+    decisionService: childName(pipeline, 'decision-service'),
     riskScorer: childName(pipeline, 'risk-scorer'),
     /** Prefix: the migration Job's name ends with a hash of its image, since a Job's template is immutable. */
     warehouseMigrate: childName(pipeline, 'warehouse-migrate'),

@@ -403,6 +403,25 @@ export const WarehouseLoaderSpec = Type.Object(
 );
 export type WarehouseLoaderSpec = Static<typeof WarehouseLoaderSpec>;
 
+export const DecisionsSpec = Type.Object(
+  {
+    replicas: Replicas(
+      'Decision service replicas (each holds a share of the partitions); at most topics.partitions. 0 turns stream decisions off (the scoring CronJob then issues them).',
+      1,
+      0,
+      64,
+    ),
+    resources: Resources({ cpu: '100m', memory: '128Mi' }, { cpu: '1', memory: '384Mi' }),
+  },
+  {
+    default: {},
+    additionalProperties: false,
+    description:
+      'The decision service: decides every application in the stream (the fraud detector’s verdict joined with the application, scored by the champion of spec.scoring.model) and issues the decision record.',
+  },
+);
+export type DecisionsSpec = Static<typeof DecisionsSpec>;
+
 /** A scorecard model: a name for people, and the ConfigMap key holding it (or the scorer's built-in). */
 const ModelRef = (name: { description: string; default?: string }, description: string, dflt?: object) =>
   Type.Object(
@@ -964,6 +983,7 @@ export const CreditPipelineSpec = Type.Object(
     fraudDetector: FraudDetectorSpec,
     warehouseLoader: WarehouseLoaderSpec,
     scoring: ScoringSpec,
+    decisions: DecisionsSpec,
     storage: StorageSpec,
     alerting: AlertingSpec,
     cases: CasesSpec,
@@ -986,6 +1006,12 @@ export const CreditPipelineSpec = Type.Object(
         message: 'fraudDetector.replicas must not exceed topics.partitions (extra consumers would sit idle)',
         reason: 'FieldValueInvalid',
         fieldPath: '.fraudDetector.replicas',
+      },
+      {
+        rule: 'self.decisions.replicas <= self.topics.partitions',
+        message: 'decisions.replicas must not exceed topics.partitions (extra consumers would sit idle)',
+        reason: 'FieldValueInvalid',
+        fieldPath: '.decisions.replicas',
       },
       {
         rule: '!self.monitoring.grafanaDatasource || has(self.storage.postgres.managed)',

@@ -19,6 +19,8 @@ export class IngestionApi extends Construct {
         { name: ENV.httpPort, value: String(PORTS.http) },
         { name: ENV.maxClockSkewMs, value: String(Math.round(parseDuration(spec.maxClockSkew))) },
         secrets.pseudonymizationKeyEnv(ENV.pseudonymizationKey),
+        // GET /v1/applications/{id}/decision reads the issued decision records (SELECT only).
+        secrets.databaseUrlEnv(ENV.databaseUrl),
       ],
       resources: spec.resources,
       ports: [{ name: 'http', containerPort: PORTS.http, protocol: 'TCP' }],

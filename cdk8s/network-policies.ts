@@ -31,8 +31,10 @@ export type Need = 'kafka' | 'postgres' | 'mongo' | 'apiServer' | 'webhooks';
 
 /** The connections each pipeline workload opens (one fact: tests check the policies against it). */
 export const NEEDS: Readonly<Partial<Record<Component, readonly Need[]>>> = {
-  'ingestion-api': ['kafka'],
+  // PostgreSQL: GET /v1/applications/{id}/decision reads the issued decision from the warehouse.
+  'ingestion-api': ['kafka', 'postgres'],
   'fraud-detector': ['kafka', 'mongo'],
+  'decision-service': ['kafka', 'postgres'],
   'warehouse-loader': ['kafka', 'postgres'],
   'warehouse-migrate': ['postgres'],
   'risk-scorer': ['postgres'],

@@ -10,6 +10,7 @@ import { App, Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { CreditPipeline } from '../api/v1alpha1.ts';
 import { RenderContext } from './context.ts';
+import { DecisionService } from './decisions.ts';
 import { FraudDetector } from './detector.ts';
 import { AlertDelivery, CasesService } from './fraud-operations.ts';
 import { IngestionApi } from './ingestion.ts';
@@ -60,6 +61,7 @@ export function buildPipeline(scope: Construct, cp: CreditPipeline, opts: Render
   new FraudDetector(scope, 'fraud-detector', ctx);
   new WarehouseLoader(scope, 'warehouse-loader', ctx, secrets);
   new ScoringCronJob(scope, 'risk-scorer', ctx, secrets);
+  new DecisionService(scope, 'decision-service', ctx, secrets);
   new CasesService(scope, 'cases', ctx, secrets);
   new AlertDelivery(scope, 'alert-delivery', ctx, secrets);
   new Monitoring(scope, 'monitoring', ctx, secrets);

@@ -34,6 +34,11 @@ const subcommands: Record<Subcommand, { describe: string; load: () => Promise<{ 
     describe: 'Delivers fraud alerts to webhooks (signed, retried, dead-lettered)',
     load: () => import('../workloads/alert-delivery/main.ts'),
   },
+  'decision-service': {
+    describe:
+      'Credit decisions in the stream: verdicts + applications → champion scorecard → decision records',
+    load: () => import('../workloads/decision-service/main.ts'),
+  },
   'risk-scorer': {
     describe: 'Batch scorecard scoring, decisions and reason codes (Indexed Job)',
     load: () => import('../workloads/risk-scorer/main.ts'),

@@ -30,6 +30,12 @@ Result: <b class="${ok ? 'ok' : 'bad'}">${ok ? 'the pipeline worked' : 'some che
 <div class="kpi">Fraud alerts<b>${s.alerts.total}</b></div>
 <div class="kpi">Dead letters<b>${s.deadLetters.count}</b></div>
 <div class="kpi">End-to-end latency p50 / p99<b>${num(s.latencyMs.p50)} / ${num(s.latencyMs.p99)} ms</b></div>
+${
+  s.streamDecisions === undefined
+    ? ''
+    : `<div class="kpi">Stream decisions per second<b>${num(s.streamDecisions.perSecond)}</b></div>
+<div class="kpi">Decision latency p50 / p99<b>${num(s.streamDecisions.latencyMs.p50)} / ${num(s.streamDecisions.latencyMs.p99)} ms</b></div>`
+}
 </div>
 <h2>Checks</h2>
 ${table(

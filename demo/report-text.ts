@@ -1,4 +1,5 @@
 /** The demo's terminal summary. */
+import { streamDecisionsLine } from './decision-latency.ts';
 import { fraudOpsText } from './fraud-ops-report.ts';
 import { type DemoSummary, psiReading } from './summary.ts';
 import { validationLines } from './validation-report.ts';
@@ -20,6 +21,7 @@ export function formatSummary(s: DemoSummary, reportPath: string): string {
         `                 ${q.scenario.padEnd(20)} ${pct(q.recall).padStart(6)} / ${pct(q.precision).padStart(6)}  (${q.flagged} of ${q.applications})`,
     ),
     `  decisions      ${s.decisions.map((d) => `${d.label} ${d.count}`).join(', ')}`,
+    ...(s.streamDecisions === undefined ? [] : [streamDecisionsLine(s.streamDecisions)]),
     `  risk grades    ${s.grades.map((g) => `${g.label} ${g.count}`).join(', ')}`,
     `  scores         ${s.scoreHistogram.map((b) => `${b.label}: ${b.count}`).join(', ')}`,
     `  scoring run    ${s.scoring.status}, ${s.scoring.scored} scored, ${psiReading(s.scoring.psi)}`,

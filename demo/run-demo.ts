@@ -27,6 +27,7 @@ import {
   waitForCondition,
   workloadEnv,
 } from './cluster.ts';
+import { streamDecisions } from './decision-latency.ts';
 import { detectionQuality } from './detection-quality.ts';
 import {
   type FraudOpsSetup,
@@ -577,6 +578,7 @@ async function summarize(
       "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50, percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99 FROM (SELECT extract(epoch FROM f.detected_at - a.received_at) * 1000 AS ms FROM fact_fraud_alert f JOIN fact_application a USING (application_id) WHERE f.mode = 'live' AND a.received_at IS NOT NULL) l",
     )
   )[0];
+  const stream = await streamDecisions(i.db);
   const run = (
     await q<{ status: string; scored: string; psi: number | null; seconds: number | null }>(
       // Every champion run of this demo's warehouse (it is new per run): the CronJob's own schedule can
@@ -623,6 +625,11 @@ async function summarize(
       detail: `${mongoAlerts} in fraud_alerts, ${alertRows.length} in fact_fraud_alert`,
     },
     {
+      name: 'the decision service decided applications in the stream',
+      ok: stream.issued > 0,
+      detail: `${stream.issued} of ${inWarehouse} decided in the stream (the rest by the scoring run)`,
+    },
+    {
       name: 'every application was scored and decided',
       ok: decided === inWarehouse,
       detail: `${decided} decisions for ${inWarehouse} applications`,
@@ -655,6 +662,7 @@ async function summarize(
       source:
         'warehouse: detected_at of live alerts − receivedAt (the ingestion API’s receipt time) of their application',
     },
+    streamDecisions: stream,
     deadLetters,
     scoring: {
       status: run?.status ?? 'not run',

@@ -1,5 +1,6 @@
 /** What one demo run produced: the numbers the terminal summary and the HTML report show. */
 import { alertDefaults } from '../api/alert-thresholds.ts';
+import type { StreamDecisions } from './decision-latency.ts';
 import type { DetectionQuality } from './detection-quality.ts';
 import type { FraudOpsSummary } from './fraud-ops.ts';
 import type { ValidationSummary } from './validation-report.ts';
@@ -25,6 +26,8 @@ export interface DemoSummary {
   scoreHistogram: Count[];
   topReasons: Count[];
   latencyMs: { p50: number | null; p99: number | null; source: string };
+  /** Decisions issued in the stream by the decision service (demo/decision-latency.ts). */
+  streamDecisions?: StreamDecisions;
   deadLetters: { count: number; reasons: Count[] };
   scoring: { status: string; scored: number; psi: number | null; durationSeconds: number | null };
   /** The fraud-operations loop: webhook deliveries, cases worked by analysts, precision from verdicts. */

@@ -4,6 +4,7 @@ import { INGESTION_ENV, PORTS } from '../../api/env.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { DEFAULT_MAX_CLOCK_SKEW_MS } from '../contract/semantics.ts';
 import { KafkaSettings, TopicSettings } from '../shared/kafka.ts';
+import { DEFAULT_DECISION_MAX_WAIT_MS } from './decisions.ts';
 
 /** Most applications one `POST /v1/applications:batch` may carry (documented in the OpenAPI document). */
 export const DEFAULT_MAX_BATCH = 500;
@@ -43,6 +44,18 @@ export const IngestionConfig = Type.Object({
     description: 'How far submittedAt may be ahead of the server clock (else 400)',
   }),
   kafkaClientId: Type.String({ default: 'ingestion-api', minLength: 1 }),
+  databaseUrl: Type.Optional(
+    Type.String({
+      pattern: '^postgres(ql)?://',
+      description: 'Warehouse the decision route reads (decision_record); unset: that route answers 503',
+    }),
+  ),
+  decisionMaxWaitMs: Type.Integer({
+    default: DEFAULT_DECISION_MAX_WAIT_MS,
+    minimum: 0,
+    maximum: 60_000,
+    description: 'Cap of the decision route’s waitMs',
+  }),
 });
 export type IngestionConfig = Static<typeof IngestionConfig>;
 

@@ -14,7 +14,8 @@ import { semanticErrors } from '../contract/semantics.ts';
 import { type FieldError, submissionValidator, type Validation } from '../contract/validate.ts';
 import { readJsonBody } from './body.ts';
 import type { IngestionConfig } from './config.ts';
-import { fieldLabel, type IngestionMetrics, type Route } from './metrics.ts';
+import { DEFAULT_DECISION_MAX_WAIT_MS, type DecisionLookup, type Lookup } from './decisions.ts';
+import { DECISION_ROUTE, fieldLabel, type IngestionMetrics, type Route } from './metrics.ts';
 import { PROBLEM_TYPES, sendJson, sendProblem } from './problem.ts';
 import { KafkaUnavailableError } from './sink.ts';
 
@@ -36,6 +37,10 @@ export interface HandlerDeps {
     | 'maxClockSkewMs'
   >;
   writer: ApplicationWriter;
+  /** Where decisions are read (the warehouse); unset: the decision route answers 503. */
+  decisions?: DecisionLookup;
+  /** Longest wait a decision request may ask for (`?waitMs=`, capped to this). */
+  decisionMaxWaitMs?: number;
   metrics: IngestionMetrics;
   log: Logger;
   openApi: unknown;
@@ -53,9 +58,11 @@ export function createRequestHandler(deps: HandlerDeps): (req: IncomingMessage, 
   const route = (path: string): Route =>
     path === '/v1/applications' || path === '/v1/applications:batch' || path === '/openapi.json'
       ? path
-      : path === '/healthz' || path === '/readyz' || path === '/metrics'
-        ? 'ops'
-        : 'other';
+      : DECISION_PATH.test(path)
+        ? DECISION_ROUTE
+        : path === '/healthz' || path === '/readyz' || path === '/metrics'
+          ? 'ops'
+          : 'other';
 
   const rejected = (res: ServerResponse, errors: FieldError[], items: number, detail: string) => {
     metrics.applications.inc({ outcome: 'rejected' }, items);
@@ -158,7 +165,81 @@ export function createRequestHandler(deps: HandlerDeps): (req: IncomingMessage, 
       sendJson(res, 202, { accepted: events.length, applicationIds: events.map((e) => e.applicationId) });
   };
 
-  const handle = async (req: IncomingMessage, res: ServerResponse, path: string, receivedAt: Date) => {
+  const maxWaitMs = deps.decisionMaxWaitMs ?? DEFAULT_DECISION_MAX_WAIT_MS;
+
+  /** GET /v1/applications/{id}/decision[?waitMs=n]: 200 decided, 202 pending, 404 unknown. */
+  const getDecision = async (req: IncomingMessage, res: ServerResponse, id: string, query: string) => {
+    if (req.method !== 'GET')
+      return sendProblem(
+        res,
+        { type: PROBLEM_TYPES.method, title: 'Method not allowed', status: 405, detail: 'use GET' },
+        { allow: 'GET' },
+      );
+    if (!UUID.test(id))
+      return sendProblem(res, {
+        type: PROBLEM_TYPES.badRequest,
+        title: 'Malformed application id',
+        status: 400,
+        detail: 'the application id must be a UUID',
+      });
+    const wait = parseWaitMs(query, maxWaitMs);
+    if (wait === undefined)
+      return sendProblem(res, {
+        type: PROBLEM_TYPES.badRequest,
+        title: 'Malformed waitMs',
+        status: 400,
+        detail: `waitMs must be an integer from 0 to ${maxWaitMs} (milliseconds)`,
+      });
+    if (deps.decisions === undefined)
+      return sendProblem(
+        res,
+        {
+          type: PROBLEM_TYPES.decisionsUnavailable,
+          title: 'Decisions unavailable',
+          status: 503,
+          detail: 'this API has no warehouse to read decisions from',
+        },
+        { 'retry-after': deps.config.retryAfterSeconds },
+      );
+    let found: Lookup;
+    try {
+      found = await deps.decisions.find(id, wait);
+    } catch (err) {
+      log.warn({ err: err instanceof Error ? err.message : String(err) }, 'decision lookup failed');
+      return sendProblem(
+        res,
+        {
+          type: PROBLEM_TYPES.decisionsUnavailable,
+          title: 'Decisions unavailable',
+          status: 503,
+          detail: 'the warehouse did not answer; retry later',
+        },
+        { 'retry-after': deps.config.retryAfterSeconds },
+      );
+    }
+    if (found.state === 'decided') return sendJson(res, 200, found.decision);
+    if (found.state === 'pending') {
+      res.setHeader('retry-after', 1);
+      return sendJson(res, 202, { applicationId: id.toLowerCase(), status: 'pending' });
+    }
+    sendProblem(res, {
+      type: PROBLEM_TYPES.notFound,
+      title: 'Unknown application',
+      status: 404,
+      detail:
+        'no application with this id is known to the warehouse (yet: one accepted moments ago may take up to a second to appear; use waitMs)',
+    });
+  };
+
+  const handle = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    query: string,
+    receivedAt: Date,
+  ) => {
+    const decision = DECISION_PATH.exec(path);
+    if (decision !== null) return getDecision(req, res, safeDecode(decision[1] ?? ''), query);
     if (path === '/v1/applications' || path === '/v1/applications:batch') {
       if (req.method !== 'POST')
         return sendProblem(
@@ -189,7 +270,7 @@ export function createRequestHandler(deps: HandlerDeps): (req: IncomingMessage, 
 
   return (req, res) => {
     const receivedAt = new Date();
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const [path = '/', query = ''] = (req.url ?? '/').split('?', 2);
     const r = route(path);
     if (deps.closing()) res.setHeader('connection', 'close');
     const end = metrics.httpDuration.startTimer({ route: r });
@@ -197,7 +278,7 @@ export function createRequestHandler(deps: HandlerDeps): (req: IncomingMessage, 
       end();
       metrics.httpRequests.inc({ route: r, method: methodLabel(req.method), status: String(res.statusCode) });
     });
-    handle(req, res, path, receivedAt).catch((err: unknown) => {
+    handle(req, res, path, query, receivedAt).catch((err: unknown) => {
       log.error({ err: err instanceof Error ? err.message : String(err), route: r }, 'request failed');
       if (!res.headersSent)
         sendProblem(res, {
@@ -226,6 +307,28 @@ function bodyProblem(
     { ...kind, status: body.status, detail: body.detail },
     body.drain ? {} : { connection: 'close' },
   );
+}
+
+/** `/v1/applications/{id}/decision` (the id is checked by the handler, so a bad one gets a 400). */
+const DECISION_PATH = /^\/v1\/applications\/([^/]+)\/decision$/;
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+/** A path segment decoded; malformed escapes give '' (then a 400, not a 500). */
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return '';
+  }
+}
+
+/** `waitMs` from the query: absent = 0; above the cap = the cap; anything else malformed = undefined. */
+export function parseWaitMs(query: string, maxWaitMs: number): number | undefined {
+  const values = new URLSearchParams(query).getAll('waitMs');
+  if (values.length === 0) return 0;
+  const [v] = values;
+  if (values.length > 1 || v === undefined || !/^\d{1,9}$/.test(v)) return undefined;
+  return Math.min(Number(v), maxWaitMs);
 }
 
 const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);

@@ -6,9 +6,13 @@ import type { TSchema } from '@sinclair/typebox';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { ApplicationSubmission } from '../contract/application.ts';
 
+/** The decision route's label (the id is never a label value). */
+export const DECISION_ROUTE = '/v1/applications/{id}/decision';
+
 export const ROUTES = [
   '/v1/applications',
   '/v1/applications:batch',
+  DECISION_ROUTE,
   '/openapi.json',
   'ops',
   'other',

@@ -42,6 +42,8 @@ export const PROBLEM_TYPES = {
   mediaType: '/problems/unsupported-media-type',
   method: '/problems/method-not-allowed',
   notFound: '/problems/not-found',
+  badRequest: '/problems/bad-request',
+  decisionsUnavailable: '/problems/decisions-unavailable',
   unavailable: '/problems/kafka-unavailable',
   internal: '/problems/internal-error',
 } as const;

@@ -11,6 +11,7 @@ import { createLogger, type Logger } from '../../lib/log.ts';
 import { startOpsServer } from '../../lib/ops-server.ts';
 import { createKafka, kafkaConnection } from '../shared/kafka.ts';
 import type { IngestionConfig } from './config.ts';
+import { warehouseDecisionLookup } from './decisions.ts';
 import { createRequestHandler } from './handler.ts';
 import { createIngestionMetrics, type IngestionMetrics } from './metrics.ts';
 import { buildOpenApi } from './openapi.ts';
@@ -60,9 +61,13 @@ export async function startIngestionApi(
     metrics,
   );
   let closing = false;
+  const decisions =
+    config.databaseUrl === undefined ? undefined : warehouseDecisionLookup(config.databaseUrl, log);
   const handler = createRequestHandler({
     config,
     writer: sink,
+    ...(decisions === undefined ? {} : { decisions }),
+    decisionMaxWaitMs: config.decisionMaxWaitMs,
     metrics,
     log,
     openApi: buildOpenApi(config),
@@ -98,6 +103,7 @@ export async function startIngestionApi(
         log.info('closing: no new connections, finishing requests in flight');
         const drained = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
+        await decisions?.close();
         await Promise.race([drained, new Promise((r) => setTimeout(r, 15_000).unref())]);
         server.closeAllConnections();
         await sink.close();

@@ -55,6 +55,22 @@ export function loadModelSet(championFile: string, challengerFile: string): Mode
   return modelSet(loadModelFile(championFile), challengers);
 }
 
+/** Every reason code the models and the hard rules can give, with its text and kind. */
+export function reasonCatalog(set: ModelSet): Map<string, { text: string; kind: 'scorecard' | 'policy' }> {
+  const codes = new Map<string, { text: string; kind: 'scorecard' | 'policy' }>();
+  for (const r of Object.values(POLICY_REASONS)) codes.set(r.code, { text: r.text, kind: 'policy' });
+  for (const m of set.all) {
+    for (const c of m.model.characteristics) {
+      if (!codes.has(c.reasonCode)) codes.set(c.reasonCode, { text: c.reasonText, kind: 'scorecard' });
+      for (const b of c.bins) {
+        if (b.reasonCode !== undefined && !codes.has(b.reasonCode))
+          codes.set(b.reasonCode, { text: b.reasonText ?? c.reasonText, kind: 'scorecard' });
+      }
+    }
+  }
+  return codes;
+}
+
 /** Inserts the models and reason texts; fails if a stored version has a different checksum. */
 export async function registerModels(db: Pool | pg.PoolClient, set: ModelSet): Promise<void> {
   for (const m of set.all) {
@@ -80,17 +96,7 @@ export async function registerModels(db: Pool | pg.PoolClient, set: ModelSet): P
         `model ${m.key} differs from the version already registered in the warehouse (checksum ${stored.rows[0]?.checksum?.slice(0, 12)}…); a published version never changes: bump its version`,
       );
   }
-  const codes = new Map<string, { text: string; kind: 'scorecard' | 'policy' }>();
-  for (const r of Object.values(POLICY_REASONS)) codes.set(r.code, { text: r.text, kind: 'policy' });
-  for (const m of set.all) {
-    for (const c of m.model.characteristics) {
-      if (!codes.has(c.reasonCode)) codes.set(c.reasonCode, { text: c.reasonText, kind: 'scorecard' });
-      for (const b of c.bins) {
-        if (b.reasonCode !== undefined && !codes.has(b.reasonCode))
-          codes.set(b.reasonCode, { text: b.reasonText ?? c.reasonText, kind: 'scorecard' });
-      }
-    }
-  }
+  const codes = reasonCatalog(set);
   const entries = [...codes.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
   await db.query(
     `INSERT INTO dim_reason_code (code, text, kind)

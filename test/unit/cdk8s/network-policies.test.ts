@@ -99,6 +99,7 @@ describe('NetworkPolicies of the demo pipeline (Strimzi Kafka, managed stores, c
   const workloads = [
     'ingestion-api',
     'fraud-detector',
+    'decision-service',
     'warehouse-loader',
     'warehouse-migrate',
     'risk-scorer',
@@ -108,7 +109,15 @@ describe('NetworkPolicies of the demo pipeline (Strimzi Kafka, managed stores, c
 
   /** What each workload must reach: [destination, port]. */
   const needs: Record<string, [Endpoint, number][]> = {
-    'ingestion-api': [[kafka, 9092]],
+    // PostgreSQL: the decision API reads issued decisions from the warehouse.
+    'ingestion-api': [
+      [kafka, 9092],
+      [podOf('postgres'), 5432],
+    ],
+    'decision-service': [
+      [kafka, 9092],
+      [podOf('postgres'), 5432],
+    ],
     'fraud-detector': [
       [kafka, 9092],
       [podOf('mongo'), 27017],
@@ -176,8 +185,8 @@ describe('NetworkPolicies of the demo pipeline (Strimzi Kafka, managed stores, c
   });
 
   it('denies the connections a compromised pod would try', () => {
-    expect(allowed(podOf('ingestion-api'), podOf('postgres'), 5432)).toBe(false);
     expect(allowed(podOf('ingestion-api'), podOf('mongo'), 27017)).toBe(false);
+    expect(allowed(podOf('decision-service'), podOf('mongo'), 27017)).toBe(false);
     expect(allowed(podOf('fraud-detector'), podOf('postgres'), 5432)).toBe(false);
     expect(allowed(podOf('risk-scorer'), kafka, 9092)).toBe(false);
     expect(allowed(podOf('ingestion-api'), apiServer, 6443)).toBe(false);
@@ -268,7 +277,7 @@ describe('NetworkPolicies with external Kafka and stores (examples/creditpipelin
     expect(allowed(podOf('ingestion-api'), internet, 443)).toBe(false);
     // External PostgreSQL without an endpoint: its default port, any address.
     expect(allowed(podOf('warehouse-loader'), ip('192.0.2.50'), 5432)).toBe(true);
-    expect(allowed(podOf('ingestion-api'), ip('192.0.2.50'), 5432)).toBe(false);
+    expect(allowed(podOf('fraud-detector'), ip('192.0.2.50'), 5432)).toBe(false);
   });
 
   it('uses ipBlocks for IP bootstrap servers and endpoints, plus the broker CIDRs', () => {

@@ -65,6 +65,7 @@ describe('renderCreditPipeline', () => {
       names.ingestionApi,
       names.fraudDetector,
       names.warehouseLoader,
+      names.decisionService,
     ]);
     expect(byKind(objs, 'StatefulSet').map((o) => o.metadata.name)).toEqual([names.postgres, names.mongo]);
     expect(byKind(objs, 'KafkaTopic').map((o) => (o.spec as { topicName: string }).topicName)).toEqual([
@@ -171,9 +172,10 @@ describe('renderCreditPipeline', () => {
         [...IMAGE_ENTRYPOINT, 'warehouse-loader'],
         [...IMAGE_ENTRYPOINT, 'risk-scorer'],
         [...IMAGE_ENTRYPOINT, 'migrate'],
+        [...IMAGE_ENTRYPOINT, 'decision-service'],
       ]),
     );
-    expect(commands).toHaveLength(5);
+    expect(commands).toHaveLength(6);
   });
 
   it('follows the operator image unless spec.images.platform is set', () => {

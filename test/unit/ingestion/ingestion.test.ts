@@ -86,6 +86,7 @@ describe('OpenAPI document', () => {
       maxBodyBytes: 1000,
       maxBatchBodyBytes: 9000,
       applicationsTopic: 'credit_apps',
+      decisionMaxWaitMs: 5000,
     }) as {
       paths: Record<
         string,

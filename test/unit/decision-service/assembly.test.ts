@@ -1,0 +1,100 @@
+/** The join state of one partition (pure): completeness, alerts once each, safe commit offsets. */
+import { describe, expect, it } from 'vitest';
+import type { VerdictAlert, VerdictPart } from '../../../api/verdict.ts';
+import type { ApplicationEvent } from '../../../workloads/contract/application.ts';
+import { pseudonymize } from '../../../workloads/contract/pseudonymize.ts';
+import { PartitionAssembly } from '../../../workloads/decision-service/assembly.ts';
+import { coPartition } from '../../../workloads/decision-service/assigner.ts';
+import { generateApplications } from '../../../workloads/generator/generate.ts';
+
+const events: ApplicationEvent[] = generateApplications({ seed: 5, count: 3 }).map((a) =>
+  pseudonymize(a.submission, 'unit-test-key-0123456789', new Date()),
+);
+const alert = (id: string, rule: string): VerdictAlert => ({
+  alertId: `${id}:${rule}:1`,
+  ruleId: rule,
+  ruleVersion: 1,
+  severity: 'high',
+  mode: 'live',
+  reasonCode: 'R',
+});
+const source = (e: ApplicationEvent, windowKeys: string[], alerts: VerdictAlert[] = []): VerdictPart => ({
+  kind: 'source',
+  applicationId: e.applicationId,
+  customerId: e.applicant.customerId,
+  checkedAt: '2026-12-03T00:00:00Z',
+  alerts,
+  ruleSetVersion: 'v1',
+  windowKeys,
+  beyondHorizon: false,
+});
+const windowPart = (e: ApplicationEvent, keyPath: string, alerts: VerdictAlert[] = []): VerdictPart => ({
+  kind: 'window',
+  applicationId: e.applicationId,
+  customerId: e.applicant.customerId,
+  checkedAt: '2026-12-03T00:00:00Z',
+  alerts,
+  keyPath,
+});
+
+describe('PartitionAssembly', () => {
+  it('completes an application only with the application, the source part and every window part, in any order', () => {
+    const [a] = events as [ApplicationEvent];
+    const s = new PartitionAssembly();
+    expect(s.addPart(windowPart(a, 'deviceId'), 10n)).toBe(true);
+    expect(s.complete()).toEqual([]);
+    s.addPart(source(a, ['deviceId', 'ipAddress'], [alert(a.applicationId, 'geo')]), 11n);
+    expect(s.complete()).toEqual([]);
+    s.addApplication(a, 1000, 5n);
+    expect(s.complete()).toEqual([]);
+    s.addPart(windowPart(a, 'ipAddress', [alert(a.applicationId, 'ip'), alert(a.applicationId, 'geo')]), 12n);
+    const [done] = s.complete();
+    expect(done?.applicationId).toBe(a.applicationId.toLowerCase());
+    expect(done?.receivedAtMs).toBe(1000);
+    expect(done?.alerts.map((x) => x.ruleId)).toEqual(['geo', 'ip']);
+  });
+
+  it('commits each topic at the oldest piece of an open application, and past everything once decided', () => {
+    const [a, b] = events as [ApplicationEvent, ApplicationEvent];
+    const s = new PartitionAssembly();
+    s.addApplication(a, 1, 3n);
+    s.addPart(source(a, []), 7n);
+    s.addApplication(b, 2, 4n);
+    s.addPart(source(b, ['deviceId']), 8n);
+    s.advance('applications', 5n); // poison at 5: read, nothing to keep
+    expect(s.commitOffsets()).toEqual({ applications: 3n, verdicts: 7n });
+    s.markDecided([a.applicationId.toLowerCase()]);
+    expect(s.commitOffsets()).toEqual({ applications: 4n, verdicts: 8n });
+    s.addPart(windowPart(b, 'deviceId'), 9n);
+    s.markDecided(s.complete().map((c) => c.applicationId));
+    expect(s.commitOffsets()).toEqual({ applications: 6n, verdicts: 10n });
+    expect(s.pending).toBe(0);
+  });
+
+  it('ignores late pieces of a decided application (no reopening, no second decision)', () => {
+    const [a] = events as [ApplicationEvent];
+    const s = new PartitionAssembly();
+    s.addApplication(a, 1, 0n);
+    s.addPart(source(a, []), 0n);
+    s.markDecided(s.complete().map((c) => c.applicationId));
+    expect(s.addPart(source(a, []), 1n)).toBe(false);
+    expect(s.addApplication(a, 1, 1n)).toBe(false);
+    expect(s.complete()).toEqual([]);
+    expect(s.commitOffsets()).toEqual({ applications: 2n, verdicts: 2n });
+  });
+});
+
+describe('coPartition', () => {
+  it('gives partition p of every topic to one member, the same plan whatever the member order', () => {
+    const plan = coPartition(['m-b', 'm-a', 'm-c'], [5, 0, 1, 2, 3, 4]);
+    expect(plan).toEqual(
+      new Map([
+        ['m-a', [0, 3]],
+        ['m-b', [1, 4]],
+        ['m-c', [2, 5]],
+      ]),
+    );
+    expect(coPartition(['m-c', 'm-a', 'm-b'], [0, 1, 2, 3, 4, 5])).toEqual(plan);
+    expect(coPartition(['only'], [0, 1, 2]).get('only')).toEqual([0, 1, 2]);
+  });
+});
