@@ -37,7 +37,13 @@ import {
   SERVICE_CIDR,
 } from '../node/config.ts';
 import { holdsNodeClaim, nodeEnabled } from '../node/guard.ts';
-import { cleanupLeftovers, prepareNetwork, recordHostBefore, restoreHost } from '../node/host.ts';
+import {
+  cleanupLeftovers,
+  ensureGuardFirst,
+  prepareNetwork,
+  recordHostBefore,
+  restoreHost,
+} from '../node/host.ts';
 import { buildImage, importImage, type NodeImage } from '../node/images.ts';
 import { corednsManifests, type Manifest, storageManifests } from '../node/manifests.ts';
 import { etcdVersion, helmVersion, kubeBinaries, kubeVersion } from './kube.ts';
@@ -45,7 +51,7 @@ import { writeKubeconfig } from './kube-pki.ts';
 
 const DAEMONS = ['containerd', 'kubelet', 'kube-scheduler', 'kube-proxy', 'volume-provisioner'] as const;
 /** Images every node start imports; the platform image is built on demand (infra/node/images.ts). */
-const START_IMAGES: readonly NodeImage[] = process.env.TMP_IMAGES ? ['pause', 'coredns'] : ['pause', 'coredns', 'postgres', 'ferretdb'];
+const START_IMAGES: readonly NodeImage[] = ['pause', 'coredns', 'postgres', 'ferretdb'];
 
 export const node: Component<'node'> = {
   key: 'node',
@@ -199,6 +205,16 @@ export const node: Component<'node'> = {
       logName: 'kubelet',
     });
     phase(`node ${NODE_NAME} Ready`);
+    await waitUntil(
+      'kube-proxy to program its chains',
+      async () => httpOk(`http://127.0.0.1:${proxyHealthPort}/healthz`),
+      {
+        timeoutMs: 60_000,
+        intervalMs: 250,
+        logName: 'kube-proxy',
+      },
+    );
+    ensureGuardFirst();
     apply(kube.kubeconfig, [...storageManifests(), ...corednsManifests(images.coredns ?? '')]);
     await waitUntil('CoreDNS to be ready', async () => corednsReady(kube.kubeconfig), {
       timeoutMs: 120_000,

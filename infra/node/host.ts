@@ -8,7 +8,7 @@
  * `make infra-down` restores it; the test in test/integration/node compares snapshots.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GUARD_CHAIN, NODE_BRIDGE, NODE_CGROUP, NODE_IP, nodePaths, POD_CIDR } from './config.ts';
 
@@ -56,12 +56,16 @@ export function readSysctl(key: string): string | undefined {
   }
 }
 
+const BUILTIN_ACCEPT = /^:(PREROUTING|INPUT|FORWARD|OUTPUT|POSTROUTING) ACCEPT/;
+
 function iptablesDump(): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const tool of ['iptables-save', 'ip6tables-save']) {
     let table = '';
     for (const line of sh(tool, []).split('\n')) {
       if (line.startsWith('*')) table = `${tool.replace('-save', '')}:${line.slice(1)}`;
+      // Built-in chains with the default policy are no change (an emptied table lists them too).
+      else if (BUILTIN_ACCEPT.test(line)) continue;
       else if (line.startsWith(':') || line.startsWith('-A')) {
         const lines = out[table] ?? [];
         lines.push(line.replace(/\s\[\d+:\d+\]$/, ''));
@@ -101,7 +105,7 @@ export function takeSnapshot(): HostSnapshot {
   try {
     nftTables = sh('nft', ['list', 'tables'])
       .split('\n')
-      .filter((l) => l.length > 0 && !/^table ip6? (filter|nat|mangle|raw|security)$/.test(l));
+      .filter((l) => l.length > 0);
   } catch {
     /* nft missing: the iptables dump covers it */
   }
@@ -143,6 +147,19 @@ export function prepareNetwork(): void {
 }
 
 /**
+ * Puts the guard chain first in FORWARD again: kube-proxy inserts its own jumps at the top, and
+ * its KUBE-FORWARD accepts established flows before the guard would see them.
+ */
+export function ensureGuardFirst(): void {
+  const rules = sh('iptables', ['-S', 'FORWARD']).split('\n');
+  if (rules[1] === `-A FORWARD -j ${GUARD_CHAIN}`) return;
+  while (tryRun('iptables', ['-D', 'FORWARD', '-j', GUARD_CHAIN])) {
+    /* every copy */
+  }
+  sh('iptables', ['-I', 'FORWARD', '1', '-j', GUARD_CHAIN]);
+}
+
+/**
  * Puts the host back as recorded: processes left in the node's cgroups killed, mounts under the
  * node's folder unmounted, the bridge and pod links deleted, the node's iptables chains removed,
  * sysctls rewritten to their recorded values, the node's cgroups removed. Safe to run twice.
@@ -164,6 +181,19 @@ export function restoreHost(): string[] {
 
   const removed = removeNodeChains(before);
   if (removed > 0) notes.push(`removed ${removed} iptables chains`);
+  // Tables iptables created for the node's rules, empty now, go too (when the host had none).
+  if (before !== undefined) {
+    const dump = iptablesDump();
+    for (const table of takeSnapshot().nftTables) {
+      if (before.nftTables.includes(table)) continue;
+      const [, family, name] = table.split(' ');
+      const key = `${family === 'ip6' ? 'ip6tables' : 'iptables'}:${name}`;
+      if ((family === 'ip' || family === 'ip6') && (dump[key] ?? []).length === 0) {
+        if (tryRun('nft', ['delete', 'table', family, name ?? '']))
+          notes.push(`deleted the empty table ${table}`);
+      }
+    }
+  }
 
   for (const [key, value] of Object.entries(before?.sysctls ?? {})) {
     if (readSysctl(key) !== value) {
@@ -177,7 +207,18 @@ export function restoreHost(): string[] {
   }
 
   for (const dir of cgroupDirs()) removeCgroupTree(dir);
+  // The next start records the host afresh (it may have changed for other reasons meanwhile).
+  rmSync(nodePaths.hostBefore, { force: true });
   return notes;
+}
+
+/** The recording of the host taken before the node changed it, if the node runs. */
+export function readHostBefore(): HostSnapshot | undefined {
+  try {
+    return JSON.parse(readFileSync(nodePaths.hostBefore, 'utf8')) as HostSnapshot;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
