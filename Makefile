@@ -88,12 +88,16 @@ bench: infra-up ## Run the benchmarks in bench/ (figures in bench/results/)
 ##@ Local infrastructure
 
 .PHONY: infra-up
-infra-up: deps ## Start PostgreSQL, Kafka, the Mongo-wire server, Prometheus and the Kubernetes control plane
+infra-up: deps ## Start PostgreSQL, Kafka, the Mongo-wire server, Prometheus, the Kubernetes control plane and its node
 	$(TSX) infra/up.ts
 
 .PHONY: infra-down
 infra-down: node_modules ## Stop every process infra-up started
 	$(TSX) infra/down.ts
+
+.PHONY: image
+image: node_modules ## Build the platform image from the Dockerfile (buildah, no registry) and import it into the node
+	$(TSX) infra/node/images.ts platform
 
 .PHONY: infra-status
 infra-status: node_modules ## Show which servers run and where they listen

@@ -57,6 +57,8 @@ export const node: Component<'node'> = {
   key: 'node',
   daemons: DAEMONS,
 
+  enabled: () => nodeEnabled(),
+
   async provision() {
     if (!nodeEnabled()) return;
     const runtime = [
