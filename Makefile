@@ -109,6 +109,10 @@ infra-status: node_modules ## Show which servers run and where they listen
 demo: build-check infra-up ## The whole pipeline end to end on this machine, with a readable report
 	$(TSX) demo/main.ts $(DEMO_ARGS)
 
+.PHONY: demo-adversarial
+demo-adversarial: node_modules ## After `make demo`: held-out, out-of-order, clock-gaming traffic against its pipeline
+	$(TSX) demo/held-out-main.ts $(ADVERSARIAL_ARGS)
+
 .PHONY: demo-down
 demo-down: node_modules ## Stop everything the demo started (local runner, its pods, the servers)
 	$(TSX) demo/down.ts

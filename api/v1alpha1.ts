@@ -118,10 +118,18 @@ const KeyRef = (what: string, defaultKey: string) =>
 export const ConfigMapKeyRef = (defaultKey: string) => KeyRef('ConfigMap', defaultKey);
 export const SecretKeyRef = (defaultKey: string) => KeyRef('Secret', defaultKey);
 
+/**
+ * Ephemeral storage of every container, unless a component says otherwise: the writable layer, the
+ * container's logs and its emptyDir volumes (a 64Mi /tmp, PostgreSQL's 16Mi socket directory) all
+ * count against it, so a container that writes without bound is evicted alone instead of its
+ * neighbours.
+ */
+export const DEFAULT_EPHEMERAL_STORAGE = { request: '64Mi', limit: '256Mi' } as const;
+
 /** Container resources; the defaults fit the laptop-sized demo. */
 export const Resources = (
-  requests: { cpu: string; memory: string },
-  limits: { cpu: string; memory: string },
+  requests: { cpu: string; memory: string; ephemeralStorage?: string },
+  limits: { cpu: string; memory: string; ephemeralStorage?: string },
 ) =>
   Type.Object(
     {
@@ -129,6 +137,10 @@ export const Resources = (
         {
           cpu: Quantity('CPU request.', requests.cpu),
           memory: Quantity('Memory request.', requests.memory),
+          ephemeralStorage: Quantity(
+            'Ephemeral-storage request (writable layer, logs and emptyDir volumes).',
+            requests.ephemeralStorage ?? DEFAULT_EPHEMERAL_STORAGE.request,
+          ),
         },
         { default: {}, additionalProperties: false, description: 'Resources the scheduler reserves.' },
       ),
@@ -136,6 +148,10 @@ export const Resources = (
         {
           cpu: Quantity('CPU limit.', limits.cpu),
           memory: Quantity('Memory limit.', limits.memory),
+          ephemeralStorage: Quantity(
+            'Ephemeral-storage limit: beyond it the kubelet evicts this pod (and only this pod).',
+            limits.ephemeralStorage ?? DEFAULT_EPHEMERAL_STORAGE.limit,
+          ),
         },
         { default: {}, additionalProperties: false, description: 'Hard caps enforced by the kubelet.' },
       ),
@@ -143,9 +159,10 @@ export const Resources = (
     {
       default: {},
       additionalProperties: false,
-      description: 'Container requests and limits (every pod has both).',
+      description:
+        'Container requests and limits (every pod has both, for CPU, memory and ephemeral storage).',
       ...cel({
-        rule: 'quantity(self.requests.cpu).compareTo(quantity(self.limits.cpu)) <= 0 && quantity(self.requests.memory).compareTo(quantity(self.limits.memory)) <= 0',
+        rule: 'quantity(self.requests.cpu).compareTo(quantity(self.limits.cpu)) <= 0 && quantity(self.requests.memory).compareTo(quantity(self.limits.memory)) <= 0 && quantity(self.requests.ephemeralStorage).compareTo(quantity(self.limits.ephemeralStorage)) <= 0',
         message: 'requests must not exceed limits',
         reason: 'FieldValueInvalid',
       }),
@@ -447,7 +464,45 @@ export type ScoringSpec = Static<typeof ScoringSpec>;
 // ---------------------------------------------------------------------------------------------
 // spec.storage
 
-const ManagedStore = (what: string, size: string, res: Parameters<typeof Resources>) =>
+/** Upstream image user and group of each managed store (see StoreSecurityContext). */
+export const STORE_IMAGE_IDS = {
+  /** The `postgres` user of the official Alpine image. */
+  postgres: { uid: 70, gid: 70 },
+  /** The user FerretDB's images declare (any non-root user works). */
+  mongo: { uid: 1000, gid: 1000 },
+} as const;
+
+const NumericId = (description: string, dflt: number) =>
+  Type.Integer({ description, default: dflt, minimum: 1, maximum: 2147483647, format: 'int64' });
+
+/**
+ * User, group and volume group a managed store runs as. The defaults are the upstream image's own
+ * ids: PostgreSQL's data directory must belong to the user that runs the server (it refuses a
+ * group-accessible PGDATA, so fsGroup alone cannot hand an existing volume to a new uid) and its
+ * initdb looks the user up. A cluster policy that wants ids >= 10000 sets all three here before the
+ * first start (e.g. 10001): the pod then writes a fresh volume as that user, and fsGroup makes the
+ * volume group-writable for it.
+ */
+const StoreSecurityContext = (what: string, ids: { uid: number; gid: number }) =>
+  Type.Object(
+    {
+      runAsUser: NumericId(`User id the ${what} container runs as.`, ids.uid),
+      runAsGroup: NumericId(`Primary group id of the ${what} container.`, ids.gid),
+      fsGroup: NumericId(`Group that owns the ${what} volume (kubelet sets it on mount).`, ids.gid),
+    },
+    {
+      default: {},
+      additionalProperties: false,
+      description: `User and group ids of the ${what} pod. Defaults: the upstream image's ids (${ids.uid}:${ids.gid}). Changing them on an existing volume needs its files chowned first.`,
+    },
+  );
+
+const ManagedStore = (
+  what: string,
+  size: string,
+  res: Parameters<typeof Resources>,
+  ids: { uid: number; gid: number },
+) =>
   Type.Object(
     {
       size: Quantity(`Size of the ${what} volume; may grow, never shrink.`, size),
@@ -460,6 +515,7 @@ const ManagedStore = (what: string, size: string, res: Parameters<typeof Resourc
         }),
       ),
       resources: Resources(...res),
+      securityContext: StoreSecurityContext(what, ids),
     },
     {
       // No `default: {}` here: it would make `managed` appear next to `external`.
@@ -491,10 +547,15 @@ const ExternalStore = (what: string, key: string) =>
     },
   );
 
-const Store = (what: string, size: string, res: Parameters<typeof Resources>) =>
+const Store = (
+  what: string,
+  size: string,
+  res: Parameters<typeof Resources>,
+  ids: { uid: number; gid: number },
+) =>
   Type.Object(
     {
-      managed: Type.Optional(ManagedStore(what, size, res)),
+      managed: Type.Optional(ManagedStore(what, size, res, ids)),
       external: Type.Optional(ExternalStore(what, 'url')),
     },
     {
@@ -519,14 +580,24 @@ const Store = (what: string, size: string, res: Parameters<typeof Resources>) =>
 
 export const StorageSpec = Type.Object(
   {
-    postgres: Store('PostgreSQL', '10Gi', [
-      { cpu: '100m', memory: '256Mi' },
-      { cpu: '1', memory: '1Gi' },
-    ]),
-    mongo: Store('MongoDB-wire (FerretDB)', '5Gi', [
-      { cpu: '100m', memory: '128Mi' },
-      { cpu: '500m', memory: '512Mi' },
-    ]),
+    postgres: Store(
+      'PostgreSQL',
+      '10Gi',
+      [
+        { cpu: '100m', memory: '256Mi' },
+        { cpu: '1', memory: '1Gi' },
+      ],
+      STORE_IMAGE_IDS.postgres,
+    ),
+    mongo: Store(
+      'MongoDB-wire (FerretDB)',
+      '5Gi',
+      [
+        { cpu: '100m', memory: '128Mi' },
+        { cpu: '500m', memory: '512Mi' },
+      ],
+      STORE_IMAGE_IDS.mongo,
+    ),
   },
   {
     default: {},
@@ -636,6 +707,51 @@ export const CasesSpec = Type.Object(
   { default: {}, additionalProperties: false, description: 'The fraud analysts’ case queue.' },
 );
 export type CasesSpec = Static<typeof CasesSpec>;
+
+// ---------------------------------------------------------------------------------------------
+// spec.scheduling
+
+export const POD_ANTI_AFFINITY = ['preferred', 'required', 'none'] as const;
+export const WHEN_UNSATISFIABLE = ['ScheduleAnyway', 'DoNotSchedule'] as const;
+
+export const SchedulingSpec = Type.Object(
+  {
+    podAntiAffinity: StringEnum(POD_ANTI_AFFINITY, {
+      description:
+        'Host anti-affinity of the replicas of each Deployment (ingestion API, detector, loader, cases, delivery) on kubernetes.io/hostname: `preferred` spreads them over nodes when it can, `required` never puts two on one node (a Deployment then needs as many nodes as replicas, plus one for a rolling update), `none` leaves placement to the scheduler.',
+      default: 'preferred',
+    }),
+    topologySpread: Type.Object(
+      {
+        enabled: Type.Boolean({ description: 'Add the topology spread constraint.', default: true }),
+        topologyKey: Type.String({
+          description: 'Node label whose values the replicas are spread over.',
+          default: 'topology.kubernetes.io/zone',
+          minLength: 1,
+          maxLength: 317,
+        }),
+        maxSkew: Replicas('Largest allowed difference of replicas between two domains.', 1, 1, 100),
+        whenUnsatisfiable: StringEnum(WHEN_UNSATISFIABLE, {
+          description: '`ScheduleAnyway` prefers spreading; `DoNotSchedule` enforces it.',
+          default: 'ScheduleAnyway',
+        }),
+      },
+      {
+        default: {},
+        additionalProperties: false,
+        description:
+          'A topology spread constraint on the pods of each Deployment (by default: over zones, soft).',
+      },
+    ),
+  },
+  {
+    default: {},
+    additionalProperties: false,
+    description:
+      'Where the replicas of the pipeline’s Deployments go. Rendered on every Deployment whatever its replica count, so scaling does not roll the pods; a PodDisruptionBudget (maxUnavailable 1) is added when a Deployment has more than one replica.',
+  },
+);
+export type SchedulingSpec = Static<typeof SchedulingSpec>;
 
 // ---------------------------------------------------------------------------------------------
 // spec.monitoring, spec.images
@@ -756,6 +872,7 @@ export const CreditPipelineSpec = Type.Object(
     alerting: AlertingSpec,
     cases: CasesSpec,
     monitoring: MonitoringSpec,
+    scheduling: SchedulingSpec,
     networkPolicies: Type.Boolean({
       description: 'Create NetworkPolicies that allow only the traffic the pipeline needs.',
       default: true,

@@ -1,7 +1,8 @@
 /**
  * Pod and container builders that every workload uses, so every pod passes the Pod Security
  * "restricted" profile: non-root, no privilege escalation, all capabilities dropped, RuntimeDefault
- * seccomp, read-only root filesystem (with an emptyDir /tmp), requests and limits, probes.
+ * seccomp, read-only root filesystem (with an emptyDir /tmp), requests and limits (CPU, memory,
+ * ephemeral storage), separate liveness (/healthz) and readiness (/readyz) probes.
  */
 
 import { k8s } from 'cdk8s-plus-34';
@@ -47,8 +48,16 @@ export function restrictedPodSecurity(uid: number, gid: number): k8s.PodSecurity
 
 export function resourcesOf(r: Resources): k8s.ResourceRequirements {
   return {
-    requests: { cpu: q(r.requests.cpu), memory: q(r.requests.memory) },
-    limits: { cpu: q(r.limits.cpu), memory: q(r.limits.memory) },
+    requests: {
+      cpu: q(r.requests.cpu),
+      memory: q(r.requests.memory),
+      'ephemeral-storage': q(r.requests.ephemeralStorage),
+    },
+    limits: {
+      cpu: q(r.limits.cpu),
+      memory: q(r.limits.memory),
+      'ephemeral-storage': q(r.limits.ephemeralStorage),
+    },
   };
 }
 

@@ -23,10 +23,6 @@ import {
   type Volume,
 } from './pod.ts';
 
-/** UID/GID of the `postgres` user in the official Alpine image. */
-export const POSTGRES_UID = 70;
-/** FerretDB's images run as any non-root user; this one owns the SQLite files. */
-export const FERRETDB_UID = 1000;
 const DATA_VOLUME = 'data';
 
 interface StoreProps {
@@ -34,7 +30,6 @@ interface StoreProps {
   component: Component;
   managed: ManagedStoreSpec;
   container: Container;
-  uid: number;
   port: { name: string; port: number };
   volumes: Volume[];
 }
@@ -71,7 +66,13 @@ function managedStore(scope: Construct, ctx: RenderContext, p: StoreProps): void
         spec: {
           containers: [p.container],
           volumes: [TMP_VOLUME, ...p.volumes],
-          securityContext: restrictedPodSecurity(p.uid, p.uid),
+          securityContext: {
+            ...restrictedPodSecurity(
+              p.managed.securityContext.runAsUser,
+              p.managed.securityContext.runAsGroup,
+            ),
+            fsGroup: p.managed.securityContext.fsGroup,
+          },
           automountServiceAccountToken: false,
           enableServiceLinks: false,
           terminationGracePeriodSeconds: 60,
@@ -135,12 +136,13 @@ export class ManagedPostgres extends Construct {
       component: 'postgres',
       managed,
       container,
-      uid: POSTGRES_UID,
       port: { name: 'postgres', port: PORTS.postgres },
       volumes: [emptyDir('run', '16Mi')],
     });
   }
 }
+
+const ferretdbProbe = (path: string): k8s.Probe => ({ httpGet: { path, port: port('metrics') } });
 
 export class ManagedMongo extends Construct {
   constructor(scope: Construct, id: string, ctx: RenderContext) {
@@ -167,9 +169,24 @@ export class ManagedMongo extends Construct {
         { name: 'tmp', mountPath: '/tmp' },
       ],
       resources: resourcesOf(managed.resources),
-      startupProbe: { tcpSocket: { port: port('mongo') }, periodSeconds: 2, failureThreshold: 60 },
-      readinessProbe: { tcpSocket: { port: port('mongo') }, periodSeconds: 5 },
-      livenessProbe: { tcpSocket: { port: port('mongo') }, periodSeconds: 10, failureThreshold: 6 },
+      // FerretDB's debug handler (FERRETDB_DEBUG_ADDR, checked against the upstream binary in
+      // test/integration/managed-stores): /debug/livez answers 200 while the wire listener is up,
+      // /debug/readyz too (its ping needs --setup-database, which 1.24 allows only with the
+      // experimental new auth). Readiness fails after 10 s, liveness after 60 s, so a slow store
+      // leaves rotation long before it is restarted.
+      startupProbe: { ...ferretdbProbe('/debug/livez'), periodSeconds: 2, failureThreshold: 60 },
+      readinessProbe: {
+        ...ferretdbProbe('/debug/readyz'),
+        periodSeconds: 5,
+        timeoutSeconds: 3,
+        failureThreshold: 2,
+      },
+      livenessProbe: {
+        ...ferretdbProbe('/debug/livez'),
+        periodSeconds: 10,
+        timeoutSeconds: 5,
+        failureThreshold: 6,
+      },
       securityContext: restrictedContainerSecurity(true),
     };
     managedStore(this, ctx, {
@@ -177,7 +194,6 @@ export class ManagedMongo extends Construct {
       component: 'mongo',
       managed,
       container,
-      uid: FERRETDB_UID,
       port: { name: 'mongo', port: PORTS.mongo },
       volumes: [],
     });

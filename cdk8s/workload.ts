@@ -38,7 +38,7 @@ export function deploymentWithService(scope: Construct, ctx: RenderContext, p: D
       },
       template: {
         metadata: { labels, ...(p.podAnnotations === undefined ? {} : { annotations: p.podAnnotations }) },
-        spec: p.podSpec,
+        spec: { ...p.podSpec, ...placement(ctx, selector) },
       },
     },
   });
@@ -75,4 +75,42 @@ export function podDisruptionBudget(
       selector: { matchLabels: ctx.selector(component) },
     },
   });
+}
+
+/** Node label of the host a pod runs on (what host anti-affinity spreads over). */
+export const HOSTNAME_KEY = 'kubernetes.io/hostname';
+
+/**
+ * Host anti-affinity and topology spread of one Deployment's pods (spec.scheduling). Rendered
+ * whatever the replica count, so scaling (the detector's scale subresource) does not roll the pods.
+ */
+export function placement(
+  ctx: RenderContext,
+  selector: Record<string, string>,
+): Pick<k8s.PodSpec, 'affinity' | 'topologySpreadConstraints'> {
+  const s = ctx.spec.scheduling;
+  const labelSelector = { matchLabels: selector };
+  const term = { topologyKey: HOSTNAME_KEY, labelSelector };
+  const podAntiAffinity: k8s.PodAntiAffinity | undefined =
+    s.podAntiAffinity === 'required'
+      ? { requiredDuringSchedulingIgnoredDuringExecution: [term] }
+      : s.podAntiAffinity === 'preferred'
+        ? { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: term }] }
+        : undefined;
+  const spread = s.topologySpread;
+  return {
+    ...(podAntiAffinity === undefined ? {} : { affinity: { podAntiAffinity } }),
+    ...(spread.enabled
+      ? {
+          topologySpreadConstraints: [
+            {
+              topologyKey: spread.topologyKey,
+              maxSkew: spread.maxSkew,
+              whenUnsatisfiable: spread.whenUnsatisfiable,
+              labelSelector,
+            },
+          ],
+        }
+      : {}),
+  };
 }

@@ -65,14 +65,14 @@ const RUNNER = 'local-runner';
 /** Applications per POST of the generated traffic (the ingestion API's batch endpoint). */
 const TRAFFIC_BATCH = 200;
 
-interface PipelineDoc {
+export interface PipelineDoc {
   apiVersion: string;
   kind: string;
   metadata: { name: string; namespace?: string };
   spec?: { topics?: { applications?: string; deadLetter?: string; alerts?: string } };
 }
 
-function readManifests(file: string): PipelineDoc[] {
+export function readManifests(file: string): PipelineDoc[] {
   return readFileSync(file, 'utf8')
     .split(/^---$/m)
     .map((d) => parseYaml(d) as PipelineDoc | null)
@@ -399,7 +399,7 @@ async function producePoison(bootstrap: string, topic: string, n: number): Promi
 }
 
 /** Waits until every consumer group reading the topics has no lag. */
-async function waitForConsumers(
+export async function waitForConsumers(
   bootstrap: string,
   topics: readonly string[],
   timeoutMs: number,

@@ -4,6 +4,7 @@
  * Asserts on the numbers, not only on the exit code.
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import { runHeldOut } from '../../demo/held-out-run.ts';
 import { DEFAULT_DEMO, runDemo, stopDemo } from '../../demo/run-demo.ts';
 import type { DemoSummary } from '../../demo/summary.ts';
 
@@ -39,5 +40,26 @@ describe('the demo path end to end', () => {
     expect(s.scoring.scored).toBe(3000);
     expect(s.latencyMs.p99).not.toBeNull();
     for (const check of s.checks) expect.soft(check.ok, `${check.name}: ${check.detail}`).toBe(true);
+  });
+
+  it('catches held-out traffic shuffled over six hours as well as in time order, with no live false positives', async () => {
+    expect(summary, 'the demo path ran first').toBeDefined();
+    const r = await runHeldOut({ seed: 11, groups: 3, legitimate: 120 }, (line) =>
+      process.stdout.write(`[e2e held-out] ${line}\n`),
+    );
+    const [inOrder, shuffled] = r.outcomes;
+    for (const o of [inOrder, shuffled]) {
+      expect(o?.scenarios.map((s) => s.scenario).sort()).toEqual([
+        'device_ring',
+        'far_past_ring',
+        'future_clock_ring',
+        'income_reapplication',
+        'synthetic_identity',
+        'velocity_burst',
+      ]);
+      for (const s of o?.scenarios ?? []) expect(s.caught, `${o?.order} ${s.scenario}`).toBe(s.groups);
+      expect(o?.falsePositives).toEqual([]);
+    }
+    for (const check of r.checks) expect.soft(check.ok, `${check.name}: ${check.detail}`).toBe(true);
   });
 });

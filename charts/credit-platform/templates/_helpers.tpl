@@ -19,9 +19,21 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/component: operator
 {{- end }}
 
+{{/* Selector labels of the `helm test` pod (not the operator's: no operator policy or Service selects it). */}}
+{{- define "credit-platform.testSelectorLabels" -}}
+app.kubernetes.io/name: {{ include "credit-platform.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: test
+{{- end }}
+
 {{/* The standard app.kubernetes.io/* labels of every object of the chart (the one helper). */}}
 {{- define "credit-platform.labels" -}}
 {{ include "credit-platform.selectorLabels" . }}
+{{ include "credit-platform.commonLabels" . }}
+{{- end }}
+
+{{/* The labels of every object besides its selector labels. */}}
+{{- define "credit-platform.commonLabels" -}}
 app.kubernetes.io/version: {{ (.Values.imageTag | default .Chart.AppVersion) | quote }}
 app.kubernetes.io/part-of: credit-platform
 app.kubernetes.io/managed-by: {{ .Release.Service }}
@@ -89,4 +101,23 @@ seccompProfile:
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]
   verbs: ["create", "patch"]
+{{- end }}
+
+{{/* NetworkPolicy egress rule to the cluster DNS pods. */}}
+{{- define "credit-platform.dnsEgress" -}}
+- to:
+    - namespaceSelector:
+        matchLabels:
+          kubernetes.io/metadata.name: {{ .Values.networkPolicy.dnsNamespace }}
+  ports:
+    - { protocol: UDP, port: 53 }
+    - { protocol: TCP, port: 53 }
+{{- end }}
+{{/* `to:` ipBlock peers of a non-empty list of CIDRs. */}}
+{{- define "credit-platform.cidrPeers" -}}
+to:
+  {{- range . }}
+  - ipBlock:
+      cidr: {{ . }}
+  {{- end }}
 {{- end }}

@@ -22,6 +22,16 @@ interface Obj {
   [k: string]: unknown;
 }
 
+interface PodSpec {
+  containers: Array<{
+    name: string;
+    resources: { requests: Record<string, string>; limits: Record<string, string> };
+    livenessProbe?: unknown;
+    readinessProbe?: unknown;
+  }>;
+  affinity?: unknown;
+}
+
 function template(values: string[] = []): Obj[] {
   const r = helm(['template', 'cp', chart, '--namespace', ns, ...values.flatMap((v) => ['--set', v])]);
   if (r.status !== 0) throw new Error(r.stderr);
@@ -176,6 +186,66 @@ describe('credit-platform chart', () => {
     });
   });
 
+  it('bounds ephemeral storage and separates liveness from readiness in the operator and test pods', () => {
+    const objs = template();
+    const pods = objs.flatMap((o) => {
+      if (o.kind === 'Pod') return [o.spec as PodSpec];
+      if (o.kind === 'Deployment') return [(o.spec as { template: { spec: PodSpec } }).template.spec];
+      return [];
+    });
+    expect(pods).toHaveLength(2);
+    for (const c of pods.flatMap((p) => p.containers)) {
+      expect(c.resources.requests['ephemeral-storage'], c.name).toBeDefined();
+      expect(c.resources.limits['ephemeral-storage'], c.name).toBeDefined();
+    }
+    const operator = pods[0]?.containers[0];
+    expect(operator?.livenessProbe).not.toEqual(operator?.readinessProbe);
+    const bad = helm(['template', 'cp', chart, '--set', 'resources.limits.ephemeral-storage=null']);
+    expect(bad.status).not.toBe(0);
+  });
+
+  it('adds a PodDisruptionBudget and host anti-affinity only when there is more than one operator replica', () => {
+    const affinity = (objs: Obj[]) => {
+      const dep = objs.find((o) => o.kind === 'Deployment') as Obj & {
+        spec: { template: { spec: PodSpec } };
+      };
+      return dep.spec.template.spec.affinity;
+    };
+    const two = template(['replicaCount=2']);
+    expect(two.filter((o) => o.kind === 'PodDisruptionBudget').map((o) => o.spec)).toEqual([
+      {
+        maxUnavailable: 1,
+        selector: {
+          matchLabels: {
+            'app.kubernetes.io/name': 'credit-platform',
+            'app.kubernetes.io/instance': 'cp',
+            'app.kubernetes.io/component': 'operator',
+          },
+        },
+      },
+    ]);
+    expect(affinity(two)).toMatchObject({
+      podAntiAffinity: {
+        preferredDuringSchedulingIgnoredDuringExecution: [
+          { weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname' } },
+        ],
+      },
+    });
+    expect(affinity(template(['replicaCount=3', 'podAntiAffinity=hard']))).toMatchObject({
+      podAntiAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: 'kubernetes.io/hostname' }],
+      },
+    });
+    const one = template(['replicaCount=1']);
+    expect(one.some((o) => o.kind === 'PodDisruptionBudget')).toBe(false);
+    expect(affinity(one)).toBeUndefined();
+    expect(
+      template(['replicaCount=2', 'podDisruptionBudget.enabled=false']).some(
+        (o) => o.kind === 'PodDisruptionBudget',
+      ),
+    ).toBe(false);
+  });
+
   it('skips ServiceMonitor and PrometheusRule without the prometheus-operator API and renders them with it', () => {
     expect(template().some((o) => o.kind === 'ServiceMonitor' || o.kind === 'PrometheusRule')).toBe(false);
     const r = helm([
@@ -216,6 +286,10 @@ describe('credit-platform chart', () => {
       ...MONITORING_APIS,
       '--set',
       `watchNamespaces={${ns}}`,
+      '--set',
+      'replicaCount=2',
+      '--set',
+      'networkPolicy.apiServer.cidrs={10.0.0.0/24}',
     ]);
     expect(r.status, r.stderr).toBe(0);
     const applied = kubectl(['apply', '--dry-run=server', '-n', ns, '-f', '-'], r.stdout);

@@ -62,7 +62,7 @@ describe('warehouse writer (rows and offsets in one transaction)', () => {
       'Test',
       'Applicant',
       'example.org',
-      '7946',
+      '20 7946', // the phone's digits as written (bare '7946' can occur in a hash or a timestamp)
       'Test Street',
       'E1 6AN',
       '192.0.2.10',

@@ -137,12 +137,15 @@ describe('renderCreditPipeline', () => {
           expect(sc.readOnlyRootFilesystem, `${where} ${c.name}`).toBe(true);
           expect(sc.privileged).not.toBe(true);
           const res = c.resources as { requests: Record<string, string>; limits: Record<string, string> };
-          expect(Object.keys(res.requests).sort(), `${where} requests`).toEqual(['cpu', 'memory']);
-          expect(Object.keys(res.limits).sort(), `${where} limits`).toEqual(['cpu', 'memory']);
+          const kinds = ['cpu', 'ephemeral-storage', 'memory'];
+          expect(Object.keys(res.requests).sort(), `${where} requests`).toEqual(kinds);
+          expect(Object.keys(res.limits).sort(), `${where} limits`).toEqual(kinds);
           const runsToCompletion = obj.kind === 'Job' || obj.kind === 'CronJob';
           if (!runsToCompletion) {
             expect(c.readinessProbe, `${where} readiness`).toBeDefined();
             expect(c.livenessProbe, `${where} liveness`).toBeDefined();
+            // A slow container leaves rotation (readiness) before it is restarted (liveness).
+            expect(c.readinessProbe, `${where} readiness is not liveness`).not.toEqual(c.livenessProbe);
           }
         }
       }
