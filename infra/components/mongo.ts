@@ -18,7 +18,7 @@ const moduleDir = join(repoRoot, 'infra', 'go', 'ferretdb');
 const home = join(stateDir, 'mongo');
 
 /** Cached binary, keyed by FerretDB version and by the wrapper module's own files. */
-export function mongoBinary(): string {
+function binaryPath(): string {
   const hash = createHash('sha256');
   for (const f of ['go.mod', 'go.sum', 'main.go']) hash.update(readFileSync(join(moduleDir, f)));
   return join(cacheDir, `ferretdb-${ferretdbVersion}-${hash.digest('hex').slice(0, 10)}`, 'ferretdb');
@@ -29,7 +29,7 @@ export const mongo: Component<'mongo'> = {
   daemons: ['ferretdb'],
 
   async provision() {
-    const bin = mongoBinary();
+    const bin = binaryPath();
     if (existsSync(bin)) return;
     const declared = readFileSync(join(moduleDir, 'go.mod'), 'utf8');
     if (!declared.includes(`github.com/FerretDB/FerretDB ${ferretdbVersion}`))
@@ -50,7 +50,7 @@ export const mongo: Component<'mongo'> = {
     const port = await freePort();
     startDaemon({
       name: 'ferretdb',
-      command: mongoBinary(),
+      command: binaryPath(),
       args: ['-listen-addr', `127.0.0.1:${port}`, '-sqlite-url', `file:${dataDir}/`, '-log-level', 'error'],
       cwd: home,
     });

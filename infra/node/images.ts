@@ -6,11 +6,11 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { mongoBinary } from '../components/mongo.ts';
 import { cacheDir, repoRoot } from '../lib/paths.ts';
 import { progress } from '../lib/process.ts';
 import { readInfraState } from '../lib/state.ts';
 import { corednsVersion, nodeBinaries, nodePaths, pauseVersion } from './config.ts';
+import { upstreamFerretdb } from './ferretdb-upstream.ts';
 
 export type NodeImage = 'pause' | 'coredns' | 'platform' | 'postgres' | 'ferretdb';
 
@@ -30,7 +30,7 @@ export function buildImage(image: NodeImage): BuiltImage {
     coredns: ['coredns', corednsVersion],
     platform: ['platform', repoRoot, PLATFORM_IMAGE],
     postgres: ['postgres', repoRoot],
-    ferretdb: ['ferretdb', repoRoot, mongoBinary()],
+    ferretdb: ['ferretdb', repoRoot, image === 'ferretdb' ? upstreamFerretdb() : ''],
   };
   const out = execFileSync('bash', [script, cacheDir, ...args[image]], {
     encoding: 'utf8',

@@ -164,7 +164,18 @@ image_platform() {
     tsconfig.json tsconfig.build.json cli lib api operator cdk8s workloads dashboards crds; } | sha256sum | cut -c1-16)"
   local tar="$cache/platform-image/$hash.tar"
   if [ ! -s "$tar" ]; then
-    build_tar "$src" "$ref" "$tar" --build-arg "BASE=$base" -f "$src/Dockerfile"
+    # npm in the build stage trusts the CAs this machine trusts (a TLS-intercepting proxy's, say):
+    # the host's bundle and a global npmrc naming it are mounted for the RUN steps only, so
+    # neither ends up in the image.
+    local npmrc
+    npmrc="$(mktemp)"
+    printf 'cafile=/etc/ssl/certs/ca-certificates.crt\n' >"$npmrc"
+    local mounts=(-v "$npmrc:/usr/local/etc/npmrc:ro")
+    if [ -s /etc/ssl/certs/ca-certificates.crt ]; then
+      mounts+=(-v /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro)
+    fi
+    build_tar "$src" "$ref" "$tar" --build-arg "BASE=$base" -f "$src/Dockerfile" "${mounts[@]}"
+    rm -f "$npmrc"
     # Older builds of the platform image are not used again.
     find "$cache/platform-image" -name '*.tar' ! -name "$hash.tar" -delete
     prune_store

@@ -9,6 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../../../infra/lib/paths.ts';
@@ -342,6 +343,105 @@ describe.skipIf(nodeInfo === undefined)('the harness node', () => {
     expect(await query(second, 'SELECT id FROM decisions')).toEqual([{ id: 'd-1' }]);
     // The second start found the data directory and did not initialise again.
     expect(kubectl(['-n', namespace, 'logs', 'warehouse'])).not.toContain('first start');
+  });
+
+  it('runs the managed FerretDB image as uid 1000 with its debug handler, keeping documents across a restart', async () => {
+    const pod = (): Record<string, unknown> => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'alerts', namespace },
+      spec: {
+        tolerations: [NODE_TOLERATION],
+        automountServiceAccountToken: false,
+        securityContext: {
+          runAsNonRoot: true,
+          runAsUser: 1000,
+          runAsGroup: 1000,
+          fsGroup: 1000,
+          seccompProfile: { type: 'RuntimeDefault' },
+        },
+        containers: [
+          {
+            name: 'ferretdb',
+            image: ensureImages(['ferretdb']).ferretdb,
+            imagePullPolicy: 'Never',
+            env: [
+              { name: 'FERRETDB_HANDLER', value: 'sqlite' },
+              { name: 'FERRETDB_SQLITE_URL', value: 'file:/state/' },
+              { name: 'FERRETDB_LISTEN_ADDR', value: ':27017' },
+              { name: 'FERRETDB_DEBUG_ADDR', value: ':8088' },
+              { name: 'FERRETDB_TELEMETRY', value: 'disable' },
+            ],
+            ports: [
+              { name: 'mongo', containerPort: 27017 },
+              { name: 'metrics', containerPort: 8088 },
+            ],
+            readinessProbe: { httpGet: { path: '/debug/livez', port: 'metrics' }, periodSeconds: 1 },
+            securityContext: restrictedContainer,
+            volumeMounts: [
+              { name: 'data', mountPath: '/state' },
+              { name: 'tmp', mountPath: '/tmp' },
+            ],
+          },
+        ],
+        volumes: [
+          { name: 'data', persistentVolumeClaim: { claimName: 'alerts-data' } },
+          { name: 'tmp', emptyDir: {} },
+        ],
+      },
+    });
+    apply({
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: 'alerts-data', namespace },
+      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+    });
+    apply(pod());
+    const ready = async (): Promise<string> =>
+      until(
+        'the FerretDB pod to be ready',
+        () => {
+          const [ok, ip] = kubectl([
+            '-n',
+            namespace,
+            'get',
+            'pod',
+            'alerts',
+            '-o',
+            'jsonpath={.status.containerStatuses[0].ready} {.status.podIP}',
+          ]).split(' ');
+          return ok === 'true' && ip ? ip : undefined;
+        },
+        180_000,
+      );
+    const withDb = async <T>(ip: string, f: (c: MongoClient) => Promise<T>): Promise<T> => {
+      const client = new MongoClient(`mongodb://${ip}:27017/`, { serverSelectionTimeoutMS: 20_000 });
+      await client.connect();
+      try {
+        return await f(client);
+      } finally {
+        await client.close();
+      }
+    };
+    const first = await ready();
+    // The debug handler listens where FERRETDB_DEBUG_ADDR says (the managed store's probes use it).
+    expect((await fetch(`http://${first}:8088/debug/livez`)).status).toBe(200);
+    await withDb(first, (c) =>
+      c
+        .db('alerts')
+        .collection('alerts')
+        .insertOne({ _id: 'a-1' as never, score: 0.97 }),
+    );
+    kubectl(['-n', namespace, 'delete', 'pod', 'alerts', '--wait=true']);
+    apply(pod());
+    const second = await ready();
+    const found = await withDb(second, (c) =>
+      c
+        .db('alerts')
+        .collection('alerts')
+        .findOne({ _id: 'a-1' as never }),
+    );
+    expect(found?.score).toBe(0.97);
   });
 
   it('leaves the host as it found it after a stop, and starts again', () => {

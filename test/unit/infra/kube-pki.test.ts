@@ -16,7 +16,8 @@ describe('control-plane PKI (openssl)', () => {
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'kube-pki-'));
     pki = generatePki(join(dir, 'pki'), '10.0.0.1', { name: 'node-a', ip: '10.244.0.1' });
-  });
+    // Sixteen openssl runs; slow on a loaded 2-core machine.
+  }, 120_000);
 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
