@@ -129,10 +129,17 @@ NPM_VERSION=11.19.1
 # Bump a recipe number when its steps below change (the hashes cover the files in images/ only).
 BASE_RECIPE=1
 POSTGRES_RECIPE=1
+# The base's reference: a function of the versions and the recipe, so a platform tar made from it
+# is found in the cache without the base being present.
+base_ref() {
+  echo "localhost/credit-platform/node-base:$(tr -d '[:space:]' <"$repo/.node-version")-npm$NPM_VERSION-r$BASE_RECIPE"
+}
+
 base_image() {
   local node_version
   node_version="$(tr -d '[:space:]' <"$repo/.node-version")"
-  local ref="localhost/credit-platform/node-base:$node_version-npm$NPM_VERSION-r$BASE_RECIPE"
+  local ref
+  ref="$(base_ref)"
   if "${B[@]}" inspect --type image "$ref" >/dev/null 2>&1; then echo "$ref"; return; fi
   local node_bin="$cache/node-v$node_version/bin/node"
   [ -x "$node_bin" ] || { echo "images.sh: $node_bin is missing (make node installs it)" >&2; exit 1; }
@@ -158,12 +165,13 @@ base_image() {
 image_platform() {
   local src="$1" ref="$2"
   local base
-  base="$(base_image)"
+  base="$(base_ref)"
   local hash
   hash="$(cd "$src" && { echo "$base"; hash_of Dockerfile .dockerignore package.json package-lock.json \
     tsconfig.json tsconfig.build.json cli lib api operator cdk8s workloads dashboards crds; } | sha256sum | cut -c1-16)"
   local tar="$cache/platform-image/$hash.tar"
   if [ ! -s "$tar" ]; then
+    base="$(base_image)"
     # npm in the build stage trusts the CAs this machine trusts (a TLS-intercepting proxy's, say):
     # the host's bundle and a global npmrc naming it are mounted for the RUN steps only, so
     # neither ends up in the image.
@@ -188,7 +196,7 @@ image_platform() {
 prune_store() {
   "${B[@]}" rm --all >/dev/null 2>&1 || true
   local keep
-  keep="$(base_image)"
+  keep="$(base_ref)"
   "${B[@]}" images --format '{{.Name}}:{{.Tag}} {{.ID}}' | while read -r name id; do
     [ "$name" = "$keep" ] || "${B[@]}" rmi -f "$id" >/dev/null 2>&1 || true
   done
