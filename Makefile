@@ -84,6 +84,11 @@ test-unit: node_modules ## Unit tests (no servers)
 test-integration: infra-up ## Integration tests against the real servers
 	$(VITEST) --project integration
 
+.PHONY: test-node
+test-node: deps ## The real node (opt-in for now): start it with the harness and run its tests
+	CREDIT_NODE=on $(TSX) infra/up.ts
+	CREDIT_NODE=on $(VITEST) --project node
+
 .PHONY: test-e2e
 test-e2e: infra-up ## End-to-end test: a smaller run of the demo path
 	$(VITEST) --project e2e
@@ -106,12 +111,16 @@ load-outcomes: node_modules ## Load loan outcomes into the warehouse: make load-
 ##@ Local infrastructure
 
 .PHONY: infra-up
-infra-up: deps ## Start PostgreSQL, Kafka, the Mongo-wire server, Prometheus and the Kubernetes control plane
+infra-up: deps ## Start PostgreSQL, Kafka, the Mongo-wire server, Prometheus, the Kubernetes control plane and its node
 	$(TSX) infra/up.ts
 
 .PHONY: infra-down
 infra-down: node_modules ## Stop every process infra-up started
 	$(TSX) infra/down.ts
+
+.PHONY: image
+image: node_modules ## Build the platform image from the Dockerfile (buildah, no registry) and import it into the node
+	$(TSX) infra/node/images.ts platform
 
 .PHONY: infra-status
 infra-status: node_modules ## Show which servers run and where they listen

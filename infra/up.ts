@@ -11,7 +11,7 @@ import { progress } from './lib/process.ts';
 import { type InfraState, readInfraState, writeInfraState } from './lib/state.ts';
 
 async function main(): Promise<void> {
-  const wanted = selectComponents(process.argv.slice(2));
+  const wanted = selectComponents(process.argv.slice(2)).filter((c) => c.enabled?.() ?? true);
   const started = Date.now();
   for (const c of wanted) {
     const t0 = Date.now();
@@ -20,6 +20,8 @@ async function main(): Promise<void> {
     progress(c.key, `provisioned in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
   }
   const state: InfraState = readInfraState();
+  // A component this checkout runs without (the node, when another checkout holds it) is not recorded.
+  for (const c of selectComponents(process.argv.slice(2))) if (!(c.enabled?.() ?? true)) delete state[c.key];
   for (const c of wanted) {
     const current = state[c.key];
     // biome-ignore lint/suspicious/noExplicitAny: heterogeneous component list, checked by key

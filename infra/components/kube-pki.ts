@@ -26,6 +26,31 @@ export interface KubePki {
   controllerManagerClientKey: string;
   serviceAccountKey: string;
   serviceAccountPub: string;
+  /** The node's certificates (infra/components/node.ts): client certificates of its daemons, the kubelet's serving pair. */
+  node: NodePki;
+}
+
+export interface NodePki {
+  /** Client certificate of the kubelet (CN=system:node:<name>, O=system:nodes: the Node authorizer). */
+  kubeletClientCert: string;
+  kubeletClientKey: string;
+  /** Serving certificate of the kubelet API (the node address as IP SAN). */
+  kubeletServingCert: string;
+  kubeletServingKey: string;
+  /** The apiserver's client certificate towards kubelets (logs, exec, port-forward). */
+  apiserverKubeletClientCert: string;
+  apiserverKubeletClientKey: string;
+  schedulerClientCert: string;
+  schedulerClientKey: string;
+  /** CN=system:kube-proxy, bound to system:node-proxier by the bootstrap RBAC policy. */
+  proxyClientCert: string;
+  proxyClientKey: string;
+}
+
+/** Name and address of the harness node, when one is started (see infra/components/node.ts). */
+export interface NodeIdentity {
+  name: string;
+  ip: string;
 }
 
 /** In-cluster names of the `kubernetes` Service, so pods (or stand-ins) can verify the apiserver. */
@@ -39,7 +64,7 @@ const apiserverNames = [
 
 const validDays = '3650';
 
-export function generatePki(dir: string, serviceClusterIp: string): KubePki {
+export function generatePki(dir: string, serviceClusterIp: string, node: NodeIdentity): KubePki {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const p = (name: string): string => join(dir, name);
 
@@ -95,12 +120,19 @@ export function generatePki(dir: string, serviceClusterIp: string): KubePki {
   const loopback = ['IP:127.0.0.1', 'DNS:localhost'];
   issue('apiserver', '/CN=kube-apiserver', 'serverAuth', [
     'IP:127.0.0.1',
+    `IP:${node.ip}`,
     `IP:${serviceClusterIp}`,
     ...apiserverNames.map((n) => `DNS:${n}`),
   ]);
   issue('controller-manager', '/CN=kube-controller-manager', 'serverAuth', loopback);
   issue('admin', '/O=system:masters/CN=kubernetes-admin', 'clientAuth');
   issue('controller-manager-client', '/CN=system:kube-controller-manager', 'clientAuth');
+
+  issue('kubelet-client', `/O=system:nodes/CN=system:node:${node.name}`, 'clientAuth');
+  issue('kubelet-serving', `/CN=${node.name}`, 'serverAuth', [`IP:${node.ip}`, `DNS:${node.name}`]);
+  issue('apiserver-kubelet-client', '/O=system:masters/CN=kube-apiserver-kubelet-client', 'clientAuth');
+  issue('scheduler-client', '/CN=system:kube-scheduler', 'clientAuth');
+  issue('proxy-client', '/CN=system:kube-proxy', 'clientAuth');
 
   newKey(p('sa.key'));
   openssl(['pkey', '-in', p('sa.key'), '-pubout', '-out', p('sa.pub')]);
@@ -119,6 +151,18 @@ export function generatePki(dir: string, serviceClusterIp: string): KubePki {
     controllerManagerClientKey: p('controller-manager-client.key'),
     serviceAccountKey: p('sa.key'),
     serviceAccountPub: p('sa.pub'),
+    node: {
+      kubeletClientCert: p('kubelet-client.crt'),
+      kubeletClientKey: p('kubelet-client.key'),
+      kubeletServingCert: p('kubelet-serving.crt'),
+      kubeletServingKey: p('kubelet-serving.key'),
+      apiserverKubeletClientCert: p('apiserver-kubelet-client.crt'),
+      apiserverKubeletClientKey: p('apiserver-kubelet-client.key'),
+      schedulerClientCert: p('scheduler-client.crt'),
+      schedulerClientKey: p('scheduler-client.key'),
+      proxyClientCert: p('proxy-client.crt'),
+      proxyClientKey: p('proxy-client.key'),
+    },
   };
 }
 

@@ -2,8 +2,10 @@
  * A Kubernetes v1.34 control plane on loopback, started the way controller-runtime's envtest starts
  * one, plus the controller-manager so garbage collection, namespace deletion, ServiceAccounts and
  * CronJob → Job → Pod really happen: etcd, kube-apiserver and kube-controller-manager, all built
- * from the Go module proxy by infra/provision/kube.sh (with kubectl and helm). No kubelet or
- * scheduler: infra/local-runner stands in for them.
+ * from the Go module proxy by infra/provision/kube.sh (with kubectl and helm). When this checkout
+ * runs the machine's node (infra/components/node.ts), the apiserver binds to the node address
+ * (the pod bridge's gateway, so pods reach it through the `kubernetes` Service) and authorizes
+ * kubelets with the Node authorizer; otherwise it binds to loopback.
  *
  * Every start is a fresh cluster: new certificates (kube-pki.ts), empty etcd, new free ports.
  * Authentication is by client certificate (the admin kubeconfig is O=system:masters) and by
@@ -17,6 +19,9 @@ import { join } from 'node:path';
 import type { Component } from '../lib/component.ts';
 import { cacheDir, repoRoot, stateDir } from '../lib/paths.ts';
 import { freePort, progress, startDaemon, stopDaemon, waitUntil } from '../lib/process.ts';
+import { KUBERNETES_SERVICE_IP, NODE_IP, NODE_NAME, SERVICE_CIDR } from '../node/config.ts';
+import { nodeEnabled } from '../node/guard.ts';
+import { prepareNetwork, recordHostBefore } from '../node/host.ts';
 import { generatePki, type KubePki, writeKubeconfig } from './kube-pki.ts';
 
 export const kubeVersion = 'v1.34.4';
@@ -27,6 +32,13 @@ export const helmVersion = 'v3.19.5';
 export const kubeScoreVersion = 'v1.20.0';
 
 const kubeBin = join(cacheDir, `kube-${kubeVersion}`, 'bin');
+/** The node's Kubernetes binaries, built by the same wrapper module (infra/go/kube). */
+export const kubeBinaries = {
+  kubelet: join(kubeBin, 'kubelet'),
+  proxy: join(kubeBin, 'kube-proxy'),
+  scheduler: join(kubeBin, 'kube-scheduler'),
+  kubectl: join(kubeBin, 'kubectl'),
+};
 const etcdBin = join(cacheDir, `etcd-${etcdVersion}`, 'bin', 'etcd');
 const helmBin = join(cacheDir, `helm-${helmVersion}`, 'bin', 'helm');
 const kubeScoreBin = join(cacheDir, `kube-score-${kubeScoreVersion}`, 'bin', 'kube-score');
@@ -41,9 +53,8 @@ const binaries = {
 const home = join(stateDir, 'kube');
 export const kubeconfigPath = join(home, 'admin.kubeconfig');
 // /16: the operator benchmark and the tests create thousands of Services over a run.
-const serviceClusterIpRange = '10.96.0.0/16';
-/** First address of the service range: the `kubernetes` Service's ClusterIP. */
-const kubernetesServiceIp = '10.96.0.1';
+const serviceClusterIpRange = SERVICE_CIDR;
+const kubernetesServiceIp = KUBERNETES_SERVICE_IP;
 const serviceAccountIssuer = 'https://kubernetes.default.svc.cluster.local';
 
 export const kube: Component<'kube'> = {
@@ -81,12 +92,19 @@ export const kube: Component<'kube'> = {
     const t0 = Date.now();
     const phase = (what: string): void =>
       progress('kube', `${what} (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
-    const pki = generatePki(join(home, 'pki'), kubernetesServiceIp);
+    const pki = generatePki(join(home, 'pki'), kubernetesServiceIp, { name: NODE_NAME, ip: NODE_IP });
     phase('certificates generated');
+    const withNode = nodeEnabled();
+    if (withNode) {
+      // The node address must exist before the apiserver binds to it.
+      mkdirSync(join(stateDir, 'node'), { recursive: true });
+      recordHostBefore();
+      prepareNetwork();
+    }
 
     const etcdUrl = await startEtcd();
     phase(`etcd healthy at ${etcdUrl}`);
-    const server = await startApiserver(pki, etcdUrl);
+    const server = await startApiserver(pki, etcdUrl, withNode);
     phase(`kube-apiserver ready at ${server}`);
     writeKubeconfig(kubeconfigPath, {
       server,
@@ -116,6 +134,7 @@ export const kube: Component<'kube'> = {
       etcdUrl,
       controllerManagerUrl,
       version: version.gitVersion,
+      ...(withNode ? { nodeIp: NODE_IP } : {}),
     };
   },
 
@@ -127,6 +146,8 @@ export const kube: Component<'kube'> = {
       key: join(pkiDir, 'admin.key'),
     };
     if (info.controllerManagerUrl === undefined) return false;
+    // A control plane started for another node setting is restarted with the current one.
+    if ((info.nodeIp === NODE_IP) !== nodeEnabled()) return false;
     return (
       (await ok(`${info.server}/readyz`, admin)) &&
       (await ok(`${info.controllerManagerUrl}/healthz`, { ca: admin.ca }))
@@ -173,24 +194,35 @@ async function startEtcd(): Promise<string> {
   return clientUrl;
 }
 
-async function startApiserver(pki: KubePki, etcdUrl: string): Promise<string> {
+async function startApiserver(pki: KubePki, etcdUrl: string, withNode: boolean): Promise<string> {
   const port = await freePort();
-  const server = `https://127.0.0.1:${port}`;
+  const address = withNode ? NODE_IP : '127.0.0.1';
+  const server = `https://${address}:${port}`;
+  const nodeArgs = withNode
+    ? [
+        '--authorization-mode=Node,RBAC',
+        '--enable-admission-plugins=NodeRestriction',
+        `--kubelet-client-certificate=${pki.node.apiserverKubeletClientCert}`,
+        `--kubelet-client-key=${pki.node.apiserverKubeletClientKey}`,
+        `--kubelet-certificate-authority=${pki.caCert}`,
+        '--kubelet-preferred-address-types=InternalIP',
+      ]
+    : ['--authorization-mode=RBAC'];
   startDaemon({
     name: 'kube-apiserver',
     command: binaries.apiserver,
     args: [
       `--etcd-servers=${etcdUrl}`,
       `--secure-port=${port}`,
-      '--bind-address=127.0.0.1',
-      '--advertise-address=127.0.0.1',
+      `--bind-address=${address}`,
+      `--advertise-address=${address}`,
       `--tls-cert-file=${pki.apiserverCert}`,
       `--tls-private-key-file=${pki.apiserverKey}`,
       `--client-ca-file=${pki.caCert}`,
       `--service-account-issuer=${serviceAccountIssuer}`,
       `--service-account-key-file=${pki.serviceAccountPub}`,
       `--service-account-signing-key-file=${pki.serviceAccountKey}`,
-      '--authorization-mode=RBAC',
+      ...nodeArgs,
       `--service-cluster-ip-range=${serviceClusterIpRange}`,
       '--allow-privileged=true',
       // The default admission chain stays on (ServiceAccount, PodSecurity, NamespaceLifecycle,

@@ -11,6 +11,10 @@ export interface Component<K extends keyof InfraState> {
   start(state: InfraState): Promise<NonNullable<InfraState[K]>>;
   /** True when the recorded instance answers (so a second infra-up reuses it). */
   healthy(info: NonNullable<InfraState[K]>): Promise<boolean>;
+  /** False when this checkout runs without the component (it says why); up skips it. */
+  enabled?(): boolean;
+  /** Custom stop, instead of stopping `daemons` in reverse (infra-down). */
+  stop?(): Promise<void>;
   /** Client tools this component provides (name → absolute path), linked into `.state/bin`. */
   tools?(): Record<string, string>;
 }

@@ -9,6 +9,8 @@ export interface InfraState {
   mongo?: MongoInfo;
   prometheus?: PrometheusInfo;
   kube?: KubeInfo;
+  /** The real node (absent when another checkout on this machine runs it, or CREDIT_NODE=off). */
+  node?: NodeInfo;
   /** Absolute paths of client tools (kubectl, helm, promtool) and the folder holding links to them. */
   tools?: ToolsInfo;
 }
@@ -62,6 +64,24 @@ export interface KubeInfo {
   /** https://127.0.0.1:port of kube-controller-manager (serving /healthz, /metrics). */
   controllerManagerUrl: string;
   version: string;
+  /** The node address the apiserver binds to when a node runs here (the pod bridge's gateway). */
+  nodeIp?: string;
+}
+
+export interface NodeInfo {
+  name: string;
+  /** The node address: the pod bridge's gateway, where pods reach the apiserver and the harness. */
+  ip: string;
+  podCidr: string;
+  serviceCidr: string;
+  clusterDns: string;
+  containerdSocket: string;
+  kubeletHealthz: string;
+  kubeletPort: number;
+  /** References of the images imported at start (pause, coredns, postgres, ferretdb). */
+  images: Record<string, string>;
+  /** Seconds from the node's start to CoreDNS ready. */
+  startSeconds: number;
 }
 
 export interface ToolsInfo {

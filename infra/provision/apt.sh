@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the local harness runs: PostgreSQL and Prometheus servers, and
-# Java 17 + Maven for Kafka, and Chromium for the page tests.
+# Java 17 + Maven for Kafka, and Chromium for the page tests; for the node: iptables, conntrack,
+# the CNI plugins, libseccomp (runc's build), gcc (the pause program), buildah and mmdebstrap (images).
 # Idempotent: does nothing when they are present.
 set -euo pipefail
 need=()
@@ -13,6 +14,19 @@ command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || need+=(maven)
 # Headless browser for the analysts' page tests (driven by playwright-core with executablePath).
 [ -x /usr/bin/chromium ] || need+=(chromium)
+# The node (infra/components/node.ts), unless this checkout runs without one.
+if [ "${CREDIT_NODE:-on}" != off ]; then
+  command -v iptables >/dev/null 2>&1 || need+=(iptables)
+  command -v conntrack >/dev/null 2>&1 || need+=(conntrack)
+  command -v nft >/dev/null 2>&1 || need+=(nftables)
+  [ -x /usr/lib/cni/bridge ] || need+=(containernetworking-plugins)
+  [ -e /usr/include/seccomp.h ] || need+=(libseccomp-dev)
+  command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+  command -v gcc >/dev/null 2>&1 || need+=(gcc libc6-dev)
+  command -v buildah >/dev/null 2>&1 || need+=(buildah)
+  command -v mmdebstrap >/dev/null 2>&1 || need+=(mmdebstrap)
+  command -v ip >/dev/null 2>&1 || need+=(iproute2)
+fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "[deps] apt-get install ${need[*]}" >&2
   sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the Kubernetes control plane and its client tools from the Go module proxy into the
 # harness cache, one folder per version:
-#   <cache>/kube-<v>/bin/{kube-apiserver,kube-controller-manager,kubectl}   (infra/go/kube)
+#   <cache>/kube-<v>/bin/{kube-apiserver,kube-controller-manager,kubectl,  (infra/go/kube)
+#                        kubelet,kube-proxy,kube-scheduler}
 #   <cache>/etcd-<v>/bin/etcd                                             (infra/go/etcd)
 #   <cache>/helm-<v>/bin/helm                                             (infra/go/helm)
 # Usage: kube.sh <cache-dir> <kube-version> <etcd-version> <helm-version>
@@ -31,52 +32,8 @@ main() {
     flock 9
   fi
 
-  command -v go >/dev/null 2>&1 || { echo "kube.sh: go is not installed (apt-get install golang-go, or a Go toolchain >= 1.24)" >&2; exit 1; }
-
-  # require_pin <module-dir> <module-path> <version>: fails when go.mod pins another version.
-  require_pin() {
-    local pinned
-    pinned="$(cd "$1" && go list -m -f '{{.Version}}' "$2")"
-    if [ "$pinned" != "$3" ]; then
-      echo "kube.sh: $1/go.mod pins $2 $pinned but the harness expects $3; update one of them" >&2
-      exit 1
-    fi
-  }
-
-  # build <label> <module-dir> <out-bin-dir> <ldflags> <package> [package ...]
-  # Builds into a scratch folder next to the target and moves the binaries in only when all built.
-  build() {
-    local label="$1" moddir="$2" outdir="$3" ldflags="$4"
-    shift 4
-    local names=() missing=0 pkg
-    for pkg in "$@"; do names+=("$(basename "$pkg")"); done
-    for n in "${names[@]}"; do [ -x "$outdir/$n" ] || missing=1; done
-    if [ "$missing" -eq 0 ]; then return 0; fi
-    local tmp="$outdir.partial.$$"
-    rm -rf "$tmp"
-    mkdir -p "$tmp"
-    log "building $label (${names[*]}) with $(go env GOVERSION); this takes minutes when the Go build cache is cold"
-    local started=$SECONDS
-    (cd "$moddir" && exec go build -buildvcs=false -ldflags "$ldflags" -o "$tmp/" "$@") &
-    local pid=$!
-    # Progress: one line every 30 s while the compiler runs.
-    while kill -0 "$pid" 2>/dev/null; do
-      for _ in $(seq 1 30); do
-        sleep 1
-        kill -0 "$pid" 2>/dev/null || break
-      done
-      if kill -0 "$pid" 2>/dev/null; then log "still building $label ($((SECONDS - started))s elapsed)"; fi
-    done
-    if ! wait "$pid"; then
-      rm -rf "$tmp"
-      echo "kube.sh: building $label failed (see the go build output above)" >&2
-      exit 1
-    fi
-    mkdir -p "$outdir"
-    for n in "${names[@]}"; do mv -f "$tmp/$n" "$outdir/$n"; done
-    rm -rf "$tmp"
-    log "built $label in $((SECONDS - started))s -> $outdir"
-  }
+  # shellcheck source=lib/go-build.sh
+  . "$here/lib/go-build.sh"
 
   kube_minor="$(echo "$kube_version" | cut -d. -f2)"
 
@@ -86,12 +43,16 @@ main() {
     kube_ldflags+=" -X $pkg.gitVersion=$kube_version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$kube_minor"
   done
   kube_ldflags+=" -X k8s.io/component-base/version.gitTreeState=clean"
-  build "kubernetes $kube_version" "$gomods/kube" "$cache/kube-$kube_version/bin" "$kube_ldflags" \
+  go_build "kubernetes $kube_version" "$gomods/kube" "$cache/kube-$kube_version/bin" "$kube_ldflags" \
     k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kubectl
+  # The node's binaries, a separate set in the same folder: a cache made before the node existed
+  # has the three above, lacks these, and builds only these.
+  go_build "kubernetes node $kube_version" "$gomods/kube" "$cache/kube-$kube_version/bin" "$kube_ldflags" \
+    k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy k8s.io/kubernetes/cmd/kube-scheduler
 
   require_pin "$gomods/etcd" go.etcd.io/etcd/server/v3 "$etcd_version"
   # etcd's version string is a constant in go.etcd.io/etcd/api/v3/version; no -X needed.
-  build "etcd $etcd_version" "$gomods/etcd" "$cache/etcd-$etcd_version/bin" "-s -w" \
+  go_build "etcd $etcd_version" "$gomods/etcd" "$cache/etcd-$etcd_version/bin" "-s -w" \
     creditplatform.local/infra/etcd
 
   require_pin "$gomods/helm" helm.sh/helm/v3 "$helm_version"
@@ -105,7 +66,7 @@ main() {
   for pkg in helm.sh/helm/v3/pkg/lint/rules helm.sh/helm/v3/pkg/chartutil; do
     helm_ldflags+=" -X $pkg.k8sVersionMajor=1 -X $pkg.k8sVersionMinor=$helm_k8s_minor"
   done
-  build "helm $helm_version" "$gomods/helm" "$cache/helm-$helm_version/bin" "$helm_ldflags" \
+  go_build "helm $helm_version" "$gomods/helm" "$cache/helm-$helm_version/bin" "$helm_ldflags" \
     helm.sh/helm/v3/cmd/helm
 }
 

@@ -15,8 +15,9 @@ describe('control-plane PKI (openssl)', () => {
 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'kube-pki-'));
-    pki = generatePki(join(dir, 'pki'), '10.0.0.1');
-  });
+    pki = generatePki(join(dir, 'pki'), '10.0.0.1', { name: 'node-a', ip: '10.244.0.1' });
+    // Sixteen openssl runs; slow on a loaded 2-core machine.
+  }, 120_000);
 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -54,6 +55,25 @@ describe('control-plane PKI (openssl)', () => {
     expect(cm.subject).toContain('CN=system:kube-controller-manager');
     expect(cm.subject).not.toContain('system:masters');
     expect(cm.keyUsage).toEqual([clientAuth]);
+  });
+
+  it('gives the node its identities: the Node authorizer user, a serving pair on the node address, the node daemons', () => {
+    const ca = cert(pki.caCert);
+    const kubelet = cert(pki.node.kubeletClientCert);
+    expect(kubelet.subject).toContain('O=system:nodes');
+    expect(kubelet.subject).toContain('CN=system:node:node-a');
+    expect(kubelet.keyUsage).toEqual([clientAuth]);
+    const serving = cert(pki.node.kubeletServingCert);
+    expect(serving.keyUsage).toEqual([serverAuth]);
+    expect(serving.checkIP('10.244.0.1')).toBe('10.244.0.1');
+    expect(serving.checkIP('127.0.0.1')).toBeUndefined();
+    expect(cert(pki.apiserverCert).checkIP('10.244.0.1')).toBe('10.244.0.1');
+    expect(cert(pki.node.schedulerClientCert).subject).toContain('CN=system:kube-scheduler');
+    expect(cert(pki.node.proxyClientCert).subject).toContain('CN=system:kube-proxy');
+    expect(cert(pki.node.proxyClientCert).subject).not.toContain('system:masters');
+    for (const leaf of Object.values(pki.node).filter((f) => f.endsWith('.crt'))) {
+      expect(cert(leaf).checkIssued(ca)).toBe(true);
+    }
   });
 
   it('keeps private keys owner-only and pairs the service-account keys', () => {
