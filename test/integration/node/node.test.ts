@@ -109,12 +109,10 @@ function scriptPod(
 }
 
 describe('the harness node', () => {
-  beforeAll(() => {
+  beforeAll(async () => {
     // Not a skip: this project runs only through `make test-node`, which starts the node.
     if (nodeInfo === undefined)
       throw new Error('no node runs in this checkout: run make test-node (CREDIT_NODE=on)');
-  });
-  beforeAll(async () => {
     kubectl(['create', 'namespace', namespace]);
     kubectl([
       'label',
