@@ -85,7 +85,8 @@ test-integration: infra-up ## Integration tests against the real servers
 	$(VITEST) --project integration
 
 .PHONY: test-node
-test-node: deps ## The real node (opt-in for now): start it with the harness and run its tests
+test-node: node_modules ## The real node (opt-in for now): start it with the harness and run its tests
+	CREDIT_NODE=on bash infra/provision/apt.sh
 	CREDIT_NODE=on $(TSX) infra/up.ts
 	CREDIT_NODE=on $(VITEST) --project node
 
