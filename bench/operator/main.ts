@@ -149,7 +149,12 @@ async function quiet(op: OperatorProcess, n: number): Promise<string> {
     if (Date.now() > DEADLINE) throw new Error('the operator did not settle before the deadline');
     if (op.child.exitCode !== null)
       throw new Error(`the operator exited with ${op.child.exitCode} (log: ${op.logFile})`);
-    const m = await op.metrics();
+    const m = await op.metrics().catch(() => undefined); // a scrape can fail on a loaded machine
+    if (m === undefined) {
+      calmSince = 0;
+      await new Promise((r) => setTimeout(r, 1000));
+      continue;
+    }
     const busy =
       counterSum(m, 'credit_operator_reconciles_total') < n ||
       counterSum(m, 'credit_operator_workqueue_depth') > 0;
@@ -252,7 +257,9 @@ async function main(): Promise<void> {
     const existMs = await deploymentsExist;
     const observedMs = await deploymentsObserved;
     tracker.stop();
-    process.stderr.write('\n');
+    process.stderr.write(
+      `\n[bench] bring-up: all Ready ${s(allReadyMs)} (load ${loadBefore.toFixed(1)} → ${loadAfter.toFixed(1)}), children applied ${appliedMs === undefined ? 'n/a' : s(appliedMs)}, Deployments observed ${s(observedMs)}; CPU s: ${formatCpu(bringUpCpu)}\n`,
+    );
 
     // 2. Requests, once the operator has settled.
     const m = await quiet(op, N);
@@ -278,18 +285,28 @@ async function main(): Promise<void> {
     const resyncReconciles = counterSum(mResync, 'credit_operator_reconciles_total');
     const resyncWrites = nonLeaseWrites(mResync);
     const resyncByVerb = requestsBy(mResync, (l) => `${l.verb} ${l.resource}`);
+    process.stderr.write(
+      `[bench] requests: ${perReconcile(byVerbResource, reconciles)}; resync: ${resyncReconciles} reconciles, ${resyncWrites} writes\n`,
+    );
 
     // 4. Edit → child updated, with N present.
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromFile(kc);
     const seen = new Map<string, (replicas: number) => void>();
-    const ctl = await new Watch(kubeConfig).watch(
-      `/apis/apps/v1/namespaces/${ns}/deployments`,
-      { labelSelector: 'app.kubernetes.io/component=fraud-detector' },
-      (_phase, obj: { metadata: { labels: Record<string, string> }; spec: { replicas: number } }) => {
-        seen.get(obj.metadata.labels['creditplatform.dev/pipeline'] ?? '')?.(obj.spec.replicas);
-      },
-      () => {},
+    // The watch request itself can fail on a saturated API server: ask again.
+    const ctl = await waitFor(
+      'a watch on the detector Deployments',
+      () =>
+        new Watch(kubeConfig).watch(
+          `/apis/apps/v1/namespaces/${ns}/deployments`,
+          { labelSelector: 'app.kubernetes.io/component=fraud-detector' },
+          (_phase, obj: { metadata: { labels: Record<string, string> }; spec: { replicas: number } }) => {
+            seen.get(obj.metadata.labels['creditplatform.dev/pipeline'] ?? '')?.(obj.spec.replicas);
+          },
+          () => {},
+        ),
+      120_000,
+      1000,
     );
     const latencies: number[] = [];
     for (let e = 0; e < EDITS && Date.now() < DEADLINE; e++) {
@@ -390,7 +407,8 @@ async function main(): Promise<void> {
 }
 
 main().catch(async (err: unknown) => {
-  process.stderr.write(`bench/operator failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  const cause = err instanceof Error && err.cause !== undefined ? ` (cause: ${String(err.cause)})` : '';
+  process.stderr.write(`bench/operator failed: ${err instanceof Error ? err.stack : String(err)}${cause}\n`);
   await stopCluster?.();
   process.exit(1);
 });
