@@ -230,6 +230,7 @@ async function main(): Promise<void> {
     let ready = 0;
     let peakRss = rssIdle;
     let appliedMs: number | undefined;
+    let appliesSeen = 0;
     let halfReadyMs: number | undefined;
     while (ready < N) {
       if (Date.now() > DEADLINE) throw new Error(`only ${ready}/${N} Ready before the deadline`);
@@ -238,13 +239,15 @@ async function main(): Promise<void> {
         throw new Error(`the operator exited with ${op.child.exitCode} (log: ${op.logFile})`);
       ready = (await readyCount()) ?? ready;
       if (halfReadyMs === undefined && ready >= N / 2) halfReadyMs = Date.now() - t0;
-      if (appliedMs === undefined) {
-        const applies = counterSum(
-          await op.metrics(),
-          'credit_operator_api_requests_total',
-          (l) => l.verb === 'apply' && (l.code === '200' || l.code === '201'),
-        );
-        if (applies >= N * childrenPerPipeline) appliedMs = Date.now() - t0;
+      // The last moment the operator's successful applies grew: its own part of the bring-up.
+      const applies = counterSum(
+        (await op.metrics().catch(() => '')) || '',
+        'credit_operator_api_requests_total',
+        (l) => l.verb === 'apply' && (l.code === '200' || l.code === '201'),
+      );
+      if (applies > appliesSeen) {
+        appliesSeen = applies;
+        appliedMs = Date.now() - t0;
       }
       peakRss = Math.max(peakRss, rssMiB(op.pid));
       process.stderr.write(
@@ -346,7 +349,6 @@ async function main(): Promise<void> {
       kubectlOk(['create', 'namespace', ceilingNs], undefined, kc);
       ceiling = await plainApplyCeiling({
         client,
-        kubeconfig: kc,
         namespace: ceilingNs,
         pipelines: Array.from({ length: N }, (_, i) => {
           const p = pipeline(i);
@@ -376,7 +378,7 @@ async function main(): Promise<void> {
       '|---|---|',
       `| Pipelines created at once | ${N} (created in ${s(createdMs)}, 32 concurrent requests) |`,
       `| **Time until all Ready** | **${s(allReadyMs)}** (half at ${halfReadyMs === undefined ? 'n/a' : s(halfReadyMs)}; load ${loadBefore.toFixed(1)} → ${loadAfter.toFixed(1)}) |`,
-      `| … every child applied by the operator | ${appliedMs === undefined ? 'n/a' : s(appliedMs)} |`,
+      `| … the operator's last child apply (seen at 1 s resolution) | ${appliedMs === undefined ? 'n/a' : s(appliedMs)} (${appliesSeen} applies) |`,
       `| … every Deployment created / observed by the Deployment controller | ${s(existMs)} / ${s(observedMs)} |`,
       `| CPU seconds during bring-up | ${formatCpu(bringUpCpu)} |`,
       `| Reconciles | ${reconciles} (${(reconciles / N).toFixed(2)} per pipeline, mean ${(reconcileMean * 1000).toFixed(0)} ms) |`,
@@ -390,8 +392,8 @@ async function main(): Promise<void> {
       ...(ceiling === undefined
         ? []
         : [
-            `| Ceiling: ${ceiling.objects} plain server-side applies, same client, ${ceiling.concurrency} in flight | all applied ${s(ceiling.appliedMs)}, every Deployment observed ${s(ceiling.deploymentsObservedMs)} (load ${ceiling.loadBefore.toFixed(1)} → ${ceiling.loadAfter.toFixed(1)}; CPU s: ${formatCpu(ceiling.cpu)}) |`,
-            `| Operator vs ceiling | Ready ${s(allReadyMs)} vs ${s(ceiling.deploymentsObservedMs)} (${((ceiling.deploymentsObservedMs / allReadyMs) * 100).toFixed(0)} % of the ceiling's pace) |`,
+            `| Ceiling: the same ${ceiling.objects} children as plain server-side applies, same client, ${ceiling.concurrency} in flight, no operator | all applied in ${s(ceiling.appliedMs)} (load ${ceiling.loadBefore.toFixed(1)} → ${ceiling.loadAfter.toFixed(1)}; CPU s: ${formatCpu(ceiling.cpu)}) |`,
+            `| Operator vs ceiling | every child applied by the operator in ${appliedMs === undefined ? 'n/a' : s(appliedMs)} vs ${s(ceiling.appliedMs)} plain (${appliedMs === undefined ? 'n/a' : `${((ceiling.appliedMs / appliedMs) * 100).toFixed(0)} % of the ceiling's pace`}); then the Deployment controller: all Ready ${s(allReadyMs)} |`,
           ]),
       '',
     ];
