@@ -1,4 +1,5 @@
 /** The demo's terminal summary. */
+import { fraudOpsText } from './fraud-ops-report.ts';
 import { type DemoSummary, psiReading } from './summary.ts';
 
 export function formatSummary(s: DemoSummary, reportPath: string): string {
@@ -23,6 +24,7 @@ export function formatSummary(s: DemoSummary, reportPath: string): string {
     `  scoring run    ${s.scoring.status}, ${s.scoring.scored} scored, ${psiReading(s.scoring.psi)}`,
     `  latency        receipt → alert written: p50 ${s.latencyMs.p50?.toFixed(0) ?? 'n/a'} ms, p99 ${s.latencyMs.p99?.toFixed(0) ?? 'n/a'} ms`,
     `  dead letters   ${s.deadLetters.count}${s.deadLetters.reasons.length ? ` (${s.deadLetters.reasons.map((r) => `${r.label}: ${r.count}`).join(', ')})` : ''}`,
+    ...(s.fraudOps === undefined ? [] : fraudOpsText(s.fraudOps)),
     '  checks',
     ...s.checks.map((c) => `    ${c.ok ? 'PASS' : 'FAIL'}  ${c.name}: ${c.detail}`),
     '',

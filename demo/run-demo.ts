@@ -11,7 +11,7 @@ import pg from 'pg';
 import { parse as parseYaml } from 'yaml';
 import { ALERTS_COLLECTION } from '../api/alert.ts';
 import { ENV } from '../api/env.ts';
-import { childNames } from '../api/names.ts';
+import { childNames, consumerGroupPrefix } from '../api/names.ts';
 import { DEFAULT_TOPICS } from '../api/topics.ts';
 import { repoRoot, stateDir } from '../infra/lib/paths.ts';
 import { isAlive, logTail, readPid, startDaemon, stopDaemon } from '../infra/lib/process.ts';
@@ -27,6 +27,13 @@ import {
   workloadEnv,
 } from './cluster.ts';
 import { detectionQuality } from './detection-quality.ts';
+import {
+  type FraudOpsSetup,
+  fraudOpsHelmValues,
+  prepareFraudOps,
+  receiverKeyFromPipeline,
+  runFraudOpsLoop,
+} from './fraud-ops.ts';
 import type { Count, DemoSummary } from './summary.ts';
 
 export interface DemoOptions {
@@ -89,10 +96,19 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   const ns = pipeline.metadata.namespace ?? 'default';
   const names = childNames(pipeline.metadata.name);
 
-  say('control plane', 'installing the Strimzi and prometheus-operator CRDs');
-  const crdDir = join(repoRoot, 'test', 'fixtures', 'crds');
-  for (const f of readdirSync(crdDir).filter((f) => f.endsWith('.yaml'))) {
-    kubectl(['apply', '--server-side', '--force-conflicts', '-f', join(crdDir, f)]);
+  say(
+    'control plane',
+    "installing the Strimzi and prometheus-operator CRDs, and this checkout's CreditPipeline CRD",
+  );
+  // The chart's own CRD too: Helm installs crds/ on first install only and never upgrades it, so a
+  // harness that ran an older checkout would keep the older schema (the chart README's upgrade step).
+  for (const crdDir of [
+    join(repoRoot, 'test', 'fixtures', 'crds'),
+    join(repoRoot, 'charts', 'credit-platform', 'crds'),
+  ]) {
+    for (const f of readdirSync(crdDir).filter((f) => f.endsWith('.yaml'))) {
+      kubectl(['apply', '--server-side', '--force-conflicts', '-f', join(crdDir, f)]);
+    }
   }
 
   await resetPipeline(ns, names, say);
@@ -110,7 +126,32 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     'replicaCount=1',
     '--set',
     `watchNamespaces={${ns}}`,
+    ...fraudOpsHelmValues(ns, pipeline.metadata.name),
   ]);
+
+  say('fraud ops', 'webhook receiver on loopback, its signing-key Secret, a lead and an analyst with tokens');
+  const fraudOps = await prepareFraudOps({ namespace: ns, release: RELEASE, docs, outDir: demoStateDir });
+  try {
+    return await runPipeline(opts, { t0, pipeline, ns, names, fraudOps });
+  } finally {
+    await fraudOps.receiver.close();
+  }
+}
+
+interface Started {
+  t0: number;
+  pipeline: PipelineDoc;
+  ns: string;
+  names: ReturnType<typeof childNames>;
+  fraudOps: FraudOpsSetup;
+}
+
+/** From the local runner on: the pipeline, traffic, the stream catching up, scoring, fraud ops, summary. */
+async function runPipeline(
+  opts: DemoOptions,
+  { t0, pipeline, ns, names, fraudOps }: Started,
+): Promise<DemoSummary> {
+  const say = opts.progress;
 
   say('local runner', `starting the kubelet stand-in for namespaces ${OPERATOR_NAMESPACE} and ${ns}`);
   if (!isAlive(readPid(RUNNER))) {
@@ -136,8 +177,11 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   );
 
   const rel = (f: string) => f.replace(`${repoRoot}/`, '');
-  say('pipeline', `kubectl apply -f ${rel(opts.kafkaFile)} -f ${rel(opts.pipelineFile)}`);
-  kubectl(['apply', '-f', opts.kafkaFile, '-f', opts.pipelineFile]);
+  say(
+    'pipeline',
+    `kubectl apply -f ${rel(opts.kafkaFile)} -f ${rel(fraudOps.manifestFile)} (${rel(opts.pipelineFile)} with cases and the receiver's webhook)`,
+  );
+  kubectl(['apply', '-f', opts.kafkaFile, '-f', fraudOps.manifestFile]);
   const conditions = await waitForCondition(
     `creditpipeline/${pipeline.metadata.name}`,
     ns,
@@ -146,6 +190,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     (cs) => say('pipeline', cs.map((c) => `${c.type}=${c.status}`).join(' ')),
   );
 
+  await fraudOps.receiver.setKey(receiverKeyFromPipeline(ns, pipeline.metadata.name));
   const topics = pipeline.spec?.topics ?? {};
   const appsTopic = topics.applications ?? DEFAULT_TOPICS.applications;
   const dlqTopic = topics.deadLetter ?? DEFAULT_TOPICS.deadLetter;
@@ -207,6 +252,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       [appsTopic, topics.alerts ?? DEFAULT_TOPICS.alerts],
       240_000,
       say,
+      `${consumerGroupPrefix(ns, pipeline.metadata.name)}.`,
     );
     await waitFor(
       async () => Number((await db.query('SELECT count(*) AS n FROM fact_application')).rows[0]?.n) >= sent,
@@ -217,6 +263,18 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     say('scoring', `kubectl create job --from=cronjob/${names.riskScorer}`);
     const job = `${names.riskScorer}-demo-${Date.now().toString(36)}`;
     kubectl(['create', 'job', job, `--from=cronjob/${names.riskScorer}`, '-n', ns]);
+    // The fraud-ops loop (cases, webhook, analysts) runs while the job's pods score; the job is
+    // polled after it (kubectl calls are synchronous and would stall the receiver and the analysts).
+    const ops = await runFraudOpsLoop({
+      db,
+      namespace: ns,
+      casesService: names.cases,
+      setup: fraudOps,
+      labels,
+      seed: opts.seed,
+      outDir: demoStateDir,
+      say,
+    });
     await withRunnerLog(() => waitForCondition(`job/${job}`, ns, 'Complete', 300_000));
 
     say('summary', 'reading alerts, scores and decisions');
@@ -226,6 +284,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       kafka: kafkaInfo.bootstrapServers,
       dlqTopic,
       labels,
+      job,
       generated: traffic.sent,
       sent,
       rejected,
@@ -239,6 +298,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     ]).status?.conditions;
     return {
       ...summary,
+      fraudOps: ops,
+      checks: [...summary.checks, ...ops.checks],
       startedAt: new Date(t0).toISOString(),
       durationSeconds: (Date.now() - t0) / 1000,
       pipeline: {
@@ -398,12 +459,16 @@ async function producePoison(bootstrap: string, topic: string, n: number): Promi
   await producer.disconnect();
 }
 
-/** Waits until every consumer group reading the topics has no lag. */
+/**
+ * Waits until every consumer group of the pipeline (ids starting with `groupPrefix`) reading the
+ * topics has no lag. Other groups on the same broker (tests, one-off readers) are not waited for.
+ */
 export async function waitForConsumers(
   bootstrap: string,
   topics: readonly string[],
   timeoutMs: number,
   say: DemoOptions['progress'],
+  groupPrefix: string,
 ): Promise<void> {
   const kafka = new Kafka({ clientId: 'demo-lag', brokers: [bootstrap], logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
@@ -412,7 +477,9 @@ export async function waitForConsumers(
     const deadline = Date.now() + timeoutMs;
     let lastSaid = 0;
     while (Date.now() < deadline) {
-      const groups = (await admin.listGroups()).groups.map((g) => g.groupId);
+      const groups = (await admin.listGroups()).groups
+        .map((g) => g.groupId)
+        .filter((g) => g.startsWith(groupPrefix));
       let total = 0;
       let consuming = 0;
       for (const topic of topics) {
@@ -447,6 +514,8 @@ interface SummaryInputs {
   kafka: string;
   dlqTopic: string;
   labels: Map<string, string>;
+  /** The scoring Job the demo created: its pods' run id (the CronJob's own runs may interleave). */
+  job: string;
   generated: number;
   sent: number;
   rejected: number;
@@ -456,7 +525,8 @@ interface SummaryInputs {
 async function summarize(
   i: SummaryInputs,
 ): Promise<Omit<DemoSummary, 'startedAt' | 'durationSeconds' | 'pipeline'>> {
-  const q = async <T>(sql: string): Promise<T[]> => (await i.db.query(sql)).rows as T[];
+  const q = async <T>(sql: string, params: unknown[] = []): Promise<T[]> =>
+    (await i.db.query(sql, params)).rows as T[];
   const counts = (rows: Array<{ label: string; count: string | number }>): Count[] =>
     rows.map((r) => ({ label: r.label, count: Number(r.count) }));
 
@@ -494,7 +564,10 @@ async function summarize(
   )[0];
   const run = (
     await q<{ status: string; scored: string; psi: number | null; seconds: number | null }>(
-      "SELECT CASE WHEN bool_and(status = 'succeeded') THEN 'succeeded' ELSE 'failed' END AS status, sum(scores_written) AS scored, max(psi) AS psi, extract(epoch FROM max(finished_at) - min(started_at)) AS seconds FROM scoring_run WHERE role = 'champion' AND run_id = (SELECT run_id FROM scoring_run ORDER BY started_at DESC LIMIT 1)",
+      // Every champion run of this demo's warehouse (it is new per run): the CronJob's own schedule can
+      // fire beside the demo's job (a slow run crossing a quarter hour), and runs are incremental, so
+      // the applications scored are the sum over finished runs; PSI and duration are the largest run's.
+      "SELECT CASE WHEN bool_and(status = 'succeeded') THEN 'succeeded' ELSE 'failed' END AS status, sum(scores_written) AS scored, (array_agg(psi ORDER BY scores_written DESC))[1] AS psi, (array_agg(extract(epoch FROM finished_at - started_at) ORDER BY scores_written DESC))[1] AS seconds FROM scoring_run WHERE role = 'champion' AND status <> 'running'",
     )
   )[0];
 

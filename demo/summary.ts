@@ -1,6 +1,7 @@
 /** What one demo run produced: the numbers the terminal summary and the HTML report show. */
 import { alertDefaults } from '../api/alert-thresholds.ts';
 import type { DetectionQuality } from './detection-quality.ts';
+import type { FraudOpsSummary } from './fraud-ops.ts';
 
 export interface Count {
   label: string;
@@ -25,6 +26,8 @@ export interface DemoSummary {
   latencyMs: { p50: number | null; p99: number | null; source: string };
   deadLetters: { count: number; reasons: Count[] };
   scoring: { status: string; scored: number; psi: number | null; durationSeconds: number | null };
+  /** The fraud-operations loop: webhook deliveries, cases worked by analysts, precision from verdicts. */
+  fraudOps?: FraudOpsSummary;
   /** Checks that decide the exit code: each with what was expected and what was seen. */
   checks: Array<{ name: string; ok: boolean; detail: string }>;
 }

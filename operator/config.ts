@@ -6,6 +6,9 @@ import { type Static, Type } from '@sinclair/typebox';
 import { OPERATOR_ENV, POD_NAMESPACE_ENV } from '../api/env.ts';
 import { loadConfig } from '../lib/config.ts';
 
+/** The image workloads run when neither OPERATOR_IMAGE nor spec.images.platform says otherwise. */
+export const DEFAULT_OPERATOR_IMAGE = 'ghcr.io/creditplatform/credit-platform:0.1.0';
+
 export const READINESS_MODES = ['available', 'applied'] as const;
 export type ReadinessMode = (typeof READINESS_MODES)[number];
 

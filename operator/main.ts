@@ -12,8 +12,9 @@ import { renderPipeline } from '../cdk8s/render.ts';
 import { createLogger } from '../lib/log.ts';
 import { startOpsServer } from '../lib/ops-server.ts';
 import { onShutdown } from '../lib/shutdown.ts';
-import { loadOperatorConfig, type OperatorConfig } from './config.ts';
+import { DEFAULT_OPERATOR_IMAGE, loadOperatorConfig, type OperatorConfig } from './config.ts';
 import { Controller } from './controller.ts';
+import { loadDashboards } from './dashboards.ts';
 import { KubeClient } from './kube/client.ts';
 import { Discovery } from './kube/discovery.ts';
 import { KubeEventRecorder } from './kube/events.ts';
@@ -33,14 +34,6 @@ WATCH_NAMESPACES, METRICS_PORT, LEADER_ELECTION, LEASE_NAME, LEASE_NAMESPACE (or
 LEASE_DURATION_SECONDS, RENEW_DEADLINE_SECONDS, RETRY_PERIOD_SECONDS, POD_NAME, WORKERS,
 APPLY_CONCURRENCY, STATUS_COALESCE_MS, OPERATOR_IMAGE, READINESS_MODE (available|applied), KUBECONFIG (else in-cluster).
 `;
-
-/** Grafana dashboards shipped in each pipeline's ConfigMaps (`<name>.json` → JSON). */
-async function loadDashboards(): Promise<Record<string, string>> {
-  const { buildDashboards } = await import('../dashboards/index.ts');
-  return Object.fromEntries(
-    Object.entries(buildDashboards()).map(([n, d]) => [`${n}.json`, JSON.stringify(d)]),
-  );
-}
 
 function kubeConfig(cfg: OperatorConfig): KubeConfig {
   const kc = new KubeConfig();
@@ -83,8 +76,7 @@ export async function run(argv: string[]): Promise<void> {
     render: renderPipeline,
     log,
     readinessMode: cfg.readinessMode,
-    operatorImage:
-      cfg.operatorImage !== '' ? cfg.operatorImage : 'ghcr.io/creditplatform/credit-platform:0.1.0',
+    operatorImage: cfg.operatorImage !== '' ? cfg.operatorImage : DEFAULT_OPERATOR_IMAGE,
     dashboards,
     applyConcurrency: cfg.applyConcurrency,
   });

@@ -6,8 +6,9 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../../demo/fraud-ops-screenshot.ts';
 import { stateDir } from '../../infra/lib/paths.ts';
 import { createLogger } from '../../lib/log.ts';
 import { type CasesHandle, startCasesService } from '../../workloads/cases/server.ts';
@@ -30,16 +31,6 @@ import {
   syntheticApplication,
   type TestDatabase,
 } from '../integration/warehouse/support.ts';
-
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 const SHOTS = join(stateDir, 'screenshots', 'cases-page');
 let db: TestDatabase;
@@ -150,11 +141,7 @@ beforeAll(async () => {
     const n = Number((await pool.query('SELECT count(*) AS n FROM fraud_case')).rows[0]?.n);
     return n === 12 ? true : undefined;
   });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: CHROMIUM_FLAGS,
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
 });
 

@@ -1,8 +1,11 @@
 /**
  * The demo path, smaller: chart → operator (run by the local runner with its ServiceAccount) →
- * CreditPipeline → workloads as rendered → generator traffic → alerts, scores, decisions.
+ * CreditPipeline → workloads as rendered → generator traffic → alerts, scores, decisions, and the
+ * fraud-operations loop (signed webhook deliveries to a loopback receiver, cases worked by analysts
+ * through the cases API with Kubernetes tokens, precision from their verdicts, page screenshots).
  * Asserts on the numbers, not only on the exit code.
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runHeldOut } from '../../demo/held-out-run.ts';
 import { DEFAULT_DEMO, runDemo, stopDemo } from '../../demo/run-demo.ts';
@@ -40,6 +43,90 @@ describe('the demo path end to end', () => {
     expect(s.scoring.scored).toBe(3000);
     expect(s.latencyMs.p99).not.toBeNull();
     for (const check of s.checks) expect.soft(check.ok, `${check.name}: ${check.detail}`).toBe(true);
+  });
+
+  it('delivers every live alert to the webhook, processed exactly once per idempotency key, signed', () => {
+    const f = summary?.fraudOps;
+    if (f === undefined) throw new Error('the demo ran without the fraud-ops loop');
+    const live = (summary?.alerts.byRule ?? [])
+      .filter((r) => r.mode === 'live')
+      .reduce((n, r) => n + r.count, 0);
+    expect(f.delivery.liveAlerts).toBe(live);
+    expect(f.receiver.accepted).toBe(live);
+    expect(f.receiver.missing).toBe(0);
+    expect(f.receiver.unexpected).toBe(0);
+    // At-least-once: a retry after a response that came too late arrives again; the receiver
+    // recognises it by the key and does not process it twice. Only retries may repeat.
+    expect(f.receiver.duplicatesWithoutRetry).toBe(0);
+    expect(f.receiver.duplicateKeys).toBeLessThanOrEqual(f.receiver.duplicates);
+    expect(f.receiver.duplicateKeys).toBeLessThanOrEqual(f.delivery.retried);
+    expect(f.receiver.signatureFailures).toBe(0);
+    expect(f.receiver.malformed).toBe(0);
+    // Every request the receiver saw is accounted for: processed, refused on purpose, or a duplicate.
+    expect(f.receiver.requests).toBe(
+      f.receiver.accepted + f.receiver.refusedOnPurpose + f.receiver.duplicates,
+    );
+    expect(Object.values(f.receiver.byRule).reduce((n, c) => n + c, 0)).toBe(live);
+    // The outbox agrees: all delivered, the refused ones after a retry, nothing dead or pending.
+    expect(f.delivery.enqueued).toBe(live);
+    expect(f.delivery.delivered).toBe(live);
+    expect(f.delivery.deadLettered).toBe(0);
+    expect(f.delivery.pending).toBe(0);
+    expect(f.receiver.refusedOnPurpose).toBeGreaterThan(0);
+    expect(f.delivery.retried).toBeGreaterThanOrEqual(f.receiver.refusedOnPurpose);
+    expect(f.delivery.attempts).toBeGreaterThanOrEqual(
+      live + f.receiver.refusedOnPurpose + f.receiver.duplicates,
+    );
+  });
+
+  it('opens one case per application with live alerts; analysts resolve a share through the API', () => {
+    const f = summary?.fraudOps;
+    if (f === undefined) throw new Error('the demo ran without the fraud-ops loop');
+    const status = (s: string) => f.cases.byStatus.find((b) => b.label === s)?.count ?? -1;
+    expect(f.cases.opened).toBe(f.cases.applicationsWithLiveAlerts);
+    expect(f.team.cases).toBe(f.cases.opened);
+    const resolved =
+      f.team.resolved.confirmed_fraud + f.team.resolved.legitimate + f.team.resolved.inconclusive;
+    expect(resolved / f.team.cases).toBeGreaterThanOrEqual(0.6);
+    expect(resolved / f.team.cases).toBeLessThanOrEqual(0.8);
+    expect(status('confirmed_fraud')).toBe(f.team.resolved.confirmed_fraud);
+    expect(status('legitimate')).toBe(f.team.resolved.legitimate);
+    expect(status('inconclusive')).toBe(f.team.resolved.inconclusive);
+    expect(status('investigating')).toBe(f.team.investigating);
+    expect(status('open')).toBe(f.team.leftOpen + f.team.unlabelled);
+    expect(f.team.resolved.inconclusive).toBeGreaterThan(0);
+    expect(f.team.notes).toBeGreaterThanOrEqual(f.team.resolved.inconclusive);
+    expect(f.team.refusals).toEqual({ noToken: 401, analystReassigns: 403 });
+  });
+
+  it('measures per-rule precision from verdicts, consistent with the labels of the resolved alerts', () => {
+    const f = summary?.fraudOps;
+    if (f === undefined) throw new Error('the demo ran without the fraud-ops loop');
+    const judged = f.precision.filter((p) => p.resolved > 0);
+    expect(judged.length).toBeGreaterThan(3);
+    for (const p of f.precision) {
+      expect(p.consistent, p.ruleId).toBe(true);
+      expect(p.resolved, p.ruleId).toBe(p.confirmedFraud + p.legitimate + p.inconclusive);
+      expect(p.precision, p.ruleId).toBe(p.resolved === 0 ? null : p.confirmedFraud / p.resolved);
+      expect(p.precision, p.ruleId).toBe(p.expectedFromLabels);
+    }
+    // Shadow rules open no cases, so they have no verdicts; their label precision is still shown.
+    for (const p of f.precision.filter((x) => x.mode === 'shadow')) expect(p.alerts).toBe(0);
+    // Verdicts summed over rules match the alerts of the resolved cases.
+    const totalResolved = judged.reduce((n, p) => n + p.resolved, 0);
+    expect(totalResolved).toBeGreaterThanOrEqual(
+      f.team.resolved.confirmed_fraud + f.team.resolved.legitimate + f.team.resolved.inconclusive,
+    );
+  });
+
+  it('took screenshots of the analysts’ page', () => {
+    const shots = summary?.fraudOps?.screenshots;
+    if (shots === undefined || shots === null) throw new Error('no screenshots');
+    for (const file of [shots.queue, shots.rules]) {
+      const png = readFileSync(file);
+      expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
+      expect(png.length).toBeGreaterThan(20_000);
+    }
   });
 
   it('catches held-out traffic shuffled over six hours as well as in time order, with no live false positives', async () => {

@@ -7,13 +7,14 @@
 import type { V1Secret } from '@kubernetes/client-node';
 import { generatedSecretNames } from '../../../api/names.ts';
 import type { CreditPipeline } from '../../../api/v1alpha1.ts';
-import type { RenderedPipeline, RenderOptions } from '../../../cdk8s/options.ts';
+import type { RenderedPipeline } from '../../../cdk8s/options.ts';
 import type { Capabilities } from '../dependencies.ts';
+import { type ClusterFacts, desiredChildren, type Render } from '../desired-children.ts';
 import { objectHash } from '../hash.ts';
 import { errMessage, type ReconcileRun } from '../run.ts';
 import { decodeSecret, type GeneratedSecrets } from './secrets.ts';
 
-export type Render = (cp: CreditPipeline, opts: RenderOptions) => RenderedPipeline;
+export type { Render };
 
 /**
  * The generated Secrets as a render left them: what `existingSecrets` will hold once they are
@@ -45,14 +46,13 @@ export class DesiredStep {
 
   /** The desired children, or null (reported as RenderFailed) when the spec cannot be rendered. */
   run(cp: CreditPipeline, caps: Capabilities, run: ReconcileRun): RenderedPipeline | null {
-    const opts: RenderOptions = {
-      strimzi: caps.strimzi,
-      monitoring: caps.monitoring,
+    const facts: ClusterFacts = {
+      capabilities: caps,
       operatorImage: this.options.operatorImage,
       existingSecrets: this.secrets.existing(cp),
       dashboards: this.options.dashboards,
     };
-    const inputsWith = (secrets: Record<string, Record<string, string>> | undefined) =>
+    const inputsWith = (secrets: Record<string, Record<string, string>>) =>
       objectHash({
         meta: {
           name: cp.metadata.name,
@@ -64,12 +64,12 @@ export class DesiredStep {
         caps,
         secrets,
       });
-    const inputs = inputsWith(opts.existingSecrets);
+    const inputs = inputsWith(facts.existingSecrets);
     const memo = this.memo.get(run.key);
     if (memo?.inputs.includes(inputs)) return memo.desired;
     try {
-      const desired = this.render(cp, opts);
-      const after = inputsWith(renderedSecrets(cp, opts.existingSecrets ?? {}, desired));
+      const desired = desiredChildren(this.render, cp, facts);
+      const after = inputsWith(renderedSecrets(cp, facts.existingSecrets, desired));
       this.memo.set(run.key, { inputs: after === inputs ? [inputs] : [inputs, after], desired });
       return desired;
     } catch (err) {

@@ -12,6 +12,10 @@ import { pipeline } from './fixtures.ts';
 
 const caps = { strimzi: true, monitoring: true };
 
+interface StoreSpec {
+  managed?: { securityContext?: unknown; size?: string };
+}
+
 /** A DesiredStep whose renderer counts its calls, over a Secret cache the test fills. */
 function counted() {
   const secrets = new Map<string, V1Secret>();
@@ -68,5 +72,24 @@ describe('DesiredStep', () => {
       run(),
     );
     expect(renders()).toBe(3);
+  });
+
+  it('renders a CreditPipeline stored under an older CRD (fields this version defaults are absent)', () => {
+    const cp = pipeline();
+    // As an API server with the previous CRD stores it: no managed-store securityContext at all.
+    const stale = structuredClone(cp) as CreditPipeline & { spec: { storage: Record<string, StoreSpec> } };
+    for (const store of Object.values(stale.spec.storage)) delete store.managed?.securityContext;
+    const step = new DesiredStep(renderPipeline, new GeneratedSecrets({ get: () => undefined }), {
+      operatorImage: 'registry.example/credit-platform:1.0.0',
+      dashboards: {},
+    });
+    const run = new ReconcileRun('lending/demo', pino({ level: 'silent' }));
+    const desired = step.run(stale, { strimzi: true, monitoring: true }, run);
+    expect(run.result().error).toBeUndefined();
+    const sets = (desired?.objects ?? []).filter((o) => o.kind === 'StatefulSet') as unknown as Array<{
+      spec: { template: { spec: { securityContext: { runAsUser?: number } } } };
+    }>;
+    expect(sets.length).toBeGreaterThan(0);
+    for (const s of sets) expect(s.spec.template.spec.securityContext.runAsUser).toBeGreaterThan(0);
   });
 });
