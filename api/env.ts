@@ -210,6 +210,7 @@ export const OPERATOR_ENV = {
   identity: 'POD_NAME',
   workers: 'WORKERS',
   applyConcurrency: 'APPLY_CONCURRENCY',
+  statusCoalesceMs: 'STATUS_COALESCE_MS',
   operatorImage: 'OPERATOR_IMAGE',
   readinessMode: 'READINESS_MODE',
   capabilityPollSeconds: 'CAPABILITY_POLL_SECONDS',

@@ -45,6 +45,11 @@ export const OperatorConfig = Type.Object({
   ),
   /** How often optional APIs (Strimzi, prometheus-operator) are looked for again (discovery reads). */
   capabilityPollSeconds: Type.Number({ exclusiveMinimum: 0, default: 30 }),
+  /**
+   * A child's status-only change (its controller reporting progress) reconciles its pipeline after
+   * this delay, so a burst of them makes one status write; spec edits and deletions are seen at once.
+   */
+  statusCoalesceMs: Type.Integer({ minimum: 0, maximum: 60_000, default: 1000 }),
   /** Back-off of failed reconciles. */
   retryBaseDelayMs: Type.Integer({ minimum: 1, default: 100 }),
   retryMaxDelayMs: Type.Integer({ minimum: 1, default: 300_000 }),

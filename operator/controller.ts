@@ -14,7 +14,7 @@ import { ExponentialRateLimiter } from './queue/rate-limiter.ts';
 import { WorkQueue } from './queue/work-queue.ts';
 import type { ChildApplier } from './reconcile/apply.ts';
 import { type Capabilities, CHILD_KINDS, detectCapabilities } from './reconcile/dependencies.ts';
-import { controllerPipeline } from './reconcile/ownership.ts';
+import { appliedHash, controllerPipeline } from './reconcile/ownership.ts';
 import type { ChildIndex } from './reconcile/prune.ts';
 import type { Reconciler } from './reconcile/reconcile.ts';
 
@@ -25,6 +25,12 @@ export interface ControllerOptions {
   retryMaxDelayMs: number;
   /** How often optional APIs (Strimzi, prometheus-operator) are looked for again; reads only. */
   capabilityPollMs?: number;
+  /**
+   * How long a child's status-only change waits before its pipeline is reconciled, so a burst of
+   * controller status updates (three Deployments observed one after the other) makes one reconcile
+   * and one status write; 0 = at once. Spec, hash, deletion and creation events are never delayed.
+   */
+  statusCoalesceMs?: number;
 }
 
 /** What the controller remembers of a pipeline: its metadata as last seen (JSON: timestamps are text). */
@@ -51,6 +57,24 @@ export function pipelineChanged(before: PipelineMeta | undefined, after: Pipelin
     JSON.stringify(a.finalizers ?? []) !== JSON.stringify(b.finalizers ?? []) ||
     JSON.stringify(a.labels ?? {}) !== JSON.stringify(b.labels ?? {}) ||
     JSON.stringify(a.annotations ?? {}) !== JSON.stringify(b.annotations ?? {})
+  );
+}
+
+/**
+ * Whether a child update changed only what its controller reports (status): same generation (the
+ * API server bumps it for every spec change), same desired hash, not being deleted. Kinds without a
+ * generation (ConfigMap, Secret, Service...) never qualify, so edits of them are seen at once.
+ */
+export function statusOnlyChange(before: KubernetesObject | undefined, after: KubernetesObject): boolean {
+  const b = before?.metadata;
+  const a = after.metadata;
+  if (b === undefined || a === undefined) return false;
+  return (
+    a.generation !== undefined &&
+    a.generation === b.generation &&
+    appliedHash(before) === appliedHash(after) &&
+    a.deletionTimestamp === undefined &&
+    b.deletionTimestamp === undefined
   );
 }
 
@@ -162,9 +186,12 @@ export class Controller {
     this.applier.observe(event, obj);
     const key = ownerKeyOf(obj);
     if (key === undefined) return;
+    const before = this.index.get(key, obj);
     if (event === 'delete') this.index.remove(key, obj);
     else this.index.set(key, obj);
-    this.queue.add(key);
+    const delay = this.opts.statusCoalesceMs ?? 0;
+    if (event === 'update' && delay > 0 && statusOnlyChange(before, obj)) this.queue.addAfter(key, delay);
+    else this.queue.add(key);
   }
 
   get synced(): boolean {

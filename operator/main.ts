@@ -32,7 +32,7 @@ const HELP = `usage: credit-platform operator
 Runs the CreditPipeline operator. Settings come from environment variables:
 WATCH_NAMESPACES, METRICS_PORT, LEADER_ELECTION, LEASE_NAME, LEASE_NAMESPACE (or POD_NAMESPACE),
 LEASE_DURATION_SECONDS, RENEW_DEADLINE_SECONDS, RETRY_PERIOD_SECONDS, POD_NAME, WORKERS,
-APPLY_CONCURRENCY, OPERATOR_IMAGE, READINESS_MODE (available|applied), KUBECONFIG (else in-cluster).
+APPLY_CONCURRENCY, STATUS_COALESCE_MS, OPERATOR_IMAGE, READINESS_MODE (available|applied), KUBECONFIG (else in-cluster).
 `;
 
 function kubeConfig(cfg: OperatorConfig): KubeConfig {
@@ -87,6 +87,7 @@ export async function run(argv: string[]): Promise<void> {
       retryBaseDelayMs: cfg.retryBaseDelayMs,
       retryMaxDelayMs: cfg.retryMaxDelayMs,
       capabilityPollMs: cfg.capabilityPollSeconds * 1000,
+      statusCoalesceMs: cfg.statusCoalesceMs,
     },
     informers,
     discovery,

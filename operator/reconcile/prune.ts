@@ -45,6 +45,11 @@ export class ChildIndex {
     if (m.size === 0) this.byOwner.delete(ownerKey);
   }
 
+  /** The child with `obj`'s key as last seen for `ownerKey`. */
+  get(ownerKey: string, obj: KubernetesObject): KubernetesObject | undefined {
+    return this.byOwner.get(ownerKey)?.get(childKey(obj));
+  }
+
   children(ownerKey: string): KubernetesObject[] {
     return [...(this.byOwner.get(ownerKey)?.values() ?? [])];
   }

@@ -1,7 +1,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../../lib/canonical-json.ts';
-import { ownerKeyOf, pipelineChanged } from '../../../operator/controller.ts';
+import { ownerKeyOf, pipelineChanged, statusOnlyChange } from '../../../operator/controller.ts';
 import { type KubeClient, resourceOfPath } from '../../../operator/kube/client.ts';
 import type { Discovery, ResourceInfo } from '../../../operator/kube/discovery.ts';
 import { ChildApplier, childKey } from '../../../operator/reconcile/apply.ts';
@@ -256,6 +256,31 @@ describe('controller event mapping', () => {
     ).toBe(true);
     expect(pipelineChanged(base, { metadata: { generation: 1, finalizers: ['f'] } })).toBe(true);
     expect(pipelineChanged(undefined, base)).toBe(true);
+  });
+
+  it('tells a child’s status-only change (delayed, coalesced) from an edit (seen at once)', () => {
+    const meta = (generation: number | undefined, hash = 'h1', extra: Record<string, unknown> = {}) => ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: {
+        name: 'd',
+        namespace: 'ns',
+        generation,
+        annotations: { [HASH_ANNOTATION]: hash },
+        ...extra,
+      },
+    });
+    // The Deployment controller reporting progress.
+    expect(
+      statusOnlyChange(meta(1), { ...meta(1), status: { observedGeneration: 1 } } as KubernetesObject),
+    ).toBe(true);
+    // kubectl scale / patch of the spec bumps the generation; our own apply changes the hash.
+    expect(statusOnlyChange(meta(1), meta(2))).toBe(false);
+    expect(statusOnlyChange(meta(1), meta(1, 'h2'))).toBe(false);
+    // Deletion started, or a first sight, or a kind without a generation (ConfigMap data edits).
+    expect(statusOnlyChange(meta(1), meta(1, 'h1', { deletionTimestamp: new Date() }))).toBe(false);
+    expect(statusOnlyChange(undefined, meta(1))).toBe(false);
+    expect(statusOnlyChange(meta(undefined), meta(undefined))).toBe(false);
   });
 
   it('maps a child to its pipeline by label, else by controller ownerReference', () => {
