@@ -55,6 +55,13 @@ build: node_modules ## Type-check and compile TypeScript to dist/
 crds: node_modules ## Generate the CreditPipeline CRD (crds/, the chart's copy) and the chart's operator alert rules
 	$(TSX) cdk8s/generate-crd.ts
 
+.PHONY: render
+render: node_modules ## Print what the operator would apply for each CreditPipeline in examples/ (RENDER_ARGS="--assume none")
+	@for f in $$(grep -l '^kind: CreditPipeline$$' examples/*.yaml); do \
+	  printf -- '---\n# Source: %s\n' "$$f"; \
+	  $(TSX) cli/main.ts render -f "$$f" $(RENDER_ARGS) || exit 1; \
+	done
+
 .PHONY: lint
 lint: node_modules ## Lint and check formatting (biome) and type-check
 	npx biome check .
@@ -84,6 +91,13 @@ test-e2e: infra-up ## End-to-end test: a smaller run of the demo path
 .PHONY: bench
 bench: infra-up ## Run the benchmarks in bench/ (figures in bench/results/)
 	@for b in bench/*/main.ts; do echo "== $$b"; $(TSX) $$b || exit 1; done
+
+##@ Warehouse
+
+.PHONY: load-outcomes
+load-outcomes: node_modules ## Load loan outcomes into the warehouse: make load-outcomes FILE=outcomes.csv DATABASE_URL=postgres://… [ARGS=--dry-run]
+	@test -n "$(FILE)" || { echo "usage: make load-outcomes FILE=outcomes.csv DATABASE_URL=postgres://… [ARGS=--dry-run]"; exit 2; }
+	$(TSX) cli/main.ts load-outcomes --file "$(FILE)" $(ARGS)
 
 ##@ Local infrastructure
 

@@ -159,6 +159,11 @@ export const SCORER_ENV = {
   lockTimeoutMs: ENV.scorerLockTimeoutMs,
 } as const;
 
+/** `credit-platform load-outcomes` (workloads/outcomes/main.ts). */
+export const LOAD_OUTCOMES_ENV = {
+  databaseUrl: ENV.databaseUrl,
+} as const;
+
 /** `credit-platform migrate` (workloads/warehouse/migrate-main.ts). */
 export const MIGRATE_ENV = {
   databaseUrl: ENV.databaseUrl,
@@ -182,6 +187,7 @@ export const OPERATOR_ENV = {
   retryPeriodSeconds: 'RETRY_PERIOD_SECONDS',
   identity: 'POD_NAME',
   workers: 'WORKERS',
+  applyConcurrency: 'APPLY_CONCURRENCY',
   operatorImage: 'OPERATOR_IMAGE',
   readinessMode: 'READINESS_MODE',
   capabilityPollSeconds: 'CAPABILITY_POLL_SECONDS',

@@ -22,6 +22,8 @@ export const SUBCOMMANDS = [
   'operator',
   'cases',
   'alert-delivery',
+  'render',
+  'load-outcomes',
 ] as const;
 export type Subcommand = (typeof SUBCOMMANDS)[number];
 

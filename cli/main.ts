@@ -42,7 +42,15 @@ const subcommands: Record<Subcommand, { describe: string; load: () => Promise<{ 
     describe: 'Applies the warehouse SQL migrations',
     load: () => import('../workloads/warehouse/migrate-main.ts'),
   },
+  'load-outcomes': {
+    describe: 'Loads loan performance outcomes (CSV) into the warehouse, all or nothing',
+    load: () => import('../workloads/outcomes/main.ts'),
+  },
   operator: { describe: 'The CreditPipeline operator', load: () => import('../operator/main.ts') },
+  render: {
+    describe: 'Prints what the operator would apply for a CreditPipeline file (validated first)',
+    load: () => import('./render/main.ts'),
+  },
 };
 
 async function main(): Promise<void> {

@@ -56,6 +56,27 @@ ORDER BY 1`,
         stacked: true,
       }),
     )
+    .withPanel(
+      timeSeries({
+        title: 'Decision records per day',
+        description:
+          'Decision records written per day (UTC, by issue time), from rpt_decision_records: first decisions issued by the decision service (stream) or the scoring CronJob (batch), and superseding records (backfills, new champions). Issued decisions are never rewritten; a superseding record names the one it replaces and why.',
+        queries: [
+          sqlTimeSeries(
+            `SELECT day::timestamp AS "time",
+       coalesce(sum(records) FILTER (WHERE supersede_reason IS NULL AND source = 'stream'), 0) AS issued_stream,
+       coalesce(sum(records) FILTER (WHERE supersede_reason IS NULL AND source <> 'stream'), 0) AS issued_batch,
+       coalesce(sum(records) FILTER (WHERE supersede_reason IS NOT NULL), 0) AS superseding
+FROM rpt_decision_records
+WHERE $__timeFilter(day)
+GROUP BY day
+ORDER BY 1`,
+          ),
+        ],
+        width: 24,
+        stacked: true,
+      }),
+    )
 
     .withRow(new RowBuilder('Scores and grades'))
     .withPanel(

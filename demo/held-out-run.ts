@@ -12,7 +12,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { ALERTS_COLLECTION } from '../api/alert.ts';
 import { ENV } from '../api/env.ts';
-import { childNames } from '../api/names.ts';
+import { childNames, consumerGroupPrefix } from '../api/names.ts';
 import { DEFAULT_TOPICS } from '../api/topics.ts';
 import { requireInfra } from '../infra/lib/state.ts';
 import { localAddress, serviceEndpoints, workloadEnv } from './cluster.ts';
@@ -184,14 +184,20 @@ export async function runHeldOut(args: HeldOutArgs, say: (line: string) => void)
     say(`posting ${v.posts.length} applications (${v.order}) to http://${ingestion}`);
     posted.push(await postVariant(`http://${ingestion}`, v));
   }
-  say('waiting for every consumer group to catch up');
+  say("waiting for the pipeline's consumer groups to catch up");
   const kafka = new Kafka({ clientId: 'held-out', brokers: [bootstrap], logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
   // The dead-letter topic is left out: one-off readers of it (the demo's report) keep a lag there.
   const topics = (await admin.listTopics()).filter((t) => !t.startsWith('__') && t !== dlqTopic);
   await admin.disconnect();
-  await waitForConsumers(bootstrap, topics, 300_000, (step, detail) => say(`${step}: ${detail ?? ''}`));
+  await waitForConsumers(
+    bootstrap,
+    topics,
+    300_000,
+    (step, detail) => say(`${step}: ${detail ?? ''}`),
+    `${consumerGroupPrefix(ns, pipeline.metadata.name)}.`,
+  );
 
   const ids = new Set(posted.flatMap((p) => [...p.accepted]));
   const mongo = new MongoClient(mongoUrl);

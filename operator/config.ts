@@ -6,6 +6,9 @@ import { type Static, Type } from '@sinclair/typebox';
 import { OPERATOR_ENV, POD_NAMESPACE_ENV } from '../api/env.ts';
 import { loadConfig } from '../lib/config.ts';
 
+/** The image workloads run when neither OPERATOR_IMAGE nor spec.images.platform says otherwise. */
+export const DEFAULT_OPERATOR_IMAGE = 'ghcr.io/creditplatform/credit-platform:0.1.0';
+
 export const READINESS_MODES = ['available', 'applied'] as const;
 export type ReadinessMode = (typeof READINESS_MODES)[number];
 
@@ -25,7 +28,10 @@ export const OperatorConfig = Type.Object({
   retryPeriodSeconds: Type.Number({ exclusiveMinimum: 0, default: 2 }),
   /** Identity in the Lease; defaults to the pod name (POD_NAME) or hostname-pid. */
   identity: Type.String({ default: '' }),
+  /** Pipelines reconciled at once. */
   workers: Type.Integer({ minimum: 1, maximum: 64, default: 4 }),
+  /** Children of one pipeline applied at once within a reconcile. */
+  applyConcurrency: Type.Integer({ minimum: 1, maximum: 64, default: 16 }),
   /** Image the operator gives workloads when a CreditPipeline does not set spec.images. */
   operatorImage: Type.String({ default: '' }),
   /**

@@ -12,8 +12,9 @@ import { renderPipeline } from '../cdk8s/render.ts';
 import { createLogger } from '../lib/log.ts';
 import { startOpsServer } from '../lib/ops-server.ts';
 import { onShutdown } from '../lib/shutdown.ts';
-import { loadOperatorConfig, type OperatorConfig } from './config.ts';
+import { DEFAULT_OPERATOR_IMAGE, loadOperatorConfig, type OperatorConfig } from './config.ts';
 import { Controller } from './controller.ts';
+import { loadDashboards } from './dashboards.ts';
 import { KubeClient } from './kube/client.ts';
 import { Discovery } from './kube/discovery.ts';
 import { KubeEventRecorder } from './kube/events.ts';
@@ -31,16 +32,8 @@ const HELP = `usage: credit-platform operator
 Runs the CreditPipeline operator. Settings come from environment variables:
 WATCH_NAMESPACES, METRICS_PORT, LEADER_ELECTION, LEASE_NAME, LEASE_NAMESPACE (or POD_NAMESPACE),
 LEASE_DURATION_SECONDS, RENEW_DEADLINE_SECONDS, RETRY_PERIOD_SECONDS, POD_NAME, WORKERS,
-OPERATOR_IMAGE, READINESS_MODE (available|applied), KUBECONFIG (else in-cluster).
+APPLY_CONCURRENCY, OPERATOR_IMAGE, READINESS_MODE (available|applied), KUBECONFIG (else in-cluster).
 `;
-
-/** Grafana dashboards shipped in each pipeline's ConfigMaps (`<name>.json` → JSON). */
-async function loadDashboards(): Promise<Record<string, string>> {
-  const { buildDashboards } = await import('../dashboards/index.ts');
-  return Object.fromEntries(
-    Object.entries(buildDashboards()).map(([n, d]) => [`${n}.json`, JSON.stringify(d)]),
-  );
-}
 
 function kubeConfig(cfg: OperatorConfig): KubeConfig {
   const kc = new KubeConfig();
@@ -83,9 +76,9 @@ export async function run(argv: string[]): Promise<void> {
     render: renderPipeline,
     log,
     readinessMode: cfg.readinessMode,
-    operatorImage:
-      cfg.operatorImage !== '' ? cfg.operatorImage : 'ghcr.io/creditplatform/credit-platform:0.1.0',
+    operatorImage: cfg.operatorImage !== '' ? cfg.operatorImage : DEFAULT_OPERATOR_IMAGE,
     dashboards,
+    applyConcurrency: cfg.applyConcurrency,
   });
   const ctl = new Controller(
     {
@@ -121,11 +114,17 @@ export async function run(argv: string[]): Promise<void> {
   );
 
   let elector: LeaderElector | undefined;
+  // Lease requests get their own connections: on a busy API server, renewals must not queue behind
+  // the reconcilers' applies (a renewal late by RENEW_DEADLINE_SECONDS loses the lease).
+  const leaseClient = new KubeClient(kubeConfig(cfg), metrics.apiRequests, 2);
   onShutdown(log, [
     () => ctl.stop(),
     async () => elector?.release(),
     () => new Promise<void>((resolve) => server.close(() => resolve())),
-    async () => client.close(),
+    async () => {
+      client.close();
+      leaseClient.close();
+    },
   ]);
 
   // The CRD may be installed after the operator starts: keep trying.
@@ -146,7 +145,7 @@ export async function run(argv: string[]): Promise<void> {
     return;
   }
   elector = new LeaderElector(
-    client,
+    leaseClient,
     {
       namespace: cfg.leaseNamespace,
       name: cfg.leaseName,

@@ -1,16 +1,23 @@
 /**
- * Operator benchmark on the harness's real control plane (no kubelets, so READINESS_MODE=applied:
- * a pipeline is Ready when every child was applied and the Deployment/StatefulSet controllers
- * observed its generation).
+ * Operator benchmark on a private control plane (etcd, kube-apiserver, kube-controller-manager from
+ * the harness's binaries; no kubelets, so READINESS_MODE=applied: a pipeline is Ready when every
+ * child holds the current desired hash and the Deployment controller observed its generation).
  *
- * 1. N CreditPipelines (default 500) created at once → time until all are Ready.
- * 2. API requests per reconcile and per pipeline, from the operator's request counter.
- * 3. Operator memory: RSS of the process (/proc) with N pipelines and their children cached.
- * 4. With N present: p50/p99 from a spec edit (detector replicas) to the Deployment updated, seen
- *    through a watch.
- * Writes bench/results/operator.md. Bounded: BENCH_PIPELINES, BENCH_EDITS, 20 min overall.
+ * 1. Bring-up: N CreditPipelines (default 500) created at once → time until all are Ready, with the
+ *    milestones on the way (every child applied, every Deployment observed by its controller), CPU
+ *    seconds of each process and the load average.
+ * 2. API requests per reconcile, by verb and by verb + resource, from the operator's request counter.
+ * 3. No-change resync: the operator restarted with everything in place reconciles every pipeline
+ *    again; it must write nothing (writes and reads reported).
+ * 4. With N present: p50/p99 from a spec edit (detector replicas) to the Deployment updated.
+ * 5. Ceiling, same run: the same children as plain server-side applies with the same REST client
+ *    (no operator), time until all applied and until the Deployment controller observed them all.
+ *
+ * Writes bench/results/operator.md. Knobs: BENCH_PIPELINES, BENCH_EDITS, BENCH_WORKERS,
+ * BENCH_APPLY_CONCURRENCY, BENCH_CEILING_CONCURRENCY, BENCH_KCM_QPS (controller-manager
+ * --kube-api-qps; burst 1.5×; unset = its default 20/30), BENCH_SKIP_CEILING=1. 30 min overall.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeConfig, Watch } from '@kubernetes/client-node';
 import { type CreditPipeline, withSpecDefaults } from '../../api/v1alpha1.ts';
@@ -24,29 +31,41 @@ import {
   kubectl,
   kubectlOk,
   nonLeaseWrites,
+  type OperatorProcess,
   startOperator,
   uniqueName,
   waitFor,
 } from '../../test/integration/operator/support.ts';
+import { type CeilingResult, childrenOf, mapLimit, plainApplyCeiling } from './ceiling.ts';
+import { CpuMeter, DeploymentTracker, formatCpu, load1, rssMiB } from './observe.ts';
 
 const N = Number(process.env.BENCH_PIPELINES ?? 500);
 const EDITS = Number(process.env.BENCH_EDITS ?? 100);
-const DEADLINE = Date.now() + 20 * 60_000;
+const WORKERS = process.env.BENCH_WORKERS ?? '';
+const APPLY_CONCURRENCY = process.env.BENCH_APPLY_CONCURRENCY ?? '';
+const CEILING_CONCURRENCY = Number(process.env.BENCH_CEILING_CONCURRENCY ?? 32);
+const KCM_QPS = process.env.BENCH_KCM_QPS === undefined ? undefined : Number(process.env.BENCH_KCM_QPS);
+const DEADLINE = Date.now() + 30 * 60_000;
 const ns = uniqueName('op-bench');
 let client: KubeClient;
 let stopCluster: (() => Promise<void>) | undefined;
-
-function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : Number.NaN;
-}
+let stopOperator: (() => Promise<unknown>) | undefined;
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => {
+    process.stderr.write(`\n[bench] ${signal}: stopping the operator and the private control plane\n`);
+    void Promise.allSettled([stopOperator?.()])
+      .then(() => stopCluster?.())
+      .finally(() => process.exit(130));
+  });
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
 }
 
-function pipeline(i: number) {
+const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+function pipeline(i: number): CreditPipeline {
   return {
     apiVersion: 'creditplatform.dev/v1alpha1',
     kind: 'CreditPipeline',
@@ -63,16 +82,7 @@ function pipeline(i: number) {
       },
       monitoring: { serviceMonitor: false, prometheusRule: false, dashboards: false },
     }),
-  };
-}
-
-async function mapLimit<T>(items: T[], limit: number, fn: (t: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: limit }, async () => {
-      while (next < items.length) await fn(items[next++] as T);
-    }),
-  );
+  } as CreditPipeline;
 }
 
 async function readyCount(): Promise<number | undefined> {
@@ -86,10 +96,80 @@ async function readyCount(): Promise<number | undefined> {
   }).length;
 }
 
+/** The operator's API requests (watches and Lease renewals aside) by `verb resource`. */
+function requestsBy(metrics: string, key: (l: Record<string, string>) => string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of metrics.split('\n')) {
+    if (!line.startsWith('credit_operator_api_requests_total{')) continue;
+    const m = /^[^{]+\{(.*)\} ([0-9.eE+-]+)$/.exec(line);
+    if (m === null) continue;
+    const labels: Record<string, string> = {};
+    for (const l of (m[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)) labels[l[1] as string] = l[2] as string;
+    if (labels.verb === 'watch' || labels.resource === 'leases') continue;
+    const k = key(labels);
+    out.set(k, (out.get(k) ?? 0) + Number(m[2]));
+  }
+  return out;
+}
+
+function perReconcile(counts: Map<string, number>, reconciles: number): string {
+  return [...counts.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, c]) => `${k} ${c} (${(c / Math.max(1, reconciles)).toFixed(2)})`)
+    .join(', ');
+}
+
+function histogramMean(metrics: string, name: string): number {
+  const sum = counterSum(metrics, `${name}_sum`);
+  const count = counterSum(metrics, `${name}_count`);
+  return count === 0 ? Number.NaN : sum / count;
+}
+
+function operatorEnv(kc: string): Record<string, string> {
+  return {
+    KUBECONFIG: kc,
+    WATCH_NAMESPACES: ns,
+    LEASE_NAMESPACE: ns,
+    POD_NAME: 'bench',
+    READINESS_MODE: 'applied',
+    LOG_LEVEL: 'warn',
+    // Generous lease timing: on a machine this loaded, a 10 s renew deadline can pass unanswered.
+    LEASE_DURATION_SECONDS: '60',
+    RENEW_DEADLINE_SECONDS: '45',
+    RETRY_PERIOD_SECONDS: '5',
+    ...(WORKERS === '' ? {} : { WORKERS }),
+    ...(APPLY_CONCURRENCY === '' ? {} : { APPLY_CONCURRENCY }),
+  };
+}
+
+/** Waits until the operator has reconciled `n` times and its queue stayed empty for 3 s. */
+async function quiet(op: OperatorProcess, n: number): Promise<string> {
+  let calmSince = 0;
+  for (;;) {
+    if (Date.now() > DEADLINE) throw new Error('the operator did not settle before the deadline');
+    if (op.child.exitCode !== null)
+      throw new Error(`the operator exited with ${op.child.exitCode} (log: ${op.logFile})`);
+    const m = await op.metrics();
+    const busy =
+      counterSum(m, 'credit_operator_reconciles_total') < n ||
+      counterSum(m, 'credit_operator_workqueue_depth') > 0;
+    if (busy) calmSince = 0;
+    else if (calmSince === 0) calmSince = Date.now();
+    else if (Date.now() - calmSince >= 3000) return m;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 async function main(): Promise<void> {
   // A private control plane: the harness's Service range (/24) cannot hold 3 ClusterIPs × 500
   // pipelines, and a benchmark should not load the servers other tests share.
-  const cluster = await startPrivateApiserver({ serviceCidr: '10.96.0.0/16', controllerManager: true });
+  const cluster = await startPrivateApiserver({
+    serviceCidr: '10.96.0.0/16',
+    controllerManager: true,
+    ...(KCM_QPS === undefined
+      ? {}
+      : { controllerManagerQps: { qps: KCM_QPS, burst: Math.ceil(KCM_QPS * 1.5) } }),
+  });
   stopCluster = () => cluster.stop();
   const kc = cluster.kubeconfig;
   client = adminClientFor(kc);
@@ -106,20 +186,31 @@ async function main(): Promise<void> {
       'the Strimzi KafkaTopic CRD is not in test/fixtures/crds; pipelines could not become Ready',
     );
   kubectlOk(['create', 'namespace', ns], undefined, kc);
-  const op = await startOperator(`operator-bench-${ns}`, {
-    KUBECONFIG: kc,
-    WATCH_NAMESPACES: ns,
-    LEASE_NAMESPACE: ns,
-    POD_NAME: 'bench',
-    READINESS_MODE: 'applied',
-    WORKERS: process.env.BENCH_WORKERS ?? '8',
-    LOG_LEVEL: 'warn',
-  });
+  const sample = childrenOf({ ...pipeline(0), metadata: { ...pipeline(0).metadata, uid: 'sample' } });
+  const childrenPerPipeline = sample.length;
+  const deploymentsPerPipeline = sample.filter((o) => o.kind === 'Deployment').length;
+
+  let op = await startOperator(`operator-bench-${ns}`, operatorEnv(kc));
+  stopOperator = () => op.stop();
   await waitFor('operator ready', () => op.ready(), 60_000);
   const rssIdle = rssMiB(op.pid);
+  const pids = {
+    operator: op.pid,
+    apiserver: cluster.pids.apiserver,
+    etcd: cluster.pids.etcd,
+    'controller-manager': cluster.pids.controllerManager,
+    bench: process.pid,
+  };
   try {
     // 1. N pipelines at once.
-    const t0 = Date.now();
+    let t0 = Date.now();
+    const tracker = new DeploymentTracker(kc, client, ns, () => t0);
+    await tracker.start();
+    const deploymentsExist = tracker.when('exist', N * deploymentsPerPipeline);
+    const deploymentsObserved = tracker.when('observed', N * deploymentsPerPipeline);
+    const loadBefore = load1();
+    const cpu = new CpuMeter(pids);
+    t0 = Date.now();
     await mapLimit(
       Array.from({ length: N }, (_, i) => i),
       32,
@@ -133,19 +224,38 @@ async function main(): Promise<void> {
     const createdMs = Date.now() - t0;
     let ready = 0;
     let peakRss = rssIdle;
+    let appliedMs: number | undefined;
+    let halfReadyMs: number | undefined;
     while (ready < N) {
       if (Date.now() > DEADLINE) throw new Error(`only ${ready}/${N} Ready before the deadline`);
       await new Promise((r) => setTimeout(r, 1000));
+      if (op.child.exitCode !== null)
+        throw new Error(`the operator exited with ${op.child.exitCode} (log: ${op.logFile})`);
       ready = (await readyCount()) ?? ready;
+      if (halfReadyMs === undefined && ready >= N / 2) halfReadyMs = Date.now() - t0;
+      if (appliedMs === undefined) {
+        const applies = counterSum(
+          await op.metrics(),
+          'credit_operator_api_requests_total',
+          (l) => l.verb === 'apply' && (l.code === '200' || l.code === '201'),
+        );
+        if (applies >= N * childrenPerPipeline) appliedMs = Date.now() - t0;
+      }
       peakRss = Math.max(peakRss, rssMiB(op.pid));
       process.stderr.write(
-        `\r[bench] ready ${ready}/${N} after ${((Date.now() - t0) / 1000).toFixed(0)} s   `,
+        `\r[bench] ready ${ready}/${N}, deployments ${tracker.observed}/${tracker.exist} observed, after ${((Date.now() - t0) / 1000).toFixed(0)} s, load ${load1().toFixed(1)}   `,
       );
     }
     const allReadyMs = Date.now() - t0;
+    const bringUpCpu = cpu.read();
+    const loadAfter = load1();
+    const existMs = await deploymentsExist;
+    const observedMs = await deploymentsObserved;
+    tracker.stop();
     process.stderr.write('\n');
-    await new Promise((r) => setTimeout(r, 5000));
-    const m = await op.metrics();
+
+    // 2. Requests, once the operator has settled.
+    const m = await quiet(op, N);
     const reconciles = counterSum(m, 'credit_operator_reconciles_total');
     const requests = counterSum(
       m,
@@ -153,14 +263,21 @@ async function main(): Promise<void> {
       (l) => l.verb !== 'watch' && l.resource !== 'leases',
     );
     const writes = nonLeaseWrites(m);
-    const byVerb = ['get', 'list', 'apply', 'patch', 'create', 'delete'].map(
-      (v) =>
-        [
-          v,
-          counterSum(m, 'credit_operator_api_requests_total', (l) => l.verb === v && l.resource !== 'leases'),
-        ] as const,
-    );
+    const byVerb = requestsBy(m, (l) => l.verb ?? '');
+    const byVerbResource = requestsBy(m, (l) => `${l.verb} ${l.resource}`);
+    const reconcileMean = histogramMean(m, 'credit_operator_reconcile_duration_seconds');
     const rssLoaded = rssMiB(op.pid);
+
+    // 3. No-change resync: a restarted operator finds everything in place.
+    await op.stop();
+    const resyncLoad = load1();
+    const tResync = Date.now();
+    op = await startOperator(`operator-bench-${ns}-resync`, operatorEnv(kc));
+    const mResync = await quiet(op, N);
+    const resyncMs = Date.now() - tResync - 3000;
+    const resyncReconciles = counterSum(mResync, 'credit_operator_reconciles_total');
+    const resyncWrites = nonLeaseWrites(mResync);
+    const resyncByVerb = requestsBy(mResync, (l) => `${l.verb} ${l.resource}`);
 
     // 4. Edit → child updated, with N present.
     const kubeConfig = new KubeConfig();
@@ -203,22 +320,62 @@ async function main(): Promise<void> {
     }
     ctl.abort();
     latencies.sort((a, b) => a - b);
+    await op.stop();
 
+    // 5. Ceiling: the same children as plain applies, no operator running.
+    let ceiling: CeilingResult | undefined;
+    if (process.env.BENCH_SKIP_CEILING !== '1') {
+      const ceilingNs = `${ns}-ceiling`;
+      kubectlOk(['create', 'namespace', ceilingNs], undefined, kc);
+      ceiling = await plainApplyCeiling({
+        client,
+        kubeconfig: kc,
+        namespace: ceilingNs,
+        pipelines: Array.from({ length: N }, (_, i) => {
+          const p = pipeline(i);
+          return {
+            ...p,
+            metadata: { ...p.metadata, uid: `00000000-0000-0000-0000-${String(i).padStart(12, '0')}` },
+          };
+        }),
+        concurrency: CEILING_CONCURRENCY,
+        pids: {
+          apiserver: pids.apiserver,
+          etcd: pids.etcd,
+          'controller-manager': pids['controller-manager'],
+          bench: pids.bench,
+        },
+      });
+    }
+
+    const workers = WORKERS === '' ? 'default' : WORKERS;
+    const applyC = APPLY_CONCURRENCY === '' ? 'default' : APPLY_CONCURRENCY;
     const lines = [
       '# Operator benchmark',
       '',
-      `Real kube-apiserver + etcd + kube-controller-manager v1.34.4 (a private control plane from the harness binaries, Service range /16), no kubelets: READINESS_MODE=applied (a pipeline is Ready when every child is applied with the current desired hash and the Deployment controller observed its generation). Operator: one process, ${process.env.BENCH_WORKERS ?? '8'} workers, admin kubeconfig, watching one namespace. Pipelines: external storage, monitoring off (${N} × ~16 children).`,
+      `Private etcd + kube-apiserver + kube-controller-manager (harness binaries, Service range /16; controller-manager client ${KCM_QPS === undefined ? 'QPS default 20, burst 30' : `QPS ${KCM_QPS}, burst ${Math.ceil(KCM_QPS * 1.5)}`}), no kubelets: READINESS_MODE=applied. Operator: one process, WORKERS ${workers}, APPLY_CONCURRENCY ${applyC}, admin kubeconfig, one namespace. Pipelines: external storage, monitoring off (${N} × ${childrenPerPipeline} children, ${deploymentsPerPipeline} Deployments each). Machine: 2 cores shared; load average (1 min) given beside the timed figures.`,
       '',
       '| Measure | Value |',
       '|---|---|',
-      `| Pipelines created at once | ${N} (created in ${(createdMs / 1000).toFixed(1)} s, 32 concurrent requests) |`,
-      `| Time until all Ready | ${(allReadyMs / 1000).toFixed(1)} s |`,
-      `| Reconciles | ${reconciles} (${(reconciles / N).toFixed(2)} per pipeline) |`,
+      `| Pipelines created at once | ${N} (created in ${s(createdMs)}, 32 concurrent requests) |`,
+      `| **Time until all Ready** | **${s(allReadyMs)}** (half at ${halfReadyMs === undefined ? 'n/a' : s(halfReadyMs)}; load ${loadBefore.toFixed(1)} → ${loadAfter.toFixed(1)}) |`,
+      `| … every child applied by the operator | ${appliedMs === undefined ? 'n/a' : s(appliedMs)} |`,
+      `| … every Deployment created / observed by the Deployment controller | ${s(existMs)} / ${s(observedMs)} |`,
+      `| CPU seconds during bring-up | ${formatCpu(bringUpCpu)} |`,
+      `| Reconciles | ${reconciles} (${(reconciles / N).toFixed(2)} per pipeline, mean ${(reconcileMean * 1000).toFixed(0)} ms) |`,
       `| API requests (excl. watches, leases) | ${requests} → ${(requests / Math.max(1, reconciles)).toFixed(2)} per reconcile, ${(requests / N).toFixed(1)} per pipeline |`,
       `| Write requests | ${writes} → ${(writes / N).toFixed(1)} per pipeline |`,
-      `| Requests by verb | ${byVerb.map(([v, c]) => `${v} ${c}`).join(', ')} |`,
+      `| Requests by verb (per reconcile) | ${perReconcile(byVerb, reconciles)} |`,
+      `| Requests by verb and resource (per reconcile) | ${perReconcile(byVerbResource, reconciles)} |`,
+      `| No-change resync (operator restarted, all in place) | ${resyncReconciles} reconciles in ${s(resyncMs)} (load ${resyncLoad.toFixed(1)}), **writes ${resyncWrites}**; requests: ${perReconcile(resyncByVerb, resyncReconciles) || 'none'} |`,
       `| Operator RSS | idle ${rssIdle.toFixed(0)} MiB, with ${N} pipelines cached ${rssLoaded.toFixed(0)} MiB, peak ${peakRss.toFixed(0)} MiB |`,
       `| Spec edit → Deployment updated (${latencies.length} edits, ${N} present) | p50 ${percentile(latencies, 50).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms, max ${(latencies.at(-1) ?? Number.NaN).toFixed(0)} ms |`,
+      ...(ceiling === undefined
+        ? []
+        : [
+            `| Ceiling: ${ceiling.objects} plain server-side applies, same client, ${ceiling.concurrency} in flight | all applied ${s(ceiling.appliedMs)}, every Deployment observed ${s(ceiling.deploymentsObservedMs)} (load ${ceiling.loadBefore.toFixed(1)} → ${ceiling.loadAfter.toFixed(1)}; CPU s: ${formatCpu(ceiling.cpu)}) |`,
+            `| Operator vs ceiling | Ready ${s(allReadyMs)} vs ${s(ceiling.deploymentsObservedMs)} (${((ceiling.deploymentsObservedMs / allReadyMs) * 100).toFixed(0)} % of the ceiling's pace) |`,
+          ]),
       '',
     ];
     const md = lines.join('\n');

@@ -14,16 +14,19 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../../infra/lib/paths.ts';
 import { createTestDatabase, rng, syntheticApplication } from '../../test/integration/warehouse/support.ts';
-import { DECISION_COLUMNS, runScoring, SCORE_COLUMNS } from '../../workloads/risk-scorer/batch.ts';
+import { runScoring, SCORE_COLUMNS } from '../../workloads/risk-scorer/batch.ts';
 import { BUILT_IN_CHALLENGER, BUILT_IN_CHAMPION, loadModelSet } from '../../workloads/risk-scorer/models.ts';
 import { type CopyValue, copyRows, json } from '../../workloads/warehouse/copy.ts';
 import { createPool, inTransaction, type Pool } from '../../workloads/warehouse/db.ts';
+import { DECISION_RECORD_COLUMNS } from '../../workloads/warehouse/decision-records.ts';
 import { parseAlertMessage, parseApplicationMessage } from '../../workloads/warehouse-loader/rows.ts';
 import { writeBatch } from '../../workloads/warehouse-loader/writer.ts';
 
 const APPS = Number(process.env.BENCH_APPS ?? 20_000);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 2);
 const models = loadModelSet(BUILT_IN_CHAMPION, BUILT_IN_CHALLENGER);
+/** The decision record's columns the ceilings write (the writer's columns and revision 1). */
+const DECISION_COLUMNS = [...DECISION_RECORD_COLUMNS, 'revision'] as const;
 
 async function seed(pool: Pool): Promise<number> {
   const r = rng(2026);
@@ -51,7 +54,13 @@ async function seed(pool: Pool): Promise<number> {
 }
 
 async function reset(pool: Pool): Promise<void> {
-  await pool.query('TRUNCATE fact_decision, fact_credit_score, scoring_run');
+  // Decision records are append-only for every role: only the owner's deliberate DDL (switching the
+  // trigger off, in this throwaway database) lets the bench start over.
+  await inTransaction(pool, async (c) => {
+    await c.query('ALTER TABLE decision_record DISABLE TRIGGER decision_record_no_truncate');
+    await c.query('TRUNCATE decision_record, fact_credit_score, scoring_run');
+    await c.query('ALTER TABLE decision_record ENABLE TRIGGER decision_record_no_truncate');
+  });
   await pool.query('VACUUM ANALYZE fact_application');
 }
 
@@ -89,7 +98,7 @@ async function producedRows(pool: Pool): Promise<{ scores: CopyValue[][]; decisi
     rowMode: 'array',
   });
   const d = await pool.query({
-    text: `SELECT ${DECISION_COLUMNS.join(', ')} FROM fact_decision`,
+    text: `SELECT ${DECISION_COLUMNS.join(', ')} FROM decision_record`,
     rowMode: 'array',
   });
   const fix = (row: unknown[]): CopyValue[] =>
@@ -109,7 +118,9 @@ async function ceilingRawCopy(
 ): Promise<number> {
   await pool.query('DROP TABLE IF EXISTS bench_raw_score, bench_raw_decision');
   await pool.query('CREATE TABLE bench_raw_score (LIKE fact_credit_score)');
-  await pool.query('CREATE TABLE bench_raw_decision (LIKE fact_decision)');
+  await pool.query(
+    'CREATE TABLE bench_raw_decision (LIKE decision_record INCLUDING IDENTITY INCLUDING DEFAULTS)',
+  );
   const t0 = performance.now();
   await inTransaction(pool, async (c) => {
     await copyRows(c, 'bench_raw_score', SCORE_COLUMNS, rows.scores);
@@ -124,18 +135,21 @@ async function ceilingStagedUpsert(
 ): Promise<number> {
   await pool.query('DROP TABLE IF EXISTS bench_pk_score, bench_pk_decision');
   await pool.query('CREATE TABLE bench_pk_score (LIKE fact_credit_score INCLUDING ALL)');
-  await pool.query('CREATE TABLE bench_pk_decision (LIKE fact_decision INCLUDING ALL)');
+  await pool.query('CREATE TABLE bench_pk_decision (LIKE decision_record INCLUDING ALL)');
   const t0 = performance.now();
   await inTransaction(pool, async (c) => {
     await c.query('CREATE TEMP TABLE stage_s (LIKE fact_credit_score) ON COMMIT DROP');
-    await c.query('CREATE TEMP TABLE stage_d (LIKE fact_decision) ON COMMIT DROP');
+    await c.query(
+      `CREATE TEMP TABLE stage_d ON COMMIT DROP AS SELECT ${DECISION_COLUMNS.join(', ')} FROM decision_record WITH NO DATA`,
+    );
     await copyRows(c, 'stage_s', SCORE_COLUMNS, rows.scores);
     await copyRows(c, 'stage_d', DECISION_COLUMNS, rows.decisions);
     await c.query(
       'INSERT INTO bench_pk_score SELECT * FROM stage_s ON CONFLICT (application_id, model_key) DO NOTHING',
     );
     await c.query(
-      'INSERT INTO bench_pk_decision SELECT * FROM stage_d ON CONFLICT (application_id, model_key) DO NOTHING',
+      `INSERT INTO bench_pk_decision (${DECISION_COLUMNS.join(', ')}) SELECT * FROM stage_d
+       ON CONFLICT (application_id, revision) DO NOTHING`,
     );
   });
   return performance.now() - t0;

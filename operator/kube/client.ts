@@ -61,21 +61,82 @@ export function resourceOfPath(path: string): string {
   return sub === undefined ? resource : `${resource}/${sub}`;
 }
 
+/** How long credentials read from the kubeconfig (files, token) are reused before being read again. */
+const CREDENTIALS_TTL_MS = 60_000;
+
+interface Credentials {
+  at: number;
+  headers: Record<string, string>;
+  auth: string | undefined;
+  /** The TLS material the agent was built with, to notice a rotation. */
+  tls: string;
+}
+
 export class KubeClient {
   private readonly server: URL;
-  private readonly agent: HttpAgent | HttpsAgent;
+  private agent: HttpAgent | HttpsAgent;
+  private credentials: Credentials | undefined;
+  private refreshing: Promise<Credentials> | undefined;
 
   constructor(
     readonly kubeConfig: KubeConfig,
     private readonly requests?: Counter<'verb' | 'resource' | 'code'>,
+    /** Connections kept to the API server (HTTP/1.1: one request in flight each). */
+    private readonly maxSockets = 64,
   ) {
     const cluster = kubeConfig.getCurrentCluster();
     if (cluster === null) throw new Error('kubeconfig has no current cluster');
     this.server = new URL(cluster.server);
-    const isHttps = this.server.protocol === 'https:';
-    this.agent = isHttps
-      ? new HttpsAgent({ keepAlive: true, maxSockets: 32 })
-      : new HttpAgent({ keepAlive: true, maxSockets: 32 });
+    this.agent = this.newAgent({});
+  }
+
+  private newAgent(tls: RequestOptions): HttpAgent | HttpsAgent {
+    if (this.server.protocol !== 'https:')
+      return new HttpAgent({ keepAlive: true, maxSockets: this.maxSockets });
+    return new HttpsAgent({
+      keepAlive: true,
+      maxSockets: this.maxSockets,
+      ca: tls.ca,
+      cert: tls.cert,
+      key: tls.key,
+      rejectUnauthorized: tls.rejectUnauthorized,
+      servername: tls.servername,
+    });
+  }
+
+  /**
+   * Headers and TLS material from the kubeconfig, read again once a minute (client-go's pace): a
+   * projected service-account token is rotated on disk; rotated client certificates get a new agent.
+   * Reading them for every request would cost three file reads per request.
+   */
+  private async currentCredentials(): Promise<Credentials> {
+    const c = this.credentials;
+    if (c !== undefined && Date.now() - c.at < CREDENTIALS_TTL_MS) return c;
+    this.refreshing ??= this.readCredentials().finally(() => {
+      this.refreshing = undefined;
+    });
+    return this.refreshing;
+  }
+
+  private async readCredentials(): Promise<Credentials> {
+    const opts: RequestOptions = {};
+    await this.kubeConfig.applyToHTTPSOptions(opts);
+    const tls = [opts.ca, opts.cert, opts.key, opts.rejectUnauthorized, opts.servername]
+      .map((v) => (v === undefined ? '' : String(v)))
+      .join('\u0000');
+    if (this.credentials !== undefined && this.credentials.tls !== tls) {
+      const old = this.agent;
+      setTimeout(() => old.destroy(), CREDENTIALS_TTL_MS).unref();
+    }
+    if (this.credentials === undefined || this.credentials.tls !== tls) this.agent = this.newAgent(opts);
+    const fresh: Credentials = {
+      at: Date.now(),
+      headers: { ...(opts.headers as Record<string, string> | undefined) },
+      auth: opts.auth ?? undefined,
+      tls,
+    };
+    this.credentials = fresh;
+    return fresh;
   }
 
   /** Counts a request made elsewhere (informers' watches). */
@@ -84,9 +145,7 @@ export class KubeClient {
   }
 
   async request<T>(method: string, verb: Verb, path: string, params: RequestParams = {}): Promise<T> {
-    // Options are rebuilt on every request: a projected service-account token is rotated on disk.
-    const opts: RequestOptions = {};
-    await this.kubeConfig.applyToHTTPSOptions(opts);
+    const creds = await this.currentCredentials();
     const url = new URL(this.server.toString().replace(/\/$/, '') + path);
     for (const [k, v] of Object.entries(params.query ?? {})) {
       if (v !== undefined) url.searchParams.set(k, String(v));
@@ -99,7 +158,7 @@ export class KubeClient {
           : JSON.stringify(params.body);
     const headers: Record<string, string> = {
       accept: 'application/json',
-      ...(opts.headers as Record<string, string> | undefined),
+      ...creds.headers,
     };
     if (body !== undefined) {
       headers['content-type'] = params.contentType ?? 'application/json';
@@ -114,12 +173,7 @@ export class KubeClient {
           method,
           headers,
           agent: this.agent,
-          ca: opts.ca,
-          cert: opts.cert,
-          key: opts.key,
-          rejectUnauthorized: opts.rejectUnauthorized,
-          servername: opts.servername,
-          auth: opts.auth,
+          auth: creds.auth,
           timeout: 60_000,
         },
         (res) => {

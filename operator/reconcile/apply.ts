@@ -63,9 +63,17 @@ export function childKey(o: {
   return `${o.apiVersion}/${o.kind}/${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
 }
 
-export class ChildApplier {
-  /** Hash of the last apply per child, valid until an informer event shows the object differently. */
-  private readonly applied = new Map<string, string>();
+/** What the API server answered to the last apply of a child, until the informer cache has caught up. */
+export interface WrittenChildren {
+  written(key: string): KubernetesObject | undefined;
+}
+
+export class ChildApplier implements WrittenChildren {
+  /**
+   * The last apply per child (desired hash and the API server's answer), kept until the child's next
+   * informer event: the cache then holds this apply or something newer.
+   */
+  private readonly applied = new Map<string, { hash: string; object: KubernetesObject }>();
 
   constructor(
     private readonly client: KubeClient,
@@ -75,18 +83,23 @@ export class ChildApplier {
     private readonly onNewKind: (resource: ResourceInfo) => Promise<void> = async () => {},
   ) {}
 
-  /** Keeps the apply memo honest: any event showing another hash, or a deletion, clears it. */
-  observe(event: InformerEvent, obj: KubernetesObject): void {
-    const key = childKey(obj);
-    const memo = this.applied.get(key);
-    if (memo === undefined) return;
-    if (event === 'delete' || appliedHash(obj) !== memo) this.applied.delete(key);
+  /**
+   * Keeps the apply memo honest: the child's next event (the cache caught up with the apply, or
+   * shows a later change, or a deletion) ends it.
+   */
+  observe(_event: InformerEvent, obj: KubernetesObject): void {
+    this.applied.delete(childKey(obj));
+  }
+
+  /** The API server's answer to this child's last apply, while the cache has not caught up. */
+  written(key: string): KubernetesObject | undefined {
+    return this.applied.get(key)?.object;
   }
 
   /** Whether the child with `desired`'s hash is known to be in place. */
   private upToDate(key: string, hash: string, cached: KubernetesObject | undefined): boolean {
     if (cached !== undefined && appliedHash(cached) === hash) return true;
-    return this.applied.get(key) === hash;
+    return this.applied.get(key)?.hash === hash;
   }
 
   /** Strimzi-style entry point: `desired = null` deletes `existing` (if any), otherwise applies. */
@@ -143,7 +156,7 @@ export class ChildApplier {
       }
       throw err;
     }
-    this.applied.set(key, hash);
+    this.applied.set(key, { hash, object: result });
     if (cached === undefined) return { key, action: 'created', object: result };
     return { key, action: 'updated', object: result, ...(editedBy.length > 0 ? { reverted: editedBy } : {}) };
   }

@@ -33,8 +33,24 @@ export function ownerReference(owner: Owner): V1OwnerReference {
   };
 }
 
+/**
+ * Stamped children by desired object (rendered objects are reused while the spec is unchanged, see
+ * steps/desired.ts), so a reconcile that finds nothing to do hashes nothing. The result is shared:
+ * callers must not change it.
+ */
+const stamped = new WeakMap<KubeObject, { owner: string; result: { object: KubeObject; hash: string } }>();
+
 /** The child as it is applied: namespace, pipeline label, ownerReference and hash annotation set. */
 export function stampChild(owner: Owner, desired: KubeObject): { object: KubeObject; hash: string } {
+  const ownerId = `${owner.metadata.namespace}/${owner.metadata.name}/${owner.metadata.uid}`;
+  const memo = stamped.get(desired);
+  if (memo !== undefined && memo.owner === ownerId) return memo.result;
+  const result = stamp(owner, desired);
+  stamped.set(desired, { owner: ownerId, result });
+  return result;
+}
+
+function stamp(owner: Owner, desired: KubeObject): { object: KubeObject; hash: string } {
   const object: KubeObject = {
     ...desired,
     metadata: {

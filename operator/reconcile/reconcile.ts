@@ -11,7 +11,9 @@
  * Degraded condition (by the status step) and into the work queue's retry (`ReconcileResult`).
  *
  * Reads come from the informer caches; the only writes are applies of children whose desired hash
- * changed, deletions of unwanted children, finalizer changes and a status that says something new.
+ * changed, deletions of unwanted children, finalizer changes and a status that says something new —
+ * at most one status write per reconcile, computed from the caches overlaid with what this
+ * reconcile's applies returned (so the status already knows the children it just wrote).
  */
 import type { Logger } from 'pino';
 import { API_VERSION, type CreditPipeline, KIND } from '../../api/v1alpha1.ts';
@@ -20,15 +22,17 @@ import type { KubeClient } from '../kube/client.ts';
 import type { Discovery } from '../kube/discovery.ts';
 import type { EventRecorder } from '../kube/events.ts';
 import type { ChildApplier } from './apply.ts';
+import { initialConditions } from './conditions.ts';
 import { detectCapabilities } from './dependencies.ts';
 import { PipelineEvents } from './events.ts';
 import type { ChildIndex } from './prune.ts';
 import { type CacheReader, errMessage, type ReconcileResult, ReconcileRun } from './run.ts';
+import { writeStatus } from './status-writer.ts';
 import { ChildrenStep } from './steps/children.ts';
 import { DesiredStep, type Render } from './steps/desired.ts';
 import { DirectTopicsStep } from './steps/direct-topics.ts';
 import { FinalizerStep } from './steps/finalizer.ts';
-import { firstSight } from './steps/first-sight.ts';
+import { firstSight, isFirstSight } from './steps/first-sight.ts';
 import { GeneratedSecrets } from './steps/secrets.ts';
 import { StatusStep } from './steps/status.ts';
 import type { TopicManager } from './topics.ts';
@@ -78,9 +82,16 @@ export class Reconciler {
       deps.index,
       this.secrets,
       this.events,
-      deps.applyConcurrency ?? 4,
+      deps.applyConcurrency ?? 16,
     );
-    this.status = new StatusStep(deps.client, deps.index, this.events, deps.readinessMode, this.now);
+    this.status = new StatusStep(
+      deps.client,
+      deps.index,
+      deps.applier,
+      this.events,
+      deps.readinessMode,
+      this.now,
+    );
   }
 
   async reconcile(key: string): Promise<ReconcileResult> {
@@ -99,18 +110,31 @@ export class Reconciler {
       await this.steps(cp, run);
     } catch (err) {
       run.fail('ReconcileFailed', errMessage(err));
+      await this.showSeen(cp, run);
     }
     return run.result();
   }
 
+  /**
+   * A reconcile that ended in an unexpected error before its status step still leaves a new
+   * pipeline with its conditions (Unknown), so people see that the operator has it (best effort).
+   */
+  private async showSeen(cp: CreditPipeline, run: ReconcileRun): Promise<void> {
+    if (!isFirstSight(cp) || cp.metadata.deletionTimestamp !== undefined) return;
+    try {
+      await writeStatus(this.deps.client, cp, {
+        conditions: initialConditions(cp.metadata.generation, this.now()),
+      });
+      run.wrote();
+    } catch (err) {
+      run.log.warn({ err: errMessage(err) }, 'could not write the first conditions');
+    }
+  }
+
   private async steps(cp: CreditPipeline, run: ReconcileRun): Promise<void> {
     if (cp.metadata.deletionTimestamp !== undefined) return this.finalizer.finalize(cp, run);
-    let current = await this.finalizer.ensure(cp, run);
-    current = await firstSight(current, run, {
-      client: this.deps.client,
-      events: this.events,
-      now: this.now,
-    });
+    const current = await this.finalizer.ensure(cp, run);
+    firstSight(current, this.events);
     if (current.spec.suspend) {
       await this.status.run(current, run, {
         desired: null,

@@ -245,6 +245,11 @@ export function buildOpenApi(): Json {
                   description:
                     'rule, version, severity, reason, event/detection time, evidence (window, counts)',
                 },
+                decision: {
+                  type: ['object', 'null'],
+                  description:
+                    'The credit decision beside the case, read only: issued (as first given to the applicant: recordId, revision, decision, reasonCodes, modelKey, source, issuedAt), current (a later superseding record, or null), alertsAfterIssue (alerts of the case detected after it was issued) and reviewApproval (an approval with later live alerts); null while undecided. The case never changes the decision record.',
+                },
                 facts: {
                   type: ['object', 'null'],
                   description:

@@ -99,8 +99,38 @@ export interface ApplicationFacts {
   decision: string | null;
 }
 
+/** One decision record (warehouse decision_record) as a case shows it. */
+export interface CaseDecisionRecord {
+  recordId: number;
+  revision: number;
+  decision: 'approve' | 'refer' | 'decline';
+  reasonCodes: string[];
+  modelKey: string;
+  source: 'stream' | 'batch' | 'backfill';
+  issuedAt: string;
+  /** Why this record superseded the one before (null for the record as issued). */
+  supersedeReason: string | null;
+}
+
+/**
+ * The application's credit decision beside its case. The case never changes it: a late live alert
+ * on an approved application opens this review, and the issued record stays as the applicant got it.
+ */
+export interface CaseDecision {
+  /** As first issued to the applicant (revision 1). */
+  issued: CaseDecisionRecord;
+  /** The current record when a later one (a backfill, a new champion) superseded it; else null. */
+  current: CaseDecisionRecord | null;
+  /** Alerts of this case detected after the decision was issued (late for the decision). */
+  alertsAfterIssue: number;
+  /** The issued decision approved and live alerts arrived after it: the approval needs review. */
+  reviewApproval: boolean;
+}
+
 export interface CaseDetail extends CaseSummary {
   alerts: CaseAlert[];
+  /** Null while the application has no decision record. */
+  decision: CaseDecision | null;
   /** Null when the warehouse loader has not loaded the application yet. */
   facts: ApplicationFacts | null;
   linked: LinkedApplication[];
@@ -208,7 +238,12 @@ export async function openCasesFromAlerts(pool: Pool, alerts: readonly AlertRow[
          RETURNING alert_id, case_id, rule_id, severity)
        , ev AS (
          INSERT INTO fraud_case_event (case_id, actor, action, detail)
-         SELECT case_id, $2, 'alert_added', jsonb_build_object('alertId', alert_id, 'ruleId', rule_id, 'severity', severity)
+         SELECT ins.case_id, $2, 'alert_added',
+                jsonb_build_object('alertId', ins.alert_id, 'ruleId', ins.rule_id, 'severity', ins.severity,
+                                   'issuedDecision', (SELECT jsonb_build_object('recordId', d.record_id, 'decision', d.decision)
+                                                      FROM fraud_case fc JOIN decision_record d
+                                                        ON d.application_id = fc.application_id AND d.revision = 1
+                                                      WHERE fc.case_id = ins.case_id))
          FROM ins)
        SELECT alert_id, case_id FROM ins`,
       [input, SYSTEM_ACTOR],
@@ -322,6 +357,55 @@ export async function listCases(
   return { total: Number(total.rows[0]?.n ?? 0), cases: rows.rows.map(toSummary) };
 }
 
+interface DecisionRow {
+  record_id: string;
+  revision: number;
+  decision: CaseDecisionRecord['decision'];
+  reason_codes: string[];
+  model_key: string;
+  source: CaseDecisionRecord['source'];
+  issued_at: Date;
+  supersede_reason: string | null;
+}
+
+function toDecisionRecord(r: DecisionRow): CaseDecisionRecord {
+  return {
+    recordId: Number(r.record_id),
+    revision: r.revision,
+    decision: r.decision,
+    reasonCodes: r.reason_codes,
+    modelKey: r.model_key,
+    source: r.source,
+    issuedAt: r.issued_at.toISOString(),
+    supersedeReason: r.supersede_reason,
+  };
+}
+
+/** The application's decision as issued and as it stands now, read only (the case never writes it). */
+async function caseDecision(
+  pool: Pool | pg.PoolClient,
+  applicationId: string,
+  alertDetectedAt: readonly Date[],
+): Promise<CaseDecision | null> {
+  const r = await pool.query<DecisionRow>(
+    `SELECT record_id, revision, decision, reason_codes, model_key, source, issued_at, supersede_reason
+     FROM decision_record WHERE application_id = $1
+       AND (revision = 1 OR revision = (SELECT max(revision) FROM decision_record WHERE application_id = $1))
+     ORDER BY revision`,
+    [applicationId],
+  );
+  const first = r.rows[0];
+  if (first === undefined) return null;
+  const last = r.rows[r.rows.length - 1] as DecisionRow;
+  const alertsAfterIssue = alertDetectedAt.filter((t) => t.getTime() > first.issued_at.getTime()).length;
+  return {
+    issued: toDecisionRecord(first),
+    current: last.revision === first.revision ? null : toDecisionRecord(last),
+    alertsAfterIssue,
+    reviewApproval: first.decision === 'approve' && alertsAfterIssue > 0,
+  };
+}
+
 export async function getCase(pool: Pool | pg.PoolClient, caseId: number): Promise<CaseDetail> {
   const c = await pool.query<CaseRow>(`SELECT ${SUMMARY_COLUMNS} FROM fraud_case c WHERE c.case_id = $1`, [
     caseId,
@@ -422,8 +506,14 @@ export async function getCase(pool: Pool | pg.PoolClient, caseId: number): Promi
     'SELECT event_id, at, actor, action, detail FROM fraud_case_event WHERE case_id = $1 ORDER BY event_id',
     [caseId],
   );
+  const decision = await caseDecision(
+    pool,
+    summary.applicationId,
+    alerts.rows.map((a) => a.detected_at),
+  );
   return {
     ...summary,
+    decision,
     alerts: alerts.rows.map((a) => ({
       alertId: a.alert_id,
       ruleId: a.rule_id,

@@ -25,6 +25,7 @@ import {
   type FraudScenario,
   type GeneratedApplication,
 } from './generate.ts';
+import { DEFAULT_OUTCOME_OPTIONS, OUTCOME_CSV_HEADER, outcomeCsvLine, outcomeOf } from './outcomes.ts';
 import { postJson } from './post-json.ts';
 
 /** The ingestion API on this machine (its default port). */
@@ -41,6 +42,9 @@ const USAGE = `usage: credit-platform generator [options]
   --brokers LIST      Kafka bootstrap servers (kafka; default $${ENV.kafkaBrokers})
   --topic NAME        topic (kafka; default $${ENV.applicationsTopic} or ${DEFAULT_TOPICS.applications})
   --labels FILE       write ground-truth labels as JSONL to FILE
+  --outcomes FILE     write loan outcomes as CSV to FILE (for load-outcomes; see outcomes.ts)
+  --outcome-horizon N months of the outcomes' horizon (default ${DEFAULT_OUTCOME_OPTIONS.horizonMonths})
+  --outcome-share X   share of applications with an outcome, 0..1 (default ${DEFAULT_OUTCOME_OPTIONS.share})
   --rates S=R,...     scenario rates, e.g. velocity_burst=0.05,known_bad=0 (shares of applications)
   --start TIME        event time of the first application: RFC 3339 or "now"
                       (default: now for api/kafka, ${DEFAULT_START} for stdout)
@@ -58,6 +62,8 @@ export interface GeneratorCliOptions {
   brokers: string;
   topic: string;
   labels?: string;
+  /** Loan outcomes CSV of the accepted applications (workloads/generator/outcomes.ts). */
+  outcomes?: { file: string; horizonMonths: number; share: number };
   scenarioRates: Partial<Record<FraudScenario, number>>;
   start: string;
   intervalMs: number;
@@ -121,6 +127,17 @@ export function parseGeneratorArgs(
     quiet: values.quiet ?? false,
   };
   if (values.labels !== undefined) options.labels = values.labels;
+  const share =
+    values['outcome-share'] === undefined ? DEFAULT_OUTCOME_OPTIONS.share : Number(values['outcome-share']);
+  if (!(share >= 0 && share <= 1)) throw new UsageError('--outcome-share must be a number in [0, 1]');
+  const horizonMonths = int(
+    'outcome-horizon',
+    values['outcome-horizon'],
+    DEFAULT_OUTCOME_OPTIONS.horizonMonths,
+    1,
+  );
+  if (horizonMonths > 120) throw new UsageError('--outcome-horizon must be at most 120 months');
+  if (values.outcomes !== undefined) options.outcomes = { file: values.outcomes, horizonMonths, share };
   return options;
 }
 
@@ -139,6 +156,9 @@ function parseOptions(argv: string[]) {
       brokers: { type: 'string' },
       topic: { type: 'string' },
       labels: { type: 'string' },
+      outcomes: { type: 'string' },
+      'outcome-horizon': { type: 'string' },
+      'outcome-share': { type: 'string' },
       rates: { type: 'string' },
       start: { type: 'string' },
       interval: { type: 'string' },
@@ -198,6 +218,17 @@ export async function generate(
 ): Promise<GeneratorReport> {
   const target = await openTarget(options);
   const labels: WriteStream | undefined = options.labels ? createWriteStream(options.labels) : undefined;
+  const outcomes = options.outcomes && {
+    out: createWriteStream(options.outcomes.file),
+    options: {
+      ...DEFAULT_OUTCOME_OPTIONS,
+      seed: options.seed,
+      horizonMonths: options.outcomes.horizonMonths,
+      share: options.outcomes.share,
+      observedDate: new Date().toISOString().slice(0, 10),
+    },
+  };
+  outcomes?.out.write(OUTCOME_CSV_HEADER);
   const report: GeneratorReport = {
     sent: 0,
     accepted: 0,
@@ -236,6 +267,11 @@ export async function generate(
       if (r.accepted !== items.length) return;
       hooks.onAccepted?.(items);
       if (labels) for (const { label } of items) labels.write(`${JSON.stringify(label)}\n`);
+      if (outcomes)
+        for (const { submission, label } of items) {
+          const o = outcomeOf(submission, label.scenario, outcomes.options);
+          if (o !== null) outcomes.out.write(outcomeCsvLine(o));
+        }
     });
     const tracked = p.finally(() => inFlight.delete(tracked));
     inFlight.add(tracked);
@@ -273,6 +309,7 @@ export async function generate(
     if (progress) clearInterval(progress);
     await target.close();
     if (labels) await new Promise<void>((r) => labels.end(() => r()));
+    if (outcomes) await new Promise<void>((r) => outcomes.out.end(() => r()));
   }
   report.seconds = (Date.now() - t0) / 1000;
   return report;

@@ -2,9 +2,12 @@
  * One scoring run of one partition, in one transaction:
  *   select the partition's applications not yet scored by every active model (or, in backfill mode,
  *   every application submitted in the range) → score with the champion and the challengers → decide
- *   with the champion → COPY scores and decisions into temporary staging tables → set-based upserts
- *   keyed by (application_id, model_key) → mark the partition's scoring_run rows succeeded, with
- *   counts, score histogram and PSI → COMMIT.
+ *   with the champion → COPY scores and decisions into temporary staging tables → scores: set-based
+ *   upserts keyed by (application_id, model_key); decisions: records (decision-records.ts), never
+ *   rewritten: an incremental run issues the first decision of applications nobody has decided yet
+ *   (the decision service or an earlier run keeps its record), a backfill appends a superseding record,
+ *   with its reason, where the champion's decision now differs from the current one → mark the
+ *   partition's scoring_run rows succeeded, with counts, score histogram and PSI → COMMIT.
  * A failure rolls everything back (no partial scores or decisions are ever visible), marks the rows
  * failed, and the next run picks the same applications up again.
  */
@@ -12,6 +15,13 @@ import type pg from 'pg';
 import type { EmploymentStatus } from '../contract/application.ts';
 import { type CopyValue, copyRows, json } from '../warehouse/copy.ts';
 import type { Pool } from '../warehouse/db.ts';
+import {
+  DECISION_RECORD_COLUMNS,
+  decisionRecordRow,
+  issueStaged,
+  STAGE_DECISION_RECORD_DDL,
+  supersedeStaged,
+} from '../warehouse/decision-records.ts';
 import { type ActiveModel, type ModelSet, registerModels } from './models.ts';
 import { type Partition, partitionPredicate, validatePartition } from './partition.ts';
 import type { ScoringInput } from './scorecard/characteristics.ts';
@@ -24,8 +34,12 @@ export interface ScoringOptions {
   runId: string;
   partition: Partition;
   models: ModelSet;
-  /** Backfill: rescore every application submitted in [from, to) (UTC), overwriting earlier results. */
-  backfill?: { from: string; to: string };
+  /**
+   * Backfill: rescore every application submitted in [from, to) (UTC). Scores are recomputed in place;
+   * decisions that now differ get a superseding record carrying `reason` (default
+   * "backfill <from>..<to>"); issued records are never changed.
+   */
+  backfill?: { from: string; to: string; reason?: string };
   pageSize?: number;
   /** Lock timeout for the partition transaction (ms); 0 = wait forever. */
   lockTimeoutMs?: number;
@@ -46,7 +60,10 @@ export interface RunSummary {
   mode: 'incremental' | 'backfill';
   status: 'succeeded' | 'failed';
   applicationsSelected: number;
+  /** Decision records written: first decisions plus (backfill) superseding records. */
   decisionsWritten: number;
+  /** Of those, superseding records (backfill only). */
+  decisionsSuperseded: number;
   decisions: Record<Decision, number>;
   models: ModelRunSummary[];
   durationMs: number;
@@ -85,23 +102,9 @@ export const SCORE_COLUMNS = [
   'scored_at',
 ] as const;
 
-/** Columns of fact_decision the scorer writes (COPY order). */
-export const DECISION_COLUMNS = [
-  'application_id',
-  'model_key',
-  'decision',
-  'score_decision',
-  'policy_rules',
-  'reason_codes',
-  'fraud_severity',
-  'approved_amount',
-  'run_id',
-  'decided_at',
-] as const;
-
 const STAGING_DDL = `
 CREATE TEMP TABLE IF NOT EXISTS stage_credit_score (LIKE fact_credit_score) ON COMMIT DELETE ROWS;
-CREATE TEMP TABLE IF NOT EXISTS stage_decision (LIKE fact_decision) ON COMMIT DELETE ROWS;`;
+${STAGE_DECISION_RECORD_DDL}`;
 
 function toInput(r: ApplicationRow): ScoringInput {
   return {
@@ -204,25 +207,29 @@ async function scorePartition(
         ]);
         if (m === champion) {
           const d = decide(m.model, input, s, row.alerts ?? []);
-          decisionRows.push([
-            row.application_id,
-            m.key,
-            d.decision,
-            d.scoreDecision,
-            d.rules,
-            d.reasons.map((r) => r.code),
-            d.fraudSeverity,
-            d.decision === 'approve' ? input.loanAmount : 0,
-            o.runId,
-            decidedAt.toISOString(),
-          ]);
+          decisionRows.push(
+            decisionRecordRow({
+              applicationId: row.application_id,
+              decision: d.decision,
+              scoreDecision: d.scoreDecision,
+              policyRules: d.rules,
+              reasonCodes: d.reasons.map((r) => r.code),
+              fraudSeverity: d.fraudSeverity,
+              approvedAmount: d.decision === 'approve' ? input.loanAmount : 0,
+              modelKey: m.key,
+              modelChecksum: m.checksum,
+              source: backfill ? 'backfill' : 'batch',
+              runId: o.runId,
+              issuedAt: decidedAt,
+            }),
+          );
         }
       }
     }
     summary.timings.scoreMs += performance.now() - t;
     t = performance.now();
     await copyRows(client, 'stage_credit_score', SCORE_COLUMNS, scoreRows);
-    await copyRows(client, 'stage_decision', DECISION_COLUMNS, decisionRows);
+    await copyRows(client, 'stage_decision_record', DECISION_RECORD_COLUMNS, decisionRows);
     summary.timings.copyMs += performance.now() - t;
     summary.applicationsSelected += page.rows.length;
     last = page.rows[page.rows.length - 1]?.application_id ?? last;
@@ -252,21 +259,18 @@ async function scorePartition(
       psi: psi(h, m.model.baseline.proportions),
     });
   }
-  const onConflictDecision = backfill
-    ? `DO UPDATE SET decision = excluded.decision, score_decision = excluded.score_decision,
-         policy_rules = excluded.policy_rules, reason_codes = excluded.reason_codes,
-         fraud_severity = excluded.fraud_severity, approved_amount = excluded.approved_amount,
-         run_id = excluded.run_id, decided_at = excluded.decided_at`
-    : 'DO NOTHING';
-  const written = await client.query<{ decision: Decision }>(
-    `INSERT INTO fact_decision (${DECISION_COLUMNS.join(', ')})
-     SELECT ${DECISION_COLUMNS.join(', ')} FROM stage_decision
-     ON CONFLICT (application_id, model_key) ${onConflictDecision}
-     RETURNING decision`,
-  );
-  summary.decisionsWritten = written.rowCount ?? 0;
+  // Decisions are records: never overwritten (see decision-records.ts).
+  let written: Decision[];
+  if (o.backfill !== undefined) {
+    const reason =
+      o.backfill.reason ?? `backfill ${o.backfill.from.slice(0, 10)}..${o.backfill.to.slice(0, 10)}`;
+    const r = await supersedeStaged(client, reason);
+    written = [...r.issued, ...r.superseded];
+    summary.decisionsSuperseded = r.superseded.length;
+  } else written = await issueStaged(client);
+  summary.decisionsWritten = written.length;
   summary.timings.upsertMs = performance.now() - upsertStart;
-  for (const r of written.rows) summary.decisions[r.decision]++;
+  for (const d of written) summary.decisions[d]++;
 }
 
 async function markFinished(
@@ -281,7 +285,7 @@ async function markFinished(
     await db.query(
       `UPDATE scoring_run SET status = $4, finished_at = $5, duration_ms = $6, applications_selected = $7,
          scores_written = $8, decisions_written = $9, approved = $10, referred = $11, declined = $12,
-         score_histogram = $13, psi = $14, error = $15
+         score_histogram = $13, psi = $14, error = $15, decisions_superseded = $16
        WHERE run_id = $1 AND partition_index = $2 AND model_key = $3`,
       [
         o.runId,
@@ -299,6 +303,7 @@ async function markFinished(
         ms?.histogram ?? null,
         ms?.psi ?? null,
         s.error ?? null,
+        isChampion ? s.decisionsSuperseded : 0,
       ],
     );
   }
@@ -320,6 +325,7 @@ export async function runScoring(pool: Pool, options: ScoringOptions): Promise<R
     status: 'succeeded',
     applicationsSelected: 0,
     decisionsWritten: 0,
+    decisionsSuperseded: 0,
     decisions: { approve: 0, refer: 0, decline: 0 },
     models: [],
     durationMs: 0,

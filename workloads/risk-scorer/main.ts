@@ -1,5 +1,5 @@
 /**
- * `credit-platform risk-scorer [--partition i --partitions n] [--from YYYY-MM-DD --to YYYY-MM-DD] [--run-id id]`
+ * `credit-platform risk-scorer [--partition i --partitions n] [--from YYYY-MM-DD --to YYYY-MM-DD [--reason text]] [--run-id id]`
  *
  * Scores one hash partition of the warehouse's applications (see batch.ts) and exits: 0 when the
  * partition succeeded, 1 when it failed (its transaction rolled back; the Job retries the index).
@@ -62,6 +62,7 @@ export async function run(argv: string[]): Promise<void> {
       from: { type: 'string' },
       to: { type: 'string' },
       'run-id': { type: 'string' },
+      reason: { type: 'string' },
     },
     strict: true,
   });
@@ -75,8 +76,16 @@ export async function run(argv: string[]): Promise<void> {
     throw new Error('--from and --to must be dates YYYY-MM-DD');
   const backfill =
     values.from !== undefined && values.to !== undefined
-      ? { from: `${values.from}T00:00:00Z`, to: `${values.to}T00:00:00Z` }
+      ? {
+          from: `${values.from}T00:00:00Z`,
+          to: `${values.to}T00:00:00Z`,
+          ...(values.reason === undefined ? {} : { reason: values.reason }),
+        }
       : undefined;
+  if (values.reason !== undefined && backfill === undefined)
+    throw new Error('--reason applies to a backfill (--from, --to): only a backfill supersedes decisions');
+  if (values.reason !== undefined && values.reason.trim() === '')
+    throw new Error('--reason must not be empty');
   const runId = values['run-id'] ?? (config.runId || defaultRunId(hostname(), partition.index, new Date()));
   const models = loadModelSet(config.modelFile, config.challengerModelFile);
 

@@ -1,21 +1,15 @@
-/** Step: a pipeline seen for the first time gets every condition, as Unknown, at once. */
+/**
+ * Step: a pipeline seen for the first time (no conditions yet). Its conditions are not written
+ * here: the status step writes them, every one, in the same reconcile (one status write per
+ * reconcile); this step only tells people that the operator started.
+ */
 import type { CreditPipeline } from '../../../api/v1alpha1.ts';
-import type { KubeClient } from '../../kube/client.ts';
-import { initialConditions } from '../conditions.ts';
 import type { PipelineEvents } from '../events.ts';
-import type { ReconcileRun } from '../run.ts';
-import { writeStatus } from '../status-writer.ts';
 
-export async function firstSight(
-  cp: CreditPipeline,
-  run: ReconcileRun,
-  deps: { client: KubeClient; events: PipelineEvents; now: () => Date },
-): Promise<CreditPipeline> {
-  if ((cp.status?.conditions?.length ?? 0) > 0) return cp;
-  const updated = await writeStatus(deps.client, cp, {
-    conditions: initialConditions(cp.metadata.generation, deps.now()),
-  });
-  run.wrote();
-  deps.events.reconciling(cp);
-  return updated;
+export function isFirstSight(cp: CreditPipeline): boolean {
+  return (cp.status?.conditions?.length ?? 0) === 0;
+}
+
+export function firstSight(cp: CreditPipeline, events: PipelineEvents): void {
+  if (isFirstSight(cp)) events.reconciling(cp);
 }

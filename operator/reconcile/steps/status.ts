@@ -9,9 +9,10 @@ import type { RenderedPipeline } from '../../../cdk8s/options.ts';
 import { canonicalJson } from '../../../lib/canonical-json.ts';
 import type { ReadinessMode } from '../../config.ts';
 import type { KubeClient } from '../../kube/client.ts';
-import { childKey } from '../apply.ts';
+import { childKey, type WrittenChildren } from '../apply.ts';
 import type { Capabilities } from '../dependencies.ts';
 import type { PipelineEvents } from '../events.ts';
+import { appliedHash } from '../ownership.ts';
 import type { ChildIndex } from '../prune.ts';
 import type { ReconcileRun } from '../run.ts';
 import { computeStatus, type DirectTopicsOutcome } from '../status.ts';
@@ -22,6 +23,7 @@ export interface StatusStepInputs {
   desired: RenderedPipeline | null;
   /** Desired-hash per child key, as applied. */
   expected: ReadonlyMap<string, string>;
+
   caps: Capabilities;
   directTopics?: DirectTopicsOutcome;
 }
@@ -30,6 +32,7 @@ export class StatusStep {
   constructor(
     private readonly client: KubeClient,
     private readonly index: ChildIndex,
+    private readonly written: WrittenChildren,
     private readonly events: PipelineEvents,
     private readonly mode: ReadinessMode,
     private readonly now: () => Date,
@@ -37,6 +40,16 @@ export class StatusStep {
 
   async run(cp: CreditPipeline, run: ReconcileRun, p: StatusStepInputs): Promise<CreditPipelineStatus> {
     const children = this.index.children(run.key);
+    const observed = new Map(children.map((c) => [childKey(c), c]));
+    // A child applied moments ago counts as the API server answered, until its event reaches the
+    // cache: the status written now is then the one the next reconcile computes too (no second
+    // write, no step back to "does not exist yet").
+    for (const [key, hash] of p.expected) {
+      const cached = observed.get(key);
+      if (cached !== undefined && appliedHash(cached) === hash) continue;
+      const written = this.written.written(key);
+      if (written !== undefined && appliedHash(written) === hash) observed.set(key, written);
+    }
     const names = childNames(cp.metadata.name);
     const status = computeStatus(
       {
@@ -44,7 +57,7 @@ export class StatusStep {
         mode: this.mode,
         desired: p.desired,
         expectedHashes: p.expected,
-        observed: new Map(children.map((c) => [childKey(c), c])),
+        observed,
         scoringJobs: children.filter((c) => c.kind === 'Job' && createdBy(c, 'CronJob', names.riskScorer)),
         strimziInstalled: p.caps.strimzi,
         monitoringInstalled: p.caps.monitoring,

@@ -10,7 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../lib/log.ts';
 import { type CasesHandle, startCasesService } from '../../../workloads/cases/server.ts';
 import type { CaseDetail } from '../../../workloads/cases/store.ts';
+import { BUILT_IN_CHAMPION, loadModelSet, registerModels } from '../../../workloads/risk-scorer/models.ts';
 import { createPool, type Pool } from '../../../workloads/warehouse/db.ts';
+import { issueDecision } from '../../../workloads/warehouse/decision-records.ts';
 import { uniqueName } from '../operator/support.ts';
 import {
   createTestDatabase,
@@ -430,5 +432,70 @@ describe('actions', () => {
       ['system:alerts', 'alert_added'],
     ]);
     expect(c.events.find((e) => e.action === 'noted')?.detail.text).toContain('phoning the branch');
+  });
+});
+
+describe('a late live alert on an approved application', () => {
+  it('opens a review that shows the issued decision, and leaves the decision record as it was issued', async () => {
+    const late = syntheticApplication(rng(171));
+    await loadApplications(pool, [late]);
+    const models = loadModelSet(BUILT_IN_CHAMPION, 'none');
+    await registerModels(pool, models);
+    const issuedAt = new Date(Date.now() - 60_000);
+    const { record } = await issueDecision(pool, {
+      applicationId: late.applicationId,
+      decision: 'approve',
+      scoreDecision: 'approve',
+      policyRules: [],
+      reasonCodes: [],
+      fraudSeverity: null,
+      approvedAmount: late.loan.amount,
+      modelKey: models.champion.key,
+      modelChecksum: models.champion.checksum,
+      source: 'stream',
+      runId: 'decision-service-0',
+      issuedAt,
+    });
+    const records = async () =>
+      JSON.stringify((await pool.query('SELECT * FROM decision_record ORDER BY record_id')).rows);
+    const before = await records();
+
+    // A window rule completes a minute after the approval.
+    await produce(kafka, topic, [
+      detectorAlert(late.applicationId, 'velocity-device', { severity: 'critical' }),
+    ]);
+    const caseId = await waitFor('the review case', async () => {
+      const n = await count('SELECT case_id AS n FROM fraud_case WHERE application_id = $1', [
+        late.applicationId,
+      ]);
+      return Number.isFinite(n) ? n : undefined;
+    });
+    const c = (await call(`/v1/cases/${caseId}`, ids.tokens.analyst)).body as unknown as CaseDetail;
+    expect(c.decision).toEqual({
+      issued: {
+        recordId: Number(record.recordId),
+        revision: 1,
+        decision: 'approve',
+        reasonCodes: [],
+        modelKey: models.champion.key,
+        source: 'stream',
+        issuedAt: issuedAt.toISOString(),
+        supersedeReason: null,
+      },
+      current: null,
+      alertsAfterIssue: 1,
+      reviewApproval: true,
+    });
+    // The audit trail names the decision the alert came after.
+    expect(c.events.find((e) => e.action === 'alert_added')?.detail.issuedDecision).toEqual({
+      recordId: Number(record.recordId),
+      decision: 'approve',
+    });
+    // Resolving the case as fraud does not touch the record either.
+    const resolved = await call(`/v1/cases/${caseId}/status`, ids.tokens.analyst, {
+      body: { status: 'confirmed_fraud' },
+    });
+    expect(resolved.status).toBe(200);
+    expect(await records()).toBe(before);
   });
 });

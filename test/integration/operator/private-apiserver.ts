@@ -15,6 +15,8 @@ import { adminClientFor, kubeInfo, waitFor } from './support.ts';
 export interface PrivateApiserver {
   server: string;
   kubeconfig: string;
+  /** Process ids (for CPU accounting in benchmarks); `controllerManager` only when one runs. */
+  pids: { etcd: number; apiserver: number; controllerManager?: number };
   stop(): Promise<void>;
 }
 
@@ -32,6 +34,11 @@ export interface PrivateApiserverOptions {
   serviceCidr?: string;
   /** Also run a kube-controller-manager (Deployment, ReplicaSet, Job, GC controllers...). */
   controllerManager?: boolean;
+  /**
+   * The controller-manager's client-side rate limit (--kube-api-qps/--kube-api-burst); its default
+   * (20/30 per controller) is what a stock control plane runs with.
+   */
+  controllerManagerQps?: { qps: number; burst: number };
 }
 
 export async function startPrivateApiserver(opts: PrivateApiserverOptions = {}): Promise<PrivateApiserver> {
@@ -134,6 +141,12 @@ export async function startPrivateApiserver(opts: PrivateApiserverOptions = {}):
           `--service-cluster-ip-range=${serviceCidr}`,
           '--leader-elect=false',
           '--profiling=false',
+          ...(opts.controllerManagerQps === undefined
+            ? []
+            : [
+                `--kube-api-qps=${opts.controllerManagerQps.qps}`,
+                `--kube-api-burst=${opts.controllerManagerQps.burst}`,
+              ]),
         ],
         { stdio: 'ignore' },
       );
@@ -155,5 +168,14 @@ export async function startPrivateApiserver(opts: PrivateApiserverOptions = {}):
     await stop();
     throw err;
   }
-  return { server, kubeconfig, stop };
+  return {
+    server,
+    kubeconfig,
+    pids: {
+      etcd: etcd.pid as number,
+      apiserver: apiserver.pid as number,
+      ...(controllerManager?.pid === undefined ? {} : { controllerManager: controllerManager.pid }),
+    },
+    stop,
+  };
 }

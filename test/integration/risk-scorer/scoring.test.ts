@@ -7,9 +7,11 @@ import {
   BUILT_IN_CHALLENGER,
   BUILT_IN_CHAMPION,
   loadModelSet,
+  registerModels,
 } from '../../../workloads/risk-scorer/models.ts';
 import { partitionOf } from '../../../workloads/risk-scorer/partition.ts';
 import { createPool, type Pool } from '../../../workloads/warehouse/db.ts';
+import { issueDecision } from '../../../workloads/warehouse/decision-records.ts';
 import { parseAlertMessage, parseApplicationMessage } from '../../../workloads/warehouse-loader/rows.ts';
 import { writeBatch } from '../../../workloads/warehouse-loader/writer.ts';
 import { createTestDatabase, rng, syntheticApplication, type TestDatabase } from '../warehouse/support.ts';
@@ -68,6 +70,12 @@ async function seed(pool: Pool): Promise<string[]> {
   return apps.map((a) => a.applicationId);
 }
 
+/** Every decision record, serialized row by row in record order (what "byte-identical" compares). */
+async function snapshotRecords(pool: Pool): Promise<string[]> {
+  const r = await pool.query('SELECT * FROM decision_record ORDER BY record_id');
+  return r.rows.map((x) => JSON.stringify(x));
+}
+
 /** Scores and decisions without the run-specific columns, sorted: what must not depend on partitioning. */
 async function results(pool: Pool): Promise<{ scores: string[]; decisions: string[] }> {
   const s = await pool.query(
@@ -75,8 +83,9 @@ async function results(pool: Pool): Promise<{ scores: string[]; decisions: strin
      FROM fact_credit_score ORDER BY application_id, model_key`,
   );
   const d = await pool.query(
-    `SELECT application_id, model_key, decision, score_decision, policy_rules, reason_codes, fraud_severity, approved_amount
-     FROM fact_decision ORDER BY application_id, model_key`,
+    `SELECT application_id, model_key, model_checksum, revision, source, decision, score_decision, policy_rules,
+            reason_codes, fraud_severity, approved_amount
+     FROM decision_record ORDER BY application_id, revision`,
   );
   return { scores: s.rows.map((x) => JSON.stringify(x)), decisions: d.rows.map((x) => JSON.stringify(x)) };
 }
@@ -184,7 +193,7 @@ describe('indexed partitions', () => {
       policy_rules: string[];
       fraud_severity: string | null;
     }>(
-      `SELECT application_id, decision, policy_rules, fraud_severity FROM fact_decision WHERE application_id = ANY($1) ORDER BY application_id`,
+      `SELECT application_id, decision, policy_rules, fraud_severity FROM decision_record WHERE application_id = ANY($1) ORDER BY application_id`,
       [ids.slice(0, 3)],
     );
     expect(d.rows[0]).toMatchObject({ decision: 'decline', fraud_severity: 'critical' });
@@ -221,11 +230,11 @@ describe('a failed run', () => {
   });
 
   it('leaves no partial scores or decisions, records the failure, and the next run picks everything up', async () => {
-    // Another session holds fact_decision, so the scorer's decision upsert times out after its scores were staged and inserted.
+    // Another session holds decision_record, so the scorer's decision upsert times out after its scores were staged and inserted.
     const blocker = new pg.Client({ connectionString: db.url });
     await blocker.connect();
     await blocker.query('BEGIN');
-    await blocker.query('LOCK TABLE fact_decision IN EXCLUSIVE MODE');
+    await blocker.query('LOCK TABLE decision_record IN EXCLUSIVE MODE');
     let failed: Awaited<ReturnType<typeof runScoring>>;
     try {
       failed = await runScoring(pool, {
@@ -241,7 +250,7 @@ describe('a failed run', () => {
     expect(failed.status).toBe('failed');
     expect(failed.error).toMatch(/lock timeout/);
     const counts = await pool.query(
-      `SELECT (SELECT count(*) FROM fact_credit_score)::int AS scores, (SELECT count(*) FROM fact_decision)::int AS decisions`,
+      `SELECT (SELECT count(*) FROM fact_credit_score)::int AS scores, (SELECT count(*) FROM decision_record)::int AS decisions`,
     );
     expect(counts.rows[0]).toEqual({ scores: 0, decisions: 0 });
     const run = await pool.query(
@@ -253,15 +262,15 @@ describe('a failed run', () => {
     const next = await runScoring(pool, { runId: 'r2', partition: { index: 0, count: 1 }, models });
     expect(next).toMatchObject({ status: 'succeeded', applicationsSelected: N, decisionsWritten: N });
     const after = await pool.query(
-      `SELECT (SELECT count(*) FROM fact_credit_score)::int AS scores, (SELECT count(*) FROM fact_decision)::int AS decisions`,
+      `SELECT (SELECT count(*) FROM fact_credit_score)::int AS scores, (SELECT count(*) FROM decision_record)::int AS decisions`,
     );
     expect(after.rows[0]).toEqual({ scores: 2 * N, decisions: N });
   });
 
-  it('backfill rescores a date range: a late live alert turns an approval into a decline, other days untouched', async () => {
+  it('backfill rescores a date range: a late live alert supersedes an approval with a decline, the issued record untouched', async () => {
     const approved = await pool.query<{ application_id: string; day: string }>(
       `SELECT d.application_id, to_char(a.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day
-       FROM fact_decision d JOIN fact_application a USING (application_id)
+       FROM decision_record d JOIN fact_application a USING (application_id)
        WHERE d.decision = 'approve' ORDER BY d.application_id LIMIT 1`,
     );
     const target = approved.rows[0];
@@ -296,8 +305,9 @@ describe('a failed run', () => {
       },
       PARSERS,
     );
-    const before = await pool.query(`SELECT run_id, count(*)::int AS n FROM fact_decision GROUP BY run_id`);
+    const before = await pool.query(`SELECT run_id, count(*)::int AS n FROM decision_record GROUP BY run_id`);
     expect(before.rows).toEqual([{ run_id: 'r2', n: N }]);
+    const issued = await snapshotRecords(pool);
     const next = new Date(`${target.day}T00:00:00Z`);
     next.setUTCDate(next.getUTCDate() + 1);
     const summary = await runScoring(pool, {
@@ -313,18 +323,40 @@ describe('a failed run', () => {
     );
     expect(summary.applicationsSelected).toBe(inRange.rows[0]?.n);
     expect(summary.applicationsSelected).toBeLessThan(N);
+    // Every issued record is byte-identical; the one application whose decision changed got a superseding record.
+    const after = await snapshotRecords(pool);
+    expect(after.slice(0, issued.length)).toEqual(issued);
+    expect(after.length).toBe(issued.length + 1);
+    expect(summary).toMatchObject({ decisionsWritten: 1, decisionsSuperseded: 1, decisions: { decline: 1 } });
     const d = await pool.query(
-      `SELECT decision, policy_rules, fraud_severity, reason_codes, run_id FROM fact_decision WHERE application_id = $1`,
+      `SELECT decision, policy_rules, fraud_severity, reason_codes, run_id, source, revision, supersede_reason,
+              supersedes = (SELECT record_id FROM v_issued_decision i WHERE i.application_id = c.application_id) AS chained
+       FROM v_current_decision c WHERE application_id = $1`,
       [target.application_id],
     );
-    expect(d.rows[0]).toMatchObject({ decision: 'decline', fraud_severity: 'critical', run_id: 'backfill' });
+    expect(d.rows[0]).toMatchObject({
+      decision: 'decline',
+      fraud_severity: 'critical',
+      run_id: 'backfill',
+      source: 'backfill',
+      revision: 2,
+      chained: true,
+    });
     expect(d.rows[0].reason_codes[0]).toBe('P01');
+    expect(d.rows[0].supersede_reason).toMatch(
+      /^backfill \d{4}-\d{2}-\d{2}\.\.\d{4}-\d{2}-\d{2} \(decision, .*fraud_severity/,
+    );
+    const told = await pool.query(
+      'SELECT decision, run_id FROM v_issued_decision WHERE application_id = $1',
+      [target.application_id],
+    );
+    expect(told.rows[0]).toEqual({ decision: 'approve', run_id: 'r2' });
     const byRun = await pool.query(
-      `SELECT run_id, count(*)::int AS n FROM fact_decision GROUP BY run_id ORDER BY run_id`,
+      `SELECT run_id, count(*)::int AS n FROM decision_record GROUP BY run_id ORDER BY run_id`,
     );
     expect(byRun.rows).toEqual([
-      { run_id: 'backfill', n: summary.applicationsSelected },
-      { run_id: 'r2', n: N - summary.applicationsSelected },
+      { run_id: 'backfill', n: 1 },
+      { run_id: 'r2', n: N },
     ]);
   });
 
@@ -360,4 +392,189 @@ describe('a failed run', () => {
       runScoring(pool, { runId: 'r3', partition: { index: 0, count: 1 }, models: modelSet(changed) }),
     ).rejects.toThrow(/differs from the version already registered/);
   });
+});
+
+/** Loads one live alert (as the loader would) for an application, under its own consumer group. */
+async function lateAlert(pool: Pool, applicationId: string, day: string, group: string): Promise<void> {
+  await writeBatch(
+    pool,
+    {
+      groupId: group,
+      topic: 'alerts',
+      partition: 0,
+      kind: 'alerts',
+      fetchedOffset: '0',
+      messages: [
+        {
+          offset: '0',
+          key: null,
+          value: Buffer.from(
+            JSON.stringify({
+              applicationId,
+              ruleId: `late-${group}`,
+              ruleVersion: '1',
+              severity: 'critical',
+              reasonCode: 'LATE',
+              mode: 'live',
+              eventTime: `${day}T12:00:00Z`,
+              detectedAt: `${day}T12:00:05Z`,
+              evidence: {},
+            }),
+          ),
+        },
+      ],
+    },
+    PARSERS,
+  );
+}
+
+describe('decision records across the stream, batch runs and backfills', () => {
+  let db: TestDatabase;
+  let pool: Pool;
+  let ids: string[];
+  let day: string;
+  let streamIds: string[];
+
+  beforeAll(async () => {
+    db = await createTestDatabase('rs_records');
+    pool = createPool(db.url);
+    ids = await seed(pool);
+    const days = await pool.query<{ application_id: string; day: string }>(
+      `SELECT application_id, to_char(submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day
+       FROM fact_application ORDER BY application_id`,
+    );
+    day = days.rows[100]?.day as string;
+    // The decision service decided 50 applications of other days first (as it would, scoring them
+    // in the stream); their record says 'refer' whatever the batch would say.
+    streamIds = days.rows
+      .slice(3)
+      .filter((r) => r.day !== day)
+      .slice(0, 50)
+      .map((r) => r.application_id);
+    await registerModels(pool, models);
+    for (const id of streamIds)
+      await issueDecision(pool, {
+        applicationId: id,
+        decision: 'refer',
+        scoreDecision: 'refer',
+        policyRules: [],
+        reasonCodes: ['BUR'],
+        fraudSeverity: null,
+        approvedAmount: 0,
+        modelKey: models.champion.key,
+        modelChecksum: models.champion.checksum,
+        source: 'stream',
+        runId: 'decision-service-0',
+        issuedAt: new Date('2026-10-05T10:00:00Z'),
+      });
+  });
+  afterAll(async () => {
+    await pool?.end();
+    await db?.drop();
+  });
+
+  it('a batch run scores everything, computes PSI, and issues champion decisions only where none was issued', async () => {
+    const streamed = await snapshotRecords(pool);
+    const first = await runScoring(pool, { runId: 'b1', partition: { index: 0, count: 1 }, models });
+    expect(first).toMatchObject({ status: 'succeeded', applicationsSelected: N, decisionsWritten: N - 50 });
+    for (const m of first.models) {
+      expect(m.scoresWritten).toBe(N);
+      expect(m.psi).not.toBeNull();
+    }
+    const after = await snapshotRecords(pool);
+    expect(after.slice(0, streamed.length)).toEqual(streamed);
+    const bySource = await pool.query(
+      'SELECT source, count(*)::int AS n, count(DISTINCT application_id)::int AS apps FROM decision_record GROUP BY 1 ORDER BY 1',
+    );
+    expect(bySource.rows).toEqual([
+      { source: 'batch', n: N - 50, apps: N - 50 },
+      { source: 'stream', n: 50, apps: 50 },
+    ]);
+    const streamNow = await pool.query(
+      `SELECT count(*)::int AS n FROM v_current_decision WHERE application_id = ANY($1) AND source = 'stream' AND decision = 'refer'`,
+      [streamIds],
+    );
+    expect(streamNow.rows[0].n).toBe(50);
+
+    // A rerun is idempotent: nothing selected, nothing written.
+    const again = await runScoring(pool, { runId: 'b2', partition: { index: 0, count: 1 }, models });
+    expect(again).toMatchObject({ status: 'succeeded', applicationsSelected: 0, decisionsWritten: 0 });
+    expect(await snapshotRecords(pool)).toEqual(after);
+  });
+
+  it('a backfill killed mid-run leaves nothing; its rerun supersedes once, and another rerun adds nothing', async () => {
+    const approved = await pool.query<{ application_id: string }>(
+      `SELECT c.application_id FROM v_current_decision c JOIN fact_application a USING (application_id)
+       WHERE c.decision = 'approve' AND c.source = 'batch' AND to_char(a.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') = $1
+       ORDER BY c.application_id LIMIT 1`,
+      [day],
+    );
+    const target = approved.rows[0]?.application_id;
+    if (target === undefined) throw new Error(`no approved application on ${day}`);
+    await lateAlert(pool, target, day, 'late-1');
+    const issued = await snapshotRecords(pool);
+    const next = new Date(`${day}T00:00:00Z`);
+    next.setUTCDate(next.getUTCDate() + 1);
+    const args = ['--from', day, '--to', next.toISOString().slice(0, 10), '--reason', 'late fraud alert'];
+    const env = { DATABASE_URL: db.url, SHARD_COUNT: '1', SCORER_LOCK_TIMEOUT_MS: '0' };
+
+    // Crash: the backfill waits on a lock held by another session and is SIGKILLed there.
+    const blocker = new pg.Client({ connectionString: db.url });
+    await blocker.connect();
+    await blocker.query('BEGIN');
+    await blocker.query('LOCK TABLE decision_record IN EXCLUSIVE MODE');
+    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'risk-scorer', ...args], {
+      cwd: REPO,
+      env: { ...process.env, OPS_PORT: '-1', LOG_LEVEL: 'warn', RUN_ID: 'bf-killed', ...env },
+      stdio: 'ignore',
+    });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.on('exit', (_c, sig) => resolve(sig)),
+    );
+    try {
+      for (let i = 0; ; i++) {
+        const waiting = await pool.query(
+          `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'
+             AND application_name = 'risk-scorer-0'`,
+        );
+        if (waiting.rowCount === 1) break;
+        if (i > 600) throw new Error('the backfill never reached the lock');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      child.kill('SIGKILL');
+      expect(await exited).toBe('SIGKILL');
+    } finally {
+      await blocker.query('ROLLBACK');
+      await blocker.end();
+    }
+    expect(await snapshotRecords(pool)).toEqual(issued);
+
+    const rerun = await runCli({ ...env, RUN_ID: 'bf-rerun' }, args);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    const after = await snapshotRecords(pool);
+    expect(after.slice(0, issued.length)).toEqual(issued);
+    expect(after.length).toBe(issued.length + 1);
+    const head = await pool.query(
+      `SELECT application_id, decision, source, revision, run_id, supersede_reason FROM v_current_decision WHERE revision > 1`,
+    );
+    expect(head.rows).toEqual([
+      {
+        application_id: target,
+        decision: 'decline',
+        source: 'backfill',
+        revision: 2,
+        run_id: 'bf-rerun',
+        supersede_reason: expect.stringMatching(/^late fraud alert \(decision, .*fraud_severity/),
+      },
+    ]);
+    const run = await pool.query(
+      `SELECT decisions_written, decisions_superseded, mode FROM scoring_run WHERE run_id = 'bf-rerun' AND role = 'champion'`,
+    );
+    expect(run.rows[0]).toEqual({ decisions_written: 1, decisions_superseded: 1, mode: 'backfill' });
+
+    const third = await runCli({ ...env, RUN_ID: 'bf-third' }, args);
+    expect(third.code, third.stderr).toBe(0);
+    expect(await snapshotRecords(pool)).toEqual(after);
+    expect(ids.length).toBe(N);
+  }, 120_000);
 });

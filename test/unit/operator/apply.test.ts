@@ -104,6 +104,19 @@ describe('ChildApplier', () => {
     expect(calls).toHaveLength(1);
   });
 
+  it('keeps the API server’s answer to an apply until the child’s next event reaches the cache', async () => {
+    const { applier } = cachedApplier();
+    const { object } = stampChild(cp, deployment);
+    const key = childKey(object);
+    expect(applier.written(key)).toBeUndefined();
+    await applier.reconcile(cp, deployment);
+    expect(applier.written(key)?.metadata?.annotations?.[HASH_ANNOTATION]).toBe(
+      object.metadata.annotations?.[HASH_ANNOTATION],
+    );
+    applier.observe('add', object as unknown as KubernetesObject);
+    expect(applier.written(key)).toBeUndefined();
+  });
+
   it('re-applies after the child was deleted by hand', async () => {
     const { calls, applier } = cachedApplier();
     await applier.reconcile(cp, deployment);

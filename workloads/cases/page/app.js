@@ -183,9 +183,24 @@ async function showCase(id) {
         ['Employment', `${f.employmentStatus}, ${f.monthsInJob} months, income ${f.annualIncome}`],
         ['Bureau score', f.bureauScore ?? 'none'],
         ['Channel', `${f.channelType}${f.geoCountry ? `, ${f.geoCountry}` : ''}`],
-        ['Decision', f.decision ?? 'not scored yet'],
       ]
     : [['Application', 'not in the warehouse yet']];
+  // The credit decision as issued (a record the case never changes) and, if superseded, as it stands.
+  const d = c.decision;
+  const recordText = (x) =>
+    `${x.decision} — record ${x.recordId}, ${x.source}, ${x.modelKey}, ${x.issuedAt}` +
+    (x.reasonCodes.length > 0 ? `, reasons ${x.reasonCodes.join(' ')}` : '');
+  if (!d) facts.push(['Decision', 'not decided yet']);
+  else {
+    facts.push(['Decision as issued', recordText(d.issued)]);
+    if (d.current)
+      facts.push(['Current decision', `${recordText(d.current)} (${d.current.supersedeReason})`]);
+    if (d.reviewApproval)
+      facts.push([
+        'Review',
+        `approved before ${d.alertsAfterIssue} live alert(s) of this case; the issued decision stands as given`,
+      ]);
+  }
   $('facts')
     .querySelector('tbody')
     .replaceChildren(...facts.map(([k, v]) => row([el('strong', k), v])));

@@ -26,7 +26,10 @@ export const CAN_BE_MISSING: ReadonlySet<CharacteristicId> = new Set<Characteris
   'loanToIncome',
 ]);
 
-export function scoringInputFromEvent(event: ApplicationEvent): ScoringInput {
+/** The scoring input of an event, or of a submission (the fields the scorecard reads are the same). */
+export function scoringInputFromEvent(
+  event: Pick<ApplicationEvent, 'employment' | 'loan' | 'credit'>,
+): ScoringInput {
   return {
     annualIncome: event.employment.annualIncome,
     monthlyDebtPayments: event.credit.monthlyDebtPayments,

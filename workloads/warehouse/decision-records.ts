@@ -1,0 +1,246 @@
+/**
+ * Issued credit decisions as records (migration 0005, table `decision_record`): the one place that
+ * writes them. A record is never updated or deleted (the database refuses it); a first decision is
+ * revision 1 of its application, issued at most once whoever writes first (the decision service, the
+ * batch scorer); a later view of the same application (a backfill, a new model version) is a new
+ * record with revision + 1 that names the record it supersedes and why.
+ *
+ * Writers stage rows (COPY into `stage_decision_record`, columns DECISION_RECORD_COLUMNS) and call
+ * `issueStaged` (first decisions: ON CONFLICT (application_id, revision) DO NOTHING) or
+ * `supersedeStaged` (records that differ from the application's current one). Single decisions (the
+ * stream) go through `issueDecision`, which answers with the record that stands, new or existing.
+ */
+import type pg from 'pg';
+
+export type DecisionOutcome = 'approve' | 'refer' | 'decline';
+export type DecisionSource = 'stream' | 'batch' | 'backfill';
+
+/** What a writer supplies for one record (revision, supersedes and timestamps of the row follow). */
+export interface DecisionRecordInput {
+  applicationId: string;
+  decision: DecisionOutcome;
+  scoreDecision: DecisionOutcome;
+  /** Hard rules that fired. */
+  policyRules: readonly string[];
+  /** Adverse-action reason codes, ranked, at most four. */
+  reasonCodes: readonly string[];
+  fraudSeverity: string | null;
+  /** The loan amount when approved, else 0. */
+  approvedAmount: number;
+  /** The deciding model's name@version and its checksum (a registered dim_model pair). */
+  modelKey: string;
+  modelChecksum: string;
+  source: DecisionSource;
+  /** Batch / backfill: the scoring run; stream: the writer's identifier. */
+  runId: string | null;
+  issuedAt: Date;
+}
+
+/** A stored record, as `issueDecision` answers it. */
+export interface DecisionRecord extends DecisionRecordInput {
+  recordId: string;
+  revision: number;
+  supersedes: string | null;
+  supersedeReason: string | null;
+}
+
+/** Columns of the staging table (COPY order). */
+export const DECISION_RECORD_COLUMNS = [
+  'application_id',
+  'decision',
+  'score_decision',
+  'policy_rules',
+  'reason_codes',
+  'fraud_severity',
+  'approved_amount',
+  'model_key',
+  'model_checksum',
+  'source',
+  'run_id',
+  'issued_at',
+] as const;
+
+/** The columns that make two records the same decision (a backfill supersedes only when one differs). */
+const DECISION_CONTENT = [
+  'decision',
+  'score_decision',
+  'policy_rules',
+  'reason_codes',
+  'fraud_severity',
+  'approved_amount',
+  'model_key',
+  'model_checksum',
+] as const;
+
+/** Session-local staging table, emptied at every commit. */
+export const STAGE_DECISION_RECORD_DDL = `
+CREATE TEMP TABLE IF NOT EXISTS stage_decision_record (
+  application_id uuid NOT NULL, decision text NOT NULL, score_decision text NOT NULL,
+  policy_rules text[] NOT NULL, reason_codes text[] NOT NULL, fraud_severity text,
+  approved_amount numeric(14, 2) NOT NULL, model_key text NOT NULL, model_checksum text NOT NULL,
+  source text NOT NULL, run_id text, issued_at timestamptz NOT NULL
+) ON COMMIT DELETE ROWS;`;
+
+const COLS = DECISION_RECORD_COLUMNS.join(', ');
+
+/** One row in staging COPY order. */
+export function decisionRecordRow(d: DecisionRecordInput): Array<string | number | null | readonly string[]> {
+  return [
+    d.applicationId,
+    d.decision,
+    d.scoreDecision,
+    d.policyRules,
+    d.reasonCodes,
+    d.fraudSeverity,
+    d.approvedAmount,
+    d.modelKey,
+    d.modelChecksum,
+    d.source,
+    d.runId,
+    d.issuedAt.toISOString(),
+  ];
+}
+
+/**
+ * Issues the staged rows as first decisions (revision 1) of applications that have none; an
+ * application already decided (by anyone) keeps its record and nothing is written for it.
+ * Returns the outcomes of the records written.
+ */
+export async function issueStaged(client: pg.PoolClient | pg.Client): Promise<DecisionOutcome[]> {
+  const r = await client.query<{ decision: DecisionOutcome }>(
+    `INSERT INTO decision_record (${COLS}, revision)
+     SELECT ${COLS}, 1 FROM stage_decision_record ORDER BY application_id
+     ON CONFLICT (application_id, revision) DO NOTHING
+     RETURNING decision`,
+  );
+  return r.rows.map((x) => x.decision);
+}
+
+/**
+ * Appends a superseding record for every staged application whose current record differs in any of
+ * the decision's content (outcome, rules, reasons, severity, amount, model); staged applications
+ * without any record get their first one. `reason` is stored on each superseding record, followed by
+ * what changed, e.g. "backfill 2026-10-05..2026-10-06 (decision, policy_rules, fraud_severity)".
+ * A concurrent writer that superseded the same record first makes this fail (unique violation) rather
+ * than fork the chain: the caller's transaction rolls back and a rerun sees the new head.
+ */
+export async function supersedeStaged(
+  client: pg.PoolClient | pg.Client,
+  reason: string,
+): Promise<{ issued: DecisionOutcome[]; superseded: DecisionOutcome[] }> {
+  if (reason.trim() === '') throw new Error('a superseding record needs a reason');
+  const issued = await issueStaged(client);
+  const changed = DECISION_CONTENT.map(
+    (c) => `CASE WHEN h.${c} IS DISTINCT FROM s.${c} THEN '${c}' END`,
+  ).join(', ');
+  const r = await client.query<{ decision: DecisionOutcome }>(
+    `WITH head AS (
+       SELECT DISTINCT ON (d.application_id) d.*
+       FROM decision_record d
+       WHERE d.application_id IN (SELECT application_id FROM stage_decision_record)
+       ORDER BY d.application_id, d.revision DESC
+     )
+     INSERT INTO decision_record (${COLS}, revision, supersedes, supersede_reason)
+     SELECT ${DECISION_RECORD_COLUMNS.map((c) => `s.${c}`).join(', ')}, h.revision + 1, h.record_id,
+            $1 || ' (' || concat_ws(', ', ${changed}) || ')'
+     FROM stage_decision_record s
+     JOIN head h ON h.application_id = s.application_id
+     WHERE (${DECISION_CONTENT.map((c) => `h.${c}`).join(', ')})
+           IS DISTINCT FROM (${DECISION_CONTENT.map((c) => `s.${c}`).join(', ')})
+     ORDER BY s.application_id
+     RETURNING decision`,
+    [reason.trim()],
+  );
+  // Staged rows of applications issued just above match their head and add nothing here.
+  return { issued, superseded: r.rows.map((x) => x.decision) };
+}
+
+interface RecordRow {
+  record_id: string;
+  application_id: string;
+  revision: number;
+  decision: DecisionOutcome;
+  score_decision: DecisionOutcome;
+  policy_rules: string[];
+  reason_codes: string[];
+  fraud_severity: string | null;
+  approved_amount: string;
+  model_key: string;
+  model_checksum: string;
+  source: DecisionSource;
+  run_id: string | null;
+  issued_at: Date;
+  supersedes: string | null;
+  supersede_reason: string | null;
+}
+
+function toRecord(r: RecordRow): DecisionRecord {
+  return {
+    recordId: r.record_id,
+    applicationId: r.application_id,
+    revision: r.revision,
+    decision: r.decision,
+    scoreDecision: r.score_decision,
+    policyRules: r.policy_rules,
+    reasonCodes: r.reason_codes,
+    fraudSeverity: r.fraud_severity,
+    approvedAmount: Number(r.approved_amount),
+    modelKey: r.model_key,
+    modelChecksum: r.model_checksum,
+    source: r.source,
+    runId: r.run_id,
+    issuedAt: r.issued_at,
+    supersedes: r.supersedes,
+    supersedeReason: r.supersede_reason,
+  };
+}
+
+const RECORD_SELECT = `record_id, application_id, revision, decision, score_decision, policy_rules, reason_codes,
+  fraud_severity, approved_amount, model_key, model_checksum, source, run_id, issued_at, supersedes, supersede_reason`;
+
+/**
+ * Issues one first decision, idempotently: when the application already has one (a replay, the
+ * batch scorer came first) nothing is written and the record that stands is returned with
+ * `issued: false`; publish that one, not the input.
+ */
+export async function issueDecision(
+  db: pg.Pool | pg.PoolClient | pg.Client,
+  d: DecisionRecordInput,
+): Promise<{ issued: boolean; record: DecisionRecord }> {
+  const inserted = await db.query<RecordRow>(
+    `INSERT INTO decision_record (${COLS}, revision)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1)
+     ON CONFLICT (application_id, revision) DO NOTHING
+     RETURNING ${RECORD_SELECT}`,
+    decisionRecordRow(d),
+  );
+  const row = inserted.rows[0];
+  if (row !== undefined) return { issued: true, record: toRecord(row) };
+  const existing = await issuedDecision(db, d.applicationId);
+  if (existing === undefined) throw new Error(`decision of ${d.applicationId} conflicted but is not visible`);
+  return { issued: false, record: existing };
+}
+
+/** The decision as first communicated (revision 1), if any. */
+export async function issuedDecision(
+  db: pg.Pool | pg.PoolClient | pg.Client,
+  applicationId: string,
+): Promise<DecisionRecord | undefined> {
+  const r = await db.query<RecordRow>(
+    `SELECT ${RECORD_SELECT} FROM decision_record WHERE application_id = $1 AND revision = 1`,
+    [applicationId],
+  );
+  return r.rows[0] === undefined ? undefined : toRecord(r.rows[0]);
+}
+
+/** Every record of an application, oldest first (revision 1 = as issued; the last = current). */
+export async function decisionHistory(
+  db: pg.Pool | pg.PoolClient | pg.Client,
+  applicationId: string,
+): Promise<DecisionRecord[]> {
+  const r = await db.query<RecordRow>(
+    `SELECT ${RECORD_SELECT} FROM decision_record WHERE application_id = $1 ORDER BY revision`,
+    [applicationId],
+  );
+  return r.rows.map(toRecord);
+}
