@@ -49,7 +49,11 @@ export function detectionQuality(
 ): DetectionQuality {
   const flagged = new Set(alerts.filter((a) => a.mode === 'live').map((a) => a.applicationId));
   const byScenario = new Map<string, string[]>();
-  for (const [id, scenario] of labels) byScenario.set(scenario, [...(byScenario.get(scenario) ?? []), id]);
+  for (const [id, scenario] of labels) {
+    const ids = byScenario.get(scenario);
+    if (ids === undefined) byScenario.set(scenario, [id]);
+    else ids.push(id);
+  }
   const legitFlagged = (byScenario.get(LEGITIMATE) ?? []).filter((id) => flagged.has(id)).length;
 
   const scenarios: ScenarioQuality[] = [...byScenario.entries()]

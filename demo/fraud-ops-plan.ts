@@ -33,8 +33,8 @@ export interface PlanOptions {
 export const DEFAULT_PLAN: Omit<PlanOptions, 'seed'> = {
   resolveShare: 0.7,
   inconclusiveShare: 0.05,
-  investigateShare: 0.35,
-  noteShare: 0.25,
+  investigateShare: 0.2,
+  noteShare: 0.1,
 };
 
 export type CaseAction =

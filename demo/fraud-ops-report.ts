@@ -47,6 +47,7 @@ export function fraudOpsHtml(f: FraudOpsSummary): string {
   const r = f.receiver;
   const plan = f.team.plan;
   return `<h2>Fraud operations: alerts reach people, verdicts measure the rules</h2>
+<style>.fraud-ops td:first-child{white-space:nowrap}</style>
 <p>The pipeline ran with <code>spec.cases.enabled</code> and a webhook <code>${esc(f.webhook.endpoint)}</code> to a receiver the demo started on loopback
 (<code>${esc(f.webhook.url)}</code>), which verified every request's HMAC-SHA-256 signature with the key from Secret <code>${esc(f.webhook.secret)}</code>
 and deduplicated on the Idempotency-Key. It refused the first attempt of ${(100 * REFUSE_FIRST_SHARE).toFixed(0)}% of the alerts (503) to show the retries.</p>
@@ -91,32 +92,32 @@ ${barChart(
 <h3>Per-rule precision: verdicts beside labels</h3>
 <p>From verdicts: confirmed fraud / resolved alerts of the rule (the warehouse view <code>rpt_rule_precision</code> through the API; inconclusive counts as resolved, not as fraud).
 Beside it, the same ratio from the generator's labels of the same resolved alerts (they agree when every verdict reached the warehouse as given), and the rule's precision from the labels of everything it flagged.</p>
-${table(
-  [
-    'rule',
-    'mode',
-    'alerts',
-    'resolved',
-    'confirmed fraud',
-    'legitimate',
-    'inconclusive',
-    'precision from verdicts',
-    'labels, same alerts',
-    'labels, all flagged',
-  ],
-  f.precision.map((p) => [
-    p.ruleId,
-    p.mode ?? '',
-    p.alerts,
-    p.resolved,
-    p.confirmedFraud,
-    p.legitimate,
-    p.inconclusive,
-    fmtPct(p.precision),
-    fmtPct(p.expectedFromLabels),
-    fmtPct(p.labelPrecision),
-  ]),
-)}
+<div class="fraud-ops">${table(
+    [
+      'rule',
+      'mode',
+      'alerts',
+      'resolved',
+      'confirmed fraud',
+      'legitimate',
+      'inconclusive',
+      'precision from verdicts',
+      'labels, same alerts',
+      'labels, all flagged',
+    ],
+    f.precision.map((p) => [
+      p.ruleId,
+      p.mode ?? '',
+      p.alerts,
+      p.resolved,
+      p.confirmedFraud,
+      p.legitimate,
+      p.inconclusive,
+      fmtPct(p.precision),
+      fmtPct(p.expectedFromLabels),
+      fmtPct(p.labelPrecision),
+    ]),
+  )}</div>
 <h3>The analysts' page</h3>
 ${
   f.screenshots === null

@@ -299,7 +299,6 @@ async function runPipeline(
       kafka: kafkaInfo.bootstrapServers,
       dlqTopic,
       labels,
-      job,
       generated: traffic.sent,
       sent,
       rejected,
@@ -530,8 +529,6 @@ interface SummaryInputs {
   kafka: string;
   dlqTopic: string;
   labels: Map<string, string>;
-  /** The scoring Job the demo created: its pods' run id (the CronJob's own runs may interleave). */
-  job: string;
   generated: number;
   sent: number;
   rejected: number;
