@@ -170,7 +170,8 @@ describe('the pipeline’s NetworkPolicies as the API server stores them', () =>
   });
 
   it('denies what no workload needs', () => {
-    expect(allowed(pod('ingestion-api'), pod('postgres'), 5432)).toBe(false);
+    // The ingestion API may read PostgreSQL (issued decisions), never the alert store.
+    expect(allowed(pod('ingestion-api'), pod('mongo'), 27017)).toBe(false);
     expect(allowed(pod('fraud-detector'), pod('postgres'), 5432)).toBe(false);
     expect(allowed(pod('risk-scorer'), kafka, 9092)).toBe(false);
     expect(allowed(pod('ingestion-api'), ip('10.96.0.1'), 443)).toBe(false);

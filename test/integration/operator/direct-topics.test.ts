@@ -26,7 +26,13 @@ import {
 
 const ns = uniqueName('op-direct');
 const suffix = ns.replace(/[^a-z0-9]/g, '');
-const topics = { applications: `apps_${suffix}`, deadLetter: `dlq_${suffix}`, alerts: `alerts_${suffix}` };
+const topics = {
+  applications: `apps_${suffix}`,
+  deadLetter: `dlq_${suffix}`,
+  alerts: `alerts_${suffix}`,
+  verdicts: `verdicts_${suffix}`,
+  decisions: `decisions_${suffix}`,
+};
 /** Every topic the operator manages for pipeline `direct`: the named three and the detector's internal one. */
 const managed = [...Object.values(topics), `${ns}.direct.fraud-detector-repartition`];
 const client = adminClient();
