@@ -128,6 +128,6 @@ describe('rendered children on the real API server', () => {
       expect(r.status, `${o.kind}/${o.metadata.name}: ${r.stderr}`).toBe(0);
       pods++;
     }
-    expect(pods).toBe(7);
+    expect(pods).toBe(8); // + the decision service
   });
 });

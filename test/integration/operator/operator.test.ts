@@ -176,6 +176,7 @@ describe('the operator on a real control plane', () => {
         .map((o) => o.metadata.name)
         .sort();
     expect(byKind('Deployment')).toEqual([
+      'demo-decision-service',
       'demo-fraud-detector',
       'demo-ingestion-api',
       'demo-warehouse-loader',
@@ -186,7 +187,9 @@ describe('the operator on a real control plane', () => {
       'demo-alerts',
       'demo-applications',
       'demo-dead-letter',
+      'demo-decisions',
       'demo-detector-repartition',
+      'demo-verdicts',
     ]);
     expect(byKind('ServiceMonitor')).toEqual(['demo-platform']);
     expect(byKind('PrometheusRule')).toEqual(['demo-platform']);

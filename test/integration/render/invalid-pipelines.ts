@@ -59,6 +59,10 @@ export const INVALID_PIPELINES: InvalidPipeline[] = [
     spec: { kafka: strimzi, topics: { partitions: 2 }, fraudDetector: { replicas: 3 } },
   },
   {
+    what: 'more decision-service replicas than partitions',
+    spec: { kafka: strimzi, topics: { partitions: 2 }, decisions: { replicas: 3 } },
+  },
+  {
     what: 'requests above limits',
     spec: { kafka: strimzi, ingestionApi: { resources: { requests: { cpu: '2' }, limits: { cpu: '1' } } } },
   },
