@@ -4,9 +4,10 @@
  * in the warehouse and publishes them on the decisions topic. Scaled by spec.decisions.replicas.
  */
 import { Construct } from 'constructs';
-import { ENV, MOUNTS, PORTS } from '../api/env.ts';
+import { ENV, PORTS } from '../api/env.ts';
 import type { EnvVar, RenderContext } from './context.ts';
 import { kafkaCertVolumes, platformContainer, platformPodSpec, type Volume } from './pod.ts';
+import { mountChampionModel } from './scoring.ts';
 import type { PipelineSecrets } from './secrets.ts';
 import { deploymentWithService } from './workload.ts';
 
@@ -26,15 +27,7 @@ export class DecisionService extends Construct {
       { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
     ];
     // The same champion as the scoring CronJob.
-    const model = ctx.spec.scoring.model.configMapRef;
-    if (model !== undefined) {
-      volumes.push({
-        name: 'model',
-        configMap: { name: model.name, items: [{ key: model.key, path: model.key }] },
-      });
-      mounts.push({ name: 'model', mountPath: MOUNTS.modelDir, readOnly: true });
-      env.push({ name: ENV.modelFile, value: `${MOUNTS.modelDir}/${model.key}` });
-    }
+    mountChampionModel(ctx, volumes, mounts, env);
     const container = platformContainer(ctx, {
       subcommand: 'decision-service',
       env,

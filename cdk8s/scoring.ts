@@ -14,6 +14,27 @@ import type { PipelineSecrets } from './secrets.ts';
 /** CHALLENGER_MODEL_FILE value that turns the scorer's built-in challenger off. */
 export const NO_CHALLENGER = 'none';
 
+/**
+ * The champion scorecard from spec.scoring.model (when it names a ConfigMap): its volume, mount and
+ * MODEL_FILE. One definition for every pod that scores with the champion (the scoring CronJob, the
+ * decision service); without a ConfigMap the built-in scorecard is used.
+ */
+export function mountChampionModel(
+  ctx: RenderContext,
+  volumes: Volume[],
+  mounts: VolumeMount[],
+  env: EnvVar[],
+): void {
+  const model = ctx.spec.scoring.model.configMapRef;
+  if (model === undefined) return;
+  volumes.push({
+    name: 'model',
+    configMap: { name: model.name, items: [{ key: model.key, path: model.key }] },
+  });
+  mounts.push({ name: 'model', mountPath: MOUNTS.modelDir, readOnly: true });
+  env.push({ name: ENV.modelFile, value: `${MOUNTS.modelDir}/${model.key}` });
+}
+
 export class ScoringCronJob extends Construct {
   constructor(scope: Construct, id: string, ctx: RenderContext, secrets: PipelineSecrets) {
     super(scope, id);
@@ -29,15 +50,7 @@ export class ScoringCronJob extends Construct {
         valueFrom: { fieldRef: { fieldPath: "metadata.labels['batch.kubernetes.io/job-name']" } },
       },
     ];
-    const model = spec.model.configMapRef;
-    if (model !== undefined) {
-      volumes.push({
-        name: 'model',
-        configMap: { name: model.name, items: [{ key: model.key, path: model.key }] },
-      });
-      mounts.push({ name: 'model', mountPath: MOUNTS.modelDir, readOnly: true });
-      env.push({ name: ENV.modelFile, value: `${MOUNTS.modelDir}/${model.key}` });
-    }
+    mountChampionModel(ctx, volumes, mounts, env);
     const challenger = spec.challenger;
     if (challenger === undefined) {
       env.push({ name: ENV.challengerModelFile, value: NO_CHALLENGER });
