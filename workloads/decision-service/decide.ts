@@ -8,6 +8,7 @@
 import type { IssuedDecision } from '../../api/decision.ts';
 import type { VerdictAlert } from '../../api/verdict.ts';
 import type { ApplicationEvent } from '../contract/application.ts';
+import { decisionRecordInput } from '../risk-scorer/decision-record.ts';
 import type { ActiveModel } from '../risk-scorer/models.ts';
 import { scoringInputFromEvent } from '../risk-scorer/scorecard/characteristics.ts';
 import { decide, type FraudAlertFact } from '../risk-scorer/scorecard/decision.ts';
@@ -37,20 +38,12 @@ export function decideApplication(
   }));
   const d = decide(champion.model, input, score, facts);
   return {
-    record: {
+    record: decisionRecordInput(d, input, champion, {
       applicationId: event.applicationId.toLowerCase(),
-      decision: d.decision,
-      scoreDecision: d.scoreDecision,
-      policyRules: d.rules,
-      reasonCodes: d.reasons.map((r) => r.code),
-      fraudSeverity: d.fraudSeverity,
-      approvedAmount: d.decision === 'approve' ? input.loanAmount : 0,
-      modelKey: champion.key,
-      modelChecksum: champion.checksum,
       source: 'stream',
       runId: writerId,
       issuedAt,
-    },
+    }),
     reasonTexts: new Map(d.reasons.map((r) => [r.code, r.text])),
   };
 }

@@ -22,6 +22,7 @@ import {
   STAGE_DECISION_RECORD_DDL,
   supersedeStaged,
 } from '../warehouse/decision-records.ts';
+import { decisionRecordInput } from './decision-record.ts';
 import { type ActiveModel, type ModelSet, registerModels } from './models.ts';
 import { type Partition, partitionPredicate, validatePartition } from './partition.ts';
 import type { ScoringInput } from './scorecard/characteristics.ts';
@@ -225,20 +226,14 @@ async function scorePartition(
         if (m === champion && row.decide) {
           const d = decide(m.model, input, s, row.alerts ?? []);
           decisionRows.push(
-            decisionRecordRow({
-              applicationId: row.application_id,
-              decision: d.decision,
-              scoreDecision: d.scoreDecision,
-              policyRules: d.rules,
-              reasonCodes: d.reasons.map((r) => r.code),
-              fraudSeverity: d.fraudSeverity,
-              approvedAmount: d.decision === 'approve' ? input.loanAmount : 0,
-              modelKey: m.key,
-              modelChecksum: m.checksum,
-              source: backfill ? 'backfill' : 'batch',
-              runId: o.runId,
-              issuedAt: decidedAt,
-            }),
+            decisionRecordRow(
+              decisionRecordInput(d, input, m, {
+                applicationId: row.application_id,
+                source: backfill ? 'backfill' : 'batch',
+                runId: o.runId,
+                issuedAt: decidedAt,
+              }),
+            ),
           );
         }
       }
