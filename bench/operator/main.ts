@@ -37,7 +37,15 @@ import {
   waitFor,
 } from '../../test/integration/operator/support.ts';
 import { type CeilingResult, childrenOf, mapLimit, plainApplyCeiling } from './ceiling.ts';
-import { CpuMeter, DeploymentTracker, formatCpu, load1, rssMiB } from './observe.ts';
+import {
+  CpuMeter,
+  DeploymentTracker,
+  formatCpu,
+  load1,
+  parseApiserverRequests,
+  requestDelta,
+  rssMiB,
+} from './observe.ts';
 
 const N = Number(process.env.BENCH_PIPELINES ?? 500);
 const EDITS = Number(process.env.BENCH_EDITS ?? 100);
@@ -45,6 +53,10 @@ const WORKERS = process.env.BENCH_WORKERS ?? '';
 const APPLY_CONCURRENCY = process.env.BENCH_APPLY_CONCURRENCY ?? '';
 const CEILING_CONCURRENCY = Number(process.env.BENCH_CEILING_CONCURRENCY ?? 32);
 const KCM_QPS = process.env.BENCH_KCM_QPS === undefined ? undefined : Number(process.env.BENCH_KCM_QPS);
+/** Extra flags, space-separated, e.g. BENCH_KCM_ARGS='--concurrent-deployment-syncs=20'. */
+const words = (v: string | undefined) => (v ?? '').split(/\s+/).filter((w) => w !== '');
+const APISERVER_ARGS = words(process.env.BENCH_APISERVER_ARGS);
+const KCM_ARGS = words(process.env.BENCH_KCM_ARGS);
 const DEADLINE = Date.now() + 30 * 60_000;
 const ns = uniqueName('op-bench');
 let client: KubeClient;
@@ -174,6 +186,8 @@ async function main(): Promise<void> {
     ...(KCM_QPS === undefined
       ? {}
       : { controllerManagerQps: { qps: KCM_QPS, burst: Math.ceil(KCM_QPS * 1.5) } }),
+    apiserverArgs: APISERVER_ARGS,
+    controllerManagerArgs: KCM_ARGS,
   });
   stopCluster = () => cluster.stop();
   const kc = cluster.kubeconfig;
@@ -213,6 +227,9 @@ async function main(): Promise<void> {
     await tracker.start();
     const deploymentsExist = tracker.when('exist', N * deploymentsPerPipeline);
     const deploymentsObserved = tracker.when('observed', N * deploymentsPerPipeline);
+    const apiserverRequests = () =>
+      parseApiserverRequests(kubectl(['get', '--raw', '/metrics'], undefined, kc).stdout);
+    const apiBefore = apiserverRequests();
     const loadBefore = load1();
     const cpu = new CpuMeter(pids);
     t0 = Date.now();
@@ -257,11 +274,12 @@ async function main(): Promise<void> {
     const allReadyMs = Date.now() - t0;
     const bringUpCpu = cpu.read();
     const loadAfter = load1();
+    const apiDuring = requestDelta(apiBefore, apiserverRequests());
     const existMs = await deploymentsExist;
     const observedMs = await deploymentsObserved;
     tracker.stop();
     process.stderr.write(
-      `\n[bench] bring-up: all Ready ${s(allReadyMs)} (load ${loadBefore.toFixed(1)} → ${loadAfter.toFixed(1)}), children applied ${appliedMs === undefined ? 'n/a' : s(appliedMs)}, Deployments observed ${s(observedMs)}; CPU s: ${formatCpu(bringUpCpu)}\n`,
+      `\n[bench] bring-up: all Ready ${s(allReadyMs)} (load ${loadBefore.toFixed(1)} → ${loadAfter.toFixed(1)}), children applied ${appliedMs === undefined ? 'n/a' : s(appliedMs)}, Deployments observed ${s(observedMs)}; CPU s: ${formatCpu(bringUpCpu)}\n[bench] API server served ${apiDuring.total} requests (${apiDuring.writes} writes): ${apiDuring.text}\n`,
     );
 
     // 2. Requests, once the operator has settled.
@@ -381,6 +399,7 @@ async function main(): Promise<void> {
       `| … the operator's last child apply (seen at 1 s resolution) | ${appliedMs === undefined ? 'n/a' : s(appliedMs)} (${appliesSeen} applies) |`,
       `| … every Deployment created / observed by the Deployment controller | ${s(existMs)} / ${s(observedMs)} |`,
       `| CPU seconds during bring-up | ${formatCpu(bringUpCpu)} |`,
+      `| Requests the API server served during bring-up (everyone: operator, controllers, bench; watches aside) | ${apiDuring.total} (${apiDuring.writes} writes, ${(apiDuring.writes / N).toFixed(1)} per pipeline): ${apiDuring.text} |`,
       `| Reconciles | ${reconciles} (${(reconciles / N).toFixed(2)} per pipeline, mean ${(reconcileMean * 1000).toFixed(0)} ms) |`,
       `| API requests (excl. watches, leases) | ${requests} → ${(requests / Math.max(1, reconciles)).toFixed(2)} per reconcile, ${(requests / N).toFixed(1)} per pipeline |`,
       `| Write requests | ${writes} → ${(writes / N).toFixed(1)} per pipeline |`,
