@@ -129,7 +129,7 @@ describe('indexed partitions', () => {
     await four?.drop();
   });
 
-  it('4 Indexed Job pods in parallel write exactly the rows 1 pod writes; the partitions are disjoint and cover all', async () => {
+  it('4 Indexed Job pods in parallel, reading in pages of 37 (pipelined reads, scoring and COPY), write exactly the rows 1 pod writes in one page; the partitions are disjoint and cover all', async () => {
     const single = await runCli({
       DATABASE_URL: one.url,
       RUN_ID: 'single',
@@ -144,6 +144,7 @@ describe('indexed partitions', () => {
           RUN_ID: 'parallel',
           SHARD_COUNT: '4',
           JOB_COMPLETION_INDEX: String(i),
+          SCORER_PAGE_SIZE: '37',
         }),
       ),
     );
