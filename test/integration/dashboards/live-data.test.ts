@@ -37,7 +37,7 @@ import { repoRoot } from '../../../infra/lib/paths.ts';
 import { freePort, sleep, waitUntil } from '../../../infra/lib/process.ts';
 import { addRuleFile, removeRuleFile } from '../../../infra/lib/prometheus-targets.ts';
 import { requireInfra } from '../../../infra/lib/state.ts';
-import { createNamespace, kubectl, kubectlOk } from '../operator/support.ts';
+import { createNamespace, kubectl, kubectlOk, waitCrdsEstablished } from '../operator/support.ts';
 import { createTestDatabase, type TestDatabase } from '../warehouse/support.ts';
 import {
   activeAlerts,
@@ -82,6 +82,9 @@ const topics = {
   applications: `dash_${id}_credit_apps`,
   alerts: `dash_${id}_fraud_alerts`,
   dlq: `dash_${id}_credit_apps_dlq`,
+  // Its own, never the default `credit_verdicts`: that name belongs to the demo's pipeline on the
+  // same broker, which needs it with as many partitions as its applications topic.
+  verdicts: `dash_${id}_credit_verdicts`,
 };
 const rulesName = `dashboards-live-${id}`;
 const mongoDatabase = `dash_live_${id}`;
@@ -188,12 +191,7 @@ async function count(sql: string): Promise<number> {
 /** A CreditPipeline whose reconciles fail: a ResourceQuota forbids the Secrets the operator generates. */
 function startFailingPipeline(): void {
   kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', join(repoRoot, 'crds')]);
-  kubectlOk([
-    'wait',
-    '--for=condition=Established',
-    '--timeout=60s',
-    'crd/creditpipelines.creditplatform.dev',
-  ]);
+  waitCrdsEstablished(['creditpipelines.creditplatform.dev']);
   createNamespace(namespace);
   kubectlOk(
     ['apply', '--server-side', '-f', '-'],
@@ -225,6 +223,7 @@ beforeAll(async () => {
     APPLICATIONS_TOPIC: topics.applications,
     ALERTS_TOPIC: topics.alerts,
     DLQ_TOPIC: topics.dlq,
+    VERDICTS_TOPIC: topics.verdicts,
     KAFKA_GROUP_PREFIX: `dash-live-${id}-`,
   };
   await startScraped('warehouse-loader', 'warehouse-loader', { DATABASE_URL: db.url, ...kafkaEnv });
