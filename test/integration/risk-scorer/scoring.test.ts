@@ -71,9 +71,12 @@ async function seed(pool: Pool): Promise<string[]> {
 }
 
 /** Every decision record, serialized row by row in record order (what "byte-identical" compares). */
+/** Every decision record as PostgreSQL prints the row (its bytes, every column), in record order. */
 async function snapshotRecords(pool: Pool): Promise<string[]> {
-  const r = await pool.query('SELECT * FROM decision_record ORDER BY record_id');
-  return r.rows.map((x) => JSON.stringify(x));
+  const r = await pool.query<{ row: string }>(
+    'SELECT d::text AS row FROM decision_record d ORDER BY record_id',
+  );
+  return r.rows.map((x) => x.row);
 }
 
 /** Scores and decisions without the run-specific columns, sorted: what must not depend on partitioning. */
