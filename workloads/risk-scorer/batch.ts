@@ -183,6 +183,8 @@ async function markRunning(
 
 /** Applications scored between two yields to the event loop, so a COPY in flight keeps streaming. */
 const SCORE_SLICE = 250;
+/** Applications in the first page (later pages: `pageSize`). */
+const FIRST_PAGE = 500;
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** A promise whose rejection is reported where it is awaited, not as an unhandled rejection first. */
@@ -213,13 +215,13 @@ async function scorePartition(
   const sql = selectPageSql(backfill);
   // Reads on a second pooled connection when there is one (pg.Pool queues a query for a free client).
   const reader: Pick<pg.PoolClient, 'query'> = (pool.options.max ?? 10) >= 2 ? pool : client;
-  const readPage = (last: string) => {
+  const readPage = (last: string, size: number) => {
     const params: unknown[] = [o.partition.count, o.partition.index, last];
-    if (backfill && o.backfill) params.push(o.backfill.from, o.backfill.to, pageSize);
+    if (backfill && o.backfill) params.push(o.backfill.from, o.backfill.to, size);
     else
       params.push(
         o.models.all.map((m) => m.key),
-        pageSize,
+        size,
         // Loaded no later than this to be decided here; '-infinity' (the stream decides): none.
         issueFirst ? new Date(decidedAt.getTime() - (o.decisionGraceSeconds ?? 0) * 1000) : '-infinity',
       );
@@ -275,7 +277,9 @@ async function scorePartition(
   };
 
   // Timings are what the run waited for: reading a page, scoring it, the rest of a COPY after it.
-  let next: Promise<ApplicationRow[]> | undefined = readPage('00000000-0000-0000-0000-000000000000');
+  // A small first page starts the pipeline sooner: only its reading and scoring wait alone.
+  let size = Math.min(pageSize, FIRST_PAGE);
+  let next: Promise<ApplicationRow[]> | undefined = readPage('00000000-0000-0000-0000-000000000000', size);
   let staging: Promise<void> | undefined;
   try {
     while (next !== undefined) {
@@ -284,7 +288,10 @@ async function scorePartition(
       next = undefined;
       summary.timings.selectMs += performance.now() - t;
       if (rows.length === 0) break;
-      if (rows.length === pageSize) next = readPage(rows[rows.length - 1]?.application_id as string);
+      if (rows.length === size) {
+        size = pageSize;
+        next = readPage(rows[rows.length - 1]?.application_id as string, size);
+      }
       t = performance.now();
       const page = await scorePage(rows);
       summary.timings.scoreMs += performance.now() - t;
