@@ -30,7 +30,12 @@ import {
   registerModels,
 } from '../risk-scorer/models.ts';
 import { loadModelFile } from '../risk-scorer/scorecard/model.ts';
-import { createIdempotentProducer, createKafka, kafkaConnection } from '../shared/kafka.ts';
+import {
+  assertCoPartitioned,
+  createIdempotentProducer,
+  createKafka,
+  kafkaConnection,
+} from '../shared/kafka.ts';
 import { createPool, type Pool } from '../warehouse/db.ts';
 import { claimStreamDecisions, type StreamClaim } from '../warehouse/decision-authority.ts';
 import { PartitionAssembly, type SourceTopic } from './assembly.ts';
@@ -133,6 +138,7 @@ export async function startDecisionService(
     }
     return { pending, oldestMs };
   });
+  await assertCoPartitioned(kafka, [config.applicationsTopic, config.verdictsTopic]);
   await consumer.connect();
   await consumer.subscribe({ topics: [config.applicationsTopic, config.verdictsTopic], fromBeginning: true });
   await consumer.run({
