@@ -84,6 +84,14 @@ interface PartitionState {
   replayBelow: Partial<Record<SourceTopic, bigint>>;
   /** Offsets last committed per topic (a commit that would not move them is skipped). */
   committed: Partial<Record<SourceTopic, bigint>>;
+  /**
+   * Publishing and committing of written batches, one after the other, off the path of the next
+   * batch (which may be read and written meanwhile): a commit always follows the publication of
+   * everything before it.
+   */
+  tail: Promise<void>;
+  /** A publication or commit failed: nothing more is committed here; the next batch fails (replay). */
+  failed?: unknown;
 }
 
 /**
@@ -179,7 +187,13 @@ export async function startDecisionService(
       const p = payload.batch.partition;
       let st = states.get(p);
       if (st === undefined) {
-        st = { assembly: new PartitionAssembly(), chain: Promise.resolve(), replayBelow: {}, committed: {} };
+        st = {
+          assembly: new PartitionAssembly(),
+          chain: Promise.resolve(),
+          replayBelow: {},
+          committed: {},
+          tail: Promise.resolve(),
+        };
         states.set(p, st);
       }
       const state = st;
@@ -191,6 +205,8 @@ export async function startDecisionService(
 
   const ready = async (): Promise<string | null> => {
     if (!joined) return 'consumer has not joined its group';
+    if ([...states.values()].some((s) => s.failed !== undefined))
+      return 'publishing or committing decisions failed; waiting for the replay';
     if (!claim.holding) return 'decision claim not held (warehouse connection lost)';
     try {
       await pool.query('SELECT 1');
@@ -224,6 +240,9 @@ export async function startDecisionService(
     async close() {
       if (closed) return;
       closed = true;
+      // Stop reading, let written batches be published and committed, then disconnect.
+      await consumer.stop().catch(() => undefined);
+      await Promise.all([...states.values()].map((s) => s.tail));
       await consumer.disconnect().catch((err) => log.warn({ err }, 'consumer disconnect failed'));
       await producer.disconnect().catch(() => undefined);
       await claim.close();
@@ -241,6 +260,7 @@ async function handleBatch(
 ): Promise<void> {
   const { batch } = payload;
   if (batch.messages.length === 0 || !current()) return;
+  if (state.failed !== undefined) throw state.failed;
   const { assembly } = state;
   const role: SourceTopic = batch.topic === ctx.config.applicationsTopic ? 'applications' : 'verdicts';
   state.replayBelow[role] ??= BigInt(batch.highWatermark);
@@ -316,22 +336,33 @@ async function handleBatch(
     notified = result.notified;
     assembly.markDecided(complete.map((c) => c.applicationId));
   }
-  // Published (and the API's waiters woken) before the offsets move past them.
-  await Promise.all([publish(ctx, standing, issued), notified]);
-
-  if (!current()) return; // Rebalanced meanwhile: the next owner replays from the last commit.
+  // Published (and the API's waiters woken) before the offsets move past them; in the tail, so the
+  // next batch of this partition is read and written meanwhile.
   const offsets = assembly.commitOffsets();
-  const commits = (Object.entries(offsets) as Array<[SourceTopic, bigint]>)
-    .filter(([t, o]) => state.committed[t] !== o)
-    .map(([t, o]) => ({
-      topic: t === 'applications' ? ctx.config.applicationsTopic : ctx.config.verdictsTopic,
-      partition: batch.partition,
-      offset: o.toString(),
-    }));
-  if (commits.length > 0) {
-    await ctx.consumer.commitOffsets(commits);
-    for (const [t, o] of Object.entries(offsets) as Array<[SourceTopic, bigint]>) state.committed[t] = o;
-  }
+  state.tail = state.tail.then(async () => {
+    if (state.failed !== undefined) return;
+    try {
+      await Promise.all([publish(ctx, standing, issued), notified]);
+      if (!current()) return; // Rebalanced meanwhile: the next owner replays from the last commit.
+      const commits = (Object.entries(offsets) as Array<[SourceTopic, bigint]>)
+        .filter(([t, o]) => state.committed[t] !== o)
+        .map(([t, o]) => ({
+          topic: t === 'applications' ? ctx.config.applicationsTopic : ctx.config.verdictsTopic,
+          partition: batch.partition,
+          offset: o.toString(),
+        }));
+      if (commits.length > 0) {
+        await ctx.consumer.commitOffsets(commits);
+        for (const [t, o] of Object.entries(offsets) as Array<[SourceTopic, bigint]>) state.committed[t] = o;
+      }
+    } catch (err) {
+      state.failed = err;
+      ctx.log.error(
+        { err: err instanceof Error ? err.message : String(err), partition: batch.partition },
+        'publishing or committing decisions failed; the partition replays from its last commit',
+      );
+    }
+  });
   payload.resolveOffset(last);
   ctx.metrics.consumerLag.set(
     { topic: role, partition: String(batch.partition) },
