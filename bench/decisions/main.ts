@@ -8,7 +8,7 @@
  *   p50/p99 from the post (the API's receipt, same machine) to the decision record written
  *   (decision_record.recorded_at, the database's clock);
  * - the detector alone, in the same run: p50/p99 from the post to the verdict complete on the verdicts
- *   topic (the latest part's Kafka timestamp, set by the detector's producer);
+ *   topic (the latest part's Kafka timestamp: the broker's append time, LogAppendTime on this topic);
  * - the decision service's own share: p50/p99 per application of verdict complete → decision written.
  * Writes bench/results/decisions.md. Bounded: BENCH_RATES (default 250,500,1000,2000 per second),
  * BENCH_SECONDS per rate (default 10). The figures are only meaningful on a quiet machine.
@@ -91,7 +91,16 @@ async function main(): Promise<void> {
   await admin.connect();
   await admin.createTopics({
     waitForLeaders: true,
-    topics: Object.values(topics).map((topic) => ({ topic, numPartitions: 3, replicationFactor: 1 })),
+    topics: Object.values(topics).map((topic) => ({
+      topic,
+      numPartitions: 3,
+      replicationFactor: 1,
+      // A verdict part's timestamp is when the broker appended it (not when the detector's producer
+      // queued it): "verdict complete on the topic" is when the decision service could first read it.
+      ...(topic === topics.verdicts
+        ? { configEntries: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }] }
+        : {}),
+    })),
   });
   await admin.disconnect();
   const db = await createTestDatabase('bench_decisions');
