@@ -90,6 +90,8 @@ interface PartitionState {
    * everything before it.
    */
   tail: Promise<void>;
+  /** Batches in the tail not yet published and committed. */
+  tailDepth: number;
   /** A publication or commit failed: nothing more is committed here; the next batch fails (replay). */
   failed?: unknown;
 }
@@ -100,6 +102,9 @@ interface PartitionState {
  * Its verdict normally completes it well before; the lookup then never costs a round trip.
  */
 const LATE_CHECK_MS = 250;
+
+/** Written batches of one partition that may wait for publication before reading waits for them. */
+const MAX_TAIL_DEPTH = 4;
 
 export async function startDecisionService(
   config: DecisionServiceConfig,
@@ -193,6 +198,7 @@ export async function startDecisionService(
           replayBelow: {},
           committed: {},
           tail: Promise.resolve(),
+          tailDepth: 0,
         };
         states.set(p, st);
       }
@@ -339,6 +345,7 @@ async function handleBatch(
   // Published (and the API's waiters woken) before the offsets move past them; in the tail, so the
   // next batch of this partition is read and written meanwhile.
   const offsets = assembly.commitOffsets();
+  state.tailDepth++;
   state.tail = state.tail.then(async () => {
     if (state.failed !== undefined) return;
     try {
@@ -361,8 +368,12 @@ async function handleBatch(
         { err: err instanceof Error ? err.message : String(err), partition: batch.partition },
         'publishing or committing decisions failed; the partition replays from its last commit',
       );
+    } finally {
+      state.tailDepth--;
     }
   });
+  // Backpressure: reading runs at most a few batches ahead of publishing.
+  if (state.tailDepth > MAX_TAIL_DEPTH) await state.tail;
   payload.resolveOffset(last);
   ctx.metrics.consumerLag.set(
     { topic: role, partition: String(batch.partition) },
