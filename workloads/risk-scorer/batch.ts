@@ -13,7 +13,7 @@
  */
 import type pg from 'pg';
 import type { EmploymentStatus } from '../contract/application.ts';
-import { type CopyValue, copyRows, json } from '../warehouse/copy.ts';
+import { CopyText, copyText, json } from '../warehouse/copy.ts';
 import type { Pool } from '../warehouse/db.ts';
 import { batchMayIssue, releaseBatchIssue } from '../warehouse/decision-authority.ts';
 import {
@@ -183,6 +183,8 @@ async function markRunning(
 
 /** Applications scored between two yields to the event loop, so a COPY in flight keeps streaming. */
 const SCORE_SLICE = 250;
+/** Applications in the first page (later pages: `pageSize`). */
+const FIRST_PAGE = 500;
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** A promise whose rejection is reported where it is awaited, not as an unhandled rejection first. */
@@ -213,21 +215,22 @@ async function scorePartition(
   const sql = selectPageSql(backfill);
   // Reads on a second pooled connection when there is one (pg.Pool queues a query for a free client).
   const reader: Pick<pg.PoolClient, 'query'> = (pool.options.max ?? 10) >= 2 ? pool : client;
-  const readPage = (last: string) => {
+  const readPage = (last: string, size: number) => {
     const params: unknown[] = [o.partition.count, o.partition.index, last];
-    if (backfill && o.backfill) params.push(o.backfill.from, o.backfill.to, pageSize);
+    if (backfill && o.backfill) params.push(o.backfill.from, o.backfill.to, size);
     else
       params.push(
         o.models.all.map((m) => m.key),
-        pageSize,
+        size,
         // Loaded no later than this to be decided here; '-infinity' (the stream decides): none.
         issueFirst ? new Date(decidedAt.getTime() - (o.decisionGraceSeconds ?? 0) * 1000) : '-infinity',
       );
     return awaitedLater(reader.query<ApplicationRow>(sql, params).then((r) => r.rows));
   };
   const scorePage = async (rows: readonly ApplicationRow[]) => {
-    const scoreRows: CopyValue[][] = [];
-    const decisionRows: CopyValue[][] = [];
+    // Formatted as COPY text here, while scoring: sending it later costs no work per row.
+    const scoreText = new CopyText('stage_credit_score', SCORE_COLUMNS);
+    const decisionText = new CopyText('stage_decision_record', DECISION_RECORD_COLUMNS);
     for (let i = 0; i < rows.length; i++) {
       if (i > 0 && i % SCORE_SLICE === 0) await yieldToEventLoop();
       const row = rows[i] as ApplicationRow;
@@ -238,7 +241,7 @@ async function scorePartition(
         const points: Record<string, unknown> = {};
         for (const c of s.characteristics)
           points[c.id] = { value: c.value, bin: c.bin, points: c.points, pointsLost: c.pointsLost };
-        scoreRows.push([
+        scoreText.add([
           row.application_id,
           m.key,
           m.role,
@@ -253,7 +256,7 @@ async function scorePartition(
         ]);
         if (m === champion && row.decide) {
           const d = decide(m.model, input, s, row.alerts ?? []);
-          decisionRows.push(
+          decisionText.add(
             decisionRecordRow(
               decisionRecordInput(d, input, m, {
                 applicationId: row.application_id,
@@ -266,15 +269,17 @@ async function scorePartition(
         }
       }
     }
-    return { scoreRows, decisionRows };
+    return { scoreText, decisionText };
   };
-  const stagePage = async (page: { scoreRows: CopyValue[][]; decisionRows: CopyValue[][] }) => {
-    await copyRows(client, 'stage_credit_score', SCORE_COLUMNS, page.scoreRows);
-    await copyRows(client, 'stage_decision_record', DECISION_RECORD_COLUMNS, page.decisionRows);
+  const stagePage = async (page: { scoreText: CopyText; decisionText: CopyText }) => {
+    await copyText(client, page.scoreText);
+    await copyText(client, page.decisionText);
   };
 
   // Timings are what the run waited for: reading a page, scoring it, the rest of a COPY after it.
-  let next: Promise<ApplicationRow[]> | undefined = readPage('00000000-0000-0000-0000-000000000000');
+  // A small first page starts the pipeline sooner: only its reading and scoring wait alone.
+  let size = Math.min(pageSize, FIRST_PAGE);
+  let next: Promise<ApplicationRow[]> | undefined = readPage('00000000-0000-0000-0000-000000000000', size);
   let staging: Promise<void> | undefined;
   try {
     while (next !== undefined) {
@@ -283,7 +288,10 @@ async function scorePartition(
       next = undefined;
       summary.timings.selectMs += performance.now() - t;
       if (rows.length === 0) break;
-      if (rows.length === pageSize) next = readPage(rows[rows.length - 1]?.application_id as string);
+      if (rows.length === size) {
+        size = pageSize;
+        next = readPage(rows[rows.length - 1]?.application_id as string, size);
+      }
       t = performance.now();
       const page = await scorePage(rows);
       summary.timings.scoreMs += performance.now() - t;
