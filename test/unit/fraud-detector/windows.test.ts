@@ -412,6 +412,52 @@ describe('checkpoint and replay', () => {
     }
   });
 
+  it('replays whole packed messages: several inputs at one offset keep the clock from before the first', () => {
+    const rules: CompiledRuleSet = velocity(3, '10m', { allowedLateness: '3m' });
+    const horizonMs = 15 * MIN;
+    const received = (_e: ApplicationEvent, i: number) => T0 + i * 20_000 + 150_000;
+    const events = Array.from({ length: 300 }, (_, i) =>
+      makeEvent({
+        id: `p${String(i).padStart(4, '0')}`,
+        t: T0 + i * 20_000 + ((i * 7919) % 5) * 30_000 - (i % 11 === 0 ? 12 * MIN : 0),
+        deviceId: `d${(i * 31) % 17}`,
+      }),
+    );
+    // Seven applications per message: the offset of input i is floor(i / 7).
+    const PER = 7;
+    const run = (w: PartitionWindows, from: number, to: number, emit: boolean) => {
+      const alerts: FraudAlert[] = [];
+      for (let i = from; i < to; i++) {
+        const event = events[i] as ApplicationEvent;
+        const r = w.process(
+          {
+            keyPath: 'channel.deviceId',
+            key: event.channel.deviceId,
+            offset: Math.floor(i / PER),
+            record: recordOf(event, received(event, i)),
+          },
+          emit,
+          NOW,
+        );
+        alerts.push(...r.alerts);
+      }
+      return alerts;
+    };
+    const full = alertKeys(run(new PartitionWindows(rules, { horizonMs }), 0, events.length, true));
+    expect(full.length).toBeGreaterThan(0);
+    for (const cutMessage of [1, 9, 20, 37]) {
+      const cut = cutMessage * PER;
+      const first = new PartitionWindows(rules, { horizonMs });
+      const before = run(first, 0, cut, true);
+      const cp = first.checkpoint(cutMessage);
+      expect(cp.replayFrom).toBeLessThanOrEqual(cutMessage);
+      const second = new PartitionWindows(rules, { clock: cp.clockBefore, horizonMs });
+      expect(run(second, cp.replayFrom * PER, cut, false)).toEqual([]);
+      const after = run(second, cut, events.length, true);
+      expect(alertKeys([...before, ...after]), `cut at message ${cutMessage}`).toEqual(full);
+    }
+  });
+
   it('checkpoints at the next offset when nothing is held', () => {
     const w = new PartitionWindows(velocity());
     expect(w.checkpoint(7)).toEqual({ replayFrom: 7, clockBefore: null });

@@ -132,6 +132,9 @@ export class PartitionWindows {
   private arrival: Entry[] = [];
   private head = 0;
   private clock: number;
+  /** The offset of the last input, and the clock before the first input at that offset. */
+  private currentOffset = Number.NaN;
+  private offsetClockBefore = Number.NEGATIVE_INFINITY;
   private entryCount = 0;
   private readonly maxEntries: number;
   private readonly horizonMs: number;
@@ -165,6 +168,12 @@ export class PartitionWindows {
     emit: boolean,
     detectedAt: Date,
   ): { outcome: WindowOutcome; alerts: FraudAlert[] } {
+    // Several inputs may share one offset (a packed repartition message): a replay from that offset
+    // processes them all again, so each keeps the clock from before the first of them.
+    if (input.offset !== this.currentOffset) {
+      this.currentOffset = input.offset;
+      this.offsetClockBefore = this.clock;
+    }
     const group = this.rules.keyGroups.get(input.keyPath);
     if (group === undefined) return { outcome: 'no-rules', alerts: [] };
     const times = eventTimes(input.record.submittedAt, input.record.receivedAt);
@@ -191,7 +200,7 @@ export class PartitionWindows {
       byKey.set(input.key, ks);
       this.keyCount++;
     }
-    const clockBefore = this.clock;
+    const clockBefore = this.offsetClockBefore;
     const late = t < this.clock - this.rules.allowedLatenessMs - this.horizonMs;
     if (late) this.stats.late++;
     if (times.received > this.clock) this.clock = times.received;
