@@ -12,6 +12,7 @@ import { parse, stringify } from 'yaml';
 import { API_VERSION, CRD_NAME, KIND } from '../../../api/v1alpha1.ts';
 import { CRD_PATHS } from '../../../cdk8s/crd.ts';
 import { requireInfra } from '../../../infra/lib/state.ts';
+import { waitCrdsEstablished } from '../operator/support.ts';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const ns = `crd-test-${randomBytes(3).toString('hex')}`;
@@ -71,7 +72,7 @@ beforeAll(() => {
     '-f',
     `${root}${CRD_PATHS[0]}`,
   ]);
-  mustKubectl(['wait', '--for', 'condition=Established', '--timeout', '60s', `crd/${CRD_NAME}`]);
+  waitCrdsEstablished([CRD_NAME]);
   mustKubectl(['create', 'namespace', ns]);
 });
 

@@ -37,7 +37,7 @@ import { repoRoot } from '../../../infra/lib/paths.ts';
 import { freePort, sleep, waitUntil } from '../../../infra/lib/process.ts';
 import { addRuleFile, removeRuleFile } from '../../../infra/lib/prometheus-targets.ts';
 import { requireInfra } from '../../../infra/lib/state.ts';
-import { createNamespace, kubectl, kubectlOk } from '../operator/support.ts';
+import { createNamespace, kubectl, kubectlOk, waitCrdsEstablished } from '../operator/support.ts';
 import { createTestDatabase, type TestDatabase } from '../warehouse/support.ts';
 import {
   activeAlerts,
@@ -188,12 +188,7 @@ async function count(sql: string): Promise<number> {
 /** A CreditPipeline whose reconciles fail: a ResourceQuota forbids the Secrets the operator generates. */
 function startFailingPipeline(): void {
   kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', join(repoRoot, 'crds')]);
-  kubectlOk([
-    'wait',
-    '--for=condition=Established',
-    '--timeout=60s',
-    'crd/creditpipelines.creditplatform.dev',
-  ]);
+  waitCrdsEstablished(['creditpipelines.creditplatform.dev']);
   createNamespace(namespace);
   kubectlOk(
     ['apply', '--server-side', '-f', '-'],

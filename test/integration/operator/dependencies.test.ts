@@ -16,6 +16,7 @@ import {
   kubectlOk,
   type OperatorProcess,
   startOperator,
+  waitCrdsEstablished,
   waitFor,
 } from './support.ts';
 
@@ -31,11 +32,7 @@ beforeAll(async () => {
   const kc = cluster.kubeconfig;
   client = adminClientFor(kc);
   kubectlOk(['apply', '--server-side', '-f', join(repoRoot, 'crds')], undefined, kc);
-  kubectlOk(
-    ['wait', '--for=condition=Established', '--timeout=60s', 'crd/creditpipelines.creditplatform.dev'],
-    undefined,
-    kc,
-  );
+  waitCrdsEstablished(['creditpipelines.creditplatform.dev'], kc);
   kubectlOk(['create', 'namespace', ns], undefined, kc);
   operator = await startOperator(`operator-deps-${Date.now().toString(36)}`, {
     KUBECONFIG: kc,

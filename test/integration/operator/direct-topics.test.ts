@@ -21,6 +21,7 @@ import {
   type OperatorProcess,
   startOperator,
   uniqueName,
+  waitCrdsEstablished,
   waitFor,
 } from './support.ts';
 
@@ -50,12 +51,7 @@ async function partitions(topic: string): Promise<number | undefined> {
 
 beforeAll(async () => {
   kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', join(repoRoot, 'crds')]);
-  kubectlOk([
-    'wait',
-    '--for=condition=Established',
-    '--timeout=60s',
-    'crd/creditpipelines.creditplatform.dev',
-  ]);
+  waitCrdsEstablished(['creditpipelines.creditplatform.dev']);
   createNamespace(ns);
   await admin.connect();
   operator = await startOperator(`operator-${ns}`, {

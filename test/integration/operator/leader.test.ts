@@ -17,6 +17,7 @@ import {
   type OperatorProcess,
   startOperator,
   uniqueName,
+  waitCrdsEstablished,
   waitFor,
 } from './support.ts';
 
@@ -80,12 +81,7 @@ function createPipeline(name: string): void {
 
 beforeAll(() => {
   kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', join(repoRoot, 'crds')]);
-  kubectlOk([
-    'wait',
-    '--for=condition=Established',
-    '--timeout=60s',
-    'crd/creditpipelines.creditplatform.dev',
-  ]);
+  waitCrdsEstablished(['creditpipelines.creditplatform.dev']);
   createNamespace(ns);
 });
 

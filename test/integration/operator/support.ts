@@ -40,6 +40,32 @@ export function kubectlOk(args: string[], input?: string, kubeconfig?: string): 
   return r.stdout;
 }
 
+/**
+ * Waits until the named CRDs (or all) are Established. Polls instead of `kubectl wait`: right after
+ * an apply a CRD can have no status yet, and `kubectl wait --for=condition` then fails at once
+ * (".status.conditions accessor error") instead of waiting.
+ */
+export function waitCrdsEstablished(names: string[] | 'all', kubeconfig?: string, timeoutMs = 60_000): void {
+  const deadline = Date.now() + timeoutMs;
+  const target = names === 'all' ? [] : names.map((n) => (n.startsWith('crd/') ? n.slice(4) : n));
+  for (;;) {
+    const r = kubectl(['get', 'crd', ...target, '-o', 'json'], undefined, kubeconfig);
+    if (r.status === 0) {
+      const doc = JSON.parse(r.stdout) as {
+        items?: { status?: { conditions?: { type: string; status: string }[] } }[];
+        status?: { conditions?: { type: string; status: string }[] };
+      };
+      const crds = doc.items ?? [doc];
+      const established = (c: (typeof crds)[number]) =>
+        c.status?.conditions?.some((x) => x.type === 'Established' && x.status === 'True') === true;
+      if (crds.length > 0 && crds.every(established)) return;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`CRDs ${target.join(', ') || '(all)'} not Established in ${timeoutMs} ms: ${r.stderr}`);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 250);
+  }
+}
+
 export function helm(args: string[]): CmdResult {
   const { kube, tools } = kubeInfo();
   const r = spawnSync(tools.helm, args, {
@@ -79,7 +105,7 @@ export function installFixtureCrds(kubeconfig?: string): string[] {
   if (files.length === 0) throw new Error(`no CRDs in ${dir}`);
   for (const f of files)
     kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', join(dir, f)], undefined, kubeconfig);
-  kubectlOk(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all'], undefined, kubeconfig);
+  waitCrdsEstablished('all', kubeconfig);
   return files;
 }
 

@@ -16,7 +16,7 @@ import { CRD_PATHS } from '../../../cdk8s/crd.ts';
 import { creditPipelineValidator, validatePipeline } from '../../../cli/render/validate.ts';
 import { repoRoot } from '../../../infra/lib/paths.ts';
 import type { StructuralSchema } from '../../../lib/crd-validation/index.ts';
-import { createNamespace, kubectl, kubectlOk } from '../operator/support.ts';
+import { createNamespace, kubectl, kubectlOk, waitCrdsEstablished } from '../operator/support.ts';
 import { createVerdict } from './apiserver-verdict.ts';
 import { INVALID_PIPELINES } from './invalid-pipelines.ts';
 
@@ -48,7 +48,7 @@ function renderLines(object: unknown): string[] {
 
 beforeAll(() => {
   kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', join(repoRoot, CRD_PATHS[0])]);
-  kubectlOk(['wait', '--for=condition=Established', '--timeout=60s', `crd/${PLURAL}.${GROUP}`]);
+  waitCrdsEstablished([`${PLURAL}.${GROUP}`]);
   createNamespace(ns);
 });
 

@@ -12,6 +12,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../../../infra/lib/paths.ts';
 import { requireInfra } from '../../../infra/lib/state.ts';
+import { waitCrdsEstablished } from '../operator/support.ts';
 
 const kube = requireInfra('kube');
 const tools = requireInfra('tools');
@@ -44,16 +45,13 @@ describe('generated third-party CRDs (test/fixtures/crds)', () => {
     const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
     // Server-side apply: the Kafka CRD is too large for the last-applied annotation.
     for (const f of files) kubectl(['apply', '--server-side', '--force-conflicts', '-f', join(dir, f)]);
-    kubectl([
-      'wait',
-      '--for=condition=Established',
-      '--timeout=60s',
-      'crd/kafkas.kafka.strimzi.io',
-      'crd/kafkatopics.kafka.strimzi.io',
-      'crd/kafkanodepools.kafka.strimzi.io',
-      'crd/servicemonitors.monitoring.coreos.com',
-      'crd/podmonitors.monitoring.coreos.com',
-      'crd/prometheusrules.monitoring.coreos.com',
+    waitCrdsEstablished([
+      'kafkas.kafka.strimzi.io',
+      'kafkatopics.kafka.strimzi.io',
+      'kafkanodepools.kafka.strimzi.io',
+      'servicemonitors.monitoring.coreos.com',
+      'podmonitors.monitoring.coreos.com',
+      'prometheusrules.monitoring.coreos.com',
     ]);
     await core.createNamespace({ body: { metadata: { name: namespace } } });
   });

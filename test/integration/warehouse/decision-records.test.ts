@@ -265,7 +265,16 @@ describe('an issued decision', () => {
       );
     expect(await code(insert(last.revision + 1, last.recordId, null))).toBe('23514'); // reason required
     expect(await code(insert(last.revision + 2, last.recordId, 'late alert'))).toBe('23514'); // wrong revision
-    expect(await code(insert(last.revision + 1, last.recordId, 'late alert', ids[2]))).toBe('23503'); // other application
+    // Another application whose chain is shorter, so only the foreign key can refuse the row
+    // (where that revision exists already, the unique key answers first: 23505).
+    const other = await pool.query<{ application_id: string }>(
+      `SELECT application_id FROM decision_record WHERE application_id <> $1
+       GROUP BY application_id HAVING max(revision) < $2 ORDER BY application_id LIMIT 1`,
+      [id, last.revision + 1],
+    );
+    const otherId = other.rows[0]?.application_id;
+    if (otherId === undefined) throw new Error('no other application with a shorter chain');
+    expect(await code(insert(last.revision + 1, last.recordId, 'late alert', otherId))).toBe('23503'); // other application
     expect(await code(insert(last.revision + 1, last.recordId, 'late alert'))).toBe('ok');
     expect(await code(insert(last.revision + 1, last.recordId, 'a racing second successor'))).toBe('23505');
     const chain = await decisionHistory(pool, id);
