@@ -134,23 +134,31 @@ describe('commit pipeline', () => {
     await p.drain(100);
   });
 
-  it('forgets what is pending on a rebalance, and makes callers wait beyond maxPending', async () => {
+  it('on a rebalance keeps what is pending of kept partitions, forgets the others, and makes callers wait beyond maxPending', async () => {
     const { consumer, commits } = fakeConsumer();
-    const p = new CommitPipeline({ consumer, topic: 't', log, maxPending: 2, onFailure: () => undefined });
+    const p = new CommitPipeline({ consumer, topic: 't', log, maxPending: 3, onFailure: () => undefined });
     const w = [deferred(), deferred(), deferred()];
     await p.add(0, '1', undefined, '9', w[0]?.promise as Promise<void>);
-    let third = false;
-    const second = p.add(0, '2', undefined, '9', w[1]?.promise as Promise<void>).then(() => {
-      third = true;
+    await p.add(1, '7', undefined, '9', w[1]?.promise as Promise<void>);
+    let released = false;
+    const third = p.add(0, '2', undefined, '9', w[2]?.promise as Promise<void>).then(() => {
+      released = true;
     });
     await tick();
-    expect(third).toBe(false);
-    p.newGeneration();
-    await second;
+    expect(released).toBe(false);
+    p.processedUpTo(2, '30');
+    // Partition 1 moved to another member; 0 and 2 stay: reading resumes after what was processed.
+    expect([...p.rebalanced(new Set([0, 2]))].sort()).toEqual([
+      [0, '2'],
+      [2, '30'],
+    ]);
+    await third; // partition 1's pending batch no longer counts
     w[0]?.resolve();
     w[1]?.resolve();
+    w[2]?.resolve();
     await tick();
     await tick();
-    expect(commits).toEqual([]);
+    expect(commits.flat().at(-1)).toEqual({ partition: 0, offset: '2', metadata: undefined });
+    expect(commits.flat().some((c) => c.partition === 1)).toBe(false);
   });
 });

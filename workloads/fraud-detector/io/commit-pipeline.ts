@@ -8,8 +8,10 @@
  * - A batch's writes that fail: nothing of that partition after the last commit is committed; the
  *   stage is told (`onFailure`) and seeks back to the last committed offset, so the batches are
  *   processed and written again (the writes are idempotent on their natural keys).
- * - A rebalance (`newGeneration`): everything pending is forgotten (its writes may still land; their
- *   offsets are not committed by this member), and the partitions' new owners start from the last commit.
+ * - A rebalance (`rebalanced`): what is pending for the partitions this member keeps stays pending and is
+ *   committed under the new generation, and reading them resumes where processing was (not at the last
+ *   commit, so nothing is processed twice); for the partitions it lost, pending offsets are forgotten
+ *   (their writes may still land) and their new owners start from the last commit.
  * - Backpressure: `add` resolves at once unless `maxPending` batches are waiting for their writes.
  */
 import type { Consumer } from 'kafkajs';
@@ -44,6 +46,8 @@ export class CommitPipeline {
   private readonly queues = new Map<number, Pending[]>();
   /** Last committed offset (or where reading started) per partition, this generation. */
   private readonly committed = new Map<number, string>();
+  /** The offset after the last batch processed per partition (where reading resumes). */
+  private readonly processed = new Map<number, string>();
   private readonly epochs = new Map<number, number>();
   private ready = new Map<number, Pending>();
   private inFlight: Promise<void> | undefined;
@@ -55,14 +59,37 @@ export class CommitPipeline {
     this.maxPending = o.maxPending ?? 16;
   }
 
-  /** A rebalance: forget what is pending (the new owners start from the last commit). */
-  newGeneration(): void {
-    this.queues.clear();
-    this.committed.clear();
-    this.ready.clear();
-    for (const [p, e] of this.epochs) this.epochs.set(p, e + 1);
-    this.waiting = 0;
+  /**
+   * A rebalance gave this member `assigned`: forgets the other partitions; returns, for each kept
+   * partition it has processed batches of, the offset to resume reading at (after the last processed).
+   */
+  rebalanced(assigned: ReadonlySet<number>): Map<number, string> {
+    const known = new Set([...this.queues.keys(), ...this.processed.keys(), ...this.committed.keys()]);
+    const resume = new Map<number, string>();
+    for (const partition of known) {
+      if (!assigned.has(partition)) this.forget(partition);
+      else {
+        const at = this.processed.get(partition);
+        if (at !== undefined) resume.set(partition, at);
+      }
+    }
+    return resume;
+  }
+
+  /** Forgets a partition: nothing pending of it is committed by this member. */
+  forget(partition: number): void {
+    this.waiting -= this.queues.get(partition)?.filter((e) => !e.landed).length ?? 0;
+    this.queues.delete(partition);
+    this.ready.delete(partition);
+    this.committed.delete(partition);
+    this.processed.delete(partition);
+    this.epochs.set(partition, (this.epochs.get(partition) ?? 0) + 1);
     this.release();
+  }
+
+  /** Batches of `partition` were processed up to `next` (exclusive) without writes (a replay). */
+  processedUpTo(partition: number, next: string): void {
+    this.processed.set(partition, next);
   }
 
   /** Where this member started reading `partition` in this generation (the first batch's offset). */
@@ -83,6 +110,7 @@ export class CommitPipeline {
   ): Promise<void> {
     const epoch = this.epochs.get(partition) ?? 0;
     this.epochs.set(partition, epoch);
+    this.processed.set(partition, offset);
     const entry: Pending = { partition, offset, metadata, highWatermark, landed: false, epoch };
     let queue = this.queues.get(partition);
     if (queue === undefined) {
@@ -102,12 +130,8 @@ export class CommitPipeline {
       (err: unknown) => {
         if (entry.epoch !== this.epochs.get(partition)) return;
         // Nothing of this partition after the last commit may be committed now.
-        this.waiting -= this.queues.get(partition)?.filter((e) => !e.landed).length ?? 0;
-        this.queues.delete(partition);
-        this.ready.delete(partition);
-        this.epochs.set(partition, epoch + 1);
-        this.release();
         const from = this.committed.get(partition);
+        this.forget(partition);
         this.o.log.warn(
           { err, partition, from },
           'writes failed; reading the partition again from its last commit',

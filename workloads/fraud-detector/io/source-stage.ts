@@ -81,8 +81,11 @@ export async function startSourceStage(o: SourceStageOptions): Promise<StageHand
         Math.max(0, Number(BigInt(highWatermark) - BigInt(offset))),
       ),
   });
-  consumer.on(consumer.events.GROUP_JOIN, () => {
-    pipeline.newGeneration();
+  consumer.on(consumer.events.GROUP_JOIN, (e) => {
+    // Partitions kept through a rebalance resume where processing was (their pending commits stand).
+    const assigned = new Set(e.payload.memberAssignment[o.applicationsTopic] ?? []);
+    for (const [partition, offset] of pipeline.rebalanced(assigned))
+      consumer.seek({ topic: o.applicationsTopic, partition, offset });
     joined = true;
   });
   await consumer.connect();

@@ -7,7 +7,7 @@
  * reads the committed offset and checkpoint, seeks back to the checkpoint and replays up to the
  * committed offset without emitting (state and "already flagged" marks only), then continues live.
  * So alerts are never emitted from a partial state, and an alert written before a crash is not
- * emitted from a different state after it. State is dropped and rebuilt on every rebalance.
+ * emitted from a different state after it. A partition kept through a rebalance keeps its state and resumes where it was (io/commit-pipeline.ts); one that moves is rebuilt by its new owner.
  */
 import type { Admin, Consumer, EachBatchPayload } from 'kafkajs';
 import type { FraudAlert } from '../../../api/alert.ts';
@@ -76,12 +76,22 @@ export async function startWindowStage(o: WindowStageOptions): Promise<WindowSta
   });
   consumer.on(consumer.events.GROUP_JOIN, (e) => {
     generation++;
-    states.clear();
-    pipeline.newGeneration();
+    // A partition kept through the rebalance keeps its state, its pending commits and its position;
+    // one lost (or still seeking back to its checkpoint) is dropped and rebuilt by its next owner.
+    const assigned = new Set(e.payload.memberAssignment[o.repartitionTopic] ?? []);
+    for (const [partition, st] of states) {
+      if (assigned.has(partition) && st.awaitingOffset === undefined) continue;
+      states.delete(partition);
+      pipeline.forget(partition);
+    }
+    for (const [partition, offset] of pipeline.rebalanced(assigned)) {
+      if (states.has(partition)) consumer.seek({ topic: o.repartitionTopic, partition, offset });
+      else pipeline.forget(partition);
+    }
     joined = true;
     o.log.info(
-      { assigned: e.payload.memberAssignment[o.repartitionTopic] ?? [], generation },
-      'window stage joined; state rebuilt from checkpoints as partitions are read',
+      { assigned: [...assigned], kept: [...states.keys()], generation },
+      'window stage joined; state of new partitions rebuilt from checkpoints as they are read',
     );
   });
   await consumer.connect();
@@ -319,8 +329,12 @@ async function handleBatch(
   o.metrics.replayedMessages.inc(replayed);
   const next = BigInt(last) + 1n;
   payload.resolveOffset(last);
-  if (!current()) return; // A rebalance happened meanwhile: the next owner replays from the last commit.
-  if (next <= liveFrom) return; // Still replaying: the committed offset and checkpoint already cover this span.
+  // (No rebalance can come between processing and handing the writes over: no await in between.)
+  if (next <= liveFrom) {
+    // Still replaying: the committed offset and checkpoint already cover this span.
+    pipeline.processedUpTo(partition, next.toString());
+    return;
+  }
   pipeline.started(partition, liveFrom > BigInt(first.offset) ? liveFrom.toString() : first.offset);
   const checkpoint = JSON.stringify(st.windows.checkpoint(Number(next)));
   const t0 = performance.now();
