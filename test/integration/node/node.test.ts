@@ -90,7 +90,15 @@ function scriptPod(
       restartPolicy: 'Never',
       tolerations: [NODE_TOLERATION],
       automountServiceAccountToken: false,
-      securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+      // As the chart's pods (cdk8s/pod.ts): user and group set explicitly. Without runAsGroup the
+      // kubelet hands the runtime the image's uid alone, and the group becomes 0 (the image has no
+      // /etc/passwd entry for 10001 to take it from).
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: 10001,
+        runAsGroup: 10001,
+        seccompProfile: { type: 'RuntimeDefault' },
+      },
       containers: [
         {
           name: 'main',
@@ -318,15 +326,19 @@ describe('the harness node', () => {
         await client.end();
       }
     };
-    const claim = kubectl([
-      '-n',
-      namespace,
-      'get',
-      'pvc',
-      'warehouse-data',
-      '-o',
-      'jsonpath={.status.phase} {.spec.storageClassName}',
-    ]);
+    // The claim binds once the volume provisioner (a harness daemon watching claims) has made its volume.
+    const claim = await until('the claim to be bound', () => {
+      const c = kubectl([
+        '-n',
+        namespace,
+        'get',
+        'pvc',
+        'warehouse-data',
+        '-o',
+        'jsonpath={.status.phase} {.spec.storageClassName}',
+      ]);
+      return c.startsWith('Bound') ? c : undefined;
+    });
     expect(claim).toBe('Bound credit-local');
     const first = await ready();
     expect(first.startsWith(POD_CIDR.split('.').slice(0, 3).join('.'))).toBe(true);
