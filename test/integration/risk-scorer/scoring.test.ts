@@ -691,6 +691,34 @@ describe('decision records across the stream, batch runs and backfills', () => {
     expect(d.rows).toEqual([{ source: 'batch', run_id: 'unclaimed' }]);
   });
 
+  it('a decision service whose claim connection is lost takes the claim again on a new connection', async () => {
+    const claim = await claimStreamDecisions(db.url, createLogger('test'), { retryMs: 100 });
+    const claimPid = async () =>
+      (
+        await pool.query<{ pid: number }>(
+          `SELECT l.pid FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+           WHERE l.locktype = 'advisory' AND l.granted AND a.application_name = 'decision-service-claim'
+             AND a.datname = current_database()`,
+        )
+      ).rows.map((r) => r.pid);
+    try {
+      const [before] = await claimPid();
+      expect(before).toBeDefined();
+      await pool.query('SELECT pg_terminate_backend($1)', [before]);
+      for (let i = 0; ; i++) {
+        const now = await claimPid();
+        if (now.length === 1 && now[0] !== before && claim.holding) break;
+        if (i > 200) throw new Error('the claim was not taken again');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await claim.held();
+      expect(await streamDecides(pool)).toBe(true);
+    } finally {
+      await claim.close();
+    }
+    expect(await streamDecides(pool)).toBe(false);
+  });
+
   it('a decision service starting while a scoring run issues waits for its commit, then finds the batch’s decision standing', async () => {
     const id = '00000000-0000-4000-8000-0000000c1a2e';
     await loadNow(pool, 12, [id]);
