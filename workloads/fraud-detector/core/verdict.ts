@@ -67,17 +67,17 @@ export function windowPart(p: {
   };
 }
 
-/**
- * The message of a part; `partition`: the application's partition on the applications topic. One
- * header, the contract's (the value is JSON and names its kind): four parts per application make
- * verdicts most of the detector's records, and each header costs about as much to encode as a value.
- */
+/** The message of a part; `partition`: the application's partition on the applications topic. */
 export function verdictMessage(part: VerdictPart, partition: number | undefined): Message {
   return {
     key: part.customerId,
     value: JSON.stringify(part),
     ...(partition === undefined ? {} : { partition }),
-    headers: { [VERDICT_APPLICATION_HEADER]: part.applicationId },
+    headers: {
+      'content-type': 'application/json',
+      [VERDICT_APPLICATION_HEADER]: part.applicationId,
+      'verdict-part': part.kind,
+    },
   };
 }
 
