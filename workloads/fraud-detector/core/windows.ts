@@ -47,6 +47,7 @@ import { alertId, type FraudAlert } from '../../../api/alert.ts';
 import type { CompiledRuleSet, KeyGroup, WindowRule } from '../rules/compile.ts';
 import { isPersonalField } from '../rules/fields.ts';
 import { DEFAULT_HORIZON_MS, eventTimes, isBeyondHorizon } from './event-time.ts';
+import { KeyTable } from './key-table.ts';
 
 /** What the window state needs of one application (the repartition message; see core/repartition.ts). */
 export interface WindowRecord {
@@ -115,7 +116,58 @@ interface GroupSlot {
   keyPath: string;
   /** Canonical paths of the counted fields, in the order their hashes are stored. */
   paths: string[];
-  keys: Map<string, number | number[]>;
+  keys: KeyLists;
+}
+
+/** Handles of multi-entry lists are stored in the key table above this (entry indices stay below). */
+const LIST = 0x40000000;
+
+/**
+ * A key → entry index, or → list of entry indices (a key with several entries), over a KeyTable;
+ * the key strings live with the entries (`keyOf`) and, for lists, in `listKey`.
+ */
+class KeyLists {
+  private readonly table: KeyTable;
+  private readonly lists: number[][] = [];
+  private readonly listKey: string[] = [];
+  private readonly freeHandles: number[] = [];
+
+  constructor(entryKey: (e: number) => string) {
+    this.table = new KeyTable((v) => (v >= LIST ? (this.listKey[v - LIST] as string) : entryKey(v)));
+  }
+
+  get(key: string): number | number[] | undefined {
+    const v = this.table.get(key);
+    return v === undefined ? undefined : v >= LIST ? (this.lists[v - LIST] as number[]) : v;
+  }
+
+  set(key: string, value: number | number[]): void {
+    const v = this.table.get(key);
+    const handle = v !== undefined && v >= LIST ? v - LIST : undefined;
+    if (typeof value === 'number') {
+      this.table.set(key, value);
+      if (handle !== undefined) this.release(handle);
+    } else if (handle !== undefined) this.lists[handle] = value;
+    else {
+      const h = this.freeHandles.pop() ?? this.lists.length;
+      this.lists[h] = value;
+      this.listKey[h] = key;
+      this.table.set(key, LIST + h);
+    }
+  }
+
+  delete(key: string): void {
+    const v = this.table.get(key);
+    if (v === undefined) return;
+    this.table.delete(key);
+    if (v >= LIST) this.release(v - LIST);
+  }
+
+  private release(h: number): void {
+    this.lists[h] = [];
+    this.listKey[h] = '';
+    this.freeHandles.push(h);
+  }
 }
 
 /** Application ids in the canonical (lower-case UUID) form are stored as four words; others as text. */
@@ -343,7 +395,11 @@ export class PartitionWindows {
     for (const group of this.rules.keyGroups.values()) {
       let slot = this.groups.get(group.keyPath);
       if (slot === undefined) {
-        slot = { keyPath: group.keyPath, paths: [...group.distinctPaths], keys: new Map() };
+        slot = {
+          keyPath: group.keyPath,
+          paths: [...group.distinctPaths],
+          keys: new KeyLists((e) => this.keyOf[e] as string),
+        };
         this.groups.set(group.keyPath, slot);
         this.groupList.push(slot);
       } else if (slot.paths.join('\n') !== group.distinctPaths.join('\n')) {
@@ -620,8 +676,9 @@ export class PartitionWindows {
       this.stats.forcedEvictions += over;
     }
     if (drop === 0) return;
-    for (const e of list.splice(0, drop)) this.markRemoved(e);
-    this.storeList(slot, key, list);
+    const removed = list.splice(0, drop);
+    this.storeList(slot, key, list); // while the removed entries still name their key
+    for (const e of removed) this.markRemoved(e);
   }
 
   /** A key's list after a change: one entry maps to its index, none drops the key. */
