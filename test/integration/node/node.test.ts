@@ -9,6 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -452,6 +453,50 @@ describe('the harness node', () => {
         .findOne({ _id: 'a-1' as never }),
     );
     expect(found?.score).toBe(0.97);
+  });
+
+  it("reaches the harness's Kafka broker from a pod through the node address", async () => {
+    const kafkaInfo = state.kafka;
+    expect(kafkaInfo?.podBootstrapServers).toMatch(
+      new RegExp(`^${nodeInfo?.ip.replaceAll('.', '\\.')}:\\d+$`),
+    );
+    const topic = `node-test-${randomBytes(4).toString('hex')}`;
+    const kafka = new Kafka({
+      clientId: 'node-test',
+      brokers: [kafkaInfo?.bootstrapServers ?? ''],
+      logLevel: logLevel.NOTHING,
+    });
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+      // The pod bootstraps on the node address; the broker's metadata must send it back there.
+      const script = `
+        const { Kafka, logLevel } = require('kafkajs');
+        (async () => {
+          const kafka = new Kafka({ clientId: 'pod', brokers: ['${kafkaInfo?.podBootstrapServers}'], logLevel: logLevel.NOTHING });
+          const admin = kafka.admin();
+          await admin.connect();
+          const { brokers } = await admin.describeCluster();
+          await admin.disconnect();
+          const producer = kafka.producer();
+          await producer.connect();
+          await producer.send({ topic: '${topic}', messages: [{ key: 'k', value: 'from a pod' }] });
+          await producer.disconnect();
+          console.log(JSON.stringify({ brokers: brokers.map((b) => b.host + ':' + b.port) }));
+        })().catch((e) => { console.error(e); process.exit(1); });`;
+      // The last line: kafkajs warns on stderr, which the pod's log interleaves.
+      const logs = (await runToCompletion('kafka-client', scriptPod('kafka-client', script))).trim();
+      const out = JSON.parse(logs.split('\n').at(-1) ?? '') as {
+        brokers: string[];
+      };
+      expect(out.brokers).toEqual([kafkaInfo?.podBootstrapServers]);
+      const offsets = await admin.fetchTopicOffsets(topic);
+      expect(offsets.map((o) => o.high)).toEqual(['1']);
+    } finally {
+      await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+      await admin.disconnect();
+    }
   });
 
   it('leaves the host as it found it after a stop, and starts again', () => {

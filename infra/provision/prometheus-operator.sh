@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Builds prometheus-operator and its config reloader from the Go module proxy into the harness
+# cache, one folder per version:
+#   <cache>/prometheus-operator-<v>/bin/{operator,prometheus-config-reloader}   (infra/go/prometheus-operator)
+# with the version ldflags its release sets (github.com/prometheus/common/version). The node runs
+# them as pods (images made by images.sh) so the chart's ServiceMonitors and PrometheusRules become a
+# real Prometheus configuration.
+# Usage: prometheus-operator.sh <cache-dir> <version>
+# Idempotent: what is already there is not rebuilt. Progress every 30 s while the build runs.
+set -euo pipefail
+
+main() {
+  cache="$1"
+  version="$2"
+  here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+  gomods="$(cd "$here/../go" && pwd)"
+  log() { echo "[infra] prometheus-operator: $*" >&2; }
+
+  mkdir -p "$cache"
+  exec 9>"$cache/.prometheus-operator-provision.lock"
+  if ! flock -n 9; then
+    log "another provision holds $cache/.prometheus-operator-provision.lock; waiting for it"
+    flock 9
+  fi
+  # shellcheck source=lib/go-build.sh
+  . "$here/lib/go-build.sh"
+
+  require_pin "$gomods/prometheus-operator" github.com/prometheus-operator/prometheus-operator "$version"
+  local v="github.com/prometheus/common/version"
+  CGO_ENABLED=0 go_build "prometheus-operator $version" "$gomods/prometheus-operator" \
+    "$cache/prometheus-operator-$version/bin" \
+    "-s -w -X $v.Version=${version#v} -X $v.Revision=go-module-proxy -X $v.Branch=${version} -X $v.BuildUser=credit-platform" \
+    github.com/prometheus-operator/prometheus-operator/cmd/operator \
+    github.com/prometheus-operator/prometheus-operator/cmd/prometheus-config-reloader
+}
+
+main "$@"
