@@ -32,6 +32,21 @@ main() {
     "-s -w -X $v.Version=${version#v} -X $v.Revision=go-module-proxy -X $v.Branch=${version} -X $v.BuildUser=credit-platform" \
     github.com/prometheus-operator/prometheus-operator/cmd/operator \
     github.com/prometheus-operator/prometheus-operator/cmd/prometheus-config-reloader
+
+  # The CRDs and cluster roles of the same release, from the module's example/ folder.
+  local manifests="$cache/prometheus-operator-$version/manifests"
+  if [ ! -e "$manifests/.complete" ]; then
+    local dir
+    dir="$(cd "$gomods/prometheus-operator" && go list -m -f '{{.Dir}}' github.com/prometheus-operator/prometheus-operator)"
+    rm -rf "$manifests"
+    mkdir -p "$manifests/crds" "$manifests/rbac"
+    cp "$dir"/example/prometheus-operator-crd/*.yaml "$manifests/crds/"
+    cp "$dir/example/rbac/prometheus-operator/prometheus-operator-cluster-role.yaml" \
+      "$dir/example/rbac/prometheus/prometheus-cluster-role.yaml" "$manifests/rbac/"
+    chmod -R u+w "$manifests"
+    touch "$manifests/.complete"
+    log "CRDs and cluster roles of $version -> $manifests"
+  fi
 }
 
 main "$@"
