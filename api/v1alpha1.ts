@@ -411,6 +411,11 @@ export const DecisionsSpec = Type.Object(
       0,
       64,
     ),
+    batchFallbackAfter: Duration(
+      'While the decision service is enabled (replicas > 0) the scoring CronJob issues no first decision as long as a decision service runs, and when none runs (down, restarting) only for applications loaded at least this long ago: what the stream could not decide. With replicas 0 the CronJob decides everything.',
+      '10m',
+      '24h',
+    ),
     resources: Resources({ cpu: '100m', memory: '128Mi' }, { cpu: '1', memory: '384Mi' }),
   },
   {

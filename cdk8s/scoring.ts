@@ -51,6 +51,13 @@ export class ScoringCronJob extends Construct {
       },
     ];
     mountChampionModel(ctx, volumes, mounts, env);
+    // With the decision service on, first decisions are the stream's; the batch decides only what it
+    // could not (workloads/warehouse/decision-authority.ts). With it off, the batch decides everything.
+    if (ctx.spec.decisions.replicas > 0)
+      env.push({
+        name: ENV.scorerDecisionGraceSeconds,
+        value: String(parseDurationSeconds(ctx.spec.decisions.batchFallbackAfter)),
+      });
     const challenger = spec.challenger;
     if (challenger === undefined) {
       env.push({ name: ENV.challengerModelFile, value: NO_CHALLENGER });

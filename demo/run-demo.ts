@@ -84,7 +84,7 @@ export interface PipelineDoc {
   apiVersion: string;
   kind: string;
   metadata: { name: string; namespace?: string };
-  spec?: { topics?: { applications?: string; deadLetter?: string; alerts?: string } };
+  spec?: { topics?: Partial<Record<keyof typeof DEFAULT_TOPICS, string>> };
 }
 
 export function readManifests(file: string): PipelineDoc[] {
@@ -436,11 +436,10 @@ async function resetPipeline(
   await admin.connect();
   try {
     const prefixes = previous.map((p) => `${ns}.${p.metadata.name}`);
-    const named = previous.flatMap((p) => [
-      p.spec?.topics?.applications ?? DEFAULT_TOPICS.applications,
-      p.spec?.topics?.deadLetter ?? DEFAULT_TOPICS.deadLetter,
-      p.spec?.topics?.alerts ?? DEFAULT_TOPICS.alerts,
-    ]);
+    // Every topic the spec names (verdicts and decisions too: a decision service reading the last
+    // run's verdicts would wait for applications that are gone).
+    const roles = Object.keys(DEFAULT_TOPICS) as (keyof typeof DEFAULT_TOPICS)[];
+    const named = previous.flatMap((p) => roles.map((r) => p.spec?.topics?.[r] ?? DEFAULT_TOPICS[r]));
     const topics = (await admin.listTopics()).filter(
       (t) => named.includes(t) || prefixes.some((p) => t.startsWith(p)),
     );

@@ -72,7 +72,7 @@ export interface KafkaTopicObject {
   };
 }
 
-/** Topic Operator stand-in: creates each KafkaTopic in the harness broker (never deletes data). */
+/** Topic Operator stand-in: creates each KafkaTopic in the harness broker, grows partitions (never deletes data). */
 export async function ensureTopics(
   bootstrap: string,
   topics: readonly KafkaTopicObject[],
@@ -96,6 +96,20 @@ export async function ensureTopics(
           })),
         })),
       });
+    }
+    // Like Strimzi's Topic Operator: a KafkaTopic asking for more partitions than the topic has grows it.
+    const present = topics.filter((t) => existing.has(t.spec?.topicName ?? t.metadata.name));
+    if (present.length > 0) {
+      const name = (t: KafkaTopicObject) => t.spec?.topicName ?? t.metadata.name;
+      const meta = await admin.fetchTopicMetadata({ topics: present.map(name) });
+      const grow = present.filter((t) => {
+        const have = meta.topics.find((m) => m.name === name(t))?.partitions.length ?? 0;
+        return t.spec?.partitions !== undefined && have < t.spec.partitions;
+      });
+      if (grow.length > 0)
+        await admin.createPartitions({
+          topicPartitions: grow.map((t) => ({ topic: name(t), count: t.spec?.partitions ?? 0 })),
+        });
     }
     return missing.map((t) => t.spec?.topicName ?? t.metadata.name);
   } finally {

@@ -30,8 +30,14 @@ import {
   registerModels,
 } from '../risk-scorer/models.ts';
 import { loadModelFile } from '../risk-scorer/scorecard/model.ts';
-import { createIdempotentProducer, createKafka, kafkaConnection } from '../shared/kafka.ts';
+import {
+  assertCoPartitioned,
+  createIdempotentProducer,
+  createKafka,
+  kafkaConnection,
+} from '../shared/kafka.ts';
 import { createPool, type Pool } from '../warehouse/db.ts';
+import { claimStreamDecisions, type StreamClaim } from '../warehouse/decision-authority.ts';
 import { PartitionAssembly, type SourceTopic } from './assembly.ts';
 import { coPartitionAssigner } from './assigner.ts';
 import type { DecisionServiceConfig } from './config.ts';
@@ -59,6 +65,8 @@ interface Context {
   consumer: Consumer;
   producer: Producer;
   records: DecisionRecords;
+  /** The stream's claim on first decisions (the batch scorer leaves them alone while it is held). */
+  claim: StreamClaim;
   models: ModelSet;
   texts: Map<string, string>;
   metrics: DecisionMetrics;
@@ -82,6 +90,9 @@ export async function startDecisionService(
   await registerModels(pool, models);
   const texts = new Map([...reasonCatalog(models)].map(([code, v]) => [code, v.text]));
   const groupId = decisionGroupId(config.groupPrefix);
+  // Before any decision: from now on scoring runs leave first decisions to the stream, and one that
+  // checked before has committed (warehouse/decision-authority.ts).
+  const claim = await claimStreamDecisions(config.databaseUrl, log);
   const kafka =
     options.kafka ?? createKafka(kafkaConnection(config, groupId), log.child({ component: 'kafkajs' }));
   const producer = createIdempotentProducer(kafka, { retries: 10, maxRetryTimeMs: 5_000 });
@@ -99,6 +110,7 @@ export async function startDecisionService(
     consumer,
     producer,
     records: decisionRecords(pool),
+    claim,
     models,
     texts,
     metrics,
@@ -126,6 +138,7 @@ export async function startDecisionService(
     }
     return { pending, oldestMs };
   });
+  await assertCoPartitioned(kafka, [config.applicationsTopic, config.verdictsTopic]);
   await consumer.connect();
   await consumer.subscribe({ topics: [config.applicationsTopic, config.verdictsTopic], fromBeginning: true });
   await consumer.run({
@@ -149,6 +162,7 @@ export async function startDecisionService(
 
   const ready = async (): Promise<string | null> => {
     if (!joined) return 'consumer has not joined its group';
+    if (!claim.holding) return 'decision claim not held (warehouse connection lost)';
     try {
       await pool.query('SELECT 1');
     } catch {
@@ -183,6 +197,7 @@ export async function startDecisionService(
       closed = true;
       await consumer.disconnect().catch((err) => log.warn({ err }, 'consumer disconnect failed'));
       await producer.disconnect().catch(() => undefined);
+      await claim.close();
       await new Promise<void>((resolve) => ops.close(() => resolve()));
       if (options.pool === undefined) await pool.end().catch(() => undefined);
     },
@@ -231,6 +246,9 @@ async function handleBatch(
     }
   }
   if (last === undefined) return;
+  // Decide only under the claim (after a lost warehouse connection: once it is taken again).
+  await ctx.claim.held();
+  if (!current()) return;
 
   // Applications decided before (a replay after a crash, a batch run first): publish what stands, close.
   if (opened.length > 0) {

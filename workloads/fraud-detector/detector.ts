@@ -13,7 +13,12 @@ import type { Kafka, Producer } from 'kafkajs';
 import { applicationName, repartitionTopicName } from '../../api/topics.ts';
 import { createLogger, type Logger } from '../../lib/log.ts';
 import { startOpsServer } from '../../lib/ops-server.ts';
-import { createIdempotentProducer, createKafka, kafkaConnection } from '../shared/kafka.ts';
+import {
+  assertCoPartitioned,
+  createIdempotentProducer,
+  createKafka,
+  kafkaConnection,
+} from '../shared/kafka.ts';
 import type { DetectorConfig } from './config.ts';
 import { createAlertSink } from './io/alert-sink.ts';
 import { type AlertStore, openAlertStore } from './io/alert-store.ts';
@@ -94,6 +99,7 @@ export async function startFraudDetector(
   for (const feature of store.skipped) metrics.storeFeatureSkipped.set({ feature }, 1);
 
   await ensureRepartitionTopic(kafka, config, repartitionTopic, log);
+  await assertCoPartitioned(kafka, [config.applicationsTopic, config.verdictsTopic]);
   // One producer per stage: an idempotent producer has one request in flight per broker, so a shared
   // one would serialise the two stages' writes.
   const producers: Producer[] = [0, 1].map(() =>

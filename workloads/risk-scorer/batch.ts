@@ -15,6 +15,7 @@ import type pg from 'pg';
 import type { EmploymentStatus } from '../contract/application.ts';
 import { type CopyValue, copyRows, json } from '../warehouse/copy.ts';
 import type { Pool } from '../warehouse/db.ts';
+import { batchMayIssue, releaseBatchIssue } from '../warehouse/decision-authority.ts';
 import {
   DECISION_RECORD_COLUMNS,
   decisionRecordRow,
@@ -43,9 +44,11 @@ export interface ScoringOptions {
   backfill?: { from: string; to: string; reason?: string };
   pageSize?: number;
   /**
-   * Incremental runs issue a first decision only for applications loaded at least this many seconds
-   * before the run started (default 0). With the decision service deciding in the stream, a grace of a
-   * few minutes leaves each application to it and has the batch decide only what the stream did not.
+   * Incremental runs issue a first decision only while no decision service runs (its claim,
+   * warehouse/decision-authority.ts: then every undecided application is the stream's), and then only
+   * for applications loaded at least this many seconds before the run started (default 0). The
+   * operator sets it while spec.decisions.replicas > 0, so a service restarting keeps what it would
+   * decide seconds later, and the batch decides what the stream could not (scaled to 0, down).
    */
   decisionGraceSeconds?: number;
   /** Lock timeout for the partition transaction (ms); 0 = wait forever. */
@@ -66,6 +69,11 @@ export interface RunSummary {
   partition: Partition;
   mode: 'incremental' | 'backfill';
   status: 'succeeded' | 'failed';
+  /**
+   * Who issues first decisions of what this run selected: 'batch' when no decision service ran at its
+   * check, else 'stream' (a backfill then only supersedes applications already decided).
+   */
+  firstDecisions: 'batch' | 'stream';
   applicationsSelected: number;
   /** Decision records written: first decisions plus (backfill) superseding records. */
   decisionsWritten: number;
@@ -178,6 +186,7 @@ async function scorePartition(
   o: ScoringOptions,
   summary: RunSummary,
   decidedAt: Date,
+  issueFirst: boolean,
 ): Promise<void> {
   const backfill = o.backfill !== undefined;
   const pageSize = o.pageSize ?? 5000;
@@ -193,7 +202,8 @@ async function scorePartition(
       params.push(
         o.models.all.map((m) => m.key),
         pageSize,
-        new Date(decidedAt.getTime() - (o.decisionGraceSeconds ?? 0) * 1000),
+        // Loaded no later than this to be decided here; '-infinity' (the stream decides): none.
+        issueFirst ? new Date(decidedAt.getTime() - (o.decisionGraceSeconds ?? 0) * 1000) : '-infinity',
       );
     let t = performance.now();
     const page = await client.query<ApplicationRow>(sql, params);
@@ -276,10 +286,10 @@ async function scorePartition(
   if (o.backfill !== undefined) {
     const reason =
       o.backfill.reason ?? `backfill ${o.backfill.from.slice(0, 10)}..${o.backfill.to.slice(0, 10)}`;
-    const r = await supersedeStaged(client, reason);
+    const r = await supersedeStaged(client, reason, { issueFirst: issueFirst });
     written = [...r.issued, ...r.superseded];
     summary.decisionsSuperseded = r.superseded.length;
-  } else written = await issueStaged(client);
+  } else written = issueFirst ? await issueStaged(client) : [];
   summary.decisionsWritten = written.length;
   summary.timings.upsertMs = performance.now() - upsertStart;
   for (const d of written) summary.decisions[d]++;
@@ -335,6 +345,7 @@ export async function runScoring(pool: Pool, options: ScoringOptions): Promise<R
     partition: options.partition,
     mode,
     status: 'succeeded',
+    firstDecisions: 'batch',
     applicationsSelected: 0,
     decisionsWritten: 0,
     decisionsSuperseded: 0,
@@ -345,11 +356,19 @@ export async function runScoring(pool: Pool, options: ScoringOptions): Promise<R
   });
   let summary = fresh();
   const client = await pool.connect();
+  let issuing = false;
+  /** Whether ISSUE may be held on this connection (from the check until the end). */
+  let holdsIssue = false;
   try {
     await client.query('BEGIN');
     if (options.lockTimeoutMs !== undefined)
       await client.query(`SET LOCAL lock_timeout = ${Math.max(0, Math.floor(options.lockTimeoutMs))}`);
-    await scorePartition(client, options, summary, startedAt);
+    // First decisions: ours only while no decision service runs (held until the transaction ends).
+    holdsIssue = true;
+    issuing = await batchMayIssue(client);
+    holdsIssue = issuing;
+    summary.firstDecisions = issuing ? 'batch' : 'stream';
+    await scorePartition(client, options, summary, startedAt, issuing);
     summary.durationMs = performance.now() - t0;
     await markFinished(client, options, summary, now());
     await client.query('COMMIT');
@@ -359,7 +378,14 @@ export async function runScoring(pool: Pool, options: ScoringOptions): Promise<R
     summary.durationMs = performance.now() - t0;
     await markFinished(pool, options, summary, now()).catch(() => undefined);
   } finally {
-    client.release();
+    // A connection whose lock cannot be released is not returned to the pool for reuse.
+    const unlocked = holdsIssue
+      ? await releaseBatchIssue(client).then(
+          () => true,
+          () => false,
+        )
+      : true;
+    client.release(unlocked ? undefined : true);
   }
   return summary;
 }

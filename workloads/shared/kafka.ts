@@ -174,3 +174,35 @@ export async function ensureTopic(
     await admin.disconnect();
   }
 }
+
+/**
+ * Refuses to run on topics that must be co-partitioned and are not: the verdicts topic holds an
+ * application's verdict parts on the application's own partition number (api/verdict.ts), so it needs
+ * exactly the applications topic's partition count. A mismatch (a topic created by hand or by another
+ * program with other settings) would otherwise stall the join silently; this names both counts.
+ * Topics that do not exist yet are left to their creator.
+ */
+export async function assertCoPartitioned(kafka: Kafka, topics: readonly string[]): Promise<void> {
+  const admin: Admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const present = topics.filter((t) => existing.has(t));
+    if (present.length < 2) return;
+    const meta = await admin.fetchTopicMetadata({ topics: present });
+    const counts = present.map((t) => ({
+      topic: t,
+      partitions: meta.topics.find((m) => m.name === t)?.partitions.length ?? 0,
+    }));
+    if (new Set(counts.map((c) => c.partitions)).size > 1)
+      throw new Error(
+        `topics must have the same number of partitions (their records are joined partition by partition): ${counts
+          .map((c) => `"${c.topic}" has ${c.partitions}`)
+          .join(
+            ', ',
+          )}; add partitions to the smaller (kafka-topics --alter --partitions) or point the pipeline at matching topics`,
+      );
+  } finally {
+    await admin.disconnect();
+  }
+}

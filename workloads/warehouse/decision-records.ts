@@ -121,15 +121,17 @@ export async function issueStaged(client: pg.PoolClient | pg.Client): Promise<De
  * the decision's content (outcome, rules, reasons, severity, amount, model); staged applications
  * without any record get their first one. `reason` is stored on each superseding record, followed by
  * what changed, e.g. "backfill 2026-10-05..2026-10-06 (decision, policy_rules, fraud_severity)".
- * A concurrent writer that superseded the same record first makes this fail (unique violation) rather
+ * With `issueFirst: false` (a decision service issues first decisions) applications without a record
+ * are left alone. A concurrent writer that superseded the same record first makes this fail (unique violation) rather
  * than fork the chain: the caller's transaction rolls back and a rerun sees the new head.
  */
 export async function supersedeStaged(
   client: pg.PoolClient | pg.Client,
   reason: string,
+  options: { issueFirst?: boolean } = {},
 ): Promise<{ issued: DecisionOutcome[]; superseded: DecisionOutcome[] }> {
   if (reason.trim() === '') throw new Error('a superseding record needs a reason');
-  const issued = await issueStaged(client);
+  const issued = options.issueFirst === false ? [] : await issueStaged(client);
   const changed = DECISION_CONTENT.map(
     (c) => `CASE WHEN h.${c} IS DISTINCT FROM s.${c} THEN '${c}' END`,
   ).join(', ');

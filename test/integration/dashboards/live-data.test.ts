@@ -82,6 +82,9 @@ const topics = {
   applications: `dash_${id}_credit_apps`,
   alerts: `dash_${id}_fraud_alerts`,
   dlq: `dash_${id}_credit_apps_dlq`,
+  // Its own, never the default `credit_verdicts`: that name belongs to the demo's pipeline on the
+  // same broker, which needs it with as many partitions as its applications topic.
+  verdicts: `dash_${id}_credit_verdicts`,
 };
 const rulesName = `dashboards-live-${id}`;
 const mongoDatabase = `dash_live_${id}`;
@@ -220,6 +223,7 @@ beforeAll(async () => {
     APPLICATIONS_TOPIC: topics.applications,
     ALERTS_TOPIC: topics.alerts,
     DLQ_TOPIC: topics.dlq,
+    VERDICTS_TOPIC: topics.verdicts,
     KAFKA_GROUP_PREFIX: `dash-live-${id}-`,
   };
   await startScraped('warehouse-loader', 'warehouse-loader', { DATABASE_URL: db.url, ...kafkaEnv });

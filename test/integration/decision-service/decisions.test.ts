@@ -11,10 +11,14 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IssuedDecision } from '../../../api/decision.ts';
+import type { VerdictAlert, VerdictPart } from '../../../api/verdict.ts';
 import { repoRoot } from '../../../infra/lib/paths.ts';
 import type { DecisionServiceConfig } from '../../../workloads/decision-service/config.ts';
+import { decideApplication } from '../../../workloads/decision-service/decide.ts';
 import { type DecisionService, startDecisionService } from '../../../workloads/decision-service/service.ts';
 import { type FraudDetector, startFraudDetector } from '../../../workloads/fraud-detector/detector.ts';
+import { BUILT_IN_CHAMPION, modelSet } from '../../../workloads/risk-scorer/models.ts';
+import { loadModelFile } from '../../../workloads/risk-scorer/scorecard/model.ts';
 import {
   asMessages,
   createTopics,
@@ -121,6 +125,37 @@ function spawnService(config: DecisionServiceConfig): ChildProcess {
   });
 }
 
+/** Every part on the verdicts topic, read up to the high watermark of each partition. */
+async function readVerdicts(topic: string): Promise<VerdictPart[]> {
+  const kafka = kafkaClient('ds-verdicts');
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(topic);
+  await admin.disconnect();
+  const left = new Map(ends.map((e) => [e.partition, BigInt(e.high)]));
+  for (const [p, high] of left) if (high === 0n) left.delete(p);
+  const out: VerdictPart[] = [];
+  const consumer = kafka.consumer({ groupId: `ds-verdicts-${randomUUID()}` });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('verdicts topic not read to its end in 60 s')), 60_000);
+    if (left.size === 0) resolve();
+    void consumer.run({
+      eachMessage: async ({ partition, message }) => {
+        out.push(JSON.parse(message.value?.toString() ?? '{}') as VerdictPart);
+        if (BigInt(message.offset) + 1n >= (left.get(partition) ?? 0n)) left.delete(partition);
+        if (left.size === 0) {
+          clearTimeout(timer);
+          resolve();
+        }
+      },
+    });
+  });
+  await consumer.disconnect();
+  return out;
+}
+
 async function readDecisions(topic: string, atLeast: number, timeoutMs = 30_000): Promise<IssuedDecision[]> {
   const consumer = kafkaClient('ds-reader').consumer({ groupId: `ds-reader-${randomUUID()}` });
   const out: IssuedDecision[] = [];
@@ -211,6 +246,42 @@ describe('decision service (real Kafka, real PostgreSQL, real detector)', () => 
     }
     expect(reference.some((r) => r.policy_rules.includes('fraud_alert'))).toBe(true);
   }, 240_000);
+
+  it('decides each application as the batch scorer’s pure code does, from the alerts of its verdict', async () => {
+    // The verdict of each application, put together from the topic independently of the service.
+    const alerts = new Map<string, Map<string, VerdictAlert>>();
+    for (const part of await readVerdicts(topics.verdicts)) {
+      const id = part.applicationId.toLowerCase();
+      const mine = alerts.get(id) ?? new Map<string, VerdictAlert>();
+      for (const a of part.alerts) mine.set(a.alertId, a);
+      alerts.set(id, mine);
+    }
+    expect(alerts.size).toBe(events.length);
+    const { champion } = modelSet(loadModelFile(BUILT_IN_CHAMPION));
+    const expected = events
+      .map((e) => {
+        const d = decideApplication(
+          champion,
+          e,
+          [...(alerts.get(e.applicationId.toLowerCase())?.values() ?? [])],
+          new Date(),
+          'expected',
+        ).record;
+        return {
+          id: d.applicationId,
+          decision: d.decision,
+          scoreDecision: d.scoreDecision,
+          rules: [...d.policyRules],
+          reasons: [...d.reasonCodes],
+          severity: d.fraudSeverity,
+          model: `${d.modelKey}#${d.modelChecksum}`,
+        };
+      })
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    expect(content(reference)).toEqual(expected);
+    // Fraud alerts in verdicts moved some decisions (otherwise this proves little).
+    expect(expected.some((d) => d.severity !== null)).toBe(true);
+  }, 120_000);
 
   it('publishes every decision on the decisions topic as issued', async () => {
     const published = await readDecisions(decisionsTopics.one, events.length);

@@ -65,8 +65,25 @@ describe('decision route on a real warehouse', () => {
     return { status: res.status, body: (await res.json()) as Record<string, unknown>, ms: Date.now() - t0 };
   };
 
+  it('answers 400 for a malformed id or waitMs, naming the problem, without waiting', async () => {
+    for (const [id, query] of [
+      ['not-a-uuid', ''],
+      ['00000000-0000-4000-8000-00000000000', '?waitMs=5000'],
+      ["0'; DROP TABLE decision_record; --", ''],
+      [B, '?waitMs=-1'],
+      [B, '?waitMs=abc'],
+      [B, '?waitMs=1&waitMs=2'],
+    ] as const) {
+      const r = await get(encodeURIComponent(id), query);
+      expect(r.status, `${id}${query}`).toBe(400);
+      expect(r.body.status).toBe(400);
+      expect(String(r.body.detail ?? r.body.title).length).toBeGreaterThan(0);
+    }
+  });
+
   it('answers 404 for an unknown id and 202 for a loaded application without a decision', async () => {
     expect((await get('00000000-0000-4000-8000-0000000000ff')).status).toBe(404);
+    expect((await get('00000000-0000-4000-8000-0000000000ff', '?waitMs=200')).status).toBe(404);
     const pending = await get(B, '?waitMs=300');
     expect(pending.status).toBe(202);
     expect(pending.body).toEqual({ applicationId: B, status: 'pending' });

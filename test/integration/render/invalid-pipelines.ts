@@ -131,6 +131,10 @@ export const INVALID_PIPELINES: InvalidPipeline[] = [
   },
   { what: 'a clock skew beyond a day', spec: { kafka: strimzi, ingestionApi: { maxClockSkew: '25h' } } },
   {
+    what: 'a batch decision fallback beyond a day',
+    spec: { kafka: strimzi, decisions: { batchFallbackAfter: '25h' } },
+  },
+  {
     what: 'a scrape interval beyond 10 minutes',
     spec: { kafka: strimzi, monitoring: { scrapeInterval: '11m' } },
   },

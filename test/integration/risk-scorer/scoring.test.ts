@@ -2,6 +2,8 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../../lib/log.ts';
+import { decisionRecords } from '../../../workloads/decision-service/records.ts';
 import { runScoring } from '../../../workloads/risk-scorer/batch.ts';
 import {
   BUILT_IN_CHALLENGER,
@@ -11,6 +13,7 @@ import {
 } from '../../../workloads/risk-scorer/models.ts';
 import { partitionOf } from '../../../workloads/risk-scorer/partition.ts';
 import { createPool, type Pool } from '../../../workloads/warehouse/db.ts';
+import { claimStreamDecisions, streamDecides } from '../../../workloads/warehouse/decision-authority.ts';
 import { issueDecision } from '../../../workloads/warehouse/decision-records.ts';
 import { parseAlertMessage, parseApplicationMessage } from '../../../workloads/warehouse-loader/rows.ts';
 import { writeBatch } from '../../../workloads/warehouse-loader/writer.ts';
@@ -71,9 +74,12 @@ async function seed(pool: Pool): Promise<string[]> {
 }
 
 /** Every decision record, serialized row by row in record order (what "byte-identical" compares). */
+/** Every decision record as PostgreSQL prints the row (its bytes, every column), in record order. */
 async function snapshotRecords(pool: Pool): Promise<string[]> {
-  const r = await pool.query('SELECT * FROM decision_record ORDER BY record_id');
-  return r.rows.map((x) => JSON.stringify(x));
+  const r = await pool.query<{ row: string }>(
+    'SELECT d::text AS row FROM decision_record d ORDER BY record_id',
+  );
+  return r.rows.map((x) => x.row);
 }
 
 /** Scores and decisions without the run-specific columns, sorted: what must not depend on partitioning. */
@@ -428,6 +434,27 @@ async function lateAlert(pool: Pool, applicationId: string, day: string, group: 
   );
 }
 
+/** Loads applications now (loaded_at = now), as the loader does. */
+async function loadNow(pool: Pool, seedValue: number, ids: string[]): Promise<void> {
+  const r = rng(seedValue);
+  await writeBatch(
+    pool,
+    {
+      groupId: `now-${seedValue}`,
+      topic: 'apps',
+      partition: 0,
+      kind: 'applications',
+      fetchedOffset: '0',
+      messages: ids.map((applicationId, i) => ({
+        offset: String(i),
+        key: null,
+        value: Buffer.from(JSON.stringify(syntheticApplication(r, { applicationId }))),
+      })),
+    },
+    PARSERS,
+  );
+}
+
 describe('decision records across the stream, batch runs and backfills', () => {
   let db: TestDatabase;
   let pool: Pool;
@@ -613,5 +640,118 @@ describe('decision records across the stream, batch runs and backfills', () => {
     expect(d.rows).toEqual([{ source: 'batch', run_id: 'grace-2', revision: 1 }]);
     const again = await runScoring(pool, { runId: 'grace-3', partition: { index: 0, count: 1 }, models });
     expect(again).toMatchObject({ applicationsSelected: 0, decisionsWritten: 0 });
+  });
+
+  it('while a decision service runs, no scoring run or backfill issues a first decision, however old the application; once none runs, the batch decides', async () => {
+    const id = '00000000-0000-4000-8000-0000000c1a1e';
+    await loadNow(pool, 11, [id]);
+    const log = createLogger('test');
+    const claim = await claimStreamDecisions(db.url, log);
+    const other = await claimStreamDecisions(db.url, log); // a second replica
+    try {
+      expect(await streamDecides(pool)).toBe(true);
+      const before = await snapshotRecords(pool);
+      const run = await runScoring(pool, { runId: 'claimed-1', partition: { index: 0, count: 1 }, models });
+      expect(run).toMatchObject({ status: 'succeeded', firstDecisions: 'stream', applicationsSelected: 1 });
+      expect(run.decisionsWritten).toBe(0);
+      expect(run.models.map((m) => m.scoresWritten)).toEqual([1, 1]);
+      // A backfill over its day supersedes decided applications only; the undecided one stays the stream's.
+      const day = (
+        await pool.query<{ d: string }>(
+          `SELECT to_char(submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS d FROM fact_application WHERE application_id = $1`,
+          [id],
+        )
+      ).rows[0]?.d as string;
+      const next = new Date(`${day}T00:00:00Z`);
+      next.setUTCDate(next.getUTCDate() + 1);
+      const backfill = await runScoring(pool, {
+        runId: 'claimed-bf',
+        partition: { index: 0, count: 1 },
+        models,
+        backfill: { from: `${day}T00:00:00Z`, to: next.toISOString() },
+      });
+      expect(backfill).toMatchObject({ status: 'succeeded', firstDecisions: 'stream' });
+      const mine = await pool.query('SELECT 1 FROM decision_record WHERE application_id = $1', [id]);
+      expect(mine.rowCount).toBe(0);
+      expect((await snapshotRecords(pool)).slice(0, before.length)).toEqual(before);
+      // One replica gone: the stream still runs.
+      await other.close();
+      const still = await runScoring(pool, { runId: 'claimed-2', partition: { index: 0, count: 1 }, models });
+      expect(still).toMatchObject({ firstDecisions: 'stream', decisionsWritten: 0 });
+    } finally {
+      await claim.close();
+      await other.close();
+    }
+    // No decision service (scaled to 0, down): the batch decides what the stream did not.
+    expect(await streamDecides(pool)).toBe(false);
+    const after = await runScoring(pool, { runId: 'unclaimed', partition: { index: 0, count: 1 }, models });
+    expect(after).toMatchObject({ status: 'succeeded', firstDecisions: 'batch', decisionsWritten: 1 });
+    const d = await pool.query('SELECT source, run_id FROM decision_record WHERE application_id = $1', [id]);
+    expect(d.rows).toEqual([{ source: 'batch', run_id: 'unclaimed' }]);
+  });
+
+  it('a decision service starting while a scoring run issues waits for its commit, then finds the batch’s decision standing', async () => {
+    const id = '00000000-0000-4000-8000-0000000c1a2e';
+    await loadNow(pool, 12, [id]);
+    const log = createLogger('test');
+    // The run checks (no stream), then waits on a lock before writing its records.
+    const blocker = new pg.Client({ connectionString: db.url });
+    await blocker.connect();
+    await blocker.query('BEGIN');
+    await blocker.query('LOCK TABLE decision_record IN EXCLUSIVE MODE');
+    const waitingOn = async (app: string, type: string) => {
+      for (let i = 0; ; i++) {
+        const r = await pool.query(
+          `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1
+             AND wait_event_type = 'Lock' AND wait_event = $2`,
+          [app, type],
+        );
+        if (r.rowCount === 1) return;
+        if (i > 600) throw new Error(`${app} never waited on a ${type} lock`);
+        await new Promise((res) => setTimeout(res, 50));
+      }
+    };
+    let claimTaken = false;
+    let claimPromise: ReturnType<typeof claimStreamDecisions> | undefined;
+    const runPromise = runScoring(pool, { runId: 'raced', partition: { index: 0, count: 1 }, models });
+    try {
+      await waitingOn('credit-platform', 'relation');
+      claimPromise = claimStreamDecisions(db.url, log);
+      void claimPromise.then(() => {
+        claimTaken = true;
+      });
+      await waitingOn('decision-service-claim', 'advisory');
+      expect(claimTaken).toBe(false);
+    } finally {
+      await blocker.query('ROLLBACK');
+      await blocker.end();
+    }
+    const run = await runPromise;
+    expect(run).toMatchObject({ status: 'succeeded', firstDecisions: 'batch', decisionsWritten: 1 });
+    const claim = await (claimPromise as ReturnType<typeof claimStreamDecisions>);
+    try {
+      expect(await streamDecides(pool)).toBe(true);
+      // The stream's decision of the same application: the batch's stands, and is what gets published.
+      const { standing, issued } = await decisionRecords(pool).issue([
+        {
+          applicationId: id,
+          decision: 'refer',
+          scoreDecision: 'refer',
+          policyRules: [],
+          reasonCodes: ['BUR'],
+          fraudSeverity: null,
+          approvedAmount: 0,
+          modelKey: models.champion.key,
+          modelChecksum: models.champion.checksum,
+          source: 'stream',
+          runId: 'decision-service-0',
+          issuedAt: new Date(),
+        },
+      ]);
+      expect(issued.size).toBe(0);
+      expect(standing.map((r) => [r.source, r.runId])).toEqual([['batch', 'raced']]);
+    } finally {
+      await claim.close();
+    }
   });
 });

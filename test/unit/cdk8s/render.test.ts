@@ -201,6 +201,21 @@ describe('renderCreditPipeline', () => {
     });
   });
 
+  it('leaves first decisions to the decision service while it is enabled: the CronJob decides only past spec.decisions.batchFallbackAfter', () => {
+    const graceOf = (p: typeof demo) => {
+      const cron = find(renderCreditPipeline(p, options()), 'CronJob', 'demo-risk-scorer');
+      const [pod] = podTemplates(cron);
+      const env = (pod?.containers[0]?.env ?? []) as Array<{ name: string; value?: string }>;
+      return env.find((e) => e.name === ENV.scorerDecisionGraceSeconds)?.value;
+    };
+    const withDecisions = (decisions: unknown) =>
+      pipeline('demo', { ...(demo.spec as Record<string, unknown>), decisions }, demo.metadata.namespace);
+    expect(graceOf(demo)).toBe('600');
+    expect(graceOf(withDecisions({ replicas: 2, batchFallbackAfter: '90s' }))).toBe('90');
+    // Stream decisions off: the CronJob issues every first decision, at once.
+    expect(graceOf(withDecisions({ replicas: 0 }))).toBeUndefined();
+  });
+
   it('keeps generated secrets stable: existing values are reused, missing ones generated', () => {
     const first = renderCreditPipeline(demo, options());
     const decoded = (objs: KubeObject[]) =>
