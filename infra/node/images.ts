@@ -15,6 +15,7 @@ import {
   nodePaths,
   pauseVersion,
   prometheusOperatorVersion,
+  prometheusVersion,
 } from './config.ts';
 import { upstreamFerretdb } from './ferretdb-upstream.ts';
 
@@ -45,7 +46,11 @@ export function buildImage(image: NodeImage): BuiltImage {
     postgres: ['postgres', repoRoot],
     ferretdb: ['ferretdb', repoRoot, image === 'ferretdb' ? upstreamFerretdb() : ''],
     'prometheus-operator': ['prometheus-operator', repoRoot, prometheusOperatorVersion],
-    prometheus: ['prometheus', repoRoot],
+    prometheus: [
+      'prometheus',
+      repoRoot,
+      join(cacheDir, `prometheus-${prometheusVersion}`, 'bin', 'prometheus'),
+    ],
   };
   const out = execFileSync('bash', [script, cacheDir, ...args[image]], {
     encoding: 'utf8',

@@ -10,8 +10,8 @@
  *
  * Started on demand (the demo and test/integration/node), not with every node start: it costs a
  * Prometheus. Usage as a script: tsx infra/node/monitoring.ts   (prints the Prometheus URL).
- * The Prometheus runs Debian's prometheus binary (2.42, the harness's own), pinned in the resource's
- * `version` so the operator writes a configuration that version reads.
+ * The Prometheus is 3.5 built from the Go module proxy (Debian's 2.42, the harness's own, is built
+ * without Kubernetes service discovery), pinned in the resource's `version`.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -21,7 +21,7 @@ import { parseAllDocuments } from 'yaml';
 import { cacheDir, kubeToolEnv, repoRoot } from '../lib/paths.ts';
 import { progress, waitUntil } from '../lib/process.ts';
 import { requireInfra } from '../lib/state.ts';
-import { NODE_TOLERATION, prometheusOperatorVersion } from './config.ts';
+import { NODE_TOLERATION, prometheusOperatorVersion, prometheusVersion } from './config.ts';
 import { ensureImages } from './images.ts';
 import { type Manifest, restrictedContainer } from './manifests.ts';
 
@@ -43,13 +43,16 @@ export const prometheusOperatorBinaries = {
 function provision(): { operator: string; prometheus: string; prometheusVersion: string } {
   execFileSync(
     'bash',
-    [join(repoRoot, 'infra', 'provision', 'prometheus-operator.sh'), cacheDir, prometheusOperatorVersion],
+    [
+      join(repoRoot, 'infra', 'provision', 'prometheus-operator.sh'),
+      cacheDir,
+      prometheusOperatorVersion,
+      prometheusVersion,
+    ],
     { stdio: ['ignore', 'inherit', 'inherit'] },
   );
   const refs = ensureImages(['prometheus-operator', 'prometheus']);
   const prometheus = refs.prometheus ?? '';
-  // localhost/credit-platform/prometheus:<version>-<hash>
-  const prometheusVersion = `v${prometheus.split(':').at(-1)?.split('-')[0] ?? ''}`;
   return { operator: refs['prometheus-operator'] ?? '', prometheus, prometheusVersion };
 }
 

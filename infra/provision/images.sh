@@ -9,7 +9,7 @@
 #   images.sh <cache> postgres <repo>              -> <cache>/store-images/postgres-15-<hash>.tar
 #   images.sh <cache> ferretdb <repo> <ferretdb>   -> <cache>/store-images/ferretdb-<hash>.tar
 #   images.sh <cache> prometheus-operator <repo> <v>  -> <cache>/prometheus-operator-<v>/image-<hash>.tar
-#   images.sh <cache> prometheus <repo>            -> <cache>/monitoring-images/prometheus-<hash>.tar
+#   images.sh <cache> prometheus <repo> <binary>   -> <cache>/prometheus-<v>/image-<hash>.tar
 # Each prints `<tar> <image reference>` on stdout; progress goes to stderr. A tar that exists is
 # reused: the names carry a hash of every input (for the platform: the Dockerfile, the lockfile and
 # the sources it copies), so a warm run builds nothing.
@@ -272,27 +272,23 @@ image_prometheus_operator() {
 }
 
 image_prometheus() {
-  local src="$1" bin=/usr/bin/prometheus
-  [ -x "$bin" ] || { echo "images.sh: $bin is missing (make deps installs Debian's prometheus)" >&2; exit 1; }
+  local src="$1" bin="$2"
+  [ -x "$bin" ] || { echo "images.sh: $bin is missing (infra/provision/prometheus-operator.sh builds it)" >&2; exit 1; }
   local version hash
   version="$("$bin" --version 2>&1 | head -1 | sed -E 's/^prometheus, version ([0-9.]+).*/\1/')"
   hash="$( { hash_of "$src/images/prometheus"; sha256sum <"$bin"; } | sha256sum | cut -c1-12)"
   local ref="localhost/credit-platform/prometheus:$version-$hash"
-  local tar="$cache/monitoring-images/prometheus-$hash.tar"
+  local tar="$cache/prometheus-$version/image-$hash.tar"
   if [ ! -s "$tar" ]; then
-    local ctx lib
+    local ctx
     ctx="$(mktemp -d)"
     mkdir -p "$ctx/rootfs/bin" "$ctx/rootfs/prometheus" "$ctx/rootfs/etc/prometheus" "$ctx/rootfs/tmp"
     chmod 1777 "$ctx/rootfs/tmp"
     cp "$bin" "$ctx/rootfs/bin/prometheus"
-    for lib in $(ldd "$bin" | grep -o '/[^ ]*'); do
-      mkdir -p "$ctx/rootfs$(dirname "$lib")"
-      cp -L "$lib" "$ctx/rootfs$lib"
-    done
     cp "$src/images/prometheus/Dockerfile" "$ctx/"
     build_tar "$ctx" "$ref" "$tar"
     rm -rf "$ctx"
-    find "$cache/monitoring-images" -name 'prometheus-*.tar' ! -name "prometheus-$hash.tar" -delete
+    find "$cache/prometheus-$version" -maxdepth 1 -name 'image-*.tar' ! -name "image-$hash.tar" -delete
   fi
   echo "$tar $ref"
 }

@@ -2,16 +2,20 @@
 # Builds prometheus-operator and its config reloader from the Go module proxy into the harness
 # cache, one folder per version:
 #   <cache>/prometheus-operator-<v>/bin/{operator,prometheus-config-reloader}   (infra/go/prometheus-operator)
+#   <cache>/prometheus-<pv>/bin/prometheus                                      (infra/go/prometheus)
 # with the version ldflags its release sets (github.com/prometheus/common/version). The node runs
 # them as pods (images made by images.sh) so the chart's ServiceMonitors and PrometheusRules become a
 # real Prometheus configuration.
-# Usage: prometheus-operator.sh <cache-dir> <version>
+# Prometheus itself is built too: Debian's prometheus (2.42, the harness's own) is built without
+# Kubernetes service discovery, which every configuration the operator writes for a ServiceMonitor needs.
+# Usage: prometheus-operator.sh <cache-dir> <version> <prometheus-version>
 # Idempotent: what is already there is not rebuilt. Progress every 30 s while the build runs.
 set -euo pipefail
 
 main() {
   cache="$1"
   version="$2"
+  prometheus_version="$3"
   here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
   gomods="$(cd "$here/../go" && pwd)"
   log() { echo "[infra] prometheus-operator: $*" >&2; }
@@ -32,6 +36,13 @@ main() {
     "-s -w -X $v.Version=${version#v} -X $v.Revision=go-module-proxy -X $v.Branch=${version} -X $v.BuildUser=credit-platform" \
     github.com/prometheus-operator/prometheus-operator/cmd/operator \
     github.com/prometheus-operator/prometheus-operator/cmd/prometheus-config-reloader
+
+  # Prometheus 3.x is tagged v0.3XX.Y on the module proxy (v0.305.0 = 3.5.0).
+  local pmod="v0.$(echo "${prometheus_version#v}" | awk -F. '{ printf "%d%02d.%d", $1, $2, $3 }')"
+  require_pin "$gomods/prometheus" github.com/prometheus/prometheus "$pmod"
+  CGO_ENABLED=0 go_build "prometheus $prometheus_version" "$gomods/prometheus" "$cache/prometheus-$prometheus_version/bin" \
+    "-s -w -X $v.Version=${prometheus_version#v} -X $v.Revision=go-module-proxy -X $v.Branch=$pmod -X $v.BuildUser=credit-platform" \
+    github.com/prometheus/prometheus/cmd/prometheus
 
   # The CRDs and cluster roles of the same release, from the module's example/ folder.
   local manifests="$cache/prometheus-operator-$version/manifests"
