@@ -19,6 +19,7 @@ import { NODE_TOLERATION, POD_CIDR } from '../../../infra/node/config.ts';
 import { type HostSnapshot, readHostBefore, takeSnapshot } from '../../../infra/node/host.ts';
 import { ensureImages, PLATFORM_IMAGE } from '../../../infra/node/images.ts';
 import { restrictedContainer } from '../../../infra/node/manifests.ts';
+import { ensureMonitoring, MONITORING_SELECTOR } from '../../../infra/node/monitoring.ts';
 
 const state = readInfraState();
 const nodeInfo = state.node;
@@ -502,6 +503,72 @@ describe('the harness node', () => {
       await admin.disconnect();
     }
   });
+
+  it("turns a ServiceMonitor and a PrometheusRule into the operator-managed Prometheus's configuration and scrapes the target", async () => {
+    const { prometheusUrl } = await ensureMonitoring();
+    apply(
+      scriptPod(
+        'exporter',
+        `require('node:http').createServer((q, s) => { s.setHeader('content-type', 'text/plain; version=0.0.4'); s.end('node_test_up 1\\n'); }).listen(9400);`,
+        {
+          ports: [{ name: 'metrics', containerPort: 9400 }],
+          readinessProbe: { httpGet: { path: '/metrics', port: 9400 }, periodSeconds: 1 },
+        },
+      ),
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'exporter', namespace, labels: { app: 'exporter' } },
+        spec: {
+          selector: { app: 'exporter' },
+          ports: [{ name: 'metrics', port: 9400, targetPort: 'metrics' }],
+        },
+      },
+      {
+        apiVersion: 'monitoring.coreos.com/v1',
+        kind: 'ServiceMonitor',
+        metadata: { name: 'exporter', namespace, labels: MONITORING_SELECTOR },
+        spec: {
+          selector: { matchLabels: { app: 'exporter' } },
+          endpoints: [{ port: 'metrics', interval: '5s' }],
+        },
+      },
+      {
+        apiVersion: 'monitoring.coreos.com/v1',
+        kind: 'PrometheusRule',
+        metadata: { name: 'exporter', namespace, labels: MONITORING_SELECTOR },
+        spec: {
+          groups: [{ name: 'node-test', rules: [{ record: 'node_test:up:sum', expr: 'sum(node_test_up)' }] }],
+        },
+      },
+    );
+    const api = async <T>(path: string): Promise<T> =>
+      ((await (await fetch(`${prometheusUrl}${path}`)).json()) as { data: T }).data;
+    // The operator writes the configuration, its reloader sidecar reloads Prometheus, which scrapes.
+    const target = await until(
+      'the exporter to be scraped through its ServiceMonitor',
+      async () => {
+        const { activeTargets } = await api<{
+          activeTargets: Array<{ labels: Record<string, string>; scrapePool: string; health: string }>;
+        }>('/api/v1/targets');
+        return activeTargets.find((t) => t.labels.namespace === namespace && t.health === 'up');
+      },
+      300_000,
+    );
+    expect(target.scrapePool).toBe(`serviceMonitor/${namespace}/exporter/0`);
+    expect(target.labels.service).toBe('exporter');
+    const recorded = await until(
+      'the PrometheusRule to be evaluated',
+      async () => {
+        const { result } = await api<{ result: Array<{ value: [number, string] }> }>(
+          `/api/v1/query?query=${encodeURIComponent('node_test:up:sum')}`,
+        );
+        return result[0]?.value[1];
+      },
+      180_000,
+    );
+    expect(recorded).toBe('1');
+  }, 900_000);
 
   it('leaves the host as it found it after a stop, and starts again', () => {
     const infra = (script: 'up' | 'down'): void => {
