@@ -55,6 +55,8 @@ export const ENV = {
   migrationsDir: 'MIGRATIONS_DIR',
   /** Password of the warehouse's read-only role; set: the migration keeps that role. */
   readerPassword: 'WAREHOUSE_READER_PASSWORD',
+  /** Password of the role the ingestion API reads decisions with; set: the migration keeps that role. */
+  decisionReaderPassword: 'WAREHOUSE_DECISION_READER_PASSWORD',
   /** Port of the ingestion API's HTTP server. */
   httpPort: 'HTTP_PORT',
   httpHost: 'HTTP_HOST',
@@ -191,6 +193,7 @@ export const MIGRATE_ENV = {
   databaseUrl: ENV.databaseUrl,
   migrationsDir: ENV.migrationsDir,
   readerPassword: ENV.readerPassword,
+  decisionReaderPassword: ENV.decisionReaderPassword,
 } as const;
 
 /**

@@ -9,5 +9,10 @@ export const WAREHOUSE_DATABASE = 'credit';
 export const WAREHOUSE_OWNER = 'credit';
 /** The read-only role for dashboards and reports: SELECT on the warehouse, nothing else. */
 export const WAREHOUSE_READER = 'credit_reader';
+/**
+ * The ingestion API's role for GET /v1/applications/{id}/decision: SELECT on the columns that route
+ * reads (workloads/warehouse/reader-role.ts DECISION_READER_COLUMNS), nothing else. Managed PostgreSQL.
+ */
+export const WAREHOUSE_DECISION_READER = 'credit_decision_reader';
 /** Grafana's core PostgreSQL datasource plugin: the dashboards' warehouse variables and the datasource use it. */
 export const GRAFANA_POSTGRES_PLUGIN = 'grafana-postgresql-datasource';

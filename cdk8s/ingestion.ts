@@ -19,8 +19,9 @@ export class IngestionApi extends Construct {
         { name: ENV.httpPort, value: String(PORTS.http) },
         { name: ENV.maxClockSkewMs, value: String(Math.round(parseDuration(spec.maxClockSkew))) },
         secrets.pseudonymizationKeyEnv(ENV.pseudonymizationKey),
-        // GET /v1/applications/{id}/decision reads the issued decision records (SELECT only).
-        secrets.databaseUrlEnv(ENV.databaseUrl),
+        // GET /v1/applications/{id}/decision reads the issued decision records, as a role that may
+        // SELECT only the columns it reads (managed PostgreSQL).
+        secrets.decisionReaderUrlEnv(ENV.databaseUrl),
       ],
       resources: spec.resources,
       ports: [{ name: 'http', containerPort: PORTS.http, protocol: 'TCP' }],

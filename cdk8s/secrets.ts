@@ -5,7 +5,7 @@
 import { k8s } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
 import { PORTS } from '../api/env.ts';
-import { WAREHOUSE_DATABASE, WAREHOUSE_OWNER } from '../api/warehouse.ts';
+import { WAREHOUSE_DATABASE, WAREHOUSE_DECISION_READER, WAREHOUSE_OWNER } from '../api/warehouse.ts';
 import type { EnvVar, RenderContext } from './context.ts';
 
 /** The read-only warehouse role exists when the pipeline asks for a Grafana datasource on its managed PostgreSQL. */
@@ -29,14 +29,20 @@ export class PipelineSecrets extends Construct {
       const reader = readerEnabled(ctx);
       const pg = this.generate(n.postgresSecret, {
         password: null,
+        decisionReaderPassword: null,
         ...(reader ? { readerPassword: null } : {}),
       });
       const password = pg.password as string;
+      const decisionReaderPassword = pg.decisionReaderPassword as string;
+      const url = (user: string, pass: string) =>
+        `postgres://${user}:${encodeURIComponent(pass)}@${n.postgres}:${PORTS.postgres}/${WAREHOUSE_DATABASE}`;
       this.secret(n.postgresSecret, {
         password,
         username: WAREHOUSE_OWNER,
         database: WAREHOUSE_DATABASE,
         url: `postgres://${WAREHOUSE_OWNER}:${password}@${n.postgres}:${PORTS.postgres}/${WAREHOUSE_DATABASE}`,
+        decisionReaderPassword,
+        decisionReaderUrl: url(WAREHOUSE_DECISION_READER, decisionReaderPassword),
         ...(reader ? { readerPassword: pg.readerPassword as string } : {}),
       });
     }
@@ -50,6 +56,28 @@ export class PipelineSecrets extends Construct {
         ? { name: pg.external.secretRef.name, key: pg.external.secretRef.key }
         : { name: this.ctx.names.postgresSecret, key: 'url' };
     return { name, valueFrom: { secretKeyRef: ref } };
+  }
+
+  /**
+   * Env var with the URL the ingestion API reads decisions with: managed, the decision reader role
+   * (SELECT on what the route reads, generated password); external, the user's URL (give a role with
+   * those grants: workloads/ingestion-api/README or docs/ingestion.md).
+   */
+  decisionReaderUrlEnv(name: string): EnvVar {
+    if (this.ctx.spec.storage.postgres.managed === undefined) return this.databaseUrlEnv(name);
+    return {
+      name,
+      valueFrom: { secretKeyRef: { name: this.ctx.names.postgresSecret, key: 'decisionReaderUrl' } },
+    };
+  }
+
+  /** Env var with the decision reader role's password (managed PostgreSQL), for the migration Job. */
+  decisionReaderPasswordEnv(name: string): EnvVar | undefined {
+    if (this.ctx.spec.storage.postgres.managed === undefined) return undefined;
+    return {
+      name,
+      valueFrom: { secretKeyRef: { name: this.ctx.names.postgresSecret, key: 'decisionReaderPassword' } },
+    };
   }
 
   /** Env var with the read-only role's password (managed PostgreSQL with the Grafana datasource only). */

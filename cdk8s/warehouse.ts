@@ -41,8 +41,11 @@ export class WarehouseMigrationJob extends Construct {
   constructor(scope: Construct, id: string, ctx: RenderContext, secrets: PipelineSecrets) {
     super(scope, id);
     const dbEnv = secrets.databaseUrlEnv(ENV.databaseUrl);
-    const readerEnv = secrets.readerPasswordEnv(ENV.readerPassword);
-    const env = readerEnv === undefined ? [dbEnv] : [dbEnv, readerEnv];
+    const env = [
+      dbEnv,
+      secrets.readerPasswordEnv(ENV.readerPassword),
+      secrets.decisionReaderPasswordEnv(ENV.decisionReaderPassword),
+    ].filter((e) => e !== undefined);
     this.jobName = `${ctx.names.warehouseMigrate}-${shortHash(ctx.platformImage, ...env.map((e) => JSON.stringify(e)))}`;
     const container = platformContainer(ctx, {
       subcommand: 'migrate',

@@ -1,25 +1,42 @@
 /**
- * Fraud-detector benchmark, on the harness's real Kafka and Mongo-wire server, default rule set.
+ * Fraud-detector benchmark, on the harness's real Kafka and Mongo-wire server, default rule set. Every
+ * figure is printed beside a ceiling measured in the same run:
  *
- * 1. Ceiling: a plain kafkajs consume loop (eachBatch + JSON.parse) over N preloaded applications.
- * 2. Throughput of one detector replica over the same N preloaded applications: time from start to
- *    both stages drained (source stage + repartition + window stage + alert writes), applications/s.
- * 3. End-to-end latency at fixed input rates: applications produced on a schedule with
- *    `submittedAt` = send time; latency = alert seen on the alerts topic − event time, p50/p99,
- *    for per-application rules and for window rules (a window alert on an early member of a burst
- *    waits, by definition, for the member that completes the burst).
+ * 1. Throughput of one replica over N preloaded applications (from start to both stages drained:
+ *    source stage + repartition + window stage + verdict parts + alert writes), beside
+ *    - the plain consume loop (kafkajs eachBatch + JSON.parse + commit per batch) over the same topic;
+ *    - a consume + produce + commit loop moving the same records (each batch produced to another
+ *      topic by an idempotent acks=all producer, then committed): what a stream stage costs at least.
+ * 2. Two replicas (two detector processes, `credit-platform fraud-detector`) draining a backlog of
+ *    BENCH_BACKLOG applications, beside the plain consume loop over that topic (and, as a reference
+ *    from issue 15, Flink 2.2.1 with parallelism 2 on this machine: 11,174–16,455 applications/s).
+ * 3. Latency at fixed input rates (applications stamped `receivedAt` = send time, as the ingestion
+ *    API does): p50/p99 from receipt to
+ *    - a per-application alert seen on the alerts topic;
+ *    - a window alert seen on the alerts topic, from the receipt of the application that completed
+ *      the burst (the newest receipt among the flagged application and the window's members; an
+ *      early member of a burst is flagged when a later one arrives, by definition);
+ *    - the application's verdict complete on the verdicts topic (source part + one window part per
+ *      window key: what the decision service waits for);
+ *    beside the floor: the same applications piped through two Kafka hops (consume, produce, commit,
+ *    twice) and read back, at the same rate.
  * 4. Memory per million keys of the window state (pure core, heap after GC).
- * Writes bench/results/fraud-detector.md. Bounded: BENCH_N (default 20000), BENCH_RATES
- * (default 100,300,600 per second), BENCH_SECONDS per rate (default 15), BENCH_KEYS (default 300000).
+ *
+ * Writes bench/results/fraud-detector.md. Bounded: BENCH_N (default 20000), BENCH_BACKLOG (default
+ * 200000; 0 skips the two-replica run), BENCH_RATES (default 100,1000,2000 per second), BENCH_SECONDS
+ * per rate (default 15), BENCH_KEYS (default 300000).
  */
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Kafka, logLevel, type Message } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { applicationName } from '../../api/topics.ts';
+import type { VerdictPart } from '../../api/verdict.ts';
 import { repoRoot } from '../../infra/lib/paths.ts';
 import { requireInfra } from '../../infra/lib/state.ts';
 import type { ApplicationEvent } from '../../workloads/contract/application.ts';
@@ -32,11 +49,15 @@ import { startFraudDetector } from '../../workloads/fraud-detector/detector.ts';
 import { compileRuleSet } from '../../workloads/fraud-detector/rules/compile.ts';
 import { DEFAULT_RULES } from '../../workloads/fraud-detector/rules/default-rules.ts';
 import { applicationStream, generateApplications } from '../../workloads/generator/generate.ts';
+import { createIdempotentProducer } from '../../workloads/shared/kafka.ts';
 
 const N = Number(process.env.BENCH_N ?? 20_000);
-const RATES = (process.env.BENCH_RATES ?? '100,300,600').split(',').map(Number);
+const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 200_000);
+const RATES = (process.env.BENCH_RATES ?? '100,1000,2000').split(',').map(Number);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const KEYS = Number(process.env.BENCH_KEYS ?? 300_000);
+const PARTITIONS = 3;
+const FLINK_P2 = '11,174–16,455';
 const KEY = 'bench-pseudonymization-key-0123';
 const brokers = [requireInfra('kafka').bootstrapServers];
 const mongoUrl = requireInfra('mongo').url;
@@ -47,6 +68,10 @@ const out = (s = '') => {
   lines.push(s);
   console.log(s);
 };
+const progress = (s: string) => process.stderr.write(`[bench] ${s}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const fmt = (n: number) => (Number.isFinite(n) ? n.toFixed(0) : '–');
+const pct = (a: number, b: number) => `${((a / b) * 100).toFixed(1)}%`;
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -58,18 +83,9 @@ async function createTopics(names: string[]): Promise<void> {
   await admin.connect();
   await admin.createTopics({
     waitForLeaders: true,
-    topics: names.map((topic) => ({ topic, numPartitions: 3, replicationFactor: 1 })),
+    topics: names.map((topic) => ({ topic, numPartitions: PARTITIONS, replicationFactor: 1 })),
   });
   await admin.disconnect();
-}
-
-async function produceAll(topic: string, messages: Message[]): Promise<void> {
-  const producer = kafka.producer();
-  await producer.connect();
-  for (let i = 0; i < messages.length; i += 1000) {
-    await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 1000) });
-  }
-  await producer.disconnect();
 }
 
 const toMessage = (e: ApplicationEvent): Message => ({
@@ -77,24 +93,43 @@ const toMessage = (e: ApplicationEvent): Message => ({
   value: JSON.stringify(e),
 });
 
+/** Preloads `count` generated applications (generated and sent in slices, to bound memory). */
+async function preload(topic: string, count: number, seed: number): Promise<void> {
+  const producer = kafka.producer();
+  await producer.connect();
+  const stream = applicationStream({ seed, count, start: Date.now() - count * 100, intervalMs: 100 });
+  let batch: Message[] = [];
+  const receivedAt = new Date();
+  for (const g of stream) {
+    batch.push(toMessage(pseudonymize(g.submission, KEY, receivedAt)));
+    if (batch.length === 1000) {
+      await producer.send({ topic, acks: -1, messages: batch });
+      batch = [];
+    }
+  }
+  if (batch.length > 0) await producer.send({ topic, acks: -1, messages: batch });
+  await producer.disconnect();
+}
+
 async function lagOf(groupId: string, topic: string): Promise<number> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const ends = await admin.fetchTopicOffsets(topic);
-    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    const ends = await admin.fetchTopicOffsets(topic).catch(() => []);
+    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] }).catch(() => []);
     let behind = 0;
     for (const end of ends) {
       const c = committed?.partitions.find((p) => p.partition === end.partition);
       const at = c === undefined || c.offset === '-1' ? 0 : Number(c.offset);
       behind += Math.max(0, Number(end.high) - at);
     }
-    return behind;
+    return ends.length === 0 ? Number.POSITIVE_INFINITY : behind;
   } finally {
     await admin.disconnect();
   }
 }
 
+/** Both groups of a detector app drained (source first: then all its repartition output is there). */
 async function waitDrained(config: DetectorConfig, timeoutMs: number): Promise<void> {
   const app = applicationName(config);
   const deadline = Date.now() + timeoutMs;
@@ -103,7 +138,7 @@ async function waitDrained(config: DetectorConfig, timeoutMs: number): Promise<v
     const win = src === 0 ? await lagOf(`${app}-windows`, `${app}-repartition`) : 1;
     if (src === 0 && win === 0) return;
     if (Date.now() > deadline) throw new Error('detector did not drain in time');
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
 }
 
@@ -129,91 +164,124 @@ function config(topics: { apps: string; dlq: string; alerts: string }, appId: st
   };
 }
 
-/** 1. The ceiling: how fast a bare consumer group reads and parses the same topic. */
-async function ceiling(topic: string): Promise<number> {
+/**
+ * A ceiling over `count` preloaded records: the plain consume loop (parse, commit per batch), or with
+ * `target` the pipe (parse, produce the batch to `target` with an idempotent acks=all producer, commit
+ * after the write). Records/s.
+ */
+async function loop(topic: string, count: number, target?: string): Promise<number> {
+  const producer = target === undefined ? undefined : createIdempotentProducer(kafka);
+  await producer?.connect();
   const consumer = kafka.consumer({
-    groupId: `fd-bench-ceiling-${suffix}`,
+    groupId: `fd-bench-${target === undefined ? 'consume' : 'pipe'}-${randomUUID().slice(0, 8)}`,
     maxBytesPerPartition: 512 * 1024,
   });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   let seen = 0;
   let started = 0;
-  const done = new Promise<number>((resolve) => {
-    void consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 3,
-      eachBatch: async ({ batch, resolveOffset }) => {
-        if (started === 0) started = performance.now();
-        let last = '';
-        for (const m of batch.messages) {
-          JSON.parse(m.value?.toString('utf8') ?? 'null');
-          last = m.offset;
-        }
-        if (last !== '') {
+  const ms = await new Promise<number>((resolve, reject) => {
+    consumer
+      .run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: PARTITIONS,
+        eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+          const last = batch.messages.at(-1);
+          if (last === undefined) return;
+          if (started === 0) started = performance.now();
+          for (const m of batch.messages) JSON.parse(m.value?.toString('utf8') ?? 'null');
+          if (producer !== undefined && target !== undefined)
+            await producer.send({
+              topic: target,
+              acks: -1,
+              messages: batch.messages.map((m) => ({ key: m.key, value: m.value })),
+            });
           await consumer.commitOffsets([
-            { topic: batch.topic, partition: batch.partition, offset: String(Number(last) + 1) },
+            { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
           ]);
-          resolveOffset(last);
-        }
-        seen += batch.messages.length;
-        if (seen >= N) resolve(performance.now() - started);
-      },
-    });
+          resolveOffset(last.offset);
+          await heartbeat();
+          seen += batch.messages.length;
+          if (seen >= count) resolve(performance.now() - started);
+        },
+      })
+      .catch(reject);
   });
-  const ms = await done;
   await consumer.disconnect();
-  return (N / ms) * 1000;
+  await producer?.disconnect();
+  return (count / ms) * 1000;
 }
 
-/** 2. Throughput of one replica over the preloaded topic. */
-async function throughput(topics: {
-  apps: string;
-  dlq: string;
-  alerts: string;
-}): Promise<{ rate: number; heapMiB: number }> {
+/** 1. One replica over the preloaded topic. */
+async function throughput(topics: { apps: string; dlq: string; alerts: string }): Promise<number> {
   const cfg = config(topics, 'throughput');
   const detector = await startFraudDetector(cfg);
-  // Timed from the first fetch, not from start-up (group joins are not throughput).
-  while ((await detector.ready()) !== null) await new Promise((r) => setTimeout(r, 20));
+  // Timed from both groups joined, not from start-up (group joins are not throughput).
+  while ((await detector.ready()) !== null) await sleep(20);
   const started = performance.now();
   await waitDrained(cfg, 15 * 60_000);
   const ms = performance.now() - started;
-  const heapMiB = process.memoryUsage().heapUsed / 2 ** 20;
   await detector.close();
-  return { rate: (N / ms) * 1000, heapMiB };
+  return (N / ms) * 1000;
 }
 
-/** 3. Latency at a fixed input rate. */
-async function latencyAt(
-  rate: number,
-): Promise<{ event: number[]; window: number[]; produced: number; alerts: number }> {
-  const topics = {
-    apps: `fd_bench_lat${rate}_${suffix}`,
-    dlq: `fd_bench_ldlq${rate}_${suffix}`,
-    alerts: `fd_bench_lal${rate}_${suffix}`,
-  };
-  await createTopics([topics.apps, topics.dlq, topics.alerts]);
-  const cfg = config(topics, `latency${rate}`);
-  const detector = await startFraudDetector(cfg);
-  const latEvent: number[] = [];
-  const latWindow: number[] = [];
-  const reader = kafka.consumer({ groupId: `fd-bench-reader-${rate}-${suffix}` });
-  await reader.connect();
-  await reader.subscribe({ topic: topics.alerts, fromBeginning: true });
-  await reader.run({
-    eachMessage: async ({ message }) => {
-      const a = JSON.parse(message.value?.toString('utf8') ?? '{}') as {
-        eventTime: string;
-        ruleKind: string;
-      };
-      const ms = Date.now() - Date.parse(a.eventTime);
-      if (a.ruleKind === 'velocity' || a.ruleKind === 'distinctCount') latWindow.push(ms);
-      else latEvent.push(ms);
+/** The detector as its own process, as in a pod. */
+function spawnDetector(cfg: DetectorConfig): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'cli', 'main.ts'), 'fraud-detector'], {
+    cwd: repoRoot,
+    env: {
+      ...process.env,
+      KAFKA_BROKERS: cfg.kafkaBrokers,
+      APPLICATIONS_TOPIC: cfg.applicationsTopic,
+      DLQ_TOPIC: cfg.deadLetterTopic,
+      ALERTS_TOPIC: cfg.alertsTopic,
+      VERDICTS_TOPIC: cfg.verdictsTopic,
+      KAFKA_GROUP_PREFIX: cfg.groupPrefix,
+      DETECTOR_APP_ID: cfg.appId,
+      MONGO_URL: cfg.mongoUrl,
+      MONGO_DATABASE: cfg.mongoDatabase,
+      MONGO_ALERTS_COLLECTION: cfg.alertsCollection,
+      OPS_PORT: '0',
+      OPS_HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
     },
+    stdio: ['ignore', 'ignore', 'inherit'],
   });
-  await new Promise((r) => setTimeout(r, 3000)); // let both groups settle
+}
+
+/**
+ * 2. Two replicas draining a backlog: timed from the first commit of the source group (both
+ *    processes started, group formed) to both groups drained.
+ */
+async function twoReplicas(topics: { apps: string; dlq: string; alerts: string }): Promise<number> {
+  const cfg = config(topics, 'backlog');
+  const app = applicationName(cfg);
+  const children = [spawnDetector(cfg), spawnDetector(cfg)];
+  try {
+    let started = 0;
+    const deadline = Date.now() + 20 * 60_000;
+    for (;;) {
+      const src = await lagOf(app, cfg.applicationsTopic);
+      if (started === 0 && src < BACKLOG) started = performance.now();
+      const win = src === 0 ? await lagOf(`${app}-windows`, `${app}-repartition`) : 1;
+      if (src === 0 && win === 0) break;
+      if (children.some((c) => c.exitCode !== null)) throw new Error('a detector process exited');
+      if (Date.now() > deadline) throw new Error('two replicas did not drain in time');
+      await sleep(100);
+    }
+    return (BACKLOG / (performance.now() - started)) * 1000;
+  } finally {
+    for (const c of children) {
+      c.kill('SIGTERM');
+      await new Promise((r) => (c.exitCode !== null ? r(undefined) : c.once('exit', r)));
+    }
+  }
+}
+
+/** Produces generated applications at `rate`/s for SECONDS, `receivedAt` = send time; returns receipts. */
+async function produceAtRate(topic: string, rate: number): Promise<Map<string, number>> {
+  const receipts = new Map<string, number>();
   const producer = kafka.producer();
   await producer.connect();
   const total = rate * SECONDS;
@@ -226,25 +294,180 @@ async function latencyAt(
     while (sent < due) {
       const next = stream.next();
       if (next.done) break;
+      const now = new Date();
       const submission = next.value.submission;
-      submission.submittedAt = new Date().toISOString();
-      batch.push(toMessage(pseudonymize(submission, KEY, new Date())));
+      submission.submittedAt = now.toISOString();
+      const event = pseudonymize(submission, KEY, now);
+      receipts.set(event.applicationId, now.getTime());
+      batch.push(toMessage(event));
       sent++;
     }
-    if (batch.length > 0) await producer.send({ topic: topics.apps, acks: -1, messages: batch });
-    await new Promise((r) => setTimeout(r, 20));
+    if (batch.length > 0) await producer.send({ topic, acks: -1, messages: batch });
+    await sleep(5);
   }
   await producer.disconnect();
-  await waitDrained(cfg, 10 * 60_000);
-  await new Promise((r) => setTimeout(r, 2000));
-  await reader.disconnect();
-  await detector.close();
-  return {
-    event: latEvent.sort((a, b) => a - b),
-    window: latWindow.sort((a, b) => a - b),
-    produced: sent,
-    alerts: latEvent.length + latWindow.length,
+  return receipts;
+}
+
+/** Reads a topic from the start, calling `seen` with each value and the time it was read. */
+async function reader(
+  topic: string,
+  seen: (value: string, at: number) => void,
+): Promise<{ stop: () => Promise<void> }> {
+  const consumer = kafka.consumer({
+    groupId: `fd-bench-reader-${randomUUID().slice(0, 8)}`,
+    maxWaitTimeInMs: 100,
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      const at = Date.now();
+      for (const m of batch.messages) seen(m.value?.toString('utf8') ?? '', at);
+    },
+  });
+  return { stop: () => consumer.disconnect() };
+}
+
+interface Latencies {
+  produced: number;
+  alerts: number;
+  event: number[];
+  window: number[];
+  verdict: number[];
+  verdicts: number;
+}
+
+/** 3. Latency at a fixed input rate. */
+async function latencyAt(rate: number): Promise<Latencies> {
+  const topics = {
+    apps: `fd_bench_lat${rate}_${suffix}`,
+    dlq: `fd_bench_ldlq${rate}_${suffix}`,
+    alerts: `fd_bench_lal${rate}_${suffix}`,
   };
+  await createTopics([topics.apps, topics.dlq, topics.alerts]);
+  const cfg = config(topics, `latency${rate}`);
+  const detector = await startFraudDetector(cfg);
+  while ((await detector.ready()) !== null) await sleep(20);
+  let receipts = new Map<string, number>();
+  const alertsSeen: Array<{ applicationId: string; kind: string; members: string[]; at: number }> = [];
+  const alertsReader = await reader(topics.alerts, (value, at) => {
+    const a = JSON.parse(value) as {
+      applicationId: string;
+      ruleKind: string;
+      evidence?: { applicationIds?: string[] };
+    };
+    alertsSeen.push({
+      applicationId: a.applicationId,
+      kind: a.ruleKind,
+      members: a.evidence?.applicationIds ?? [],
+      at,
+    });
+  });
+  /** applicationId → parts still expected (source part first tells how many window parts follow). */
+  const open = new Map<string, { need: number; got: number; last: number }>();
+  const complete: Array<{ applicationId: string; at: number }> = [];
+  const verdictReader = await reader(cfg.verdictsTopic, (value, at) => {
+    const part = JSON.parse(value) as VerdictPart;
+    const o = open.get(part.applicationId) ?? { need: Number.POSITIVE_INFINITY, got: 0, last: 0 };
+    o.got++;
+    o.last = at;
+    if (part.kind === 'source') o.need = 1 + part.windowKeys.length;
+    open.set(part.applicationId, o);
+    if (o.got === o.need) complete.push({ applicationId: part.applicationId, at });
+  });
+  await sleep(3000); // let the readers' groups settle
+  receipts = await produceAtRate(topics.apps, rate);
+  await waitDrained(cfg, 10 * 60_000);
+  await sleep(2000);
+  await alertsReader.stop();
+  await verdictReader.stop();
+  await detector.close();
+  const event: number[] = [];
+  const window: number[] = [];
+  for (const a of alertsSeen) {
+    const own = receipts.get(a.applicationId);
+    if (own === undefined) continue;
+    if (a.kind === 'velocity' || a.kind === 'distinctCount') {
+      // From the newest receipt among the flagged application and the window's members: the one
+      // whose arrival completed the burst.
+      let completing = own;
+      for (const id of a.members) completing = Math.max(completing, receipts.get(id) ?? completing);
+      window.push(a.at - completing);
+    } else event.push(a.at - own);
+  }
+  const verdict = complete
+    .map((c) => c.at - (receipts.get(c.applicationId) ?? Number.NaN))
+    .filter((v) => Number.isFinite(v));
+  const sort = (v: number[]) => v.sort((x, y) => x - y);
+  return {
+    produced: receipts.size,
+    alerts: alertsSeen.length,
+    event: sort(event),
+    window: sort(window),
+    verdict: sort(verdict),
+    verdicts: complete.length,
+  };
+}
+
+/**
+ * The floor of a two-hop stream at `rate`: applications produced as in latencyAt, piped through two
+ * consume + produce + commit stages (idempotent acks=all, as the detector's), read back; ms p50/p99.
+ */
+async function pipeFloorAt(rate: number): Promise<number[]> {
+  const [a, b, c] = ['a', 'b', 'c'].map((x) => `fd_bench_floor${rate}${x}_${suffix}`) as [
+    string,
+    string,
+    string,
+  ];
+  await createTopics([a, b, c]);
+  const stages = await Promise.all(
+    [
+      [a, b],
+      [b, c],
+    ].map(async ([from, to]) => {
+      const producer = createIdempotentProducer(kafka);
+      await producer.connect();
+      const consumer = kafka.consumer({ groupId: `fd-bench-floor-${randomUUID().slice(0, 8)}` });
+      await consumer.connect();
+      await consumer.subscribe({ topic: from as string, fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: PARTITIONS,
+        eachBatch: async ({ batch, resolveOffset }) => {
+          const last = batch.messages.at(-1);
+          if (last === undefined) return;
+          await producer.send({
+            topic: to as string,
+            acks: -1,
+            messages: batch.messages.map((m) => ({ key: m.key, value: m.value })),
+          });
+          await consumer.commitOffsets([
+            { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
+          ]);
+          resolveOffset(last.offset);
+        },
+      });
+      return { producer, consumer };
+    }),
+  );
+  const seen: Array<{ id: string; at: number }> = [];
+  const end = await reader(c, (value, at) => {
+    seen.push({ id: (JSON.parse(value) as { applicationId: string }).applicationId, at });
+  });
+  await sleep(3000);
+  const receipts = await produceAtRate(a, rate);
+  const deadline = Date.now() + 120_000;
+  while (seen.length < receipts.size && Date.now() < deadline) await sleep(100);
+  await end.stop();
+  for (const s of stages) {
+    await s.consumer.disconnect();
+    await s.producer.disconnect();
+  }
+  const lat = seen.map((s) => s.at - (receipts.get(s.id) ?? Number.NaN)).filter(Number.isFinite);
+  lat.sort((x, y) => x - y);
+  return [percentile(lat, 50), percentile(lat, 99)];
 }
 
 /** 4. Heap per key of the window state, after GC. */
@@ -256,7 +479,12 @@ function memoryPerKey(): { keys: number; bytesPerKey: number; entries: number } 
   const template = pseudonymize(generateApplications({ seed: 1, count: 1 })[0]!.submission, KEY, new Date());
   const windows = new PartitionWindows(rules, { maxEntries: 10_000_000 });
   gc();
-  const before = process.memoryUsage().heapUsed;
+  // The heap and the typed arrays' backing stores (outside the heap).
+  const used = () => {
+    const m = process.memoryUsage();
+    return m.heapUsed + m.arrayBuffers;
+  };
+  const before = used();
   const groups = rules.keyGroups.size;
   const events = Math.ceil(KEYS / groups);
   const t0 = Date.parse(template.submittedAt);
@@ -274,82 +502,124 @@ function memoryPerKey(): { keys: number; bytesPerKey: number; entries: number } 
         ipAddress: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
       },
     };
+    // Each key's record parsed on its own, as the window stage gets it from Kafka (no shared strings).
     for (const k of repartitionKeys(rules, e, e.submittedAt))
-      windows.process({ ...k, offset: i }, false, now);
+      windows.process({ ...k, record: JSON.parse(JSON.stringify(k.record)), offset: i }, false, now);
   }
   gc();
-  const after = process.memoryUsage().heapUsed;
+  const after = used();
   const stats = windows.currentStats();
   return { keys: stats.keys, bytesPerKey: (after - before) / stats.keys, entries: stats.entries };
 }
 
 async function main(): Promise<void> {
   const deadline = setTimeout(() => {
-    console.error('fraud-detector bench: overall time limit (25 min) reached');
+    console.error('fraud-detector bench: overall time limit (40 min) reached');
     process.exit(1);
-  }, 25 * 60_000);
+  }, 40 * 60_000);
   deadline.unref();
   out('# Fraud detector benchmark');
   out();
   out(
-    `Run ${new Date().toISOString()}, default rule set (${DEFAULT_RULES.rules.length} rules), 3 partitions, one replica, harness Kafka ${requireInfra('kafka').version} and FerretDB; 2 shared cores.`,
+    `Run ${new Date().toISOString()}, default rule set (${DEFAULT_RULES.rules.length} rules), ${PARTITIONS} partitions, harness Kafka ${requireInfra('kafka').version} and FerretDB; ${availableParallelism()} shared cores; node ${process.version}, kafkajs.`,
   );
   out();
 
+  progress('memory per key');
   const mem = memoryPerKey();
   const topics = {
     apps: `fd_bench_apps_${suffix}`,
     dlq: `fd_bench_dlq_${suffix}`,
     alerts: `fd_bench_alerts_${suffix}`,
   };
-  await createTopics([topics.apps, topics.dlq, topics.alerts]);
-  const events = generateApplications({
-    seed: 99,
-    count: N,
-    start: Date.now() - N * 100,
-    intervalMs: 100,
-  }).map((g) => pseudonymize(g.submission, KEY, new Date()));
-  await produceAll(topics.apps, events.map(toMessage));
-  const ceilingRate = await ceiling(topics.apps);
+  await createTopics([topics.apps, topics.dlq, topics.alerts, `fd_bench_pipe_${suffix}`]);
+  progress(`preloading ${N} applications`);
+  await preload(topics.apps, N, 99);
+  progress('plain consume loop');
+  const consumeRate = await loop(topics.apps, N);
+  progress('consume + produce + commit loop');
+  const pipeRate = await loop(topics.apps, N, `fd_bench_pipe_${suffix}`);
+  progress('one detector replica');
   const tp = await throughput(topics);
 
-  out('## Throughput (preloaded topic)');
+  out('## Throughput, one replica (preloaded topic)');
   out();
-  out('| Consumer | Applications | Applications/s | Share of ceiling |');
-  out('| --- | ---: | ---: | ---: |');
-  out(`| plain kafkajs consume loop (ceiling) | ${N} | ${ceilingRate.toFixed(0)} | 100% |`);
   out(
-    `| fraud detector, 1 replica (source + repartition + windows + alerts) | ${N} | ${tp.rate.toFixed(0)} | ${((tp.rate / ceilingRate) * 100).toFixed(1)}% |`,
+    '| Consumer | Applications | Applications/s | Share of the consume loop | Share of the consume + produce loop |',
+  );
+  out('| --- | ---: | ---: | ---: | ---: |');
+  out(`| plain consume loop (parse, commit per batch): ceiling | ${N} | ${fmt(consumeRate)} | 100% | |`);
+  out(
+    `| consume + produce + commit loop moving the same records: ceiling of a stream stage | ${N} | ${fmt(pipeRate)} | ${pct(pipeRate, consumeRate)} | 100% |`,
+  );
+  out(
+    `| **fraud detector, 1 replica** (source + repartition + windows + verdict parts + alerts) | ${N} | **${fmt(tp)}** | **${pct(tp, consumeRate)}** | ${pct(tp, pipeRate)} |`,
   );
   out();
 
-  out('## End-to-end latency at fixed input rates (event time → alert on the alerts topic)');
+  if (BACKLOG > 0) {
+    const backlog = {
+      apps: `fd_bench_backlog_${suffix}`,
+      dlq: `fd_bench_bdlq_${suffix}`,
+      alerts: `fd_bench_balerts_${suffix}`,
+    };
+    await createTopics([backlog.apps, backlog.dlq, backlog.alerts]);
+    progress(`preloading a backlog of ${BACKLOG} applications`);
+    await preload(backlog.apps, BACKLOG, 7);
+    progress('plain consume loop over the backlog');
+    const backlogCeiling = await loop(backlog.apps, BACKLOG);
+    progress('two detector processes draining the backlog');
+    const two = await twoReplicas(backlog);
+    out(`## Two replicas draining a backlog of ${BACKLOG} applications`);
+    out();
+    out('| Consumer | Applications/s | Share of the consume loop |');
+    out('| --- | ---: | ---: |');
+    out(`| plain consume loop, one process (ceiling) | ${fmt(backlogCeiling)} | 100% |`);
+    out(
+      `| **fraud detector, 2 replicas** (two processes, one consumer group) | **${fmt(two)}** | ${pct(two, backlogCeiling)} |`,
+    );
+    out(
+      `| Flink 2.2.1, parallelism 2, same rules (issue 15, measured before on this machine) | ${FLINK_P2} | |`,
+    );
+    out();
+  }
+
+  out('## Latency at fixed input rates (from receipt)');
   out();
   out(
-    '| Input rate (apps/s) | Produced | Alerts | p50 per-application rules (ms) | p99 per-application rules (ms) | p50 window rules (ms) | p99 window rules (ms) |',
+    '| Input rate (apps/s) | Produced | Alerts | Per-application alerts p50 / p99 (ms) | Window alerts p50 / p99 (ms) | Verdicts complete | Verdict complete p50 / p99 (ms) | Floor: two piped hops p50 / p99 (ms) |',
   );
-  out('| ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  out('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const rate of RATES) {
+    progress(`latency at ${rate}/s`);
     const r = await latencyAt(rate);
+    progress(`two-hop floor at ${rate}/s`);
+    const [f50, f99] = await pipeFloorAt(rate);
     out(
-      `| ${rate} | ${r.produced} | ${r.alerts} | ${percentile(r.event, 50).toFixed(0)} | ${percentile(r.event, 99).toFixed(0)} | ${percentile(r.window, 50).toFixed(0)} | ${percentile(r.window, 99).toFixed(0)} |`,
+      `| ${rate} | ${r.produced} | ${r.alerts} | ${fmt(percentile(r.event, 50))} / ${fmt(percentile(r.event, 99))} | ${fmt(percentile(r.window, 50))} / **${fmt(percentile(r.window, 99))}** | ${r.verdicts} | ${fmt(percentile(r.verdict, 50))} / ${fmt(percentile(r.verdict, 99))} | ${fmt(f50 as number)} / ${fmt(f99 as number)} |`,
     );
   }
   out();
   out(
-    'Window-rule latency is measured from the flagged application’s own event time: an early member of a burst is flagged when a later member completes the burst, so its latency includes the wait for that member (seconds to minutes in generator traffic), not only processing.',
+    'Each application is stamped `receivedAt` when the bench sends it (what the ingestion API does on receipt). A window alert is timed from the receipt of the application that completed its burst (the newest receipt among the flagged application and the members the alert names); the alert on an earlier member is raised when that one arrives. A verdict is complete when its source part and one window part per window key are read. The floor pipes the same traffic through two consume + produce + commit stages (the detector has two hops: applications → repartition → verdicts/alerts) and reads it back.',
   );
   out();
   out('## Memory of the window state');
   out();
-  out(`| Keys | Entries | Heap bytes per key | MiB per million keys |`);
+  out('| Keys | Entries | Bytes per key (heap + array buffers) | MiB per million keys |');
   out('| ---: | ---: | ---: | ---: |');
   out(
     `| ${mem.keys} | ${mem.entries} | ${mem.bytesPerKey.toFixed(0)} | ${((mem.bytesPerKey * 1e6) / 2 ** 20).toFixed(0)} |`,
   );
   out();
   out(
-    `Measured with ${mem.keys} distinct keys (one application each, over the ${compileRuleSet(DEFAULT_RULES).keyGroups.size} key groups of the default rules: national ID, device, IP) and extrapolated linearly; heap after a forced GC. Memory is bounded by expiry (an entry is kept until the partition's receipt clock passes it by allowedLateness + the event-time horizon, 24 h by default, + the key's longest window; a key goes with its last entry) and by maxEntriesPerKey / MAX_STATE_ENTRIES.`,
+    `Measured with ${mem.keys} distinct keys (one application each, over the ${compileRuleSet(DEFAULT_RULES).keyGroups.size} key groups of the default rules: national ID, device, IP; each key's record parsed on its own, as read from Kafka) and extrapolated linearly; heap and array buffers after a forced GC. Memory is bounded by expiry (an entry is kept until the partition's receipt clock passes it by allowedLateness + the event-time horizon, 24 h by default, + the key's longest window; a key goes with its last entry) and by maxEntriesPerKey / MAX_STATE_ENTRIES.`,
+  );
+  out();
+  out(
+    `Load average at the end (1/5/15 min): ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' / ')}.`,
   );
 
   mkdirSync(join(repoRoot, 'bench', 'results'), { recursive: true });

@@ -138,3 +138,43 @@ export class DeploymentTracker {
     this.controller?.abort();
   }
 }
+
+/**
+ * The API server's own count of the requests it served (`apiserver_request_total`), by
+ * `VERB resource[/subresource]`, watches left out: everyone's requests (operator, controllers,
+ * bench), so the difference between two reads says which writes the bring-up cost the API server.
+ */
+export function parseApiserverRequests(metrics: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of metrics.split('\n')) {
+    if (!line.startsWith('apiserver_request_total{')) continue;
+    const m = /^[^{]+\{(.*)\} ([0-9.eE+-]+)$/.exec(line);
+    if (m === null) continue;
+    const labels: Record<string, string> = {};
+    for (const l of (m[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)) labels[l[1] as string] = l[2] as string;
+    if (labels.verb === 'WATCH' || labels.verb === 'CONNECT') continue;
+    const resource = labels.subresource ? `${labels.resource}/${labels.subresource}` : labels.resource;
+    const k = `${labels.verb} ${resource ?? ''}`;
+    out.set(k, (out.get(k) ?? 0) + Number(m[2]));
+  }
+  return out;
+}
+
+/** `after − before`, largest first, as `VERB resource n` (at most `top` entries, the rest summed). */
+export function requestDelta(
+  before: Map<string, number>,
+  after: Map<string, number>,
+  top = 14,
+): { total: number; writes: number; text: string } {
+  const delta = [...after.entries()]
+    .map(([k, v]) => [k, v - (before.get(k) ?? 0)] as const)
+    .filter(([, v]) => v > 0)
+    .sort((a, b) => b[1] - a[1]);
+  const total = delta.reduce((n, [, v]) => n + v, 0);
+  const writes = delta
+    .filter(([k]) => /^(POST|PUT|PATCH|APPLY|DELETE) /.test(k))
+    .reduce((n, [, v]) => n + v, 0);
+  const shown = delta.slice(0, top).map(([k, v]) => `${k} ${v}`);
+  const rest = delta.slice(top).reduce((n, [, v]) => n + v, 0);
+  return { total, writes, text: [...shown, ...(rest > 0 ? [`others ${rest}`] : [])].join(', ') };
+}

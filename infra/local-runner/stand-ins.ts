@@ -50,8 +50,10 @@ async function ensurePostgresRole(adminUrl: string, env: Record<string, string>)
     const ident = (s: string) => `"${s.replace(/"/g, '""')}"`;
     const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
     const role = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [user]);
+    // The image's user is a superuser; CREATEROLE is what the platform needs of it (the migration Job
+    // keeps the warehouse's reader roles, workloads/warehouse/reader-role.ts).
     await client.query(
-      `${role.rowCount === 0 ? 'CREATE' : 'ALTER'} ROLE ${ident(user)} LOGIN PASSWORD ${lit(password)}`,
+      `${role.rowCount === 0 ? 'CREATE' : 'ALTER'} ROLE ${ident(user)} LOGIN CREATEROLE PASSWORD ${lit(password)}`,
     );
     // The harness role administers the databases it stands in for (and can drop them on reset).
     await client.query(`GRANT ${ident(user)} TO CURRENT_USER`).catch(() => {});

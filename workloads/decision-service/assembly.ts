@@ -26,6 +26,8 @@ export interface Pending {
   windows: Map<string, VerdictAlert[]>;
   /** Smallest offset of a piece of this application, per topic. */
   minOffset: Partial<Record<SourceTopic, bigint>>;
+  /** When to look in the decision store whether it was decided before, if still open (ms). */
+  checkAtMs?: number;
 }
 
 export interface Complete {
@@ -98,6 +100,27 @@ export class PartitionAssembly {
         receivedAtMs: p.receivedAtMs ?? Date.parse(p.event.submittedAt),
         alerts,
       });
+    }
+    return out;
+  }
+
+  /**
+   * Looks `id` up in the decision store later, at `atMs`, if it is still open then (an application
+   * that completes before is issued idempotently anyway, so most never need the lookup).
+   */
+  checkLater(id: string, atMs: number): void {
+    const p = this.open.get(id.toLowerCase());
+    if (p !== undefined) p.checkAtMs = atMs;
+  }
+
+  /** Open applications whose deferred lookup is due at `now`; each is returned once. */
+  dueChecks(now: number): string[] {
+    const out: string[] = [];
+    for (const p of this.open.values()) {
+      if (p.checkAtMs !== undefined && p.checkAtMs <= now) {
+        p.checkAtMs = undefined;
+        out.push(p.applicationId);
+      }
     }
     return out;
   }

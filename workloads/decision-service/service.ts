@@ -77,7 +77,34 @@ interface PartitionState {
   assembly: PartitionAssembly;
   /** Batches of this partition number, one after the other (both topics). */
   chain: Promise<void>;
+  /**
+   * Per topic, the high watermark of its first batch since this member got the partition: pieces below
+   * it may have been read by an earlier owner (a replay), pieces from it on are new.
+   */
+  replayBelow: Partial<Record<SourceTopic, bigint>>;
+  /** Offsets last committed per topic (a commit that would not move them is skipped). */
+  committed: Partial<Record<SourceTopic, bigint>>;
+  /**
+   * Publishing and committing of written batches, one after the other, off the path of the next
+   * batch (which may be read and written meanwhile): a commit always follows the publication of
+   * everything before it.
+   */
+  tail: Promise<void>;
+  /** Batches in the tail not yet published and committed. */
+  tailDepth: number;
+  /** A publication or commit failed: nothing more is committed here; the next batch fails (replay). */
+  failed?: unknown;
 }
+
+/**
+ * How long a new application (its application message first, past the replay region) may stay open
+ * before the decision store is asked whether it was decided before (a repeated post of a decided id).
+ * Its verdict normally completes it well before; the lookup then never costs a round trip.
+ */
+const LATE_CHECK_MS = 250;
+
+/** Written batches of one partition that may wait for publication before reading waits for them. */
+const MAX_TAIL_DEPTH = 4;
 
 export async function startDecisionService(
   config: DecisionServiceConfig,
@@ -96,7 +123,10 @@ export async function startDecisionService(
   const kafka =
     options.kafka ?? createKafka(kafkaConnection(config, groupId), log.child({ component: 'kafkajs' }));
   const producer = createIdempotentProducer(kafka, { retries: 10, maxRetryTimeMs: 5_000 });
-  await producer.connect();
+  await producer.connect().catch(async (err: unknown) => {
+    await claim.close();
+    throw err;
+  });
   const consumer = kafka.consumer({
     groupId,
     allowAutoTopicCreation: false,
@@ -138,9 +168,21 @@ export async function startDecisionService(
     }
     return { pending, oldestMs };
   });
-  await assertCoPartitioned(kafka, [config.applicationsTopic, config.verdictsTopic]);
-  await consumer.connect();
-  await consumer.subscribe({ topics: [config.applicationsTopic, config.verdictsTopic], fromBeginning: true });
+  try {
+    await assertCoPartitioned(kafka, [config.applicationsTopic, config.verdictsTopic]);
+    await consumer.connect();
+    await consumer.subscribe({
+      topics: [config.applicationsTopic, config.verdictsTopic],
+      fromBeginning: true,
+    });
+  } catch (err) {
+    // Not started: nothing decided, so the claim goes (the batch decides meanwhile) with the clients.
+    await consumer.disconnect().catch(() => undefined);
+    await producer.disconnect().catch(() => undefined);
+    await claim.close();
+    if (options.pool === undefined) await pool.end().catch(() => undefined);
+    throw err;
+  }
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
@@ -150,11 +192,18 @@ export async function startDecisionService(
       const p = payload.batch.partition;
       let st = states.get(p);
       if (st === undefined) {
-        st = { assembly: new PartitionAssembly(), chain: Promise.resolve() };
+        st = {
+          assembly: new PartitionAssembly(),
+          chain: Promise.resolve(),
+          replayBelow: {},
+          committed: {},
+          tail: Promise.resolve(),
+          tailDepth: 0,
+        };
         states.set(p, st);
       }
       const state = st;
-      const run = state.chain.then(() => handleBatch(ctx, state.assembly, payload, () => gen === generation));
+      const run = state.chain.then(() => handleBatch(ctx, state, payload, () => gen === generation));
       state.chain = run.catch(() => undefined);
       await run;
     },
@@ -162,6 +211,8 @@ export async function startDecisionService(
 
   const ready = async (): Promise<string | null> => {
     if (!joined) return 'consumer has not joined its group';
+    if ([...states.values()].some((s) => s.failed !== undefined))
+      return 'publishing or committing decisions failed; waiting for the replay';
     if (!claim.holding) return 'decision claim not held (warehouse connection lost)';
     try {
       await pool.query('SELECT 1');
@@ -195,6 +246,9 @@ export async function startDecisionService(
     async close() {
       if (closed) return;
       closed = true;
+      // Stop reading, let written batches be published and committed, then disconnect.
+      await consumer.stop().catch(() => undefined);
+      await Promise.all([...states.values()].map((s) => s.tail));
       await consumer.disconnect().catch((err) => log.warn({ err }, 'consumer disconnect failed'));
       await producer.disconnect().catch(() => undefined);
       await claim.close();
@@ -206,13 +260,23 @@ export async function startDecisionService(
 
 async function handleBatch(
   ctx: Context,
-  assembly: PartitionAssembly,
+  state: PartitionState,
   payload: EachBatchPayload,
   current: () => boolean,
 ): Promise<void> {
   const { batch } = payload;
   if (batch.messages.length === 0 || !current()) return;
+  if (state.failed !== undefined) throw state.failed;
+  const { assembly } = state;
   const role: SourceTopic = batch.topic === ctx.config.applicationsTopic ? 'applications' : 'verdicts';
+  state.replayBelow[role] ??= BigInt(batch.highWatermark);
+  const replayBelow = state.replayBelow[role];
+  const startedAt = Date.now();
+  /**
+   * Opened by this batch and to be looked up now: those opened by a verdict part (its application came
+   * earlier, or it was decided and the detector published it again) or by a piece an earlier owner may
+   * have read. One opened by a new application message is looked up only if still open LATE_CHECK_MS on.
+   */
   const opened: string[] = [];
   let last: string | undefined;
   for (const message of batch.messages) {
@@ -234,8 +298,11 @@ async function handleBatch(
         continue;
       }
       const receivedAt = Date.parse(receiptTime(v.value, message.timestamp));
-      if (assembly.addApplication(v.value, receivedAt, offset))
-        opened.push(v.value.applicationId.toLowerCase());
+      if (assembly.addApplication(v.value, receivedAt, offset)) {
+        const id = v.value.applicationId.toLowerCase();
+        if (offset < replayBelow) opened.push(id);
+        else assembly.checkLater(id, startedAt + LATE_CHECK_MS);
+      }
     } else {
       if (!verdictCheck.Check(value)) {
         ctx.metrics.invalid.inc({ topic: role });
@@ -250,38 +317,63 @@ async function handleBatch(
   await ctx.claim.held();
   if (!current()) return;
 
-  // Applications decided before (a replay after a crash, a batch run first): publish what stands, close.
-  if (opened.length > 0) {
-    const standing = await ctx.records.standing(opened);
-    if (standing.length > 0) {
-      await publish(ctx, standing, new Set());
-      assembly.markDecided(standing.map((s) => s.applicationId));
-    }
-  }
+  // Applications decided before (a replay after a crash, a batch run first, a repeated post): publish
+  // what stands, close.
+  const lookups = [...opened, ...assembly.dueChecks(Date.now())];
+  const found = lookups.length > 0 ? await ctx.records.standing(lookups) : [];
+  assembly.markDecided(found.map((s) => s.applicationId));
   const complete = assembly.complete();
+  let standing = found;
+  let issued = new Set<string>();
+  let notified: Promise<void> = Promise.resolve();
   if (complete.length > 0) {
     const now = new Date();
     const decided = complete.map((c) =>
       decideApplication(ctx.models.champion, c.event, c.alerts, now, ctx.config.writerId),
     );
-    const { standing, issued } = await ctx.records.issue(decided.map((d) => d.record));
-    await publish(ctx, standing, issued);
+    const result = await ctx.records.issue(decided.map((d) => d.record));
     const written = Date.now();
     for (const c of complete) {
-      if (issued.has(c.applicationId))
+      if (result.issued.has(c.applicationId))
         ctx.metrics.latency.observe(Math.max(0, (written - c.receivedAtMs) / 1000));
     }
+    standing = [...found, ...result.standing];
+    issued = result.issued;
+    notified = result.notified;
     assembly.markDecided(complete.map((c) => c.applicationId));
   }
-
-  if (!current()) return; // Rebalanced meanwhile: the next owner replays from the last commit.
+  // Published (and the API's waiters woken) before the offsets move past them; in the tail, so the
+  // next batch of this partition is read and written meanwhile.
   const offsets = assembly.commitOffsets();
-  const commits = (Object.entries(offsets) as Array<[SourceTopic, bigint]>).map(([t, o]) => ({
-    topic: t === 'applications' ? ctx.config.applicationsTopic : ctx.config.verdictsTopic,
-    partition: batch.partition,
-    offset: o.toString(),
-  }));
-  if (commits.length > 0) await ctx.consumer.commitOffsets(commits);
+  state.tailDepth++;
+  state.tail = state.tail.then(async () => {
+    if (state.failed !== undefined) return;
+    try {
+      await Promise.all([publish(ctx, standing, issued), notified]);
+      if (!current()) return; // Rebalanced meanwhile: the next owner replays from the last commit.
+      const commits = (Object.entries(offsets) as Array<[SourceTopic, bigint]>)
+        .filter(([t, o]) => state.committed[t] !== o)
+        .map(([t, o]) => ({
+          topic: t === 'applications' ? ctx.config.applicationsTopic : ctx.config.verdictsTopic,
+          partition: batch.partition,
+          offset: o.toString(),
+        }));
+      if (commits.length > 0) {
+        await ctx.consumer.commitOffsets(commits);
+        for (const [t, o] of Object.entries(offsets) as Array<[SourceTopic, bigint]>) state.committed[t] = o;
+      }
+    } catch (err) {
+      state.failed = err;
+      ctx.log.error(
+        { err: err instanceof Error ? err.message : String(err), partition: batch.partition },
+        'publishing or committing decisions failed; the partition replays from its last commit',
+      );
+    } finally {
+      state.tailDepth--;
+    }
+  });
+  // Backpressure: reading runs at most a few batches ahead of publishing.
+  if (state.tailDepth > MAX_TAIL_DEPTH) await state.tail;
   payload.resolveOffset(last);
   ctx.metrics.consumerLag.set(
     { topic: role, partition: String(batch.partition) },

@@ -20,8 +20,9 @@ import {
   kafkaConnection,
 } from '../shared/kafka.ts';
 import type { DetectorConfig } from './config.ts';
-import { createAlertSink } from './io/alert-sink.ts';
+import { createAlertSink, groupStoreWrites } from './io/alert-sink.ts';
 import { type AlertStore, openAlertStore } from './io/alert-store.ts';
+import { createOutputWriter, type OutputWriter } from './io/output-writer.ts';
 import { loadRulesFile, type RulesWatcher, watchRules } from './io/rules-watcher.ts';
 import { type StageHandle, startSourceStage } from './io/source-stage.ts';
 import { startWindowStage, type WindowStageHandle } from './io/window-stage.ts';
@@ -98,28 +99,30 @@ export async function startFraudDetector(
   });
   for (const feature of store.skipped) metrics.storeFeatureSkipped.set({ feature }, 1);
 
-  await ensureRepartitionTopic(kafka, config, repartitionTopic, log);
+  const repartitionPartitions = await ensureRepartitionTopic(kafka, config, repartitionTopic, log);
   await assertCoPartitioned(kafka, [config.applicationsTopic, config.verdictsTopic]);
   // One producer per stage: an idempotent producer has one request in flight per broker, so a shared
-  // one would serialise the two stages' writes.
+  // one would serialise the two stages' writes. Each stage's writes are group-committed through it.
   const producers: Producer[] = [0, 1].map(() =>
     createIdempotentProducer(kafka, { retries: 10, maxRetryTimeMs: 5_000 }),
   );
   await Promise.all(producers.map((p) => p.connect()));
-  const [sourceProducer, windowProducer] = producers as [Producer, Producer];
+  const [sourceWriter, windowWriter] = producers.map(createOutputWriter) as [OutputWriter, OutputWriter];
+  const storeWrites = groupStoreWrites(store);
   const common = {
     kafka,
     deadLetterTopic: config.deadLetterTopic,
     verdictsTopic: config.verdictsTopic,
+    repartitionPartitions,
     rules: currentRules,
     metrics,
   };
-  const sinkFor = (producer: Producer) =>
-    createAlertSink({ store, producer, alertsTopic: config.alertsTopic, metrics });
+  const sinkFor = (writer: OutputWriter) =>
+    createAlertSink({ store: storeWrites, writer, alertsTopic: config.alertsTopic, metrics });
   const windowStage = await startWindowStage({
     ...common,
-    producer: windowProducer,
-    sink: sinkFor(windowProducer),
+    writer: windowWriter,
+    sink: sinkFor(windowWriter),
     groupId: `${app}-windows`,
     repartitionTopic,
     maxStateEntries: config.maxStateEntries,
@@ -128,8 +131,8 @@ export async function startFraudDetector(
   });
   const sourceStage: StageHandle = await startSourceStage({
     ...common,
-    producer: sourceProducer,
-    sink: sinkFor(sourceProducer),
+    writer: sourceWriter,
+    sink: sinkFor(sourceWriter),
     groupId: app,
     applicationsTopic: config.applicationsTopic,
     repartitionTopic,
@@ -196,7 +199,7 @@ async function ensureRepartitionTopic(
   config: DetectorConfig,
   topic: string,
   log: Logger,
-): Promise<void> {
+): Promise<number> {
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -224,12 +227,20 @@ async function ensureRepartitionTopic(
     if (!existing.includes(config.verdictsTopic)) {
       topics.push({ topic: config.verdictsTopic, numPartitions: sourcePartitions, replicationFactor: -1 });
     }
-    if (topics.length === 0) return;
-    await admin.createTopics({ waitForLeaders: true, topics });
-    log.info(
-      { topics: topics.map((t) => ({ topic: t.topic, partitions: t.numPartitions })) },
-      'created topics',
-    );
+    if (topics.length > 0) {
+      await admin.createTopics({ waitForLeaders: true, topics });
+      log.info(
+        { topics: topics.map((t) => ({ topic: t.topic, partitions: t.numPartitions })) },
+        'created topics',
+      );
+    }
+    // Where each key goes (core/repartition.ts): the topic's partition count, read once at start.
+    const created = topics.find((t) => t.topic === topic);
+    if (created !== undefined) return created.numPartitions;
+    const own = await admin.fetchTopicMetadata({ topics: [topic] });
+    const partitions = own.topics[0]?.partitions.length ?? 0;
+    if (partitions === 0) throw new Error(`repartition topic "${topic}" has no partitions`);
+    return partitions;
   } finally {
     await admin.disconnect();
   }

@@ -13,7 +13,7 @@
  */
 import type pg from 'pg';
 import type { EmploymentStatus } from '../contract/application.ts';
-import { type CopyValue, copyRows, json } from '../warehouse/copy.ts';
+import { CopyText, copyText, json } from '../warehouse/copy.ts';
 import type { Pool } from '../warehouse/db.ts';
 import { batchMayIssue, releaseBatchIssue } from '../warehouse/decision-authority.ts';
 import {
@@ -181,7 +181,26 @@ async function markRunning(
   }
 }
 
+/** Applications scored between two yields to the event loop, so a COPY in flight keeps streaming. */
+const SCORE_SLICE = 250;
+/** Applications in the first page (later pages: `pageSize`). */
+const FIRST_PAGE = 500;
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** A promise whose rejection is reported where it is awaited, not as an unhandled rejection first. */
+function awaitedLater<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
+}
+
+/**
+ * Scores one partition. Pipelined on two connections when the pool has two: while the writer's COPY
+ * of page n streams into staging, the next page is read on the other connection and scored here
+ * (in slices that let the COPY keep streaming). The reads see what the writer's READ COMMITTED
+ * statements would see: nothing this run writes is visible before its upserts at the end.
+ */
 async function scorePartition(
+  pool: Pool,
   client: pg.PoolClient,
   o: ScoringOptions,
   summary: RunSummary,
@@ -194,25 +213,27 @@ async function scorePartition(
   const scores = new Map<string, number[]>(o.models.all.map((m) => [m.key, []]));
   await client.query(STAGING_DDL);
   const sql = selectPageSql(backfill);
-  let last = '00000000-0000-0000-0000-000000000000';
-  for (;;) {
+  // Reads on a second pooled connection when there is one (pg.Pool queues a query for a free client).
+  const reader: Pick<pg.PoolClient, 'query'> = (pool.options.max ?? 10) >= 2 ? pool : client;
+  const readPage = (last: string, size: number) => {
     const params: unknown[] = [o.partition.count, o.partition.index, last];
-    if (backfill && o.backfill) params.push(o.backfill.from, o.backfill.to, pageSize);
+    if (backfill && o.backfill) params.push(o.backfill.from, o.backfill.to, size);
     else
       params.push(
         o.models.all.map((m) => m.key),
-        pageSize,
+        size,
         // Loaded no later than this to be decided here; '-infinity' (the stream decides): none.
         issueFirst ? new Date(decidedAt.getTime() - (o.decisionGraceSeconds ?? 0) * 1000) : '-infinity',
       );
-    let t = performance.now();
-    const page = await client.query<ApplicationRow>(sql, params);
-    summary.timings.selectMs += performance.now() - t;
-    t = performance.now();
-    if (page.rows.length === 0) break;
-    const scoreRows: CopyValue[][] = [];
-    const decisionRows: CopyValue[][] = [];
-    for (const row of page.rows) {
+    return awaitedLater(reader.query<ApplicationRow>(sql, params).then((r) => r.rows));
+  };
+  const scorePage = async (rows: readonly ApplicationRow[]) => {
+    // Formatted as COPY text here, while scoring: sending it later costs no work per row.
+    const scoreText = new CopyText('stage_credit_score', SCORE_COLUMNS);
+    const decisionText = new CopyText('stage_decision_record', DECISION_RECORD_COLUMNS);
+    for (let i = 0; i < rows.length; i++) {
+      if (i > 0 && i % SCORE_SLICE === 0) await yieldToEventLoop();
+      const row = rows[i] as ApplicationRow;
       const input = toInput(row);
       for (const m of o.models.all) {
         const s = scoreApplication(m.model, input);
@@ -220,7 +241,7 @@ async function scorePartition(
         const points: Record<string, unknown> = {};
         for (const c of s.characteristics)
           points[c.id] = { value: c.value, bin: c.bin, points: c.points, pointsLost: c.pointsLost };
-        scoreRows.push([
+        scoreText.add([
           row.application_id,
           m.key,
           m.role,
@@ -235,7 +256,7 @@ async function scorePartition(
         ]);
         if (m === champion && row.decide) {
           const d = decide(m.model, input, s, row.alerts ?? []);
-          decisionRows.push(
+          decisionText.add(
             decisionRecordRow(
               decisionRecordInput(d, input, m, {
                 applicationId: row.application_id,
@@ -248,14 +269,44 @@ async function scorePartition(
         }
       }
     }
-    summary.timings.scoreMs += performance.now() - t;
-    t = performance.now();
-    await copyRows(client, 'stage_credit_score', SCORE_COLUMNS, scoreRows);
-    await copyRows(client, 'stage_decision_record', DECISION_RECORD_COLUMNS, decisionRows);
+    return { scoreText, decisionText };
+  };
+  const stagePage = async (page: { scoreText: CopyText; decisionText: CopyText }) => {
+    await copyText(client, page.scoreText);
+    await copyText(client, page.decisionText);
+  };
+
+  // Timings are what the run waited for: reading a page, scoring it, the rest of a COPY after it.
+  // A small first page starts the pipeline sooner: only its reading and scoring wait alone.
+  let size = Math.min(pageSize, FIRST_PAGE);
+  let next: Promise<ApplicationRow[]> | undefined = readPage('00000000-0000-0000-0000-000000000000', size);
+  let staging: Promise<void> | undefined;
+  try {
+    while (next !== undefined) {
+      let t = performance.now();
+      const rows = await next;
+      next = undefined;
+      summary.timings.selectMs += performance.now() - t;
+      if (rows.length === 0) break;
+      if (rows.length === size) {
+        size = pageSize;
+        next = readPage(rows[rows.length - 1]?.application_id as string, size);
+      }
+      t = performance.now();
+      const page = await scorePage(rows);
+      summary.timings.scoreMs += performance.now() - t;
+      t = performance.now();
+      await staging; // the previous page's COPY, streamed while this page was read and scored
+      staging = awaitedLater(stagePage(page));
+      summary.timings.copyMs += performance.now() - t;
+      summary.applicationsSelected += rows.length;
+    }
+    const t = performance.now();
+    await staging;
     summary.timings.copyMs += performance.now() - t;
-    summary.applicationsSelected += page.rows.length;
-    last = page.rows[page.rows.length - 1]?.application_id ?? last;
-    if (page.rows.length < pageSize) break;
+  } finally {
+    // On failure, let a read still in flight finish before the caller rolls back and releases.
+    await Promise.allSettled([next, staging]);
   }
 
   const upsertStart = performance.now();
@@ -264,14 +315,18 @@ async function scorePartition(
          total_points = excluded.total_points, points = excluded.points, reason_codes = excluded.reason_codes,
          run_id = excluded.run_id, scored_at = excluded.scored_at`
     : 'DO NOTHING';
+  // Every model's scores in one statement (one pass over staging); rows written counted per model.
+  const counts = await client.query<{ model_key: string; written: number }>(
+    `WITH written AS (
+       INSERT INTO fact_credit_score (${SCORE_COLUMNS.join(', ')})
+       SELECT ${SCORE_COLUMNS.join(', ')} FROM stage_credit_score
+       ON CONFLICT (application_id, model_key) ${onConflictScore}
+       RETURNING model_key)
+     SELECT model_key, count(*)::int AS written FROM written GROUP BY model_key`,
+  );
+  const writtenByModel = new Map(counts.rows.map((r) => [r.model_key, r.written]));
   for (const m of o.models.all) {
-    const r = await client.query(
-      `INSERT INTO fact_credit_score (${SCORE_COLUMNS.join(', ')})
-       SELECT ${SCORE_COLUMNS.join(', ')} FROM stage_credit_score WHERE model_key = $1
-       ON CONFLICT (application_id, model_key) ${onConflictScore}`,
-      [m.key],
-    );
-    const written = r.rowCount ?? 0;
+    const written = writtenByModel.get(m.key) ?? 0;
     const h = histogram(scores.get(m.key) ?? [], m.model.baseline.edges);
     summary.models.push({
       modelKey: m.key,
@@ -368,7 +423,7 @@ export async function runScoring(pool: Pool, options: ScoringOptions): Promise<R
     issuing = await batchMayIssue(client);
     holdsIssue = issuing;
     summary.firstDecisions = issuing ? 'batch' : 'stream';
-    await scorePartition(client, options, summary, startedAt, issuing);
+    await scorePartition(pool, client, options, summary, startedAt, issuing);
     summary.durationMs = performance.now() - t0;
     await markFinished(client, options, summary, now());
     await client.query('COMMIT');

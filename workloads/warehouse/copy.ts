@@ -3,7 +3,7 @@
  * Callers COPY into a temporary staging table and upsert from it with one set-based statement.
  */
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 
@@ -39,17 +39,27 @@ export function copyField(value: CopyValue): string {
   return escapeText(`{${(value as ReadonlyArray<string | number>).map(arrayElement).join(',')}}`);
 }
 
+const ARRAY_SPECIAL = /[\\"]/;
+const ARRAY_ESCAPES = /[\\"]/g;
+
 function arrayElement(v: string | number): string {
   if (typeof v === 'number') return String(v);
-  return `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  return ARRAY_SPECIAL.test(v) ? `"${v.replace(ARRAY_ESCAPES, '\\$&')}"` : `"${v}"`;
 }
 
+const TEXT_SPECIAL = /[\\\n\r\t]/;
+const TEXT_ESCAPES = /[\\\n\r\t]/g;
+const TEXT_ESCAPE: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/** COPY text escaping; most values need none, so one scan decides (the hot path of bulk writes). */
 function escapeText(s: string): string {
-  return s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t');
+  return TEXT_SPECIAL.test(s) ? s.replace(TEXT_ESCAPES, (c) => TEXT_ESCAPE[c] as string) : s;
 }
 
 export function copyLine(values: readonly CopyValue[]): string {
-  return `${values.map(copyField).join('\t')}\n`;
+  let line = '';
+  for (let i = 0; i < values.length; i++) line += (i === 0 ? '' : '\t') + copyField(values[i]);
+  return `${line}\n`;
 }
 
 /** Streams rows into `table (columns)` with COPY; returns the row count. */
@@ -78,4 +88,61 @@ export async function copyRows(
   }
   await pipeline(Readable.from(lines()), stream);
   return count;
+}
+
+/** Size of the pieces COPY text is sent in. */
+const CHUNK_CHARS = 64 * 1024;
+
+/**
+ * Rows formatted as COPY text while they are produced (formatting is most of a bulk write's CPU),
+ * for `copyText`: a writer that computes rows can format each at once and later send the whole text
+ * without doing any more work per row while PostgreSQL reads it.
+ */
+export class CopyText {
+  private readonly chunks: string[] = [];
+  private current = '';
+  private count = 0;
+
+  constructor(
+    readonly table: string,
+    readonly columns: readonly string[],
+  ) {}
+
+  add(row: readonly CopyValue[]): void {
+    if (row.length !== this.columns.length)
+      throw new Error(`COPY ${this.table}: row has ${row.length} values for ${this.columns.length} columns`);
+    this.current += copyLine(row);
+    this.count++;
+    if (this.current.length >= CHUNK_CHARS) {
+      this.chunks.push(this.current);
+      this.current = '';
+    }
+  }
+
+  get rows(): number {
+    return this.count;
+  }
+
+  /** The text in pieces of about 64 KB. */
+  pieces(): string[] {
+    if (this.current.length > 0) {
+      this.chunks.push(this.current);
+      this.current = '';
+    }
+    return this.chunks;
+  }
+}
+
+/**
+ * Sends formatted rows with COPY: every piece is handed to the stream at once, so the socket takes
+ * as much as it can whenever the event loop turns (the caller may be computing meanwhile); resolves
+ * with the row count once PostgreSQL has confirmed the COPY.
+ */
+export async function copyText(client: pg.PoolClient | pg.Client, text: CopyText): Promise<number> {
+  const stream = client.query(copyFrom(`COPY ${text.table} (${text.columns.join(', ')}) FROM STDIN`));
+  const done = finished(stream);
+  for (const piece of text.pieces()) stream.write(piece);
+  stream.end();
+  await done;
+  return text.rows;
 }

@@ -7,8 +7,9 @@
  *
  * Writers stage rows (COPY into `stage_decision_record`, columns DECISION_RECORD_COLUMNS) and call
  * `issueStaged` (first decisions: ON CONFLICT (application_id, revision) DO NOTHING) or
- * `supersedeStaged` (records that differ from the application's current one). Single decisions (the
- * stream) go through `issueDecision`, which answers with the record that stands, new or existing.
+ * `supersedeStaged` (records that differ from the application's current one). The stream's decisions
+ * go through `issueDecisions` (one round trip per batch), which answers with the records that stand,
+ * new or existing. One row mapping (`toRecord`) for every read.
  */
 import type pg from 'pg';
 
@@ -201,26 +202,68 @@ const RECORD_SELECT = `record_id, application_id, revision, decision, score_deci
   fraud_severity, approved_amount, model_key, model_checksum, source, run_id, issued_at, supersedes, supersede_reason`;
 
 /**
- * Issues one first decision, idempotently: when the application already has one (a replay, the
- * batch scorer came first) nothing is written and the record that stands is returned with
- * `issued: false`; publish that one, not the input.
+ * Issues first decisions, idempotently, in one round trip: each application without a record gets
+ * revision 1 from its input; one already decided (a replay, another replica, the batch scorer came
+ * first) keeps its record and nothing is written for it. Answers the record that stands for every
+ * input (publish that one, not the input) and which of them this call wrote.
  */
+export async function issueDecisions(
+  db: pg.Pool | pg.PoolClient | pg.Client,
+  inputs: readonly DecisionRecordInput[],
+): Promise<{ standing: DecisionRecord[]; issued: Set<string> }> {
+  if (inputs.length === 0) return { standing: [], issued: new Set() };
+  const rows = inputs.map((d) => {
+    const values = decisionRecordRow(d);
+    return Object.fromEntries(DECISION_RECORD_COLUMNS.map((c, i) => [c, values[i]]));
+  });
+  const r = await db.query<RecordRow & { inserted: boolean }>(
+    `WITH x AS (
+       SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(
+         application_id uuid, decision text, score_decision text, policy_rules text[], reason_codes text[],
+         fraud_severity text, approved_amount numeric, model_key text, model_checksum text, source text,
+         run_id text, issued_at timestamptz)
+     ), ins AS (
+       INSERT INTO decision_record (${COLS}, revision)
+       SELECT ${COLS}, 1 FROM x ORDER BY application_id
+       ON CONFLICT (application_id, revision) DO NOTHING
+       RETURNING ${RECORD_SELECT}
+     )
+     SELECT ${RECORD_SELECT}, true AS inserted FROM ins
+     UNION ALL
+     SELECT ${RECORD_SELECT.split(',')
+       .map((c) => `d.${c.trim()}`)
+       .join(', ')}, false FROM decision_record d
+     WHERE d.revision = 1 AND d.application_id IN (SELECT application_id FROM x)`,
+    [JSON.stringify(rows)],
+  );
+  return {
+    standing: r.rows.map(toRecord),
+    issued: new Set(r.rows.filter((x) => x.inserted).map((x) => x.application_id)),
+  };
+}
+
+/** `issueDecisions` of one input: the record that stands and whether this call wrote it. */
 export async function issueDecision(
   db: pg.Pool | pg.PoolClient | pg.Client,
   d: DecisionRecordInput,
 ): Promise<{ issued: boolean; record: DecisionRecord }> {
-  const inserted = await db.query<RecordRow>(
-    `INSERT INTO decision_record (${COLS}, revision)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1)
-     ON CONFLICT (application_id, revision) DO NOTHING
-     RETURNING ${RECORD_SELECT}`,
-    decisionRecordRow(d),
+  const { standing, issued } = await issueDecisions(db, [d]);
+  const record = standing[0];
+  if (record === undefined) throw new Error(`decision of ${d.applicationId} conflicted but is not visible`);
+  return { issued: issued.has(record.applicationId), record };
+}
+
+/** The decisions as first communicated (revision 1) of those applications that have one. */
+export async function issuedDecisions(
+  db: pg.Pool | pg.PoolClient | pg.Client,
+  applicationIds: readonly string[],
+): Promise<DecisionRecord[]> {
+  if (applicationIds.length === 0) return [];
+  const r = await db.query<RecordRow>(
+    `SELECT ${RECORD_SELECT} FROM decision_record WHERE revision = 1 AND application_id = ANY($1::uuid[])`,
+    [applicationIds],
   );
-  const row = inserted.rows[0];
-  if (row !== undefined) return { issued: true, record: toRecord(row) };
-  const existing = await issuedDecision(db, d.applicationId);
-  if (existing === undefined) throw new Error(`decision of ${d.applicationId} conflicted but is not visible`);
-  return { issued: false, record: existing };
+  return r.rows.map(toRecord);
 }
 
 /** The decision as first communicated (revision 1), if any. */
@@ -228,11 +271,7 @@ export async function issuedDecision(
   db: pg.Pool | pg.PoolClient | pg.Client,
   applicationId: string,
 ): Promise<DecisionRecord | undefined> {
-  const r = await db.query<RecordRow>(
-    `SELECT ${RECORD_SELECT} FROM decision_record WHERE application_id = $1 AND revision = 1`,
-    [applicationId],
-  );
-  return r.rows[0] === undefined ? undefined : toRecord(r.rows[0]);
+  return (await issuedDecisions(db, [applicationId]))[0];
 }
 
 /** Every record of an application, oldest first (revision 1 = as issued; the last = current). */

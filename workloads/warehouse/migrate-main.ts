@@ -2,21 +2,23 @@
  * `credit-platform migrate`: applies the warehouse migrations and exits (run it as a Job, a Helm
  * hook or an init container; safe to run many times and concurrently).
  * Env: DATABASE_URL (required), MIGRATIONS_DIR (optional, default: the migrations shipped with the build),
- * WAREHOUSE_READER_PASSWORD (optional: then the read-only role is kept too, reader-role.ts).
+ * WAREHOUSE_READER_PASSWORD (optional: then the read-only role is kept too, reader-role.ts),
+ * WAREHOUSE_DECISION_READER_PASSWORD (optional: then the ingestion API's decision reader role is kept).
  */
 import { Type } from '@sinclair/typebox';
 import pg from 'pg';
 import { MIGRATE_ENV } from '../../api/env.ts';
-import { WAREHOUSE_READER } from '../../api/warehouse.ts';
+import { WAREHOUSE_DECISION_READER, WAREHOUSE_READER } from '../../api/warehouse.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { createLogger } from '../../lib/log.ts';
 import { DEFAULT_MIGRATIONS_DIR, migrate, readMigrations } from './migrate.ts';
-import { ensureReaderRole } from './reader-role.ts';
+import { ensureDecisionReaderRole, ensureReaderRole } from './reader-role.ts';
 
 const MigrateConfig = Type.Object({
   databaseUrl: Type.String({ pattern: '^postgres(ql)?://' }),
   migrationsDir: Type.String({ default: DEFAULT_MIGRATIONS_DIR }),
   readerPassword: Type.Optional(Type.String({ minLength: 16 })),
+  decisionReaderPassword: Type.Optional(Type.String({ minLength: 16 })),
 });
 
 export async function run(argv: string[]): Promise<void> {
@@ -41,6 +43,10 @@ export async function run(argv: string[]): Promise<void> {
     if (config.readerPassword !== undefined) {
       await ensureReaderRole(client, WAREHOUSE_READER, config.readerPassword);
       log.info({ role: WAREHOUSE_READER }, 'read-only role up to date');
+    }
+    if (config.decisionReaderPassword !== undefined) {
+      await ensureDecisionReaderRole(client, WAREHOUSE_DECISION_READER, config.decisionReaderPassword);
+      log.info({ role: WAREHOUSE_DECISION_READER }, 'decision reader role up to date');
     }
   } finally {
     await client.end();

@@ -4,6 +4,8 @@
  * asked), and a waiting request answered as soon as the decision is issued (NOTIFY), with the record
  * as issued and its reason texts.
  */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IssuedDecision } from '../../../api/decision.ts';
 import { decisionRecords } from '../../../workloads/decision-service/records.ts';
@@ -11,9 +13,16 @@ import type { IngestionApiHandle } from '../../../workloads/ingestion-api/server
 import { BUILT_IN_CHAMPION, modelSet, registerModels } from '../../../workloads/risk-scorer/models.ts';
 import { loadModelFile } from '../../../workloads/risk-scorer/scorecard/model.ts';
 import { createPool, type Pool } from '../../../workloads/warehouse/db.ts';
+import { ensureDecisionReaderRole } from '../../../workloads/warehouse/reader-role.ts';
 import { parseAlertMessage, parseApplicationMessage } from '../../../workloads/warehouse-loader/rows.ts';
 import { writeBatch } from '../../../workloads/warehouse-loader/writer.ts';
-import { createTestDatabase, rng, syntheticApplication, type TestDatabase } from '../warehouse/support.ts';
+import {
+  createTestDatabase,
+  postgresUrl,
+  rng,
+  syntheticApplication,
+  type TestDatabase,
+} from '../warehouse/support.ts';
 import { harnessBrokers, startApi, uniqueTopic } from './support.ts';
 
 const A = '00000000-0000-4000-8000-00000000000a';
@@ -24,6 +33,9 @@ describe('decision route on a real warehouse', () => {
   let pool: Pool;
   let api: IngestionApiHandle;
   const champion = modelSet(loadModelFile(BUILT_IN_CHAMPION)).champion;
+  // The API reads as the decision reader role, as rendered (SELECT on the route's columns only).
+  const role = `decision_reader_${randomBytes(4).toString('hex')}`;
+  const password = 'decision-reader-password-0123456789';
 
   beforeAll(async () => {
     db = await createTestDatabase('ingest_decision');
@@ -47,8 +59,17 @@ describe('decision route on a real warehouse', () => {
       },
       { applications: parseApplicationMessage, alerts: parseAlertMessage },
     );
+    const owner = await pool.connect();
+    try {
+      await ensureDecisionReaderRole(owner, role, password);
+    } finally {
+      owner.release();
+    }
+    const readerUrl = new URL(db.url);
+    readerUrl.username = role;
+    readerUrl.password = password;
     api = await startApi(harnessBrokers(), uniqueTopic('ingest_decision'), {
-      DATABASE_URL: db.url,
+      DATABASE_URL: readerUrl.toString(),
       DECISION_MAX_WAIT_MS: '5000',
     });
   }, 120_000);
@@ -57,6 +78,9 @@ describe('decision route on a real warehouse', () => {
     await api?.close();
     await pool?.end();
     await db?.drop();
+    const admin = new pg.Client({ connectionString: postgresUrl() });
+    await admin.connect();
+    await admin.query(`DROP ROLE IF EXISTS ${role}`).finally(() => admin.end());
   });
 
   const get = async (id: string, query = '') => {

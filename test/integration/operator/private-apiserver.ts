@@ -39,6 +39,10 @@ export interface PrivateApiserverOptions {
    * (20/30 per controller) is what a stock control plane runs with.
    */
   controllerManagerQps?: { qps: number; burst: number };
+  /** More kube-apiserver flags (e.g. `--max-requests-inflight`, `--profiling=true` for pprof). */
+  apiserverArgs?: readonly string[];
+  /** More kube-controller-manager flags (e.g. `--concurrent-deployment-syncs`). */
+  controllerManagerArgs?: readonly string[];
 }
 
 export async function startPrivateApiserver(opts: PrivateApiserverOptions = {}): Promise<PrivateApiserver> {
@@ -81,6 +85,7 @@ export async function startPrivateApiserver(opts: PrivateApiserverOptions = {}):
       '--authorization-mode=RBAC',
       `--service-cluster-ip-range=${serviceCidr}`,
       '--profiling=false',
+      ...(opts.apiserverArgs ?? []),
     ],
     { stdio: 'ignore' },
   );
@@ -147,6 +152,7 @@ export async function startPrivateApiserver(opts: PrivateApiserverOptions = {}):
                 `--kube-api-qps=${opts.controllerManagerQps.qps}`,
                 `--kube-api-burst=${opts.controllerManagerQps.burst}`,
               ]),
+          ...(opts.controllerManagerArgs ?? []),
         ],
         { stdio: 'ignore' },
       );

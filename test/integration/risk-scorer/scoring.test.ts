@@ -135,7 +135,7 @@ describe('indexed partitions', () => {
     await four?.drop();
   });
 
-  it('4 Indexed Job pods in parallel write exactly the rows 1 pod writes; the partitions are disjoint and cover all', async () => {
+  it('4 Indexed Job pods in parallel, reading in pages of 37 (pipelined reads, scoring and COPY), write exactly the rows 1 pod writes in one page; the partitions are disjoint and cover all', async () => {
     const single = await runCli({
       DATABASE_URL: one.url,
       RUN_ID: 'single',
@@ -150,6 +150,7 @@ describe('indexed partitions', () => {
           RUN_ID: 'parallel',
           SHARD_COUNT: '4',
           JOB_COMPLETION_INDEX: String(i),
+          SCORER_PAGE_SIZE: '37',
         }),
       ),
     );
@@ -688,6 +689,34 @@ describe('decision records across the stream, batch runs and backfills', () => {
     expect(after).toMatchObject({ status: 'succeeded', firstDecisions: 'batch', decisionsWritten: 1 });
     const d = await pool.query('SELECT source, run_id FROM decision_record WHERE application_id = $1', [id]);
     expect(d.rows).toEqual([{ source: 'batch', run_id: 'unclaimed' }]);
+  });
+
+  it('a decision service whose claim connection is lost takes the claim again on a new connection', async () => {
+    const claim = await claimStreamDecisions(db.url, createLogger('test'), { retryMs: 100 });
+    const claimPid = async () =>
+      (
+        await pool.query<{ pid: number }>(
+          `SELECT l.pid FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+           WHERE l.locktype = 'advisory' AND l.granted AND a.application_name = 'decision-service-claim'
+             AND a.datname = current_database()`,
+        )
+      ).rows.map((r) => r.pid);
+    try {
+      const [before] = await claimPid();
+      expect(before).toBeDefined();
+      await pool.query('SELECT pg_terminate_backend($1)', [before]);
+      for (let i = 0; ; i++) {
+        const now = await claimPid();
+        if (now.length === 1 && now[0] !== before && claim.holding) break;
+        if (i > 200) throw new Error('the claim was not taken again');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await claim.held();
+      expect(await streamDecides(pool)).toBe(true);
+    } finally {
+      await claim.close();
+    }
+    expect(await streamDecides(pool)).toBe(false);
   });
 
   it('a decision service starting while a scoring run issues waits for its commit, then finds the batch’s decision standing', async () => {

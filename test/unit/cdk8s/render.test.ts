@@ -379,6 +379,58 @@ describe('renderCreditPipeline', () => {
     expect(get(ENV.databaseUrl)?.valueFrom).toEqual({ secretKeyRef: { name: 'warehouse-db', key: 'url' } });
   });
 
+  it('has the ingestion API read decisions as the decision reader role, whose password only the migration Job gets', () => {
+    const objs = renderCreditPipeline(demo, options({ randomSecret: () => 'generated' }));
+    const envOf = (kind: string, name: string) =>
+      (podTemplates(find(objs, kind, name))[0]?.containers[0]?.env ?? []) as Array<{
+        name: string;
+        valueFrom?: { secretKeyRef?: { name: string; key: string } };
+      }>;
+    const ref = (kind: string, name: string, env: string) =>
+      envOf(kind, name).find((e) => e.name === env)?.valueFrom?.secretKeyRef;
+    expect(ref('Deployment', 'demo-ingestion-api', ENV.databaseUrl)).toEqual({
+      name: 'demo-postgres-credentials',
+      key: 'decisionReaderUrl',
+    });
+    const migrate = objs.find(
+      (o) => o.kind === 'Job' && o.metadata.name.startsWith('demo-warehouse-migrate'),
+    );
+    expect(ref('Job', migrate?.metadata.name ?? '', ENV.decisionReaderPassword)).toEqual({
+      name: 'demo-postgres-credentials',
+      key: 'decisionReaderPassword',
+    });
+    // Nobody else holds the decision reader's credentials; the owner's URL stays with the writers.
+    const holders = objs
+      .flatMap((o) => podTemplates(o).map((p) => ({ o, p })))
+      .filter(({ p }) =>
+        p.containers.some((c) =>
+          ((c.env ?? []) as Array<{ valueFrom?: { secretKeyRef?: { key: string } } }>).some((e) =>
+            e.valueFrom?.secretKeyRef?.key.startsWith('decisionReader'),
+          ),
+        ),
+      )
+      .map(({ o }) => o.metadata.name.replace(/-[0-9a-f]{8,}$/, ''));
+    expect(holders.sort()).toEqual(['demo-ingestion-api', 'demo-warehouse-migrate']);
+    const secret = find(objs, 'Secret', 'demo-postgres-credentials').data as Record<string, string>;
+    const url = new URL(Buffer.from(secret.decisionReaderUrl as string, 'base64').toString());
+    expect([url.username, url.password, url.host, url.pathname]).toEqual([
+      'credit_decision_reader',
+      'generated',
+      'demo-postgres:5432',
+      '/credit',
+    ]);
+    // External PostgreSQL: the user's URL (no role the operator could create).
+    const external = renderCreditPipeline(example('creditpipeline-external.yaml'), options());
+    const api = podTemplates(find(external, 'Deployment', 'external-ingestion-api'))[0]?.containers[0]
+      ?.env as Array<{
+      name: string;
+      valueFrom?: unknown;
+    }>;
+    expect(api.find((e) => e.name === ENV.databaseUrl)?.valueFrom).toEqual({
+      secretKeyRef: { name: 'warehouse-db', key: 'url' },
+    });
+  });
+
   it('connects Strimzi clients to the cluster’s bootstrap Service and names topics from spec', () => {
     const objs = renderCreditPipeline(demo, options());
     const env = podTemplates(find(objs, 'Deployment', 'demo-ingestion-api'))[0]?.containers[0]?.env as Array<{

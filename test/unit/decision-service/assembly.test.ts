@@ -82,6 +82,25 @@ describe('PartitionAssembly', () => {
     expect(s.complete()).toEqual([]);
     expect(s.commitOffsets()).toEqual({ applications: 2n, verdicts: 2n });
   });
+
+  it('defers the decision-store lookup of an open application: due once, at its time, only if still open', () => {
+    const [a, b, c] = events as [ApplicationEvent, ApplicationEvent, ApplicationEvent];
+    const s = new PartitionAssembly();
+    for (const [i, e] of [a, b, c].entries()) {
+      s.addApplication(e, 1, BigInt(i));
+      s.checkLater(e.applicationId, 1000 + i);
+    }
+    // a completes before its time: never looked up.
+    s.addPart(source(a, []), 0n);
+    s.markDecided(s.complete().map((x) => x.applicationId));
+    expect(s.dueChecks(999)).toEqual([]);
+    expect(s.dueChecks(1001)).toEqual([b.applicationId.toLowerCase()]);
+    expect(s.dueChecks(5000)).toEqual([c.applicationId.toLowerCase()]);
+    expect(s.dueChecks(9000)).toEqual([]);
+    // Unknown or decided ids are ignored.
+    s.checkLater(a.applicationId, 0);
+    expect(s.dueChecks(9000)).toEqual([]);
+  });
 });
 
 describe('coPartition', () => {

@@ -1,8 +1,12 @@
+import { Partitioners } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import {
   decodeRepartitionKey,
   encodeRepartitionKey,
+  packByPartition,
+  parsePacked,
   parseWindowRecord,
+  partitionOfKey,
   repartitionKeys,
 } from '../../../workloads/fraud-detector/core/repartition.ts';
 import { makeEvent, ruleSet } from './fixtures.ts';
@@ -59,5 +63,60 @@ describe('repartitioning', () => {
         '{"applicationId":"a","customerId":"c","submittedAt":"x","receivedAt":5,"fields":{}}',
       ),
     ).toBeUndefined();
+  });
+
+  it('places a key on the partition the Java client (and kafkajs) gives its message key', () => {
+    const kafkajs = Partitioners.DefaultPartitioner();
+    for (const partitions of [1, 3, 7, 12]) {
+      const partitionMetadata = Array.from({ length: partitions }, (_, i) => ({
+        partitionId: i,
+        leader: 1,
+        partitionErrorCode: 0,
+        replicas: [1],
+        isr: [1],
+      }));
+      for (let i = 0; i < 500; i++) {
+        const key = `${['applicant.nationalIdHash', 'channel.deviceId', 'channel.ipAddress'][i % 3]}|${'x'.repeat(i % 9)}${i * 7919}é€${String.fromCodePoint(0x1f600 + (i % 5))}`;
+        const expected = kafkajs({ topic: 't', partitionMetadata, message: { key, value: null } });
+        expect(partitionOfKey(key, partitions), key).toBe(expected);
+      }
+    }
+  });
+
+  it('packs a batch by partition: every key once, on its partition, with its application and source', () => {
+    const apps = Array.from({ length: 40 }, (_, i) => {
+      const e = makeEvent({ id: `app-${i}`, deviceId: `dev-${i % 6}`, email: `u${i % 4}@example.test` });
+      return { keys: repartitionKeys(rules, e, '2026-03-10T12:00:01.000Z'), source: `apps/1/${i}` };
+    });
+    const packed = packByPartition(apps, 3, 16);
+    const seen: string[] = [];
+    for (const m of packed) {
+      const parsed = parsePacked(m.value);
+      expect(parsed?.invalid).toBe(0);
+      expect(parsed?.apps.length).toBeLessThanOrEqual(16);
+      for (const a of parsed?.apps ?? []) {
+        for (const [keyPath, key] of a.keys) {
+          expect(partitionOfKey(encodeRepartitionKey({ keyPath, key }), 3)).toBe(m.partition);
+          seen.push(`${a.applicationId} ${keyPath}|${key} ${a.source}`);
+        }
+        if (a.keys.some(([p]) => p === 'channel.deviceId'))
+          expect(a.fields['applicant.customerId']).toBe(a.customerId);
+        expect(a.receivedAt).toBe('2026-03-10T12:00:01.000Z');
+      }
+    }
+    const expected = apps.flatMap((a) =>
+      a.keys.map((k) => `${k.record.applicationId} ${encodeRepartitionKey(k)} ${a.source}`),
+    );
+    expect(seen.sort()).toEqual(expected.sort());
+  });
+
+  it('reads the well-formed applications of a packed message and counts the others', () => {
+    expect(parsePacked('{oops')).toBeUndefined();
+    expect(parsePacked('{"apps":5}')).toBeUndefined();
+    const good = { applicationId: 'a', customerId: 'c', submittedAt: 'x', fields: {}, keys: [['k', 'v']] };
+    const parsed = parsePacked(
+      JSON.stringify({ apps: [good, { ...good, keys: [['k', '']] }, { ...good, receivedAt: 5 }, null] }),
+    );
+    expect(parsed).toEqual({ apps: [good], invalid: 3 });
   });
 });

@@ -412,8 +412,150 @@ describe('checkpoint and replay', () => {
     }
   });
 
+  it('replays whole packed messages: several inputs at one offset keep the clock from before the first', () => {
+    const rules: CompiledRuleSet = velocity(3, '10m', { allowedLateness: '3m' });
+    const horizonMs = 15 * MIN;
+    const received = (_e: ApplicationEvent, i: number) => T0 + i * 20_000 + 150_000;
+    const events = Array.from({ length: 300 }, (_, i) =>
+      makeEvent({
+        id: `p${String(i).padStart(4, '0')}`,
+        t: T0 + i * 20_000 + ((i * 7919) % 5) * 30_000 - (i % 11 === 0 ? 12 * MIN : 0),
+        deviceId: `d${(i * 31) % 17}`,
+      }),
+    );
+    // Seven applications per message: the offset of input i is floor(i / 7).
+    const PER = 7;
+    const run = (w: PartitionWindows, from: number, to: number, emit: boolean) => {
+      const alerts: FraudAlert[] = [];
+      for (let i = from; i < to; i++) {
+        const event = events[i] as ApplicationEvent;
+        const r = w.process(
+          {
+            keyPath: 'channel.deviceId',
+            key: event.channel.deviceId,
+            offset: Math.floor(i / PER),
+            record: recordOf(event, received(event, i)),
+          },
+          emit,
+          NOW,
+        );
+        alerts.push(...r.alerts);
+      }
+      return alerts;
+    };
+    const full = alertKeys(run(new PartitionWindows(rules, { horizonMs }), 0, events.length, true));
+    expect(full.length).toBeGreaterThan(0);
+    for (const cutMessage of [1, 9, 20, 37]) {
+      const cut = cutMessage * PER;
+      const first = new PartitionWindows(rules, { horizonMs });
+      const before = run(first, 0, cut, true);
+      const cp = first.checkpoint(cutMessage);
+      expect(cp.replayFrom).toBeLessThanOrEqual(cutMessage);
+      const second = new PartitionWindows(rules, { clock: cp.clockBefore, horizonMs });
+      expect(run(second, cp.replayFrom * PER, cut, false)).toEqual([]);
+      const after = run(second, cut, events.length, true);
+      expect(alertKeys([...before, ...after]), `cut at message ${cutMessage}`).toEqual(full);
+    }
+  });
+
   it('checkpoints at the next offset when nothing is held', () => {
     const w = new PartitionWindows(velocity());
     expect(w.checkpoint(7)).toEqual({ replayFrom: 7, clockBefore: null });
+  });
+});
+
+describe('compact state', () => {
+  const devices = (threshold: number) =>
+    ruleSet([
+      { id: 'dev', kind: 'distinctCount', key: 'deviceId', field: 'customerId', window: '1h', threshold },
+    ]);
+  const at = (w: PartitionWindows, e: ApplicationEvent, offset: number) =>
+    w.process(
+      { keyPath: 'channel.deviceId', key: e.channel.deviceId, offset, record: recordOf(e) },
+      true,
+      NOW,
+    );
+
+  it('gives back application ids exactly, whatever their form, and knows duplicates by them', () => {
+    const w = new PartitionWindows(devices(3));
+    const ids = [
+      '0a1b2c3d-4e5f-4a6b-8c7d-8e9fa0b1c2d3',
+      '0A1B2C3D-4E5F-4A6B-8C7D-8E9FA0B1C2D3', // upper case: another id, kept as text
+      'not-a-uuid',
+    ];
+    const alerts = ids.flatMap(
+      (id, i) => at(w, makeEvent({ id, customerId: `C-${i}`, t: T0 + i }), i).alerts,
+    );
+    expect(alerts.map((a) => a.applicationId).sort()).toEqual([...ids].sort());
+    expect(alerts.find((a) => a.applicationId === ids[0])?.customerId).toBe('C-0');
+    expect(w.entriesOf('channel.deviceId', 'dev-1').sort()).toEqual([...ids].sort());
+    for (const [i, id] of ids.entries())
+      expect(at(w, makeEvent({ id, customerId: 'C-9', t: T0 + 50 }), 10 + i).outcome).toBe('duplicate');
+  });
+
+  it('orders equal times by application id as text, in both forms', () => {
+    const w = new PartitionWindows(velocity(9));
+    const ids = [
+      'ffffffff-0000-4000-8000-000000000000',
+      'B-text',
+      '00000000-0000-4000-8000-00000000000a',
+      'a-text',
+    ];
+    ids.forEach((id, i) => {
+      feed(w, [makeEvent({ id, t: T0 })], i);
+    });
+    expect(w.entriesOf('channel.deviceId', 'dev-1')).toEqual([...ids].sort());
+  });
+
+  it('counts a field a reloaded rule set adds from then on, and keeps what the old one counted', () => {
+    const byCustomer = devices(3);
+    const w = new PartitionWindows(byCustomer);
+    at(w, makeEvent({ customerId: 'C-1', firstName: 'A', t: T0 }), 0);
+    at(w, makeEvent({ customerId: 'C-2', firstName: 'B', t: T0 + MIN }), 1);
+    // The reload adds a distinct count of first names on the same key (a new value layout).
+    w.setRules(
+      ruleSet([
+        {
+          id: 'dev',
+          kind: 'distinctCount',
+          key: 'deviceId',
+          field: 'customerId',
+          window: '1h',
+          threshold: 3,
+        },
+        {
+          id: 'names',
+          kind: 'distinctCount',
+          key: 'deviceId',
+          field: 'firstName',
+          window: '1h',
+          threshold: 2,
+        },
+      ]),
+    );
+    const third = at(w, makeEvent({ customerId: 'C-3', firstName: 'C', t: T0 + 2 * MIN }), 2);
+    // Customers were kept across the reload: three of them now.
+    expect(third.alerts.filter((a) => a.ruleId === 'dev')).toHaveLength(3);
+    // First names of the entries before the reload were not sent with them: only one is known.
+    expect(third.alerts.filter((a) => a.ruleId === 'names')).toHaveLength(0);
+    // Two names known now: every member of that window is flagged (the earlier ones too).
+    const fourth = at(w, makeEvent({ customerId: 'C-4', firstName: 'D', t: T0 + 3 * MIN }), 3);
+    const names = fourth.alerts.filter((a) => a.ruleId === 'names');
+    expect(names.map((a) => a.customerId).sort()).toEqual(['C-1', 'C-2', 'C-3', 'C-4']);
+    expect(names[0]?.evidence).toMatchObject({ distinctCount: 2 });
+  });
+
+  it('reuses the slots of expired entries and keeps its counts right', () => {
+    const rules = velocity(2, '10m', { allowedLateness: '1m' });
+    const w = new PartitionWindows(rules, { horizonMs: 10 * MIN });
+    for (let i = 0; i < 5000; i++)
+      feed(w, [makeEvent({ id: `s${i}`, t: T0 + i * MIN, deviceId: `d${i % 7}` })], i);
+    const stats = w.currentStats();
+    // About 21 minutes of traffic (1 + 10 + 10) is held, one application a minute.
+    expect(stats.entries).toBeLessThan(40);
+    expect(stats.keys).toBeLessThanOrEqual(7);
+    const held = [0, 1, 2, 3, 4, 5, 6].flatMap((d) => w.entriesOf('channel.deviceId', `d${d}`));
+    expect(held).toHaveLength(stats.entries);
+    expect(held).toContain('s4999');
   });
 });

@@ -88,3 +88,151 @@ export function parseWindowRecord(text: string): WindowRecord | undefined {
   if (r.fields === null || typeof r.fields !== 'object') return undefined;
   return v as WindowRecord;
 }
+
+/**
+ * The packed format: one repartition message carries every application of one source batch whose
+ * keys land in one repartition partition (instead of one message per application and key), so the
+ * cost per Kafka record (encoding, CRC, broker append, fetch decoding) is paid per batch. The message
+ * has the header `fd-format: packed-v1` and no key; its value is `{"apps": [PackedApplication, ...]}`.
+ * Placement is unchanged: each key goes to the partition the Java client (and kafkajs) would pick for
+ * the message key `<keyPath>|<value>`, so all applications of a key still meet in one partition.
+ */
+export const FORMAT_HEADER = 'fd-format';
+export const PACKED_FORMAT = 'packed-v1';
+
+/** One application in a packed message: its projection, the keys of it this partition holds, its source. */
+export interface PackedApplication extends WindowRecord {
+  /** `[keyPath, key]` pairs. */
+  keys: Array<[string, string]>;
+  /** `<topic>/<partition>/<offset>` of the application (its verdict parts go to that partition). */
+  source?: string;
+}
+
+/** Kafka's murmur2 (the Java client's `Utils.murmur2`) of a string's UTF-8 bytes. */
+export function murmur2(text: string): number {
+  const data = Buffer.from(text, 'utf8');
+  const length = data.length;
+  const m = 0x5bd1e995;
+  let h = (0x9747b28c ^ length) | 0;
+  const length4 = length >> 2;
+  for (let i = 0; i < length4; i++) {
+    const i4 = i * 4;
+    let k =
+      (data[i4] as number) |
+      ((data[i4 + 1] as number) << 8) |
+      ((data[i4 + 2] as number) << 16) |
+      ((data[i4 + 3] as number) << 24);
+    k = Math.imul(k, m);
+    k ^= k >>> 24;
+    k = Math.imul(k, m);
+    h = Math.imul(h, m);
+    h ^= k;
+  }
+  const tail = length & ~3;
+  const rest = length & 3;
+  if (rest === 3) h ^= (data[tail + 2] as number) << 16;
+  if (rest >= 2) h ^= (data[tail + 1] as number) << 8;
+  if (rest >= 1) {
+    h ^= data[tail] as number;
+    h = Math.imul(h, m);
+  }
+  h ^= h >>> 13;
+  h = Math.imul(h, m);
+  h ^= h >>> 15;
+  return h | 0;
+}
+
+/** The partition the Java client's default partitioner gives a message key. */
+export function partitionOfKey(messageKey: string, partitions: number): number {
+  return (murmur2(messageKey) & 0x7fffffff) % partitions;
+}
+
+/**
+ * Packs the keys of a batch's applications by repartition partition: `apps[i]` are the keys of one
+ * application (repartitionKeys) and its source. At most `maxPerMessage` applications per message.
+ */
+export function packByPartition(
+  apps: ReadonlyArray<{ keys: readonly RepartitionKey[]; source: string }>,
+  partitions: number,
+  maxPerMessage = 500,
+): Array<{ partition: number; value: string }> {
+  const byPartition = new Map<number, PackedApplication[]>();
+  for (const app of apps) {
+    const here = new Map<number, PackedApplication>();
+    for (const k of app.keys) {
+      const partition = partitionOfKey(encodeRepartitionKey(k), partitions);
+      let packed = here.get(partition);
+      if (packed === undefined) {
+        const r = k.record;
+        packed = {
+          applicationId: r.applicationId,
+          customerId: r.customerId,
+          submittedAt: r.submittedAt,
+          ...(r.receivedAt === undefined ? {} : { receivedAt: r.receivedAt }),
+          fields: {},
+          keys: [],
+          source: app.source,
+        };
+        here.set(partition, packed);
+        let list = byPartition.get(partition);
+        if (list === undefined) {
+          list = [];
+          byPartition.set(partition, list);
+        }
+        list.push(packed);
+      }
+      packed.keys.push([k.keyPath, k.key]);
+      Object.assign(packed.fields, k.record.fields);
+    }
+  }
+  const out: Array<{ partition: number; value: string }> = [];
+  for (const [partition, list] of byPartition) {
+    for (let i = 0; i < list.length; i += maxPerMessage)
+      out.push({ partition, value: JSON.stringify({ apps: list.slice(i, i + maxPerMessage) }) });
+  }
+  return out;
+}
+
+const isString = (v: unknown): v is string => typeof v === 'string';
+
+/**
+ * Parses a packed message value: the applications that are well formed, and how many were not
+ * (undefined when the value is not a packed message at all).
+ */
+export function parsePacked(text: string): { apps: PackedApplication[]; invalid: number } | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (v === null || typeof v !== 'object' || !Array.isArray((v as { apps?: unknown }).apps)) return undefined;
+  const apps: PackedApplication[] = [];
+  let invalid = 0;
+  for (const a of (v as { apps: unknown[] }).apps) {
+    const r = a as Record<string, unknown> | null;
+    const ok =
+      r !== null &&
+      typeof r === 'object' &&
+      isString(r.applicationId) &&
+      isString(r.customerId) &&
+      isString(r.submittedAt) &&
+      (r.receivedAt === undefined || isString(r.receivedAt)) &&
+      (r.source === undefined || isString(r.source)) &&
+      r.fields !== null &&
+      typeof r.fields === 'object' &&
+      Array.isArray(r.keys) &&
+      r.keys.every(
+        (k: unknown) =>
+          Array.isArray(k) &&
+          k.length === 2 &&
+          isString(k[0]) &&
+          k[0] !== '' &&
+          isString(k[1]) &&
+          k[1] !== '',
+      );
+    if (ok) apps.push(r as unknown as PackedApplication);
+    else invalid++;
+  }
+  return { apps, invalid };
+}

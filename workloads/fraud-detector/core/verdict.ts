@@ -14,7 +14,7 @@ import {
   type WindowVerdictPart,
 } from '../../../api/verdict.ts';
 
-/** Header of a repartition message: `<topic>/<partition>/<offset>` of the application it projects. */
+/** `<topic>/<partition>/<offset>` of the application a repartition message projects (a header in the one-message-per-key format, `source` in the packed one). */
 export const SOURCE_HEADER = 'fd-source';
 
 export function verdictAlert(a: FraudAlert): VerdictAlert {

@@ -83,27 +83,6 @@ export interface Checkpoint {
   clockBefore: number | null;
 }
 
-interface KeyState {
-  keyPath: string;
-  key: string;
-  /** Sorted by window time, then application id. */
-  entries: Entry[];
-}
-
-interface Entry {
-  id: string;
-  customerId: string;
-  t: number;
-  offset: number;
-  clockBefore: number;
-  /** Values of the group's counted fields (distinctCount), by canonical path. */
-  values: Record<string, string> | undefined;
-  /** Rule refs (`id@version`) this entry has already been flagged by. */
-  marks: string[] | undefined;
-  removed: boolean;
-  ks: KeyState;
-}
-
 export interface WindowOptions {
   /** Cap on entries held by the partition (default 2,000,000). */
   maxEntries?: number;
@@ -124,17 +103,110 @@ export interface WindowStats {
 
 const MAX_EVIDENCE_IDS = 20;
 
+/**
+ * The state is a column store (what makes tens of millions of keys fit in a pod): an entry is an
+ * index into typed arrays (window time, clock before, offset, marks, application id as four 32-bit
+ * words) plus two string references (its key, shared with the key map, and its customer id); the
+ * counted fields of distinctCount rules are kept as 52-bit hashes of their values (two values count
+ * as one only if their hashes collide: about 2^-52 per pair). A key with one entry maps to that index;
+ * with more, to an array of indices sorted by window time, then application id.
+ */
+interface GroupSlot {
+  keyPath: string;
+  /** Canonical paths of the counted fields, in the order their hashes are stored. */
+  paths: string[];
+  keys: Map<string, number | number[]>;
+}
+
+/** Application ids in the canonical (lower-case UUID) form are stored as four words; others as text. */
+function parseUuid(id: string, words: Uint32Array, at: number): boolean {
+  if (id.length !== 36) return false;
+  let w = 0;
+  let n = 0;
+  let word = 0;
+  for (let i = 0; i < 36; i++) {
+    const c = id.charCodeAt(i);
+    if (i === 8 || i === 13 || i === 18 || i === 23) {
+      if (c !== 45) return false;
+      continue;
+    }
+    let v: number;
+    if (c >= 48 && c <= 57) v = c - 48;
+    else if (c >= 97 && c <= 102) v = c - 87;
+    else return false;
+    word = word * 16 + v;
+    if (++n === 8) {
+      words[at + w++] = word;
+      word = 0;
+      n = 0;
+    }
+  }
+  return true;
+}
+
+const hex8 = (w: number) => w.toString(16).padStart(8, '0');
+
+/** A 52-bit hash of a string (two independent 32-bit mixes), exact in a double. */
+export function valueHash(s: string): number {
+  let a = 0x811c9dc5;
+  let b = 0x9747b28c ^ s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+    b ^= b >>> 15;
+  }
+  a ^= a >>> 16;
+  a = Math.imul(a, 0x85ebca6b);
+  a ^= a >>> 13;
+  b = Math.imul(b ^ (b >>> 13), 0xc2b2ae35);
+  b ^= b >>> 16;
+  return (a >>> 0) * 0x100000 + (b >>> 12);
+}
+
+/** Marks: the first 31 rule refs seen get a bit each; later ones live in a side map. */
+const MARK_BITS = 31;
+
 export class PartitionWindows {
   private rules: CompiledRuleSet;
-  /** keyPath → key value → state (nested, so the long key path is not repeated in every map key). */
-  private readonly keys = new Map<string, Map<string, KeyState>>();
+  private readonly groups = new Map<string, GroupSlot>();
+  private readonly groupList: GroupSlot[] = [];
+  /** Values per entry (the most any group counts). */
+  private stride = 0;
   private keyCount = 0;
-  private arrival: Entry[] = [];
-  private head = 0;
-  private clock: number;
   private entryCount = 0;
+  private clock: number;
+  /** The offset of the last input, and the clock before the first input at that offset. */
+  private currentOffset = Number.NaN;
+  private offsetClockBefore = Number.NEGATIVE_INFINITY;
   private readonly maxEntries: number;
   private readonly horizonMs: number;
+  private readonly markBits = new Map<string, number>();
+  private readonly extraMarks = new Map<number, Set<string>>();
+  private readonly textIds = new Map<number, string>();
+
+  // Columns (capacity `cap`).
+  private cap = 0;
+  private t = new Float64Array(0);
+  private clk = new Float64Array(0);
+  private off = new Float64Array(0);
+  private marks = new Uint32Array(0);
+  private ids = new Uint32Array(0);
+  private vals = new Float64Array(0);
+  /** Bit 0: live (in its key's list); bit 1: id held as text; bits 2-7: unused. */
+  private flags = new Uint8Array(0);
+  private grp = new Uint16Array(0);
+  private keyOf: string[] = [];
+  private cust: string[] = [];
+  /** Slots ever used; freed slots are reused (`free`) once the arrival order has passed them. */
+  private used = 0;
+  private free: number[] = [];
+  /** Entries in arrival order (a ring of slot indices). */
+  private arrival = new Int32Array(1024);
+  private head = 0;
+  private size = 0;
+  private scratch = new Uint32Array(4);
+
   readonly stats: WindowStats = {
     keys: 0,
     entries: 0,
@@ -149,10 +221,12 @@ export class PartitionWindows {
     this.maxEntries = options.maxEntries ?? 2_000_000;
     this.clock = options.clock ?? Number.NEGATIVE_INFINITY;
     this.horizonMs = options.horizonMs ?? DEFAULT_HORIZON_MS;
+    this.adoptGroups();
   }
 
   setRules(rules: CompiledRuleSet): void {
     this.rules = rules;
+    this.adoptGroups();
   }
 
   /**
@@ -165,8 +239,15 @@ export class PartitionWindows {
     emit: boolean,
     detectedAt: Date,
   ): { outcome: WindowOutcome; alerts: FraudAlert[] } {
+    // Several inputs may share one offset (a packed repartition message): a replay from that offset
+    // processes them all again, so each keeps the clock from before the first of them.
+    if (input.offset !== this.currentOffset) {
+      this.currentOffset = input.offset;
+      this.offsetClockBefore = this.clock;
+    }
     const group = this.rules.keyGroups.get(input.keyPath);
-    if (group === undefined) return { outcome: 'no-rules', alerts: [] };
+    const slot = this.groups.get(input.keyPath);
+    if (group === undefined || slot === undefined) return { outcome: 'no-rules', alerts: [] };
     const times = eventTimes(input.record.submittedAt, input.record.receivedAt);
     if (times === undefined) return { outcome: 'bad-time', alerts: [] };
     if (isBeyondHorizon(times, this.horizonMs)) {
@@ -174,54 +255,55 @@ export class PartitionWindows {
       return { outcome: 'beyond-horizon', alerts: [] };
     }
     const t = times.window;
-    let byKey = this.keys.get(input.keyPath);
-    if (byKey === undefined) {
-      byKey = new Map();
-      this.keys.set(input.keyPath, byKey);
-    }
-    let ks = byKey.get(input.key);
-    if (ks !== undefined) {
-      const id = input.record.applicationId;
-      if (ks.entries.some((e) => e.id === id)) {
+    const id = input.record.applicationId;
+    const canonical = parseUuid(id, this.scratch, 0);
+    const existing = slot.keys.get(input.key);
+    if (existing !== undefined) {
+      const list = typeof existing === 'number' ? [existing] : existing;
+      if (list.some((e) => this.sameId(e, id, canonical))) {
         this.stats.duplicates++;
         return { outcome: 'duplicate', alerts: [] };
       }
-    } else {
-      ks = { keyPath: input.keyPath, key: input.key, entries: [] };
-      byKey.set(input.key, ks);
-      this.keyCount++;
     }
-    const clockBefore = this.clock;
+    const clockBefore = this.offsetClockBefore;
     const late = t < this.clock - this.rules.allowedLatenessMs - this.horizonMs;
     if (late) this.stats.late++;
     if (times.received > this.clock) this.clock = times.received;
 
-    let values: Record<string, string> | undefined;
-    if (group.distinctPaths.length > 0) {
-      values = {};
-      for (const path of group.distinctPaths) {
-        const v = input.record.fields[path];
-        if (typeof v === 'string') values[path] = v;
-      }
+    const e = this.allocate();
+    this.t[e] = t;
+    this.clk[e] = clockBefore;
+    this.off[e] = input.offset;
+    this.marks[e] = 0;
+    this.flags[e] = canonical ? 1 : 3;
+    if (canonical) this.ids.set(this.scratch, e * 4);
+    else this.textIds.set(e, id);
+    this.grp[e] = this.groupList.indexOf(slot);
+    this.cust[e] = input.record.customerId;
+    for (let j = 0; j < this.stride; j++) {
+      const path = slot.paths[j];
+      const v = path === undefined ? undefined : input.record.fields[path];
+      this.vals[e * this.stride + j] = typeof v === 'string' ? valueHash(v) : Number.NaN;
     }
-    const entry: Entry = {
-      id: input.record.applicationId,
-      customerId: input.record.customerId,
-      t,
-      offset: input.offset,
-      clockBefore,
-      values,
-      marks: undefined,
-      removed: false,
-      ks,
-    };
-    insertSorted(ks.entries, entry);
-    this.arrival.push(entry);
+    let list: number[];
+    if (existing === undefined) {
+      // The key string is shared by the map and the entry.
+      this.keyOf[e] = input.key;
+      slot.keys.set(input.key, e);
+      this.keyCount++;
+      list = [e];
+    } else {
+      this.keyOf[e] = this.keyOf[typeof existing === 'number' ? existing : (existing[0] as number)] as string;
+      list = typeof existing === 'number' ? [existing] : existing;
+      this.insertSorted(list, e);
+      slot.keys.set(this.keyOf[e] as string, list);
+    }
+    this.pushArrival(e);
     this.entryCount++;
 
     // Evaluated before anything is dropped, so even a late arrival is judged against what is left.
-    const alerts = this.evaluate(ks, group, t, emit, detectedAt);
-    this.purgeKey(ks, group);
+    const alerts = this.evaluate(slot, list, group, t, emit, detectedAt);
+    this.purgeKey(slot, this.keyOf[e] as string, group);
     this.evict();
     return { outcome: late ? 'late' : 'accepted', alerts };
   }
@@ -229,13 +311,14 @@ export class PartitionWindows {
   /** Where to replay from to rebuild this state (see the module comment). */
   checkpoint(nextOffset: number): Checkpoint {
     this.skipRemoved();
-    const first = this.arrival[this.head];
-    if (first === undefined) {
+    if (this.size === 0) {
       return { replayFrom: nextOffset, clockBefore: Number.isFinite(this.clock) ? this.clock : null };
     }
+    const first = this.arrival[this.head] as number;
+    const clockBefore = this.clk[first] as number;
     return {
-      replayFrom: first.offset,
-      clockBefore: Number.isFinite(first.clockBefore) ? first.clockBefore : null,
+      replayFrom: this.off[first] as number,
+      clockBefore: Number.isFinite(clockBefore) ? clockBefore : null,
     };
   }
 
@@ -247,48 +330,263 @@ export class PartitionWindows {
 
   /** The applications of a key currently in state (tests, debugging). */
   entriesOf(keyPath: string, key: string): string[] {
-    return (this.keys.get(keyPath)?.get(key)?.entries ?? []).map((e) => e.id);
+    const v = this.groups.get(keyPath)?.keys.get(key);
+    if (v === undefined) return [];
+    return (typeof v === 'number' ? [v] : v).map((e) => this.idOf(e));
   }
 
-  private evaluate(ks: KeyState, group: KeyGroup, t: number, emit: boolean, detectedAt: Date): FraudAlert[] {
+  // ---------------------------------------------------------------------------------------------
+
+  /** Group slots for the rule set's key groups; the stored values follow their paths. */
+  private adoptGroups(): void {
+    const changed: Array<[GroupSlot, string[]]> = [];
+    for (const group of this.rules.keyGroups.values()) {
+      let slot = this.groups.get(group.keyPath);
+      if (slot === undefined) {
+        slot = { keyPath: group.keyPath, paths: [...group.distinctPaths], keys: new Map() };
+        this.groups.set(group.keyPath, slot);
+        this.groupList.push(slot);
+      } else if (slot.paths.join('\n') !== group.distinctPaths.join('\n')) {
+        changed.push([slot, [...group.distinctPaths]]);
+      }
+    }
+    const stride = Math.max(
+      this.stride,
+      ...this.groupList.map((g) => g.paths.length),
+      ...changed.map(([, p]) => p.length),
+    );
+    if (changed.length === 0 && stride === this.stride) return;
+    // Re-lay the stored hashes out by path (a value the entry was not sent with is absent).
+    const vals = new Float64Array(this.cap * stride).fill(Number.NaN);
+    const newPaths = new Map(changed);
+    for (let e = 0; e < this.used; e++) {
+      if (((this.flags[e] as number) & 1) === 0) continue;
+      const slot = this.groupList[this.grp[e] as number] as GroupSlot;
+      const target = newPaths.get(slot) ?? slot.paths;
+      target.forEach((path, j) => {
+        const i = slot.paths.indexOf(path);
+        if (i >= 0) vals[e * stride + j] = this.vals[e * this.stride + i] as number;
+      });
+    }
+    for (const [slot, paths] of changed) slot.paths = paths;
+    this.vals = vals;
+    this.stride = stride;
+  }
+
+  private allocate(): number {
+    const reused = this.free.pop();
+    if (reused !== undefined) return reused;
+    if (this.used === this.cap) this.grow(Math.max(1024, Math.ceil(this.cap * 1.25)));
+    return this.used++;
+  }
+
+  private grow(cap: number): void {
+    const f64 = (a: Float64Array, n = 1) => {
+      const b = new Float64Array(cap * n);
+      b.set(a);
+      return b;
+    };
+    this.t = f64(this.t);
+    this.clk = f64(this.clk);
+    this.off = f64(this.off);
+    const vals = new Float64Array(cap * this.stride).fill(Number.NaN);
+    vals.set(this.vals);
+    this.vals = vals;
+    const marks = new Uint32Array(cap);
+    marks.set(this.marks);
+    this.marks = marks;
+    const ids = new Uint32Array(cap * 4);
+    ids.set(this.ids);
+    this.ids = ids;
+    const flags = new Uint8Array(cap);
+    flags.set(this.flags);
+    this.flags = flags;
+    const grp = new Uint16Array(cap);
+    grp.set(this.grp);
+    this.grp = grp;
+    this.cap = cap;
+  }
+
+  private pushArrival(e: number): void {
+    if (this.size === this.arrival.length) {
+      const next = new Int32Array(Math.ceil(this.arrival.length * 1.5));
+      for (let i = 0; i < this.size; i++)
+        next[i] = this.arrival[(this.head + i) % this.arrival.length] as number;
+      this.arrival = next;
+      this.head = 0;
+    }
+    this.arrival[(this.head + this.size) % this.arrival.length] = e;
+    this.size++;
+  }
+
+  /** Removes the oldest arrival (its slot becomes reusable). */
+  private popArrival(): void {
+    const e = this.arrival[this.head] as number;
+    this.head = (this.head + 1) % this.arrival.length;
+    this.size--;
+    this.free.push(e);
+  }
+
+  private sameId(e: number, id: string, canonical: boolean): boolean {
+    if (((this.flags[e] as number) & 2) !== 0 || !canonical) return this.idOf(e) === id;
+    const at = e * 4;
+    const s = this.scratch;
+    return (
+      this.ids[at] === s[0] &&
+      this.ids[at + 1] === s[1] &&
+      this.ids[at + 2] === s[2] &&
+      this.ids[at + 3] === s[3]
+    );
+  }
+
+  private idOf(e: number): string {
+    if (((this.flags[e] as number) & 2) !== 0) return this.textIds.get(e) as string;
+    const at = e * 4;
+    const w1 = hex8(this.ids[at + 1] as number);
+    const w2 = hex8(this.ids[at + 2] as number);
+    return `${hex8(this.ids[at] as number)}-${w1.slice(0, 4)}-${w1.slice(4)}-${w2.slice(0, 4)}-${w2.slice(4)}${hex8(this.ids[at + 3] as number)}`;
+  }
+
+  /** Window time, then application id (as the id's text sorts). */
+  private before(a: number, b: number): boolean {
+    const ta = this.t[a] as number;
+    const tb = this.t[b] as number;
+    if (ta !== tb) return ta < tb;
+    if (((this.flags[a] as number) | (this.flags[b] as number)) & 2) return this.idOf(a) <= this.idOf(b);
+    for (let i = 0; i < 4; i++) {
+      const x = this.ids[a * 4 + i] as number;
+      const y = this.ids[b * 4 + i] as number;
+      if (x !== y) return x < y;
+    }
+    return true;
+  }
+
+  private insertSorted(list: number[], e: number): void {
+    let i = list.length;
+    while (i > 0 && !this.before(list[i - 1] as number, e)) i--;
+    list.splice(i, 0, e);
+  }
+
+  private isMarked(e: number, ref: string): boolean {
+    const bit = this.markBits.get(ref);
+    if (bit !== undefined) return ((this.marks[e] as number) & (1 << bit)) !== 0;
+    return this.extraMarks.get(e)?.has(ref) ?? false;
+  }
+
+  private mark(e: number, ref: string): void {
+    let bit = this.markBits.get(ref);
+    if (bit === undefined && this.markBits.size < MARK_BITS) {
+      bit = this.markBits.size;
+      this.markBits.set(ref, bit);
+    }
+    if (bit !== undefined) this.marks[e] = (this.marks[e] as number) | (1 << bit);
+    else {
+      let set = this.extraMarks.get(e);
+      if (set === undefined) {
+        set = new Set();
+        this.extraMarks.set(e, set);
+      }
+      set.add(ref);
+    }
+  }
+
+  private evaluate(
+    slot: GroupSlot,
+    list: number[],
+    group: KeyGroup,
+    t: number,
+    emit: boolean,
+    detectedAt: Date,
+  ): FraudAlert[] {
     const alerts: FraudAlert[] = [];
     for (const rule of group.rules) {
-      for (const e of ks.entries) {
-        if (e.t < t - rule.windowMs) continue;
-        if (e.t > t + rule.windowMs) break;
-        if (e.marks?.includes(rule.ref)) continue;
-        const best = bestWindow(ks.entries, e.t, rule);
+      const j = rule.distinctPath === undefined ? -1 : slot.paths.indexOf(rule.distinctPath);
+      for (const e of list) {
+        const te = this.t[e] as number;
+        if (te < t - rule.windowMs) continue;
+        if (te > t + rule.windowMs) break;
+        if (this.isMarked(e, rule.ref)) continue;
+        const best = this.bestWindow(list, te, rule.windowMs, rule.distinctPath === undefined ? -1 : j);
         if (best.value < rule.threshold) continue;
-        e.marks = e.marks === undefined ? [rule.ref] : [...e.marks, rule.ref];
-        if (emit) alerts.push(this.toAlert(rule, ks, e, best, detectedAt));
+        this.mark(e, rule.ref);
+        if (emit) alerts.push(this.toAlert(rule, slot, list, e, best, detectedAt));
       }
     }
     return alerts;
   }
 
-  private toAlert(rule: WindowRule, ks: KeyState, e: Entry, best: Best, detectedAt: Date): FraudAlert {
-    const personal = isPersonalField(ks.keyPath);
-    const inWindow = ks.entries.slice(best.from, best.to);
+  /**
+   * The largest count (velocity, `j` = -1) or number of distinct values of the `j`th counted field
+   * over the windows `[s, s + W]` that contain `tE`, where s runs over the entries' times (an optimal
+   * window can always be slid right until it starts at an entry). Sliding two pointers: O(entries).
+   */
+  private bestWindow(list: number[], tE: number, W: number, j: number): Best {
+    const stride = this.stride;
+    let lo = 0;
+    while (lo < list.length && (this.t[list[lo] as number] as number) < tE - W) lo++;
+    const best: Best = { value: 0, start: tE, from: lo, to: lo };
+    const counts = j < 0 ? undefined : new Map<number, number>();
+    let k = lo;
+    for (let i = lo; i < list.length; i++) {
+      const start = this.t[list[i] as number] as number;
+      if (start > tE) break;
+      while (k < list.length && (this.t[list[k] as number] as number) <= start + W) {
+        if (counts !== undefined) {
+          const v = this.vals[(list[k] as number) * stride + j] as number;
+          if (!Number.isNaN(v)) counts.set(v, (counts.get(v) ?? 0) + 1);
+        }
+        k++;
+      }
+      const value = counts === undefined ? k - i : counts.size;
+      if (value > best.value) {
+        best.value = value;
+        best.start = start;
+        best.from = i;
+        best.to = k;
+      }
+      if (counts !== undefined) {
+        const v = this.vals[(list[i] as number) * stride + j] as number;
+        if (!Number.isNaN(v)) {
+          const c = (counts.get(v) ?? 0) - 1;
+          if (c <= 0) counts.delete(v);
+          else counts.set(v, c);
+        }
+      }
+    }
+    return best;
+  }
+
+  private toAlert(
+    rule: WindowRule,
+    slot: GroupSlot,
+    list: number[],
+    e: number,
+    best: Best,
+    detectedAt: Date,
+  ): FraudAlert {
+    const personal = isPersonalField(slot.keyPath);
+    const inWindow = list.slice(best.from, best.to);
     const evidence: Record<string, unknown> = {
       kind: rule.kind,
-      keyField: ks.keyPath,
+      keyField: slot.keyPath,
       // Personal keys (e-mail, phone, IP) are not repeated in the alert; the application has them.
-      ...(personal ? {} : { key: ks.key }),
+      ...(personal ? {} : { key: this.keyOf[e] }),
       threshold: rule.threshold,
       windowMs: rule.windowMs,
       windowStart: new Date(best.start).toISOString(),
       windowEnd: new Date(best.start + rule.windowMs).toISOString(),
       count: inWindow.length,
-      applicationIds: inWindow.slice(0, MAX_EVIDENCE_IDS).map((x) => x.id),
+      applicationIds: inWindow.slice(0, MAX_EVIDENCE_IDS).map((x) => this.idOf(x)),
     };
     if (rule.kind === 'distinctCount') {
       evidence.distinctField = rule.distinctPath;
       evidence.distinctCount = best.value;
     }
+    const id = this.idOf(e);
     return {
-      alertId: alertId(e.id, rule.id, rule.version),
-      applicationId: e.id,
-      customerId: e.customerId,
+      alertId: alertId(id, rule.id, rule.version),
+      applicationId: id,
+      customerId: this.cust[e] as string,
       ruleId: rule.id,
       ruleVersion: rule.version,
       ruleKind: rule.kind,
@@ -296,7 +594,7 @@ export class PartitionWindows {
       severity: rule.severity,
       reasonCode: rule.reasonCode,
       mode: rule.mode,
-      eventTime: new Date(e.t).toISOString(),
+      eventTime: new Date(this.t[e] as number).toISOString(),
       detectedAt: detectedAt.toISOString(),
       evidence,
     };
@@ -308,45 +606,59 @@ export class PartitionWindows {
   }
 
   /** Drops entries of one key that can no longer matter, and enforces the per-key cap. */
-  private purgeKey(ks: KeyState, group: KeyGroup): void {
+  private purgeKey(slot: GroupSlot, key: string, group: KeyGroup): void {
+    const v = slot.keys.get(key);
+    if (v === undefined) return;
+    const list = typeof v === 'number' ? [v] : v;
     const floor = this.floor(group);
     let dead = 0;
-    while (dead < ks.entries.length && (ks.entries[dead] as Entry).t < floor) dead++;
+    while (dead < list.length && (this.t[list[dead] as number] as number) < floor) dead++;
     let drop = dead;
-    const over = ks.entries.length - dead - this.rules.maxEntriesPerKey;
+    const over = list.length - dead - this.rules.maxEntriesPerKey;
     if (over > 0) {
       drop += over;
       this.stats.forcedEvictions += over;
     }
     if (drop === 0) return;
-    for (const e of ks.entries.splice(0, drop)) this.markRemoved(e);
-    if (ks.entries.length === 0) this.deleteKey(ks);
+    for (const e of list.splice(0, drop)) this.markRemoved(e);
+    this.storeList(slot, key, list);
   }
 
-  private markRemoved(e: Entry): void {
-    if (e.removed) return;
-    e.removed = true;
+  /** A key's list after a change: one entry maps to its index, none drops the key. */
+  private storeList(slot: GroupSlot, key: string, list: number[]): void {
+    if (list.length === 0) {
+      slot.keys.delete(key);
+      this.keyCount--;
+    } else slot.keys.set(key, list.length === 1 ? (list[0] as number) : list);
+  }
+
+  private markRemoved(e: number): void {
+    if (((this.flags[e] as number) & 1) === 0) return;
+    this.flags[e] = (this.flags[e] as number) & ~1;
     this.entryCount--;
+    this.keyOf[e] = '';
+    this.cust[e] = '';
+    this.textIds.delete(e);
+    this.extraMarks.delete(e);
   }
 
   /** Drops one entry of a key (and the key with its last entry). */
-  private removeEntry(ks: KeyState, e: Entry): void {
-    const idx = ks.entries.indexOf(e);
-    if (idx >= 0) ks.entries.splice(idx, 1);
+  private removeEntry(e: number): void {
+    const slot = this.groupList[this.grp[e] as number] as GroupSlot;
+    const key = this.keyOf[e] as string;
+    const v = slot.keys.get(key);
+    if (v !== undefined) {
+      const list = typeof v === 'number' ? [v] : v;
+      const idx = list.indexOf(e);
+      if (idx >= 0) list.splice(idx, 1);
+      this.storeList(slot, key, list);
+    }
     this.markRemoved(e);
-    if (ks.entries.length === 0) this.deleteKey(ks);
-  }
-
-  private deleteKey(ks: KeyState): void {
-    const byKey = this.keys.get(ks.keyPath);
-    if (byKey?.get(ks.key) !== ks) return;
-    byKey.delete(ks.key);
-    this.keyCount--;
   }
 
   private skipRemoved(): void {
-    while (this.head < this.arrival.length && (this.arrival[this.head] as Entry).removed) this.head++;
-    this.compact();
+    while (this.size > 0 && ((this.flags[this.arrival[this.head] as number] as number) & 1) === 0)
+      this.popArrival();
   }
 
   /**
@@ -356,39 +668,21 @@ export class PartitionWindows {
    * backdated entry behind a live one waits at most until that one expires too (bounded by the horizon).
    */
   private evict(): void {
-    while (this.head < this.arrival.length) {
-      const e = this.arrival[this.head] as Entry;
-      if (e.removed) {
-        this.head++;
+    while (this.size > 0) {
+      const e = this.arrival[this.head] as number;
+      if (((this.flags[e] as number) & 1) === 0) {
+        this.popArrival();
         continue;
       }
-      const ks = e.ks;
-      const group = this.rules.keyGroups.get(ks.keyPath);
-      const expired = group === undefined || e.t < this.floor(group);
+      const slot = this.groupList[this.grp[e] as number] as GroupSlot;
+      const group = this.rules.keyGroups.get(slot.keyPath);
+      const expired = group === undefined || (this.t[e] as number) < this.floor(group);
       if (!expired && this.entryCount <= this.maxEntries) break;
       if (!expired) this.stats.forcedEvictions++;
-      this.removeEntry(ks, e);
-      this.head++;
-    }
-    this.compact();
-  }
-
-  private compact(): void {
-    if (this.head > 1024 && this.head * 2 > this.arrival.length) {
-      this.arrival = this.arrival.slice(this.head);
-      this.head = 0;
+      this.removeEntry(e);
+      this.popArrival();
     }
   }
-}
-
-function insertSorted(entries: Entry[], e: Entry): void {
-  let i = entries.length;
-  while (i > 0) {
-    const prev = entries[i - 1] as Entry;
-    if (prev.t < e.t || (prev.t === e.t && prev.id <= e.id)) break;
-    i--;
-  }
-  entries.splice(i, 0, e);
 }
 
 interface Best {
@@ -397,50 +691,4 @@ interface Best {
   /** Index range [from, to) of the entries in the best window. */
   from: number;
   to: number;
-}
-
-/**
- * The largest count (velocity) or number of distinct values (distinctCount) over the windows
- * `[s, s + window]` that contain `tE`, where s runs over the entries' times (an optimal window can
- * always be slid right until it starts at an entry). Sliding two pointers: O(entries).
- */
-export function bestWindow(
-  entries: ReadonlyArray<{ t: number; values: Record<string, string> | undefined }>,
-  tE: number,
-  rule: Pick<WindowRule, 'windowMs' | 'distinctPath'>,
-): Best {
-  const W = rule.windowMs;
-  const path = rule.distinctPath;
-  let lo = 0;
-  while (lo < entries.length && (entries[lo] as { t: number }).t < tE - W) lo++;
-  const best: Best = { value: 0, start: tE, from: lo, to: lo };
-  const counts = new Map<string, number>();
-  let k = lo;
-  for (let j = lo; j < entries.length; j++) {
-    const start = (entries[j] as { t: number }).t;
-    if (start > tE) break;
-    while (k < entries.length && (entries[k] as { t: number }).t <= start + W) {
-      if (path !== undefined) {
-        const v = entries[k]?.values?.[path];
-        if (v !== undefined) counts.set(v, (counts.get(v) ?? 0) + 1);
-      }
-      k++;
-    }
-    const value = path === undefined ? k - j : counts.size;
-    if (value > best.value) {
-      best.value = value;
-      best.start = start;
-      best.from = j;
-      best.to = k;
-    }
-    if (path !== undefined) {
-      const v = entries[j]?.values?.[path];
-      if (v !== undefined) {
-        const c = (counts.get(v) ?? 0) - 1;
-        if (c <= 0) counts.delete(v);
-        else counts.set(v, c);
-      }
-    }
-  }
-  return best;
 }

@@ -1,28 +1,36 @@
 /**
  * Source stage: consumes the applications topic (keyed by customerId). Per message: parse and
  * validate against the contract (poison → dead-letter topic), evaluate the per-application rules
- * (expression, list), and publish the application to the repartition topic once per window-rule key,
- * with its receipt time (core/event-time.ts). An application beyond the event-time horizon is not
+ * (expression, list), and publish the application to the repartition topic under each window-rule key,
+ * with its receipt time (core/event-time.ts), packed: one message per batch and repartition partition. An application beyond the event-time horizon is not
  * published there (window rules cannot evaluate it): it is counted and recorded on the dead-letter
  * topic with reason `beyond-horizon`, after the per-application rules ran on it.
  * Every valid application also gets its source verdict part (api/verdict.ts): the per-application
  * alerts and the key paths its window parts will come from.
  * Offsets are committed only after the repartition messages, the verdict parts, the dead letters and
- * the alerts are written.
+ * the alerts are written (io/commit-pipeline.ts: the next batch is processed meanwhile).
  */
-import type { Consumer, EachBatchPayload, Kafka, Message, Producer } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { FraudAlert } from '../../../api/alert.ts';
 import type { Logger } from '../../../lib/log.ts';
 import type { ApplicationEvent } from '../../contract/application.ts';
 import { eventValidator } from '../../contract/validate.ts';
 import { evaluateEventRules } from '../core/event-rules.ts';
 import { eventTimes, isBeyondHorizon, receiptTime } from '../core/event-time.ts';
-import { encodeRepartitionKey, KEY_PATH_HEADER, repartitionKeys } from '../core/repartition.ts';
-import { SOURCE_HEADER, sourcePart, verdictMessage } from '../core/verdict.ts';
+import {
+  FORMAT_HEADER,
+  PACKED_FORMAT,
+  packByPartition,
+  type RepartitionKey,
+  repartitionKeys,
+} from '../core/repartition.ts';
+import { sourcePart, verdictMessage } from '../core/verdict.ts';
 import type { DetectorMetrics } from '../metrics.ts';
 import type { CompiledRuleSet } from '../rules/compile.ts';
 import type { AlertSink } from './alert-sink.ts';
+import { CommitPipeline } from './commit-pipeline.ts';
 import { deadLetter } from './dead-letter.ts';
+import type { OutMessage, OutputWriter } from './output-writer.ts';
 
 export interface StageHandle {
   consumer: Consumer;
@@ -33,9 +41,12 @@ export interface StageHandle {
 /** What both stages of the detector run with. */
 export interface StageOptions {
   kafka: Kafka;
-  producer: Producer;
+  /** The stage's Kafka output (group-committed produce requests). */
+  writer: OutputWriter;
   groupId: string;
   repartitionTopic: string;
+  /** Partitions of the repartition topic (where each key goes). */
+  repartitionPartitions: number;
   deadLetterTopic: string;
   /** Where the verdict parts go (api/verdict.ts). */
   verdictsTopic: string;
@@ -58,7 +69,23 @@ export async function startSourceStage(o: SourceStageOptions): Promise<StageHand
     maxBytesPerPartition: 512 * 1024,
   });
   let joined = false;
-  consumer.on(consumer.events.GROUP_JOIN, () => {
+  let stopping = false;
+  const pipeline = new CommitPipeline({
+    consumer,
+    topic: o.applicationsTopic,
+    log: o.log,
+    onFailure: (partition, from) => consumer.seek({ topic: o.applicationsTopic, partition, offset: from }),
+    onCommitted: (partition, offset, highWatermark) =>
+      o.metrics.consumerLag.set(
+        { topic: o.applicationsTopic, partition: String(partition) },
+        Math.max(0, Number(BigInt(highWatermark) - BigInt(offset))),
+      ),
+  });
+  consumer.on(consumer.events.GROUP_JOIN, (e) => {
+    // Partitions kept through a rebalance resume where processing was (their pending commits stand).
+    const assigned = new Set(e.payload.memberAssignment[o.applicationsTopic] ?? []);
+    for (const [partition, offset] of pipeline.rebalanced(assigned))
+      consumer.seek({ topic: o.applicationsTopic, partition, offset });
     joined = true;
   });
   await consumer.connect();
@@ -67,31 +94,36 @@ export async function startSourceStage(o: SourceStageOptions): Promise<StageHand
     autoCommit: false,
     eachBatchAutoResolve: false,
     partitionsConsumedConcurrently: 3,
-    eachBatch: (payload) => handleBatch(o, consumer, payload),
+    eachBatch: (payload) => (stopping ? Promise.resolve() : handleBatch(o, pipeline, payload)),
   });
   return {
     consumer,
     joined: () => joined,
-    stop: () => consumer.disconnect(),
+    stop: async () => {
+      stopping = true;
+      await pipeline.drain(10_000);
+      await consumer.disconnect();
+    },
   };
 }
 
-async function handleBatch(
+function handleBatch(
   o: SourceStageOptions,
-  consumer: Consumer,
+  pipeline: CommitPipeline,
   payload: EachBatchPayload,
 ): Promise<void> {
   const { batch } = payload;
-  if (batch.messages.length === 0) return;
+  const first = batch.messages[0];
+  if (first === undefined || payload.isStale()) return Promise.resolve();
+  pipeline.started(batch.partition, first.offset);
   const rules = o.rules();
   const now = new Date();
-  const repartition = { topic: o.repartitionTopic, messages: [] as Message[] };
-  const dlq = { topic: o.deadLetterTopic, messages: [] as Message[] };
-  const verdicts = { topic: o.verdictsTopic, messages: [] as Message[] };
-  const out = [repartition, dlq, verdicts];
+  const outputs: OutMessage[] = [];
+  const toRepartition: Array<{ keys: RepartitionKey[]; source: string }> = [];
   const alerts: FraudAlert[] = [];
   /** Receipt time (ms) of the application behind each alert, for the latency histogram. */
   const receipts: number[] = [];
+  let verdictParts = 0;
   let last: string | undefined;
   for (const message of batch.messages) {
     if (!payload.isRunning() || payload.isStale()) break;
@@ -102,7 +134,10 @@ async function handleBatch(
       if (message.value === null) throw new Error('empty message value');
       parsed = JSON.parse(message.value.toString('utf8'));
     } catch (err) {
-      dlq.messages.push(deadLetter(source, 'unparseable', (err as Error).message));
+      outputs.push({
+        topic: o.deadLetterTopic,
+        message: deadLetter(source, 'unparseable', (err as Error).message),
+      });
       o.metrics.dlq.inc({ reason: 'unparseable' });
       continue;
     }
@@ -112,7 +147,7 @@ async function handleBatch(
         .slice(0, 10)
         .map((e) => `${e.path}: ${e.message}`)
         .join('; ');
-      dlq.messages.push(deadLetter(source, 'schema-invalid', error));
+      outputs.push({ topic: o.deadLetterTopic, message: deadLetter(source, 'schema-invalid', error) });
       o.metrics.dlq.inc({ reason: 'schema-invalid' });
       continue;
     }
@@ -121,12 +156,15 @@ async function handleBatch(
     const receivedAt = receiptTime(event, message.timestamp);
     const times = eventTimes(event.submittedAt, receivedAt);
     const raised = evaluateEventRules(rules, event, now, times);
-    alerts.push(...raised);
-    for (const _ of raised) receipts.push(times?.received ?? now.getTime());
+    for (const a of raised) {
+      alerts.push(a);
+      receipts.push(times?.received ?? now.getTime());
+    }
     const beyond = times !== undefined && isBeyondHorizon(times, o.horizonMs);
     const keys = beyond ? [] : repartitionKeys(rules, event, receivedAt);
-    verdicts.messages.push(
-      verdictMessage(
+    outputs.push({
+      topic: o.verdictsTopic,
+      message: verdictMessage(
         sourcePart({
           applicationId: event.applicationId,
           customerId: event.applicant.customerId,
@@ -138,65 +176,51 @@ async function handleBatch(
         }),
         batch.partition,
       ),
-    );
+    });
+    verdictParts++;
     if (times !== undefined && beyond) {
       // Recorded, not dropped: the per-application rules ran; window rules cannot (no state that far back).
       const hours = ((times.received - times.window) / 3_600_000).toFixed(1);
-      dlq.messages.push(
-        deadLetter(
+      outputs.push({
+        topic: o.deadLetterTopic,
+        message: deadLetter(
           source,
           'beyond-horizon',
           `submittedAt is ${hours} h before receivedAt, beyond the event-time horizon of ${o.horizonMs / 3_600_000} h: per-application rules ran, window rules did not`,
         ),
-      );
+      });
       o.metrics.beyondHorizon.inc();
       continue;
     }
-    for (const k of keys) {
-      repartition.messages.push({
-        key: encodeRepartitionKey(k),
-        value: JSON.stringify(k.record),
-        headers: {
-          [KEY_PATH_HEADER]: k.keyPath,
-          [SOURCE_HEADER]: `${batch.topic}/${batch.partition}/${message.offset}`,
-        },
-      });
-    }
+    if (keys.length > 0)
+      toRepartition.push({ keys, source: `${batch.topic}/${batch.partition}/${message.offset}` });
   }
-  if (last === undefined) return;
+  if (last === undefined) return Promise.resolve();
+  for (const packed of packByPartition(toRepartition, o.repartitionPartitions)) {
+    outputs.push({
+      topic: o.repartitionTopic,
+      message: {
+        partition: packed.partition,
+        value: packed.value,
+        headers: { [FORMAT_HEADER]: PACKED_FORMAT },
+      },
+    });
+  }
   const t0 = performance.now();
-  const topicMessages = out.filter((t) => t.messages.length > 0);
-  let produceMs = 0;
-  let alertsMs = 0;
-  await Promise.all([
-    topicMessages.length === 0
-      ? undefined
-      : o.producer.sendBatch({ topicMessages, acks: -1 }).then(() => {
-          produceMs = performance.now() - t0;
-        }),
-    o.sink.write(alerts, receipts).then(() => {
-      alertsMs = performance.now() - t0;
-    }),
-  ]);
-  const t2 = performance.now();
-  const next = (BigInt(last) + 1n).toString();
-  await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
-  o.metrics.verdictParts.inc({ stage: 'source' }, verdicts.messages.length);
-  o.log.debug(
-    {
-      partition: batch.partition,
-      messages: batch.messages.length,
-      alerts: alerts.length,
-      produceMs: Math.round(produceMs),
-      alertsMs: Math.round(alertsMs),
-      commitMs: Math.round(performance.now() - t2),
-    },
-    'source batch',
-  );
+  const messages = batch.messages.length;
+  const alertCount = alerts.length;
+  const work = Promise.all([o.writer.add(outputs), o.sink.write(alerts, receipts)]).then(() => {
+    o.metrics.verdictParts.inc({ stage: 'source' }, verdictParts);
+    o.log.debug(
+      {
+        partition: batch.partition,
+        messages,
+        alerts: alertCount,
+        writeMs: Math.round(performance.now() - t0),
+      },
+      'source batch written',
+    );
+  });
   payload.resolveOffset(last);
-  o.metrics.consumerLag.set(
-    { topic: batch.topic, partition: String(batch.partition) },
-    Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(next))),
-  );
-  await payload.heartbeat();
+  return pipeline.add(batch.partition, (BigInt(last) + 1n).toString(), undefined, batch.highWatermark, work);
 }

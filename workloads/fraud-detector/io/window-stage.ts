@@ -7,15 +7,23 @@
  * reads the committed offset and checkpoint, seeks back to the checkpoint and replays up to the
  * committed offset without emitting (state and "already flagged" marks only), then continues live.
  * So alerts are never emitted from a partial state, and an alert written before a crash is not
- * emitted from a different state after it. State is dropped and rebuilt on every rebalance.
+ * emitted from a different state after it. A partition kept through a rebalance keeps its state and resumes where it was (io/commit-pipeline.ts); one that moves is rebuilt by its new owner.
  */
-import type { Admin, Consumer, EachBatchPayload, Message } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload } from 'kafkajs';
 import type { FraudAlert } from '../../../api/alert.ts';
-import { decodeRepartitionKey, parseWindowRecord } from '../core/repartition.ts';
+import {
+  decodeRepartitionKey,
+  FORMAT_HEADER,
+  PACKED_FORMAT,
+  parsePacked,
+  parseWindowRecord,
+} from '../core/repartition.ts';
 import { SOURCE_HEADER, sourcePartition, verdictMessage, windowPart } from '../core/verdict.ts';
-import { type Checkpoint, PartitionWindows } from '../core/windows.ts';
+import { type Checkpoint, PartitionWindows, type WindowRecord } from '../core/windows.ts';
 import type { CompiledRuleSet } from '../rules/compile.ts';
+import { CommitPipeline } from './commit-pipeline.ts';
 import { deadLetter } from './dead-letter.ts';
+import type { OutMessage } from './output-writer.ts';
 import type { StageHandle, StageOptions } from './source-stage.ts';
 
 export interface WindowStageOptions extends StageOptions {
@@ -50,13 +58,40 @@ export async function startWindowStage(o: WindowStageOptions): Promise<WindowSta
   const states = new Map<number, PartitionState>();
   let generation = 0;
   let joined = false;
+  let stopping = false;
+  const pipeline = new CommitPipeline({
+    consumer,
+    topic: o.repartitionTopic,
+    log: o.log,
+    onFailure: (partition, from) => {
+      // The state goes with the writes that failed: rebuilt from the last checkpoint, then live again.
+      states.delete(partition);
+      consumer.seek({ topic: o.repartitionTopic, partition, offset: from });
+    },
+    onCommitted: (partition, offset, highWatermark) =>
+      o.metrics.consumerLag.set(
+        { topic: o.repartitionTopic, partition: String(partition) },
+        Math.max(0, Number(BigInt(highWatermark) - BigInt(offset))),
+      ),
+  });
   consumer.on(consumer.events.GROUP_JOIN, (e) => {
     generation++;
-    states.clear();
+    // A partition kept through the rebalance keeps its state, its pending commits and its position;
+    // one lost (or still seeking back to its checkpoint) is dropped and rebuilt by its next owner.
+    const assigned = new Set(e.payload.memberAssignment[o.repartitionTopic] ?? []);
+    for (const [partition, st] of states) {
+      if (assigned.has(partition) && st.awaitingOffset === undefined) continue;
+      states.delete(partition);
+      pipeline.forget(partition);
+    }
+    for (const [partition, offset] of pipeline.rebalanced(assigned)) {
+      if (states.has(partition)) consumer.seek({ topic: o.repartitionTopic, partition, offset });
+      else pipeline.forget(partition);
+    }
     joined = true;
     o.log.info(
-      { assigned: e.payload.memberAssignment[o.repartitionTopic] ?? [], generation },
-      'window stage joined; state rebuilt from checkpoints as partitions are read',
+      { assigned: [...assigned], kept: [...states.keys()], generation },
+      'window stage joined; state of new partitions rebuilt from checkpoints as they are read',
     );
   });
   await consumer.connect();
@@ -66,8 +101,9 @@ export async function startWindowStage(o: WindowStageOptions): Promise<WindowSta
     eachBatchAutoResolve: false,
     partitionsConsumedConcurrently: 3,
     eachBatch: async (payload) => {
+      if (stopping) return;
       const gen = generation;
-      await handleBatch(o, consumer, admin, states, payload, () => gen === generation);
+      await handleBatch(o, consumer, admin, states, pipeline, payload, () => gen === generation);
     },
   });
   // The state gauges count the partitions' windows when Prometheus scrapes, so they are never stale.
@@ -86,6 +122,8 @@ export async function startWindowStage(o: WindowStageOptions): Promise<WindowSta
     joined: () => joined,
     partitions: () => new Map([...states].map(([p, s]) => [p, s.windows])),
     stop: async () => {
+      stopping = true;
+      await pipeline.drain(10_000);
       o.metrics.setStateSource(() => ({ keys: 0, entries: 0 }));
       await consumer.disconnect();
       await admin.disconnect();
@@ -117,12 +155,13 @@ async function handleBatch(
   consumer: Consumer,
   admin: Admin,
   states: Map<number, PartitionState>,
+  pipeline: CommitPipeline,
   payload: EachBatchPayload,
   current: () => boolean,
 ): Promise<void> {
   const { batch } = payload;
   const first = batch.messages[0];
-  if (first === undefined) return;
+  if (first === undefined || payload.isStale()) return;
   const partition = batch.partition;
   let st = states.get(partition);
   if (st === undefined) {
@@ -152,6 +191,11 @@ async function handleBatch(
         consumer.seek({ topic: batch.topic, partition, offset: replayFrom.toString() });
         return;
       }
+    } else if (committed !== undefined && BigInt(first.offset) !== committed) {
+      // Reading resumes at the committed offset (after a failed write, the fetch position is past it).
+      st.awaitingOffset = committed;
+      consumer.seek({ topic: batch.topic, partition, offset: committed.toString() });
+      return;
     }
   }
   if (st.awaitingOffset !== undefined) {
@@ -182,57 +226,99 @@ async function handleBatch(
   const alerts: FraudAlert[] = [];
   /** Receipt time (ms) of the application whose arrival raised each alert (latency histogram). */
   const receipts: number[] = [];
-  const dlq: Message[] = [];
-  const verdicts: Message[] = [];
+  const outputs: OutMessage[] = [];
+  let verdictParts = 0;
   let last: string | undefined;
   let replayed = 0;
+  const windows = st.windows;
+  const liveFrom = st.liveFrom;
+  /** One application under one key: state, alerts, its window part. */
+  const apply = (
+    keyPath: string,
+    key: string,
+    offset: number,
+    record: WindowRecord,
+    emit: boolean,
+    source: string | undefined,
+  ) => {
+    const r = windows.process({ keyPath, key, offset, record }, emit, now);
+    // A duplicate (re-published by a crashed source stage) had its part published the first time.
+    if (emit && r.outcome !== 'duplicate') {
+      outputs.push({
+        topic: o.verdictsTopic,
+        message: verdictMessage(
+          windowPart({
+            applicationId: record.applicationId,
+            customerId: record.customerId,
+            keyPath,
+            checkedAt: now,
+            alerts: r.alerts,
+          }),
+          sourcePartition(source),
+        ),
+      });
+      verdictParts++;
+    }
+    if (emit && r.alerts.length > 0) {
+      const received = Date.parse(record.receivedAt ?? record.submittedAt);
+      for (const a of r.alerts) {
+        alerts.push(a);
+        receipts.push(received);
+      }
+    }
+  };
   for (const message of batch.messages) {
     if (!payload.isRunning() || payload.isStale()) break;
     last = message.offset;
     const offset = BigInt(message.offset);
-    const emit = offset >= st.liveFrom;
+    const emit = offset >= liveFrom;
     if (!emit) replayed++;
-    const key = message.key === null ? undefined : decodeRepartitionKey(message.key.toString('utf8'));
-    const record = message.value === null ? undefined : parseWindowRecord(message.value.toString('utf8'));
-    if (key === undefined || record === undefined) {
-      if (emit) {
-        dlq.push(
-          deadLetter(
-            { topic: batch.topic, partition, message },
-            'bad-repartition-key',
-            'unreadable repartition message',
-          ),
-        );
-        o.metrics.dlq.inc({ reason: 'bad-repartition-key' });
+    const text = message.value === null ? undefined : message.value.toString('utf8');
+    const format = message.headers?.[FORMAT_HEADER];
+    const bad = (error: string) => {
+      if (!emit) return;
+      outputs.push({
+        topic: o.deadLetterTopic,
+        message: deadLetter({ topic: batch.topic, partition, message }, 'bad-repartition-key', error),
+      });
+      o.metrics.dlq.inc({ reason: 'bad-repartition-key' });
+    };
+    if (format !== undefined && String(format) === PACKED_FORMAT) {
+      const packed = text === undefined ? undefined : parsePacked(text);
+      if (packed === undefined) {
+        bad('unreadable packed repartition message');
+        continue;
       }
+      for (const app of packed.apps) {
+        const record: WindowRecord = {
+          applicationId: app.applicationId,
+          customerId: app.customerId,
+          submittedAt: app.submittedAt,
+          ...(app.receivedAt === undefined ? {} : { receivedAt: app.receivedAt }),
+          fields: app.fields,
+        };
+        for (const [keyPath, key] of app.keys) apply(keyPath, key, Number(offset), record, emit, app.source);
+      }
+      if (packed.invalid > 0)
+        bad(`${packed.invalid} unreadable applications in a packed repartition message`);
       continue;
     }
-    const r = st.windows.process(
-      { keyPath: key.keyPath, key: key.key, offset: Number(offset), record },
+    // One application under one key (the format before packing; still read, e.g. on replay).
+    const key = message.key === null ? undefined : decodeRepartitionKey(message.key.toString('utf8'));
+    const record = text === undefined ? undefined : parseWindowRecord(text);
+    if (key === undefined || record === undefined) {
+      bad('unreadable repartition message');
+      continue;
+    }
+    const header = message.headers?.[SOURCE_HEADER];
+    apply(
+      key.keyPath,
+      key.key,
+      Number(offset),
+      record,
       emit,
-      now,
+      header === undefined ? undefined : String(header),
     );
-    // A duplicate (re-published by a crashed source stage) had its part published the first time.
-    if (emit && r.outcome !== 'duplicate') {
-      const header = message.headers?.[SOURCE_HEADER];
-      verdicts.push(
-        verdictMessage(
-          windowPart({
-            applicationId: record.applicationId,
-            customerId: record.customerId,
-            keyPath: key.keyPath,
-            checkedAt: now,
-            alerts: r.alerts,
-          }),
-          sourcePartition(header === undefined ? undefined : String(header)),
-        ),
-      );
-    }
-    if (emit && r.alerts.length > 0) {
-      alerts.push(...r.alerts);
-      const received = Date.parse(record.receivedAt ?? record.submittedAt);
-      for (const _ of r.alerts) receipts.push(received);
-    }
   }
   if (last === undefined) return;
   const after = st.windows.currentStats();
@@ -241,42 +327,25 @@ async function handleBatch(
   o.metrics.duplicates.inc(after.duplicates - before.duplicates);
   o.metrics.forcedEvictions.inc(after.forcedEvictions - before.forcedEvictions);
   o.metrics.replayedMessages.inc(replayed);
-  const t0 = performance.now();
-  const topicMessages = [
-    { topic: o.deadLetterTopic, messages: dlq },
-    { topic: o.verdictsTopic, messages: verdicts },
-  ].filter((t) => t.messages.length > 0);
-  await Promise.all([
-    topicMessages.length > 0 ? o.producer.sendBatch({ topicMessages, acks: -1 }) : undefined,
-    o.sink.write(alerts, receipts),
-  ]);
-  o.metrics.verdictParts.inc({ stage: 'window' }, verdicts.length);
-  o.log.debug(
-    {
-      partition,
-      messages: batch.messages.length,
-      replayed,
-      alerts: alerts.length,
-      alertsMs: Math.round(performance.now() - t0),
-    },
-    'window batch',
-  );
   const next = BigInt(last) + 1n;
-  if (!current()) return; // A rebalance happened meanwhile: the next owner replays from the last commit.
-  if (next < st.liveFrom) {
+  payload.resolveOffset(last);
+  // (No rebalance can come between processing and handing the writes over: no await in between.)
+  if (next <= liveFrom) {
     // Still replaying: the committed offset and checkpoint already cover this span.
-    payload.resolveOffset(last);
-    await payload.heartbeat();
+    pipeline.processedUpTo(partition, next.toString());
     return;
   }
-  const checkpoint = st.windows.checkpoint(Number(next));
-  await consumer.commitOffsets([
-    { topic: batch.topic, partition, offset: next.toString(), metadata: JSON.stringify(checkpoint) },
-  ]);
-  payload.resolveOffset(last);
-  o.metrics.consumerLag.set(
-    { topic: batch.topic, partition: String(partition) },
-    Math.max(0, Number(BigInt(batch.highWatermark) - next)),
-  );
-  await payload.heartbeat();
+  pipeline.started(partition, liveFrom > BigInt(first.offset) ? liveFrom.toString() : first.offset);
+  const checkpoint = JSON.stringify(st.windows.checkpoint(Number(next)));
+  const t0 = performance.now();
+  const messages = batch.messages.length;
+  const alertCount = alerts.length;
+  const work = Promise.all([o.writer.add(outputs), o.sink.write(alerts, receipts)]).then(() => {
+    o.metrics.verdictParts.inc({ stage: 'window' }, verdictParts);
+    o.log.debug(
+      { partition, messages, replayed, alerts: alertCount, writeMs: Math.round(performance.now() - t0) },
+      'window batch written',
+    );
+  });
+  await pipeline.add(partition, next.toString(), checkpoint, batch.highWatermark, work);
 }

@@ -1,0 +1,164 @@
+import type { Consumer } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../../lib/log.ts';
+import { CommitPipeline } from '../../../workloads/fraud-detector/io/commit-pipeline.ts';
+import { groupCommit } from '../../../workloads/fraud-detector/io/group-commit.ts';
+
+function deferred() {
+  let resolve!: () => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+const tick = () => new Promise((r) => setImmediate(r));
+const log = createLogger('test').child({}, { level: 'silent' });
+
+describe('group commit', () => {
+  it('sends at once when idle, and whatever arrives meanwhile together in the next write', async () => {
+    const writes: number[][] = [];
+    const gates: Array<ReturnType<typeof deferred>> = [];
+    const g = groupCommit<number>(
+      (items) => {
+        writes.push(items);
+        const d = deferred();
+        gates.push(d);
+        return d.promise;
+      },
+      { maxWeight: 100 },
+    );
+    const a = g.add([1, 2]);
+    await tick();
+    expect(writes).toEqual([[1, 2]]);
+    const b = g.add([3]);
+    const c = g.add([4, 5]);
+    await tick();
+    expect(writes).toHaveLength(1); // one write in flight at a time
+    gates[0]?.resolve();
+    await a;
+    await tick();
+    expect(writes[1]).toEqual([3, 4, 5]);
+    expect(g.pending()).toBe(0);
+    gates[1]?.reject(new Error('broker down'));
+    await expect(b).rejects.toThrow('broker down');
+    await expect(c).rejects.toThrow('broker down');
+    // The next write goes on.
+    const d = g.add([6]);
+    await tick();
+    gates[2]?.resolve();
+    await d;
+    expect(writes[2]).toEqual([6]);
+  });
+
+  it('never splits one add, and caps a write by weight', async () => {
+    const writes: number[][] = [];
+    const g = groupCommit<number>(
+      async (items) => {
+        writes.push(items);
+      },
+      { maxWeight: 3 },
+    );
+    await Promise.all([g.add([1, 2]), g.add([3, 4]), g.add([5]), g.add([6, 7, 8, 9])]);
+    expect(writes).toEqual([
+      [1, 2],
+      [3, 4, 5],
+      [6, 7, 8, 9],
+    ]);
+  });
+});
+
+describe('commit pipeline', () => {
+  function fakeConsumer() {
+    const commits: Array<Array<{ partition: number; offset: string; metadata?: string }>> = [];
+    const consumer = {
+      commitOffsets: async (list: Array<{ partition: number; offset: string; metadata?: string }>) => {
+        commits.push(list.map(({ partition, offset, metadata }) => ({ partition, offset, metadata })));
+      },
+    } as unknown as Consumer;
+    return { consumer, commits };
+  }
+
+  it('commits a partition only up to the last batch whose writes, and all before, landed', async () => {
+    const { consumer, commits } = fakeConsumer();
+    const failures: number[] = [];
+    const p = new CommitPipeline({
+      consumer,
+      topic: 't',
+      log,
+      onFailure: (partition) => failures.push(partition),
+    });
+    const w = [deferred(), deferred(), deferred(), deferred()];
+    p.started(0, '0');
+    await p.add(0, '10', 'm10', '100', w[0]?.promise as Promise<void>);
+    await p.add(0, '20', 'm20', '100', w[1]?.promise as Promise<void>);
+    await p.add(1, '5', undefined, '100', w[2]?.promise as Promise<void>);
+    w[1]?.resolve(); // the second batch landed before the first
+    await tick();
+    expect(commits).toEqual([]);
+    w[0]?.resolve();
+    w[2]?.resolve();
+    await tick();
+    await tick();
+    expect(commits.flat()).toContainEqual({ partition: 0, offset: '20', metadata: 'm20' });
+    expect(commits.flat()).toContainEqual({ partition: 1, offset: '5', metadata: undefined });
+    expect(commits.flat().some((c) => c.offset === '10')).toBe(false); // coalesced
+    expect(failures).toEqual([]);
+  });
+
+  it('after a failed write commits nothing more of that partition and asks to read it again', async () => {
+    const { consumer, commits } = fakeConsumer();
+    const failures: Array<[number, string]> = [];
+    const p = new CommitPipeline({
+      consumer,
+      topic: 't',
+      log,
+      onFailure: (partition, from) => failures.push([partition, from]),
+    });
+    const w = [deferred(), deferred(), deferred()];
+    p.started(2, '40');
+    await p.add(2, '50', undefined, '100', w[0]?.promise as Promise<void>);
+    await p.add(2, '60', undefined, '100', w[1]?.promise as Promise<void>);
+    await p.add(2, '70', undefined, '100', w[2]?.promise as Promise<void>);
+    w[0]?.resolve();
+    await tick();
+    await tick();
+    expect(commits.flat()).toEqual([{ partition: 2, offset: '50', metadata: undefined }]);
+    w[1]?.reject(new Error('produce failed'));
+    w[2]?.resolve();
+    await tick();
+    await tick();
+    expect(failures).toEqual([[2, '50']]);
+    expect(commits.flat()).toEqual([{ partition: 2, offset: '50', metadata: undefined }]);
+    await p.drain(100);
+  });
+
+  it('on a rebalance keeps what is pending of kept partitions, forgets the others, and makes callers wait beyond maxPending', async () => {
+    const { consumer, commits } = fakeConsumer();
+    const p = new CommitPipeline({ consumer, topic: 't', log, maxPending: 3, onFailure: () => undefined });
+    const w = [deferred(), deferred(), deferred()];
+    await p.add(0, '1', undefined, '9', w[0]?.promise as Promise<void>);
+    await p.add(1, '7', undefined, '9', w[1]?.promise as Promise<void>);
+    let released = false;
+    const third = p.add(0, '2', undefined, '9', w[2]?.promise as Promise<void>).then(() => {
+      released = true;
+    });
+    await tick();
+    expect(released).toBe(false);
+    p.processedUpTo(2, '30');
+    // Partition 1 moved to another member; 0 and 2 stay: reading resumes after what was processed.
+    expect([...p.rebalanced(new Set([0, 2]))].sort()).toEqual([
+      [0, '2'],
+      [2, '30'],
+    ]);
+    await third; // partition 1's pending batch no longer counts
+    w[0]?.resolve();
+    w[1]?.resolve();
+    w[2]?.resolve();
+    await tick();
+    await tick();
+    expect(commits.flat().at(-1)).toEqual({ partition: 0, offset: '2', metadata: undefined });
+    expect(commits.flat().some((c) => c.partition === 1)).toBe(false);
+  });
+});

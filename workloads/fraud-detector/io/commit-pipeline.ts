@@ -1,0 +1,209 @@
+/**
+ * Commit-after-write without waiting for the write: a stage hands each batch's writes (a promise) and
+ * the offset to commit once they landed, and goes on with the next batch. Offsets are committed per
+ * partition in order, only up to the last batch whose writes — and those of every batch before it —
+ * have landed; commits are coalesced (one commit request in flight per stage, carrying the newest
+ * landed offset of every partition).
+ *
+ * - A batch's writes that fail: nothing of that partition after the last commit is committed; the
+ *   stage is told (`onFailure`) and seeks back to the last committed offset, so the batches are
+ *   processed and written again (the writes are idempotent on their natural keys).
+ * - A rebalance (`rebalanced`): what is pending for the partitions this member keeps stays pending and is
+ *   committed under the new generation, and reading them resumes where processing was (not at the last
+ *   commit, so nothing is processed twice); for the partitions it lost, pending offsets are forgotten
+ *   (their writes may still land) and their new owners start from the last commit.
+ * - Backpressure: `add` resolves at once unless `maxPending` batches are waiting for their writes.
+ */
+import type { Consumer } from 'kafkajs';
+import type { Logger } from '../../../lib/log.ts';
+
+interface Pending {
+  partition: number;
+  /** The offset to commit (the next one to read). */
+  offset: string;
+  metadata: string | undefined;
+  highWatermark: string;
+  landed: boolean;
+  epoch: number;
+}
+
+export interface CommitPipelineOptions {
+  consumer: Consumer;
+  topic: string;
+  log: Logger;
+  /** Batches waiting for their writes before `add` makes the caller wait. */
+  maxPending?: number;
+  /**
+   * A batch's writes failed: the stage must read `partition` again from `from` (its last committed
+   * offset, or where this member started reading it).
+   */
+  onFailure(partition: number, from: string, err: unknown): void;
+  /** After a commit (lag metrics). */
+  onCommitted?(partition: number, offset: string, highWatermark: string): void;
+}
+
+export class CommitPipeline {
+  private readonly queues = new Map<number, Pending[]>();
+  /** Last committed offset (or where reading started) per partition, this generation. */
+  private readonly committed = new Map<number, string>();
+  /** The offset after the last batch processed per partition (where reading resumes). */
+  private readonly processed = new Map<number, string>();
+  private readonly epochs = new Map<number, number>();
+  private ready = new Map<number, Pending>();
+  private inFlight: Promise<void> | undefined;
+  private waiting = 0;
+  private waiters: Array<() => void> = [];
+  private readonly maxPending: number;
+
+  constructor(private readonly o: CommitPipelineOptions) {
+    this.maxPending = o.maxPending ?? 16;
+  }
+
+  /**
+   * A rebalance gave this member `assigned`: forgets the other partitions; returns, for each kept
+   * partition it has processed batches of, the offset to resume reading at (after the last processed).
+   */
+  rebalanced(assigned: ReadonlySet<number>): Map<number, string> {
+    const known = new Set([...this.queues.keys(), ...this.processed.keys(), ...this.committed.keys()]);
+    const resume = new Map<number, string>();
+    for (const partition of known) {
+      if (!assigned.has(partition)) this.forget(partition);
+      else {
+        const at = this.processed.get(partition);
+        if (at !== undefined) resume.set(partition, at);
+      }
+    }
+    return resume;
+  }
+
+  /** Forgets a partition: nothing pending of it is committed by this member. */
+  forget(partition: number): void {
+    this.waiting -= this.queues.get(partition)?.filter((e) => !e.landed).length ?? 0;
+    this.queues.delete(partition);
+    this.ready.delete(partition);
+    this.committed.delete(partition);
+    this.processed.delete(partition);
+    this.epochs.set(partition, (this.epochs.get(partition) ?? 0) + 1);
+    this.release();
+  }
+
+  /** Batches of `partition` were processed up to `next` (exclusive) without writes (a replay). */
+  processedUpTo(partition: number, next: string): void {
+    this.processed.set(partition, next);
+  }
+
+  /** Where this member started reading `partition` in this generation (the first batch's offset). */
+  started(partition: number, firstOffset: string): void {
+    if (!this.committed.has(partition)) this.committed.set(partition, firstOffset);
+  }
+
+  /**
+   * `work`: the batch's writes. `offset` (the next offset to read) is committed, with `metadata`,
+   * once they and those of the partition's earlier batches landed. Resolves when the caller may go on.
+   */
+  add(
+    partition: number,
+    offset: string,
+    metadata: string | undefined,
+    highWatermark: string,
+    work: Promise<unknown>,
+  ): Promise<void> {
+    const epoch = this.epochs.get(partition) ?? 0;
+    this.epochs.set(partition, epoch);
+    this.processed.set(partition, offset);
+    const entry: Pending = { partition, offset, metadata, highWatermark, landed: false, epoch };
+    let queue = this.queues.get(partition);
+    if (queue === undefined) {
+      queue = [];
+      this.queues.set(partition, queue);
+    }
+    queue.push(entry);
+    this.waiting++;
+    work.then(
+      () => {
+        if (entry.epoch !== this.epochs.get(partition)) return;
+        entry.landed = true;
+        this.waiting--;
+        this.pump();
+        this.release();
+      },
+      (err: unknown) => {
+        if (entry.epoch !== this.epochs.get(partition)) return;
+        // Nothing of this partition after the last commit may be committed now.
+        const from = this.committed.get(partition);
+        this.forget(partition);
+        this.o.log.warn(
+          { err, partition, from },
+          'writes failed; reading the partition again from its last commit',
+        );
+        if (from !== undefined) this.o.onFailure(partition, from, err);
+      },
+    );
+    if (this.waiting < this.maxPending) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Resolves when every pending batch landed and was committed (or `timeoutMs` passed). */
+  async drain(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const pending = [...this.queues.values()].some((q) => q.length > 0) || this.ready.size > 0;
+      if (!pending && this.inFlight === undefined) return;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  private release(): void {
+    while (this.waiting < this.maxPending && this.waiters.length > 0) this.waiters.shift()?.();
+  }
+
+  private pump(): void {
+    for (const [partition, queue] of this.queues) {
+      let last: Pending | undefined;
+      while (queue.length > 0 && (queue[0] as Pending).landed) last = queue.shift();
+      if (last !== undefined) this.ready.set(partition, last);
+    }
+    if (this.inFlight !== undefined || this.ready.size === 0) return;
+    const batch = [...this.ready.values()];
+    this.ready = new Map();
+    let failed = false;
+    this.inFlight = this.o.consumer
+      .commitOffsets(
+        batch.map((e) => ({
+          topic: this.o.topic,
+          partition: e.partition,
+          offset: e.offset,
+          ...(e.metadata === undefined ? {} : { metadata: e.metadata }),
+        })),
+      )
+      .then(
+        () => {
+          for (const e of batch) {
+            if (e.epoch !== this.epochs.get(e.partition)) continue;
+            this.committed.set(e.partition, e.offset);
+            this.o.onCommitted?.(e.partition, e.offset, e.highWatermark);
+          }
+        },
+        (err: unknown) => {
+          // A rebalance or a coordinator move: retried with the next landed batch if still ours.
+          failed = true;
+          this.o.log.warn({ err: (err as Error).message }, 'offset commit failed');
+          for (const e of batch) {
+            if (e.epoch === this.epochs.get(e.partition) && !this.ready.has(e.partition))
+              this.ready.set(e.partition, e);
+          }
+        },
+      )
+      .finally(() => {
+        if (!failed) {
+          this.inFlight = undefined;
+          this.pump();
+          return;
+        }
+        setTimeout(() => {
+          this.inFlight = undefined;
+          this.pump();
+        }, 200).unref();
+      });
+  }
+}
