@@ -4,9 +4,18 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import { kubeToolEnv, repoRoot, stateDir } from '../infra/lib/paths.ts';
-import { requireInfra } from '../infra/lib/state.ts';
+import { readInfraState, requireInfra } from '../infra/lib/state.ts';
 import { containerEnv, type EnvReader } from '../infra/local-runner/pod-process.ts';
 import { ServiceMap } from '../infra/local-runner/service-map.ts';
+import { hostEndpoints } from '../infra/node/cluster-access.ts';
+
+/**
+ * Where the workloads run: as real pods on the harness node when this checkout runs one
+ * (CREDIT_NODE=on make infra-up), else as processes of the local runner.
+ */
+export function onNode(): boolean {
+  return readInfraState().node !== undefined;
+}
 
 export interface CommandResult {
   stdout: string;
@@ -89,8 +98,12 @@ export async function waitForCondition(
   throw new Error(`timed out waiting for ${resource} ${type}=True; conditions:\n  ${detail}`);
 }
 
-/** The local runner's Service → loopback endpoints table (cluster DNS stand-in). */
+/**
+ * Service → addresses this process can reach: on the node, ClusterIPs (or a headless Service's pod
+ * addresses); with the local runner, its loopback endpoints table (cluster DNS stand-in).
+ */
 export function serviceEndpoints(): Record<string, string[]> {
+  if (onNode()) return hostEndpoints();
   try {
     return JSON.parse(readFileSync(join(stateDir, 'local-runner', 'services.json'), 'utf8')) as Record<
       string,

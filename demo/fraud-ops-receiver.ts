@@ -47,7 +47,7 @@ export interface ReceivedAlert {
 }
 
 export interface WebhookReceiver {
-  /** http://127.0.0.1:<port>/alerts */
+  /** http://<host>:<port>/alerts */
   url: string;
   /** The signing key, once the demo has read it from the pipeline's Secret. */
   setKey(key: string): void;
@@ -62,6 +62,8 @@ const BODY_LIMIT = 1024 * 1024;
 export interface ReceiverOptions {
   /** Share of alerts whose first attempt is refused with 503 (chosen by a hash of the alert id). */
   refuseFirstShare: number;
+  /** Address to listen on: loopback (default), or the node address when the workloads are pods. */
+  host?: string;
 }
 
 export async function startWebhookReceiver(opts: ReceiverOptions): Promise<WebhookReceiver> {
@@ -151,11 +153,11 @@ export async function startWebhookReceiver(opts: ReceiverOptions): Promise<Webho
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(0, opts.host ?? '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}${PATH}`,
+    url: `http://${opts.host ?? '127.0.0.1'}:${port}${PATH}`,
     setKey: (k) => {
       key = k;
     },

@@ -143,8 +143,13 @@ export async function prepareFraudOps(opts: {
   release: string;
   docs: readonly ManifestDoc[];
   outDir: string;
+  /** Where the receiver listens (loopback unless the workloads run as pods on the node). */
+  receiverHost?: string;
 }): Promise<FraudOpsSetup> {
-  const receiver = await startReceiverThread({ refuseFirstShare: REFUSE_FIRST_SHARE });
+  const receiver = await startReceiverThread({
+    refuseFirstShare: REFUSE_FIRST_SHARE,
+    ...(opts.receiverHost === undefined ? {} : { host: opts.receiverHost }),
+  });
   try {
     const key = randomBytes(32).toString('hex');
     kubectl(

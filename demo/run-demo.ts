@@ -16,6 +16,10 @@ import { DEFAULT_TOPICS } from '../api/topics.ts';
 import { repoRoot, stateDir } from '../infra/lib/paths.ts';
 import { isAlive, logTail, readPid, startDaemon, stopDaemon } from '../infra/lib/process.ts';
 import { requireInfra } from '../infra/lib/state.ts';
+import { nodeNamespace } from '../infra/node/cluster-access.ts';
+import { NODE_IP } from '../infra/node/config.ts';
+import { ensureImages } from '../infra/node/images.ts';
+import { pipelineOnNode } from '../infra/node/pipeline.ts';
 import { generate } from '../workloads/generator/main.ts';
 import { DEFAULT_OUTCOME_OPTIONS } from '../workloads/generator/outcomes.ts';
 import {
@@ -23,6 +27,7 @@ import {
   kubectl,
   kubectlJson,
   localAddress,
+  onNode,
   serviceEndpoints,
   waitForCondition,
   workloadEnv,
@@ -93,7 +98,16 @@ export function readManifests(file: string): PipelineDoc[] {
 export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   const t0 = Date.now();
   const say = opts.progress;
-  const docs = readManifests(opts.pipelineFile);
+  const node = onNode();
+  let docs = readManifests(opts.pipelineFile);
+  if (node) {
+    say('node', 'workloads run as pods on the harness node; building (if changed) and importing the images');
+    const images = ensureImages(['platform', 'postgres', 'ferretdb']);
+    // Direct topic management on the harness broker (no Strimzi here), the stores from the node's images.
+    docs = docs.map((d) =>
+      pipelineOnNode(d, { postgres: images.postgres ?? '', ferretdb: images.ferretdb ?? '' }),
+    );
+  }
   const pipeline = docs.find((d) => d.kind === 'CreditPipeline');
   if (pipeline === undefined) throw new Error(`${opts.pipelineFile} has no CreditPipeline`);
   const ns = pipeline.metadata.namespace ?? 'default';
@@ -115,7 +129,17 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   }
 
   await resetPipeline(ns, names, say);
-  kubectl(['apply', '-f', '-'], kubectl(['create', 'namespace', ns, '--dry-run=client', '-o', 'yaml']));
+  if (node)
+    // Pod Security restricted enforced, and the node's taint tolerated by every pod of the namespaces.
+    kubectl(
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'List',
+        items: [nodeNamespace(ns), nodeNamespace(OPERATOR_NAMESPACE)],
+      }),
+    );
+  else kubectl(['apply', '-f', '-'], kubectl(['create', 'namespace', ns, '--dry-run=client', '-o', 'yaml']));
   say('helm', `helm upgrade --install ${RELEASE} charts/credit-platform -n ${OPERATOR_NAMESPACE}`);
   helm([
     'upgrade',
@@ -133,7 +157,14 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   ]);
 
   say('fraud ops', 'webhook receiver on loopback, its signing-key Secret, a lead and an analyst with tokens');
-  const fraudOps = await prepareFraudOps({ namespace: ns, release: RELEASE, docs, outDir: demoStateDir });
+  const fraudOps = await prepareFraudOps({
+    namespace: ns,
+    release: RELEASE,
+    docs,
+    outDir: demoStateDir,
+    // Pods reach the host at the node address.
+    ...(node ? { receiverHost: NODE_IP } : {}),
+  });
   try {
     return await runPipeline(opts, { t0, pipeline, ns, names, fraudOps });
   } finally {
@@ -155,9 +186,11 @@ async function runPipeline(
   { t0, pipeline, ns, names, fraudOps }: Started,
 ): Promise<DemoSummary> {
   const say = opts.progress;
+  const node = onNode();
 
-  say('local runner', `starting the kubelet stand-in for namespaces ${OPERATOR_NAMESPACE} and ${ns}`);
-  if (!isAlive(readPid(RUNNER))) {
+  if (node) say('node', `the operator and the pipeline run as pods (kubectl get pods -n ${ns} -o wide)`);
+  else say('local runner', `starting the kubelet stand-in for namespaces ${OPERATOR_NAMESPACE} and ${ns}`);
+  if (!node && !isAlive(readPid(RUNNER))) {
     startDaemon({
       name: RUNNER,
       command: process.execPath,
@@ -174,17 +207,22 @@ async function runPipeline(
     });
   }
 
-  say('operator', 'waiting for the operator Deployment (run by the local runner with its ServiceAccount)');
+  say(
+    'operator',
+    `waiting for the operator Deployment (${node ? 'a pod of the platform image' : 'run by the local runner'} with its ServiceAccount)`,
+  );
   await withRunnerLog(() =>
     waitForCondition(`deployment/${RELEASE}-operator`, OPERATOR_NAMESPACE, 'Available', 180_000),
   );
 
   const rel = (f: string) => f.replace(`${repoRoot}/`, '');
+  // On the node the pipeline uses the harness broker directly: no Strimzi Kafka to apply.
+  const applied = node ? [fraudOps.manifestFile] : [opts.kafkaFile, fraudOps.manifestFile];
   say(
     'pipeline',
-    `kubectl apply -f ${rel(opts.kafkaFile)} -f ${rel(fraudOps.manifestFile)} (${rel(opts.pipelineFile)} with cases and the receiver's webhook)`,
+    `kubectl apply ${applied.map((f) => `-f ${rel(f)}`).join(' ')} (${rel(opts.pipelineFile)} with cases and the receiver's webhook)`,
   );
-  kubectl(['apply', '-f', opts.kafkaFile, '-f', fraudOps.manifestFile]);
+  kubectl(['apply', ...applied.flatMap((f) => ['-f', f])]);
   const conditions = await waitForCondition(
     `creditpipeline/${pipeline.metadata.name}`,
     ns,
@@ -425,6 +463,10 @@ async function withRunnerLog<T>(wait: () => Promise<T>): Promise<T> {
   try {
     return await wait();
   } catch (err) {
+    if (onNode())
+      throw new Error(
+        `${err instanceof Error ? err.message : String(err)}\npods:\n${kubectl(['get', 'pods', '-A', '-o', 'wide'])}`,
+      );
     const state = isAlive(readPid(RUNNER)) ? 'running' : 'NOT RUNNING';
     throw new Error(
       `${err instanceof Error ? err.message : String(err)}\nlocal runner: ${state}${logTail(RUNNER, 40)}`,

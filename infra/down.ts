@@ -20,8 +20,8 @@ async function main(): Promise<void> {
       }
     }
   }
-  // The node's address stays claimed while a control plane bound to it runs.
-  if (!isAlive(readPid('kube-apiserver')) && !isAlive(readPid('containerd'))) releaseNodeClaim();
+  // The node's address stays claimed while a control plane or broker bound to it runs.
+  if (!['kube-apiserver', 'containerd', 'kafka'].some((d) => isAlive(readPid(d)))) releaseNodeClaim();
   if (names.length === 0 || wanted.length === components.length) {
     rmSync(infraFile, { force: true });
   } else {

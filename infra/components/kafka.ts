@@ -3,6 +3,11 @@
  * Maven Central by infra/provision/kafka.sh, run with the machine's Java 17. Every start formats a
  * fresh cluster (new cluster id, empty log dirs): the standalone controller records its own
  * endpoint in the metadata log, and ports are chosen anew on each start.
+ *
+ * When this checkout runs the node, the broker has a second listener on the node address (the pod
+ * bridge's gateway, infra/node/config.ts) that advertises that address, so pods reach the same broker
+ * through the node (`podBootstrapServers`) while clients on the host keep using loopback. Nothing but
+ * loopback and the node address is bound.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -13,6 +18,9 @@ import type { Component } from '../lib/component.ts';
 import { cacheDir, logDir, repoRoot, stateDir } from '../lib/paths.ts';
 import { freePort, progress, startDaemon, stopDaemon, waitUntil } from '../lib/process.ts';
 import type { KafkaInfo } from '../lib/state.ts';
+import { NODE_IP } from '../node/config.ts';
+import { nodeEnabled } from '../node/guard.ts';
+import { prepareNetwork, recordHostBefore } from '../node/host.ts';
 
 export const kafkaVersion = '4.1.1';
 const distDir = join(cacheDir, `kafka-${kafkaVersion}`);
@@ -36,12 +44,20 @@ export const kafka: Component<'kafka'> = {
   async start() {
     await stopDaemon('kafka');
     rmSync(home, { recursive: true, force: true });
-    const node = await prepareNode(home, 'kafka-server.log');
+    const forPods = nodeEnabled();
+    if (forPods) {
+      // The node address must exist before the broker binds its pod listener to it (as for the apiserver).
+      mkdirSync(join(stateDir, 'node'), { recursive: true });
+      recordHostBefore();
+      prepareNetwork();
+    }
+    const node = await prepareNode(home, 'kafka-server.log', forPods);
     startDaemon({ name: 'kafka', command: 'java', args: brokerArgs(node, classArchiveFlags()), cwd: home });
     const info: KafkaInfo = {
       bootstrapServers: `127.0.0.1:${node.port}`,
       port: node.port,
       controllerPort: node.controllerPort,
+      ...(node.podPort === undefined ? {} : { podBootstrapServers: `${NODE_IP}:${node.podPort}` }),
       version: kafkaVersion,
     };
     await waitUntil('Kafka to answer the admin API', () => adminAnswers(info.bootstrapServers), {
@@ -60,6 +76,8 @@ export const kafka: Component<'kafka'> = {
   },
 
   async healthy(info) {
+    // A broker started for another node setting is restarted with the current one (pod listener or not).
+    if ((info.podBootstrapServers !== undefined) !== nodeEnabled()) return false;
     return adminAnswers(info.bootstrapServers);
   },
 };
@@ -127,25 +145,30 @@ export function kafkaInstanceHome(name: string): string {
 interface KafkaNode {
   port: number;
   controllerPort: number;
+  /** Port of the listener on the node address, for pods (when the node runs). */
+  podPort?: number;
   serverProperties: string;
   log4j: string;
 }
 
 /** Writes the configuration of a single-node cluster under `dir` and formats its storage. */
-async function prepareNode(dir: string, serverLog: string): Promise<KafkaNode> {
+async function prepareNode(dir: string, serverLog: string, forPods = false): Promise<KafkaNode> {
   const dataDir = join(dir, 'data');
   mkdirSync(dataDir, { recursive: true });
   const port = await freePort();
   let controllerPort = await freePort();
   while (controllerPort === port) controllerPort = await freePort();
+  let podPort: number | undefined;
+  while (forPods && (podPort === undefined || podPort === port || podPort === controllerPort))
+    podPort = await freePort();
   const serverProperties = join(dir, 'server.properties');
-  writeFileSync(serverProperties, serverConfig({ port, controllerPort, dataDir }));
+  writeFileSync(serverProperties, serverConfig({ port, controllerPort, dataDir, podPort }));
   const log4j = join(dir, 'log4j2.properties');
   writeFileSync(log4j, log4jConfig(serverLog));
 
   progress('kafka', 'formatting KRaft storage');
   formatStorage(serverProperties, log4j);
-  return { port, controllerPort, serverProperties, log4j };
+  return { port, controllerPort, podPort, serverProperties, log4j };
 }
 
 /** `kafka-storage format --standalone` with a new cluster id, for the node `serverProperties` describes. */
@@ -257,17 +280,24 @@ function jvmBase(log4jFile: string): string[] {
   ];
 }
 
-function serverConfig(o: { port: number; controllerPort: number; dataDir: string }): string {
+function serverConfig(o: {
+  port: number;
+  controllerPort: number;
+  dataDir: string;
+  podPort?: number;
+}): string {
+  // POD: the listener on the node address, advertising that address to the pods that connect to it.
+  const pod = o.podPort === undefined ? '' : `,POD://${NODE_IP}:${o.podPort}`;
   return `${[
     '# Written by infra/components/kafka.ts on every start; single node, KRaft combined mode.',
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.bootstrap.servers=127.0.0.1:${o.controllerPort}`,
-    `listeners=PLAINTEXT://127.0.0.1:${o.port},CONTROLLER://127.0.0.1:${o.controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${o.port},CONTROLLER://127.0.0.1:${o.controllerPort}`,
+    `listeners=PLAINTEXT://127.0.0.1:${o.port},CONTROLLER://127.0.0.1:${o.controllerPort}${pod}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${o.port},CONTROLLER://127.0.0.1:${o.controllerPort}${pod}`,
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
-    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    `listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT${pod === '' ? '' : ',POD:PLAINTEXT'}`,
     `log.dirs=${o.dataDir}`,
     'num.partitions=3',
     'default.replication.factor=1',

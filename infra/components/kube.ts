@@ -201,7 +201,9 @@ async function startApiserver(pki: KubePki, etcdUrl: string, withNode: boolean):
   const nodeArgs = withNode
     ? [
         '--authorization-mode=Node,RBAC',
-        '--enable-admission-plugins=NodeRestriction',
+        // PodTolerationRestriction: a namespace annotated for the node gives its pods the node's
+        // toleration (infra/node/cluster-access.ts nodeNamespace).
+        '--enable-admission-plugins=NodeRestriction,PodTolerationRestriction',
         `--kubelet-client-certificate=${pki.node.apiserverKubeletClientCert}`,
         `--kubelet-client-key=${pki.node.apiserverKubeletClientKey}`,
         `--kubelet-certificate-authority=${pki.caCert}`,

@@ -31,6 +31,11 @@ export interface KafkaInfo {
   bootstrapServers: string;
   port: number;
   controllerPort: number;
+  /**
+   * host:port of the listener on the node address (the pod bridge's gateway) that pods on the node
+   * use; the broker advertises that address to them. Only when this checkout runs the node.
+   */
+  podBootstrapServers?: string;
   version: string;
 }
 

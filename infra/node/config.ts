@@ -46,6 +46,9 @@ export const runcVersion = 'v1.3.6';
 export const crictlVersion = 'v1.34.0';
 export const corednsVersion = 'v1.12.1';
 export const pauseVersion = '1';
+export const prometheusOperatorVersion = 'v0.85.0';
+/** Prometheus run by the operator (3.5 LTS, a version prometheus-operator v0.85.0 supports). */
+export const prometheusVersion = 'v3.5.0';
 
 export const nodeBinaries = {
   containerd: join(cacheDir, `containerd-${containerdVersion}`, 'bin', 'containerd'),

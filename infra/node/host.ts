@@ -10,7 +10,15 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GUARD_CHAIN, NODE_BRIDGE, NODE_CGROUP, NODE_IP, nodePaths, POD_CIDR } from './config.ts';
+import {
+  GUARD_CHAIN,
+  NODE_BRIDGE,
+  NODE_CGROUP,
+  NODE_IP,
+  nodePaths,
+  POD_CIDR,
+  SERVICE_CIDR,
+} from './config.ts';
 
 /** Sysctls the node is known to rewrite: the kubelet's kernel tunables, forwarding, bridge netfilter. */
 export const NODE_SYSCTLS = [
@@ -135,6 +143,10 @@ export function prepareNetwork(): void {
   if (!sh('ip', ['-o', '-4', 'addr', 'show', 'dev', NODE_BRIDGE]).includes(`${NODE_IP}/`))
     sh('ip', ['addr', 'add', `${NODE_IP}/${POD_CIDR.split('/')[1]}`, 'dev', NODE_BRIDGE]);
   sh('ip', ['link', 'set', NODE_BRIDGE, 'up']);
+  // The host reaches ClusterIPs over the bridge, from the node address (kube-proxy's OUTPUT rules
+  // carry it to a pod), rather than by its default route: nothing addressed to the Service range
+  // leaves the machine. The route goes with the bridge.
+  sh('ip', ['route', 'replace', SERVICE_CIDR, 'dev', NODE_BRIDGE, 'src', NODE_IP]);
   if (!tryRun('iptables', ['-n', '-L', GUARD_CHAIN])) sh('iptables', ['-N', GUARD_CHAIN]);
   sh('iptables', ['-F', GUARD_CHAIN]);
   // Nothing is forwarded between the pod bridge and any other interface, in either direction:

@@ -9,10 +9,24 @@ import { fileURLToPath } from 'node:url';
 import { cacheDir, repoRoot } from '../lib/paths.ts';
 import { progress } from '../lib/process.ts';
 import { readInfraState } from '../lib/state.ts';
-import { corednsVersion, nodeBinaries, nodePaths, pauseVersion } from './config.ts';
+import {
+  corednsVersion,
+  nodeBinaries,
+  nodePaths,
+  pauseVersion,
+  prometheusOperatorVersion,
+  prometheusVersion,
+} from './config.ts';
 import { upstreamFerretdb } from './ferretdb-upstream.ts';
 
-export type NodeImage = 'pause' | 'coredns' | 'platform' | 'postgres' | 'ferretdb';
+export type NodeImage =
+  | 'pause'
+  | 'coredns'
+  | 'platform'
+  | 'postgres'
+  | 'ferretdb'
+  | 'prometheus-operator'
+  | 'prometheus';
 
 /** The platform image as the chart and the operator name it (charts/credit-platform: image, appVersion). */
 export const PLATFORM_IMAGE = 'ghcr.io/creditplatform/credit-platform:0.1.0';
@@ -31,6 +45,12 @@ export function buildImage(image: NodeImage): BuiltImage {
     platform: ['platform', repoRoot, PLATFORM_IMAGE],
     postgres: ['postgres', repoRoot],
     ferretdb: ['ferretdb', repoRoot, image === 'ferretdb' ? upstreamFerretdb() : ''],
+    'prometheus-operator': ['prometheus-operator', repoRoot, prometheusOperatorVersion],
+    prometheus: [
+      'prometheus',
+      repoRoot,
+      join(cacheDir, `prometheus-${prometheusVersion}`, 'bin', 'prometheus'),
+    ],
   };
   const out = execFileSync('bash', [script, cacheDir, ...args[image]], {
     encoding: 'utf8',

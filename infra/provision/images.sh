@@ -8,6 +8,8 @@
 #   images.sh <cache> platform <repo> <tag>        -> <cache>/platform-image/<inputs-hash>.tar
 #   images.sh <cache> postgres <repo>              -> <cache>/store-images/postgres-15-<hash>.tar
 #   images.sh <cache> ferretdb <repo> <ferretdb>   -> <cache>/store-images/ferretdb-<hash>.tar
+#   images.sh <cache> prometheus-operator <repo> <v>  -> <cache>/prometheus-operator-<v>/image-<hash>.tar
+#   images.sh <cache> prometheus <repo> <binary>   -> <cache>/prometheus-<v>/image-<hash>.tar
 # Each prints `<tar> <image reference>` on stdout; progress goes to stderr. A tar that exists is
 # reused: the names carry a hash of every input (for the platform: the Dockerfile, the lockfile and
 # the sources it copies), so a warm run builds nothing.
@@ -42,6 +44,8 @@ main() {
     platform) image_platform "$@" ;;
     postgres) image_postgres "$@" ;;
     ferretdb) image_ferretdb "$@" ;;
+    prometheus-operator) image_prometheus_operator "$@" ;;
+    prometheus) image_prometheus "$@" ;;
     *) echo "images.sh: unknown image $what" >&2; exit 2 ;;
   esac
 }
@@ -246,6 +250,45 @@ image_ferretdb() {
     build_tar "$ctx" "$ref" "$tar"
     rm -rf "$ctx"
     find "$cache/store-images" -name 'ferretdb-*.tar' ! -name "ferretdb-$hash.tar" -delete
+  fi
+  echo "$tar $ref"
+}
+
+image_prometheus_operator() {
+  local src="$1" v="$2" out="$cache/prometheus-operator-$2"
+  local hash
+  hash="$(hash_of "$src/images/prometheus-operator" "$out/bin/operator" "$out/bin/prometheus-config-reloader")"
+  local ref="localhost/credit-platform/prometheus-operator:$v-$hash"
+  local tar="$out/image-$hash.tar"
+  if [ ! -s "$tar" ]; then
+    local ctx
+    ctx="$(mktemp -d)"
+    cp "$src/images/prometheus-operator/Dockerfile" "$out/bin/operator" "$out/bin/prometheus-config-reloader" "$ctx/"
+    build_tar "$ctx" "$ref" "$tar"
+    rm -rf "$ctx"
+    find "$out" -maxdepth 1 -name 'image-*.tar' ! -name "image-$hash.tar" -delete
+  fi
+  echo "$tar $ref"
+}
+
+image_prometheus() {
+  local src="$1" bin="$2"
+  [ -x "$bin" ] || { echo "images.sh: $bin is missing (infra/provision/prometheus-operator.sh builds it)" >&2; exit 1; }
+  local version hash
+  version="$("$bin" --version 2>&1 | head -1 | sed -E 's/^prometheus, version ([0-9.]+).*/\1/')"
+  hash="$( { hash_of "$src/images/prometheus"; sha256sum <"$bin"; } | sha256sum | cut -c1-12)"
+  local ref="localhost/credit-platform/prometheus:$version-$hash"
+  local tar="$cache/prometheus-$version/image-$hash.tar"
+  if [ ! -s "$tar" ]; then
+    local ctx
+    ctx="$(mktemp -d)"
+    mkdir -p "$ctx/rootfs/bin" "$ctx/rootfs/prometheus" "$ctx/rootfs/etc/prometheus" "$ctx/rootfs/tmp"
+    chmod 1777 "$ctx/rootfs/tmp"
+    cp "$bin" "$ctx/rootfs/bin/prometheus"
+    cp "$src/images/prometheus/Dockerfile" "$ctx/"
+    build_tar "$ctx" "$ref" "$tar"
+    rm -rf "$ctx"
+    find "$cache/prometheus-$version" -maxdepth 1 -name 'image-*.tar' ! -name "image-$hash.tar" -delete
   fi
   echo "$tar $ref"
 }

@@ -9,6 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +19,7 @@ import { NODE_TOLERATION, POD_CIDR } from '../../../infra/node/config.ts';
 import { type HostSnapshot, readHostBefore, takeSnapshot } from '../../../infra/node/host.ts';
 import { ensureImages, PLATFORM_IMAGE } from '../../../infra/node/images.ts';
 import { restrictedContainer } from '../../../infra/node/manifests.ts';
+import { ensureMonitoring, MONITORING_SELECTOR } from '../../../infra/node/monitoring.ts';
 
 const state = readInfraState();
 const nodeInfo = state.node;
@@ -38,12 +40,16 @@ function apply(...objects: Record<string, unknown>[]): void {
   kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
 }
 
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 120_000): Promise<T> {
+async function until<T>(
+  what: string,
+  probe: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 120_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
     try {
-      const v = probe();
+      const v = await probe();
       if (v !== undefined) return v;
     } catch (err) {
       last = err;
@@ -453,6 +459,116 @@ describe('the harness node', () => {
     );
     expect(found?.score).toBe(0.97);
   });
+
+  it("reaches the harness's Kafka broker from a pod through the node address", async () => {
+    const kafkaInfo = state.kafka;
+    expect(kafkaInfo?.podBootstrapServers).toMatch(
+      new RegExp(`^${nodeInfo?.ip.replaceAll('.', '\\.')}:\\d+$`),
+    );
+    const topic = `node-test-${randomBytes(4).toString('hex')}`;
+    const kafka = new Kafka({
+      clientId: 'node-test',
+      brokers: [kafkaInfo?.bootstrapServers ?? ''],
+      logLevel: logLevel.NOTHING,
+    });
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+      // The pod bootstraps on the node address; the broker's metadata must send it back there.
+      const script = `
+        const { Kafka, logLevel } = require('kafkajs');
+        (async () => {
+          const kafka = new Kafka({ clientId: 'pod', brokers: ['${kafkaInfo?.podBootstrapServers}'], logLevel: logLevel.NOTHING });
+          const admin = kafka.admin();
+          await admin.connect();
+          const { brokers } = await admin.describeCluster();
+          await admin.disconnect();
+          const producer = kafka.producer();
+          await producer.connect();
+          await producer.send({ topic: '${topic}', messages: [{ key: 'k', value: 'from a pod' }] });
+          await producer.disconnect();
+          console.log(JSON.stringify({ brokers: brokers.map((b) => b.host + ':' + b.port) }));
+        })().catch((e) => { console.error(e); process.exit(1); });`;
+      // The last line: kafkajs warns on stderr, which the pod's log interleaves.
+      const logs = (await runToCompletion('kafka-client', scriptPod('kafka-client', script))).trim();
+      const out = JSON.parse(logs.split('\n').at(-1) ?? '') as {
+        brokers: string[];
+      };
+      expect(out.brokers).toEqual([kafkaInfo?.podBootstrapServers]);
+      const offsets = await admin.fetchTopicOffsets(topic);
+      expect(offsets.map((o) => o.high)).toEqual(['1']);
+    } finally {
+      await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+      await admin.disconnect();
+    }
+  });
+
+  it("turns a ServiceMonitor and a PrometheusRule into the operator-managed Prometheus's configuration and scrapes the target", async () => {
+    const { prometheusUrl } = await ensureMonitoring();
+    apply(
+      scriptPod(
+        'exporter',
+        `require('node:http').createServer((q, s) => { s.setHeader('content-type', 'text/plain; version=0.0.4'); s.end('node_test_up 1\\n'); }).listen(9400);`,
+        {
+          ports: [{ name: 'metrics', containerPort: 9400 }],
+          readinessProbe: { httpGet: { path: '/metrics', port: 9400 }, periodSeconds: 1 },
+        },
+      ),
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'exporter', namespace, labels: { app: 'exporter' } },
+        spec: {
+          selector: { app: 'exporter' },
+          ports: [{ name: 'metrics', port: 9400, targetPort: 'metrics' }],
+        },
+      },
+      {
+        apiVersion: 'monitoring.coreos.com/v1',
+        kind: 'ServiceMonitor',
+        metadata: { name: 'exporter', namespace, labels: MONITORING_SELECTOR },
+        spec: {
+          selector: { matchLabels: { app: 'exporter' } },
+          endpoints: [{ port: 'metrics', interval: '5s' }],
+        },
+      },
+      {
+        apiVersion: 'monitoring.coreos.com/v1',
+        kind: 'PrometheusRule',
+        metadata: { name: 'exporter', namespace, labels: MONITORING_SELECTOR },
+        spec: {
+          groups: [{ name: 'node-test', rules: [{ record: 'node_test:up:sum', expr: 'sum(node_test_up)' }] }],
+        },
+      },
+    );
+    const api = async <T>(path: string): Promise<T> =>
+      ((await (await fetch(`${prometheusUrl}${path}`)).json()) as { data: T }).data;
+    // The operator writes the configuration, its reloader sidecar reloads Prometheus, which scrapes.
+    const target = await until(
+      'the exporter to be scraped through its ServiceMonitor',
+      async () => {
+        const { activeTargets } = await api<{
+          activeTargets: Array<{ labels: Record<string, string>; scrapePool: string; health: string }>;
+        }>('/api/v1/targets');
+        return activeTargets.find((t) => t.labels.namespace === namespace && t.health === 'up');
+      },
+      300_000,
+    );
+    expect(target.scrapePool).toBe(`serviceMonitor/${namespace}/exporter/0`);
+    expect(target.labels.service).toBe('exporter');
+    const recorded = await until(
+      'the PrometheusRule to be evaluated',
+      async () => {
+        const { result } = await api<{ result: Array<{ value: [number, string] }> }>(
+          `/api/v1/query?query=${encodeURIComponent('node_test:up:sum')}`,
+        );
+        return result[0]?.value[1];
+      },
+      180_000,
+    );
+    expect(recorded).toBe('1');
+  }, 900_000);
 
   it('leaves the host as it found it after a stop, and starts again', () => {
     const infra = (script: 'up' | 'down'): void => {
