@@ -189,10 +189,20 @@ export async function assertCoPartitioned(kafka: Kafka, topics: readonly string[
     const existing = new Set(await admin.listTopics());
     const present = topics.filter((t) => existing.has(t));
     if (present.length < 2) return;
-    const meta = await admin.fetchTopicMetadata({ topics: present });
+    // Right after a topic is created its metadata may not be served yet: ask again for a while.
+    let meta: Awaited<ReturnType<Admin['fetchTopicMetadata']>> | undefined;
+    for (let attempt = 0; meta === undefined; attempt++) {
+      try {
+        meta = await admin.fetchTopicMetadata({ topics: present });
+      } catch (err) {
+        const unknown = (err as { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION';
+        if (!unknown || attempt >= 20) throw err;
+        await new Promise((r) => setTimeout(r, 250 * Math.min(attempt + 1, 4)));
+      }
+    }
     const counts = present.map((t) => ({
       topic: t,
-      partitions: meta.topics.find((m) => m.name === t)?.partitions.length ?? 0,
+      partitions: meta?.topics.find((m) => m.name === t)?.partitions.length ?? 0,
     }));
     if (new Set(counts.map((c) => c.partitions)).size > 1)
       throw new Error(
@@ -204,5 +214,44 @@ export async function assertCoPartitioned(kafka: Kafka, topics: readonly string[
       );
   } finally {
     await admin.disconnect();
+  }
+}
+
+/** A topic to create (kafkajs's ITopicConfig, the fields we use). */
+export interface NewTopic {
+  topic: string;
+  numPartitions: number;
+  replicationFactor?: number;
+  configEntries?: { name: string; value: string }[];
+}
+
+/**
+ * Creates topics and waits until every partition has a leader. kafkajs's own `waitForLeaders` gives up
+ * when the broker answers a just-created topic's metadata with UNKNOWN_TOPIC_OR_PARTITION (KRaft
+ * brokers do for a moment, more often under load); this asks again until `timeoutMs`.
+ */
+export async function createTopicsWithLeaders(
+  admin: Admin,
+  topics: readonly NewTopic[],
+  timeoutMs = 30_000,
+): Promise<void> {
+  await admin.createTopics({ waitForLeaders: false, topics: [...topics] });
+  const deadline = Date.now() + timeoutMs;
+  const names = topics.map((t) => t.topic);
+  for (;;) {
+    try {
+      const meta = await admin.fetchTopicMetadata({ topics: names });
+      const ready = topics.every((t) => {
+        const parts = meta.topics.find((m) => m.name === t.topic)?.partitions ?? [];
+        return parts.length === t.numPartitions && parts.every((p) => p.leader >= 0);
+      });
+      if (ready) return;
+    } catch (err) {
+      const type = (err as { type?: string }).type;
+      if (type !== 'UNKNOWN_TOPIC_OR_PARTITION' && type !== 'LEADER_NOT_AVAILABLE') throw err;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`topics ${names.join(', ')} have no leaders after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
   }
 }

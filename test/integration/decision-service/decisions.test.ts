@@ -159,14 +159,18 @@ async function readVerdicts(topic: string): Promise<VerdictPart[]> {
 async function readDecisions(topic: string, atLeast: number, timeoutMs = 30_000): Promise<IssuedDecision[]> {
   const consumer = kafkaClient('ds-reader').consumer({ groupId: `ds-reader-${randomUUID()}` });
   const out: IssuedDecision[] = [];
+  // Distinct applications: after a crash the topic may carry a decision twice (at least once).
+  const ids = new Set<string>();
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   await new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, timeoutMs);
     void consumer.run({
       eachMessage: async ({ message }) => {
-        out.push(JSON.parse(message.value?.toString() ?? '{}') as IssuedDecision);
-        if (out.length >= atLeast) {
+        const d = JSON.parse(message.value?.toString() ?? '{}') as IssuedDecision;
+        out.push(d);
+        ids.add(d.applicationId);
+        if (ids.size >= atLeast) {
           clearTimeout(timer);
           resolve();
         }

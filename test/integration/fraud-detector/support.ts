@@ -9,6 +9,7 @@ import { pseudonymize } from '../../../workloads/contract/pseudonymize.ts';
 import type { DetectorConfig } from '../../../workloads/fraud-detector/config.ts';
 import { DEFAULT_HORIZON_MS } from '../../../workloads/fraud-detector/core/event-time.ts';
 import { type GeneratedApplication, generateApplications } from '../../../workloads/generator/generate.ts';
+import { createTopicsWithLeaders } from '../../../workloads/shared/kafka.ts';
 
 export const PSEUDO_KEY = 'integration-test-key-0123456789';
 
@@ -40,14 +41,14 @@ export async function createTopics(kafka: Kafka, partitions = 3): Promise<TestTo
   };
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [t.applications, t.deadLetter, t.alerts, t.verdicts].map((topic) => ({
+  await createTopicsWithLeaders(
+    admin,
+    [t.applications, t.deadLetter, t.alerts, t.verdicts].map((topic) => ({
       topic,
       numPartitions: partitions,
       replicationFactor: 1,
     })),
-  });
+  );
   await admin.disconnect();
   return t;
 }
