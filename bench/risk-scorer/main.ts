@@ -130,14 +130,12 @@ async function ceilingRawCopy(
   });
   return performance.now() - t0;
 }
-
-async function ceilingStagedUpsert(
+/** COPY into staging tables, then one set-based idempotent upsert into the given tables (ms). */
+async function stagedUpsert(
   pool: Pool,
   rows: { scores: CopyValue[][]; decisions: CopyValue[][] },
+  into: { scores: string; decisions: string },
 ): Promise<number> {
-  await pool.query('DROP TABLE IF EXISTS bench_pk_score, bench_pk_decision');
-  await pool.query('CREATE TABLE bench_pk_score (LIKE fact_credit_score INCLUDING ALL)');
-  await pool.query('CREATE TABLE bench_pk_decision (LIKE decision_record INCLUDING ALL)');
   const t0 = performance.now();
   await inTransaction(pool, async (c) => {
     await c.query('CREATE TEMP TABLE stage_s (LIKE fact_credit_score) ON COMMIT DROP');
@@ -147,14 +145,25 @@ async function ceilingStagedUpsert(
     await copyRows(c, 'stage_s', SCORE_COLUMNS, rows.scores);
     await copyRows(c, 'stage_d', DECISION_COLUMNS, rows.decisions);
     await c.query(
-      'INSERT INTO bench_pk_score SELECT * FROM stage_s ON CONFLICT (application_id, model_key) DO NOTHING',
+      `INSERT INTO ${into.scores} (${SCORE_COLUMNS.join(', ')}) SELECT ${SCORE_COLUMNS.join(', ')} FROM stage_s
+       ON CONFLICT (application_id, model_key) DO NOTHING`,
     );
     await c.query(
-      `INSERT INTO bench_pk_decision (${DECISION_COLUMNS.join(', ')}) SELECT * FROM stage_d
+      `INSERT INTO ${into.decisions} (${DECISION_COLUMNS.join(', ')}) SELECT * FROM stage_d
        ON CONFLICT (application_id, revision) DO NOTHING`,
     );
   });
   return performance.now() - t0;
+}
+
+async function ceilingStagedUpsert(
+  pool: Pool,
+  rows: { scores: CopyValue[][]; decisions: CopyValue[][] },
+): Promise<number> {
+  await pool.query('DROP TABLE IF EXISTS bench_pk_score, bench_pk_decision');
+  await pool.query('CREATE TABLE bench_pk_score (LIKE fact_credit_score INCLUDING ALL)');
+  await pool.query('CREATE TABLE bench_pk_decision (LIKE decision_record INCLUDING ALL)');
+  return stagedUpsert(pool, rows, { scores: 'bench_pk_score', decisions: 'bench_pk_decision' });
 }
 
 /**
@@ -168,24 +177,7 @@ async function ceilingStagedUpsertIntoWarehouse(
   rows: { scores: CopyValue[][]; decisions: CopyValue[][] },
 ): Promise<number> {
   await reset(pool);
-  const t0 = performance.now();
-  await inTransaction(pool, async (c) => {
-    await c.query('CREATE TEMP TABLE stage_s (LIKE fact_credit_score) ON COMMIT DROP');
-    await c.query(
-      `CREATE TEMP TABLE stage_d ON COMMIT DROP AS SELECT ${DECISION_COLUMNS.join(', ')} FROM decision_record WITH NO DATA`,
-    );
-    await copyRows(c, 'stage_s', SCORE_COLUMNS, rows.scores);
-    await copyRows(c, 'stage_d', DECISION_COLUMNS, rows.decisions);
-    await c.query(
-      `INSERT INTO fact_credit_score (${SCORE_COLUMNS.join(', ')}) SELECT ${SCORE_COLUMNS.join(', ')} FROM stage_s
-       ON CONFLICT (application_id, model_key) DO NOTHING`,
-    );
-    await c.query(
-      `INSERT INTO decision_record (${DECISION_COLUMNS.join(', ')}) SELECT * FROM stage_d
-       ON CONFLICT (application_id, revision) DO NOTHING`,
-    );
-  });
-  return performance.now() - t0;
+  return stagedUpsert(pool, rows, { scores: 'fact_credit_score', decisions: 'decision_record' });
 }
 
 const best = (xs: number[]) => Math.min(...xs);
