@@ -456,6 +456,24 @@ async function loadNow(pool: Pool, seedValue: number, ids: string[]): Promise<vo
   );
 }
 
+/** A first decision as the decision service issues it (refer, reason BUR), for the authority tests. */
+function streamDecision(applicationId: string, issuedAt: Date) {
+  return {
+    applicationId,
+    decision: 'refer' as const,
+    scoreDecision: 'refer' as const,
+    policyRules: [],
+    reasonCodes: ['BUR'],
+    fraudSeverity: null,
+    approvedAmount: 0,
+    modelKey: models.champion.key,
+    modelChecksum: models.champion.checksum,
+    source: 'stream' as const,
+    runId: 'decision-service-0',
+    issuedAt,
+  };
+}
+
 describe('decision records across the stream, batch runs and backfills', () => {
   let db: TestDatabase;
   let pool: Pool;
@@ -481,20 +499,7 @@ describe('decision records across the stream, batch runs and backfills', () => {
       .map((r) => r.application_id);
     await registerModels(pool, models);
     for (const id of streamIds)
-      await issueDecision(pool, {
-        applicationId: id,
-        decision: 'refer',
-        scoreDecision: 'refer',
-        policyRules: [],
-        reasonCodes: ['BUR'],
-        fraudSeverity: null,
-        approvedAmount: 0,
-        modelKey: models.champion.key,
-        modelChecksum: models.champion.checksum,
-        source: 'stream',
-        runId: 'decision-service-0',
-        issuedAt: new Date('2026-10-05T10:00:00Z'),
-      });
+      await issueDecision(pool, streamDecision(id, new Date('2026-10-05T10:00:00Z')));
   });
   afterAll(async () => {
     await pool?.end();
@@ -761,22 +766,7 @@ describe('decision records across the stream, batch runs and backfills', () => {
     try {
       expect(await streamDecides(pool)).toBe(true);
       // The stream's decision of the same application: the batch's stands, and is what gets published.
-      const { standing, issued } = await decisionRecords(pool).issue([
-        {
-          applicationId: id,
-          decision: 'refer',
-          scoreDecision: 'refer',
-          policyRules: [],
-          reasonCodes: ['BUR'],
-          fraudSeverity: null,
-          approvedAmount: 0,
-          modelKey: models.champion.key,
-          modelChecksum: models.champion.checksum,
-          source: 'stream',
-          runId: 'decision-service-0',
-          issuedAt: new Date(),
-        },
-      ]);
+      const { standing, issued } = await decisionRecords(pool).issue([streamDecision(id, new Date())]);
       expect(issued.size).toBe(0);
       expect(standing.map((r) => [r.source, r.runId])).toEqual([['batch', 'raced']]);
     } finally {
