@@ -76,6 +76,7 @@ export const DEFAULT_DEMO: Omit<DemoOptions, 'progress'> = {
 
 export const OPERATOR_NAMESPACE = 'credit-system';
 const RELEASE = 'credit-platform';
+/** The local runner's daemon name (infra/down.ts stops it too). */
 const RUNNER = 'local-runner';
 /** Applications per POST of the generated traffic (the ingestion API's batch endpoint). */
 const TRAFFIC_BATCH = 200;
