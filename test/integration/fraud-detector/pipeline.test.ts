@@ -4,6 +4,7 @@ import { type FraudDetector, startFraudDetector } from '../../../workloads/fraud
 import { FRAUD_SCENARIOS, labelMap } from '../../../workloads/generator/generate.ts';
 import {
   asMessages,
+  counterValue,
   createTopics,
   detectorConfig,
   dropDatabase,
@@ -94,7 +95,9 @@ describe('fraud detector on generator traffic (real Kafka, real Mongo-wire serve
 
   it('publishes every alert to the alerts topic keyed by applicationId, in the loader’s format', async () => {
     const { alertValidator } = await import('../../../workloads/warehouse-loader/rows.ts');
-    const msgs = await readTopic(kafka, topics.alerts, alerts.length);
+    const byAlertId = (_key: string | null, value: string | null) =>
+      (JSON.parse(value ?? '{}') as { alertId: string }).alertId;
+    const msgs = await readTopic(kafka, topics.alerts, alerts.length, 30_000, byAlertId);
     const ids = new Set<string>();
     for (const m of msgs) {
       const parsed = JSON.parse(m.value ?? '') as { applicationId: string; alertId: string };
@@ -119,8 +122,12 @@ describe('fraud detector on generator traffic (real Kafka, real Mongo-wire serve
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
     const text = await (await fetch(`${base}/metrics`)).text();
-    expect(text).toMatch(/fraud_detector_events_consumed_total 3000/);
-    expect(text).toMatch(/fraud_detector_dlq_messages_total\{reason="unparseable"\} 1/);
+    // At least once: a batch fetched again after a rebalance (a busy machine can miss a heartbeat) is
+    // counted again; every application and the poison message are counted.
+    expect(counterValue(text, 'fraud_detector_events_consumed_total')).toBeGreaterThanOrEqual(3000);
+    expect(
+      counterValue(text, 'fraud_detector_dlq_messages_total{reason="unparseable"}'),
+    ).toBeGreaterThanOrEqual(1);
     expect(text).toMatch(/fraud_detector_alerts_total\{rule="device-shared-customers",severity="high"\} \d+/);
     expect(text).toMatch(/fraud_detector_shadow_hits_total\{rule="/);
     expect(text).toMatch(/fraud_detector_ruleset_info\{version="default-1"\} 1/);

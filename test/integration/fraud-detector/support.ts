@@ -162,23 +162,35 @@ export async function dropDatabase(name: string): Promise<void> {
 }
 
 /** Reads every message of a topic (from the start) until `count` arrived or the time is up. */
+/**
+ * Reads `count` distinct records from the start of a topic, each once (by `identity`, by default key
+ * and value). The detector publishes at least once: a batch processed again after a rebalance (a busy
+ * machine can miss a heartbeat) publishes the same records again, which a consumer must take as one.
+ */
 export async function readTopic(
   kafka: Kafka,
   topic: string,
   count: number,
   timeoutMs = 30_000,
+  identity: (key: string | null, value: string | null) => string = (k, v) => JSON.stringify([k, v]),
 ): Promise<Array<{ key: string | null; value: string | null; headers: Record<string, string> }>> {
   const consumer = kafka.consumer({ groupId: `fd-reader-${randomUUID()}` });
   const out: Array<{ key: string | null; value: string | null; headers: Record<string, string> }> = [];
+  const seen = new Set<string>();
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   await new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, timeoutMs);
     void consumer.run({
       eachMessage: async ({ message }) => {
+        const key = message.key?.toString() ?? null;
+        const value = message.value?.toString() ?? null;
+        const id = identity(key, value);
+        if (seen.has(id)) return;
+        seen.add(id);
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
-        out.push({ key: message.key?.toString() ?? null, value: message.value?.toString() ?? null, headers });
+        out.push({ key, value, headers });
         if (out.length >= count) {
           clearTimeout(timer);
           resolve();
@@ -188,6 +200,13 @@ export async function readTopic(
   });
   await consumer.disconnect();
   return out;
+}
+
+/** The value of one Prometheus series (`name` or `name{labels}` exactly as exposed) in a metrics text. */
+export function counterValue(text: string, series: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  if (line === undefined) throw new Error(`no series ${series} in the metrics`);
+  return Number(line.slice(series.length + 1));
 }
 
 export const alertKeys = (alerts: Array<{ _id: string }>): string[] => alerts.map((a) => a._id).sort();
