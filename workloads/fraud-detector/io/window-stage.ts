@@ -223,6 +223,7 @@ async function handleBatch(
   }
   const before = { ...st.windows.currentStats() };
   const now = new Date();
+  const checkedAt = now.toISOString();
   const alerts: FraudAlert[] = [];
   /** Receipt time (ms) of the application whose arrival raised each alert (latency histogram). */
   const receipts: number[] = [];
@@ -251,7 +252,7 @@ async function handleBatch(
             applicationId: record.applicationId,
             customerId: record.customerId,
             keyPath,
-            checkedAt: now,
+            checkedAt,
             alerts: r.alerts,
           }),
           sourcePartition(source),
