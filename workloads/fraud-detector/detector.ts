@@ -17,6 +17,7 @@ import {
   assertCoPartitioned,
   createIdempotentProducer,
   createKafka,
+  createTopicsWithLeaders,
   kafkaConnection,
 } from '../shared/kafka.ts';
 import type { DetectorConfig } from './config.ts';
@@ -228,7 +229,8 @@ async function ensureRepartitionTopic(
       topics.push({ topic: config.verdictsTopic, numPartitions: sourcePartitions, replicationFactor: -1 });
     }
     if (topics.length > 0) {
-      await admin.createTopics({ waitForLeaders: true, topics });
+      // Not kafkajs's waitForLeaders: it gives up on UNKNOWN_TOPIC_OR_PARTITION from a KRaft broker under load.
+      await createTopicsWithLeaders(admin, topics);
       log.info(
         { topics: topics.map((t) => ({ topic: t.topic, partitions: t.numPartitions })) },
         'created topics',

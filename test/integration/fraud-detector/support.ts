@@ -161,15 +161,27 @@ export async function dropDatabase(name: string): Promise<void> {
   await client.close();
 }
 
-/** Reads every message of a topic (from the start) until `count` arrived or the time is up. */
+export interface ReadMessage {
+  key: string | null;
+  value: string | null;
+  headers: Record<string, string>;
+}
+
+/**
+ * Reads every message of a topic (from the start) until `count` arrived or the time is up. With
+ * `distinctBy`, until `count` distinct messages arrived, each kept once: a topic written at least once
+ * can carry a record twice (a batch processed again after a rebalance under load).
+ */
 export async function readTopic(
   kafka: Kafka,
   topic: string,
   count: number,
   timeoutMs = 30_000,
-): Promise<Array<{ key: string | null; value: string | null; headers: Record<string, string> }>> {
+  distinctBy?: (m: ReadMessage) => string,
+): Promise<ReadMessage[]> {
   const consumer = kafka.consumer({ groupId: `fd-reader-${randomUUID()}` });
-  const out: Array<{ key: string | null; value: string | null; headers: Record<string, string> }> = [];
+  const out: ReadMessage[] = [];
+  const seen = new Set<string>();
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   await new Promise<void>((resolve) => {
@@ -178,7 +190,13 @@ export async function readTopic(
       eachMessage: async ({ message }) => {
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
-        out.push({ key: message.key?.toString() ?? null, value: message.value?.toString() ?? null, headers });
+        const m = { key: message.key?.toString() ?? null, value: message.value?.toString() ?? null, headers };
+        if (distinctBy !== undefined) {
+          const id = distinctBy(m);
+          if (seen.has(id)) return;
+          seen.add(id);
+        }
+        out.push(m);
         if (out.length >= count) {
           clearTimeout(timer);
           resolve();
