@@ -229,6 +229,7 @@ async function ensureRepartitionTopic(
       topics.push({ topic: config.verdictsTopic, numPartitions: sourcePartitions, replicationFactor: -1 });
     }
     if (topics.length > 0) {
+      // Not kafkajs's waitForLeaders: it gives up on UNKNOWN_TOPIC_OR_PARTITION from a KRaft broker under load.
       await createTopicsWithLeaders(admin, topics);
       log.info(
         { topics: topics.map((t) => ({ topic: t.topic, partitions: t.numPartitions })) },

@@ -4,7 +4,6 @@ import { type FraudDetector, startFraudDetector } from '../../../workloads/fraud
 import { FRAUD_SCENARIOS, labelMap } from '../../../workloads/generator/generate.ts';
 import {
   asMessages,
-  counterValue,
   createTopics,
   detectorConfig,
   dropDatabase,
@@ -95,9 +94,14 @@ describe('fraud detector on generator traffic (real Kafka, real Mongo-wire serve
 
   it('publishes every alert to the alerts topic keyed by applicationId, in the loader’s format', async () => {
     const { alertValidator } = await import('../../../workloads/warehouse-loader/rows.ts');
-    const byAlertId = (_key: string | null, value: string | null) =>
-      (JSON.parse(value ?? '{}') as { alertId: string }).alertId;
-    const msgs = await readTopic(kafka, topics.alerts, alerts.length, 30_000, byAlertId);
+    // At least once: an alert published again (a batch processed again after a rebalance) is read once.
+    const msgs = await readTopic(
+      kafka,
+      topics.alerts,
+      alerts.length,
+      30_000,
+      (m) => (JSON.parse(m.value ?? '') as { alertId: string }).alertId,
+    );
     const ids = new Set<string>();
     for (const m of msgs) {
       const parsed = JSON.parse(m.value ?? '') as { applicationId: string; alertId: string };
@@ -109,7 +113,13 @@ describe('fraud detector on generator traffic (real Kafka, real Mongo-wire serve
   });
 
   it('sends poison messages to the dead-letter topic with the reason and keeps going', async () => {
-    const dlq = await readTopic(kafka, topics.deadLetter, 2);
+    const dlq = await readTopic(
+      kafka,
+      topics.deadLetter,
+      2,
+      30_000,
+      (m) => `${m.headers['dlq-source-partition']}/${m.headers['dlq-source-offset']}`,
+    );
     expect(dlq.map((m) => m.headers['dlq-reason']).sort()).toEqual(['schema-invalid', 'unparseable']);
     const invalid = dlq.find((m) => m.headers['dlq-reason'] === 'schema-invalid');
     expect(invalid?.headers['dlq-error']).toMatch(/\/applicationId/);
@@ -122,12 +132,10 @@ describe('fraud detector on generator traffic (real Kafka, real Mongo-wire serve
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
     const text = await (await fetch(`${base}/metrics`)).text();
-    // At least once: a batch fetched again after a rebalance (a busy machine can miss a heartbeat) is
-    // counted again; every application and the poison message are counted.
-    expect(counterValue(text, 'fraud_detector_events_consumed_total')).toBeGreaterThanOrEqual(3000);
-    expect(
-      counterValue(text, 'fraud_detector_dlq_messages_total{reason="unparseable"}'),
-    ).toBeGreaterThanOrEqual(1);
+    // At least once: a batch processed again after a rebalance under load counts again.
+    const consumed = Number(/fraud_detector_events_consumed_total (\d+)/.exec(text)?.[1]);
+    expect(consumed).toBeGreaterThanOrEqual(3000);
+    expect(text).toMatch(/fraud_detector_dlq_messages_total\{reason="unparseable"\} [1-9]/);
     expect(text).toMatch(/fraud_detector_alerts_total\{rule="device-shared-customers",severity="high"\} \d+/);
     expect(text).toMatch(/fraud_detector_shadow_hits_total\{rule="/);
     expect(text).toMatch(/fraud_detector_ruleset_info\{version="default-1"\} 1/);

@@ -161,21 +161,26 @@ export async function dropDatabase(name: string): Promise<void> {
   await client.close();
 }
 
-/** Reads every message of a topic (from the start) until `count` arrived or the time is up. */
+export interface ReadMessage {
+  key: string | null;
+  value: string | null;
+  headers: Record<string, string>;
+}
+
 /**
- * Reads `count` distinct records from the start of a topic, each once (by `identity`, by default key
- * and value). The detector publishes at least once: a batch processed again after a rebalance (a busy
- * machine can miss a heartbeat) publishes the same records again, which a consumer must take as one.
+ * Reads every message of a topic (from the start) until `count` arrived or the time is up. With
+ * `distinctBy`, until `count` distinct messages arrived, each kept once: a topic written at least once
+ * can carry a record twice (a batch processed again after a rebalance under load).
  */
 export async function readTopic(
   kafka: Kafka,
   topic: string,
   count: number,
   timeoutMs = 30_000,
-  identity: (key: string | null, value: string | null) => string = (k, v) => JSON.stringify([k, v]),
-): Promise<Array<{ key: string | null; value: string | null; headers: Record<string, string> }>> {
+  distinctBy?: (m: ReadMessage) => string,
+): Promise<ReadMessage[]> {
   const consumer = kafka.consumer({ groupId: `fd-reader-${randomUUID()}` });
-  const out: Array<{ key: string | null; value: string | null; headers: Record<string, string> }> = [];
+  const out: ReadMessage[] = [];
   const seen = new Set<string>();
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
@@ -183,14 +188,15 @@ export async function readTopic(
     const timer = setTimeout(resolve, timeoutMs);
     void consumer.run({
       eachMessage: async ({ message }) => {
-        const key = message.key?.toString() ?? null;
-        const value = message.value?.toString() ?? null;
-        const id = identity(key, value);
-        if (seen.has(id)) return;
-        seen.add(id);
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
-        out.push({ key, value, headers });
+        const m = { key: message.key?.toString() ?? null, value: message.value?.toString() ?? null, headers };
+        if (distinctBy !== undefined) {
+          const id = distinctBy(m);
+          if (seen.has(id)) return;
+          seen.add(id);
+        }
+        out.push(m);
         if (out.length >= count) {
           clearTimeout(timer);
           resolve();

@@ -118,6 +118,7 @@ function handleBatch(
   pipeline.started(batch.partition, first.offset);
   const rules = o.rules();
   const now = new Date();
+  const checkedAt = now.toISOString();
   const outputs: OutMessage[] = [];
   const toRepartition: Array<{ keys: RepartitionKey[]; source: string }> = [];
   const alerts: FraudAlert[] = [];
@@ -168,7 +169,7 @@ function handleBatch(
         sourcePart({
           applicationId: event.applicationId,
           customerId: event.applicant.customerId,
-          checkedAt: now,
+          checkedAt,
           ruleSetVersion: rules.version,
           alerts: raised,
           windowKeys: keys.map((k) => k.keyPath),

@@ -223,6 +223,7 @@ async function handleBatch(
   }
   const before = { ...st.windows.currentStats() };
   const now = new Date();
+  const checkedAt = now.toISOString();
   const alerts: FraudAlert[] = [];
   /** Receipt time (ms) of the application whose arrival raised each alert (latency histogram). */
   const receipts: number[] = [];
@@ -239,7 +240,7 @@ async function handleBatch(
     offset: number,
     record: WindowRecord,
     emit: boolean,
-    source: string | undefined,
+    sourcePartitionNumber: number | undefined,
   ) => {
     const r = windows.process({ keyPath, key, offset, record }, emit, now);
     // A duplicate (re-published by a crashed source stage) had its part published the first time.
@@ -251,10 +252,10 @@ async function handleBatch(
             applicationId: record.applicationId,
             customerId: record.customerId,
             keyPath,
-            checkedAt: now,
+            checkedAt,
             alerts: r.alerts,
           }),
-          sourcePartition(source),
+          sourcePartitionNumber,
         ),
       });
       verdictParts++;
@@ -297,7 +298,8 @@ async function handleBatch(
           ...(app.receivedAt === undefined ? {} : { receivedAt: app.receivedAt }),
           fields: app.fields,
         };
-        for (const [keyPath, key] of app.keys) apply(keyPath, key, Number(offset), record, emit, app.source);
+        const at = sourcePartition(app.source);
+        for (const [keyPath, key] of app.keys) apply(keyPath, key, Number(offset), record, emit, at);
       }
       if (packed.invalid > 0)
         bad(`${packed.invalid} unreadable applications in a packed repartition message`);
@@ -317,7 +319,7 @@ async function handleBatch(
       Number(offset),
       record,
       emit,
-      header === undefined ? undefined : String(header),
+      sourcePartition(header === undefined ? undefined : String(header)),
     );
   }
   if (last === undefined) return;
