@@ -208,13 +208,6 @@ export async function readTopic(
   return out;
 }
 
-/** The value of one Prometheus series (`name` or `name{labels}` exactly as exposed) in a metrics text. */
-export function counterValue(text: string, series: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  if (line === undefined) throw new Error(`no series ${series} in the metrics`);
-  return Number(line.slice(series.length + 1));
-}
-
 export const alertKeys = (alerts: Array<{ _id: string }>): string[] => alerts.map((a) => a._id).sort();
 
 /**

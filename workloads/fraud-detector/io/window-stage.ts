@@ -21,7 +21,7 @@ import {
 import { SOURCE_HEADER, sourcePartition, verdictMessage, windowPart } from '../core/verdict.ts';
 import { type Checkpoint, PartitionWindows, type WindowRecord } from '../core/windows.ts';
 import type { CompiledRuleSet } from '../rules/compile.ts';
-import { CommitPipeline } from './commit-pipeline.ts';
+import { CommitPipeline, MAX_PENDING_MESSAGES } from './commit-pipeline.ts';
 import { deadLetter } from './dead-letter.ts';
 import type { OutMessage } from './output-writer.ts';
 import type { StageHandle, StageOptions } from './source-stage.ts';
@@ -62,6 +62,7 @@ export async function startWindowStage(o: WindowStageOptions): Promise<WindowSta
   const pipeline = new CommitPipeline({
     consumer,
     topic: o.repartitionTopic,
+    maxPending: MAX_PENDING_MESSAGES,
     log: o.log,
     onFailure: (partition, from) => {
       // The state goes with the writes that failed: rebuilt from the last checkpoint, then live again.
@@ -231,6 +232,8 @@ async function handleBatch(
   let verdictParts = 0;
   let last: string | undefined;
   let replayed = 0;
+  /** Window inputs (an application under one key) processed: the batch's weight in the pipeline. */
+  let inputs = 0;
   const windows = st.windows;
   const liveFrom = st.liveFrom;
   /** One application under one key: state, alerts, its window part. */
@@ -242,6 +245,7 @@ async function handleBatch(
     emit: boolean,
     sourcePartitionNumber: number | undefined,
   ) => {
+    inputs++;
     const r = windows.process({ keyPath, key, offset, record }, emit, now);
     // A duplicate (re-published by a crashed source stage) had its part published the first time.
     if (emit && r.outcome !== 'duplicate') {
@@ -349,5 +353,5 @@ async function handleBatch(
       'window batch written',
     );
   });
-  await pipeline.add(partition, next.toString(), checkpoint, batch.highWatermark, work);
+  await pipeline.add(partition, next.toString(), checkpoint, batch.highWatermark, work, Math.max(1, inputs));
 }
