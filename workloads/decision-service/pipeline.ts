@@ -8,8 +8,8 @@
  *   completes meanwhile goes in the next. So an idle service writes an application as soon as its last
  *   piece is read, and a busy one writes fewer, larger batches (batching adapts to the load).
  * - **Publish, then done.** Each write's standing records are published (`publish`, off the insert's
- *   slot: the next insert does not wait for it); only then are their applications marked decided in
- *   their partition's assembly. A write or publish that fails is
+ *   slot: the next insert does not wait for it; one publication in flight, carrying everything written
+ *   meanwhile); only then are their applications marked decided in their partition's assembly. A write or publish that fails is
  *   retried (both are idempotent) until it succeeds, the partitions move to another member, or the
  *   service closes.
  * - **Lookups** (applications opened by a piece an earlier owner may have read, or still open a while
@@ -18,7 +18,7 @@
  * - **Commits after writes.** A partition's offsets are those of its assembly at commit time: the
  *   oldest piece of an application still open or in flight, so an offset never passes an application
  *   whose decision is not written and published. One commit request in flight, carrying every
- *   partition whose offsets moved.
+ *   partition whose offsets moved, at most one per `commitIntervalMs` (commits are off the decision path).
  */
 import type { Logger } from '../../lib/log.ts';
 import type { Complete, PartitionAssembly, SourceTopic } from './assembly.ts';
@@ -64,6 +64,21 @@ export interface PipelineOptions {
   maxUndecided?: number;
   /** First retry delay of a failed write, publish, lookup or commit, doubled up to 5 s (default 100). */
   retryMs?: number;
+  /**
+   * Least time between two offset commits (default 100 ms). Commits are off the decision path; this
+   * only bounds how much a crash replays, and spares the broker and this process a request per insert.
+   */
+  commitIntervalMs?: number;
+}
+
+/** Most decisions per publication (a record batch per partition stays well under the broker's 1 MiB). */
+const MAX_PUBLISH_BATCH = 1000;
+
+interface Publication {
+  stateOf: ReadonlyMap<string, PartitionState>;
+  standing: readonly StandingRecord[];
+  issued: ReadonlySet<string>;
+  stale: () => boolean;
 }
 
 interface Lookup {
@@ -76,7 +91,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export class DecisionPipeline {
   private readonly states = new Map<number, PartitionState>();
   private writes = 0;
-  private publishing = 0;
+  /** Written (or found) decisions waiting for publication; one publication in flight carries them all. */
+  private toPublish: Publication[] = [];
+  private publishing = false;
+  private nextCommitAt = 0;
+  private commitTimer: NodeJS.Timeout | undefined;
   private lookingUp = false;
   private committing = false;
   private lookups: Lookup[] = [];
@@ -91,6 +110,7 @@ export class DecisionPipeline {
   private readonly maxWriteBatch: number;
   private readonly maxUndecided: number;
   private readonly retryMs: number;
+  private readonly commitIntervalMs: number;
 
   constructor(
     private readonly io: PipelineIo,
@@ -100,6 +120,7 @@ export class DecisionPipeline {
     this.maxWriteBatch = options.maxWriteBatch ?? 1000;
     this.maxUndecided = options.maxUndecided ?? 5000;
     this.retryMs = options.retryMs ?? 100;
+    this.commitIntervalMs = options.commitIntervalMs ?? 100;
   }
 
   /** The partitions of this generation (a rebalance replaces them all: `reset`). */
@@ -155,7 +176,8 @@ export class DecisionPipeline {
   idle(): boolean {
     if (
       this.writes > 0 ||
-      this.publishing > 0 ||
+      this.publishing ||
+      this.toPublish.length > 0 ||
       this.lookingUp ||
       this.committing ||
       this.lookups.length > 0
@@ -168,6 +190,7 @@ export class DecisionPipeline {
   /** Stops starting work (what is in flight finishes; failing retries give up). */
   close(): void {
     this.closed = true;
+    clearTimeout(this.commitTimer);
     this.release();
   }
 
@@ -228,11 +251,23 @@ export class DecisionPipeline {
       }
     }
     if (!this.committing && this.dirty.size > 0) {
-      this.committing = true;
-      void this.commitNow().finally(() => {
-        this.committing = false;
-        if (this.dirty.size > 0) this.pump();
-      });
+      const wait = this.nextCommitAt - Date.now();
+      if (wait > 0) {
+        if (this.commitTimer === undefined) {
+          this.commitTimer = setTimeout(() => {
+            this.commitTimer = undefined;
+            this.pump();
+          }, wait);
+          this.commitTimer.unref();
+        }
+      } else {
+        this.committing = true;
+        void this.commitNow().finally(() => {
+          this.committing = false;
+          this.nextCommitAt = Date.now() + this.commitIntervalMs;
+          if (this.dirty.size > 0) this.pump();
+        });
+      }
     }
   }
 
@@ -270,13 +305,9 @@ export class DecisionPipeline {
         this.io.observeLatency(Math.max(0, written - complete.receivedAtMs));
     }
     const stateOf = new Map(items.map((i) => [i.complete.applicationId, i.state]));
-    // The insert's slot is free now: the next insert does not wait for this publication (they still
-    // hold their commit point until published).
-    this.publishing++;
-    void this.done(stateOf, result.standing, result.issued, stale).finally(() => {
-      this.publishing--;
-      this.pump();
-    });
+    // The insert's slot is free now: the next insert does not wait for this publication (its
+    // applications still hold their commit point until published).
+    this.publish({ stateOf, standing: result.standing, issued: result.issued, stale });
   }
 
   private async lookUpNow(batch: Lookup[]): Promise<void> {
@@ -295,22 +326,49 @@ export class DecisionPipeline {
       stateOf.set(l.id, l.state);
       standing.push(record);
     }
-    if (standing.length > 0) await this.done(stateOf, standing, new Set(), stale);
+    if (standing.length > 0) this.publish({ stateOf, standing, issued: new Set(), stale });
   }
 
-  /** Publishes what stands, then marks the applications decided, each in its partition (`stateOf`). */
-  private async done(
-    stateOf: ReadonlyMap<string, PartitionState>,
-    standing: readonly StandingRecord[],
-    issued: ReadonlySet<string>,
-    stale: () => boolean,
-  ): Promise<void> {
-    const published = await this.retrying(
+  /**
+   * Publishes what stands, then marks the applications decided, each in its partition. Group commit:
+   * one publication in flight; what is written meanwhile goes out together in the next one.
+   */
+  private publish(p: Publication): void {
+    this.toPublish.push(p);
+    this.publishNext();
+  }
+
+  private publishNext(): void {
+    if (this.publishing || this.toPublish.length === 0) return;
+    const group: Publication[] = [];
+    let count = 0;
+    while (this.toPublish.length > 0) {
+      const next = this.toPublish[0] as Publication;
+      if (group.length > 0 && count + next.standing.length > MAX_PUBLISH_BATCH) break;
+      group.push(next);
+      count += next.standing.length;
+      this.toPublish.shift();
+    }
+    const standing = group.flatMap((g) => g.standing);
+    const issued = new Set(group.flatMap((g) => [...g.issued]));
+    this.publishing = true;
+    void this.retrying(
       'publishing decisions',
       () => this.io.publish(standing, issued).then(() => true),
-      stale,
-    );
-    if (published === undefined) return;
+      () => group.every((g) => g.stale()),
+    )
+      .then((published) => {
+        if (published === undefined) return;
+        for (const g of group) this.markDecided(g.stateOf);
+      })
+      .finally(() => {
+        this.publishing = false;
+        this.publishNext();
+        this.pump();
+      });
+  }
+
+  private markDecided(stateOf: ReadonlyMap<string, PartitionState>): void {
     const byPartition = new Map<PartitionState, string[]>();
     for (const [id, st] of stateOf) {
       const ids = byPartition.get(st);

@@ -273,7 +273,8 @@ function handleBatch(ctx: Context, state: PartitionState, payload: EachBatchPayl
   const opened: string[] = [];
   let last: string | undefined;
   for (const message of batch.messages) {
-    if (!payload.isRunning() || payload.isStale()) break;
+    // (Staleness, a seek on this partition, is checked once above: this service never seeks.)
+    if (!payload.isRunning()) break;
     last = message.offset;
     const offset = BigInt(message.offset);
     let value: unknown;

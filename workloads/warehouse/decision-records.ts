@@ -201,23 +201,7 @@ function toRecord(r: RecordRow): DecisionRecord {
 const RECORD_SELECT = `record_id, application_id, revision, decision, score_decision, policy_rules, reason_codes,
   fraud_severity, approved_amount, model_key, model_checksum, source, run_id, issued_at, supersedes, supersede_reason`;
 
-/**
- * Issues first decisions, idempotently, in one round trip: each application without a record gets
- * revision 1 from its input; one already decided (a replay, another replica, the batch scorer came
- * first) keeps its record and nothing is written for it. Answers the record that stands for every
- * input (publish that one, not the input) and which of them this call wrote.
- */
-export async function issueDecisions(
-  db: pg.Pool | pg.PoolClient | pg.Client,
-  inputs: readonly DecisionRecordInput[],
-): Promise<{ standing: DecisionRecord[]; issued: Set<string> }> {
-  if (inputs.length === 0) return { standing: [], issued: new Set() };
-  const rows = inputs.map((d) => {
-    const values = decisionRecordRow(d);
-    return Object.fromEntries(DECISION_RECORD_COLUMNS.map((c, i) => [c, values[i]]));
-  });
-  const r = await db.query<RecordRow & { inserted: boolean }>(
-    `WITH x AS (
+const ISSUE_DECISIONS_SQL = `WITH x AS (
        SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(
          application_id uuid, decision text, score_decision text, policy_rules text[], reason_codes text[],
          fraud_severity text, approved_amount numeric, model_key text, model_checksum text, source text,
@@ -233,9 +217,29 @@ export async function issueDecisions(
      SELECT ${RECORD_SELECT.split(',')
        .map((c) => `d.${c.trim()}`)
        .join(', ')}, false FROM decision_record d
-     WHERE d.revision = 1 AND d.application_id IN (SELECT application_id FROM x)`,
-    [JSON.stringify(rows)],
-  );
+     WHERE d.revision = 1 AND d.application_id IN (SELECT application_id FROM x)`;
+
+/**
+ * Issues first decisions, idempotently, in one round trip: each application without a record gets
+ * revision 1 from its input; one already decided (a replay, another replica, the batch scorer came
+ * first) keeps its record and nothing is written for it. Answers the record that stands for every
+ * input (publish that one, not the input) and which of them this call wrote.
+ */
+export async function issueDecisions(
+  db: pg.Pool | pg.PoolClient | pg.Client,
+  inputs: readonly DecisionRecordInput[],
+): Promise<{ standing: DecisionRecord[]; issued: Set<string> }> {
+  if (inputs.length === 0) return { standing: [], issued: new Set() };
+  const rows = inputs.map((d) => {
+    const values = decisionRecordRow(d);
+    return Object.fromEntries(DECISION_RECORD_COLUMNS.map((c, i) => [c, values[i]]));
+  });
+  // A named (prepared) statement: parsed and planned once per connection, not on every insert.
+  const r = await db.query<RecordRow & { inserted: boolean }>({
+    name: 'issue-decisions',
+    text: ISSUE_DECISIONS_SQL,
+    values: [JSON.stringify(rows)],
+  });
   return {
     standing: r.rows.map(toRecord),
     issued: new Set(r.rows.filter((x) => x.inserted).map((x) => x.application_id)),
@@ -259,10 +263,11 @@ export async function issuedDecisions(
   applicationIds: readonly string[],
 ): Promise<DecisionRecord[]> {
   if (applicationIds.length === 0) return [];
-  const r = await db.query<RecordRow>(
-    `SELECT ${RECORD_SELECT} FROM decision_record WHERE revision = 1 AND application_id = ANY($1::uuid[])`,
-    [applicationIds],
-  );
+  const r = await db.query<RecordRow>({
+    name: 'issued-decisions',
+    text: `SELECT ${RECORD_SELECT} FROM decision_record WHERE revision = 1 AND application_id = ANY($1::uuid[])`,
+    values: [applicationIds],
+  });
   return r.rows.map(toRecord);
 }
 

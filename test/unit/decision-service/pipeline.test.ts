@@ -101,7 +101,7 @@ function harness(options: { maxWrites?: number } = {}) {
     observeLatency: () => undefined,
     log: createLogger('pipeline-test', { write: () => undefined }),
   };
-  const pipeline = new DecisionPipeline(io, { retryMs: 1, ...options });
+  const pipeline = new DecisionPipeline(io, { retryMs: 1, commitIntervalMs: 0, ...options });
   const partition = (p: number): PartitionState =>
     pipeline.state(p, () => ({
       partition: p,
@@ -180,6 +180,33 @@ describe('DecisionPipeline', () => {
     await h.settle();
     expect(h.lastCommit(0, 'applications')).toBe(2n);
     expect(h.lastCommit(1, 'applications')).toBe(2n);
+  });
+
+  it('publishes what is written while a publication is in flight together in the next one', async () => {
+    const h = harness();
+    const [p0, p1] = [h.partition(0), h.partition(1)];
+    const [a, b, c] = events as [ApplicationEvent, ApplicationEvent, ApplicationEvent];
+    arrive(h, p0, a, 0n);
+    await h.settle();
+    h.issues[0]?.d.resolve();
+    await h.settle();
+    expect(h.publishes.map((p) => p.ids)).toEqual([[idOf(a)]]);
+    arrive(h, p0, b, 1n);
+    await h.settle();
+    arrive(h, p1, c, 0n);
+    await h.settle();
+    expect(h.issues).toHaveLength(3);
+    h.issues[1]?.d.resolve();
+    h.issues[2]?.d.resolve();
+    await h.settle();
+    expect(h.publishes).toHaveLength(1);
+    h.publishes[0]?.d.resolve();
+    await h.settle();
+    expect(h.publishes.map((p) => p.ids.sort())).toEqual([[idOf(a)], [idOf(b), idOf(c)].sort()]);
+    h.publishes[1]?.d.resolve();
+    await h.settle();
+    expect(h.lastCommit(0, 'applications')).toBe(2n);
+    expect(h.lastCommit(1, 'applications')).toBe(1n);
   });
 
   it('retries a failed insert (idempotent) and decides once it succeeds', async () => {
