@@ -80,6 +80,38 @@ export interface PlatformContainerProps {
   probes?: boolean;
 }
 
+/**
+ * Probes of a platform container on its ops port. A kubelet's default probe timeout is 1 s: on a busy
+ * node (a CPU-starved pod answering /healthz late while it works through a backlog) that restarts
+ * healthy workloads, so every probe waits 5 s. Liveness gives up after a minute of failures (6 × 10 s),
+ * readiness after 15 s, so a slow pod leaves rotation long before it is restarted.
+ */
+export function platformProbes(): Pick<Container, 'startupProbe' | 'livenessProbe' | 'readinessProbe'> {
+  return {
+    startupProbe: {
+      httpGet: { path: '/healthz', port: port('ops') },
+      periodSeconds: 2,
+      timeoutSeconds: PROBE_TIMEOUT_SECONDS,
+      failureThreshold: 60,
+    },
+    livenessProbe: {
+      httpGet: { path: '/healthz', port: port('ops') },
+      periodSeconds: 10,
+      timeoutSeconds: PROBE_TIMEOUT_SECONDS,
+      failureThreshold: 6,
+    },
+    readinessProbe: {
+      httpGet: { path: '/readyz', port: port('ops') },
+      periodSeconds: 5,
+      timeoutSeconds: PROBE_TIMEOUT_SECONDS,
+      failureThreshold: 3,
+    },
+  };
+}
+
+/** How long a kubelet waits for any probe's answer (the default, 1 s, is too short on a busy node). */
+export const PROBE_TIMEOUT_SECONDS = 5;
+
 /** A container of the platform image running one subcommand. */
 export function platformContainer(ctx: RenderContext, props: PlatformContainerProps): Container {
   const probes = props.probes ?? true;
@@ -93,25 +125,7 @@ export function platformContainer(ctx: RenderContext, props: PlatformContainerPr
     ports: [...(props.ports ?? []), { name: 'ops', containerPort: PORTS.ops, protocol: 'TCP' }],
     volumeMounts: [TMP_MOUNT, ...(props.volumeMounts ?? [])],
     resources: resourcesOf(props.resources),
-    ...(probes
-      ? {
-          startupProbe: {
-            httpGet: { path: '/healthz', port: port('ops') },
-            periodSeconds: 2,
-            failureThreshold: 60,
-          },
-          livenessProbe: {
-            httpGet: { path: '/healthz', port: port('ops') },
-            periodSeconds: 10,
-            failureThreshold: 3,
-          },
-          readinessProbe: {
-            httpGet: { path: '/readyz', port: port('ops') },
-            periodSeconds: 5,
-            failureThreshold: 2,
-          },
-        }
-      : {}),
+    ...(probes ? platformProbes() : {}),
     securityContext: restrictedContainerSecurity(true),
   };
 }

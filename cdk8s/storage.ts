@@ -14,6 +14,7 @@ import { markPart } from './parts.ts';
 import {
   type Container,
   emptyDir,
+  PROBE_TIMEOUT_SECONDS,
   port,
   pullSecrets,
   resourcesOf,
@@ -126,9 +127,19 @@ export class ManagedPostgres extends Construct {
         { name: 'tmp', mountPath: '/tmp' },
       ],
       resources: resourcesOf(managed.resources),
-      startupProbe: { ...ready, periodSeconds: 2, failureThreshold: 90 },
-      readinessProbe: { ...ready, periodSeconds: 5, timeoutSeconds: 3 },
-      livenessProbe: { tcpSocket: { port: port('postgres') }, periodSeconds: 10, failureThreshold: 6 },
+      startupProbe: {
+        ...ready,
+        periodSeconds: 2,
+        timeoutSeconds: PROBE_TIMEOUT_SECONDS,
+        failureThreshold: 90,
+      },
+      readinessProbe: { ...ready, periodSeconds: 5, timeoutSeconds: PROBE_TIMEOUT_SECONDS },
+      livenessProbe: {
+        tcpSocket: { port: port('postgres') },
+        periodSeconds: 10,
+        timeoutSeconds: PROBE_TIMEOUT_SECONDS,
+        failureThreshold: 6,
+      },
       securityContext: restrictedContainerSecurity(true),
     };
     managedStore(this, ctx, {
@@ -174,17 +185,22 @@ export class ManagedMongo extends Construct {
       // /debug/readyz too (its ping needs --setup-database, which 1.24 allows only with the
       // experimental new auth). Readiness fails after 10 s, liveness after 60 s, so a slow store
       // leaves rotation long before it is restarted.
-      startupProbe: { ...ferretdbProbe('/debug/livez'), periodSeconds: 2, failureThreshold: 60 },
+      startupProbe: {
+        ...ferretdbProbe('/debug/livez'),
+        periodSeconds: 2,
+        timeoutSeconds: PROBE_TIMEOUT_SECONDS,
+        failureThreshold: 60,
+      },
       readinessProbe: {
         ...ferretdbProbe('/debug/readyz'),
         periodSeconds: 5,
-        timeoutSeconds: 3,
+        timeoutSeconds: PROBE_TIMEOUT_SECONDS,
         failureThreshold: 2,
       },
       livenessProbe: {
         ...ferretdbProbe('/debug/livez'),
         periodSeconds: 10,
-        timeoutSeconds: 5,
+        timeoutSeconds: PROBE_TIMEOUT_SECONDS,
         failureThreshold: 6,
       },
       securityContext: restrictedContainerSecurity(true),

@@ -15,7 +15,8 @@
  * and the CPU each process used (share of one core) while the rate ran.
  * Writes bench/results/decisions.md. Bounded: BENCH_RATES (default 250,500,1000,2000 per second),
  * BENCH_SECONDS per rate (default 10), BENCH_WARMUP_SECONDS (default 3, at 200/s, not reported),
- * BENCH_PARTITIONS (default 3). The figures are only meaningful on a quiet machine.
+ * BENCH_PARTITIONS (default 3). BENCH_CPU_PROFILE=<dir> writes a V8 CPU profile of each component
+ * there (node --cpu-prof; open in Chrome DevTools). The figures are only meaningful on a quiet machine.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -36,6 +37,7 @@ const RATES = (process.env.BENCH_RATES ?? '250,500,1000,2000').split(',').map(Nu
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
 const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 3);
+const PROFILE_DIR = process.env.BENCH_CPU_PROFILE;
 const TICK_MS = 20;
 const brokers = requireInfra('kafka').bootstrapServers;
 const kafka = new Kafka({ clientId: 'decisions-bench', brokers: [brokers], logLevel: logLevel.NOTHING });
@@ -93,7 +95,16 @@ function spawnComponent(
 ): Component {
   const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'cli', 'main.ts'), subcommand], {
     cwd: repoRoot,
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    env: {
+      ...process.env,
+      LOG_LEVEL: 'warn',
+      ...(PROFILE_DIR === undefined
+        ? {}
+        : {
+            NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${PROFILE_DIR} --cpu-prof-name=${subcommand}.cpuprofile`,
+          }),
+      ...env,
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   child.once('exit', (code, signal) => {

@@ -22,6 +22,7 @@ import {
   CLUSTER_DOMAIN,
   CNI_BIN_DIR,
   containerdVersion,
+  corednsBuild,
   corednsVersion,
   crictlVersion,
   NODE_BRIDGE,
@@ -83,6 +84,7 @@ export const node: Component<'node'> = {
           crictlVersion,
           corednsVersion,
           pauseVersion,
+          corednsBuild,
         ],
         { stdio: ['ignore', 'inherit', 'inherit'] },
       );

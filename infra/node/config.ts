@@ -45,6 +45,12 @@ export const containerdVersion = 'v2.2.9';
 export const runcVersion = 'v1.3.6';
 export const crictlVersion = 'v1.34.0';
 export const corednsVersion = 'v1.12.1';
+/**
+ * The cached CoreDNS build: its version and a revision of the plugin set in infra/go/coredns. Bump the
+ * revision when that set changes, so a warm cache builds the new binary (r2: the template plugin, for
+ * NXDOMAIN outside the cluster's zones).
+ */
+export const corednsBuild = `${corednsVersion}-r2`;
 export const pauseVersion = '1';
 export const prometheusOperatorVersion = 'v0.85.0';
 /** Prometheus run by the operator (3.5 LTS, a version prometheus-operator v0.85.0 supports). */
@@ -56,7 +62,7 @@ export const nodeBinaries = {
   ctr: join(cacheDir, `containerd-${containerdVersion}`, 'bin', 'ctr'),
   runc: join(cacheDir, `runc-${runcVersion}`, 'bin', 'runc'),
   crictl: join(cacheDir, `crictl-${crictlVersion}`, 'bin', 'crictl'),
-  coredns: join(cacheDir, `coredns-${corednsVersion}`, 'bin', 'coredns'),
+  coredns: join(cacheDir, `coredns-${corednsBuild}`, 'bin', 'coredns'),
   pause: join(cacheDir, `pause-${pauseVersion}`, 'pause'),
 };
 

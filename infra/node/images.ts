@@ -10,7 +10,7 @@ import { cacheDir, repoRoot } from '../lib/paths.ts';
 import { progress } from '../lib/process.ts';
 import { readInfraState } from '../lib/state.ts';
 import {
-  corednsVersion,
+  corednsBuild,
   nodeBinaries,
   nodePaths,
   pauseVersion,
@@ -41,7 +41,7 @@ export function buildImage(image: NodeImage): BuiltImage {
   const script = join(repoRoot, 'infra', 'provision', 'images.sh');
   const args: Record<NodeImage, string[]> = {
     pause: ['pause', pauseVersion],
-    coredns: ['coredns', corednsVersion],
+    coredns: ['coredns', corednsBuild],
     platform: ['platform', repoRoot, PLATFORM_IMAGE],
     postgres: ['postgres', repoRoot],
     ferretdb: ['ferretdb', repoRoot, image === 'ferretdb' ? upstreamFerretdb() : ''],

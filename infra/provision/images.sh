@@ -4,7 +4,7 @@
 # VM withholds), into docker-archive tars in the harness cache that the node's containerd imports.
 #
 #   images.sh <cache> pause <pause-v>              -> <cache>/pause-<v>/image-<hash>.tar
-#   images.sh <cache> coredns <coredns-v>          -> <cache>/coredns-<v>/image-<hash>.tar
+#   images.sh <cache> coredns <coredns-build>      -> <cache>/coredns-<build>/image-<hash>.tar
 #   images.sh <cache> platform <repo> <tag>        -> <cache>/platform-image/<inputs-hash>.tar
 #   images.sh <cache> postgres <repo>              -> <cache>/store-images/postgres-15-<hash>.tar
 #   images.sh <cache> ferretdb <repo> <ferretdb>   -> <cache>/store-images/ferretdb-<hash>.tar

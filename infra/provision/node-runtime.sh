@@ -4,9 +4,11 @@
 #   <cache>/containerd-<v>/bin/{containerd,containerd-shim-runc-v2,ctr}   (infra/go/containerd)
 #   <cache>/runc-<v>/bin/runc                                            (infra/go/runc, cgo + libseccomp)
 #   <cache>/crictl-<v>/bin/crictl                                        (infra/go/crictl)
-#   <cache>/coredns-<v>/bin/coredns                                      (infra/go/coredns)
+#   <cache>/coredns-<build>/bin/coredns                                  (infra/go/coredns)
 #   <cache>/pause-<v>/pause                                              (infra/pause/pause.c, gcc -static)
-# Usage: node-runtime.sh <cache-dir> <containerd-v> <runc-v> <crictl-v> <coredns-v> <pause-v>
+# Usage: node-runtime.sh <cache-dir> <containerd-v> <runc-v> <crictl-v> <coredns-v> <pause-v> [<coredns-build>]
+# <coredns-build> names CoreDNS's cache folder: its version and the revision of the plugin set
+# (infra/node/config.ts corednsBuild), so a changed plugin set is built again on a warm cache.
 # Idempotent: what is already there is not rebuilt. Progress every 30 s while a build runs.
 # The images of pause and CoreDNS are made by images.sh from these binaries.
 set -euo pipefail
@@ -18,6 +20,7 @@ main() {
   crictl_version="$4"
   coredns_version="$5"
   pause_version="$6"
+  coredns_build="${7:-$coredns_version}"
   here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
   gomods="$(cd "$here/../go" && pwd)"
 
@@ -58,7 +61,7 @@ main() {
     sigs.k8s.io/cri-tools/cmd/crictl
 
   require_pin "$gomods/coredns" github.com/coredns/coredns "$coredns_version"
-  CGO_ENABLED=0 go_build "coredns $coredns_version" "$gomods/coredns" "$cache/coredns-$coredns_version/bin" \
+  CGO_ENABLED=0 go_build "coredns $coredns_build" "$gomods/coredns" "$cache/coredns-$coredns_build/bin" \
     "-s -w -X github.com/coredns/coredns/coremain.GitCommit=go-module-proxy" \
     creditplatform.local/infra/coredns
 

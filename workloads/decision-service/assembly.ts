@@ -55,6 +55,14 @@ export class PartitionAssembly {
   private checksHead = 0;
   private readonly decided = new Map<string, true>();
   private readonly next: Partial<Record<SourceTopic, bigint>> = {};
+  /** Per topic, the first piece of each application in the order read (see `oldestOpen`). */
+  private readonly firstPieces: Record<
+    SourceTopic,
+    { entries: Array<{ offset: bigint; id: string }>; head: number; unordered: boolean }
+  > = {
+    applications: { entries: [], head: 0, unordered: false },
+    verdicts: { entries: [], head: 0, unordered: false },
+  };
 
   /** Open applications (metrics). */
   get pending(): number {
@@ -190,14 +198,39 @@ export class PartitionAssembly {
   /** The offset to commit on each topic (undefined: nothing read on it yet). */
   commitOffsets(): Partial<Record<SourceTopic, bigint>> {
     const out: Partial<Record<SourceTopic, bigint>> = { ...this.next };
-    for (const p of this.open.values()) {
-      for (const topic of ['applications', 'verdicts'] as const) {
-        const o = p.minOffset[topic];
-        const cur = out[topic];
-        if (o !== undefined && cur !== undefined && o < cur) out[topic] = o;
-      }
+    for (const topic of ['applications', 'verdicts'] as const) {
+      const o = this.oldestOpen(topic);
+      const cur = out[topic];
+      if (o !== undefined && cur !== undefined && o < cur) out[topic] = o;
     }
     return out;
+  }
+
+  /**
+   * The smallest first-piece offset on `topic` of an open application. Pieces are read in offset order,
+   * so first pieces queue up in that order and the answer is the oldest entry still open: amortised
+   * O(1) per call, not a scan of every open application (a scan only if offsets ever came out of order).
+   */
+  private oldestOpen(topic: SourceTopic): bigint | undefined {
+    const q = this.firstPieces[topic];
+    if (q.unordered) {
+      let min: bigint | undefined;
+      for (const p of this.open.values()) {
+        const o = p.minOffset[topic];
+        if (o !== undefined && (min === undefined || o < min)) min = o;
+      }
+      return min;
+    }
+    while (q.head < q.entries.length) {
+      const e = q.entries[q.head] as { offset: bigint; id: string };
+      if (this.open.get(e.id)?.minOffset[topic] === e.offset) return e.offset;
+      q.head++;
+    }
+    if (q.head > 0) {
+      q.entries = [];
+      q.head = 0;
+    }
+    return undefined;
   }
 
   /** Age (ms) of the oldest open application with a receipt time, at `now`. */
@@ -228,7 +261,13 @@ export class PartitionAssembly {
       this.open.set(id, pending);
     }
     const cur = pending.minOffset[topic];
-    if (cur === undefined || offset < cur) pending.minOffset[topic] = offset;
+    if (cur === undefined || offset < cur) {
+      pending.minOffset[topic] = offset;
+      const q = this.firstPieces[topic];
+      const last = q.entries[q.entries.length - 1];
+      if (last !== undefined && offset < last.offset) q.unordered = true;
+      if (!q.unordered) q.entries.push({ offset, id });
+    }
     return { pending, opened };
   }
 }

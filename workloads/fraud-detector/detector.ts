@@ -11,13 +11,13 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Kafka, Producer } from 'kafkajs';
 import { applicationName, repartitionTopicName } from '../../api/topics.ts';
+import { createTopicsWithLeaders } from '../../lib/kafka-topics.ts';
 import { createLogger, type Logger } from '../../lib/log.ts';
 import { startOpsServer } from '../../lib/ops-server.ts';
 import {
   assertCoPartitioned,
   createIdempotentProducer,
   createKafka,
-  createTopicsWithLeaders,
   kafkaConnection,
 } from '../shared/kafka.ts';
 import type { DetectorConfig } from './config.ts';

@@ -1,5 +1,6 @@
 // Command coredns is the cluster DNS of the harness node: CoreDNS built with only the plugins a
-// cluster's DNS needs (no forward: pod lookups never leave the machine).
+// cluster's DNS needs (no forward: pod lookups never leave the machine; template answers NXDOMAIN
+// for every name outside the cluster's zones instead of SERVFAIL).
 package main
 
 import (
@@ -15,12 +16,14 @@ import (
 	_ "github.com/coredns/coredns/plugin/metrics"
 	_ "github.com/coredns/coredns/plugin/ready"
 	_ "github.com/coredns/coredns/plugin/reload"
+	_ "github.com/coredns/coredns/plugin/template"
 )
 
 // The plugins' order in a server block, as in CoreDNS's own plugin.cfg.
 func init() {
 	dnsserver.Directives = []string{
-		"reload", "ready", "health", "prometheus", "errors", "log", "loadbalance", "cache", "kubernetes",
+		"reload", "ready", "health", "prometheus", "errors", "log", "loadbalance", "cache", "template",
+		"kubernetes",
 	}
 }
 

@@ -300,9 +300,11 @@ describe('webhook delivery', () => {
     let child = spawnDelivery();
     try {
       await produce(kafka, topic, alerts);
+      // The 20 alerts may reach the process in more than one fetch: kill it once all are recorded and
+      // eight requests hang.
       await waitFor(
-        'eight requests hanging in the first process',
-        async () => (receiver.requests >= 8 ? true : undefined),
+        'all 20 recorded and eight requests hanging in the first process',
+        async () => (receiver.requests >= 8 && (await rows('restart')).length === 20 ? true : undefined),
         60_000,
       );
       child.kill('SIGKILL');

@@ -122,6 +122,8 @@ function spawnService(config: DecisionServiceConfig): ChildProcess {
       OPS_HOST: '127.0.0.1',
       POD_NAME: config.writerId,
       DECISION_WRITE_BATCH: String(config.maxWriteBatch),
+      // The killed process's member leaves the group when its session expires: not the 30 s default.
+      KAFKA_SESSION_TIMEOUT_MS: String(config.sessionTimeoutMs),
       LOG_LEVEL: 'warn',
     },
     stdio: ['ignore', 'inherit', 'inherit'],

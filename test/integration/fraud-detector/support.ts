@@ -4,12 +4,12 @@ import { Kafka, logLevel, type Message } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { applicationName } from '../../../api/topics.ts';
 import { requireInfra } from '../../../infra/lib/state.ts';
+import { createTopicsWithLeaders } from '../../../lib/kafka-topics.ts';
 import type { ApplicationEvent } from '../../../workloads/contract/application.ts';
 import { pseudonymize } from '../../../workloads/contract/pseudonymize.ts';
 import type { DetectorConfig } from '../../../workloads/fraud-detector/config.ts';
 import { DEFAULT_HORIZON_MS } from '../../../workloads/fraud-detector/core/event-time.ts';
 import { type GeneratedApplication, generateApplications } from '../../../workloads/generator/generate.ts';
-import { createTopicsWithLeaders } from '../../../workloads/shared/kafka.ts';
 
 export const PSEUDO_KEY = 'integration-test-key-0123456789';
 

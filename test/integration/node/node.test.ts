@@ -112,7 +112,12 @@ function scriptPod(
           imagePullPolicy: 'Never',
           command: ['node', '-e', script],
           securityContext: restrictedContainer,
-          resources: { limits: { memory: '128Mi', cpu: '500m' } },
+          // Small explicit requests: with limits only, the request defaults to the limit (500m), and a
+          // few such pods beside the node's other pods leave the scheduler with Insufficient cpu.
+          resources: {
+            requests: { memory: '64Mi', cpu: '20m' },
+            limits: { memory: '128Mi', cpu: '500m' },
+          },
           volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
           ...extra,
         },
@@ -222,9 +227,12 @@ describe('the harness node', () => {
         const short = await dns.lookup('echo');
         const api = await dns.lookup('kubernetes.default');
         const body = await (await fetch('http://echo/')).text();
+        // Names outside the cluster's zones: NXDOMAIN (ENOTFOUND) at once, never SERVFAIL or a query off the machine.
+        const outside = await dns.resolve4('example.com.').then(() => 'resolved', (e) => e.code);
+        const outsideLookup = await dns.lookup('registry.example.com').then(() => 'resolved', (e) => e.code);
         const routes = require('node:fs').readFileSync('/proc/net/route', 'utf8').trim().split('\\n').slice(1)
           .map((l) => l.split('\\t')[1]);
-        console.log(JSON.stringify({ svc: svc.address, short: short.address, api: api.address, body, routes }));
+        console.log(JSON.stringify({ svc: svc.address, short: short.address, api: api.address, body, routes, outside, outsideLookup }));
       })().catch((e) => { console.error(e); process.exit(1); });`;
     const out = JSON.parse((await runToCompletion('client', scriptPod('client', script))).trim()) as {
       svc: string;
@@ -232,6 +240,8 @@ describe('the harness node', () => {
       api: string;
       body: string;
       routes: string[];
+      outside: string;
+      outsideLookup: string;
     };
     const clusterIp = kubectl([
       '-n',
@@ -246,6 +256,8 @@ describe('the harness node', () => {
     expect(out.short).toBe(clusterIp);
     expect(out.api).toBe('10.96.0.1');
     expect(out.body).toBe('echo from echo');
+    expect(out.outside).toBe('ENOTFOUND');
+    expect(out.outsideLookup).toBe('ENOTFOUND');
     // No default route (destination 00000000) in the pod: nothing addressed off the machine can be reached.
     expect(out.routes).not.toContain('00000000');
   });

@@ -7,6 +7,7 @@ import { childNames, generatedSecretNames } from '../../../api/names.ts';
 import { repartitionTopicName } from '../../../api/topics.ts';
 import { PIPELINE_LABEL } from '../../../api/v1alpha1.ts';
 import type { KubeObject } from '../../../cdk8s/options.ts';
+import { PROBE_TIMEOUT_SECONDS } from '../../../cdk8s/pod.ts';
 import { buildPipeline, renderCreditPipeline } from '../../../cdk8s/render.ts';
 import { loadConfig } from '../../../lib/config.ts';
 import { DetectorConfig } from '../../../workloads/fraud-detector/config.ts';
@@ -151,6 +152,12 @@ describe('renderCreditPipeline', () => {
             // A slow container leaves rotation (readiness) before it is restarted (liveness).
             expect(c.readinessProbe, `${where} readiness is not liveness`).not.toEqual(c.livenessProbe);
           }
+          // A busy node answers probes late: none may keep the kubelet's 1 s default timeout.
+          for (const probe of [c.startupProbe, c.livenessProbe, c.readinessProbe].filter(Boolean))
+            expect(
+              (probe as { timeoutSeconds?: number }).timeoutSeconds,
+              `${where} ${c.name} probe timeout`,
+            ).toBe(PROBE_TIMEOUT_SECONDS);
         }
       }
     }

@@ -71,6 +71,19 @@ describe('PartitionAssembly', () => {
     expect(s.pending).toBe(0);
   });
 
+  it('commits at the oldest open piece also when pieces come out of offset order', () => {
+    const [a, b, c] = events as [ApplicationEvent, ApplicationEvent, ApplicationEvent];
+    const s = new PartitionAssembly();
+    s.addApplication(a, 1, 8n);
+    s.addApplication(b, 1, 3n);
+    s.addApplication(c, 1, 9n);
+    expect(s.commitOffsets().applications).toBe(3n);
+    s.markDecided([b.applicationId.toLowerCase()]);
+    expect(s.commitOffsets().applications).toBe(8n);
+    s.markDecided([a.applicationId.toLowerCase(), c.applicationId.toLowerCase()]);
+    expect(s.commitOffsets().applications).toBe(10n);
+  });
+
   it('ignores late pieces of a decided application (no reopening, no second decision)', () => {
     const [a] = events as [ApplicationEvent];
     const s = new PartitionAssembly();
