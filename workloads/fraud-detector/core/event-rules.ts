@@ -15,11 +15,15 @@ export function evaluateEventRules(
   detectedAt: Date,
   times?: EventTimes,
 ): FraudAlert[] {
-  const eventTime = times === undefined ? event.submittedAt : new Date(times.window).toISOString();
   const out: FraudAlert[] = [];
+  // Formatted only when a rule fires (most applications raise nothing).
+  let eventTime: string | undefined;
+  let detected: string | undefined;
   for (const rule of rules.eventRules) {
     const evidence = rule.test(event);
     if (evidence === undefined) continue;
+    eventTime ??= times === undefined ? event.submittedAt : new Date(times.window).toISOString();
+    detected ??= detectedAt.toISOString();
     out.push({
       alertId: alertId(event.applicationId, rule.id, rule.version),
       applicationId: event.applicationId,
@@ -32,7 +36,7 @@ export function evaluateEventRules(
       reasonCode: rule.reasonCode,
       mode: rule.mode,
       eventTime,
-      detectedAt: detectedAt.toISOString(),
+      detectedAt: detected,
       evidence: { kind: rule.kind, ...evidence },
     });
   }
