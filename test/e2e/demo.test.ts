@@ -8,9 +8,10 @@
  * restarted by the kubelet while the pipeline carries on. Asserts on the numbers, not only on the exit code.
  */
 import { readFileSync } from 'node:fs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kubectl } from '../../demo/cluster.ts';
 import { runHeldOut } from '../../demo/held-out-run.ts';
-import { DEFAULT_DEMO, runDemo } from '../../demo/run-demo.ts';
+import { DEFAULT_DEMO, readManifests, runDemo } from '../../demo/run-demo.ts';
 import type { DemoSummary } from '../../demo/summary.ts';
 import { ensureImages } from '../../infra/node/images.ts';
 
@@ -21,6 +22,14 @@ describe('the demo path end to end', () => {
   beforeAll(() => {
     ensureImages(['platform', 'postgres', 'ferretdb']);
   }, 1_800_000);
+
+  // The pipeline's pods stop with the test (the next demo run resets the namespace anyway): left
+  // running they would keep polling the broker beside whatever runs next on this machine.
+  afterAll(() => {
+    const ns = readManifests(DEFAULT_DEMO.pipelineFile).find((d) => d.kind === 'CreditPipeline')?.metadata
+      .namespace;
+    if (ns !== undefined) kubectl(['delete', 'namespace', ns, '--wait=false', '--ignore-not-found']);
+  });
 
   it('turns a CreditPipeline and generator traffic into alerts, scores and decisions', async () => {
     summary = await runDemo({
