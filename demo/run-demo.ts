@@ -19,7 +19,7 @@ import { repoRoot, stateDir } from '../infra/lib/paths.ts';
 import { requireInfra } from '../infra/lib/state.ts';
 import { nodeNamespace } from '../infra/node/cluster-access.ts';
 import { NODE_IP } from '../infra/node/config.ts';
-import { ensureImages } from '../infra/node/images.ts';
+import { buildImage, ensureImages, imageSourceLabel } from '../infra/node/images.ts';
 import { pipelineOnNode } from '../infra/node/pipeline.ts';
 import { generate } from '../workloads/generator/main.ts';
 import { DEFAULT_OUTCOME_OPTIONS } from '../workloads/generator/outcomes.ts';
@@ -130,7 +130,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     }
   }
 
-  await resetPipeline(ns, say);
+  await resetPipeline(ns, pipeline, say);
   // Pod Security restricted enforced, and the node's taint tolerated by every pod of the namespaces.
   kubectl(
     ['apply', '-f', '-'],
@@ -154,6 +154,10 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     '--set',
     `watchNamespaces={${ns}}`,
     ...fraudOpsHelmValues(ns, pipeline.metadata.name),
+    // The image keeps its tag when it is rebuilt: an annotation naming its build rolls the operator's
+    // pod onto the new one (the pipeline's pods are new anyway: the reset deleted their namespace).
+    '--set-string',
+    `podAnnotations.credit-platform\\.local/image-source=${imageSourceLabel(buildImage('platform'))}`,
   ]);
 
   say(
@@ -198,6 +202,15 @@ async function runPipeline(
   await withPodsOnFailure(() =>
     waitForCondition(`deployment/${RELEASE}-operator`, OPERATOR_NAMESPACE, 'Available', 180_000),
   );
+  // After a rebuilt image, the old operator pod is replaced: only the new one reconciles the pipeline.
+  kubectl([
+    'rollout',
+    'status',
+    `deployment/${RELEASE}-operator`,
+    '-n',
+    OPERATOR_NAMESPACE,
+    '--timeout=180s',
+  ]);
 
   const rel = (f: string) => f.replace(`${repoRoot}/`, '');
   // The pipeline uses the harness broker directly: no Strimzi Kafka to apply.
@@ -395,20 +408,24 @@ async function runPipeline(
  * stores' claims and volumes with it), and the topics and consumer groups it used on the harness
  * broker go too.
  */
-async function resetPipeline(ns: string, say: DemoOptions['progress']): Promise<void> {
-  const exists = kubectl(['get', 'namespace', ns, '--ignore-not-found', '-o', 'name']).trim() !== '';
-  if (!exists) return;
-  say('reset', `removing the previous run: namespace ${ns}, its volumes and its topics`);
-  const previous = kubectlJson<{ items: PipelineDoc[] }>(['get', 'creditpipelines', '-n', ns]).items;
-  kubectl(['delete', 'namespace', ns, '--wait=false']);
-  // Its pods need no grace period: the data they would flush is about to be deleted.
-  kubectl(['delete', 'pods', '--all', '-n', ns, '--grace-period=0', '--force', '--wait=false']);
-  await waitFor(
-    async () => kubectl(['get', 'namespace', ns, '--ignore-not-found', '-o', 'name']).trim() === '',
-    180_000,
-    `namespace ${ns} to be deleted`,
-  );
-  // In direct topic mode nothing deletes the topics with the pipeline.
+async function resetPipeline(ns: string, pipeline: PipelineDoc, say: DemoOptions['progress']): Promise<void> {
+  let previous: PipelineDoc[] = [];
+  if (kubectl(['get', 'namespace', ns, '--ignore-not-found', '-o', 'name']).trim() !== '') {
+    say('reset', `removing the previous run: namespace ${ns}, its volumes and its topics`);
+    previous = kubectlJson<{ items: PipelineDoc[] }>(['get', 'creditpipelines', '-n', ns]).items;
+    kubectl(['delete', 'namespace', ns, '--wait=false']);
+    // Its pods need no grace period: the data they would flush is about to be deleted.
+    kubectl(['delete', 'pods', '--all', '-n', ns, '--grace-period=0', '--force', '--wait=false']);
+    await waitFor(
+      async () => kubectl(['get', 'namespace', ns, '--ignore-not-found', '-o', 'name']).trim() === '',
+      180_000,
+      `namespace ${ns} to be deleted`,
+    );
+  }
+  // In direct topic mode nothing deletes the topics with the pipeline, and a namespace deleted
+  // without the demo (the e2e test's clean-up, by hand) leaves them: this run's topics and groups go
+  // whether or not the namespace was still there (consumer groups resuming from the last run's
+  // offsets, or a decision service joining the last run's verdicts, would not start from a clean slate).
   const kafka = new Kafka({
     clientId: 'demo-reset',
     brokers: [requireInfra('kafka').bootstrapServers],
@@ -417,15 +434,18 @@ async function resetPipeline(ns: string, say: DemoOptions['progress']): Promise<
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const prefixes = previous.map((p) => `${ns}.${p.metadata.name}`);
-    // Every topic the spec names (verdicts and decisions too: a decision service reading the last
-    // run's verdicts would wait for applications that are gone).
+    const pipelines = [pipeline, ...previous];
+    const prefixes = pipelines.map((p) => `${ns}.${p.metadata.name}`);
+    // Every topic the specs name (verdicts and decisions too).
     const roles = Object.keys(DEFAULT_TOPICS) as (keyof typeof DEFAULT_TOPICS)[];
-    const named = previous.flatMap((p) => roles.map((r) => p.spec?.topics?.[r] ?? DEFAULT_TOPICS[r]));
+    const named = pipelines.flatMap((p) => roles.map((r) => p.spec?.topics?.[r] ?? DEFAULT_TOPICS[r]));
     const topics = (await admin.listTopics()).filter(
       (t) => named.includes(t) || prefixes.some((p) => t.startsWith(p)),
     );
-    if (topics.length > 0) await admin.deleteTopics({ topics });
+    if (topics.length > 0) {
+      say('reset', `deleting the topics ${topics.join(', ')}`);
+      await admin.deleteTopics({ topics });
+    }
     const groups = (await admin.listGroups()).groups
       .map((g) => g.groupId)
       .filter((g) => prefixes.some((p) => g.startsWith(p)));
