@@ -154,6 +154,8 @@ export const DECISION_ENV = {
   opsHost: ENV.opsHost,
   sessionTimeoutMs: ENV.kafkaSessionTimeoutMs,
   writerId: 'POD_NAME',
+  /** Most decisions per warehouse insert (the service group-commits what completes meanwhile). */
+  maxWriteBatch: 'DECISION_WRITE_BATCH',
 } as const;
 
 /** `credit-platform warehouse-loader` (workloads/warehouse-loader/main.ts). */

@@ -7,6 +7,7 @@
 import { type Admin, Kafka, type KafkaConfig, logLevel, type SASLOptions } from 'kafkajs';
 import type { CreditPipeline } from '../../api/v1alpha1.ts';
 import { type DesiredTopic, desiredTopics } from '../../cdk8s/topics.ts';
+import { createTopicsWithLeaders } from '../../lib/kafka-topics.ts';
 import type { DirectTopicsOutcome } from './status.ts';
 
 /** Client credentials from spec.kafka.authSecretRef (decoded Secret data). */
@@ -65,15 +66,15 @@ export class KafkaTopicManager implements TopicManager {
         const existing = new Set(await admin.listTopics());
         const missing = wanted.filter((t) => !existing.has(t.name));
         if (missing.length > 0) {
-          await admin.createTopics({
-            waitForLeaders: true,
-            topics: missing.map((t) => ({
+          await createTopicsWithLeaders(
+            admin,
+            missing.map((t) => ({
               topic: t.name,
               numPartitions: t.partitions,
               replicationFactor: t.replicationFactor,
               configEntries: Object.entries(t.config).map(([name, value]) => ({ name, value })),
             })),
-          });
+          );
         }
         await this.growPartitions(
           admin,

@@ -5,11 +5,15 @@
  *
  * An application is *open* from its first piece (its application message or any verdict part) until
  * it is decided. It is *complete* when the application, the source part and one window part per key
- * path the source part names are in. The offsets to commit on each topic are the smallest offset of a
- * piece of an open application (everything before it belongs to decided applications), else the next
- * offset after the last one read. So after a crash or a rebalance the new owner re-reads every piece
- * of every open application, and only pieces of decided ones besides; those are recognised by the
- * decision store (an issued record exists) and re-published, never decided twice.
+ * path the source part names are in; completeness is checked on each piece as it is added, so a
+ * complete application is ready to decide at once (`takeComplete`), without a scan. Taken, it is *in
+ * flight* (being written and published) and still open; `markDecided` closes it once its decision is
+ * written and published. The offsets to commit on each topic are the smallest offset of a piece of an
+ * open application, in flight or not (everything before it belongs to decided applications), else the
+ * next offset after the last one read: so they are safe to commit at any moment. After a crash or a
+ * rebalance the new owner re-reads every piece of every open application, and only pieces of decided
+ * ones besides; those are recognised by the decision store (an issued record exists) and re-published,
+ * never decided twice.
  */
 import type { SourceVerdictPart, VerdictAlert, VerdictPart } from '../../api/verdict.ts';
 import type { ApplicationEvent } from '../contract/application.ts';
@@ -26,8 +30,8 @@ export interface Pending {
   windows: Map<string, VerdictAlert[]>;
   /** Smallest offset of a piece of this application, per topic. */
   minOffset: Partial<Record<SourceTopic, bigint>>;
-  /** When to look in the decision store whether it was decided before, if still open (ms). */
-  checkAtMs?: number;
+  /** Taken to be decided (or re-published), not yet written and published. */
+  inFlight: boolean;
 }
 
 export interface Complete {
@@ -43,12 +47,31 @@ const DECIDED_MEMORY = 100_000;
 
 export class PartitionAssembly {
   private readonly open = new Map<string, Pending>();
+  /** Open, complete and not in flight: ready to decide, in the order they completed. */
+  private readonly ready = new Set<string>();
+  private inFlightCount = 0;
+  /** Deferred decision-store lookups, in the order they were asked for. */
+  private checks: Array<{ id: string; atMs: number }> = [];
+  private checksHead = 0;
   private readonly decided = new Map<string, true>();
   private readonly next: Partial<Record<SourceTopic, bigint>> = {};
+  /** Per topic, the first piece of each application in the order read (see `oldestOpen`). */
+  private readonly firstPieces: Record<
+    SourceTopic,
+    { entries: Array<{ offset: bigint; id: string }>; head: number; unordered: boolean }
+  > = {
+    applications: { entries: [], head: 0, unordered: false },
+    verdicts: { entries: [], head: 0, unordered: false },
+  };
 
   /** Open applications (metrics). */
   get pending(): number {
     return this.open.size;
+  }
+
+  /** Complete applications not yet decided: ready or in flight (backpressure). */
+  get undecided(): number {
+    return this.ready.size + this.inFlightCount;
   }
 
   /** Records that `offset` of `topic` was read (also for messages that carry nothing usable). */
@@ -65,6 +88,7 @@ export class PartitionAssembly {
     if (pending === undefined) return false;
     pending.event ??= event;
     pending.receivedAtMs ??= receivedAtMs;
+    this.checkComplete(pending);
     return opened;
   }
 
@@ -78,15 +102,23 @@ export class PartitionAssembly {
       const had = pending.windows.get(part.keyPath) ?? [];
       pending.windows.set(part.keyPath, [...had, ...part.alerts]);
     }
+    this.checkComplete(pending);
     return opened;
   }
 
-  /** Open applications whose every piece is in. */
-  complete(): Complete[] {
+  /**
+   * Takes (at most `max`) complete applications to decide, in the order they completed: they are in
+   * flight from now on, and still hold the commit offsets until `markDecided`.
+   */
+  takeComplete(max = Number.POSITIVE_INFINITY): Complete[] {
     const out: Complete[] = [];
-    for (const p of this.open.values()) {
-      if (p.event === undefined || p.source === undefined) continue;
-      if (!p.source.windowKeys.every((k) => p.windows.has(k))) continue;
+    for (const id of this.ready) {
+      if (out.length >= max) break;
+      this.ready.delete(id);
+      const p = this.open.get(id);
+      if (p === undefined || p.event === undefined || p.source === undefined) continue;
+      p.inFlight = true;
+      this.inFlightCount++;
       const seen = new Set<string>();
       const alerts: VerdictAlert[] = [];
       for (const a of [...p.source.alerts, ...[...p.windows.values()].flat()]) {
@@ -105,29 +137,54 @@ export class PartitionAssembly {
   }
 
   /**
-   * Looks `id` up in the decision store later, at `atMs`, if it is still open then (an application
-   * that completes before is issued idempotently anyway, so most never need the lookup).
+   * Takes open applications found decided before (a decision-store lookup) to re-publish what stands:
+   * those of `ids` still open and not in flight, now in flight (until `markDecided`).
    */
-  checkLater(id: string, atMs: number): void {
-    const p = this.open.get(id.toLowerCase());
-    if (p !== undefined) p.checkAtMs = atMs;
-  }
-
-  /** Open applications whose deferred lookup is due at `now`; each is returned once. */
-  dueChecks(now: number): string[] {
+  claim(ids: Iterable<string>): string[] {
     const out: string[] = [];
-    for (const p of this.open.values()) {
-      if (p.checkAtMs !== undefined && p.checkAtMs <= now) {
-        p.checkAtMs = undefined;
-        out.push(p.applicationId);
-      }
+    for (const id of ids) {
+      const p = this.open.get(id);
+      if (p === undefined || p.inFlight) continue;
+      this.ready.delete(id);
+      p.inFlight = true;
+      this.inFlightCount++;
+      out.push(id);
     }
     return out;
   }
 
-  /** Closes applications whose decision is written (or was found already issued). */
+  /**
+   * Looks `id` up in the decision store later, at `atMs`, if it is still open and not in flight then
+   * (an application that completes before is issued idempotently anyway, so most never need the
+   * lookup). Checks are due in the order they were asked for (callers ask with growing times).
+   */
+  checkLater(id: string, atMs: number): void {
+    this.checks.push({ id: id.toLowerCase(), atMs });
+  }
+
+  /** Open applications (not in flight) whose deferred lookup is due at `now`; each is returned once. */
+  dueChecks(now: number): string[] {
+    const out: string[] = [];
+    while (this.checksHead < this.checks.length) {
+      const c = this.checks[this.checksHead] as { id: string; atMs: number };
+      if (c.atMs > now) break;
+      this.checksHead++;
+      const p = this.open.get(c.id);
+      if (p !== undefined && !p.inFlight) out.push(c.id);
+    }
+    if (this.checksHead > 1024 && this.checksHead * 2 > this.checks.length) {
+      this.checks = this.checks.slice(this.checksHead);
+      this.checksHead = 0;
+    }
+    return out;
+  }
+
+  /** Closes applications whose decision is written and published (or was found already issued). */
   markDecided(ids: Iterable<string>): void {
     for (const id of ids) {
+      const p = this.open.get(id);
+      if (p?.inFlight === true) this.inFlightCount--;
+      this.ready.delete(id);
       this.open.delete(id);
       this.decided.set(id, true);
     }
@@ -141,14 +198,39 @@ export class PartitionAssembly {
   /** The offset to commit on each topic (undefined: nothing read on it yet). */
   commitOffsets(): Partial<Record<SourceTopic, bigint>> {
     const out: Partial<Record<SourceTopic, bigint>> = { ...this.next };
-    for (const p of this.open.values()) {
-      for (const topic of ['applications', 'verdicts'] as const) {
-        const o = p.minOffset[topic];
-        const cur = out[topic];
-        if (o !== undefined && cur !== undefined && o < cur) out[topic] = o;
-      }
+    for (const topic of ['applications', 'verdicts'] as const) {
+      const o = this.oldestOpen(topic);
+      const cur = out[topic];
+      if (o !== undefined && cur !== undefined && o < cur) out[topic] = o;
     }
     return out;
+  }
+
+  /**
+   * The smallest first-piece offset on `topic` of an open application. Pieces are read in offset order,
+   * so first pieces queue up in that order and the answer is the oldest entry still open: amortised
+   * O(1) per call, not a scan of every open application (a scan only if offsets ever came out of order).
+   */
+  private oldestOpen(topic: SourceTopic): bigint | undefined {
+    const q = this.firstPieces[topic];
+    if (q.unordered) {
+      let min: bigint | undefined;
+      for (const p of this.open.values()) {
+        const o = p.minOffset[topic];
+        if (o !== undefined && (min === undefined || o < min)) min = o;
+      }
+      return min;
+    }
+    while (q.head < q.entries.length) {
+      const e = q.entries[q.head] as { offset: bigint; id: string };
+      if (this.open.get(e.id)?.minOffset[topic] === e.offset) return e.offset;
+      q.head++;
+    }
+    if (q.head > 0) {
+      q.entries = [];
+      q.head = 0;
+    }
+    return undefined;
   }
 
   /** Age (ms) of the oldest open application with a receipt time, at `now`. */
@@ -157,6 +239,12 @@ export class PartitionAssembly {
     for (const p of this.open.values())
       if (p.receivedAtMs !== undefined && p.receivedAtMs < oldest) oldest = p.receivedAtMs;
     return now - oldest;
+  }
+
+  private checkComplete(p: Pending): void {
+    if (p.inFlight || p.event === undefined || p.source === undefined) return;
+    for (const k of p.source.windowKeys) if (!p.windows.has(k)) return;
+    this.ready.add(p.applicationId);
   }
 
   private entry(
@@ -169,11 +257,17 @@ export class PartitionAssembly {
     let pending = this.open.get(id);
     const opened = pending === undefined;
     if (pending === undefined) {
-      pending = { applicationId: id, windows: new Map(), minOffset: {} };
+      pending = { applicationId: id, windows: new Map(), minOffset: {}, inFlight: false };
       this.open.set(id, pending);
     }
     const cur = pending.minOffset[topic];
-    if (cur === undefined || offset < cur) pending.minOffset[topic] = offset;
+    if (cur === undefined || offset < cur) {
+      pending.minOffset[topic] = offset;
+      const q = this.firstPieces[topic];
+      const last = q.entries[q.entries.length - 1];
+      if (last !== undefined && offset < last.offset) q.unordered = true;
+      if (!q.unordered) q.entries.push({ offset, id });
+    }
     return { pending, opened };
   }
 }

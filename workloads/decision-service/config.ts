@@ -25,6 +25,13 @@ export const DecisionServiceConfig = Type.Object({
   opsPort: Type.Integer({ default: PORTS.ops, minimum: 0, maximum: 65535 }),
   opsHost: Type.String({ default: '0.0.0.0' }),
   sessionTimeoutMs: Type.Integer({ default: 30_000, minimum: 6_000, maximum: 300_000 }),
+  maxWriteBatch: Type.Integer({
+    default: 1000,
+    minimum: 1,
+    maximum: 5000,
+    description:
+      'Most decisions per warehouse insert; what completes while inserts are in flight goes in the next one',
+  }),
   writerId: Type.String({
     default: hostname(),
     minLength: 1,

@@ -6,17 +6,19 @@
  *   verdicts topic (p) ─────┘   (assembly.ts)     (decide.ts)                       └─► decisions topic
  *
  * One consumer group reads both topics with the co-partition assigner (assigner.ts): partition p of
- * both goes to one member, which holds the join state of p. Batches of one partition number are
- * handled one after the other. Per batch: add the pieces; applications seen for the first time that
- * already have a standing decision (a replay after a crash, a batch run that came first) are
- * re-published and closed; complete ones are decided, issued (idempotent insert), published; then the
- * offsets of both topics of p are committed at the oldest piece still needed (assembly.ts). A crash at
- * any point replays from those offsets: nothing is lost, and nothing is issued twice.
+ * both goes to one member, which holds the join state of p. The consumer's batches only add pieces to
+ * the join state (pure, no I/O) and hand over to the pipeline (pipeline.ts), so the next fetch never
+ * waits for the warehouse: an application complete in any partition is decided, issued (idempotent
+ * insert, shared by every partition's complete applications of that moment) and published; applications
+ * seen again that already have a standing decision (a replay after a crash, a batch run that came first)
+ * are re-published and closed; the offsets of both topics of p are committed at the oldest piece still
+ * needed (assembly.ts). A crash at any point replays from those offsets: nothing is lost, and nothing
+ * is issued twice.
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import type { EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import { VerdictPart } from '../../api/verdict.ts';
 import { createLogger, type Logger } from '../../lib/log.ts';
 import { startOpsServer } from '../../lib/ops-server.ts';
@@ -36,14 +38,15 @@ import {
   createKafka,
   kafkaConnection,
 } from '../shared/kafka.ts';
-import { createPool, type Pool } from '../warehouse/db.ts';
-import { claimStreamDecisions, type StreamClaim } from '../warehouse/decision-authority.ts';
+import { createPool, type Pool, whenWarehouseReady } from '../warehouse/db.ts';
+import { claimStreamDecisions } from '../warehouse/decision-authority.ts';
 import { PartitionAssembly, type SourceTopic } from './assembly.ts';
 import { coPartitionAssigner } from './assigner.ts';
 import type { DecisionServiceConfig } from './config.ts';
 import { decideApplication, issuedDecisionMessage } from './decide.ts';
 import { createDecisionMetrics, type DecisionMetrics } from './metrics.ts';
-import { type DecisionRecords, decisionRecords, type StandingRecord } from './records.ts';
+import { DecisionPipeline, type PartitionState } from './pipeline.ts';
+import { decisionRecords, type StandingRecord } from './records.ts';
 
 const verdictCheck = TypeCompiler.Compile(VerdictPart);
 
@@ -62,49 +65,25 @@ export function decisionGroupId(groupPrefix: string): string {
 
 interface Context {
   config: DecisionServiceConfig;
-  consumer: Consumer;
-  producer: Producer;
-  records: DecisionRecords;
-  /** The stream's claim on first decisions (the batch scorer leaves them alone while it is held). */
-  claim: StreamClaim;
-  models: ModelSet;
-  texts: Map<string, string>;
+  pipeline: DecisionPipeline;
   metrics: DecisionMetrics;
-  log: Logger;
-}
-
-interface PartitionState {
-  assembly: PartitionAssembly;
-  /** Batches of this partition number, one after the other (both topics). */
-  chain: Promise<void>;
-  /**
-   * Per topic, the high watermark of its first batch since this member got the partition: pieces below
-   * it may have been read by an earlier owner (a replay), pieces from it on are new.
-   */
-  replayBelow: Partial<Record<SourceTopic, bigint>>;
-  /** Offsets last committed per topic (a commit that would not move them is skipped). */
-  committed: Partial<Record<SourceTopic, bigint>>;
-  /**
-   * Publishing and committing of written batches, one after the other, off the path of the next
-   * batch (which may be read and written meanwhile): a commit always follows the publication of
-   * everything before it.
-   */
-  tail: Promise<void>;
-  /** Batches in the tail not yet published and committed. */
-  tailDepth: number;
-  /** A publication or commit failed: nothing more is committed here; the next batch fails (replay). */
-  failed?: unknown;
 }
 
 /**
  * How long a new application (its application message first, past the replay region) may stay open
  * before the decision store is asked whether it was decided before (a repeated post of a decided id).
- * Its verdict normally completes it well before; the lookup then never costs a round trip.
+ * Its verdict normally completes it well before; the lookup then never happens.
  */
-const LATE_CHECK_MS = 250;
+const LATE_CHECK_MS = 1_000;
 
-/** Written batches of one partition that may wait for publication before reading waits for them. */
-const MAX_TAIL_DEPTH = 4;
+/** How often due lookups and failed commits are looked at when no batch comes. */
+const TICK_MS = 100;
+
+/**
+ * How long a fetch may wait at the broker when nothing is there. Not a latency floor: the broker answers
+ * as soon as anything arrives (minBytes 1); it bounds how often an idle consumer asks.
+ */
+const FETCH_MAX_WAIT_MS = 50;
 
 export async function startDecisionService(
   config: DecisionServiceConfig,
@@ -112,9 +91,11 @@ export async function startDecisionService(
 ): Promise<DecisionService> {
   const log = options.log ?? createLogger('decision-service');
   const metrics = createDecisionMetrics();
-  const pool = options.pool ?? createPool(config.databaseUrl, 4, 'decision-service');
+  const pool = options.pool ?? createPool(config.databaseUrl, 6, 'decision-service');
   const models = modelSet(loadModelFile(config.modelFile ?? BUILT_IN_CHAMPION));
-  await registerModels(pool, models);
+  await whenWarehouseReady(() => registerModels(pool, models), {
+    onWait: (reason) => log.info({ reason }, 'waiting for the warehouse and its migrations'),
+  });
   const texts = new Map([...reasonCatalog(models)].map(([code, v]) => [code, v.text]));
   const groupId = decisionGroupId(config.groupPrefix);
   // Before any decision: from now on scoring runs leave first decisions to the stream, and one that
@@ -132,26 +113,45 @@ export async function startDecisionService(
     allowAutoTopicCreation: false,
     sessionTimeout: config.sessionTimeoutMs,
     maxBytesPerPartition: 512 * 1024,
-    maxWaitTimeInMs: 50,
+    maxWaitTimeInMs: FETCH_MAX_WAIT_MS,
     partitionAssigners: [coPartitionAssigner],
   });
-  const ctx: Context = {
-    config,
-    consumer,
-    producer,
-    records: decisionRecords(pool),
-    claim,
-    models,
-    texts,
-    metrics,
-    log,
-  };
-  const states = new Map<number, PartitionState>();
+  const records = decisionRecords(pool);
+  const topicOf = (t: SourceTopic) =>
+    t === 'applications' ? config.applicationsTopic : config.verdictsTopic;
+  const pipeline = new DecisionPipeline(
+    {
+      decide: (c, issuedAt) =>
+        decideApplication(models.champion, c.event, c.alerts, issuedAt, config.writerId).record,
+      mayIssue: () => claim.held(),
+      issue: async (inputs) => {
+        const result = await records.issue(inputs);
+        // The API's waiters are woken meanwhile (they also poll): not on the path to the commit.
+        void result.notified;
+        return result;
+      },
+      standing: (ids) => records.standing(ids),
+      publish: (standing, issued) =>
+        publish(producer, config.decisionsTopic, texts, metrics, standing, issued),
+      commit: (offsets) =>
+        consumer.commitOffsets(
+          offsets.map((o) => ({
+            topic: topicOf(o.topic),
+            partition: o.partition,
+            offset: o.offset.toString(),
+          })),
+        ),
+      observeLatency: (ms) => metrics.latency.observe(ms / 1000),
+      log,
+    },
+    { maxWriteBatch: config.maxWriteBatch },
+  );
+  const ctx: Context = { config, pipeline, metrics };
   let generation = 0;
   let joined = false;
   consumer.on(consumer.events.GROUP_JOIN, (e) => {
     generation++;
-    states.clear();
+    pipeline.reset();
     joined = true;
     log.info(
       { assigned: e.payload.memberAssignment[config.applicationsTopic] ?? [], generation },
@@ -162,7 +162,7 @@ export async function startDecisionService(
     let pending = 0;
     let oldestMs = 0;
     const now = Date.now();
-    for (const s of states.values()) {
+    for (const s of pipeline.partitions()) {
       pending += s.assembly.pending;
       oldestMs = Math.max(oldestMs, s.assembly.oldestPendingMs(now));
     }
@@ -183,37 +183,31 @@ export async function startDecisionService(
     if (options.pool === undefined) await pool.end().catch(() => undefined);
     throw err;
   }
+  let closing = false;
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: 4,
     eachBatch: async (payload) => {
-      const gen = generation;
+      if (closing) return;
       const p = payload.batch.partition;
-      let st = states.get(p);
-      if (st === undefined) {
-        st = {
-          assembly: new PartitionAssembly(),
-          chain: Promise.resolve(),
-          replayBelow: {},
-          committed: {},
-          tail: Promise.resolve(),
-          tailDepth: 0,
-        };
-        states.set(p, st);
-      }
-      const state = st;
-      const run = state.chain.then(() => handleBatch(ctx, state, payload, () => gen === generation));
-      state.chain = run.catch(() => undefined);
-      await run;
+      const state = pipeline.state(p, () => ({
+        partition: p,
+        assembly: new PartitionAssembly(),
+        replayBelow: {},
+        committed: {},
+      }));
+      handleBatch(ctx, state, payload);
+      // Backpressure: reading waits while many complete applications are not yet decided.
+      await pipeline.admit();
     },
   });
+  const tick = setInterval(() => pipeline.pump(), TICK_MS);
+  tick.unref();
 
   const ready = async (): Promise<string | null> => {
     if (!joined) return 'consumer has not joined its group';
-    if ([...states.values()].some((s) => s.failed !== undefined))
-      return 'publishing or committing decisions failed; waiting for the replay';
     if (!claim.holding) return 'decision claim not held (warehouse connection lost)';
+    if (pipeline.problem !== null) return pipeline.problem;
     try {
       await pool.query('SELECT 1');
     } catch {
@@ -246,9 +240,15 @@ export async function startDecisionService(
     async close() {
       if (closed) return;
       closed = true;
-      // Stop reading, let written batches be published and committed, then disconnect.
-      await consumer.stop().catch(() => undefined);
-      await Promise.all([...states.values()].map((s) => s.tail));
+      // Stop reading; let what was read be written, published and committed (bounded), then disconnect.
+      closing = true;
+      consumer.pause([{ topic: config.applicationsTopic }, { topic: config.verdictsTopic }]);
+      for (const until = Date.now() + 10_000; !pipeline.idle() && Date.now() < until; ) {
+        pipeline.pump();
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      pipeline.close();
+      clearInterval(tick);
       await consumer.disconnect().catch((err) => log.warn({ err }, 'consumer disconnect failed'));
       await producer.disconnect().catch(() => undefined);
       await claim.close();
@@ -258,20 +258,15 @@ export async function startDecisionService(
   };
 }
 
-async function handleBatch(
-  ctx: Context,
-  state: PartitionState,
-  payload: EachBatchPayload,
-  current: () => boolean,
-): Promise<void> {
+/** Adds a batch's pieces to its partition's join state (no I/O) and hands over to the pipeline. */
+function handleBatch(ctx: Context, state: PartitionState, payload: EachBatchPayload): void {
   const { batch } = payload;
-  if (batch.messages.length === 0 || !current()) return;
-  if (state.failed !== undefined) throw state.failed;
+  if (batch.messages.length === 0 || payload.isStale()) return;
   const { assembly } = state;
   const role: SourceTopic = batch.topic === ctx.config.applicationsTopic ? 'applications' : 'verdicts';
   state.replayBelow[role] ??= BigInt(batch.highWatermark);
   const replayBelow = state.replayBelow[role];
-  const startedAt = Date.now();
+  const now = Date.now();
   /**
    * Opened by this batch and to be looked up now: those opened by a verdict part (its application came
    * earlier, or it was decided and the detector published it again) or by a piece an earlier owner may
@@ -301,7 +296,7 @@ async function handleBatch(
       if (assembly.addApplication(v.value, receivedAt, offset)) {
         const id = v.value.applicationId.toLowerCase();
         if (offset < replayBelow) opened.push(id);
-        else assembly.checkLater(id, startedAt + LATE_CHECK_MS);
+        else assembly.checkLater(id, now + LATE_CHECK_MS);
       }
     } else {
       if (!verdictCheck.Check(value)) {
@@ -313,90 +308,33 @@ async function handleBatch(
     }
   }
   if (last === undefined) return;
-  // Decide only under the claim (after a lost warehouse connection: once it is taken again).
-  await ctx.claim.held();
-  if (!current()) return;
-
-  // Applications decided before (a replay after a crash, a batch run first, a repeated post): publish
-  // what stands, close.
-  const lookups = [...opened, ...assembly.dueChecks(Date.now())];
-  const found = lookups.length > 0 ? await ctx.records.standing(lookups) : [];
-  assembly.markDecided(found.map((s) => s.applicationId));
-  const complete = assembly.complete();
-  let standing = found;
-  let issued = new Set<string>();
-  let notified: Promise<void> = Promise.resolve();
-  if (complete.length > 0) {
-    const now = new Date();
-    const decided = complete.map((c) =>
-      decideApplication(ctx.models.champion, c.event, c.alerts, now, ctx.config.writerId),
-    );
-    const result = await ctx.records.issue(decided.map((d) => d.record));
-    const written = Date.now();
-    for (const c of complete) {
-      if (result.issued.has(c.applicationId))
-        ctx.metrics.latency.observe(Math.max(0, (written - c.receivedAtMs) / 1000));
-    }
-    standing = [...found, ...result.standing];
-    issued = result.issued;
-    notified = result.notified;
-    assembly.markDecided(complete.map((c) => c.applicationId));
-  }
-  // Published (and the API's waiters woken) before the offsets move past them; in the tail, so the
-  // next batch of this partition is read and written meanwhile.
-  const offsets = assembly.commitOffsets();
-  state.tailDepth++;
-  state.tail = state.tail.then(async () => {
-    if (state.failed !== undefined) return;
-    try {
-      await Promise.all([publish(ctx, standing, issued), notified]);
-      if (!current()) return; // Rebalanced meanwhile: the next owner replays from the last commit.
-      const commits = (Object.entries(offsets) as Array<[SourceTopic, bigint]>)
-        .filter(([t, o]) => state.committed[t] !== o)
-        .map(([t, o]) => ({
-          topic: t === 'applications' ? ctx.config.applicationsTopic : ctx.config.verdictsTopic,
-          partition: batch.partition,
-          offset: o.toString(),
-        }));
-      if (commits.length > 0) {
-        await ctx.consumer.commitOffsets(commits);
-        for (const [t, o] of Object.entries(offsets) as Array<[SourceTopic, bigint]>) state.committed[t] = o;
-      }
-    } catch (err) {
-      state.failed = err;
-      ctx.log.error(
-        { err: err instanceof Error ? err.message : String(err), partition: batch.partition },
-        'publishing or committing decisions failed; the partition replays from its last commit',
-      );
-    } finally {
-      state.tailDepth--;
-    }
-  });
-  // Backpressure: reading runs at most a few batches ahead of publishing.
-  if (state.tailDepth > MAX_TAIL_DEPTH) await state.tail;
+  ctx.pipeline.lookUp(state, opened);
   payload.resolveOffset(last);
   ctx.metrics.consumerLag.set(
     { topic: role, partition: String(batch.partition) },
     Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n)),
   );
-  await payload.heartbeat();
+  ctx.pipeline.pump(state);
 }
 
 async function publish(
-  ctx: Context,
+  producer: Producer,
+  topic: string,
+  texts: ReadonlyMap<string, string>,
+  metrics: DecisionMetrics,
   standing: readonly StandingRecord[],
   issued: ReadonlySet<string>,
 ): Promise<void> {
   if (standing.length === 0) return;
-  await ctx.producer.send({
-    topic: ctx.config.decisionsTopic,
+  await producer.send({
+    topic,
     acks: -1,
     messages: standing.map((r) => ({
       key: r.applicationId,
-      value: JSON.stringify(issuedDecisionMessage(r, ctx.texts)),
+      value: JSON.stringify(issuedDecisionMessage(r, texts)),
       headers: { 'content-type': 'application/json', 'decision-record-id': r.recordId },
     })),
   });
   for (const r of standing)
-    ctx.metrics.decisions.inc({ decision: r.decision, issued: String(issued.has(r.applicationId)) });
+    metrics.decisions.inc({ decision: r.decision, issued: String(issued.has(r.applicationId)) });
 }

@@ -11,6 +11,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Kafka, Producer } from 'kafkajs';
 import { applicationName, repartitionTopicName } from '../../api/topics.ts';
+import { createTopicsWithLeaders } from '../../lib/kafka-topics.ts';
 import { createLogger, type Logger } from '../../lib/log.ts';
 import { startOpsServer } from '../../lib/ops-server.ts';
 import {
@@ -228,7 +229,8 @@ async function ensureRepartitionTopic(
       topics.push({ topic: config.verdictsTopic, numPartitions: sourcePartitions, replicationFactor: -1 });
     }
     if (topics.length > 0) {
-      await admin.createTopics({ waitForLeaders: true, topics });
+      // Not kafkajs's waitForLeaders: it gives up on UNKNOWN_TOPIC_OR_PARTITION from a KRaft broker under load.
+      await createTopicsWithLeaders(admin, topics);
       log.info(
         { topics: topics.map((t) => ({ topic: t.topic, partitions: t.numPartitions })) },
         'created topics',

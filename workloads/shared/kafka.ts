@@ -23,6 +23,7 @@ import {
 } from 'kafkajs';
 import { DEFAULT_TOPICS } from '../../api/topics.ts';
 import { SASL_MECHANISMS, type SaslMechanism } from '../../api/v1alpha1.ts';
+import { createTopicsWithLeaders } from '../../lib/kafka-topics.ts';
 import { createLogger, type Logger } from '../../lib/log.ts';
 import { StringEnum } from '../../lib/string-enum.ts';
 
@@ -160,16 +161,9 @@ export async function ensureTopic(
   try {
     const existing = await admin.listTopics();
     if (existing.includes(topic)) return;
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [
-        {
-          topic,
-          numPartitions: options.partitions ?? 3,
-          replicationFactor: options.replicationFactor ?? 1,
-        },
-      ],
-    });
+    await createTopicsWithLeaders(admin, [
+      { topic, numPartitions: options.partitions ?? 3, replicationFactor: options.replicationFactor ?? 1 },
+    ]);
   } finally {
     await admin.disconnect();
   }
@@ -214,44 +208,5 @@ export async function assertCoPartitioned(kafka: Kafka, topics: readonly string[
       );
   } finally {
     await admin.disconnect();
-  }
-}
-
-/** A topic to create (kafkajs's ITopicConfig, the fields we use). */
-export interface NewTopic {
-  topic: string;
-  numPartitions: number;
-  replicationFactor?: number;
-  configEntries?: { name: string; value: string }[];
-}
-
-/**
- * Creates topics and waits until every partition has a leader. kafkajs's own `waitForLeaders` gives up
- * when the broker answers a just-created topic's metadata with UNKNOWN_TOPIC_OR_PARTITION (KRaft
- * brokers do for a moment, more often under load); this asks again until `timeoutMs`.
- */
-export async function createTopicsWithLeaders(
-  admin: Admin,
-  topics: readonly NewTopic[],
-  timeoutMs = 30_000,
-): Promise<void> {
-  await admin.createTopics({ waitForLeaders: false, topics: [...topics] });
-  const deadline = Date.now() + timeoutMs;
-  const names = topics.map((t) => t.topic);
-  for (;;) {
-    try {
-      const meta = await admin.fetchTopicMetadata({ topics: names });
-      const ready = topics.every((t) => {
-        const parts = meta.topics.find((m) => m.name === t.topic)?.partitions ?? [];
-        return parts.length === t.numPartitions && parts.every((p) => p.leader >= 0);
-      });
-      if (ready) return;
-    } catch (err) {
-      const type = (err as { type?: string }).type;
-      if (type !== 'UNKNOWN_TOPIC_OR_PARTITION' && type !== 'LEADER_NOT_AVAILABLE') throw err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`topics ${names.join(', ')} have no leaders after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
   }
 }

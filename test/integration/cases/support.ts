@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import type { FraudAlert } from '../../../api/alert.ts';
+import { createTopicsWithLeaders } from '../../../lib/kafka-topics.ts';
 import type { ApplicationEvent } from '../../../workloads/contract/application.ts';
 import type { Pool } from '../../../workloads/warehouse/db.ts';
 import { parseAlertMessage, parseApplicationMessage } from '../../../workloads/warehouse-loader/rows.ts';
@@ -31,10 +32,7 @@ export async function createAlertsTopic(kafka: Kafka, prefix: string, partitions
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
-    });
+    await createTopicsWithLeaders(admin, [{ topic, numPartitions: partitions, replicationFactor: 1 }]);
   } finally {
     await admin.disconnect();
   }

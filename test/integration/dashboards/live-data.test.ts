@@ -37,6 +37,7 @@ import { repoRoot } from '../../../infra/lib/paths.ts';
 import { freePort, sleep, waitUntil } from '../../../infra/lib/process.ts';
 import { addRuleFile, removeRuleFile } from '../../../infra/lib/prometheus-targets.ts';
 import { requireInfra } from '../../../infra/lib/state.ts';
+import { createTopicsWithLeaders } from '../../../lib/kafka-topics.ts';
 import { createNamespace, kubectl, kubectlOk, waitCrdsEstablished } from '../operator/support.ts';
 import { createTestDatabase, type TestDatabase } from '../warehouse/support.ts';
 import {
@@ -139,10 +140,10 @@ async function createTopics(): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: Object.values(topics).map((topic) => ({ topic, numPartitions: 3, replicationFactor: 1 })),
-    });
+    await createTopicsWithLeaders(
+      admin,
+      Object.values(topics).map((topic) => ({ topic, numPartitions: 3, replicationFactor: 1 })),
+    );
   } finally {
     await admin.disconnect();
   }

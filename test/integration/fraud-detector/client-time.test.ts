@@ -154,7 +154,8 @@ describe('client time cannot switch window rules off', () => {
     expect(dlq[0]?.headers['dlq-error']).toMatch(/beyond the event-time horizon of 24 h/);
     expect(JSON.parse(dlq[0]?.value ?? '{}').applicationId).toBe(ancient.applicationId);
     const text = await detector.metrics.registry.metrics();
-    expect(text).toMatch(/fraud_detector_beyond_horizon_total 1/);
+    // At least once: a batch processed again after a rebalance under load counts it again.
+    expect(text).toMatch(/fraud_detector_beyond_horizon_total [1-9]/);
     // Not counted as a contract failure (the DLQ-ratio alert watches those).
     expect(text).not.toMatch(/fraud_detector_dlq_messages_total\{/);
   });

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../../../infra/lib/paths.ts';
+import { createTopicsWithLeaders } from '../../../lib/kafka-topics.ts';
 import type { ApplicationEvent } from '../../../workloads/contract/application.ts';
 import type { DetectorConfig } from '../../../workloads/fraud-detector/config.ts';
 import { type FraudDetector, startFraudDetector } from '../../../workloads/fraud-detector/detector.ts';
@@ -65,11 +66,11 @@ describe('crash recovery', () => {
 
   it('a replica SIGKILLed mid-stream and restarted misses no alert and doubles none', async () => {
     await crashAndCompare(traffic(23, 4000).events);
-  });
+  }, 300_000);
 
   it('the same on shuffled input: a 6-hour-old batch in random order mixed with live traffic', async () => {
     await crashAndCompare(outOfOrderTraffic(41, 3200, 800).shuffled);
-  });
+  }, 300_000);
 
   async function crashAndCompare(events: ApplicationEvent[]): Promise<void> {
     const topics = await createTopics(kafka);
@@ -80,7 +81,7 @@ describe('crash recovery', () => {
     const steadyAlerts = `${topics.alerts}_steady`;
     const admin0 = kafka.admin();
     await admin0.connect();
-    await admin0.createTopics({ waitForLeaders: true, topics: [{ topic: steadyAlerts, numPartitions: 3 }] });
+    await createTopicsWithLeaders(admin0, [{ topic: steadyAlerts, numPartitions: 3 }]);
     await admin0.disconnect();
     const steady = detectorConfig(topics, {
       appId: 'steady',

@@ -94,7 +94,14 @@ describe('fraud detector on generator traffic (real Kafka, real Mongo-wire serve
 
   it('publishes every alert to the alerts topic keyed by applicationId, in the loader’s format', async () => {
     const { alertValidator } = await import('../../../workloads/warehouse-loader/rows.ts');
-    const msgs = await readTopic(kafka, topics.alerts, alerts.length);
+    // At least once: an alert published again (a batch processed again after a rebalance) is read once.
+    const msgs = await readTopic(
+      kafka,
+      topics.alerts,
+      alerts.length,
+      30_000,
+      (m) => (JSON.parse(m.value ?? '') as { alertId: string }).alertId,
+    );
     const ids = new Set<string>();
     for (const m of msgs) {
       const parsed = JSON.parse(m.value ?? '') as { applicationId: string; alertId: string };
@@ -106,7 +113,13 @@ describe('fraud detector on generator traffic (real Kafka, real Mongo-wire serve
   });
 
   it('sends poison messages to the dead-letter topic with the reason and keeps going', async () => {
-    const dlq = await readTopic(kafka, topics.deadLetter, 2);
+    const dlq = await readTopic(
+      kafka,
+      topics.deadLetter,
+      2,
+      30_000,
+      (m) => `${m.headers['dlq-source-partition']}/${m.headers['dlq-source-offset']}`,
+    );
     expect(dlq.map((m) => m.headers['dlq-reason']).sort()).toEqual(['schema-invalid', 'unparseable']);
     const invalid = dlq.find((m) => m.headers['dlq-reason'] === 'schema-invalid');
     expect(invalid?.headers['dlq-error']).toMatch(/\/applicationId/);
@@ -119,8 +132,10 @@ describe('fraud detector on generator traffic (real Kafka, real Mongo-wire serve
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
     const text = await (await fetch(`${base}/metrics`)).text();
-    expect(text).toMatch(/fraud_detector_events_consumed_total 3000/);
-    expect(text).toMatch(/fraud_detector_dlq_messages_total\{reason="unparseable"\} 1/);
+    // At least once: a batch processed again after a rebalance under load counts again.
+    const consumed = Number(/fraud_detector_events_consumed_total (\d+)/.exec(text)?.[1]);
+    expect(consumed).toBeGreaterThanOrEqual(3000);
+    expect(text).toMatch(/fraud_detector_dlq_messages_total\{reason="unparseable"\} [1-9]/);
     expect(text).toMatch(/fraud_detector_alerts_total\{rule="device-shared-customers",severity="high"\} \d+/);
     expect(text).toMatch(/fraud_detector_shadow_hits_total\{rule="/);
     expect(text).toMatch(/fraud_detector_ruleset_info\{version="default-1"\} 1/);

@@ -4,12 +4,12 @@ import { Kafka, logLevel, type Message } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { applicationName } from '../../../api/topics.ts';
 import { requireInfra } from '../../../infra/lib/state.ts';
+import { createTopicsWithLeaders } from '../../../lib/kafka-topics.ts';
 import type { ApplicationEvent } from '../../../workloads/contract/application.ts';
 import { pseudonymize } from '../../../workloads/contract/pseudonymize.ts';
 import type { DetectorConfig } from '../../../workloads/fraud-detector/config.ts';
 import { DEFAULT_HORIZON_MS } from '../../../workloads/fraud-detector/core/event-time.ts';
 import { type GeneratedApplication, generateApplications } from '../../../workloads/generator/generate.ts';
-import { createTopicsWithLeaders } from '../../../workloads/shared/kafka.ts';
 
 export const PSEUDO_KEY = 'integration-test-key-0123456789';
 
@@ -161,15 +161,27 @@ export async function dropDatabase(name: string): Promise<void> {
   await client.close();
 }
 
-/** Reads every message of a topic (from the start) until `count` arrived or the time is up. */
+export interface ReadMessage {
+  key: string | null;
+  value: string | null;
+  headers: Record<string, string>;
+}
+
+/**
+ * Reads every message of a topic (from the start) until `count` arrived or the time is up. With
+ * `distinctBy`, until `count` distinct messages arrived, each kept once: a topic written at least once
+ * can carry a record twice (a batch processed again after a rebalance under load).
+ */
 export async function readTopic(
   kafka: Kafka,
   topic: string,
   count: number,
   timeoutMs = 30_000,
-): Promise<Array<{ key: string | null; value: string | null; headers: Record<string, string> }>> {
+  distinctBy?: (m: ReadMessage) => string,
+): Promise<ReadMessage[]> {
   const consumer = kafka.consumer({ groupId: `fd-reader-${randomUUID()}` });
-  const out: Array<{ key: string | null; value: string | null; headers: Record<string, string> }> = [];
+  const out: ReadMessage[] = [];
+  const seen = new Set<string>();
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   await new Promise<void>((resolve) => {
@@ -178,7 +190,13 @@ export async function readTopic(
       eachMessage: async ({ message }) => {
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
-        out.push({ key: message.key?.toString() ?? null, value: message.value?.toString() ?? null, headers });
+        const m = { key: message.key?.toString() ?? null, value: message.value?.toString() ?? null, headers };
+        if (distinctBy !== undefined) {
+          const id = distinctBy(m);
+          if (seen.has(id)) return;
+          seen.add(id);
+        }
+        out.push(m);
         if (out.length >= count) {
           clearTimeout(timer);
           resolve();

@@ -70,7 +70,7 @@ describe('decision route on a real warehouse', () => {
     readerUrl.password = password;
     api = await startApi(harnessBrokers(), uniqueTopic('ingest_decision'), {
       DATABASE_URL: readerUrl.toString(),
-      DECISION_MAX_WAIT_MS: '5000',
+      DECISION_MAX_WAIT_MS: '30000',
     });
   }, 120_000);
 
@@ -112,11 +112,12 @@ describe('decision route on a real warehouse', () => {
     expect(pending.status).toBe(202);
     expect(pending.body).toEqual({ applicationId: B, status: 'pending' });
     expect(pending.ms).toBeGreaterThanOrEqual(280);
-    expect(pending.ms).toBeLessThan(3000);
+    // Bounded: it gave up after its wait (a loaded CI machine adds seconds, never a second wait).
+    expect(pending.ms).toBeLessThan(10_000);
   });
 
   it('answers a waiting request as soon as the decision is issued, with the record as issued', async () => {
-    const waiting = get(A, '?waitMs=5000');
+    const waiting = get(A, '?waitMs=30000');
     await new Promise((r) => setTimeout(r, 400));
     const issuedAt = new Date();
     const { standing } = await decisionRecords(pool).issue([
@@ -138,7 +139,8 @@ describe('decision route on a real warehouse', () => {
     expect(standing).toHaveLength(1);
     const answered = await waiting;
     expect(answered.status).toBe(200);
-    expect(answered.ms).toBeLessThan(2500);
+    // Answered when the decision was issued, long before its wait would have ended.
+    expect(answered.ms).toBeLessThan(15_000);
     const body = answered.body as unknown as IssuedDecision;
     expect(body).toEqual({
       applicationId: A,
@@ -149,8 +151,8 @@ describe('decision route on a real warehouse', () => {
       issuedAt: issuedAt.toISOString(),
     });
     // No waiting once it exists.
-    const again = await get(A, '?waitMs=5000');
+    const again = await get(A, '?waitMs=30000');
     expect(again.status).toBe(200);
-    expect(again.ms).toBeLessThan(1500);
+    expect(again.ms).toBeLessThan(15_000);
   });
 });

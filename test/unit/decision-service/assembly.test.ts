@@ -42,13 +42,13 @@ describe('PartitionAssembly', () => {
     const [a] = events as [ApplicationEvent];
     const s = new PartitionAssembly();
     expect(s.addPart(windowPart(a, 'deviceId'), 10n)).toBe(true);
-    expect(s.complete()).toEqual([]);
+    expect(s.takeComplete()).toEqual([]);
     s.addPart(source(a, ['deviceId', 'ipAddress'], [alert(a.applicationId, 'geo')]), 11n);
-    expect(s.complete()).toEqual([]);
+    expect(s.takeComplete()).toEqual([]);
     s.addApplication(a, 1000, 5n);
-    expect(s.complete()).toEqual([]);
+    expect(s.takeComplete()).toEqual([]);
     s.addPart(windowPart(a, 'ipAddress', [alert(a.applicationId, 'ip'), alert(a.applicationId, 'geo')]), 12n);
-    const [done] = s.complete();
+    const [done] = s.takeComplete();
     expect(done?.applicationId).toBe(a.applicationId.toLowerCase());
     expect(done?.receivedAtMs).toBe(1000);
     expect(done?.alerts.map((x) => x.ruleId)).toEqual(['geo', 'ip']);
@@ -66,9 +66,22 @@ describe('PartitionAssembly', () => {
     s.markDecided([a.applicationId.toLowerCase()]);
     expect(s.commitOffsets()).toEqual({ applications: 4n, verdicts: 8n });
     s.addPart(windowPart(b, 'deviceId'), 9n);
-    s.markDecided(s.complete().map((c) => c.applicationId));
+    s.markDecided(s.takeComplete().map((c) => c.applicationId));
     expect(s.commitOffsets()).toEqual({ applications: 6n, verdicts: 10n });
     expect(s.pending).toBe(0);
+  });
+
+  it('commits at the oldest open piece also when pieces come out of offset order', () => {
+    const [a, b, c] = events as [ApplicationEvent, ApplicationEvent, ApplicationEvent];
+    const s = new PartitionAssembly();
+    s.addApplication(a, 1, 8n);
+    s.addApplication(b, 1, 3n);
+    s.addApplication(c, 1, 9n);
+    expect(s.commitOffsets().applications).toBe(3n);
+    s.markDecided([b.applicationId.toLowerCase()]);
+    expect(s.commitOffsets().applications).toBe(8n);
+    s.markDecided([a.applicationId.toLowerCase(), c.applicationId.toLowerCase()]);
+    expect(s.commitOffsets().applications).toBe(10n);
   });
 
   it('ignores late pieces of a decided application (no reopening, no second decision)', () => {
@@ -76,10 +89,10 @@ describe('PartitionAssembly', () => {
     const s = new PartitionAssembly();
     s.addApplication(a, 1, 0n);
     s.addPart(source(a, []), 0n);
-    s.markDecided(s.complete().map((c) => c.applicationId));
+    s.markDecided(s.takeComplete().map((c) => c.applicationId));
     expect(s.addPart(source(a, []), 1n)).toBe(false);
     expect(s.addApplication(a, 1, 1n)).toBe(false);
-    expect(s.complete()).toEqual([]);
+    expect(s.takeComplete()).toEqual([]);
     expect(s.commitOffsets()).toEqual({ applications: 2n, verdicts: 2n });
   });
 
@@ -92,7 +105,7 @@ describe('PartitionAssembly', () => {
     }
     // a completes before its time: never looked up.
     s.addPart(source(a, []), 0n);
-    s.markDecided(s.complete().map((x) => x.applicationId));
+    s.markDecided(s.takeComplete().map((x) => x.applicationId));
     expect(s.dueChecks(999)).toEqual([]);
     expect(s.dueChecks(1001)).toEqual([b.applicationId.toLowerCase()]);
     expect(s.dueChecks(5000)).toEqual([c.applicationId.toLowerCase()]);
@@ -100,6 +113,49 @@ describe('PartitionAssembly', () => {
     // Unknown or decided ids are ignored.
     s.checkLater(a.applicationId, 0);
     expect(s.dueChecks(9000)).toEqual([]);
+  });
+});
+
+describe('PartitionAssembly in flight', () => {
+  it('hands a complete application out once; taken, it holds the commit offsets until marked decided', () => {
+    const [a, b] = events as [ApplicationEvent, ApplicationEvent];
+    const s = new PartitionAssembly();
+    s.addApplication(a, 1, 0n);
+    s.addApplication(b, 1, 1n);
+    s.addPart(source(b, []), 0n);
+    s.addPart(source(a, []), 1n);
+    expect(s.undecided).toBe(2);
+    // In the order they completed, at most `max` at a time.
+    expect(s.takeComplete(1).map((c) => c.applicationId)).toEqual([b.applicationId.toLowerCase()]);
+    expect(s.takeComplete().map((c) => c.applicationId)).toEqual([a.applicationId.toLowerCase()]);
+    expect(s.takeComplete()).toEqual([]);
+    // A late duplicate part of one in flight does not make it ready again.
+    s.addPart(source(a, []), 2n);
+    expect(s.takeComplete()).toEqual([]);
+    expect(s.undecided).toBe(2);
+    expect(s.commitOffsets()).toEqual({ applications: 0n, verdicts: 0n });
+    s.markDecided([b.applicationId.toLowerCase()]);
+    expect(s.commitOffsets()).toEqual({ applications: 0n, verdicts: 1n });
+    s.markDecided([a.applicationId.toLowerCase()]);
+    expect(s.commitOffsets()).toEqual({ applications: 2n, verdicts: 3n });
+    expect(s.undecided).toBe(0);
+  });
+
+  it('claims for re-publication only applications still open and not in flight', () => {
+    const [a, b, c] = events as [ApplicationEvent, ApplicationEvent, ApplicationEvent];
+    const s = new PartitionAssembly();
+    s.addApplication(a, 1, 0n);
+    s.addApplication(b, 1, 1n);
+    s.addPart(source(b, []), 0n);
+    const [taken] = s.takeComplete();
+    expect(taken?.applicationId).toBe(b.applicationId.toLowerCase());
+    s.checkLater(a.applicationId, 0);
+    const ids = [a, b, c].map((e) => e.applicationId.toLowerCase());
+    expect(s.claim(ids)).toEqual([ids[0]]);
+    // Claimed, a is no longer handed out when its verdict completes it.
+    s.addPart(source(a, []), 1n);
+    expect(s.takeComplete()).toEqual([]);
+    expect(s.dueChecks(Number.MAX_SAFE_INTEGER)).toEqual([]);
   });
 });
 

@@ -10,7 +10,24 @@ import {
 describe('IP addresses and CIDR ranges', () => {
   it('parses IPv4 and rejects malformed addresses', () => {
     expect(parseIPv4('203.0.113.7')).toBe((203n << 24n) | (113n << 8n) | 7n);
-    for (const bad of ['256.1.1.1', '1.2.3', '1.2.3.4.5', 'a.b.c.d', '1..2.3', '01234.1.1.1']) {
+    expect(parseIPv4('255.255.255.255')).toBe(0xffffffffn);
+    expect(parseIPv4('0.0.0.0')).toBe(0n);
+    expect(parseIPv4('010.001.0.9')).toBe((10n << 24n) | (1n << 16n) | 9n);
+    for (const bad of [
+      '256.1.1.1',
+      '1.2.3',
+      '1.2.3.4.5',
+      'a.b.c.d',
+      '1..2.3',
+      '01234.1.1.1',
+      '',
+      '1.2.3.4.',
+      '.1.2.3',
+      '1.2.3.-4',
+      ' 1.2.3.4',
+      '1.2.3.4 ',
+      '1.2.3.999',
+    ]) {
       expect(parseIPv4(bad), bad).toBeNull();
     }
   });

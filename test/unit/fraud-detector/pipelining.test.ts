@@ -161,4 +161,24 @@ describe('commit pipeline', () => {
     expect(commits.flat().at(-1)).toEqual({ partition: 0, offset: '2', metadata: undefined });
     expect(commits.flat().some((c) => c.partition === 1)).toBe(false);
   });
+  it('weighs batches by their messages: many small batches pass, a caller waits once the weight reaches maxPending', async () => {
+    const { consumer } = fakeConsumer();
+    const p = new CommitPipeline({ consumer, topic: 't', log, maxPending: 100, onFailure: () => undefined });
+    const slow = deferred(); // one slow write (an alert insert) in flight
+    await p.add(0, '1', undefined, '999', slow.promise, 5);
+    // Twenty more small batches while it is in flight: still under the weight, nobody waits.
+    const gates = Array.from({ length: 20 }, () => deferred());
+    for (const [i, g] of gates.entries()) await p.add(0, String(i + 2), undefined, '999', g.promise, 4);
+    let released = false;
+    const heavy = p.add(1, '60', undefined, '999', deferred().promise, 20).then(() => {
+      released = true;
+    });
+    await tick();
+    expect(released).toBe(false); // 5 + 80 + 20 ≥ 100
+    for (const g of gates) g.resolve();
+    await heavy; // 80 landed: 25 waiting
+    slow.resolve();
+    await tick();
+    await p.drain(0);
+  });
 });

@@ -110,18 +110,26 @@ export interface PackedApplication extends WindowRecord {
 
 /** Kafka's murmur2 (the Java client's `Utils.murmur2`) of a string's UTF-8 bytes. */
 export function murmur2(text: string): number {
+  // Keys are mostly ASCII: their UTF-8 bytes are their char codes, read without a Buffer.
+  let ascii = true;
+  for (let i = 0; i < text.length; i++) {
+    if (text.charCodeAt(i) > 0x7f) {
+      ascii = false;
+      break;
+    }
+  }
+  if (ascii) return murmur2Bytes(text.length, (i) => text.charCodeAt(i));
   const data = Buffer.from(text, 'utf8');
-  const length = data.length;
+  return murmur2Bytes(data.length, (i) => data[i] as number);
+}
+
+function murmur2Bytes(length: number, byte: (i: number) => number): number {
   const m = 0x5bd1e995;
   let h = (0x9747b28c ^ length) | 0;
   const length4 = length >> 2;
   for (let i = 0; i < length4; i++) {
     const i4 = i * 4;
-    let k =
-      (data[i4] as number) |
-      ((data[i4 + 1] as number) << 8) |
-      ((data[i4 + 2] as number) << 16) |
-      ((data[i4 + 3] as number) << 24);
+    let k = byte(i4) | (byte(i4 + 1) << 8) | (byte(i4 + 2) << 16) | (byte(i4 + 3) << 24);
     k = Math.imul(k, m);
     k ^= k >>> 24;
     k = Math.imul(k, m);
@@ -130,10 +138,10 @@ export function murmur2(text: string): number {
   }
   const tail = length & ~3;
   const rest = length & 3;
-  if (rest === 3) h ^= (data[tail + 2] as number) << 16;
-  if (rest >= 2) h ^= (data[tail + 1] as number) << 8;
+  if (rest === 3) h ^= byte(tail + 2) << 16;
+  if (rest >= 2) h ^= byte(tail + 1) << 8;
   if (rest >= 1) {
-    h ^= data[tail] as number;
+    h ^= byte(tail);
     h = Math.imul(h, m);
   }
   h ^= h >>> 13;

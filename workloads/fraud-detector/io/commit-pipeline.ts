@@ -12,7 +12,10 @@
  *   committed under the new generation, and reading them resumes where processing was (not at the last
  *   commit, so nothing is processed twice); for the partitions it lost, pending offsets are forgotten
  *   (their writes may still land) and their new owners start from the last commit.
- * - Backpressure: `add` resolves at once unless `maxPending` batches are waiting for their writes.
+ * - Backpressure: `add` resolves at once unless the batches waiting for their writes weigh `maxPending`
+ *   (a stage weighs a batch by its input messages: a bound on work at risk and on memory, not on the
+ *   number of round trips, so a stage reading small batches at a moderate rate does not stop reading
+ *   while one slow write, e.g. an alert insert, is in flight).
  */
 import type { Consumer } from 'kafkajs';
 import type { Logger } from '../../../lib/log.ts';
@@ -25,13 +28,14 @@ interface Pending {
   highWatermark: string;
   landed: boolean;
   epoch: number;
+  weight: number;
 }
 
 export interface CommitPipelineOptions {
   consumer: Consumer;
   topic: string;
   log: Logger;
-  /** Batches waiting for their writes before `add` makes the caller wait. */
+  /** Weight (input messages, or batches where `add` is given none) waiting for writes before `add` makes the caller wait. */
   maxPending?: number;
   /**
    * A batch's writes failed: the stage must read `partition` again from `from` (its last committed
@@ -41,6 +45,14 @@ export interface CommitPipelineOptions {
   /** After a commit (lag metrics). */
   onCommitted?(partition: number, offset: string, highWatermark: string): void;
 }
+
+/**
+ * What a stage lets wait for its writes, in input messages (applications; window inputs), before it
+ * stops reading: a few seconds of traffic at thousands per second. Bounded by messages, not batches: at
+ * a moderate rate batches are small and many, and a bound of a few batches made a stage stop reading
+ * while one alert insert was in flight, which then delayed every application behind it.
+ */
+export const MAX_PENDING_MESSAGES = 20_000;
 
 export class CommitPipeline {
   private readonly queues = new Map<number, Pending[]>();
@@ -78,7 +90,7 @@ export class CommitPipeline {
 
   /** Forgets a partition: nothing pending of it is committed by this member. */
   forget(partition: number): void {
-    this.waiting -= this.queues.get(partition)?.filter((e) => !e.landed).length ?? 0;
+    for (const e of this.queues.get(partition) ?? []) if (!e.landed) this.waiting -= e.weight;
     this.queues.delete(partition);
     this.ready.delete(partition);
     this.committed.delete(partition);
@@ -107,23 +119,24 @@ export class CommitPipeline {
     metadata: string | undefined,
     highWatermark: string,
     work: Promise<unknown>,
+    weight = 1,
   ): Promise<void> {
     const epoch = this.epochs.get(partition) ?? 0;
     this.epochs.set(partition, epoch);
     this.processed.set(partition, offset);
-    const entry: Pending = { partition, offset, metadata, highWatermark, landed: false, epoch };
+    const entry: Pending = { partition, offset, metadata, highWatermark, landed: false, epoch, weight };
     let queue = this.queues.get(partition);
     if (queue === undefined) {
       queue = [];
       this.queues.set(partition, queue);
     }
     queue.push(entry);
-    this.waiting++;
+    this.waiting += weight;
     work.then(
       () => {
         if (entry.epoch !== this.epochs.get(partition)) return;
         entry.landed = true;
-        this.waiting--;
+        this.waiting -= entry.weight;
         this.pump();
         this.release();
       },

@@ -28,7 +28,7 @@ import { sourcePart, verdictMessage } from '../core/verdict.ts';
 import type { DetectorMetrics } from '../metrics.ts';
 import type { CompiledRuleSet } from '../rules/compile.ts';
 import type { AlertSink } from './alert-sink.ts';
-import { CommitPipeline } from './commit-pipeline.ts';
+import { CommitPipeline, MAX_PENDING_MESSAGES } from './commit-pipeline.ts';
 import { deadLetter } from './dead-letter.ts';
 import type { OutMessage, OutputWriter } from './output-writer.ts';
 
@@ -73,6 +73,7 @@ export async function startSourceStage(o: SourceStageOptions): Promise<StageHand
   const pipeline = new CommitPipeline({
     consumer,
     topic: o.applicationsTopic,
+    maxPending: MAX_PENDING_MESSAGES,
     log: o.log,
     onFailure: (partition, from) => consumer.seek({ topic: o.applicationsTopic, partition, offset: from }),
     onCommitted: (partition, offset, highWatermark) =>
@@ -118,6 +119,7 @@ function handleBatch(
   pipeline.started(batch.partition, first.offset);
   const rules = o.rules();
   const now = new Date();
+  const checkedAt = now.toISOString();
   const outputs: OutMessage[] = [];
   const toRepartition: Array<{ keys: RepartitionKey[]; source: string }> = [];
   const alerts: FraudAlert[] = [];
@@ -168,7 +170,7 @@ function handleBatch(
         sourcePart({
           applicationId: event.applicationId,
           customerId: event.applicant.customerId,
-          checkedAt: now,
+          checkedAt,
           ruleSetVersion: rules.version,
           alerts: raised,
           windowKeys: keys.map((k) => k.keyPath),
@@ -222,5 +224,12 @@ function handleBatch(
     );
   });
   payload.resolveOffset(last);
-  return pipeline.add(batch.partition, (BigInt(last) + 1n).toString(), undefined, batch.highWatermark, work);
+  return pipeline.add(
+    batch.partition,
+    (BigInt(last) + 1n).toString(),
+    undefined,
+    batch.highWatermark,
+    work,
+    messages,
+  );
 }

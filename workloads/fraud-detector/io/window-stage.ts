@@ -21,7 +21,7 @@ import {
 import { SOURCE_HEADER, sourcePartition, verdictMessage, windowPart } from '../core/verdict.ts';
 import { type Checkpoint, PartitionWindows, type WindowRecord } from '../core/windows.ts';
 import type { CompiledRuleSet } from '../rules/compile.ts';
-import { CommitPipeline } from './commit-pipeline.ts';
+import { CommitPipeline, MAX_PENDING_MESSAGES } from './commit-pipeline.ts';
 import { deadLetter } from './dead-letter.ts';
 import type { OutMessage } from './output-writer.ts';
 import type { StageHandle, StageOptions } from './source-stage.ts';
@@ -62,6 +62,7 @@ export async function startWindowStage(o: WindowStageOptions): Promise<WindowSta
   const pipeline = new CommitPipeline({
     consumer,
     topic: o.repartitionTopic,
+    maxPending: MAX_PENDING_MESSAGES,
     log: o.log,
     onFailure: (partition, from) => {
       // The state goes with the writes that failed: rebuilt from the last checkpoint, then live again.
@@ -223,6 +224,7 @@ async function handleBatch(
   }
   const before = { ...st.windows.currentStats() };
   const now = new Date();
+  const checkedAt = now.toISOString();
   const alerts: FraudAlert[] = [];
   /** Receipt time (ms) of the application whose arrival raised each alert (latency histogram). */
   const receipts: number[] = [];
@@ -230,6 +232,8 @@ async function handleBatch(
   let verdictParts = 0;
   let last: string | undefined;
   let replayed = 0;
+  /** Window inputs (an application under one key) processed: the batch's weight in the pipeline. */
+  let inputs = 0;
   const windows = st.windows;
   const liveFrom = st.liveFrom;
   /** One application under one key: state, alerts, its window part. */
@@ -239,8 +243,9 @@ async function handleBatch(
     offset: number,
     record: WindowRecord,
     emit: boolean,
-    source: string | undefined,
+    sourcePartitionNumber: number | undefined,
   ) => {
+    inputs++;
     const r = windows.process({ keyPath, key, offset, record }, emit, now);
     // A duplicate (re-published by a crashed source stage) had its part published the first time.
     if (emit && r.outcome !== 'duplicate') {
@@ -251,10 +256,10 @@ async function handleBatch(
             applicationId: record.applicationId,
             customerId: record.customerId,
             keyPath,
-            checkedAt: now,
+            checkedAt,
             alerts: r.alerts,
           }),
-          sourcePartition(source),
+          sourcePartitionNumber,
         ),
       });
       verdictParts++;
@@ -297,7 +302,8 @@ async function handleBatch(
           ...(app.receivedAt === undefined ? {} : { receivedAt: app.receivedAt }),
           fields: app.fields,
         };
-        for (const [keyPath, key] of app.keys) apply(keyPath, key, Number(offset), record, emit, app.source);
+        const at = sourcePartition(app.source);
+        for (const [keyPath, key] of app.keys) apply(keyPath, key, Number(offset), record, emit, at);
       }
       if (packed.invalid > 0)
         bad(`${packed.invalid} unreadable applications in a packed repartition message`);
@@ -317,7 +323,7 @@ async function handleBatch(
       Number(offset),
       record,
       emit,
-      header === undefined ? undefined : String(header),
+      sourcePartition(header === undefined ? undefined : String(header)),
     );
   }
   if (last === undefined) return;
@@ -347,5 +353,5 @@ async function handleBatch(
       'window batch written',
     );
   });
-  await pipeline.add(partition, next.toString(), checkpoint, batch.highWatermark, work);
+  await pipeline.add(partition, next.toString(), checkpoint, batch.highWatermark, work, Math.max(1, inputs));
 }
