@@ -74,7 +74,8 @@ format: node_modules ## Format the code in place
 ##@ Testing
 
 .PHONY: test
-test: lint test-unit test-integration test-e2e ## Everything: lint, unit, integration and end-to-end tests
+test: node_modules ## Everything: lint, unit, integration and end-to-end tests (prints where the time went)
+	@MAKE="$(MAKE)" bash infra/timed-stages.sh lint test-unit infra-up test-integration test-e2e
 
 .PHONY: test-unit
 test-unit: node_modules ## Unit tests (no servers)
@@ -85,13 +86,11 @@ test-integration: infra-up ## Integration tests against the real servers
 	$(VITEST) --project integration
 
 .PHONY: test-node
-test-node: node_modules ## The real node (opt-in for now): start it with the harness and run its tests
-	CREDIT_NODE=on bash infra/provision/apt.sh
-	CREDIT_NODE=on $(TSX) infra/up.ts
-	CREDIT_NODE=on $(VITEST) --project node
+test-node: infra-up ## The node's own tests: restricted pods, DNS, volumes, monitoring, and infra-down restoring the host
+	$(VITEST) --project node
 
 .PHONY: test-e2e
-test-e2e: infra-up ## End-to-end test: a smaller run of the demo path
+test-e2e: infra-up ## End-to-end test: a smaller run of the demo path, every workload a pod on the node
 	$(VITEST) --project e2e
 
 .PHONY: policy
@@ -112,7 +111,7 @@ load-outcomes: node_modules ## Load loan outcomes into the warehouse: make load-
 ##@ Local infrastructure
 
 .PHONY: infra-up
-infra-up: deps ## Start PostgreSQL, Kafka, the Mongo-wire server, Prometheus, the Kubernetes control plane and its node
+infra-up: deps ## Start PostgreSQL, Kafka, the Mongo-wire server, Prometheus, the Kubernetes control plane and its node (CREDIT_NODE=off: no node)
 	$(TSX) infra/up.ts
 
 .PHONY: infra-down
@@ -130,7 +129,11 @@ infra-status: node_modules ## Show which servers run and where they listen
 ##@ Demo
 
 .PHONY: demo
-demo: build-check infra-up ## The whole pipeline end to end on this machine, with a readable report
+demo: node_modules ## The whole pipeline end to end on this machine as pods on the node, with a readable report
+	@MAKE="$(MAKE)" bash infra/timed-stages.sh build-check infra-up demo-run
+
+.PHONY: demo-run
+demo-run: node_modules
 	$(TSX) demo/main.ts $(DEMO_ARGS)
 
 .PHONY: demo-adversarial
@@ -138,9 +141,7 @@ demo-adversarial: node_modules ## After `make demo`: held-out, out-of-order, clo
 	$(TSX) demo/held-out-main.ts $(ADVERSARIAL_ARGS)
 
 .PHONY: demo-down
-demo-down: node_modules ## Stop everything the demo started (local runner, its pods, the servers)
-	$(TSX) demo/down.ts
-	$(TSX) infra/down.ts
+demo-down: infra-down ## Stop everything the demo started (its pods go with the node, then the servers)
 
 .PHONY: build-check
 build-check: node_modules

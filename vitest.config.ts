@@ -14,7 +14,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
-          // The real node is opt-in for now (CREDIT_NODE=on): its tests are the `node` project.
+          // The node's own tests are the `node` project (make test-node): one of them stops and restarts it.
           exclude: ['test/integration/node/**'],
           environment: 'node',
           globalSetup: ['test/setup/infra.ts'],

@@ -1,8 +1,7 @@
 /**
  * The group/version/kind of the third-party kinds a pipeline may use: Strimzi's KafkaTopic (and the
  * Kafka cluster it names) and prometheus-operator's ServiceMonitor and PrometheusRule. The renderer
- * builds them, the operator detects whether their APIs are served, and the local runner stands in
- * for Strimzi's topic operator.
+ * builds them and the operator detects whether their APIs are served.
  */
 
 export interface Gvk {

@@ -1,6 +1,6 @@
 /**
  * How every workload container starts: one image, one entry point, one subcommand each.
- * The Dockerfile (WORKDIR, build output), the operator's pod specs and the local runner must agree
+ * The Dockerfile (WORKDIR, build output) and the operator's pod specs must agree
  * with these constants; change them here only.
  */
 

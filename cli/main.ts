@@ -1,7 +1,7 @@
 /**
  * The single entry point of the platform's image: `credit-platform <subcommand> [args]`.
- * The chart, the operator's pod specs, the Dockerfile and the local runner differ only in the
- * subcommand and its configuration.
+ * The chart, the operator's pod specs and the Dockerfile differ only in the subcommand and its
+ * configuration.
  */
 
 import { SUBCOMMANDS, type Subcommand } from '../api/image.ts';

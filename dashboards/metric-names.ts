@@ -122,8 +122,8 @@ export function anyPrefix(suffix: string): string {
 }
 
 /**
- * Regular expressions matching the scrape `job` label of each program. prometheus-operator (and the
- * local runner's stand-in) sets `job` to the Service name, `<pipeline>-<component>`; a plain
+ * Regular expressions matching the scrape `job` label of each program. prometheus-operator sets
+ * `job` to the Service name, `<pipeline>-<component>`; a plain
  * scrape config may use the bare component name. Both match.
  */
 export const jobs = {

@@ -1,20 +1,25 @@
-/** The demo's view of the local control plane: kubectl and helm from the harness, as a person would run them. */
+/**
+ * The demo's view of the harness cluster: kubectl and helm from the harness, as a person would run
+ * them, and the addresses at which the host reaches the Services of the pods on the node.
+ */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
-import { kubeToolEnv, repoRoot, stateDir } from '../infra/lib/paths.ts';
+import { kubeToolEnv, repoRoot } from '../infra/lib/paths.ts';
 import { readInfraState, requireInfra } from '../infra/lib/state.ts';
-import { containerEnv, type EnvReader } from '../infra/local-runner/pod-process.ts';
-import { ServiceMap } from '../infra/local-runner/service-map.ts';
-import { hostEndpoints } from '../infra/node/cluster-access.ts';
+import { hostAddress, hostEndpoints } from '../infra/node/cluster-access.ts';
+import { containerEnv, type EnvReader } from './workload-env.ts';
 
 /**
- * Where the workloads run: as real pods on the harness node when this checkout runs one
- * (CREDIT_NODE=on make infra-up), else as processes of the local runner.
+ * The workloads run as pods on the harness node: fails, saying why, when this checkout runs none
+ * (CREDIT_NODE=off, not root, or another checkout on this machine holds the one node).
  */
-export function onNode(): boolean {
-  return readInfraState().node !== undefined;
+export function requireNode(): void {
+  if (readInfraState().node !== undefined) return;
+  throw new Error(
+    'no node runs in this checkout, and the demo runs the platform as pods on it: `make infra-up` says why ' +
+      "(CREDIT_NODE=off, not root, or another checkout on this machine holds the machine's one node: " +
+      "run 'make infra-down' there)",
+  );
 }
 
 export interface CommandResult {
@@ -99,27 +104,19 @@ export async function waitForCondition(
 }
 
 /**
- * Service → addresses this process can reach: on the node, ClusterIPs (or a headless Service's pod
- * addresses); with the local runner, its loopback endpoints table (cluster DNS stand-in).
+ * `<service>.<namespace>:<port>` → addresses this process can reach: a ClusterIP (the host routes the
+ * Service range over the pod bridge), or a headless Service's ready pod addresses.
  */
 export function serviceEndpoints(): Record<string, string[]> {
-  if (onNode()) return hostEndpoints();
-  try {
-    return JSON.parse(readFileSync(join(stateDir, 'local-runner', 'services.json'), 'utf8')) as Record<
-      string,
-      string[]
-    >;
-  } catch {
-    return {};
-  }
+  return hostEndpoints();
 }
 
-/** Rewrites the cluster Service names inside a URL or broker list to their loopback endpoints. */
+/** Rewrites the cluster Service names inside a URL or broker list to addresses the host reaches. */
 export function localAddress(value: string, namespace: string): string {
-  return ServiceMap.fromSnapshot(serviceEndpoints()).rewrite(value, namespace);
+  return hostAddress(value, namespace, serviceEndpoints());
 }
 
-/** ConfigMap and Secret data through kubectl (undefined when absent): what the local runner reads. */
+/** ConfigMap and Secret data through kubectl (undefined when absent). */
 const kubectlEnvReader: EnvReader = {
   configMap: async (namespace, name) => objectData('configmap', namespace, name),
   secret: async (namespace, name) => {
@@ -138,8 +135,8 @@ function objectData(kind: 'configmap' | 'secret', namespace: string, name: strin
 }
 
 /**
- * One environment variable of a Deployment's pods, resolved the way the local runner resolves it
- * for the processes it starts (infra/local-runner/pod-process.ts `containerEnv`).
+ * One environment variable of a Deployment's pods, resolved from the pod template as a kubelet
+ * resolves it (demo/workload-env.ts), so a pod restarting meanwhile does not matter.
  */
 export async function workloadEnv(namespace: string, deployment: string, envName: string): Promise<string> {
   const d = kubectlJson<V1Deployment>(['get', 'deployment', deployment, '-n', namespace]);

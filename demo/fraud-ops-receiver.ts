@@ -1,6 +1,6 @@
 /**
  * The demo's webhook receiver: what a lender's alerting endpoint does with the platform's deliveries.
- * It listens on loopback (the local runner's delivery process is a process on this machine), verifies
+ * It listens on the node address (the pipeline's delivery pods reach the host there), verifies
  * every request's HMAC-SHA-256 signature with the key from the Secret the pipeline references
  * (`verifySignature`, the receiver side of workloads/alert-delivery/signature.ts), deduplicates on
  * the Idempotency-Key, and counts what it saw. To show retries it refuses the first attempt of a

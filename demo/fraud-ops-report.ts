@@ -48,7 +48,7 @@ export function fraudOpsHtml(f: FraudOpsSummary): string {
   const plan = f.team.plan;
   return `<h2>Fraud operations: alerts reach people, verdicts measure the rules</h2>
 <style>.fraud-ops td:first-child{white-space:nowrap}</style>
-<p>The pipeline ran with <code>spec.cases.enabled</code> and a webhook <code>${esc(f.webhook.endpoint)}</code> to a receiver the demo started on loopback
+<p>The pipeline ran with <code>spec.cases.enabled</code> and a webhook <code>${esc(f.webhook.endpoint)}</code> to a receiver the demo started on the node address
 (<code>${esc(f.webhook.url)}</code>), which verified every request's HMAC-SHA-256 signature with the key from Secret <code>${esc(f.webhook.secret)}</code>
 and deduplicated on the Idempotency-Key. It refused the first attempt of ${(100 * REFUSE_FIRST_SHARE).toFixed(0)}% of the alerts (503) to show the retries.</p>
 <div class="grid">

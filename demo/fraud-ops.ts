@@ -2,7 +2,7 @@
  * The fraud-operations loop of the demo (issue 16): alerts reach a webhook, analysts work the cases,
  * their verdicts measure the rules.
  *
- * - Before the pipeline is applied: a webhook receiver starts on loopback, a Secret with a fresh
+ * - Before the pipeline is applied: a webhook receiver starts on the node address, a Secret with a fresh
  *   signing key is created, and the demo's pipeline manifest is the given one with `spec.cases`
  *   enabled and a webhook to the receiver signed with that Secret's key. The chart binds the cases
  *   service's auth-delegator role (`casesPipelines`); a lead and an analyst ServiceAccount are bound to
@@ -173,7 +173,7 @@ export async function prepareFraudOps(opts: {
     const docs = opts.docs.map((d) => (d.kind === 'CreditPipeline' ? withFraudOps(d, receiver.url) : d));
     writeFileSync(
       manifestFile,
-      `# Written by the demo: the pipeline with spec.cases enabled and a webhook to its loopback receiver.\n${docs
+      `# Written by the demo: the pipeline with spec.cases enabled and a webhook to its receiver on the node address.\n${docs
         .map((d) => toYaml(d))
         .join('---\n')}`,
     );

@@ -26,13 +26,36 @@ function parseArgs(argv: readonly string[]): Omit<DemoOptions, 'progress'> {
 const started = Date.now();
 const stamp = () => `${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s`;
 
+/** Seconds spent in each step of the demo (from one step's first line to the next step's), in order. */
+const stepSeconds = new Map<string, number>();
+let current: { step: string; since: number } | undefined;
+function enterStep(step: string): void {
+  const now = Date.now();
+  if (current !== undefined)
+    stepSeconds.set(current.step, (stepSeconds.get(current.step) ?? 0) + (now - current.since) / 1000);
+  if (current?.step !== step) current = { step, since: now };
+  else current.since = now;
+}
+
+function timeTable(): string {
+  enterStep('(end)');
+  const rows = [...stepSeconds].map(([step, s]) => `  ${step.padEnd(16)} ${s.toFixed(0).padStart(5)} s`);
+  return [
+    'where the time went:',
+    ...rows,
+    `  ${'total'.padEnd(16)} ${((Date.now() - started) / 1000).toFixed(0).padStart(5)} s`,
+  ].join('\n');
+}
+
 async function main(): Promise<void> {
   const options: DemoOptions = {
     ...parseArgs(process.argv.slice(2)),
-    progress: (step, detail) =>
-      process.stdout.write(`[demo ${stamp()}] ${step}${detail ? `: ${detail}` : ''}\n`),
+    progress: (step, detail) => {
+      enterStep(step);
+      process.stdout.write(`[demo ${stamp()}] ${step}${detail ? `: ${detail}` : ''}\n`);
+    },
   };
-  const summary = await runDemo(options);
+  const summary = await runDemo(options).finally(() => process.stdout.write(`${timeTable()}\n`));
   mkdirSync(demoStateDir, { recursive: true });
   const reportPath = join(demoStateDir, 'report.html');
   writeFileSync(reportPath, renderReport(summary));

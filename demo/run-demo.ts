@@ -1,7 +1,9 @@
 /**
- * The demo path, end to end on this machine: chart → operator → CreditPipeline → workloads run by
- * the local runner exactly as rendered → generator traffic → alerts, scores and decisions → summary.
- * `make demo` runs it with the defaults; the e2e test runs a smaller one and asserts on the numbers.
+ * The demo path, end to end on this machine: chart → operator → CreditPipeline → every workload a
+ * pod on the harness node (containerd, kubelet) exactly as rendered → generator traffic → alerts,
+ * scores and decisions → summary, with the checks a platform team makes on real pods
+ * (demo/node-checks.ts). `make demo` runs it with the defaults; the e2e test runs a smaller one and
+ * asserts on the numbers.
  */
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -14,11 +16,10 @@ import { ENV } from '../api/env.ts';
 import { childNames, consumerGroupPrefix } from '../api/names.ts';
 import { DEFAULT_TOPICS } from '../api/topics.ts';
 import { repoRoot, stateDir } from '../infra/lib/paths.ts';
-import { isAlive, logTail, readPid, startDaemon, stopDaemon } from '../infra/lib/process.ts';
 import { requireInfra } from '../infra/lib/state.ts';
 import { nodeNamespace } from '../infra/node/cluster-access.ts';
 import { NODE_IP } from '../infra/node/config.ts';
-import { ensureImages } from '../infra/node/images.ts';
+import { buildImage, ensureImages, imageSourceLabel } from '../infra/node/images.ts';
 import { pipelineOnNode } from '../infra/node/pipeline.ts';
 import { generate } from '../workloads/generator/main.ts';
 import { DEFAULT_OUTCOME_OPTIONS } from '../workloads/generator/outcomes.ts';
@@ -27,7 +28,7 @@ import {
   kubectl,
   kubectlJson,
   localAddress,
-  onNode,
+  requireNode,
   serviceEndpoints,
   waitForCondition,
   workloadEnv,
@@ -41,6 +42,13 @@ import {
   receiverKeyFromPipeline,
   runFraudOpsLoop,
 } from './fraud-ops.ts';
+import {
+  checkExecIdentity,
+  checkPodsOnNode,
+  checkRestarted,
+  checkShimParents,
+  killContainerProcess,
+} from './node-checks.ts';
 import type { Count, DemoSummary } from './summary.ts';
 import { DEMO_OUTCOMES_FILE, validateOnOutcomes, validationChecks } from './validation-report.ts';
 
@@ -52,8 +60,6 @@ export interface DemoOptions {
   seed: number;
   /** The CreditPipeline manifest. */
   pipelineFile: string;
-  /** The Strimzi Kafka the pipeline names (the local runner backs it with the harness broker). */
-  kafkaFile: string;
   /** Malformed records produced straight to the applications topic, to show the dead-letter path. */
   poisonMessages: number;
   /** Invalid applications posted to the API, to show 400s that lose nothing. */
@@ -68,7 +74,6 @@ export const DEFAULT_DEMO: Omit<DemoOptions, 'progress'> = {
   rate: 400,
   seed: 42,
   pipelineFile: join(repoRoot, 'examples', 'creditpipeline.yaml'),
-  kafkaFile: join(repoRoot, 'examples', 'kafka.yaml'),
   poisonMessages: 5,
   invalidPosts: 10,
   minRecall: 0.9,
@@ -76,8 +81,6 @@ export const DEFAULT_DEMO: Omit<DemoOptions, 'progress'> = {
 
 export const OPERATOR_NAMESPACE = 'credit-system';
 const RELEASE = 'credit-platform';
-/** The local runner's daemon name (infra/down.ts stops it too). */
-const RUNNER = 'local-runner';
 /** Applications per POST of the generated traffic (the ingestion API's batch endpoint). */
 const TRAFFIC_BATCH = 200;
 
@@ -99,16 +102,14 @@ export function readManifests(file: string): PipelineDoc[] {
 export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   const t0 = Date.now();
   const say = opts.progress;
-  const node = onNode();
-  let docs = readManifests(opts.pipelineFile);
-  if (node) {
-    say('node', 'workloads run as pods on the harness node; building (if changed) and importing the images');
-    const images = ensureImages(['platform', 'postgres', 'ferretdb']);
-    // Direct topic management on the harness broker (no Strimzi here), the stores from the node's images.
-    docs = docs.map((d) =>
-      pipelineOnNode(d, { postgres: images.postgres ?? '', ferretdb: images.ferretdb ?? '' }),
-    );
-  }
+  requireNode();
+  say('node', 'workloads run as pods on the harness node; building (if changed) and importing the images');
+  const images = ensureImages(['platform', 'postgres', 'ferretdb']);
+  // Direct topic management on the harness broker (Strimzi's operators are not obtainable here), the
+  // managed stores from the images built here.
+  const docs = readManifests(opts.pipelineFile).map((d) =>
+    pipelineOnNode(d, { postgres: images.postgres ?? '', ferretdb: images.ferretdb ?? '' }),
+  );
   const pipeline = docs.find((d) => d.kind === 'CreditPipeline');
   if (pipeline === undefined) throw new Error(`${opts.pipelineFile} has no CreditPipeline`);
   const ns = pipeline.metadata.namespace ?? 'default';
@@ -129,18 +130,16 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     }
   }
 
-  await resetPipeline(ns, names, say);
-  if (node)
-    // Pod Security restricted enforced, and the node's taint tolerated by every pod of the namespaces.
-    kubectl(
-      ['apply', '-f', '-'],
-      JSON.stringify({
-        apiVersion: 'v1',
-        kind: 'List',
-        items: [nodeNamespace(ns), nodeNamespace(OPERATOR_NAMESPACE)],
-      }),
-    );
-  else kubectl(['apply', '-f', '-'], kubectl(['create', 'namespace', ns, '--dry-run=client', '-o', 'yaml']));
+  await resetPipeline(ns, pipeline, say);
+  // Pod Security restricted enforced, and the node's taint tolerated by every pod of the namespaces.
+  kubectl(
+    ['apply', '-f', '-'],
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'List',
+      items: [nodeNamespace(ns), nodeNamespace(OPERATOR_NAMESPACE)],
+    }),
+  );
   say('helm', `helm upgrade --install ${RELEASE} charts/credit-platform -n ${OPERATOR_NAMESPACE}`);
   helm([
     'upgrade',
@@ -155,16 +154,23 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     '--set',
     `watchNamespaces={${ns}}`,
     ...fraudOpsHelmValues(ns, pipeline.metadata.name),
+    // The image keeps its tag when it is rebuilt: an annotation naming its build rolls the operator's
+    // pod onto the new one (the pipeline's pods are new anyway: the reset deleted their namespace).
+    '--set-string',
+    `podAnnotations.credit-platform\\.local/image-source=${imageSourceLabel(buildImage('platform'))}`,
   ]);
 
-  say('fraud ops', 'webhook receiver on loopback, its signing-key Secret, a lead and an analyst with tokens');
+  say(
+    'fraud ops',
+    'webhook receiver on the node address, its signing-key Secret, a lead and an analyst with tokens',
+  );
   const fraudOps = await prepareFraudOps({
     namespace: ns,
     release: RELEASE,
     docs,
     outDir: demoStateDir,
     // Pods reach the host at the node address.
-    ...(node ? { receiverHost: NODE_IP } : {}),
+    receiverHost: NODE_IP,
   });
   try {
     return await runPipeline(opts, { t0, pipeline, ns, names, fraudOps });
@@ -181,44 +187,34 @@ interface Started {
   fraudOps: FraudOpsSetup;
 }
 
-/** From the local runner on: the pipeline, traffic, the stream catching up, scoring, fraud ops, summary. */
+/** From the operator on: the pipeline, traffic, the stream catching up, scoring, fraud ops, summary. */
 async function runPipeline(
   opts: DemoOptions,
   { t0, pipeline, ns, names, fraudOps }: Started,
 ): Promise<DemoSummary> {
   const say = opts.progress;
-  const node = onNode();
 
-  if (node) say('node', `the operator and the pipeline run as pods (kubectl get pods -n ${ns} -o wide)`);
-  else say('local runner', `starting the kubelet stand-in for namespaces ${OPERATOR_NAMESPACE} and ${ns}`);
-  if (!node && !isAlive(readPid(RUNNER))) {
-    startDaemon({
-      name: RUNNER,
-      command: process.execPath,
-      args: [
-        '--import',
-        'tsx',
-        join(repoRoot, 'infra', 'local-runner', 'main.ts'),
-        '--namespace',
-        OPERATOR_NAMESPACE,
-        '--namespace',
-        ns,
-      ],
-      cwd: repoRoot,
-    });
-  }
-
+  say('node', `the operator and the pipeline run as pods (kubectl get pods -n ${ns} -o wide)`);
   say(
     'operator',
-    `waiting for the operator Deployment (${node ? 'a pod of the platform image' : 'run by the local runner'} with its ServiceAccount)`,
+    'waiting for the operator Deployment (a pod of the platform image with its ServiceAccount)',
   );
-  await withRunnerLog(() =>
+  await withPodsOnFailure(() =>
     waitForCondition(`deployment/${RELEASE}-operator`, OPERATOR_NAMESPACE, 'Available', 180_000),
   );
+  // After a rebuilt image, the old operator pod is replaced: only the new one reconciles the pipeline.
+  kubectl([
+    'rollout',
+    'status',
+    `deployment/${RELEASE}-operator`,
+    '-n',
+    OPERATOR_NAMESPACE,
+    '--timeout=180s',
+  ]);
 
   const rel = (f: string) => f.replace(`${repoRoot}/`, '');
-  // On the node the pipeline uses the harness broker directly: no Strimzi Kafka to apply.
-  const applied = node ? [fraudOps.manifestFile] : [opts.kafkaFile, fraudOps.manifestFile];
+  // The pipeline uses the harness broker directly: no Strimzi Kafka to apply.
+  const applied = [fraudOps.manifestFile];
   say(
     'pipeline',
     `kubectl apply ${applied.map((f) => `-f ${rel(f)}`).join(' ')} (${rel(opts.pipelineFile)} with cases and the receiver's webhook)`,
@@ -246,6 +242,10 @@ async function runPipeline(
   );
   const labels = new Map<string, string>();
   let lastReport = 0;
+  // On the node, a third of the way into the traffic: one detector container's process is killed from
+  // the host. The kubelet must restart it, and every later check shows whether the pipeline carried on.
+  let killed: ReturnType<typeof killContainerProcess> | undefined;
+  let killError: string | undefined;
   mkdirSync(dirname(DEMO_OUTCOMES_FILE), { recursive: true });
   const traffic = await generate(
     {
@@ -273,6 +273,17 @@ async function runPipeline(
         for (const { label } of accepted) labels.set(label.applicationId, label.scenario);
       },
       onProgress: (r) => {
+        if (killed === undefined && killError === undefined && r.accepted >= opts.count / 3) {
+          try {
+            killed = killContainerProcess(ns, names.fraudDetector);
+            say(
+              'node',
+              `killed ${killed.pod}/${killed.container} (pid ${killed.pid}) with SIGKILL from the host`,
+            );
+          } catch (err) {
+            killError = err instanceof Error ? err.message : String(err);
+          }
+        }
         if (Date.now() - lastReport < 5000) return;
         lastReport = Date.now();
         say('traffic', `${r.accepted}/${opts.count} accepted (${(r.accepted / r.seconds).toFixed(0)}/s)`);
@@ -308,6 +319,24 @@ async function runPipeline(
       'the warehouse to hold every accepted application',
     );
 
+    const nodeChecks: DemoSummary['checks'] = [];
+    say(
+      'node',
+      'checking the workloads are containers, the detector restricted and restarted by the kubelet',
+    );
+    nodeChecks.push(
+      killed === undefined
+        ? {
+            name: 'the kubelet restarted fraud-detector after its process was killed',
+            ok: false,
+            detail: `no detector process was killed: ${killError ?? 'the traffic ended first'}`,
+          }
+        : await checkRestarted(ns, killed, 180_000),
+      checkPodsOnNode([ns, OPERATOR_NAMESPACE]),
+      checkShimParents([ns, OPERATOR_NAMESPACE]),
+      checkExecIdentity(ns, names.fraudDetector),
+    );
+
     say('scoring', `kubectl create job --from=cronjob/${names.riskScorer}`);
     const job = `${names.riskScorer}-demo-${Date.now().toString(36)}`;
     kubectl(['create', 'job', job, `--from=cronjob/${names.riskScorer}`, '-n', ns]);
@@ -323,7 +352,7 @@ async function runPipeline(
       outDir: demoStateDir,
       say,
     });
-    await withRunnerLog(() => waitForCondition(`job/${job}`, ns, 'Complete', 300_000));
+    await withPodsOnFailure(() => waitForCondition(`job/${job}`, ns, 'Complete', 300_000));
 
     say(
       'outcomes',
@@ -353,7 +382,7 @@ async function runPipeline(
       ...summary,
       fraudOps: ops,
       validation,
-      checks: [...summary.checks, ...ops.checks, ...validationChecks(validation)],
+      checks: [...summary.checks, ...ops.checks, ...validationChecks(validation), ...nodeChecks],
       startedAt: new Date(t0).toISOString(),
       durationSeconds: (Date.now() - t0) / 1000,
       pipeline: {
@@ -375,59 +404,28 @@ async function runPipeline(
 }
 
 /**
- * A demo starts from a clean slate: a previous run's namespace is deleted (its PVCs with it), and the
- * databases its volumes stood for on the harness servers are dropped, as a new volume would be empty.
+ * A demo starts from a clean slate: a previous run's namespace is deleted (its pods, and its managed
+ * stores' claims and volumes with it), and the topics and consumer groups it used on the harness
+ * broker go too.
  */
-async function resetPipeline(
-  ns: string,
-  names: ReturnType<typeof childNames>,
-  say: DemoOptions['progress'],
-): Promise<void> {
-  const exists = kubectl(['get', 'namespace', ns, '--ignore-not-found', '-o', 'name']).trim() !== '';
-  if (!exists) return;
-  say('reset', `removing the previous run: namespace ${ns} and its databases`);
-  const dbName = (url: string) => new URL(url).pathname.replace(/^\//, '');
-  const envDb = (deployment: string, name: string) =>
-    workloadEnv(ns, deployment, name).then(dbName, () => undefined);
-  const pgDb = await envDb(names.warehouseLoader, 'DATABASE_URL');
-  const mongoDb = await envDb(names.fraudDetector, 'MONGO_URL');
-  const previous = kubectlJson<{ items: PipelineDoc[] }>(['get', 'creditpipelines', '-n', ns]).items;
-  await stopDemo();
-  kubectl(['delete', 'namespace', ns, '--wait=false']);
-  // With the runner stopped nothing finishes pod deletions: force them so the namespace can go.
-  kubectl(['delete', 'pods', '--all', '-n', ns, '--grace-period=0', '--force', '--wait=false']);
-  // Job pods keep the batch.kubernetes.io/job-tracking finalizer until a kubelet reports them, and
-  // the namespace controller waits for them before it deletes the rest. With no kubelet running,
-  // drop the finalizer of every pod still there, on each check (the Job controller may add pods
-  // until it sees the namespace terminating).
-  await waitFor(
-    async () => {
-      for (const pod of kubectl(['get', 'pods', '-n', ns, '-o', 'name', '--ignore-not-found'])
-        .split('\n')
-        .filter(Boolean)) {
-        kubectl(['patch', pod, '-n', ns, '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
-      }
-      return kubectl(['get', 'namespace', ns, '--ignore-not-found', '-o', 'name']).trim() === '';
-    },
-    180_000,
-    `namespace ${ns} to be deleted`,
-  );
-  if (pgDb) {
-    const admin = new pg.Client({ connectionString: requireInfra('postgres').url });
-    await admin.connect();
-    await admin
-      .query(`DROP DATABASE IF EXISTS "${pgDb.replace(/"/g, '""')}" WITH (FORCE)`)
-      .finally(() => admin.end());
+async function resetPipeline(ns: string, pipeline: PipelineDoc, say: DemoOptions['progress']): Promise<void> {
+  let previous: PipelineDoc[] = [];
+  if (kubectl(['get', 'namespace', ns, '--ignore-not-found', '-o', 'name']).trim() !== '') {
+    say('reset', `removing the previous run: namespace ${ns}, its volumes and its topics`);
+    previous = kubectlJson<{ items: PipelineDoc[] }>(['get', 'creditpipelines', '-n', ns]).items;
+    kubectl(['delete', 'namespace', ns, '--wait=false']);
+    // Its pods need no grace period: the data they would flush is about to be deleted.
+    kubectl(['delete', 'pods', '--all', '-n', ns, '--grace-period=0', '--force', '--wait=false']);
+    await waitFor(
+      async () => kubectl(['get', 'namespace', ns, '--ignore-not-found', '-o', 'name']).trim() === '',
+      180_000,
+      `namespace ${ns} to be deleted`,
+    );
   }
-  if (mongoDb) {
-    const mongo = new MongoClient(requireInfra('mongo').url);
-    await mongo.connect();
-    await mongo
-      .db(mongoDb)
-      .dropDatabase()
-      .finally(() => mongo.close());
-  }
-  // Strimzi's Topic Operator deletes a topic with its KafkaTopic; the stand-in leaves that to us.
+  // In direct topic mode nothing deletes the topics with the pipeline, and a namespace deleted
+  // without the demo (the e2e test's clean-up, by hand) leaves them: this run's topics and groups go
+  // whether or not the namespace was still there (consumer groups resuming from the last run's
+  // offsets, or a decision service joining the last run's verdicts, would not start from a clean slate).
   const kafka = new Kafka({
     clientId: 'demo-reset',
     brokers: [requireInfra('kafka').bootstrapServers],
@@ -436,15 +434,18 @@ async function resetPipeline(
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const prefixes = previous.map((p) => `${ns}.${p.metadata.name}`);
-    // Every topic the spec names (verdicts and decisions too: a decision service reading the last
-    // run's verdicts would wait for applications that are gone).
+    const pipelines = [pipeline, ...previous];
+    const prefixes = pipelines.map((p) => `${ns}.${p.metadata.name}`);
+    // Every topic the specs name (verdicts and decisions too).
     const roles = Object.keys(DEFAULT_TOPICS) as (keyof typeof DEFAULT_TOPICS)[];
-    const named = previous.flatMap((p) => roles.map((r) => p.spec?.topics?.[r] ?? DEFAULT_TOPICS[r]));
+    const named = pipelines.flatMap((p) => roles.map((r) => p.spec?.topics?.[r] ?? DEFAULT_TOPICS[r]));
     const topics = (await admin.listTopics()).filter(
       (t) => named.includes(t) || prefixes.some((p) => t.startsWith(p)),
     );
-    if (topics.length > 0) await admin.deleteTopics({ topics });
+    if (topics.length > 0) {
+      say('reset', `deleting the topics ${topics.join(', ')}`);
+      await admin.deleteTopics({ topics });
+    }
     const groups = (await admin.listGroups()).groups
       .map((g) => g.groupId)
       .filter((g) => prefixes.some((p) => g.startsWith(p)));
@@ -454,23 +455,13 @@ async function resetPipeline(
   }
 }
 
-/** Stops what the demo started beyond the harness: the local runner and its pods. */
-export async function stopDemo(): Promise<void> {
-  await stopDaemon(RUNNER, 30_000);
-}
-
-/** Runs a wait; when it fails, the error carries the local runner's last log lines. */
-async function withRunnerLog<T>(wait: () => Promise<T>): Promise<T> {
+/** Runs a wait; when it fails, the error carries every pod of the cluster and where it runs. */
+async function withPodsOnFailure<T>(wait: () => Promise<T>): Promise<T> {
   try {
     return await wait();
   } catch (err) {
-    if (onNode())
-      throw new Error(
-        `${err instanceof Error ? err.message : String(err)}\npods:\n${kubectl(['get', 'pods', '-A', '-o', 'wide'])}`,
-      );
-    const state = isAlive(readPid(RUNNER)) ? 'running' : 'NOT RUNNING';
     throw new Error(
-      `${err instanceof Error ? err.message : String(err)}\nlocal runner: ${state}${logTail(RUNNER, 40)}`,
+      `${err instanceof Error ? err.message : String(err)}\npods:\n${kubectl(['get', 'pods', '-A', '-o', 'wide'])}`,
     );
   }
 }

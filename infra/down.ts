@@ -12,10 +12,6 @@ import { releaseNodeClaim } from './node/guard.ts';
 async function main(): Promise<void> {
   const names = process.argv.slice(2);
   const wanted = selectComponents(names);
-  // The demo's local runner (and the workload processes it runs) lives on these servers: stopping
-  // every server stops it first, so `make infra-down` leaves no process of the checkout behind.
-  if (names.length === 0 && (await stopDaemon('local-runner', 30_000)))
-    progress('demo', 'stopped local-runner');
   for (const c of [...wanted].reverse()) {
     if (c.stop !== undefined) await c.stop();
     else {

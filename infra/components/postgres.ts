@@ -26,7 +26,7 @@ const fallbackHome = join(
   `credit-platform-postgres-${createHash('sha256').update(stateDir).digest('hex').slice(0, 12)}`,
 );
 const superuser = 'postgres';
-// Not 'credit': that is the managed warehouse's role, which the local runner hosts on this server.
+// Not 'credit': that is the managed warehouse's role (a store pod of the demo's pipeline).
 const appUser = 'harness';
 const appDatabase = 'harness';
 /** OS account that owns the cluster: Debian's `postgres`, or ours when that one is absent. */

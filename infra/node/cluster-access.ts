@@ -1,11 +1,12 @@
 /**
  * How tools on the host (the demo, tests) use a pipeline that runs on the harness node:
  *
- * - `hostEndpoints`: Service name → addresses the host can reach, in the table format of the local
- *   runner's services.json (`<service>.<namespace>:<port>` → `host:port` list). A Service with a
- *   ClusterIP is reached at that ClusterIP (the host routes the Service range over the pod bridge, and
- *   kube-proxy's rules carry it to a pod, as for any client in the cluster); a headless Service (the
- *   managed stores) at its ready endpoints' pod addresses.
+ * - `hostEndpoints`: Service name → addresses the host can reach (`<service>.<namespace>:<port>` →
+ *   `host:port` list). A Service with a ClusterIP is reached at that ClusterIP (the host routes the
+ *   Service range over the pod bridge, and kube-proxy's rules carry it to a pod, as for any client in
+ *   the cluster); a headless Service (the managed stores) at its ready endpoints' pod addresses.
+ * - `hostAddress`: a configuration value (a URL, a broker list) with its Service names replaced by
+ *   those addresses: the host's resolver does not know cluster names.
  * - `nodeNamespace`: a namespace whose pods run on the node: Pod Security `restricted` enforced (or
  *   another level), and the node's taint tolerated by default (the PodTolerationRestriction admission
  *   plugin adds the toleration to every pod of an annotated namespace, as a cluster admin dedicates a
@@ -82,6 +83,37 @@ export function hostEndpoints(kubeconfig = requireInfra('kube').kubeconfig): Rec
     '-A',
   ]).items;
   return endpointTable(services, slices);
+}
+
+/** `svc`, `svc.ns`, `svc.ns.svc` or `svc.ns.svc.cluster.local`: the Service it names, if any. */
+function serviceOf(host: string, podNamespace: string): { service: string; namespace: string } | undefined {
+  const m = /^([a-z0-9-]+)(?:\.([a-z0-9-]+))?(?:\.svc(?:\.cluster\.local)?)?\.?$/.exec(host);
+  if (m === null || m[1] === undefined) return undefined;
+  return { service: m[1], namespace: m[2] ?? podNamespace };
+}
+
+/**
+ * Rewrites every `host:port` inside a configuration value (URLs and comma-separated broker lists
+ * included) that names a Service of `table` (`hostEndpoints`) to the addresses the host reaches it at,
+ * as a pod of `podNamespace` would resolve it: the host's resolver does not know cluster names.
+ * Unknown hosts, other namespaces and ports stay as they are.
+ */
+export function hostAddress(
+  value: string,
+  podNamespace: string,
+  table: Readonly<Record<string, readonly string[]>>,
+): string {
+  return value.replace(/([a-z0-9][a-z0-9.-]*):(\d{1,5})(?:,([a-z0-9][a-z0-9.-]*):(\d{1,5}))*/g, (match) =>
+    match
+      .split(',')
+      .map((hp) => {
+        const i = hp.lastIndexOf(':');
+        const svc = serviceOf(hp.slice(0, i), podNamespace);
+        const endpoints = svc && table[`${svc.service}.${svc.namespace}:${hp.slice(i + 1)}`];
+        return endpoints === undefined || endpoints.length === 0 ? hp : endpoints.join(',');
+      })
+      .join(','),
+  );
 }
 
 /** Annotation of the PodTolerationRestriction admission plugin: tolerations every pod of the namespace gets. */

@@ -2,7 +2,8 @@
  * One node per machine. Several checkouts on one machine each run `make infra-up`; the node's
  * bridge, address, iptables chains and cgroups are machine-wide, so only one checkout may run it.
  * The first checkout claims the node (a small file in /run naming its state folder); the others
- * start their servers and control plane without a node and say why. Opt-in: CREDIT_NODE=on.
+ * start their servers and control plane without a node and say why. On by default; CREDIT_NODE=off
+ * runs the servers and the control plane alone (the demo and the e2e test need the node).
  */
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -35,11 +36,13 @@ export function nodeEnabled(): boolean {
 }
 
 function decide(): NodeDecision {
-  // Opt-in for now: make test and make demo do not run on the node yet (issue 14 items 4-7), so
-  // infra-up starts it only when asked (CREDIT_NODE=on; make test-node sets it).
-  const setting = (process.env.CREDIT_NODE ?? 'off').toLowerCase();
-  if (!['on', '1', 'true', 'yes'].includes(setting))
-    return { enabled: false, reason: 'the node is opt-in: CREDIT_NODE=on (make test-node)' };
+  // The demo and the e2e test run the platform as pods on the node, so it is on unless turned off.
+  const setting = (process.env.CREDIT_NODE ?? 'on').toLowerCase();
+  if (['off', '0', 'false', 'no'].includes(setting))
+    return {
+      enabled: false,
+      reason: 'CREDIT_NODE=off: the servers and the control plane run without a node',
+    };
   if (process.platform !== 'linux') return { enabled: false, reason: 'the node needs Linux' };
   if (process.getuid?.() !== 0)
     return { enabled: false, reason: 'the node needs root (bridges, iptables, mounts); set CREDIT_NODE=off' };

@@ -73,6 +73,11 @@ function ctr(args: readonly string[], timeout = 300_000): string {
   );
 }
 
+/** Names one build of an image: its tar's name, a hash of its inputs (the tag stays the same). */
+export function imageSourceLabel(image: BuiltImage): string {
+  return (image.tar.split('/').at(-1) ?? '').replace(/\.tar$/, '');
+}
+
 /** Imports the image into the node's containerd unless it holds that reference already. */
 export function importImage(image: BuiltImage): boolean {
   const present = ctr(['images', 'ls', '-q']).split('\n');

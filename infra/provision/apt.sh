@@ -14,8 +14,8 @@ command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || need+=(maven)
 # Headless browser for the analysts' page tests (driven by playwright-core with executablePath).
 [ -x /usr/bin/chromium ] || need+=(chromium)
-# The node (infra/components/node.ts), opt-in for now: CREDIT_NODE=on (make test-node).
-if [ "${CREDIT_NODE:-off}" = on ]; then
+# The node (infra/components/node.ts), unless CREDIT_NODE=off.
+if [ "${CREDIT_NODE:-on}" != off ]; then
   command -v iptables >/dev/null 2>&1 || need+=(iptables)
   command -v conntrack >/dev/null 2>&1 || need+=(conntrack)
   command -v nft >/dev/null 2>&1 || need+=(nftables)

@@ -47,8 +47,8 @@ main() {
     k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kubectl
   # The node's binaries, a separate set in the same folder: a cache made before the node existed
   # has the three above, lacks these, and builds only these.
-  # Opt-in for now, like the node itself (CREDIT_NODE=on; make test-node).
-  if [ "${CREDIT_NODE:-off}" = on ]; then
+  # Not with CREDIT_NODE=off, like the node itself.
+  if [ "${CREDIT_NODE:-on}" != off ]; then
     go_build "kubernetes node $kube_version" "$gomods/kube" "$cache/kube-$kube_version/bin" "$kube_ldflags" \
       k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy k8s.io/kubernetes/cmd/kube-scheduler
   fi

@@ -131,7 +131,9 @@ describe('the harness node', () => {
   beforeAll(async () => {
     // Not a skip: this project runs only through `make test-node`, which starts the node.
     if (nodeInfo === undefined)
-      throw new Error('no node runs in this checkout: run make test-node (CREDIT_NODE=on)');
+      throw new Error(
+        'no node runs in this checkout: `make infra-up` says why (CREDIT_NODE=off, not root, or another checkout holds it)',
+      );
     kubectl(['create', 'namespace', namespace]);
     kubectl([
       'label',

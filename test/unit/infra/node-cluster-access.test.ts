@@ -1,6 +1,6 @@
 /** How the host addresses Services of the node (infra/node/cluster-access.ts): the pure table part. */
 import { describe, expect, it } from 'vitest';
-import { endpointTable, nodeNamespace } from '../../../infra/node/cluster-access.ts';
+import { endpointTable, hostAddress, nodeNamespace } from '../../../infra/node/cluster-access.ts';
 import { NODE_TOLERATION } from '../../../infra/node/config.ts';
 
 const service = (
@@ -65,5 +65,34 @@ describe('nodeNamespace', () => {
     expect(
       JSON.parse(ns.metadata.annotations['scheduler.alpha.kubernetes.io/defaultTolerations'] ?? ''),
     ).toEqual([NODE_TOLERATION]);
+  });
+});
+
+describe('hostAddress', () => {
+  const table = {
+    'demo-postgres.lending:5432': ['10.244.0.34:5432'],
+    'demo-kafka.lending:9092': ['10.96.0.20:9092'],
+    'demo-mongo.lending:27017': ['10.244.0.33:27017', '10.244.0.36:27017'],
+  };
+
+  it('rewrites every form of a Service name inside URLs to the addresses the host reaches', () => {
+    expect(hostAddress('postgres://u:p@demo-postgres:5432/db', 'lending', table)).toBe(
+      'postgres://u:p@10.244.0.34:5432/db',
+    );
+    expect(
+      hostAddress('postgres://u:p@demo-postgres.lending.svc.cluster.local:5432/db', 'other', table),
+    ).toBe('postgres://u:p@10.244.0.34:5432/db');
+    expect(hostAddress('mongodb://demo-mongo.lending.svc:27017/alerts', 'x', table)).toBe(
+      'mongodb://10.244.0.33:27017,10.244.0.36:27017/alerts',
+    );
+  });
+
+  it('rewrites each entry of a broker list, leaving unknown hosts, other namespaces and ports alone', () => {
+    expect(hostAddress('demo-kafka:9092,broker-1.example:9093', 'lending', table)).toBe(
+      '10.96.0.20:9092,broker-1.example:9093',
+    );
+    expect(hostAddress('kafka.example.com:9092', 'lending', table)).toBe('kafka.example.com:9092');
+    expect(hostAddress('demo-postgres:5432', 'other', table)).toBe('demo-postgres:5432');
+    expect(hostAddress('demo-postgres:5433', 'lending', table)).toBe('demo-postgres:5433');
   });
 });

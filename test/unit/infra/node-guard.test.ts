@@ -69,13 +69,19 @@ describe('the node claim', () => {
     expect(guard.holdsNodeClaim()).toBe(true);
   });
 
-  it('is off unless CREDIT_NODE=on (opt-in), without touching the claim', async () => {
+  it('is off with CREDIT_NODE=off, without touching the claim', async () => {
     process.env.CREDIT_NODE = 'off';
     const guard = await load();
     expect(guard.nodeDecision()).toEqual({
       enabled: false,
-      reason: 'the node is opt-in: CREDIT_NODE=on (make test-node)',
+      reason: 'CREDIT_NODE=off: the servers and the control plane run without a node',
     });
     expect(() => readFileSync(join(dir, 'claim.json'))).toThrow();
+  });
+
+  it.skipIf(!rootOnly)('is on by default (CREDIT_NODE unset)', async () => {
+    delete process.env.CREDIT_NODE;
+    const guard = await load();
+    expect(guard.nodeDecision()).toEqual({ enabled: true });
   });
 });
