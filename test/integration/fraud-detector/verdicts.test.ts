@@ -27,7 +27,15 @@ interface Read {
   value: string;
 }
 
-async function readAll(topic: string, count: number, timeoutMs = 30_000): Promise<Read[]> {
+/**
+ * Reads a topic from the start until `complete` holds for what was read (or the time is up: a loaded
+ * machine needs seconds just to join the reader's group, so the bound is generous and not the signal).
+ */
+async function readAll(
+  topic: string,
+  complete: (read: readonly Read[]) => boolean,
+  timeoutMs = 90_000,
+): Promise<Read[]> {
   const kafka = kafkaClient('fd-verdict-reader');
   const consumer = kafka.consumer({ groupId: `fd-reader-${randomUUID()}` });
   const out: Read[] = [];
@@ -42,7 +50,7 @@ async function readAll(topic: string, count: number, timeoutMs = 30_000): Promis
         if (seen.has(`${partition}:${message.offset}`)) return;
         seen.add(`${partition}:${message.offset}`);
         out.push({ partition, key: message.key?.toString() ?? null, value: message.value?.toString() ?? '' });
-        if (out.length >= count) {
+        if (complete(out)) {
           clearTimeout(timer);
           resolve();
         }
@@ -71,9 +79,21 @@ describe('verdicts (real Kafka, real Mongo-wire server)', () => {
     detector = await startFraudDetector(detectorConfig(topics));
     await waitDrained(kafka, detectorConfig(topics));
     alerts = await readAlerts(detectorConfig(topics).mongoDatabase as string);
-    apps = await readAll(topics.applications, events.length + 1);
-    const expectedParts = events.length * (1 + 3); // at most: 3 window key paths in the built-in rules
-    const read = await readAll(topics.verdicts, expectedParts, 8_000);
+    apps = await readAll(topics.applications, (read) => read.length >= events.length + 1);
+    // Complete when every application's source part is in and, over all of them, as many distinct
+    // window parts as their source parts name (the tests then check each one).
+    const read = await readAll(topics.verdicts, (rs) => {
+      const sources = new Map<string, number>();
+      const windows = new Set<string>();
+      for (const r of rs) {
+        const part = JSON.parse(r.value) as VerdictPart;
+        if (part.kind === 'source') sources.set(part.applicationId, part.windowKeys.length);
+        else windows.add(`${part.applicationId}:${part.keyPath}`);
+      }
+      let named = 0;
+      for (const n of sources.values()) named += n;
+      return sources.size === events.length && windows.size >= named;
+    });
     parts = read.map((r) => ({ ...r, part: JSON.parse(r.value) as VerdictPart }));
   });
 
