@@ -38,7 +38,7 @@ import {
   createKafka,
   kafkaConnection,
 } from '../shared/kafka.ts';
-import { createPool, type Pool } from '../warehouse/db.ts';
+import { createPool, type Pool, whenWarehouseReady } from '../warehouse/db.ts';
 import { claimStreamDecisions } from '../warehouse/decision-authority.ts';
 import { PartitionAssembly, type SourceTopic } from './assembly.ts';
 import { coPartitionAssigner } from './assigner.ts';
@@ -93,7 +93,9 @@ export async function startDecisionService(
   const metrics = createDecisionMetrics();
   const pool = options.pool ?? createPool(config.databaseUrl, 6, 'decision-service');
   const models = modelSet(loadModelFile(config.modelFile ?? BUILT_IN_CHAMPION));
-  await registerModels(pool, models);
+  await whenWarehouseReady(() => registerModels(pool, models), {
+    onWait: (reason) => log.info({ reason }, 'waiting for the warehouse and its migrations'),
+  });
   const texts = new Map([...reasonCatalog(models)].map(([code, v]) => [code, v.text]));
   const groupId = decisionGroupId(config.groupPrefix);
   // Before any decision: from now on scoring runs leave first decisions to the stream, and one that

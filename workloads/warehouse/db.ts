@@ -29,3 +29,37 @@ export async function inTransaction<T>(
     client.release();
   }
 }
+
+/**
+ * Errors that mean the warehouse is not there yet rather than broken: the server not accepting
+ * connections (a pod starting), the database or a table or column the migrations create missing.
+ */
+const NOT_YET = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', '57P03', '3D000', '42P01', '42703']);
+
+export function isWarehouseNotReady(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && NOT_YET.has(code);
+}
+
+/**
+ * Runs `work` once the warehouse is there: a workload that starts beside the migrations Job (a pod
+ * on Kubernetes starts in any order) waits for them, saying so once, instead of crash-looping. Any
+ * other error, or still waiting after `timeoutMs`, is thrown.
+ */
+export async function whenWarehouseReady<T>(
+  work: () => Promise<T>,
+  options: { onWait?: (reason: string) => void; timeoutMs?: number; intervalMs?: number } = {},
+): Promise<T> {
+  const deadline = Date.now() + (options.timeoutMs ?? 600_000);
+  let told = false;
+  for (;;) {
+    try {
+      return await work();
+    } catch (err) {
+      if (!isWarehouseNotReady(err) || Date.now() > deadline) throw err;
+      if (!told) options.onWait?.(`${(err as { code: string }).code}: ${(err as Error).message}`);
+      told = true;
+      await new Promise((r) => setTimeout(r, options.intervalMs ?? 2_000));
+    }
+  }
+}

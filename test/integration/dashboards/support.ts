@@ -68,7 +68,7 @@ export async function waitHttpOk(
   what: string,
   port: number,
   path: string,
-  timeoutMs = 60_000,
+  timeoutMs = 180_000,
 ): Promise<void> {
   await waitUntil(
     what,

@@ -66,11 +66,11 @@ describe('crash recovery', () => {
 
   it('a replica SIGKILLed mid-stream and restarted misses no alert and doubles none', async () => {
     await crashAndCompare(traffic(23, 4000).events);
-  });
+  }, 300_000);
 
   it('the same on shuffled input: a 6-hour-old batch in random order mixed with live traffic', async () => {
     await crashAndCompare(outOfOrderTraffic(41, 3200, 800).shuffled);
-  });
+  }, 300_000);
 
   async function crashAndCompare(events: ApplicationEvent[]): Promise<void> {
     const topics = await createTopics(kafka);

@@ -90,7 +90,7 @@ describe('harness Kafka (KRaft, single node)', () => {
         const offsets = await admin.fetchOffsets({ groupId, topics: [topic] });
         return offsets[0]?.partitions.reduce((n, p) => n + Number(p.offset), 0) === sent.length;
       },
-      { timeoutMs: 20_000 },
+      { timeoutMs: 60_000 },
     );
   });
 });

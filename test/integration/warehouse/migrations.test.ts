@@ -3,6 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  BUILT_IN_CHALLENGER,
+  BUILT_IN_CHAMPION,
+  loadModelSet,
+  registerModels,
+} from '../../../workloads/risk-scorer/models.ts';
+import { createPool, whenWarehouseReady } from '../../../workloads/warehouse/db.ts';
 import { DEFAULT_MIGRATIONS_DIR, migrate, readMigrations } from '../../../workloads/warehouse/migrate.ts';
 import { createTestDatabase, type TestDatabase } from './support.ts';
 
@@ -119,5 +126,34 @@ describe('warehouse migrations', () => {
       ),
     );
     expect(rows.rows[0]).toEqual({ t: null, n: '0' });
+  });
+
+  it('let a workload that starts before them wait, and then go on (a pod starts in any order)', async () => {
+    const early = await createTestDatabase('wh_early', false);
+    const pool = createPool(early.url, 2, 'early-workload');
+    try {
+      const waits: string[] = [];
+      const started = whenWarehouseReady(
+        () => registerModels(pool, loadModelSet(BUILT_IN_CHAMPION, BUILT_IN_CHALLENGER)),
+        { onWait: (reason) => waits.push(reason), intervalMs: 100, timeoutMs: 60_000 },
+      );
+      // The workload is waiting on the missing tables, not failing.
+      for (let i = 0; i < 600 && waits.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(waits).toHaveLength(1);
+      expect(waits[0]).toMatch(/^42P01: relation "\w+" does not exist/);
+      const c = new pg.Client({ connectionString: early.url });
+      await c.connect();
+      await migrate(c).finally(() => c.end());
+      await started;
+      const models = await pool.query<{ n: string }>('SELECT count(*) AS n FROM dim_model');
+      expect(Number(models.rows[0]?.n)).toBeGreaterThan(0);
+      // Anything else is an error at once.
+      await expect(
+        whenWarehouseReady(() => pool.query('SELECT no_such_function()'), { intervalMs: 100 }),
+      ).rejects.toMatchObject({ code: '42883' });
+    } finally {
+      await pool.end();
+      await early.drop();
+    }
   });
 });
