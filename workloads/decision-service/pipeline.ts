@@ -83,6 +83,7 @@ export class DecisionPipeline {
   private readonly dirty = new Set<PartitionState>();
   private waiters: Array<() => void> = [];
   private scheduled = false;
+  private rotor = 0;
   private closed = false;
   /** Why writing, publishing, looking up or committing is failing now (readiness); null when not. */
   problem: string | null = null;
@@ -192,7 +193,10 @@ export class DecisionPipeline {
     this.release();
     while (this.writes < this.maxWrites) {
       const items: Array<{ state: PartitionState; complete: Complete }> = [];
-      for (const st of this.states.values()) {
+      // Each insert starts at the next partition, so a partition with a backlog does not starve the others.
+      const states = [...this.states.values()];
+      const first = states.length === 0 ? 0 : this.rotor++ % states.length;
+      for (const st of [...states.slice(first), ...states.slice(0, first)]) {
         const room = this.maxWriteBatch - items.length;
         if (room <= 0) break;
         for (const c of st.assembly.takeComplete(room)) items.push({ state: st, complete: c });

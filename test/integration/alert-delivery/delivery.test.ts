@@ -211,10 +211,18 @@ describe('webhook delivery', () => {
       expect((slack.bodies[0] as { text: string }).text).toContain('HIGH fraud alert');
       expect((await rows('ops')).some((r) => r.attempts > 1)).toBe(true);
 
+      // Each scripted answer is one attempt: 12 errors + 2 rate limits are http_error, 6 hangs time
+      // out. On a loaded machine an answer can come after the request timeout: that attempt counts as
+      // a timeout (and, for a success, is tried again), so the split may move toward timeouts.
       const attempts = await metric(handle, 'alert_delivery_attempts_total');
-      expect(attempts).toMatch(/endpoint="ops",result="http_error"\} 14/);
-      expect(attempts).toMatch(/endpoint="ops",result="timeout"\} 6/);
-      expect(attempts).toMatch(/endpoint="ops",result="success"\} 25/);
+      const ops = (result: string) =>
+        Number(new RegExp(`endpoint="ops",result="${result}"\\} (\\d+)`).exec(attempts)?.[1] ?? 'NaN');
+      expect(ops('http_error')).toBeLessThanOrEqual(14);
+      expect(ops('timeout')).toBeGreaterThanOrEqual(6);
+      expect(ops('http_error') + ops('timeout')).toBeGreaterThanOrEqual(20);
+      expect(ops('success')).toBeGreaterThanOrEqual(25);
+      // Every request the receiver saw was counted (one aborted before the receiver read it is too).
+      expect(ops('http_error') + ops('timeout') + ops('success')).toBeGreaterThanOrEqual(receiver.requests);
       expect(await metric(handle, 'alert_delivery_deliveries_total')).toMatch(
         /endpoint="ops",outcome="delivered"\} 25/,
       );

@@ -17,9 +17,8 @@ import type { DecisionServiceConfig } from '../../../workloads/decision-service/
 import { decideApplication } from '../../../workloads/decision-service/decide.ts';
 import { type DecisionService, startDecisionService } from '../../../workloads/decision-service/service.ts';
 import { type FraudDetector, startFraudDetector } from '../../../workloads/fraud-detector/detector.ts';
-import { BUILT_IN_CHAMPION, modelSet, registerModels } from '../../../workloads/risk-scorer/models.ts';
+import { BUILT_IN_CHAMPION, modelSet } from '../../../workloads/risk-scorer/models.ts';
 import { loadModelFile } from '../../../workloads/risk-scorer/scorecard/model.ts';
-import { issueDecisions } from '../../../workloads/warehouse/decision-records.ts';
 import {
   asMessages,
   createTopics,
@@ -325,45 +324,58 @@ describe('decision service (real Kafka, real PostgreSQL, real detector)', () => 
     const config = {
       ...serviceConfig(topics, decisionsTopics.crash, db, `crash${topics.suffix}`),
       maxWriteBatch: 20,
+      writerId: 'first-process',
     };
-    // A mid-stream point that does not depend on the machine's speed: a transaction of this test holds
-    // first decisions of the last quarter of the applications, uncommitted, so the service's inserts of
-    // those wait for it while the earlier ones are written, published and committed. The process is
-    // killed in that state; the transaction then rolls back (those decisions were never issued).
-    const pool = new pg.Pool({ connectionString: db.url, max: 2 });
-    const models = modelSet(loadModelFile(BUILT_IN_CHAMPION));
-    await registerModels(pool, models);
-    const { champion } = models;
-    const blocker = await pool.connect();
-    await blocker.query('BEGIN');
-    await issueDecisions(
-      blocker,
-      events.slice(-300).map((e) => decideApplication(champion, e, [], new Date(), 'test-blocker').record),
-    );
-    const first = spawnService(config);
-    children.push(first);
-    // Kill once some, not all, decisions are in.
-    const deadline = Date.now() + 120_000;
-    for (;;) {
-      const n = (await records(db)).length;
-      if (n >= 50) break;
-      if (Date.now() > deadline) throw new Error('the first process decided nothing');
-      await new Promise((r) => setTimeout(r, 50));
+    // A mid-stream point that depends neither on the machine's speed nor on which applications each
+    // insert carries: a test trigger holds every insert of the first process once HELD_AFTER records
+    // are in (on an advisory lock this test holds), so it is killed with inserts in flight, decisions
+    // written and not yet published or committed, and most applications undecided. Then the lock goes:
+    // the held inserts of the dead process may still land (as any in flight at a crash may).
+    const HELD_AFTER = 100;
+    const holder = new pg.Client({ connectionString: db.url });
+    holder.on('error', () => undefined);
+    await holder.connect();
+    let atKill: number;
+    try {
+      await holder.query(`
+        CREATE FUNCTION test_hold_first_process() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF NEW.run_id = 'first-process' AND (SELECT count(*) FROM decision_record) >= ${HELD_AFTER} THEN
+            PERFORM pg_advisory_xact_lock_shared(17, 1);
+          END IF;
+          RETURN NEW;
+        END $$;
+        CREATE TRIGGER test_hold_first_process BEFORE INSERT ON decision_record
+          FOR EACH ROW EXECUTE FUNCTION test_hold_first_process();
+        SELECT pg_advisory_lock(17, 1);`);
+      const first = spawnService(config);
+      children.push(first);
+      const deadline = Date.now() + 120_000;
+      for (;;) {
+        const n = (await records(db)).length;
+        if (n >= HELD_AFTER) break;
+        if (first.exitCode !== null) throw new Error(`the first process exited (${first.exitCode})`);
+        if (Date.now() > deadline) throw new Error(`the first process decided only ${n} in 120 s`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      first.kill('SIGKILL');
+      await new Promise((r) =>
+        first.exitCode !== null || first.signalCode !== null ? r(undefined) : first.once('exit', r),
+      );
+      atKill = (await records(db)).length;
+    } finally {
+      await holder.query('SELECT pg_advisory_unlock_all()').catch(() => undefined);
+      await holder.end().catch(() => undefined);
     }
-    first.kill('SIGKILL');
-    await new Promise((r) => first.once('exit', r));
-    const atKill = (await records(db)).length;
-    await blocker.query('ROLLBACK');
-    blocker.release();
-    await pool.end();
     const second = spawnService({ ...config, writerId: 'after-restart' });
     children.push(second);
     await waitForRecords(db, events.length);
     await new Promise((r) => setTimeout(r, 1500));
     const rows = await records(db);
     second.kill('SIGTERM');
-    expect(atKill).toBeGreaterThanOrEqual(50);
-    expect(atKill).toBeLessThanOrEqual(events.length - 300);
+    // Held: at most the two inserts in flight when the count reached HELD_AFTER got through.
+    expect(atKill).toBeGreaterThanOrEqual(HELD_AFTER);
+    expect(atKill).toBeLessThan(events.length / 2);
     expect(rows).toHaveLength(events.length);
     expect(content(rows)).toEqual(content(reference));
     // The topic has every decision at least once, each copy equal to the record.

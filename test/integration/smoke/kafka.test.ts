@@ -3,6 +3,7 @@ import { type Consumer, Kafka, logLevel, Partitioners } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../../../infra/lib/process.ts';
 import { requireInfra } from '../../../infra/lib/state.ts';
+import { createTopicsWithLeaders } from '../../../lib/kafka-topics.ts';
 
 describe('harness Kafka (KRaft, single node)', () => {
   const info = requireInfra('kafka');
@@ -50,9 +51,8 @@ describe('harness Kafka (KRaft, single node)', () => {
 
   it('creates a topic with 3 partitions, produces, and a consumer group reads every message and commits past it', async () => {
     await admin.connect();
-    expect(await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true })).toBe(
-      true,
-    );
+    // Not kafkajs's waitForLeaders: KRaft answers UNKNOWN_TOPIC_OR_PARTITION for a moment under load.
+    await createTopicsWithLeaders(admin, [{ topic, numPartitions: 3 }]);
     const meta = await admin.fetchTopicMetadata({ topics: [topic] });
     expect(meta.topics[0]?.partitions).toHaveLength(3);
 
