@@ -79,7 +79,12 @@ describe('verdicts (real Kafka, real Mongo-wire server)', () => {
     detector = await startFraudDetector(detectorConfig(topics));
     await waitDrained(kafka, detectorConfig(topics));
     alerts = await readAlerts(detectorConfig(topics).mongoDatabase as string);
-    apps = await readAll(topics.applications, (read) => read.length >= events.length + 1);
+    // Every application (the test's producer may have written one twice after a retry) and the poison.
+    apps = await readAll(
+      topics.applications,
+      (read) =>
+        new Set(read.map((r) => r.value)).size >= events.length + 1 && read.some((r) => r.key === 'C-poison'),
+    );
     // Complete when every application's source part is in and, over all of them, as many distinct
     // window parts as their source parts name (the tests then check each one).
     const read = await readAll(topics.verdicts, (rs) => {
