@@ -14,10 +14,10 @@ import { ENV, PORTS, SCORER_ENV } from '../../api/env.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { createLogger } from '../../lib/log.ts';
 import { startOpsServer } from '../../lib/ops-server.ts';
-import { createPool } from '../warehouse/db.ts';
+import { createPool, whenWarehouseReady } from '../warehouse/db.ts';
 import { runScoring } from './batch.ts';
 import { createScorerMetrics } from './metrics.ts';
-import { BUILT_IN_CHALLENGER, BUILT_IN_CHAMPION, loadModelSet } from './models.ts';
+import { BUILT_IN_CHALLENGER, BUILT_IN_CHAMPION, loadModelSet, registerModels } from './models.ts';
 
 export const ScorerConfig = Type.Object({
   databaseUrl: Type.String({ pattern: '^postgres(ql)?://' }),
@@ -110,6 +110,11 @@ export async function run(argv: string[]): Promise<void> {
     'scoring run started',
   );
   try {
+    // A run the schedule starts while the pipeline is still coming up (PostgreSQL's Service not yet
+    // resolvable, the migrations Job not done) waits for the warehouse instead of failing the Job.
+    await whenWarehouseReady(() => registerModels(pool, models), {
+      onWait: (reason) => log.info({ reason }, 'waiting for the warehouse and its migrations'),
+    });
     const summary = await runScoring(pool, {
       runId,
       partition,
