@@ -7,7 +7,7 @@
  */
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { type Admin, Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { parse as parseYaml } from 'yaml';
@@ -449,9 +449,39 @@ async function resetPipeline(ns: string, pipeline: PipelineDoc, say: DemoOptions
     const groups = (await admin.listGroups()).groups
       .map((g) => g.groupId)
       .filter((g) => prefixes.some((p) => g.startsWith(p)));
-    if (groups.length > 0) await admin.deleteGroups(groups);
+    if (groups.length > 0) await deleteGroupsOnceEmpty(admin, groups);
   } finally {
     await admin.disconnect();
+  }
+}
+
+/**
+ * Deletes consumer groups, waiting for those that still have members: the previous run's pods were
+ * force-deleted, and their members stay in the group until their sessions expire (Kafka answers
+ * NON_EMPTY_GROUP until then). A group already gone is fine.
+ */
+async function deleteGroupsOnceEmpty(admin: Admin, groups: string[], timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let left = groups;
+  for (;;) {
+    try {
+      await admin.deleteGroups(left);
+      return;
+    } catch (err) {
+      const failed = (
+        (err as { groups?: Array<{ groupId: string; errorCode?: number; error?: { type?: string } }> })
+          .groups ?? []
+      ).map((g) => ({ groupId: g.groupId, type: g.error?.type ?? `error code ${g.errorCode}` }));
+      if (failed.length === 0) throw err;
+      left = failed.filter((g) => g.type !== 'GROUP_ID_NOT_FOUND').map((g) => g.groupId);
+      if (left.length === 0) return;
+      const other = failed.find((g) => g.type !== 'NON_EMPTY_GROUP' && g.type !== 'GROUP_ID_NOT_FOUND');
+      if (other !== undefined || Date.now() > deadline)
+        throw new Error(
+          `could not delete the consumer groups: ${failed.map((g) => `${g.groupId} (${g.type})`).join(', ')}`,
+        );
+      await new Promise((r) => setTimeout(r, 2_000));
+    }
   }
 }
 
