@@ -17,7 +17,7 @@ import { startOpsServer } from '../../lib/ops-server.ts';
 import { createPool, whenWarehouseReady } from '../warehouse/db.ts';
 import { runScoring } from './batch.ts';
 import { createScorerMetrics } from './metrics.ts';
-import { BUILT_IN_CHALLENGER, BUILT_IN_CHAMPION, loadModelSet, registerModels } from './models.ts';
+import { BUILT_IN_CHALLENGER, BUILT_IN_CHAMPION, loadModelSet } from './models.ts';
 
 export const ScorerConfig = Type.Object({
   databaseUrl: Type.String({ pattern: '^postgres(ql)?://' }),
@@ -111,19 +111,22 @@ export async function run(argv: string[]): Promise<void> {
   );
   try {
     // A run the schedule starts while the pipeline is still coming up (PostgreSQL's Service not yet
-    // resolvable, the migrations Job not done) waits for the warehouse instead of failing the Job.
-    await whenWarehouseReady(() => registerModels(pool, models), {
-      onWait: (reason) => log.info({ reason }, 'waiting for the warehouse and its migrations'),
-    });
-    const summary = await runScoring(pool, {
-      runId,
-      partition,
-      models,
-      backfill,
-      pageSize: config.pageSize,
-      lockTimeoutMs: config.lockTimeoutMs,
-      decisionGraceSeconds: config.decisionGraceSeconds,
-    });
+    // resolvable, the migrations Job not done) waits for the warehouse instead of failing the Job: the
+    // run's first statements (registering the models, marking it running) are what would fail, and
+    // nothing is written before them.
+    const summary = await whenWarehouseReady(
+      () =>
+        runScoring(pool, {
+          runId,
+          partition,
+          models,
+          backfill,
+          pageSize: config.pageSize,
+          lockTimeoutMs: config.lockTimeoutMs,
+          decisionGraceSeconds: config.decisionGraceSeconds,
+        }),
+      { onWait: (reason) => log.info({ reason }, 'waiting for the warehouse and its migrations') },
+    );
     metrics.record(summary);
     const { models: perModel, ...rest } = summary;
     log.info(
