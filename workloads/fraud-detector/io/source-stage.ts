@@ -24,7 +24,7 @@ import { sourcePart } from '../core/verdict.ts';
 import type { DetectorMetrics } from '../metrics.ts';
 import type { CompiledRuleSet } from '../rules/compile.ts';
 import type { AlertSink } from './alert-sink.ts';
-import { CommitPipeline, MAX_PENDING_MESSAGES } from './commit-pipeline.ts';
+import { COMMIT_INTERVAL_MS, CommitPipeline, MAX_PENDING_MESSAGES } from './commit-pipeline.ts';
 import { deadLetter } from './dead-letter.ts';
 import type { OutMessage, OutputWriter } from './output-writer.ts';
 
@@ -70,6 +70,7 @@ export async function startSourceStage(o: SourceStageOptions): Promise<StageHand
     consumer,
     topic: o.applicationsTopic,
     maxPending: MAX_PENDING_MESSAGES,
+    minIntervalMs: COMMIT_INTERVAL_MS,
     log: o.log,
     onFailure: (partition, from) => consumer.seek({ topic: o.applicationsTopic, partition, offset: from }),
     onCommitted: (partition, offset, highWatermark) =>

@@ -17,7 +17,7 @@ import { decodeRepartitionKey, parsePacked, parseWindowRecord } from '../core/re
 import { SOURCE_HEADER, sourcePartition, windowPart } from '../core/verdict.ts';
 import { type Checkpoint, PartitionWindows, type WindowRecord } from '../core/windows.ts';
 import type { CompiledRuleSet } from '../rules/compile.ts';
-import { CommitPipeline, MAX_PENDING_MESSAGES } from './commit-pipeline.ts';
+import { COMMIT_INTERVAL_MS, CommitPipeline, MAX_PENDING_MESSAGES } from './commit-pipeline.ts';
 import { deadLetter } from './dead-letter.ts';
 import type { OutMessage } from './output-writer.ts';
 import type { StageHandle, StageOptions } from './source-stage.ts';
@@ -59,6 +59,7 @@ export async function startWindowStage(o: WindowStageOptions): Promise<WindowSta
     consumer,
     topic: o.repartitionTopic,
     maxPending: MAX_PENDING_MESSAGES,
+    minIntervalMs: COMMIT_INTERVAL_MS,
     log: o.log,
     onFailure: (partition, from) => {
       // The state goes with the writes that failed: rebuilt from the last checkpoint, then live again.
