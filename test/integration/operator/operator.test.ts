@@ -413,6 +413,28 @@ describe('the operator on a real control plane', () => {
     expect(scaled.status?.fraudDetector?.replicas).toBe(3);
   });
 
+  it('removes from a child what the spec stops asking for (created, then applied)', async () => {
+    const path = `/apis/apps/v1/namespaces/${ns}/deployments/demo-ingestion-api`;
+    type PodTemplate = { template?: { spec?: { affinity?: unknown } } };
+    expect(((await client.get<Obj>(path)).spec as PodTemplate).template?.spec?.affinity).toBeDefined();
+    kubectlOk([
+      'patch',
+      'creditpipeline',
+      'demo',
+      '-n',
+      ns,
+      '--type=merge',
+      '-p',
+      JSON.stringify({ spec: { scheduling: { podAntiAffinity: 'none' } } }),
+    ]);
+    await waitReady((await getCp()).metadata.generation ?? 3);
+    const d = await client.get<Obj & { metadata: { managedFields?: Array<{ manager: string; operation: string }> } }>(path);
+    expect((d.spec as PodTemplate).template?.spec?.affinity).toBeUndefined();
+    // The operator's fields are held by its apply entry alone, as if it had applied from the start.
+    const own = (d.metadata.managedFields ?? []).filter((e) => e.manager === 'credit-platform-operator');
+    expect(own.map((e) => e.operation)).toEqual(['Apply']);
+  });
+
   it('recreates a child deleted by hand', async () => {
     const before = await client.get<Obj>(`/api/v1/namespaces/${ns}/services/demo-fraud-detector`);
     kubectlOk(['delete', 'service', 'demo-fraud-detector', '-n', ns]);
