@@ -80,31 +80,32 @@ export async function mapLimit<T>(
 export async function bareClientFloor(opts: {
   client: KubeClient;
   kubeconfig: string;
-  namespace: string;
+  /** The pipelines, each with the namespace it goes to (none the operator watches). */
   pipelines: CreditPipeline[];
   concurrency: number;
   /** How the operator writes a child it has never seen: the same request here. */
   write: (client: KubeClient, collection: string, object: KubeObject) => Promise<unknown>;
   pids: Record<string, number | undefined>;
 }): Promise<CeilingResult> {
-  const base = `/apis/creditplatform.dev/v1alpha1/namespaces/${opts.namespace}/creditpipelines`;
   const owners: CreditPipeline[] = [];
   await mapLimit(opts.pipelines, 32, async (p) => {
-    const created = await opts.client.create<CreditPipeline>(base, {
-      ...p,
-      metadata: { name: p.metadata.name, namespace: opts.namespace },
-    } as CreditPipeline);
+    const created = await opts.client.create<CreditPipeline>(
+      `/apis/creditplatform.dev/v1alpha1/namespaces/${p.metadata.namespace}/creditpipelines`,
+      p,
+    );
     owners.push(created);
   });
+  const namespaces = new Set(opts.pipelines.map((p) => p.metadata.namespace));
   const objects = owners.flatMap((cp) => childrenOf(cp));
   const deploymentCount = objects.filter((o) => o.kind === 'Deployment').length;
   let t0 = Date.now();
   const deployments = new CollectionTracker(
     opts.kubeconfig,
     opts.client,
-    `/apis/apps/v1/namespaces/${opts.namespace}/deployments`,
+    '/apis/apps/v1/deployments',
     deploymentObserved,
     () => t0,
+    (d) => namespaces.has(d.metadata.namespace ?? ''),
   );
   await deployments.start();
   const observed = deployments.when((b) => b, deploymentCount);

@@ -45,8 +45,8 @@ import {
 } from '../../test/integration/operator/support.ts';
 import { bareClientFloor, type CeilingResult, childrenOf, mapLimit } from './ceiling.ts';
 import {
-  CpuMeter,
   CollectionTracker,
+  CpuMeter,
   deploymentObserved,
   formatCpu,
   formatLatencies,
@@ -85,6 +85,17 @@ const APISERVER_ARGS = words(process.env.BENCH_APISERVER_ARGS);
 const KCM_ARGS = words(process.env.BENCH_KCM_ARGS);
 const DEADLINE = Date.now() + 30 * 60_000;
 const ns = uniqueName('op-bench');
+/**
+ * Namespaces the pipelines are spread over, round-robin (BENCH_NAMESPACES, default 1: all in one).
+ * The controller-manager matches selectors over a namespace's pods and Services, so its cost per
+ * pipeline grows with the pipelines sharing a namespace; the floor uses the same layout.
+ */
+const NAMESPACE_COUNT = Math.max(1, Number(process.env.BENCH_NAMESPACES ?? 1));
+const namespaces = Array.from({ length: NAMESPACE_COUNT }, (_, j) =>
+  NAMESPACE_COUNT === 1 ? ns : `${ns}-${j}`,
+);
+const nsOf = (i: number) => namespaces[i % NAMESPACE_COUNT] as string;
+const inBench = (o: { metadata: { namespace?: string } }) => namespaces.includes(o.metadata.namespace ?? '');
 let client: KubeClient;
 let stopCluster: (() => Promise<void>) | undefined;
 let stopOperator: (() => Promise<unknown>) | undefined;
@@ -107,7 +118,7 @@ function pipeline(i: number): CreditPipeline {
   return {
     apiVersion: 'creditplatform.dev/v1alpha1',
     kind: 'CreditPipeline',
-    metadata: { name: `p${String(i).padStart(4, '0')}`, namespace: ns },
+    metadata: { name: `p${String(i).padStart(4, '0')}`, namespace: nsOf(i) },
     // Defaults filled in here too, so the objects are the same whatever the CRD's defaulting.
     spec: withSpecDefaults({
       kafka: { strimziCluster: 'kafka' },
@@ -171,7 +182,7 @@ function histogramMean(metrics: string, name: string): number {
 function operatorEnv(kc: string): Record<string, string> {
   return {
     KUBECONFIG: kc,
-    WATCH_NAMESPACES: ns,
+    WATCH_NAMESPACES: namespaces.join(','),
     LEASE_NAMESPACE: ns,
     POD_NAME: 'bench',
     READINESS_MODE: 'applied',
@@ -235,7 +246,7 @@ async function main(): Promise<void> {
     throw new Error(
       'the Strimzi KafkaTopic CRD is not in test/fixtures/crds; pipelines could not become Ready',
     );
-  kubectlOk(['create', 'namespace', ns], undefined, kc);
+  for (const n of new Set([ns, ...namespaces])) kubectlOk(['create', 'namespace', n], undefined, kc);
   const sample = childrenOf({ ...pipeline(0), metadata: { ...pipeline(0).metadata, uid: 'sample' } });
   const childrenPerPipeline = sample.length;
   const deploymentsPerPipeline = sample.filter((o) => o.kind === 'Deployment').length;
@@ -259,16 +270,18 @@ async function main(): Promise<void> {
     const deployments = new CollectionTracker(
       kc,
       client,
-      `/apis/apps/v1/namespaces/${ns}/deployments`,
+      '/apis/apps/v1/deployments',
       deploymentObserved,
       () => t0,
+      inBench,
     );
     const pipelines = new CollectionTracker(
       kc,
       client,
-      `/apis/creditplatform.dev/v1alpha1/namespaces/${ns}/creditpipelines`,
+      '/apis/creditplatform.dev/v1alpha1/creditpipelines',
       pipelineReady,
       () => t0,
+      inBench,
     );
     await Promise.all([deployments.start(), pipelines.start()]);
     const deploymentsExist = deployments.when(any, N * deploymentsPerPipeline);
@@ -286,7 +299,7 @@ async function main(): Promise<void> {
       32,
       async (i) => {
         await client.create(
-          `/apis/creditplatform.dev/v1alpha1/namespaces/${ns}/creditpipelines`,
+          `/apis/creditplatform.dev/v1alpha1/namespaces/${nsOf(i)}/creditpipelines`,
           pipeline(i) as never,
         );
       },
@@ -320,7 +333,10 @@ async function main(): Promise<void> {
     const bringUpCpu = cpu.read();
     const loadAfter = load1();
     const metricsAfter = apiserverMetrics();
-    const apiDuring = requestDelta(parseApiserverRequests(metricsBefore), parseApiserverRequests(metricsAfter));
+    const apiDuring = requestDelta(
+      parseApiserverRequests(metricsBefore),
+      parseApiserverRequests(metricsAfter),
+    );
     const apiErrors = requestDelta(
       parseApiserverRequests(metricsBefore, true),
       parseApiserverRequests(metricsAfter, true),
@@ -377,7 +393,7 @@ async function main(): Promise<void> {
       'a watch on the detector Deployments',
       () =>
         new Watch(kubeConfig).watch(
-          `/apis/apps/v1/namespaces/${ns}/deployments`,
+          '/apis/apps/v1/deployments',
           { labelSelector: 'app.kubernetes.io/component=fraud-detector' },
           (_phase, obj: { metadata: { labels: Record<string, string> }; spec: { replicas: number } }) => {
             seen.get(obj.metadata.labels['creditplatform.dev/pipeline'] ?? '')?.(obj.spec.replicas);
@@ -389,10 +405,10 @@ async function main(): Promise<void> {
     );
     const latencies: number[] = [];
     for (let e = 0; e < EDITS && Date.now() < DEADLINE; e++) {
-      const name = `p${String((e * 7) % N).padStart(4, '0')}`;
-      const cp = await client.get<CreditPipeline>(
-        `/apis/creditplatform.dev/v1alpha1/namespaces/${ns}/creditpipelines/${name}`,
-      );
+      const i = (e * 7) % N;
+      const name = `p${String(i).padStart(4, '0')}`;
+      const cpPath = `/apis/creditplatform.dev/v1alpha1/namespaces/${nsOf(i)}/creditpipelines/${name}`;
+      const cp = await client.get<CreditPipeline>(cpPath);
       const want = cp.spec.fraudDetector.replicas === 1 ? 2 : 1;
       const done = new Promise<void>((resolve) => {
         seen.set(name, (r) => {
@@ -400,11 +416,7 @@ async function main(): Promise<void> {
         });
       });
       const start = performance.now();
-      await client.mergePatch(
-        `/apis/creditplatform.dev/v1alpha1/namespaces/${ns}/creditpipelines/${name}`,
-        { spec: { fraudDetector: { replicas: want } } },
-        'bench',
-      );
+      await client.mergePatch(cpPath, { spec: { fraudDetector: { replicas: want } } }, 'bench');
       await Promise.race([
         done,
         new Promise((_, rej) =>
@@ -421,13 +433,15 @@ async function main(): Promise<void> {
     // 5. Floor: the same children from a bare client, same write and concurrency, no operator.
     let ceiling: CeilingResult | undefined;
     if (process.env.BENCH_SKIP_CEILING !== '1') {
-      const ceilingNs = `${ns}-floor`;
-      kubectlOk(['create', 'namespace', ceilingNs], undefined, kc);
+      const floorNs = (n: string) => `${n}-floor`;
+      for (const n of namespaces) kubectlOk(['create', 'namespace', floorNs(n)], undefined, kc);
       ceiling = await bareClientFloor({
         client,
         kubeconfig: kc,
-        namespace: ceilingNs,
-        pipelines: Array.from({ length: N }, (_, i) => pipeline(i)),
+        pipelines: Array.from({ length: N }, (_, i) => {
+          const p = pipeline(i);
+          return { ...p, metadata: { ...p.metadata, namespace: floorNs(nsOf(i)) } };
+        }),
         concurrency: CEILING_CONCURRENCY,
         write: writeNewChild,
         pids: {
@@ -447,7 +461,7 @@ async function main(): Promise<void> {
     const lines = [
       '# Operator benchmark',
       '',
-      `Private etcd + kube-apiserver + kube-controller-manager (harness binaries, Service range /16; controller-manager client ${KCM_QPS === undefined ? 'QPS default 20, burst 30' : `QPS ${KCM_QPS}, burst ${Math.ceil(KCM_QPS * 1.5)}`}), no kubelets: READINESS_MODE=applied. Operator: one process, WORKERS ${workers}, APPLY_CONCURRENCY ${applyC}, admin kubeconfig, one namespace. Pipelines: external storage, monitoring off (${N} × ${childrenPerPipeline} children, ${deploymentsPerPipeline} Deployments each). Machine: 2 cores shared; load average (1 min) given beside the timed figures.`,
+      `Private etcd + kube-apiserver + kube-controller-manager (harness binaries, Service range /16; controller-manager client ${KCM_QPS === undefined ? 'QPS default 20, burst 30' : `QPS ${KCM_QPS}, burst ${Math.ceil(KCM_QPS * 1.5)}`}), no kubelets: READINESS_MODE=applied. Operator: one process, WORKERS ${workers}, APPLY_CONCURRENCY ${applyC}, admin kubeconfig. Pipelines in ${NAMESPACE_COUNT === 1 ? 'one namespace' : `${NAMESPACE_COUNT} namespaces (round-robin)`}. Pipelines: external storage, monitoring off (${N} × ${childrenPerPipeline} children, ${deploymentsPerPipeline} Deployments each). Machine: 2 cores shared; load average (1 min) given beside the timed figures.`,
       '',
       '| Measure | Value |',
       '|---|---|',

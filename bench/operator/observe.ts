@@ -55,8 +55,10 @@ export function formatCpu(cpu: Record<string, number>): string {
 }
 
 interface Named {
-  metadata: { name: string; generation?: number };
+  metadata: { name: string; namespace?: string; generation?: number };
 }
+
+const keyOf = (o: Named) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 
 /**
  * Tracks the objects of one collection (e.g. a namespace's Deployments) through list + watch,
@@ -69,8 +71,11 @@ export class CollectionTracker<T extends Named, S> {
   private readonly state = new Map<string, S>();
   private controller: AbortController | undefined;
   private stopped = false;
-  private readonly milestones: Array<{ pred: (s: S) => boolean; count: number; resolve: (ms: number) => void }> =
-    [];
+  private readonly milestones: Array<{
+    pred: (s: S) => boolean;
+    count: number;
+    resolve: (ms: number) => void;
+  }> = [];
 
   constructor(
     private readonly kubeconfig: string,
@@ -78,6 +83,8 @@ export class CollectionTracker<T extends Named, S> {
     private readonly path: string,
     private readonly classify: (obj: T) => S,
     private readonly t0: () => number,
+    /** Which objects of the collection count (e.g. those of some namespaces); all by default. */
+    private readonly keep: (obj: T) => boolean = () => true,
   ) {}
 
   async start(): Promise<void> {
@@ -91,7 +98,7 @@ export class CollectionTracker<T extends Named, S> {
           this.path,
           { resourceVersion: list.metadata?.resourceVersion, allowWatchBookmarks: true },
           (phase, obj: T) => {
-            if (phase === 'DELETED') this.state.delete(obj.metadata.name);
+            if (phase === 'DELETED') this.state.delete(keyOf(obj));
             else if (phase !== 'BOOKMARK') this.set(obj);
           },
           () => {
@@ -108,7 +115,8 @@ export class CollectionTracker<T extends Named, S> {
   }
 
   private set(o: T): void {
-    this.state.set(o.metadata.name, this.classify(o));
+    if (!this.keep(o)) return;
+    this.state.set(keyOf(o), this.classify(o));
     this.check();
   }
 
@@ -170,7 +178,11 @@ export interface LatencyRow {
 
 type SumCount = Map<string, { sum: number; count: number }>;
 
-function histogramTotals(metrics: string, name: string, keyOf: (l: Record<string, string>) => string | undefined): SumCount {
+function histogramTotals(
+  metrics: string,
+  name: string,
+  keyOf: (l: Record<string, string>) => string | undefined,
+): SumCount {
   const out: SumCount = new Map();
   for (const line of metrics.split('\n')) {
     if (!line.startsWith(`${name}_sum{`) && !line.startsWith(`${name}_count{`)) continue;

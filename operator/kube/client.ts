@@ -221,7 +221,10 @@ export class KubeClient {
   create<T>(path: string, body: T, dryRun = false, fieldManager?: string): Promise<T> {
     return this.request<T>('POST', 'create', path, {
       body,
-      query: { ...(dryRun ? { dryRun: 'All' } : {}), ...(fieldManager === undefined ? {} : { fieldManager }) },
+      query: {
+        ...(dryRun ? { dryRun: 'All' } : {}),
+        ...(fieldManager === undefined ? {} : { fieldManager }),
+      },
     });
   }
 

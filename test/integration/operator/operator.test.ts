@@ -413,10 +413,10 @@ describe('the operator on a real control plane', () => {
     expect(scaled.status?.fraudDetector?.replicas).toBe(3);
   });
 
-  it('removes from a child what the spec stops asking for (created, then applied)', async () => {
-    const path = `/apis/apps/v1/namespaces/${ns}/deployments/demo-ingestion-api`;
-    type PodTemplate = { template?: { spec?: { affinity?: unknown } } };
-    expect(((await client.get<Obj>(path)).spec as PodTemplate).template?.spec?.affinity).toBeDefined();
+  it('removes from a child what the spec stops asking for (a child created, then applied for the first time)', async () => {
+    const path = `/apis/monitoring.coreos.com/v1/namespaces/${ns}/servicemonitors/demo-platform`;
+    type Managed = { metadata: { managedFields?: Array<{ manager: string; operation: string }> } };
+    expect((await client.get<Obj>(path)).metadata.labels?.release).toBe('kube-prometheus-stack');
     kubectlOk([
       'patch',
       'creditpipeline',
@@ -425,14 +425,16 @@ describe('the operator on a real control plane', () => {
       ns,
       '--type=merge',
       '-p',
-      JSON.stringify({ spec: { scheduling: { podAntiAffinity: 'none' } } }),
+      JSON.stringify({ spec: { monitoring: { labels: null } } }),
     ]);
-    await waitReady((await getCp()).metadata.generation ?? 3);
-    const d = await client.get<Obj & { metadata: { managedFields?: Array<{ manager: string; operation: string }> } }>(path);
-    expect((d.spec as PodTemplate).template?.spec?.affinity).toBeUndefined();
+    const after = await waitFor('the release label gone from the ServiceMonitor', async () => {
+      const sm = await client.get<Obj & Managed>(path);
+      return sm.metadata.labels?.release === undefined ? sm : undefined;
+    });
     // The operator's fields are held by its apply entry alone, as if it had applied from the start.
-    const own = (d.metadata.managedFields ?? []).filter((e) => e.manager === 'credit-platform-operator');
+    const own = (after.metadata.managedFields ?? []).filter((e) => e.manager === 'credit-platform-operator');
     expect(own.map((e) => e.operation)).toEqual(['Apply']);
+    await waitReady((await getCp()).metadata.generation ?? 3);
   });
 
   it('recreates a child deleted by hand', async () => {

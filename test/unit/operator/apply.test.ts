@@ -217,8 +217,18 @@ describe('ChildApplier', () => {
     (live.metadata as { annotations: Record<string, string> }).annotations[HASH_ANNOTATION] = 'older';
     (live.metadata as { resourceVersion: string }).resourceVersion = '42';
     (live.metadata as { managedFields: unknown[] }).managedFields = [
-      { manager: FIELD_MANAGER, operation: 'Update', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': { 'f:replicas': {}, 'f:paused': {} } } },
-      { manager: 'kube-controller-manager', operation: 'Update', subresource: 'status', fieldsV1: { 'f:status': {} } },
+      {
+        manager: FIELD_MANAGER,
+        operation: 'Update',
+        fieldsType: 'FieldsV1',
+        fieldsV1: { 'f:spec': { 'f:replicas': {}, 'f:paused': {} } },
+      },
+      {
+        manager: 'kube-controller-manager',
+        operation: 'Update',
+        subresource: 'status',
+        fieldsV1: { 'f:status': {} },
+      },
     ];
     cache.set(childKey(live), live);
     applier.observe('update', live);
@@ -230,8 +240,18 @@ describe('ChildApplier', () => {
         op: 'replace',
         path: '/metadata/managedFields',
         value: [
-          { manager: 'kube-controller-manager', operation: 'Update', subresource: 'status', fieldsV1: { 'f:status': {} } },
-          { manager: FIELD_MANAGER, operation: 'Apply', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': { 'f:replicas': {}, 'f:paused': {} } } },
+          {
+            manager: 'kube-controller-manager',
+            operation: 'Update',
+            subresource: 'status',
+            fieldsV1: { 'f:status': {} },
+          },
+          {
+            manager: FIELD_MANAGER,
+            operation: 'Apply',
+            fieldsType: 'FieldsV1',
+            fieldsV1: { 'f:spec': { 'f:replicas': {}, 'f:paused': {} } },
+          },
         ],
       },
     ]);
@@ -243,7 +263,12 @@ describe('ChildApplier', () => {
         managedFields: [
           { manager: FIELD_MANAGER, operation: 'Apply', fieldsV1: { 'f:spec': { 'f:replicas': {} } } },
           { manager: 'kubectl', operation: 'Update', fieldsV1: { 'f:spec': { 'f:paused': {} } } },
-          { manager: FIELD_MANAGER, operation: 'Update', subresource: 'status', fieldsV1: { 'f:status': {} } },
+          {
+            manager: FIELD_MANAGER,
+            operation: 'Update',
+            subresource: 'status',
+            fieldsV1: { 'f:status': {} },
+          },
           {
             manager: FIELD_MANAGER,
             operation: 'Update',
