@@ -267,11 +267,29 @@ async function main(): Promise<void> {
     let t0 = Date.now();
     const yes = (b: boolean) => b;
     const any = () => true;
+    // Per pipeline: when its last Deployment was first seen observed by the Deployment controller,
+    // and when it was first seen Ready — the gap is the operator's reaction (watch delivery to it,
+    // STATUS_COALESCE_MS, the reconcile, the status write, watch delivery back to the bench).
+    const observedDeployments = new Map<string, Set<string>>();
+    const allObservedAt = new Map<string, number>();
+    const readyAt = new Map<string, number>();
+    const pipelineKey = (o: { metadata: { namespace?: string } }, name: string) =>
+      `${o.metadata.namespace}/${name}`;
     const deployments = new CollectionTracker(
       kc,
       client,
       '/apis/apps/v1/deployments',
-      deploymentObserved,
+      (d: Parameters<typeof deploymentObserved>[0] & { metadata: { labels?: Record<string, string> } }) => {
+        const ok = deploymentObserved(d);
+        const owner = pipelineKey(d, d.metadata.labels?.['creditplatform.dev/pipeline'] ?? '');
+        if (ok && !allObservedAt.has(owner)) {
+          const seen = observedDeployments.get(owner) ?? new Set<string>();
+          seen.add(d.metadata.name);
+          observedDeployments.set(owner, seen);
+          if (seen.size === deploymentsPerPipeline) allObservedAt.set(owner, Date.now());
+        }
+        return ok;
+      },
       () => t0,
       inBench,
     );
@@ -279,7 +297,12 @@ async function main(): Promise<void> {
       kc,
       client,
       '/apis/creditplatform.dev/v1alpha1/creditpipelines',
-      pipelineReady,
+      (p: Parameters<typeof pipelineReady>[0]) => {
+        const ok = pipelineReady(p);
+        const key = pipelineKey(p, p.metadata.name);
+        if (ok && !readyAt.has(key)) readyAt.set(key, Date.now());
+        return ok;
+      },
       () => t0,
       inBench,
     );
@@ -350,6 +373,9 @@ async function main(): Promise<void> {
     const observedMs = await deploymentsObserved;
     const firstReadyMs = await firstReady;
     const halfReadyMs = await halfReady;
+    const reactionMs = [...readyAt.entries()]
+      .map(([k, at]) => at - (allObservedAt.get(k) ?? at))
+      .sort((a, b) => a - b);
     deployments.stop();
     pipelines.stop();
     process.stderr.write(
@@ -469,6 +495,7 @@ async function main(): Promise<void> {
       `| **Time until all Ready** | **${s(allReadyMs)}** (first at ${s(firstReadyMs)}, half at ${s(halfReadyMs)}; load ${loadBefore.toFixed(1)} → ${loadAfter.toFixed(1)}) |`,
       `| … the operator's last child apply (seen at 1 s resolution) | ${appliedMs === undefined ? 'n/a' : s(appliedMs)} (${appliesSeen} applies) |`,
       `| … every Deployment created / observed by the Deployment controller | ${s(existMs)} / ${s(observedMs)} |`,
+      `| … a pipeline's last Deployment observed → the pipeline Ready (the operator's reaction: watch, STATUS_COALESCE_MS, reconcile, status write) | p50 ${percentile(reactionMs, 50).toFixed(0)} ms, p99 ${percentile(reactionMs, 99).toFixed(0)} ms, max ${(reactionMs.at(-1) ?? Number.NaN).toFixed(0)} ms |`,
       `| CPU seconds during bring-up | ${formatCpu(bringUpCpu)} |`,
       `| CPU floor: all processes' CPU seconds over the machine's ${availableParallelism()} cores | ${cpuTotal.toFixed(1)} CPU s (${((cpuTotal / N) * 1000).toFixed(0)} ms per pipeline, API server ${(((bringUpCpu.apiserver ?? 0) / N) * 1000).toFixed(0)} ms) → ≥ ${s((cpuTotal / availableParallelism()) * 1000)} of wall time with every core on it |`,
       `| Refused requests during bring-up (code ≥ 400, everyone's) | ${apiErrors.total === 0 ? 'none' : apiErrors.text} |`,
