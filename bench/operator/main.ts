@@ -8,7 +8,8 @@
  *    its controller), CPU seconds of each process, the load average, and from the API server's
  *    /metrics every client's requests by verb and resource, the refused ones, and the API server's
  *    and etcd's latencies. Ready and Deployments are followed through watches, not polled.
- * 2. API requests per reconcile, by verb and by verb + resource, from the operator's request counter.
+ * 2. API requests per reconcile, by verb and by verb + resource, from the operator's request counter;
+ *    the operator's Events by reason.
  * 3. No-change resync: the operator restarted with everything in place reconciles every pipeline
  *    again; it must write nothing (writes and reads reported).
  * 4. With N present: p50/p99 from a spec edit (detector replicas) to the Deployment updated.
@@ -395,6 +396,16 @@ async function main(): Promise<void> {
     const byVerbResource = requestsBy(m, (l) => `${l.verb} ${l.resource}`);
     const reconcileMean = histogramMean(m, 'credit_operator_reconcile_duration_seconds');
     const rssLoaded = rssMiB(op.pid);
+    // The operator's Events about the pipelines, by reason.
+    const eventReasons = new Map<string, number>();
+    for (const n of namespaces) {
+      const events = await client
+        .list<never>(`/apis/events.k8s.io/v1/namespaces/${n}/events`)
+        .catch(() => ({ items: [] }));
+      for (const e of events.items as unknown as Array<{ reason?: string; regarding?: { kind?: string } }>)
+        if (e.regarding?.kind === 'CreditPipeline')
+          eventReasons.set(e.reason ?? '', (eventReasons.get(e.reason ?? '') ?? 0) + 1);
+    }
 
     // 3. No-change resync: a restarted operator finds everything in place.
     await op.stop();
@@ -505,6 +516,7 @@ async function main(): Promise<void> {
       `| Reconciles | ${reconciles} (${(reconciles / N).toFixed(2)} per pipeline, mean ${(reconcileMean * 1000).toFixed(0)} ms) |`,
       `| API requests (excl. watches, leases) | ${requests} → ${(requests / Math.max(1, reconciles)).toFixed(2)} per reconcile, ${(requests / N).toFixed(1)} per pipeline |`,
       `| Write requests | ${writes} → ${(writes / N).toFixed(1)} per pipeline |`,
+      `| The operator's Events by reason | ${[...eventReasons.entries()].map(([r, c]) => `${r} ${c}`).join(', ') || 'none'} |`,
       `| Requests by verb (per reconcile) | ${perReconcile(byVerb, reconciles)} |`,
       `| Requests by verb and resource (per reconcile) | ${perReconcile(byVerbResource, reconciles)} |`,
       `| No-change resync (operator restarted, all in place) | ${resyncReconciles} reconciles in ${s(resyncMs)} (load ${resyncLoad.toFixed(1)}), **writes ${resyncWrites}**; requests: ${perReconcile(resyncByVerb, resyncReconciles) || 'none'} |`,
