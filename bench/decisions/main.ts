@@ -168,6 +168,8 @@ function watchVerdicts(): { completeAt: Map<string, number>; stop: () => Promise
     await consumer.connect();
     await consumer.subscribe({ topic: topics.verdicts, fromBeginning: true });
     await consumer.run({
+      // An observer: nothing to resume, so no commit per batch (requests on the machine under test).
+      autoCommit: false,
       eachMessage: async ({ message }) => {
         for (const part of verdictRecordParts(message).parts) {
           const p = parts.get(part.applicationId) ?? { windows: new Set<string>(), latest: 0 };

@@ -321,6 +321,8 @@ async function reader(
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({
+    // An observer: nothing to resume, so no commit per batch (requests on the machine under test).
+    autoCommit: false,
     eachBatch: async ({ batch }) => {
       const at = Date.now();
       for (const m of batch.messages) seen(m.value?.toString('utf8') ?? '', at, m);

@@ -17,7 +17,7 @@ import { decodeRepartitionKey, parsePacked, parseWindowRecord } from '../core/re
 import { SOURCE_HEADER, sourcePartition, windowPart } from '../core/verdict.ts';
 import { type Checkpoint, PartitionWindows, type WindowRecord } from '../core/windows.ts';
 import type { CompiledRuleSet } from '../rules/compile.ts';
-import { CommitPipeline, MAX_PENDING_MESSAGES } from './commit-pipeline.ts';
+import { COMMIT_INTERVAL_MS, CommitPipeline, MAX_PENDING_MESSAGES } from './commit-pipeline.ts';
 import { deadLetter } from './dead-letter.ts';
 import type { OutMessage } from './output-writer.ts';
 import type { StageHandle, StageOptions } from './source-stage.ts';
@@ -59,6 +59,7 @@ export async function startWindowStage(o: WindowStageOptions): Promise<WindowSta
     consumer,
     topic: o.repartitionTopic,
     maxPending: MAX_PENDING_MESSAGES,
+    minIntervalMs: COMMIT_INTERVAL_MS,
     log: o.log,
     onFailure: (partition, from) => {
       // The state goes with the writes that failed: rebuilt from the last checkpoint, then live again.
@@ -286,16 +287,11 @@ async function handleBatch(
         bad('unreadable packed repartition message');
         continue;
       }
+      const at = Number(offset);
       for (const app of packed.apps) {
-        const record: WindowRecord = {
-          applicationId: app.applicationId,
-          customerId: app.customerId,
-          submittedAt: app.submittedAt,
-          ...(app.receivedAt === undefined ? {} : { receivedAt: app.receivedAt }),
-          fields: app.fields,
-        };
-        const at = sourcePartition(app.source);
-        for (const [keyPath, key] of app.keys) apply(keyPath, key, Number(offset), record, emit, at);
+        // The packed application is its own WindowRecord (the state keeps none of it but values).
+        const partitionNumber = sourcePartition(app.source);
+        for (const [keyPath, key] of app.keys) apply(keyPath, key, at, app, emit, partitionNumber);
       }
       if (packed.invalid > 0)
         bad(`${packed.invalid} unreadable applications in a packed repartition message`);
