@@ -8,7 +8,8 @@
  *    its controller), CPU seconds of each process, the load average, and from the API server's
  *    /metrics every client's requests by verb and resource, the refused ones, and the API server's
  *    and etcd's latencies. Ready and Deployments are followed through watches, not polled.
- * 2. API requests per reconcile, by verb and by verb + resource, from the operator's request counter.
+ * 2. API requests per reconcile, by verb and by verb + resource, from the operator's request counter;
+ *    the operator's Events by reason.
  * 3. No-change resync: the operator restarted with everything in place reconciles every pipeline
  *    again; it must write nothing (writes and reads reported).
  * 4. With N present: p50/p99 from a spec edit (detector replicas) to the Deployment updated.
@@ -267,11 +268,29 @@ async function main(): Promise<void> {
     let t0 = Date.now();
     const yes = (b: boolean) => b;
     const any = () => true;
+    // Per pipeline: when its last Deployment was first seen observed by the Deployment controller,
+    // and when it was first seen Ready — the gap is the operator's reaction (watch delivery to it,
+    // STATUS_COALESCE_MS, the reconcile, the status write, watch delivery back to the bench).
+    const observedDeployments = new Map<string, Set<string>>();
+    const allObservedAt = new Map<string, number>();
+    const readyAt = new Map<string, number>();
+    const pipelineKey = (o: { metadata: { namespace?: string } }, name: string) =>
+      `${o.metadata.namespace}/${name}`;
     const deployments = new CollectionTracker(
       kc,
       client,
       '/apis/apps/v1/deployments',
-      deploymentObserved,
+      (d: Parameters<typeof deploymentObserved>[0] & { metadata: { labels?: Record<string, string> } }) => {
+        const ok = deploymentObserved(d);
+        const owner = pipelineKey(d, d.metadata.labels?.['creditplatform.dev/pipeline'] ?? '');
+        if (ok && !allObservedAt.has(owner)) {
+          const seen = observedDeployments.get(owner) ?? new Set<string>();
+          seen.add(d.metadata.name);
+          observedDeployments.set(owner, seen);
+          if (seen.size === deploymentsPerPipeline) allObservedAt.set(owner, Date.now());
+        }
+        return ok;
+      },
       () => t0,
       inBench,
     );
@@ -279,7 +298,12 @@ async function main(): Promise<void> {
       kc,
       client,
       '/apis/creditplatform.dev/v1alpha1/creditpipelines',
-      pipelineReady,
+      (p: Parameters<typeof pipelineReady>[0]) => {
+        const ok = pipelineReady(p);
+        const key = pipelineKey(p, p.metadata.name);
+        if (ok && !readyAt.has(key)) readyAt.set(key, Date.now());
+        return ok;
+      },
       () => t0,
       inBench,
     );
@@ -350,6 +374,9 @@ async function main(): Promise<void> {
     const observedMs = await deploymentsObserved;
     const firstReadyMs = await firstReady;
     const halfReadyMs = await halfReady;
+    const reactionMs = [...readyAt.entries()]
+      .map(([k, at]) => at - (allObservedAt.get(k) ?? at))
+      .sort((a, b) => a - b);
     deployments.stop();
     pipelines.stop();
     process.stderr.write(
@@ -369,6 +396,16 @@ async function main(): Promise<void> {
     const byVerbResource = requestsBy(m, (l) => `${l.verb} ${l.resource}`);
     const reconcileMean = histogramMean(m, 'credit_operator_reconcile_duration_seconds');
     const rssLoaded = rssMiB(op.pid);
+    // The operator's Events about the pipelines, by reason.
+    const eventReasons = new Map<string, number>();
+    for (const n of namespaces) {
+      const events = await client
+        .list<never>(`/apis/events.k8s.io/v1/namespaces/${n}/events`)
+        .catch(() => ({ items: [] }));
+      for (const e of events.items as unknown as Array<{ reason?: string; regarding?: { kind?: string } }>)
+        if (e.regarding?.kind === 'CreditPipeline')
+          eventReasons.set(e.reason ?? '', (eventReasons.get(e.reason ?? '') ?? 0) + 1);
+    }
 
     // 3. No-change resync: a restarted operator finds everything in place.
     await op.stop();
@@ -469,6 +506,7 @@ async function main(): Promise<void> {
       `| **Time until all Ready** | **${s(allReadyMs)}** (first at ${s(firstReadyMs)}, half at ${s(halfReadyMs)}; load ${loadBefore.toFixed(1)} → ${loadAfter.toFixed(1)}) |`,
       `| … the operator's last child apply (seen at 1 s resolution) | ${appliedMs === undefined ? 'n/a' : s(appliedMs)} (${appliesSeen} applies) |`,
       `| … every Deployment created / observed by the Deployment controller | ${s(existMs)} / ${s(observedMs)} |`,
+      `| … a pipeline's last Deployment observed → the pipeline Ready (the operator's reaction: watch, STATUS_COALESCE_MS, reconcile, status write) | p50 ${percentile(reactionMs, 50).toFixed(0)} ms, p99 ${percentile(reactionMs, 99).toFixed(0)} ms, max ${(reactionMs.at(-1) ?? Number.NaN).toFixed(0)} ms |`,
       `| CPU seconds during bring-up | ${formatCpu(bringUpCpu)} |`,
       `| CPU floor: all processes' CPU seconds over the machine's ${availableParallelism()} cores | ${cpuTotal.toFixed(1)} CPU s (${((cpuTotal / N) * 1000).toFixed(0)} ms per pipeline, API server ${(((bringUpCpu.apiserver ?? 0) / N) * 1000).toFixed(0)} ms) → ≥ ${s((cpuTotal / availableParallelism()) * 1000)} of wall time with every core on it |`,
       `| Refused requests during bring-up (code ≥ 400, everyone's) | ${apiErrors.total === 0 ? 'none' : apiErrors.text} |`,
@@ -478,6 +516,7 @@ async function main(): Promise<void> {
       `| Reconciles | ${reconciles} (${(reconciles / N).toFixed(2)} per pipeline, mean ${(reconcileMean * 1000).toFixed(0)} ms) |`,
       `| API requests (excl. watches, leases) | ${requests} → ${(requests / Math.max(1, reconciles)).toFixed(2)} per reconcile, ${(requests / N).toFixed(1)} per pipeline |`,
       `| Write requests | ${writes} → ${(writes / N).toFixed(1)} per pipeline |`,
+      `| The operator's Events by reason | ${[...eventReasons.entries()].map(([r, c]) => `${r} ${c}`).join(', ') || 'none'} |`,
       `| Requests by verb (per reconcile) | ${perReconcile(byVerb, reconciles)} |`,
       `| Requests by verb and resource (per reconcile) | ${perReconcile(byVerbResource, reconciles)} |`,
       `| No-change resync (operator restarted, all in place) | ${resyncReconciles} reconciles in ${s(resyncMs)} (load ${resyncLoad.toFixed(1)}), **writes ${resyncWrites}**; requests: ${perReconcile(resyncByVerb, resyncReconciles) || 'none'} |`,

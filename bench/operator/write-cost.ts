@@ -4,7 +4,7 @@
  * etcd + kube-apiserver with NO controller-manager (so nothing reacts), one method at a time:
  * `apply` (server-side apply of a new object, what the operator sent before), `create` (a plain
  * POST, what it sends now for a child it has never seen), each also with a metadata-only answer
- * (`-meta`), and `apply-noop` (the same apply again, nothing changes). Prints per method the rate,
+ * (`-meta`), and `apply-noop` (the `apply` method's objects applied again: nothing changes). Prints per method the rate,
  * the API server's and etcd's CPU milliseconds per object and the API server's latency by resource.
  *
  *   npx tsx bench/operator/write-cost.ts   (WRITE_COST_PIPELINES, WRITE_COST_CONCURRENCY, WRITE_COST_METHODS)
@@ -62,13 +62,12 @@ async function main(): Promise<void> {
   try {
     kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', join(repoRoot, 'crds')], undefined, kc);
     installFixtureCrds(kc);
-    let previous = '';
     for (const method of METHODS) {
-      const ns = method === 'apply-noop' ? previous : `cost-${method}`;
-      if (ns === '')
-        throw new Error('apply-noop re-applies the previous method’s objects: list one before it');
+      // apply-noop applies the `apply` method's objects again, exactly as they are.
+      const ns = method === 'apply-noop' ? 'cost-apply' : `cost-${method}`;
+      if (method === 'apply-noop' && !METHODS.slice(0, METHODS.indexOf(method)).includes('apply'))
+        throw new Error('apply-noop applies the apply method’s objects again: list apply before it');
       if (method !== 'apply-noop') kubectlOk(['create', 'namespace', ns], undefined, kc);
-      previous = ns;
       const objects = Array.from({ length: N }, (_, i) => childrenOf(pipeline(i, ns))).flat();
       const before = parseLatencies(kubectl(['get', '--raw', '/metrics'], undefined, kc).stdout);
       const cpu = new CpuMeter({ apiserver: cluster.pids.apiserver, etcd: cluster.pids.etcd });

@@ -36,6 +36,7 @@ import { firstSight, isFirstSight } from './steps/first-sight.ts';
 import { GeneratedSecrets } from './steps/secrets.ts';
 import { StatusStep } from './steps/status.ts';
 import type { TopicManager } from './topics.ts';
+import { WrittenStatuses } from './written-statuses.ts';
 
 export interface ReconcilerDeps {
   client: KubeClient;
@@ -64,6 +65,7 @@ export class Reconciler {
   private readonly children: ChildrenStep;
   private readonly directTopics: DirectTopicsStep;
   private readonly status: StatusStep;
+  private readonly statuses = new WrittenStatuses();
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.now = deps.now ?? (() => new Date());
@@ -91,17 +93,20 @@ export class Reconciler {
       this.events,
       deps.readinessMode,
       this.now,
+      this.statuses,
     );
   }
 
   async reconcile(key: string): Promise<ReconcileResult> {
     const [namespace, name] = key.split('/') as [string, string];
-    const cp = this.deps.cache.get<CreditPipeline>(API_VERSION, KIND, namespace, name);
-    if (cp === undefined) {
+    const cached = this.deps.cache.get<CreditPipeline>(API_VERSION, KIND, namespace, name);
+    if (cached === undefined) {
       // Gone: the garbage collector deletes the children (ownerReferences).
       this.forget(key);
       return { writes: 0 };
     }
+    // Our last status write, if the cache has not caught up with it yet.
+    const cp = this.statuses.overlay(key, cached);
     const run = new ReconcileRun(
       key,
       this.deps.log.child({ pipeline: key, generation: cp.metadata.generation }),
@@ -163,5 +168,6 @@ export class Reconciler {
   forget(key: string): void {
     this.desired.forget(key);
     this.secrets.forget(key);
+    this.statuses.forget(key);
   }
 }

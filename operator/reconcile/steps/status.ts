@@ -17,6 +17,7 @@ import type { ChildIndex } from '../prune.ts';
 import type { ReconcileRun } from '../run.ts';
 import { computeStatus, type DirectTopicsOutcome } from '../status.ts';
 import { writeStatus } from '../status-writer.ts';
+import type { WrittenStatuses } from '../written-statuses.ts';
 
 export interface StatusStepInputs {
   /** The render output; null when rendering failed or was skipped (suspended). */
@@ -36,6 +37,7 @@ export class StatusStep {
     private readonly events: PipelineEvents,
     private readonly mode: ReadinessMode,
     private readonly now: () => Date,
+    private readonly statuses?: WrittenStatuses,
   ) {}
 
   async run(cp: CreditPipeline, run: ReconcileRun, p: StatusStepInputs): Promise<CreditPipelineStatus> {
@@ -69,6 +71,7 @@ export class StatusStep {
     );
     if (canonicalJson(status) !== canonicalJson(cp.status ?? {})) {
       await writeStatus(this.client, cp, status);
+      this.statuses?.wrote(run.key, cp, status);
       run.wrote();
       this.events.transitions(cp, cp.status, status);
     }
