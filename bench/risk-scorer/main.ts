@@ -127,7 +127,10 @@ async function producedRows(pool: Pool): Promise<Rows> {
  * the ceilings time PostgreSQL taking the rows, not JavaScript formatting them (the scorer formats its
  * rows while it scores, inside its timed run).
  */
-function formatted(rows: Rows, into: { scores: string; decisions: string }): { scores: CopyText; decisions: CopyText } {
+function formatted(
+  rows: Rows,
+  into: { scores: string; decisions: string },
+): { scores: CopyText; decisions: CopyText } {
   const scores = new CopyText(into.scores, SCORE_COLUMNS);
   for (const r of rows.scores) scores.add(r);
   const decisions = new CopyText(into.decisions, DECISION_COLUMNS);
@@ -150,7 +153,11 @@ async function ceilingRawCopy(pool: Pool, rows: Rows): Promise<number> {
   return performance.now() - t0;
 }
 /** COPY into staging tables, then one set-based idempotent upsert into the given tables (ms). */
-async function stagedUpsert(pool: Pool, rows: Rows, into: { scores: string; decisions: string }): Promise<number> {
+async function stagedUpsert(
+  pool: Pool,
+  rows: Rows,
+  into: { scores: string; decisions: string },
+): Promise<number> {
   const text = formatted(rows, { scores: 'stage_s', decisions: 'stage_d' });
   const t0 = performance.now();
   await inTransaction(pool, async (c) => {

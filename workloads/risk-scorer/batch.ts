@@ -13,7 +13,7 @@
  */
 import type pg from 'pg';
 import type { EmploymentStatus } from '../contract/application.ts';
-import { CopyText, copyText, json } from '../warehouse/copy.ts';
+import { CopyText, copyText } from '../warehouse/copy.ts';
 import type { Pool } from '../warehouse/db.ts';
 import { batchMayIssue, releaseBatchIssue } from '../warehouse/decision-authority.ts';
 import {
@@ -26,6 +26,7 @@ import {
 import { decisionRecordInput } from './decision-record.ts';
 import { type ActiveModel, type ModelSet, registerModels } from './models.ts';
 import { type Partition, partitionPredicate, validatePartition } from './partition.ts';
+import { SCORE_COLUMNS, scoreRowLine } from './score-rows.ts';
 import type { ScoringInput } from './scorecard/characteristics.ts';
 import { decide, type FraudAlertFact } from './scorecard/decision.ts';
 import { histogram, psi } from './scorecard/psi.ts';
@@ -107,20 +108,7 @@ interface ApplicationRow {
   decide: boolean;
 }
 
-/** Columns of fact_credit_score the scorer writes (COPY order); the benchmark writes the same. */
-export const SCORE_COLUMNS = [
-  'application_id',
-  'model_key',
-  'role',
-  'score',
-  'pd',
-  'grade',
-  'total_points',
-  'points',
-  'reason_codes',
-  'run_id',
-  'scored_at',
-] as const;
+export { SCORE_COLUMNS } from './score-rows.ts';
 
 const STAGING_DDL = `
 CREATE TEMP TABLE IF NOT EXISTS stage_credit_score (LIKE fact_credit_score) ON COMMIT DELETE ROWS;
@@ -215,6 +203,12 @@ async function scorePartition(
   const pageSize = o.pageSize ?? 5000;
   const { champion } = o.models;
   const scores = new Map<string, number[]>(o.models.all.map((m) => [m.key, []]));
+  const models = o.models.all.map((m) => ({
+    active: m,
+    model: m.model,
+    scores: scores.get(m.key) as number[],
+    line: scoreRowLine({ modelKey: m.key, role: m.role, runId: o.runId, scoredAt: decidedAt }),
+  }));
   await client.query(STAGING_DDL);
   const sql = selectPageSql(backfill);
   // Reads on a second pooled connection when there is one (pg.Pool queues a query for a free client).
@@ -239,30 +233,15 @@ async function scorePartition(
       if (i > 0 && i % SCORE_SLICE === 0) await yieldToEventLoop();
       const row = rows[i] as ApplicationRow;
       const input = toInput(row);
-      for (const m of o.models.all) {
+      for (const m of models) {
         const s = scoreApplication(m.model, input);
-        scores.get(m.key)?.push(s.score);
-        const points: Record<string, unknown> = {};
-        for (const c of s.characteristics)
-          points[c.id] = { value: c.value, bin: c.bin, points: c.points, pointsLost: c.pointsLost };
-        scoreText.add([
-          row.application_id,
-          m.key,
-          m.role,
-          s.score,
-          s.pd,
-          s.grade,
-          s.totalPoints,
-          json(points),
-          s.reasons.map((r) => r.code),
-          o.runId,
-          decidedAt.toISOString(),
-        ]);
-        if (m === champion && row.decide) {
+        m.scores.push(s.score);
+        scoreText.addLine(m.line(row.application_id, s));
+        if (m.active === champion && row.decide) {
           const d = decide(m.model, input, s, row.alerts ?? []);
           decisionText.add(
             decisionRecordRow(
-              decisionRecordInput(d, input, m, {
+              decisionRecordInput(d, input, m.active, {
                 applicationId: row.application_id,
                 source: backfill ? 'backfill' : 'batch',
                 runId: o.runId,
@@ -303,7 +282,8 @@ async function scorePartition(
     await copyText(client, page.scoreText);
     if (page.decisionText.rows > 0) await copyText(client, page.decisionText);
     const counts = await client.query<{ model_key: string; written: number }>(upsertScoresSql);
-    for (const r of counts.rows) writtenByModel.set(r.model_key, (writtenByModel.get(r.model_key) ?? 0) + r.written);
+    for (const r of counts.rows)
+      writtenByModel.set(r.model_key, (writtenByModel.get(r.model_key) ?? 0) + r.written);
     if (page.decisionText.rows > 0) {
       if (o.backfill !== undefined) {
         const r = await supersedeStaged(client, supersedeReason, { issueFirst });

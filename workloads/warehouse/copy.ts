@@ -111,7 +111,16 @@ export class CopyText {
   add(row: readonly CopyValue[]): void {
     if (row.length !== this.columns.length)
       throw new Error(`COPY ${this.table}: row has ${row.length} values for ${this.columns.length} columns`);
-    this.current += copyLine(row);
+    this.addLine(copyLine(row));
+  }
+
+  /**
+   * Adds one row already formatted as a COPY text line (tab-separated fields escaped as `copyField`
+   * does, ending in a newline; `copyLine` of the row's values gives it): for writers that format
+   * their constant fields once.
+   */
+  addLine(line: string): void {
+    this.current += line;
     this.count++;
     if (this.current.length >= CHUNK_CHARS) {
       this.chunks.push(this.current);
