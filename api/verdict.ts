@@ -10,15 +10,30 @@
  *   the application (the alerts raised on it at that moment: a burst it completed or joined).
  *
  * The verdict is complete when the source part and one window part per `windowKeys` entry are in.
- * Parts are keyed by customerId and written to the same partition number as the application on the
- * applications topic (the topics have the same partition count), so a consumer of partition p of both
- * topics sees an application and its whole verdict. Parts are at-least-once (a detector crash replays
- * and re-publishes the same content); consumers are idempotent on the application id.
+ * Parts are written to the same partition number as the application on the applications topic (the
+ * topics have the same partition count), so a consumer of partition p of both topics sees an
+ * application and its whole verdict. Parts are at-least-once (a detector crash replays and re-publishes
+ * the same content); consumers are idempotent on the application id.
+ *
+ * **Records.** A stage writes its parts *packed* (lib/packed-records.ts, the repartition topic's
+ * format): one record per batch and partition, header `fd-format: packed-v1`, no key, value
+ * `{"parts": [VerdictPart, ...]}` (`verdictRecords`). The format before packing, one part per record
+ * (value: the part; key: its customerId; header `application-id`), is still read, so topics written
+ * before replay. Readers read both through `verdictRecordParts`, the one reader of this contract.
  *
  * Alerts raised on an application later, by a burst that completes after its verdict, are not part of
  * it: they reach the alerts topic as usual (the late-alert path).
  */
 import { type Static, Type } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import {
+  type HeaderValue,
+  isPacked,
+  MAX_PACKED_ITEMS,
+  type PackedRecord,
+  packRecords,
+  unpackRecord,
+} from '../lib/packed-records.ts';
 import { StringEnum } from '../lib/string-enum.ts';
 import { MODES, SEVERITIES } from './fraud-rules.ts';
 
@@ -78,5 +93,78 @@ export const VerdictPart = Type.Union([SourceVerdictPart, WindowVerdictPart], {
 });
 export type VerdictPart = Static<typeof VerdictPart>;
 
-/** Header of a verdict part message naming its application (the key is the customer id). */
+/** Header of a one-part record (the format before packing) naming its application (the key: its customerId). */
 export const VERDICT_APPLICATION_HEADER = 'application-id';
+
+/** The list of parts in a packed verdicts record's value. */
+const PACKED_LIST = 'parts';
+
+/** A one-part record: written only for a part whose partition is unknown (placed by its key). */
+export interface OnePartRecord {
+  key: string;
+  value: string;
+  headers: { [VERDICT_APPLICATION_HEADER]: string };
+}
+
+export type VerdictRecord = PackedRecord | OnePartRecord;
+
+/**
+ * The records of a stage's parts: packed, one per partition (at most `maxPerRecord` parts each), in the
+ * order given. `partition`: the application's partition on the applications topic; a part without
+ * one (an application whose partition its stage could not tell) goes in a one-part record keyed by its
+ * customerId, which the default partitioner places like the application.
+ */
+export function verdictRecords(
+  parts: ReadonlyArray<{ part: VerdictPart; partition: number | undefined }>,
+  maxPerRecord = MAX_PACKED_ITEMS,
+): VerdictRecord[] {
+  const byPartition = new Map<number, VerdictPart[]>();
+  const out: VerdictRecord[] = [];
+  for (const { part, partition } of parts) {
+    if (partition === undefined) {
+      out.push({
+        key: part.customerId,
+        value: JSON.stringify(part),
+        headers: { [VERDICT_APPLICATION_HEADER]: part.applicationId },
+      });
+      continue;
+    }
+    const list = byPartition.get(partition);
+    if (list === undefined) byPartition.set(partition, [part]);
+    else list.push(part);
+  }
+  out.push(...packRecords(byPartition, PACKED_LIST, maxPerRecord));
+  return out;
+}
+
+const partCheck = TypeCompiler.Compile(VerdictPart);
+
+/**
+ * The parts a verdicts record carries, packed or one-part, and how many it carried that are not
+ * valid parts (an unreadable record counts as one). The one reader of this contract.
+ */
+export function verdictRecordParts(record: {
+  value: Buffer | string | null;
+  headers?: Readonly<Record<string, HeaderValue>>;
+}): { parts: VerdictPart[]; invalid: number } {
+  if (record.value === null) return { parts: [], invalid: 1 };
+  const text = typeof record.value === 'string' ? record.value : record.value.toString('utf8');
+  if (isPacked(record.headers)) {
+    const items = unpackRecord(text, PACKED_LIST);
+    if (items === undefined) return { parts: [], invalid: 1 };
+    const parts: VerdictPart[] = [];
+    let invalid = 0;
+    for (const item of items) {
+      if (partCheck.Check(item)) parts.push(item);
+      else invalid++;
+    }
+    return { parts, invalid };
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { parts: [], invalid: 1 };
+  }
+  return partCheck.Check(value) ? { parts: [value], invalid: 0 } : { parts: [], invalid: 1 };
+}

@@ -27,7 +27,7 @@ import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
-import type { VerdictPart } from '../../api/verdict.ts';
+import { verdictRecordParts } from '../../api/verdict.ts';
 import { repoRoot } from '../../infra/lib/paths.ts';
 import { requireInfra } from '../../infra/lib/state.ts';
 import { createTestDatabase } from '../../test/integration/warehouse/support.ts';
@@ -168,16 +168,19 @@ function watchVerdicts(): { completeAt: Map<string, number>; stop: () => Promise
     await consumer.connect();
     await consumer.subscribe({ topic: topics.verdicts, fromBeginning: true });
     await consumer.run({
+      // An observer: nothing to resume, so no commit per batch (requests on the machine under test).
+      autoCommit: false,
       eachMessage: async ({ message }) => {
-        const part = JSON.parse(message.value?.toString() ?? '{}') as VerdictPart;
-        const p = parts.get(part.applicationId) ?? { windows: new Set<string>(), latest: 0 };
-        p.latest = Math.max(p.latest, Number(message.timestamp));
-        if (part.kind === 'source') p.expected = new Set(part.windowKeys);
-        else p.windows.add(part.keyPath);
-        parts.set(part.applicationId, p);
-        if (p.expected !== undefined && [...p.expected].every((k) => p.windows.has(k))) {
-          completeAt.set(part.applicationId.toLowerCase(), p.latest);
-          parts.delete(part.applicationId);
+        for (const part of verdictRecordParts(message).parts) {
+          const p = parts.get(part.applicationId) ?? { windows: new Set<string>(), latest: 0 };
+          p.latest = Math.max(p.latest, Number(message.timestamp));
+          if (part.kind === 'source') p.expected = new Set(part.windowKeys);
+          else p.windows.add(part.keyPath);
+          parts.set(part.applicationId, p);
+          if (p.expected !== undefined && [...p.expected].every((k) => p.windows.has(k))) {
+            completeAt.set(part.applicationId.toLowerCase(), p.latest);
+            parts.delete(part.applicationId);
+          }
         }
       },
     });

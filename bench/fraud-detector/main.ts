@@ -33,10 +33,10 @@ import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { Kafka, logLevel, type Message } from 'kafkajs';
+import { Kafka, type KafkaMessage, logLevel, type Message } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { applicationName } from '../../api/topics.ts';
-import type { VerdictPart } from '../../api/verdict.ts';
+import { verdictRecordParts } from '../../api/verdict.ts';
 import { repoRoot } from '../../infra/lib/paths.ts';
 import { requireInfra } from '../../infra/lib/state.ts';
 import type { ApplicationEvent } from '../../workloads/contract/application.ts';
@@ -312,7 +312,7 @@ async function produceAtRate(topic: string, rate: number): Promise<Map<string, n
 /** Reads a topic from the start, calling `seen` with each value and the time it was read. */
 async function reader(
   topic: string,
-  seen: (value: string, at: number) => void,
+  seen: (value: string, at: number, message: KafkaMessage) => void,
 ): Promise<{ stop: () => Promise<void> }> {
   const consumer = kafka.consumer({
     groupId: `fd-bench-reader-${randomUUID().slice(0, 8)}`,
@@ -321,9 +321,11 @@ async function reader(
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({
+    // An observer: nothing to resume, so no commit per batch (requests on the machine under test).
+    autoCommit: false,
     eachBatch: async ({ batch }) => {
       const at = Date.now();
-      for (const m of batch.messages) seen(m.value?.toString('utf8') ?? '', at);
+      for (const m of batch.messages) seen(m.value?.toString('utf8') ?? '', at, m);
     },
   });
   return { stop: () => consumer.disconnect() };
@@ -367,14 +369,15 @@ async function latencyAt(rate: number): Promise<Latencies> {
   /** applicationId → parts still expected (source part first tells how many window parts follow). */
   const open = new Map<string, { need: number; got: number; last: number }>();
   const complete: Array<{ applicationId: string; at: number }> = [];
-  const verdictReader = await reader(cfg.verdictsTopic, (value, at) => {
-    const part = JSON.parse(value) as VerdictPart;
-    const o = open.get(part.applicationId) ?? { need: Number.POSITIVE_INFINITY, got: 0, last: 0 };
-    o.got++;
-    o.last = at;
-    if (part.kind === 'source') o.need = 1 + part.windowKeys.length;
-    open.set(part.applicationId, o);
-    if (o.got === o.need) complete.push({ applicationId: part.applicationId, at });
+  const verdictReader = await reader(cfg.verdictsTopic, (_value, at, message) => {
+    for (const part of verdictRecordParts(message).parts) {
+      const o = open.get(part.applicationId) ?? { need: Number.POSITIVE_INFINITY, got: 0, last: 0 };
+      o.got++;
+      o.last = at;
+      if (part.kind === 'source') o.need = 1 + part.windowKeys.length;
+      open.set(part.applicationId, o);
+      if (o.got === o.need) complete.push({ applicationId: part.applicationId, at });
+    }
   });
   await sleep(3000); // let the readers' groups settle
   receipts = await produceAtRate(topics.apps, rate);

@@ -9,6 +9,11 @@
  *   pipe            consume + produce the same records to another topic (idempotent, acks=all) +
  *                   commit after the write lands, per batch: the Flink-free ceiling of a stream stage;
  *                   p50/p99 of one batch's produce + commit
+ *   hops            latency, not throughput: records produced at a fixed rate (BENCH_HOP_RATES, default
+ *                   1000,2000 per second, BENCH_HOP_SECONDS each) piped through two consume + produce +
+ *                   commit stages (the detector's shape: applications → repartition → verdicts) and read
+ *                   back; p50/p99 from the first send to the read, per record (the record's timestamp is
+ *                   carried through both hops), after every consumer joined and 2 s of warm-up
  * Each (client, scenario) runs in its own child process, so its peak RSS is its own; every pair runs
  * ROUNDS times, the order of the two clients alternating between rounds. Every run is checked: the
  * target topic holds exactly the records sent (no loss, no duplicate). Also checks that both clients
@@ -30,7 +35,7 @@ import {
   defaultPartitioner as pltDefaultPartitioner,
   stringSerializers,
 } from '@platformatic/kafka';
-import { type Kafka, type Message, Partitioners } from 'kafkajs';
+import { type Consumer, type Kafka, type Message, Partitioners } from 'kafkajs';
 import { repoRoot } from '../../infra/lib/paths.ts';
 import { requireInfra } from '../../infra/lib/state.ts';
 import { pseudonymize } from '../../workloads/contract/pseudonymize.ts';
@@ -47,7 +52,17 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const PARTITIONS = 3;
 const KEY = 'bench-pseudonymization-key-0123456789';
 const CLIENTS = ['kafkajs', 'platformatic'] as const;
-const SCENARIOS = ['produce-single', 'produce-batch', 'consume', 'pipe'] as const;
+const SCENARIOS = ['produce-single', 'produce-batch', 'consume', 'pipe', 'hops'] as const;
+const HOP_RATES = (process.env.BENCH_HOP_RATES ?? '1000,2000').split(',').map(Number);
+const HOP_SECONDS = Number(process.env.BENCH_HOP_SECONDS ?? 10);
+/** hops: records sent in the first 2 s are read but not timed (connections, first fetches). */
+const HOP_WARMUP_MS = 2000;
+/** BENCH_SCENARIOS: a comma-separated subset (default all). */
+const CHOSEN = (process.env.BENCH_SCENARIOS ?? SCENARIOS.join(',')).split(',') as Scenario[];
+const RUNS: Array<{ scenario: Scenario; rate: number }> = SCENARIOS.filter((s) => CHOSEN.includes(s)).flatMap(
+  (scenario): Array<{ scenario: Scenario; rate: number }> =>
+    scenario === 'hops' ? HOP_RATES.map((rate) => ({ scenario, rate })) : [{ scenario, rate: 0 }],
+);
 type ClientName = (typeof CLIENTS)[number];
 type Scenario = (typeof SCENARIOS)[number];
 
@@ -57,8 +72,12 @@ interface WorkerJob {
   brokers: string;
   /** produce-*: the topic written; consume/pipe: the preloaded topic read. */
   topic: string;
-  /** pipe: the topic written. */
+  /** pipe: the topic written; hops: the first hop's output. */
   target: string;
+  /** hops: the second hop's output (read back). */
+  third: string;
+  /** hops: records per second sent. */
+  rate: number;
   groupId: string;
 }
 
@@ -248,11 +267,222 @@ async function platformaticScenario(job: WorkerJob, msgs: Message[]): Promise<Me
   return { records: seen, ms, lat: lat.sort((a, b) => a - b), batches };
 }
 
+/** Sends `msgs` at `rate` per second in 5 ms ticks through `send`; resolves when all are sent. */
+async function sendAtRate(
+  msgs: Message[],
+  rate: number,
+  send: (batch: Message[]) => Promise<void>,
+): Promise<void> {
+  const t0 = Date.now();
+  let sent = 0;
+  const inFlight: Promise<void>[] = [];
+  while (sent < msgs.length) {
+    const due = Math.min(msgs.length, Math.floor(((Date.now() - t0) / 1000) * rate));
+    if (due > sent) {
+      const now = String(Date.now());
+      const batch = msgs.slice(sent, due).map((m) => ({ ...m, timestamp: now }));
+      inFlight.push(send(batch));
+      sent = due;
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  await Promise.all(inFlight);
+}
+
+/** Two piped hops at a fixed rate (kafkajs): latency from the send to the read after the second hop. */
+async function kafkajsHops(job: WorkerJob, msgs: Message[]): Promise<Measured> {
+  const kafka: Kafka = createKafka({ brokers: [job.brokers], clientId: 'bench-hops' });
+  const stages = [
+    [job.topic, job.target],
+    [job.target, job.third],
+  ] as const;
+  const stopAll: Array<() => Promise<void>> = [];
+  const joins: Promise<void>[] = [];
+  const joined = (c: Consumer) =>
+    joins.push(new Promise<void>((resolve) => c.on(c.events.GROUP_JOIN, () => resolve())));
+  for (const [from, to] of stages) {
+    const producer = createIdempotentProducer(kafka);
+    await producer.connect();
+    const consumer = kafka.consumer({ groupId: `${job.groupId}-${from}`, maxWaitTimeInMs: 100 });
+    joined(consumer);
+    await consumer.connect();
+    await consumer.subscribe({ topic: from, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: PARTITIONS,
+      eachBatch: async ({ batch, resolveOffset }) => {
+        const last = batch.messages.at(-1);
+        if (last === undefined) return;
+        for (const m of batch.messages) JSON.parse(m.value?.toString('utf8') ?? 'null');
+        await producer.send({
+          topic: to,
+          acks: -1,
+          messages: batch.messages.map((m) => ({
+            key: m.key,
+            value: m.value,
+            headers: m.headers,
+            timestamp: m.timestamp,
+          })),
+        });
+        await consumer.commitOffsets([
+          { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
+        ]);
+        resolveOffset(last.offset);
+      },
+    });
+    stopAll.push(async () => {
+      await consumer.disconnect();
+      await producer.disconnect();
+    });
+  }
+  const reader = kafka.consumer({ groupId: `${job.groupId}-read`, maxWaitTimeInMs: 100 });
+  joined(reader);
+  await reader.connect();
+  await reader.subscribe({ topic: job.third, fromBeginning: true });
+  const lat: number[] = [];
+  let read = 0;
+  let measureFrom = Number.POSITIVE_INFINITY;
+  const done = new Promise<void>((resolve) => {
+    void reader.run({
+      eachBatch: async ({ batch }) => {
+        const now = Date.now();
+        for (const m of batch.messages) {
+          read++;
+          if (Number(m.timestamp) >= measureFrom) lat.push(now - Number(m.timestamp));
+        }
+        if (read >= msgs.length) resolve();
+      },
+    });
+  });
+  const producer = createIdempotentProducer(kafka);
+  await producer.connect();
+  await Promise.all(joins);
+  measureFrom = Date.now() + HOP_WARMUP_MS;
+  const t0 = performance.now();
+  await sendAtRate(msgs, job.rate, async (batch) => {
+    await producer.send({ topic: job.topic, acks: -1, messages: batch });
+  });
+  await done;
+  const ms = performance.now() - t0;
+  await producer.disconnect();
+  await reader.disconnect();
+  for (const stop of stopAll) await stop();
+  return { records: read, ms, lat: lat.sort((a, b) => a - b), batches: 0 };
+}
+
+/** The same two hops with @platformatic/kafka. */
+async function platformaticHops(job: WorkerJob, msgs: Message[]): Promise<Measured> {
+  const base = { clientId: 'bench-hops', bootstrapBrokers: [job.brokers] };
+  const stages = [
+    [job.topic, job.target],
+    [job.target, job.third],
+  ] as const;
+  const loops: Promise<void>[] = [];
+  const closers: Array<() => Promise<void>> = [];
+  let stopping = false;
+  for (const [from, to] of stages) {
+    const producer = new PltProducer({ ...base, idempotent: true, partitioner: compatibilityPartitioner });
+    const consumer = new PltConsumer({ ...base, groupId: `${job.groupId}-${from}`, maxWaitTime: 100 });
+    const stream = await consumer.consume({
+      topics: [from],
+      mode: 'committed',
+      fallbackMode: 'earliest',
+      autocommit: false,
+    });
+    let pending: PltMessage[] = [];
+    loops.push(
+      (async () => {
+        for await (const m of stream) {
+          JSON.parse(m.value.toString('utf8'));
+          pending.push(m);
+          if (stream.readableLength > 0 && pending.length < 1000) continue;
+          const batch = pending;
+          pending = [];
+          await producer.send({
+            messages: batch.map((b) => ({
+              topic: to,
+              key: b.key,
+              value: b.value,
+              headers: b.headers,
+              timestamp: b.timestamp,
+            })),
+          });
+          const lastPerPartition = new Map<number, PltMessage>();
+          for (const b of batch) lastPerPartition.set(b.partition, b);
+          await Promise.all([...lastPerPartition.values()].map((b) => b.commit()));
+          if (stopping) break;
+        }
+      })(),
+    );
+    closers.push(async () => {
+      await stream.close();
+      await consumer.close();
+      await producer.close();
+    });
+  }
+  const reader = new PltConsumer({ ...base, groupId: `${job.groupId}-read`, maxWaitTime: 100 });
+  const readStream = await reader.consume({
+    topics: [job.third],
+    mode: 'committed',
+    fallbackMode: 'earliest',
+    autocommit: true,
+  });
+  const lat: number[] = [];
+  let read = 0;
+  let measureFrom = Number.POSITIVE_INFINITY;
+  const done = (async () => {
+    for await (const m of readStream) {
+      read++;
+      if (Number(m.timestamp) >= measureFrom) lat.push(Date.now() - Number(m.timestamp));
+      if (read >= msgs.length) break;
+    }
+  })();
+  const producer = new PltProducer({
+    ...base,
+    idempotent: true,
+    partitioner: compatibilityPartitioner,
+    serializers: stringSerializers,
+  });
+  // consume() resolves once the consumer has joined its group.
+  measureFrom = Date.now() + HOP_WARMUP_MS;
+  const t0 = performance.now();
+  await sendAtRate(msgs, job.rate, async (batch) => {
+    await producer.send({
+      messages: batch.map((m) => ({
+        topic: job.topic,
+        key: String(m.key),
+        value: String(m.value),
+        headers: headerRecord(m),
+        timestamp: BigInt(m.timestamp ?? Date.now()),
+      })),
+    });
+  });
+  await done;
+  const ms = performance.now() - t0;
+  stopping = true;
+  await producer.close();
+  await readStream.close();
+  await reader.close();
+  for (const close of closers) await close();
+  return { records: read, ms, lat: lat.sort((a, b) => a - b), batches: 0 };
+}
+
 async function worker(job: WorkerJob): Promise<void> {
   const startRss = process.memoryUsage().rss;
-  const msgs = job.scenario.startsWith('produce') ? records(Math.max(SINGLE, BATCHES * BATCH)) : [];
+  const msgs = job.scenario.startsWith('produce')
+    ? records(Math.max(SINGLE, BATCHES * BATCH))
+    : job.scenario === 'hops'
+      ? records(job.rate * HOP_SECONDS)
+      : [];
   const m =
-    job.client === 'kafkajs' ? await kafkajsScenario(job, msgs) : await platformaticScenario(job, msgs);
+    job.scenario === 'hops'
+      ? job.client === 'kafkajs'
+        ? await kafkajsHops(job, msgs)
+        : await platformaticHops(job, msgs)
+      : job.client === 'kafkajs'
+        ? await kafkajsScenario(job, msgs)
+        : await platformaticScenario(job, msgs);
   const result: WorkerResult = {
     records: m.records,
     seconds: m.ms / 1000,
@@ -326,6 +556,8 @@ interface Row {
   round: number;
   client: ClientName;
   scenario: Scenario;
+  /** hops: the input rate; 0 otherwise. */
+  rate: number;
   result: WorkerResult;
   check: string;
 }
@@ -368,15 +600,17 @@ async function main(): Promise<void> {
   try {
     for (let round = 1; round <= ROUNDS; round++) {
       const order = round % 2 === 1 ? CLIENTS : [...CLIENTS].reverse();
-      for (const scenario of SCENARIOS) {
+      for (const { scenario, rate } of RUNS) {
         for (const client of order) {
-          const id = `${scenario.replace('-', '')}_${client}_${round}_${suffix}`;
+          const id = `${scenario.replace('-', '')}${rate}_${client}_${round}_${suffix}`;
           const job: WorkerJob = {
             client,
             scenario,
             brokers,
             topic: source,
             target: '',
+            third: '',
+            rate,
             groupId: `bench-kc-${id}`,
           };
           if (scenario.startsWith('produce')) {
@@ -387,9 +621,24 @@ async function main(): Promise<void> {
             job.target = `bench_kc_${id}`;
             await create(job.target);
           }
-          process.stderr.write(`[bench] round ${round}: ${client} ${scenario}\n`);
+          if (scenario === 'hops') {
+            job.topic = `bench_kc_${id}_in`;
+            job.target = `bench_kc_${id}_mid`;
+            job.third = `bench_kc_${id}_out`;
+            for (const t of [job.topic, job.target, job.third]) await create(t);
+          }
+          process.stderr.write(
+            `[bench] round ${round}: ${client} ${scenario}${rate > 0 ? ` at ${rate}/s` : ''}\n`,
+          );
           const result = await runWorker(job);
-          const written = scenario === 'consume' ? undefined : scenario === 'pipe' ? job.target : job.topic;
+          const written =
+            scenario === 'consume'
+              ? undefined
+              : scenario === 'pipe'
+                ? job.target
+                : scenario === 'hops'
+                  ? job.third
+                  : job.topic;
           let check = `${result.records} read`;
           if (written !== undefined) {
             const n = await countRecords(kafka, written);
@@ -398,7 +647,7 @@ async function main(): Promise<void> {
                 ? `${n} written, exact`
                 : `MISMATCH: ${n} in topic, ${result.records} sent`;
           }
-          rows.push({ round, client, scenario, result, check });
+          rows.push({ round, client, scenario, rate, result, check });
           const r = result;
           process.stderr.write(
             `[bench]   ${(r.records / r.seconds).toFixed(0)} records/s, p50 ${r.p50ms?.toFixed(1) ?? '-'} ms, p99 ${r.p99ms?.toFixed(1) ?? '-'} ms, peak RSS ${r.peakRssMiB.toFixed(0)} MiB; ${check}\n`,
@@ -417,9 +666,11 @@ async function main(): Promise<void> {
     'produce-batch': `produce, ${BATCH} per send, ${CONCURRENCY} in flight`,
     consume: 'consume loop (parse, commit per batch)',
     pipe: 'consume + produce + commit per batch',
+    hops: 'two piped hops at a fixed rate',
   };
+  const rowLabel = (r: Row) => (r.scenario === 'hops' ? `${label.hops}, ${r.rate}/s` : label[r.scenario]);
   const rate = (r: WorkerResult) => r.records / r.seconds;
-  const ratioLines = SCENARIOS.map((s) => {
+  const ratioLines = SCENARIOS.filter((s) => s !== 'hops' && CHOSEN.includes(s)).map((s) => {
     const per = (c: ClientName) =>
       rows.filter((r) => r.scenario === s && r.client === c).map((r) => rate(r.result));
     const k = per('kafkajs');
@@ -436,11 +687,19 @@ async function main(): Promise<void> {
     '| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
     ...rows.map(
       (r) =>
-        `| ${r.round} | ${label[r.scenario]} | ${r.client} | ${r.result.records} | ${rate(r.result).toFixed(0)} | ${fmt(r.result.p50ms)} | ${fmt(r.result.p99ms)} | ${r.result.batches} | ${r.result.peakRssMiB.toFixed(0)} (${r.result.startRssMiB.toFixed(0)}) | ${r.check} |`,
+        `| ${r.round} | ${rowLabel(r)} | ${r.client} | ${r.result.records} | ${rate(r.result).toFixed(0)} | ${fmt(r.result.p50ms)} | ${fmt(r.result.p99ms)} | ${r.result.batches} | ${r.result.peakRssMiB.toFixed(0)} (${r.result.startRssMiB.toFixed(0)}) | ${r.check} |`,
     ),
     '',
     ...ratioLines,
-    '- Latency: per send for produce, per batch (produce + commit) for the pipe; none for the consume loop.',
+    ...HOP_RATES.filter(() => CHOSEN.includes('hops')).map((rate) => {
+      const p99 = (c: ClientName) =>
+        rows
+          .filter((r) => r.scenario === 'hops' && r.rate === rate && r.client === c)
+          .map((r) => `${fmt(r.result.p50ms)} / ${fmt(r.result.p99ms)}`)
+          .join(' and ');
+      return `- Two piped hops at ${rate}/s, p50 / p99 ms from send to read: kafkajs ${p99('kafkajs')}; @platformatic/kafka ${p99('platformatic')} (round by round).`;
+    }),
+    '- Latency: per send for produce, per batch (produce + commit) for the pipe, per record from send to read for the hops; none for the consume loop.',
     `- Partition placement of the ${N} keys against the Java client's murmur2 (kafkajs DefaultPartitioner): @platformatic/kafka's default partitioner differs on ${placement.defaultMismatch}, its compatibilityPartitioner on ${placement.compatibilityMismatch}.`,
     `- Load average at the end (1/5/15 min): ${loadavg()
       .map((l) => l.toFixed(1))

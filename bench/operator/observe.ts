@@ -1,7 +1,8 @@
 /**
  * What the operator benchmark watches besides the operator's own metrics: CPU seconds per process
- * (/proc), the machine's load, and when the Deployment controller has observed every Deployment
- * of a namespace (the gate of READINESS_MODE=applied that the operator does not control).
+ * (/proc), the machine's load, Ready pipelines and Deployments observed by their controller (the
+ * gate of READINESS_MODE=applied that the operator does not control) through watches, and the API
+ * server's own request counts and latencies.
  */
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -53,22 +54,25 @@ export function formatCpu(cpu: Record<string, number>): string {
     .join(', ');
 }
 
-interface DeploymentLike {
-  metadata: { name: string; generation?: number };
-  status?: { observedGeneration?: number };
+interface Named {
+  metadata: { name: string; namespace?: string; generation?: number };
 }
 
+const keyOf = (o: Named) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+
 /**
- * Tracks the Deployments of one namespace through list + watch (re-listed if the watch ends):
- * how many exist and how many the Deployment controller has observed at their current generation,
- * with the time each total was first reached.
+ * Tracks the objects of one collection (e.g. a namespace's Deployments) through list + watch,
+ * re-listed if the watch ends: what each object currently is (`classify`, a small value), how many
+ * satisfy a predicate, and when a count was first reached — without asking the API server again
+ * (the bench polled LISTs of 500 pipelines every second before: API server and bench CPU that the
+ * bring-up figures then included).
  */
-export class DeploymentTracker {
-  private readonly state = new Map<string, boolean>();
+export class CollectionTracker<T extends Named, S> {
+  private readonly state = new Map<string, S>();
   private controller: AbortController | undefined;
   private stopped = false;
   private readonly milestones: Array<{
-    what: 'exist' | 'observed';
+    pred: (s: S) => boolean;
     count: number;
     resolve: (ms: number) => void;
   }> = [];
@@ -76,59 +80,70 @@ export class DeploymentTracker {
   constructor(
     private readonly kubeconfig: string,
     private readonly client: KubeClient,
-    private readonly namespace: string,
+    private readonly path: string,
+    private readonly classify: (obj: T) => S,
     private readonly t0: () => number,
+    /** Which objects of the collection count (e.g. those of some namespaces); all by default. */
+    private readonly keep: (obj: T) => boolean = () => true,
   ) {}
 
   async start(): Promise<void> {
-    const path = `/apis/apps/v1/namespaces/${this.namespace}/deployments`;
-    const list = await this.client.list<never>(path);
-    for (const d of list.items as unknown as DeploymentLike[]) this.set(d);
-    const kc = new KubeConfig();
-    kc.loadFromFile(this.kubeconfig);
-    this.controller = await new Watch(kc).watch(
-      path,
-      { resourceVersion: list.metadata?.resourceVersion, allowWatchBookmarks: true },
-      (phase, obj: DeploymentLike) => {
-        if (phase === 'DELETED') this.state.delete(obj.metadata.name);
-        else if (phase !== 'BOOKMARK') this.set(obj);
-      },
-      () => {
-        if (!this.stopped) void this.start();
-      },
-    );
+    for (;;) {
+      try {
+        const list = await this.client.list<never>(this.path);
+        for (const o of list.items as unknown as T[]) this.set(o);
+        const kc = new KubeConfig();
+        kc.loadFromFile(this.kubeconfig);
+        this.controller = await new Watch(kc).watch(
+          this.path,
+          { resourceVersion: list.metadata?.resourceVersion, allowWatchBookmarks: true },
+          (phase, obj: T) => {
+            if (phase === 'DELETED') this.state.delete(keyOf(obj));
+            else if (phase !== 'BOOKMARK') this.set(obj);
+          },
+          () => {
+            if (!this.stopped) void this.start();
+          },
+        );
+        return;
+      } catch {
+        // A saturated API server can refuse the list or the watch: ask again.
+        if (this.stopped) return;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
   }
 
-  private set(d: DeploymentLike): void {
-    const observed = (d.status?.observedGeneration ?? 0) >= (d.metadata.generation ?? 1);
-    this.state.set(d.metadata.name, observed);
+  private set(o: T): void {
+    if (!this.keep(o)) return;
+    this.state.set(keyOf(o), this.classify(o));
     this.check();
   }
 
-  get exist(): number {
+  get size(): number {
     return this.state.size;
   }
 
-  get observed(): number {
+  count(pred: (s: S) => boolean): number {
     let n = 0;
-    for (const o of this.state.values()) if (o) n++;
+    for (const s of this.state.values()) if (pred(s)) n++;
     return n;
   }
 
   private check(): void {
     for (let i = this.milestones.length - 1; i >= 0; i--) {
       const m = this.milestones[i] as (typeof this.milestones)[number];
-      if ((m.what === 'exist' ? this.exist : this.observed) >= m.count) {
+      if (this.count(m.pred) >= m.count) {
         this.milestones.splice(i, 1);
         m.resolve(Date.now() - this.t0());
       }
     }
   }
 
-  /** Resolves with the ms since t0 when `count` Deployments exist / are observed. */
-  when(what: 'exist' | 'observed', count: number): Promise<number> {
+  /** Resolves with the ms since t0 when `count` objects satisfy `pred`. */
+  when(pred: (s: S) => boolean, count: number): Promise<number> {
     return new Promise((resolve) => {
-      this.milestones.push({ what, count, resolve });
+      this.milestones.push({ pred, count, resolve });
       this.check();
     });
   }
@@ -139,12 +154,90 @@ export class DeploymentTracker {
   }
 }
 
+/** A Deployment's state for the trackers: has its controller observed its current generation? */
+export function deploymentObserved(d: Named & { status?: { observedGeneration?: number } }): boolean {
+  return (d.status?.observedGeneration ?? 0) >= (d.metadata.generation ?? 1);
+}
+
+/** A CreditPipeline's state for the trackers: Ready for its current generation? */
+export function pipelineReady(
+  p: Named & {
+    status?: { conditions?: Array<{ type: string; status: string; observedGeneration?: number }> };
+  },
+): boolean {
+  const r = p.status?.conditions?.find((c) => c.type === 'Ready');
+  return r?.status === 'True' && r.observedGeneration === p.metadata.generation;
+}
+
+/** Mean latency per `VERB resource[/subresource]` from `apiserver_request_duration_seconds`. */
+export interface LatencyRow {
+  key: string;
+  count: number;
+  meanMs: number;
+}
+
+type SumCount = Map<string, { sum: number; count: number }>;
+
+function histogramTotals(
+  metrics: string,
+  name: string,
+  keyOf: (l: Record<string, string>) => string | undefined,
+): SumCount {
+  const out: SumCount = new Map();
+  for (const line of metrics.split('\n')) {
+    if (!line.startsWith(`${name}_sum{`) && !line.startsWith(`${name}_count{`)) continue;
+    const m = /^[^{]+_(sum|count)\{(.*)\} ([0-9.eE+-]+)$/.exec(line);
+    if (m === null) continue;
+    const labels: Record<string, string> = {};
+    for (const l of (m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)) labels[l[1] as string] = l[2] as string;
+    const k = keyOf(labels);
+    if (k === undefined) continue;
+    const e = out.get(k) ?? { sum: 0, count: 0 };
+    e[m[1] as 'sum' | 'count'] += Number(m[3]);
+    out.set(k, e);
+  }
+  return out;
+}
+
+/**
+ * The API server's request latencies (apiserver_request_duration_seconds, watches aside) and its
+ * etcd request latencies (etcd_request_duration_seconds, by operation and type), from /metrics.
+ */
+export function parseLatencies(metrics: string): { api: SumCount; etcd: SumCount } {
+  return {
+    api: histogramTotals(metrics, 'apiserver_request_duration_seconds', (l) =>
+      l.verb === 'WATCH' || l.verb === 'CONNECT'
+        ? undefined
+        : `${l.verb} ${l.resource}${l.subresource ? `/${l.subresource}` : ''}`,
+    ),
+    etcd: histogramTotals(metrics, 'etcd_request_duration_seconds', (l) => `${l.operation} ${l.type}`),
+  };
+}
+
+/** `after − before` of latency totals: count and mean per key, most requests first. */
+export function latencyDelta(before: SumCount, after: SumCount, top = 12): LatencyRow[] {
+  return [...after.entries()]
+    .map(([key, v]) => {
+      const b = before.get(key) ?? { sum: 0, count: 0 };
+      const count = v.count - b.count;
+      return { key, count, meanMs: count > 0 ? ((v.sum - b.sum) / count) * 1000 : 0 };
+    })
+    .filter((r) => r.count > 0)
+    .sort((a, b) => b.count - a.count)
+    .slice(0, top);
+}
+
+export function formatLatencies(rows: LatencyRow[]): string {
+  return rows.map((r) => `${r.key} ${r.count} × ${r.meanMs.toFixed(1)} ms`).join(', ');
+}
+
 /**
  * The API server's own count of the requests it served (`apiserver_request_total`), by
  * `VERB resource[/subresource]`, watches left out: everyone's requests (operator, controllers,
  * bench), so the difference between two reads says which writes the bring-up cost the API server.
+ * `errorsOnly`: only the answers ≥ 400, keyed `VERB resource code` (a retry storm shows here).
  */
-export function parseApiserverRequests(metrics: string): Map<string, number> {
+export function parseApiserverRequests(metrics: string, errorsOnly = false): Map<string, number> {
   const out = new Map<string, number>();
   for (const line of metrics.split('\n')) {
     if (!line.startsWith('apiserver_request_total{')) continue;
@@ -153,8 +246,9 @@ export function parseApiserverRequests(metrics: string): Map<string, number> {
     const labels: Record<string, string> = {};
     for (const l of (m[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)) labels[l[1] as string] = l[2] as string;
     if (labels.verb === 'WATCH' || labels.verb === 'CONNECT') continue;
+    if (errorsOnly && Number(labels.code) < 400) continue;
     const resource = labels.subresource ? `${labels.resource}/${labels.subresource}` : labels.resource;
-    const k = `${labels.verb} ${resource ?? ''}`;
+    const k = `${labels.verb} ${resource ?? ''}${errorsOnly ? ` ${labels.code}` : ''}`;
     out.set(k, (out.get(k) ?? 0) + Number(m[2]));
   }
   return out;

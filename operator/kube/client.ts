@@ -38,11 +38,16 @@ export function isNotFound(err: unknown): boolean {
 export function isConflict(err: unknown): boolean {
   return err instanceof ApiError && err.statusCode === 409;
 }
+export function isAlreadyExists(err: unknown): boolean {
+  return err instanceof ApiError && err.statusCode === 409 && err.reason === 'AlreadyExists';
+}
 
 export interface RequestParams {
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
   contentType?: string;
+  /** The Accept header (default `application/json`). */
+  accept?: string;
 }
 
 /** The resource a path names, for metrics: `/apis/apps/v1/namespaces/x/deployments/y` → `deployments`. */
@@ -157,7 +162,7 @@ export class KubeClient {
           ? params.body
           : JSON.stringify(params.body);
     const headers: Record<string, string> = {
-      accept: 'application/json',
+      accept: params.accept ?? 'application/json',
       ...creds.headers,
     };
     if (body !== undefined) {
@@ -213,10 +218,13 @@ export class KubeClient {
     return this.request<KubernetesListObject<T>>('GET', 'list', path, { query });
   }
 
-  create<T>(path: string, body: T, dryRun = false): Promise<T> {
+  create<T>(path: string, body: T, dryRun = false, fieldManager?: string): Promise<T> {
     return this.request<T>('POST', 'create', path, {
       body,
-      query: dryRun ? { dryRun: 'All' } : {},
+      query: {
+        ...(dryRun ? { dryRun: 'All' } : {}),
+        ...(fieldManager === undefined ? {} : { fieldManager }),
+      },
     });
   }
 

@@ -34,7 +34,7 @@ export function createDecisionMetrics(registry = new Registry()): DecisionMetric
     }),
     invalid: new Counter({
       name: 'decision_service_invalid_messages_total',
-      help: 'Messages skipped because they are not a valid application or verdict part, by topic role',
+      help: 'Applications and verdict parts skipped because they are not valid (an unreadable verdicts record counts as one), by topic role',
       labelNames: ['topic'],
       registers: r,
     }),

@@ -17,9 +17,8 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { EachBatchPayload, Kafka, Producer } from 'kafkajs';
-import { VerdictPart } from '../../api/verdict.ts';
+import { verdictRecordParts } from '../../api/verdict.ts';
 import { createLogger, type Logger } from '../../lib/log.ts';
 import { startOpsServer } from '../../lib/ops-server.ts';
 import { eventValidator } from '../contract/validate.ts';
@@ -47,8 +46,6 @@ import { decideApplication, issuedDecisionMessage } from './decide.ts';
 import { createDecisionMetrics, type DecisionMetrics } from './metrics.ts';
 import { DecisionPipeline, type PartitionState } from './pipeline.ts';
 import { decisionRecords, type StandingRecord } from './records.ts';
-
-const verdictCheck = TypeCompiler.Compile(VerdictPart);
 
 export interface DecisionService {
   metrics: DecisionMetrics;
@@ -279,13 +276,13 @@ function handleBatch(ctx: Context, state: PartitionState, payload: EachBatchPayl
     if (!payload.isRunning()) break;
     last = message.offset;
     const offset = BigInt(message.offset);
-    let value: unknown;
-    try {
-      value = message.value === null ? undefined : JSON.parse(message.value.toString('utf8'));
-    } catch {
-      value = undefined;
-    }
     if (role === 'applications') {
+      let value: unknown;
+      try {
+        value = message.value === null ? undefined : JSON.parse(message.value.toString('utf8'));
+      } catch {
+        value = undefined;
+      }
       const v = value === undefined ? undefined : eventValidator.validate(value);
       if (v === undefined || !v.ok) {
         // Poison: the detector dead-letters it and publishes no verdict; nothing to decide.
@@ -300,12 +297,12 @@ function handleBatch(ctx: Context, state: PartitionState, payload: EachBatchPayl
         else assembly.checkLater(id, now + LATE_CHECK_MS);
       }
     } else {
-      if (!verdictCheck.Check(value)) {
-        ctx.metrics.invalid.inc({ topic: role });
-        assembly.advance(role, offset);
-        continue;
-      }
-      if (assembly.addPart(value, offset)) opened.push(value.applicationId.toLowerCase());
+      // A packed record (many parts) or a one-part record of the format before packing (api/verdict.ts).
+      const { parts, invalid } = verdictRecordParts(message);
+      if (invalid > 0) ctx.metrics.invalid.inc({ topic: role }, invalid);
+      assembly.advance(role, offset);
+      for (const part of parts)
+        if (assembly.addPart(part, offset)) opened.push(part.applicationId.toLowerCase());
     }
   }
   if (last === undefined) return;
@@ -336,6 +333,14 @@ async function publish(
       headers: { 'content-type': 'application/json', 'decision-record-id': r.recordId },
     })),
   });
-  for (const r of standing)
-    metrics.decisions.inc({ decision: r.decision, issued: String(issued.has(r.applicationId)) });
+  // Counted per outcome, not per record (a label lookup per record costs more than the count).
+  const counts = new Map<string, number>();
+  for (const r of standing) {
+    const k = `${r.decision}|${issued.has(r.applicationId)}`;
+    counts.set(k, (counts.get(k) ?? 0) + 1);
+  }
+  for (const [k, n] of counts) {
+    const [decision = '', isIssued = ''] = k.split('|');
+    metrics.decisions.inc({ decision, issued: isIssued }, n);
+  }
 }

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IssuedDecision } from '../../../api/decision.ts';
-import type { VerdictAlert, VerdictPart } from '../../../api/verdict.ts';
+import { type VerdictAlert, type VerdictPart, verdictRecordParts } from '../../../api/verdict.ts';
 import { repoRoot } from '../../../infra/lib/paths.ts';
 import type { DecisionServiceConfig } from '../../../workloads/decision-service/config.ts';
 import { decideApplication } from '../../../workloads/decision-service/decide.ts';
@@ -147,7 +147,7 @@ async function readVerdicts(topic: string): Promise<VerdictPart[]> {
     if (left.size === 0) resolve();
     void consumer.run({
       eachMessage: async ({ partition, message }) => {
-        out.push(JSON.parse(message.value?.toString() ?? '{}') as VerdictPart);
+        out.push(...verdictRecordParts(message).parts);
         if (BigInt(message.offset) + 1n >= (left.get(partition) ?? 0n)) left.delete(partition);
         if (left.size === 0) {
           clearTimeout(timer);

@@ -1,12 +1,14 @@
 /**
  * The verdicts topic (api/verdict.ts): every valid application the detector checked gets a complete
  * verdict (a source part, one window part per window key it was sent to), alerts or none, written to
- * the application's own partition; the alerts in the verdict are those raised on the application when
- * it was checked; poison gets none.
+ * the application's own partition in packed records (a stage's parts of one batch and partition
+ * together); the alerts in the verdict are those raised on the application when it was checked;
+ * poison gets none.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { VerdictPart } from '../../../api/verdict.ts';
+import { type VerdictPart, verdictRecordParts } from '../../../api/verdict.ts';
+import { FORMAT_HEADER, isPacked, PACKED_FORMAT } from '../../../lib/packed-records.ts';
 import { type FraudDetector, startFraudDetector } from '../../../workloads/fraud-detector/detector.ts';
 import {
   createTopics,
@@ -25,7 +27,33 @@ interface Read {
   partition: number;
   key: string | null;
   value: string;
+  packed: boolean;
 }
+
+/** A verdict part as read, with the record that carried it (`text`: the part, for comparing content). */
+interface ReadPart {
+  partition: number;
+  key: string | null;
+  packed: boolean;
+  part: VerdictPart;
+  text: string;
+}
+
+const PACKED_HEADERS = { [FORMAT_HEADER]: PACKED_FORMAT };
+
+const partsOf = (records: readonly Read[]): ReadPart[] =>
+  records.flatMap((r) =>
+    verdictRecordParts({
+      value: r.value,
+      headers: r.packed ? PACKED_HEADERS : {},
+    }).parts.map((part) => ({
+      partition: r.partition,
+      key: r.key,
+      packed: r.packed,
+      part,
+      text: JSON.stringify(part),
+    })),
+  );
 
 /**
  * Reads a topic from the start until `complete` holds for what was read (or the time is up: a loaded
@@ -49,7 +77,12 @@ async function readAll(
       eachMessage: async ({ partition, message }) => {
         if (seen.has(`${partition}:${message.offset}`)) return;
         seen.add(`${partition}:${message.offset}`);
-        out.push({ partition, key: message.key?.toString() ?? null, value: message.value?.toString() ?? '' });
+        out.push({
+          partition,
+          key: message.key?.toString() ?? null,
+          value: message.value?.toString() ?? '',
+          packed: isPacked(message.headers),
+        });
         if (complete(out)) {
           clearTimeout(timer);
           resolve();
@@ -68,7 +101,8 @@ describe('verdicts (real Kafka, real Mongo-wire server)', () => {
   const { events } = traffic(11, 1500);
   let alerts: StoredAlert[];
   let apps: Read[];
-  let parts: Array<Read & { part: VerdictPart }>;
+  let records: Read[];
+  let parts: ReadPart[];
 
   beforeAll(async () => {
     topics = await createTopics(kafka, 3);
@@ -87,11 +121,10 @@ describe('verdicts (real Kafka, real Mongo-wire server)', () => {
     );
     // Complete when every application's source part is in and, over all of them, as many distinct
     // window parts as their source parts name (the tests then check each one).
-    const read = await readAll(topics.verdicts, (rs) => {
+    records = await readAll(topics.verdicts, (rs) => {
       const sources = new Map<string, number>();
       const windows = new Set<string>();
-      for (const r of rs) {
-        const part = JSON.parse(r.value) as VerdictPart;
+      for (const { part } of partsOf(rs)) {
         if (part.kind === 'source') sources.set(part.applicationId, part.windowKeys.length);
         else windows.add(`${part.applicationId}:${part.keyPath}`);
       }
@@ -99,7 +132,7 @@ describe('verdicts (real Kafka, real Mongo-wire server)', () => {
       for (const n of sources.values()) named += n;
       return sources.size === events.length && windows.size >= named;
     });
-    parts = read.map((r) => ({ ...r, part: JSON.parse(r.value) as VerdictPart }));
+    parts = partsOf(records);
   });
 
   afterAll(async () => {
@@ -108,7 +141,7 @@ describe('verdicts (real Kafka, real Mongo-wire server)', () => {
   });
 
   it('gives every valid application one source part and one window part per window key, none to poison', () => {
-    const byApp = new Map<string, Array<Read & { part: VerdictPart }>>();
+    const byApp = new Map<string, ReadPart[]>();
     for (const p of parts) byApp.set(p.part.applicationId, [...(byApp.get(p.part.applicationId) ?? []), p]);
     expect(byApp.size).toBe(events.length);
     let withWindows = 0;
@@ -116,13 +149,13 @@ describe('verdicts (real Kafka, real Mongo-wire server)', () => {
       const mine = byApp.get(e.applicationId) ?? [];
       // At least once: a part published again (a replayed batch) must carry the same content.
       const source = [
-        ...new Map(mine.filter((p) => p.part.kind === 'source').map((p) => [p.value, p])).values(),
+        ...new Map(mine.filter((p) => p.part.kind === 'source').map((p) => [p.text, p])).values(),
       ];
       expect(source, e.applicationId).toHaveLength(1);
       const s = source[0]?.part;
       if (s?.kind !== 'source') throw new Error('unreachable');
       const windows = [
-        ...new Map(mine.filter((p) => p.part.kind === 'window').map((p) => [p.value, p])).values(),
+        ...new Map(mine.filter((p) => p.part.kind === 'window').map((p) => [p.text, p])).values(),
       ].map((p) => (p.part.kind === 'window' ? p.part.keyPath : ''));
       expect(windows.sort()).toEqual([...s.windowKeys].sort());
       if (windows.length > 0) withWindows++;
@@ -130,7 +163,7 @@ describe('verdicts (real Kafka, real Mongo-wire server)', () => {
     expect(withWindows).toBeGreaterThan(events.length / 2);
   });
 
-  it('writes each part to the partition of its application, keyed by customer', () => {
+  it('writes each part to the partition of its application, packed: a batch’s parts in one record', () => {
     const partitionOf = new Map<string, number>();
     for (const a of apps) {
       if (a.key === 'C-poison') continue;
@@ -138,8 +171,16 @@ describe('verdicts (real Kafka, real Mongo-wire server)', () => {
     }
     for (const p of parts) {
       expect(p.partition, p.part.applicationId).toBe(partitionOf.get(p.part.applicationId));
-      expect(p.key).toBe(p.part.customerId);
+      expect(p.packed, p.part.applicationId).toBe(true);
+      expect(p.key).toBeNull();
     }
+    // Every record is a readable packed record, and records carry many parts each (1,500 applications
+    // were waiting when the detector started, so its batches are large).
+    for (const r of records) {
+      expect(r.packed).toBe(true);
+      expect(verdictRecordParts({ value: r.value, headers: PACKED_HEADERS }).invalid).toBe(0);
+    }
+    expect(records.length * 2).toBeLessThanOrEqual(parts.length);
   });
 
   it('carries the alerts raised on the application when it was checked, and only stored alerts', () => {

@@ -413,6 +413,30 @@ describe('the operator on a real control plane', () => {
     expect(scaled.status?.fraudDetector?.replicas).toBe(3);
   });
 
+  it('removes from a child what the spec stops asking for (a child created, then applied for the first time)', async () => {
+    const path = `/apis/monitoring.coreos.com/v1/namespaces/${ns}/servicemonitors/demo-platform`;
+    type Managed = { metadata: { managedFields?: Array<{ manager: string; operation: string }> } };
+    expect((await client.get<Obj>(path)).metadata.labels?.release).toBe('kube-prometheus-stack');
+    kubectlOk([
+      'patch',
+      'creditpipeline',
+      'demo',
+      '-n',
+      ns,
+      '--type=merge',
+      '-p',
+      JSON.stringify({ spec: { monitoring: { labels: null } } }),
+    ]);
+    const after = await waitFor('the release label gone from the ServiceMonitor', async () => {
+      const sm = await client.get<Obj & Managed>(path);
+      return sm.metadata.labels?.release === undefined ? sm : undefined;
+    });
+    // The operator's fields are held by its apply entry alone, as if it had applied from the start.
+    const own = (after.metadata.managedFields ?? []).filter((e) => e.manager === 'credit-platform-operator');
+    expect(own.map((e) => e.operation)).toEqual(['Apply']);
+    await waitReady((await getCp()).metadata.generation ?? 3);
+  });
+
   it('recreates a child deleted by hand', async () => {
     const before = await client.get<Obj>(`/api/v1/namespaces/${ns}/services/demo-fraud-detector`);
     kubectlOk(['delete', 'service', 'demo-fraud-detector', '-n', ns]);

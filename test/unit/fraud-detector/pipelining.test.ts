@@ -1,5 +1,5 @@
 import type { Consumer } from 'kafkajs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../../lib/log.ts';
 import { CommitPipeline } from '../../../workloads/fraud-detector/io/commit-pipeline.ts';
 import { groupCommit } from '../../../workloads/fraud-detector/io/group-commit.ts';
@@ -105,6 +105,34 @@ describe('commit pipeline', () => {
     expect(commits.flat()).toContainEqual({ partition: 1, offset: '5', metadata: undefined });
     expect(commits.flat().some((c) => c.offset === '10')).toBe(false); // coalesced
     expect(failures).toEqual([]);
+  });
+
+  it('spaces commits by minIntervalMs, coalescing what lands meanwhile, and still commits the last', async () => {
+    vi.useFakeTimers();
+    try {
+      const { consumer, commits } = fakeConsumer();
+      const p = new CommitPipeline({ consumer, topic: 't', log, minIntervalMs: 100, onFailure: () => {} });
+      p.started(0, '0');
+      await p.add(0, '10', undefined, '100', Promise.resolve());
+      await vi.advanceTimersByTimeAsync(0);
+      expect(commits).toEqual([[{ partition: 0, offset: '10', metadata: undefined }]]);
+      // Three more batches land within the interval: nothing is committed until it is over, then once.
+      for (const offset of ['20', '30', '40']) {
+        await p.add(0, offset, undefined, '100', Promise.resolve());
+        await vi.advanceTimersByTimeAsync(10);
+      }
+      expect(commits).toHaveLength(1);
+      await vi.advanceTimersByTimeAsync(100);
+      expect(commits).toEqual([
+        [{ partition: 0, offset: '10', metadata: undefined }],
+        [{ partition: 0, offset: '40', metadata: undefined }],
+      ]);
+      // Nothing new: no commit.
+      await vi.advanceTimersByTimeAsync(500);
+      expect(commits).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('after a failed write commits nothing more of that partition and asks to read it again', async () => {

@@ -2,9 +2,9 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../../lib/canonical-json.ts';
 import { ownerKeyOf, pipelineChanged, statusOnlyChange } from '../../../operator/controller.ts';
-import { type KubeClient, resourceOfPath } from '../../../operator/kube/client.ts';
+import { ApiError, type KubeClient, resourceOfPath } from '../../../operator/kube/client.ts';
 import type { Discovery, ResourceInfo } from '../../../operator/kube/discovery.ts';
-import { ChildApplier, childKey } from '../../../operator/reconcile/apply.ts';
+import { ChildApplier, childKey, upgradeManagedFields } from '../../../operator/reconcile/apply.ts';
 import { objectHash } from '../../../operator/reconcile/hash.ts';
 import {
   FIELD_MANAGER,
@@ -56,11 +56,19 @@ describe('hashing and stamping', () => {
 
 /** Records the requests the apply layer sends; answers like the API server would. */
 function fakeClient() {
-  const calls: Array<{ verb: string; path: string }> = [];
+  const calls: Array<{ verb: string; path: string; body?: unknown }> = [];
   const client = {
+    create: async (path: string, body: KubernetesObject) => {
+      calls.push({ verb: 'create', path });
+      return body;
+    },
     apply: async (path: string, body: KubernetesObject) => {
       calls.push({ verb: 'apply', path });
       return body;
+    },
+    jsonPatch: async (path: string, ops: unknown[]) => {
+      calls.push({ verb: 'patch', path, body: ops });
+      return {};
     },
     delete: async (path: string) => {
       calls.push({ verb: 'delete', path });
@@ -88,12 +96,10 @@ describe('ChildApplier', () => {
   const cp = pipeline();
   const deployment = render(cp).find((d) => d.kind === 'Deployment') as ReturnType<typeof render>[number];
 
-  it('applies a child the cache does not hold, then sends nothing while the desired hash is unchanged', async () => {
+  it('creates a child it has never seen, then sends nothing while the desired hash is unchanged', async () => {
     const { calls, cache, applier } = cachedApplier();
     expect((await applier.reconcile(cp, deployment)).action).toBe('created');
-    expect(calls).toEqual([
-      { verb: 'apply', path: '/apis/apps/v1/namespaces/lending/deployments/demo-ingestion-api' },
-    ]);
+    expect(calls).toEqual([{ verb: 'create', path: '/apis/apps/v1/namespaces/lending/deployments' }]);
     // The cache has not caught up yet: the memo of the last apply avoids a second write.
     expect((await applier.reconcile(cp, deployment)).action).toBe('unchanged');
     // The cache catches up.
@@ -201,6 +207,104 @@ describe('ChildApplier', () => {
     expect(out.action).toBe('updated');
     expect(out.reverted).toEqual(['kubectl']);
     expect(calls).toHaveLength(2);
+  });
+
+  it('turns the create-time ownership into the apply entry before the first apply of a created child', async () => {
+    const { calls, cache, applier } = cachedApplier();
+    await applier.reconcile(cp, deployment);
+    const { object } = stampChild(cp, deployment);
+    const live = structuredClone(object) as unknown as KubernetesObject;
+    (live.metadata as { annotations: Record<string, string> }).annotations[HASH_ANNOTATION] = 'older';
+    (live.metadata as { resourceVersion: string }).resourceVersion = '42';
+    (live.metadata as { managedFields: unknown[] }).managedFields = [
+      {
+        manager: FIELD_MANAGER,
+        operation: 'Update',
+        fieldsType: 'FieldsV1',
+        fieldsV1: { 'f:spec': { 'f:replicas': {}, 'f:paused': {} } },
+      },
+      {
+        manager: 'kube-controller-manager',
+        operation: 'Update',
+        subresource: 'status',
+        fieldsV1: { 'f:status': {} },
+      },
+    ];
+    cache.set(childKey(live), live);
+    applier.observe('update', live);
+    expect((await applier.reconcile(cp, deployment)).action).toBe('updated');
+    expect(calls.map((c) => c.verb)).toEqual(['create', 'patch', 'apply']);
+    expect(calls[1]?.body).toEqual([
+      { op: 'test', path: '/metadata/resourceVersion', value: '42' },
+      {
+        op: 'replace',
+        path: '/metadata/managedFields',
+        value: [
+          {
+            manager: 'kube-controller-manager',
+            operation: 'Update',
+            subresource: 'status',
+            fieldsV1: { 'f:status': {} },
+          },
+          {
+            manager: FIELD_MANAGER,
+            operation: 'Apply',
+            fieldsType: 'FieldsV1',
+            fieldsV1: { 'f:spec': { 'f:replicas': {}, 'f:paused': {} } },
+          },
+        ],
+      },
+    ]);
+  });
+
+  it('merges the create-time entry into an existing apply entry, and leaves every other entry alone', () => {
+    const live = {
+      metadata: {
+        managedFields: [
+          { manager: FIELD_MANAGER, operation: 'Apply', fieldsV1: { 'f:spec': { 'f:replicas': {} } } },
+          { manager: 'kubectl', operation: 'Update', fieldsV1: { 'f:spec': { 'f:paused': {} } } },
+          {
+            manager: FIELD_MANAGER,
+            operation: 'Update',
+            subresource: 'status',
+            fieldsV1: { 'f:status': {} },
+          },
+          {
+            manager: FIELD_MANAGER,
+            operation: 'Update',
+            fieldsV1: { 'f:spec': { 'f:template': { 'f:spec': {} } }, 'f:metadata': { 'f:labels': {} } },
+          },
+        ],
+      },
+    } as unknown as KubernetesObject;
+    expect(upgradeManagedFields(live)).toEqual([
+      { manager: 'kubectl', operation: 'Update', fieldsV1: { 'f:spec': { 'f:paused': {} } } },
+      { manager: FIELD_MANAGER, operation: 'Update', subresource: 'status', fieldsV1: { 'f:status': {} } },
+      {
+        manager: FIELD_MANAGER,
+        operation: 'Apply',
+        fieldsType: 'FieldsV1',
+        fieldsV1: {
+          'f:spec': { 'f:replicas': {}, 'f:template': { 'f:spec': {} } },
+          'f:metadata': { 'f:labels': {} },
+        },
+      },
+    ]);
+    // Applied from the start (or already upgraded): nothing to do.
+    const applied = { metadata: { managedFields: [live.metadata?.managedFields?.[0]] } } as KubernetesObject;
+    expect(upgradeManagedFields(applied)).toBeUndefined();
+    expect(upgradeManagedFields(undefined)).toBeUndefined();
+  });
+
+  it('applies a child that already exists without the cache knowing it (create answers AlreadyExists)', async () => {
+    const { calls, client, discovery } = fakeClient();
+    (client as unknown as { create: () => Promise<never> }).create = async () => {
+      calls.push({ verb: 'create', path: 'collection' });
+      throw new ApiError(409, 'AlreadyExists', 'exists', 'create', 'collection');
+    };
+    const applier = new ChildApplier(client, discovery, { get: () => undefined });
+    expect((await applier.reconcile(cp, deployment)).action).toBe('created');
+    expect(calls.map((c) => c.verb)).toEqual(['create', 'apply']);
   });
 
   it('reports a kind the cluster does not serve instead of sending a request', async () => {

@@ -8,6 +8,7 @@
  * application, which keeps the repartition topic and the state small and keeps most personal data
  * out of it.
  */
+import { type PackedRecord, packRecords, unpackRecord } from '../../../lib/packed-records.ts';
 import type { ApplicationEvent } from '../../contract/application.ts';
 import type { CompiledRuleSet } from '../rules/compile.ts';
 import { keyString } from '../rules/fields.ts';
@@ -90,15 +91,15 @@ export function parseWindowRecord(text: string): WindowRecord | undefined {
 }
 
 /**
- * The packed format: one repartition message carries every application of one source batch whose
- * keys land in one repartition partition (instead of one message per application and key), so the
- * cost per Kafka record (encoding, CRC, broker append, fetch decoding) is paid per batch. The message
- * has the header `fd-format: packed-v1` and no key; its value is `{"apps": [PackedApplication, ...]}`.
- * Placement is unchanged: each key goes to the partition the Java client (and kafkajs) would pick for
- * the message key `<keyPath>|<value>`, so all applications of a key still meet in one partition.
+ * The packed format (lib/packed-records.ts): one repartition message carries every application of one
+ * source batch whose keys land in one repartition partition (instead of one message per application
+ * and key), so the cost per Kafka record (encoding, CRC, broker append, fetch decoding) is paid per
+ * batch. The message has the header `fd-format: packed-v1` and no key; its value is
+ * `{"apps": [PackedApplication, ...]}`. Placement is unchanged: each key goes to the partition the Java
+ * client (and kafkajs) would pick for the message key `<keyPath>|<value>`, so all applications of a key
+ * still meet in one partition.
  */
-export const FORMAT_HEADER = 'fd-format';
-export const PACKED_FORMAT = 'packed-v1';
+const PACKED_LIST = 'apps';
 
 /** One application in a packed message: its projection, the keys of it this partition holds, its source. */
 export interface PackedApplication extends WindowRecord {
@@ -162,8 +163,8 @@ export function partitionOfKey(messageKey: string, partitions: number): number {
 export function packByPartition(
   apps: ReadonlyArray<{ keys: readonly RepartitionKey[]; source: string }>,
   partitions: number,
-  maxPerMessage = 500,
-): Array<{ partition: number; value: string }> {
+  maxPerMessage?: number,
+): PackedRecord[] {
   const byPartition = new Map<number, PackedApplication[]>();
   for (const app of apps) {
     const here = new Map<number, PackedApplication>();
@@ -193,12 +194,7 @@ export function packByPartition(
       Object.assign(packed.fields, k.record.fields);
     }
   }
-  const out: Array<{ partition: number; value: string }> = [];
-  for (const [partition, list] of byPartition) {
-    for (let i = 0; i < list.length; i += maxPerMessage)
-      out.push({ partition, value: JSON.stringify({ apps: list.slice(i, i + maxPerMessage) }) });
-  }
-  return out;
+  return packRecords(byPartition, PACKED_LIST, maxPerMessage);
 }
 
 const isString = (v: unknown): v is string => typeof v === 'string';
@@ -208,16 +204,11 @@ const isString = (v: unknown): v is string => typeof v === 'string';
  * (undefined when the value is not a packed message at all).
  */
 export function parsePacked(text: string): { apps: PackedApplication[]; invalid: number } | undefined {
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (v === null || typeof v !== 'object' || !Array.isArray((v as { apps?: unknown }).apps)) return undefined;
+  const items = unpackRecord(text, PACKED_LIST);
+  if (items === undefined) return undefined;
   const apps: PackedApplication[] = [];
   let invalid = 0;
-  for (const a of (v as { apps: unknown[] }).apps) {
+  for (const a of items) {
     const r = a as Record<string, unknown> | null;
     const ok =
       r !== null &&

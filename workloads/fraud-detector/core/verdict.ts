@@ -1,18 +1,11 @@
 /**
- * Verdict parts (api/verdict.ts), pure: built from what a stage found on one application, and the
- * Kafka message that carries one. A part goes to the partition of the application on the applications
- * topic (keyed by customerId like the application), so a consumer of partition p of both topics sees an
- * application and its whole verdict.
+ * Verdict parts (api/verdict.ts), pure: built from what a stage found on one application. A stage
+ * writes its batch's parts with `verdictRecords` (api/verdict.ts: packed, one record per partition),
+ * each to the partition of its application on the applications topic, so a consumer of partition p of
+ * both topics sees an application and its whole verdict.
  */
-import type { Message } from 'kafkajs';
 import type { FraudAlert } from '../../../api/alert.ts';
-import {
-  type SourceVerdictPart,
-  VERDICT_APPLICATION_HEADER,
-  type VerdictAlert,
-  type VerdictPart,
-  type WindowVerdictPart,
-} from '../../../api/verdict.ts';
+import type { SourceVerdictPart, VerdictAlert, WindowVerdictPart } from '../../../api/verdict.ts';
 
 /** `<topic>/<partition>/<offset>` of the application a repartition message projects (a header in the one-message-per-key format, `source` in the packed one). */
 export const SOURCE_HEADER = 'fd-source';
@@ -66,20 +59,6 @@ export function windowPart(p: {
     checkedAt: p.checkedAt,
     keyPath: p.keyPath,
     alerts: p.alerts.filter((a) => a.applicationId === p.applicationId).map(verdictAlert),
-  };
-}
-
-/**
- * The message of a part; `partition`: the application's partition on the applications topic. One
- * header, the contract's (the value is JSON and names its kind): four parts per application make
- * verdicts most of the detector's records, and each header costs about as much to encode as a value.
- */
-export function verdictMessage(part: VerdictPart, partition: number | undefined): Message {
-  return {
-    key: part.customerId,
-    value: JSON.stringify(part),
-    ...(partition === undefined ? {} : { partition }),
-    headers: { [VERDICT_APPLICATION_HEADER]: part.applicationId },
   };
 }
 

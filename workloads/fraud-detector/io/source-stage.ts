@@ -6,29 +6,25 @@
  * published there (window rules cannot evaluate it): it is counted and recorded on the dead-letter
  * topic with reason `beyond-horizon`, after the per-application rules ran on it.
  * Every valid application also gets its source verdict part (api/verdict.ts): the per-application
- * alerts and the key paths its window parts will come from.
+ * alerts and the key paths its window parts will come from; the batch's parts go out packed, in one
+ * verdicts record on the batch's own partition number.
  * Offsets are committed only after the repartition messages, the verdict parts, the dead letters and
  * the alerts are written (io/commit-pipeline.ts: the next batch is processed meanwhile).
  */
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { FraudAlert } from '../../../api/alert.ts';
+import { type VerdictPart, verdictRecords } from '../../../api/verdict.ts';
 import type { Logger } from '../../../lib/log.ts';
 import type { ApplicationEvent } from '../../contract/application.ts';
 import { eventValidator } from '../../contract/validate.ts';
 import { evaluateEventRules } from '../core/event-rules.ts';
 import { eventTimes, isBeyondHorizon, receiptTime } from '../core/event-time.ts';
-import {
-  FORMAT_HEADER,
-  PACKED_FORMAT,
-  packByPartition,
-  type RepartitionKey,
-  repartitionKeys,
-} from '../core/repartition.ts';
-import { sourcePart, verdictMessage } from '../core/verdict.ts';
+import { packByPartition, type RepartitionKey, repartitionKeys } from '../core/repartition.ts';
+import { sourcePart } from '../core/verdict.ts';
 import type { DetectorMetrics } from '../metrics.ts';
 import type { CompiledRuleSet } from '../rules/compile.ts';
 import type { AlertSink } from './alert-sink.ts';
-import { CommitPipeline, MAX_PENDING_MESSAGES } from './commit-pipeline.ts';
+import { COMMIT_INTERVAL_MS, CommitPipeline, MAX_PENDING_MESSAGES } from './commit-pipeline.ts';
 import { deadLetter } from './dead-letter.ts';
 import type { OutMessage, OutputWriter } from './output-writer.ts';
 
@@ -74,6 +70,7 @@ export async function startSourceStage(o: SourceStageOptions): Promise<StageHand
     consumer,
     topic: o.applicationsTopic,
     maxPending: MAX_PENDING_MESSAGES,
+    minIntervalMs: COMMIT_INTERVAL_MS,
     log: o.log,
     onFailure: (partition, from) => consumer.seek({ topic: o.applicationsTopic, partition, offset: from }),
     onCommitted: (partition, offset, highWatermark) =>
@@ -125,7 +122,7 @@ function handleBatch(
   const alerts: FraudAlert[] = [];
   /** Receipt time (ms) of the application behind each alert, for the latency histogram. */
   const receipts: number[] = [];
-  let verdictParts = 0;
+  const verdicts: Array<{ part: VerdictPart; partition: number }> = [];
   let last: string | undefined;
   for (const message of batch.messages) {
     if (!payload.isRunning() || payload.isStale()) break;
@@ -164,22 +161,18 @@ function handleBatch(
     }
     const beyond = times !== undefined && isBeyondHorizon(times, o.horizonMs);
     const keys = beyond ? [] : repartitionKeys(rules, event, receivedAt);
-    outputs.push({
-      topic: o.verdictsTopic,
-      message: verdictMessage(
-        sourcePart({
-          applicationId: event.applicationId,
-          customerId: event.applicant.customerId,
-          checkedAt,
-          ruleSetVersion: rules.version,
-          alerts: raised,
-          windowKeys: keys.map((k) => k.keyPath),
-          beyondHorizon: beyond,
-        }),
-        batch.partition,
-      ),
+    verdicts.push({
+      part: sourcePart({
+        applicationId: event.applicationId,
+        customerId: event.applicant.customerId,
+        checkedAt,
+        ruleSetVersion: rules.version,
+        alerts: raised,
+        windowKeys: keys.map((k) => k.keyPath),
+        beyondHorizon: beyond,
+      }),
+      partition: batch.partition,
     });
-    verdictParts++;
     if (times !== undefined && beyond) {
       // Recorded, not dropped: the per-application rules ran; window rules cannot (no state that far back).
       const hours = ((times.received - times.window) / 3_600_000).toFixed(1);
@@ -198,16 +191,10 @@ function handleBatch(
       toRepartition.push({ keys, source: `${batch.topic}/${batch.partition}/${message.offset}` });
   }
   if (last === undefined) return Promise.resolve();
-  for (const packed of packByPartition(toRepartition, o.repartitionPartitions)) {
-    outputs.push({
-      topic: o.repartitionTopic,
-      message: {
-        partition: packed.partition,
-        value: packed.value,
-        headers: { [FORMAT_HEADER]: PACKED_FORMAT },
-      },
-    });
-  }
+  for (const message of packByPartition(toRepartition, o.repartitionPartitions))
+    outputs.push({ topic: o.repartitionTopic, message });
+  for (const message of verdictRecords(verdicts)) outputs.push({ topic: o.verdictsTopic, message });
+  const verdictParts = verdicts.length;
   const t0 = performance.now();
   const messages = batch.messages.length;
   const alertCount = alerts.length;

@@ -11,17 +11,13 @@
  */
 import type { Admin, Consumer, EachBatchPayload } from 'kafkajs';
 import type { FraudAlert } from '../../../api/alert.ts';
-import {
-  decodeRepartitionKey,
-  FORMAT_HEADER,
-  PACKED_FORMAT,
-  parsePacked,
-  parseWindowRecord,
-} from '../core/repartition.ts';
-import { SOURCE_HEADER, sourcePartition, verdictMessage, windowPart } from '../core/verdict.ts';
+import { type VerdictPart, verdictRecords } from '../../../api/verdict.ts';
+import { isPacked } from '../../../lib/packed-records.ts';
+import { decodeRepartitionKey, parsePacked, parseWindowRecord } from '../core/repartition.ts';
+import { SOURCE_HEADER, sourcePartition, windowPart } from '../core/verdict.ts';
 import { type Checkpoint, PartitionWindows, type WindowRecord } from '../core/windows.ts';
 import type { CompiledRuleSet } from '../rules/compile.ts';
-import { CommitPipeline, MAX_PENDING_MESSAGES } from './commit-pipeline.ts';
+import { COMMIT_INTERVAL_MS, CommitPipeline, MAX_PENDING_MESSAGES } from './commit-pipeline.ts';
 import { deadLetter } from './dead-letter.ts';
 import type { OutMessage } from './output-writer.ts';
 import type { StageHandle, StageOptions } from './source-stage.ts';
@@ -63,6 +59,7 @@ export async function startWindowStage(o: WindowStageOptions): Promise<WindowSta
     consumer,
     topic: o.repartitionTopic,
     maxPending: MAX_PENDING_MESSAGES,
+    minIntervalMs: COMMIT_INTERVAL_MS,
     log: o.log,
     onFailure: (partition, from) => {
       // The state goes with the writes that failed: rebuilt from the last checkpoint, then live again.
@@ -229,7 +226,8 @@ async function handleBatch(
   /** Receipt time (ms) of the application whose arrival raised each alert (latency histogram). */
   const receipts: number[] = [];
   const outputs: OutMessage[] = [];
-  let verdictParts = 0;
+  /** Window parts of the batch, written packed per partition (api/verdict.ts). */
+  const verdicts: Array<{ part: VerdictPart; partition: number | undefined }> = [];
   let last: string | undefined;
   let replayed = 0;
   /** Window inputs (an application under one key) processed: the batch's weight in the pipeline. */
@@ -249,20 +247,16 @@ async function handleBatch(
     const r = windows.process({ keyPath, key, offset, record }, emit, now);
     // A duplicate (re-published by a crashed source stage) had its part published the first time.
     if (emit && r.outcome !== 'duplicate') {
-      outputs.push({
-        topic: o.verdictsTopic,
-        message: verdictMessage(
-          windowPart({
-            applicationId: record.applicationId,
-            customerId: record.customerId,
-            keyPath,
-            checkedAt,
-            alerts: r.alerts,
-          }),
-          sourcePartitionNumber,
-        ),
+      verdicts.push({
+        part: windowPart({
+          applicationId: record.applicationId,
+          customerId: record.customerId,
+          keyPath,
+          checkedAt,
+          alerts: r.alerts,
+        }),
+        partition: sourcePartitionNumber,
       });
-      verdictParts++;
     }
     if (emit && r.alerts.length > 0) {
       const received = Date.parse(record.receivedAt ?? record.submittedAt);
@@ -279,7 +273,6 @@ async function handleBatch(
     const emit = offset >= liveFrom;
     if (!emit) replayed++;
     const text = message.value === null ? undefined : message.value.toString('utf8');
-    const format = message.headers?.[FORMAT_HEADER];
     const bad = (error: string) => {
       if (!emit) return;
       outputs.push({
@@ -288,7 +281,7 @@ async function handleBatch(
       });
       o.metrics.dlq.inc({ reason: 'bad-repartition-key' });
     };
-    if (format !== undefined && String(format) === PACKED_FORMAT) {
+    if (isPacked(message.headers)) {
       const packed = text === undefined ? undefined : parsePacked(text);
       if (packed === undefined) {
         bad('unreadable packed repartition message');
@@ -327,6 +320,8 @@ async function handleBatch(
     );
   }
   if (last === undefined) return;
+  for (const message of verdictRecords(verdicts)) outputs.push({ topic: o.verdictsTopic, message });
+  const verdictParts = verdicts.length;
   const after = st.windows.currentStats();
   o.metrics.lateEvents.inc(after.late - before.late);
   o.metrics.beyondHorizon.inc(after.beyondHorizon - before.beyondHorizon);
