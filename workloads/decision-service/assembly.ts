@@ -99,8 +99,16 @@ export class PartitionAssembly {
     if (pending === undefined) return false;
     if (part.kind === 'source') pending.source ??= part;
     else {
-      const had = pending.windows.get(part.keyPath) ?? [];
-      pending.windows.set(part.keyPath, [...had, ...part.alerts]);
+      // Arrays are never changed in place, so a part's own alerts can be kept as they are.
+      const had = pending.windows.get(part.keyPath);
+      pending.windows.set(
+        part.keyPath,
+        had === undefined || had.length === 0
+          ? part.alerts
+          : part.alerts.length === 0
+            ? had
+            : [...had, ...part.alerts],
+      );
     }
     this.checkComplete(pending);
     return opened;
@@ -119,13 +127,18 @@ export class PartitionAssembly {
       if (p === undefined || p.event === undefined || p.source === undefined) continue;
       p.inFlight = true;
       this.inFlightCount++;
-      const seen = new Set<string>();
       const alerts: VerdictAlert[] = [];
-      for (const a of [...p.source.alerts, ...[...p.windows.values()].flat()]) {
-        if (seen.has(a.alertId)) continue;
-        seen.add(a.alertId);
-        alerts.push(a);
-      }
+      let seen: Set<string> | undefined;
+      const take = (list: readonly VerdictAlert[]) => {
+        for (const a of list) {
+          seen ??= new Set();
+          if (seen.has(a.alertId)) continue;
+          seen.add(a.alertId);
+          alerts.push(a);
+        }
+      };
+      take(p.source.alerts);
+      for (const list of p.windows.values()) take(list);
       out.push({
         applicationId: p.applicationId,
         event: p.event,

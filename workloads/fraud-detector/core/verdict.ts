@@ -58,15 +58,20 @@ export function windowPart(p: {
     customerId: p.customerId,
     checkedAt: p.checkedAt,
     keyPath: p.keyPath,
-    alerts: p.alerts.filter((a) => a.applicationId === p.applicationId).map(verdictAlert),
+    alerts:
+      p.alerts.length === 0
+        ? []
+        : p.alerts.filter((a) => a.applicationId === p.applicationId).map(verdictAlert),
   };
 }
 
 /** The application's partition from a repartition message's source header; undefined if unreadable. */
 export function sourcePartition(header: string | undefined): number | undefined {
   if (header === undefined) return undefined;
-  const parts = header.split('/');
-  if (parts.length < 3) return undefined;
-  const n = Number(parts[parts.length - 2]);
+  // `<topic>/<partition>/<offset>`: the field before the last (topic names hold no `/`); read in place.
+  const last = header.lastIndexOf('/');
+  const before = last <= 0 ? -1 : header.lastIndexOf('/', last - 1);
+  if (before < 0 || before + 1 === last) return undefined;
+  const n = Number(header.slice(before + 1, last));
   return Number.isInteger(n) && n >= 0 ? n : undefined;
 }

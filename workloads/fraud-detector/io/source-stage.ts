@@ -123,6 +123,8 @@ function handleBatch(
   /** Receipt time (ms) of the application behind each alert, for the latency histogram. */
   const receipts: number[] = [];
   const verdicts: Array<{ part: VerdictPart; partition: number }> = [];
+  /** Valid applications of the batch (counted once per batch, not per message). */
+  let consumed = 0;
   let last: string | undefined;
   for (const message of batch.messages) {
     if (!payload.isRunning() || payload.isStale()) break;
@@ -151,7 +153,7 @@ function handleBatch(
       continue;
     }
     const event: ApplicationEvent = v.value;
-    o.metrics.eventsConsumed.inc();
+    consumed++;
     const receivedAt = receiptTime(event, message.timestamp);
     const times = eventTimes(event.submittedAt, receivedAt);
     const raised = evaluateEventRules(rules, event, now, times);
@@ -191,6 +193,7 @@ function handleBatch(
       toRepartition.push({ keys, source: `${batch.topic}/${batch.partition}/${message.offset}` });
   }
   if (last === undefined) return Promise.resolve();
+  o.metrics.eventsConsumed.inc(consumed);
   for (const message of packByPartition(toRepartition, o.repartitionPartitions))
     outputs.push({ topic: o.repartitionTopic, message });
   for (const message of verdictRecords(verdicts)) outputs.push({ topic: o.verdictsTopic, message });

@@ -287,16 +287,11 @@ async function handleBatch(
         bad('unreadable packed repartition message');
         continue;
       }
+      const at = Number(offset);
       for (const app of packed.apps) {
-        const record: WindowRecord = {
-          applicationId: app.applicationId,
-          customerId: app.customerId,
-          submittedAt: app.submittedAt,
-          ...(app.receivedAt === undefined ? {} : { receivedAt: app.receivedAt }),
-          fields: app.fields,
-        };
-        const at = sourcePartition(app.source);
-        for (const [keyPath, key] of app.keys) apply(keyPath, key, Number(offset), record, emit, at);
+        // The packed application is its own WindowRecord (the state keeps none of it but values).
+        const partitionNumber = sourcePartition(app.source);
+        for (const [keyPath, key] of app.keys) apply(keyPath, key, at, app, emit, partitionNumber);
       }
       if (packed.invalid > 0)
         bad(`${packed.invalid} unreadable applications in a packed repartition message`);
