@@ -2,8 +2,8 @@
  * One scoring run of one partition, in one transaction:
  *   select the partition's applications not yet scored by every active model (or, in backfill mode,
  *   every application submitted in the range) → score with the champion and the challengers → decide
- *   with the champion → COPY scores and decisions into temporary staging tables → scores: set-based
- *   upserts keyed by (application_id, model_key); decisions: records (decision-records.ts), never
+ *   with the champion → page by page, COPY scores and decisions into temporary staging tables →
+ *   scores: set-based upserts keyed by (application_id, model_key); decisions: records (decision-records.ts), never
  *   rewritten: an incremental run issues the first decision of applications nobody has decided yet
  *   (the decision service or an earlier run keeps its record), a backfill appends a superseding record,
  *   with its reason, where the champion's decision now differs from the current one → mark the
@@ -13,7 +13,7 @@
  */
 import type pg from 'pg';
 import type { EmploymentStatus } from '../contract/application.ts';
-import { CopyText, copyText, json } from '../warehouse/copy.ts';
+import { CopyText, copyText } from '../warehouse/copy.ts';
 import type { Pool } from '../warehouse/db.ts';
 import { batchMayIssue, releaseBatchIssue } from '../warehouse/decision-authority.ts';
 import {
@@ -26,6 +26,7 @@ import {
 import { decisionRecordInput } from './decision-record.ts';
 import { type ActiveModel, type ModelSet, registerModels } from './models.ts';
 import { type Partition, partitionPredicate, validatePartition } from './partition.ts';
+import { SCORE_COLUMNS, scoreRowLine } from './score-rows.ts';
 import type { ScoringInput } from './scorecard/characteristics.ts';
 import { decide, type FraudAlertFact } from './scorecard/decision.ts';
 import { histogram, psi } from './scorecard/psi.ts';
@@ -82,8 +83,11 @@ export interface RunSummary {
   decisions: Record<Decision, number>;
   models: ModelRunSummary[];
   durationMs: number;
-  /** Where the time went (ms): selecting, scoring in TypeScript, COPY to staging, upserts. */
-  timings: { selectMs: number; scoreMs: number; copyMs: number; upsertMs: number };
+  /**
+   * What the run waited for (ms): reading pages, scoring them in TypeScript, and the writes (COPY to
+   * staging and upserts, page by page) of earlier pages.
+   */
+  timings: { selectMs: number; scoreMs: number; writeMs: number };
   error?: string;
 }
 
@@ -104,20 +108,7 @@ interface ApplicationRow {
   decide: boolean;
 }
 
-/** Columns of fact_credit_score the scorer writes (COPY order); the benchmark writes the same. */
-export const SCORE_COLUMNS = [
-  'application_id',
-  'model_key',
-  'role',
-  'score',
-  'pd',
-  'grade',
-  'total_points',
-  'points',
-  'reason_codes',
-  'run_id',
-  'scored_at',
-] as const;
+export { SCORE_COLUMNS } from './score-rows.ts';
 
 const STAGING_DDL = `
 CREATE TEMP TABLE IF NOT EXISTS stage_credit_score (LIKE fact_credit_score) ON COMMIT DELETE ROWS;
@@ -182,7 +173,7 @@ async function markRunning(
 }
 
 /** Applications scored between two yields to the event loop, so a COPY in flight keeps streaming. */
-const SCORE_SLICE = 250;
+const SCORE_SLICE = 100;
 /** Applications in the first page (later pages: `pageSize`). */
 const FIRST_PAGE = 500;
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -195,9 +186,10 @@ function awaitedLater<T>(p: Promise<T>): Promise<T> {
 
 /**
  * Scores one partition. Pipelined on two connections when the pool has two: while the writer's COPY
- * of page n streams into staging, the next page is read on the other connection and scored here
- * (in slices that let the COPY keep streaming). The reads see what the writer's READ COMMITTED
- * statements would see: nothing this run writes is visible before its upserts at the end.
+ * and upserts of page n run, the next page is read on the other connection and scored here (in
+ * slices that let the COPY keep streaming). What the reads see does not depend on that: pages are
+ * keyset-ordered, so what the run wrote for earlier pages (uncommitted, and visible only to the
+ * writer's own connection) concerns applications no later page selects.
  */
 async function scorePartition(
   pool: Pool,
@@ -211,6 +203,12 @@ async function scorePartition(
   const pageSize = o.pageSize ?? 5000;
   const { champion } = o.models;
   const scores = new Map<string, number[]>(o.models.all.map((m) => [m.key, []]));
+  const models = o.models.all.map((m) => ({
+    active: m,
+    model: m.model,
+    scores: scores.get(m.key) as number[],
+    line: scoreRowLine({ modelKey: m.key, role: m.role, runId: o.runId, scoredAt: decidedAt }),
+  }));
   await client.query(STAGING_DDL);
   const sql = selectPageSql(backfill);
   // Reads on a second pooled connection when there is one (pg.Pool queues a query for a free client).
@@ -235,30 +233,15 @@ async function scorePartition(
       if (i > 0 && i % SCORE_SLICE === 0) await yieldToEventLoop();
       const row = rows[i] as ApplicationRow;
       const input = toInput(row);
-      for (const m of o.models.all) {
+      for (const m of models) {
         const s = scoreApplication(m.model, input);
-        scores.get(m.key)?.push(s.score);
-        const points: Record<string, unknown> = {};
-        for (const c of s.characteristics)
-          points[c.id] = { value: c.value, bin: c.bin, points: c.points, pointsLost: c.pointsLost };
-        scoreText.add([
-          row.application_id,
-          m.key,
-          m.role,
-          s.score,
-          s.pd,
-          s.grade,
-          s.totalPoints,
-          json(points),
-          s.reasons.map((r) => r.code),
-          o.runId,
-          decidedAt.toISOString(),
-        ]);
-        if (m === champion && row.decide) {
+        m.scores.push(s.score);
+        scoreText.addLine(m.line(row.application_id, s));
+        if (m.active === champion && row.decide) {
           const d = decide(m.model, input, s, row.alerts ?? []);
           decisionText.add(
             decisionRecordRow(
-              decisionRecordInput(d, input, m, {
+              decisionRecordInput(d, input, m.active, {
                 applicationId: row.application_id,
                 source: backfill ? 'backfill' : 'batch',
                 runId: o.runId,
@@ -271,16 +254,51 @@ async function scorePartition(
     }
     return { scoreText, decisionText };
   };
-  const stagePage = async (page: { scoreText: CopyText; decisionText: CopyText }) => {
+  const writtenByModel = new Map<string, number>();
+  const written: Decision[] = [];
+  const onConflictScore = backfill
+    ? `DO UPDATE SET role = excluded.role, score = excluded.score, pd = excluded.pd, grade = excluded.grade,
+         total_points = excluded.total_points, points = excluded.points, reason_codes = excluded.reason_codes,
+         run_id = excluded.run_id, scored_at = excluded.scored_at`
+    : 'DO NOTHING';
+  // Every model's scores in one statement (one pass over staging); rows written counted per model.
+  const upsertScoresSql = `WITH written AS (
+       INSERT INTO fact_credit_score (${SCORE_COLUMNS.join(', ')})
+       SELECT ${SCORE_COLUMNS.join(', ')} FROM stage_credit_score
+       ON CONFLICT (application_id, model_key) ${onConflictScore}
+       RETURNING model_key)
+     SELECT model_key, count(*)::int AS written FROM written GROUP BY model_key`;
+  const supersedeReason = o.backfill
+    ? (o.backfill.reason ?? `backfill ${o.backfill.from.slice(0, 10)}..${o.backfill.to.slice(0, 10)}`)
+    : '';
+  /**
+   * Writes one page on the writer's connection: COPY into staging, the scores' upsert, the decision
+   * records (decisions are records, never overwritten: see decision-records.ts), staging emptied for
+   * the next page. Pages hold disjoint applications (keyset order), so writing page by page writes
+   * exactly what one set-based statement over every page would; meanwhile the next page is read and
+   * scored, so the upserts overlap with that work instead of following all of it.
+   */
+  const writePage = async (page: { scoreText: CopyText; decisionText: CopyText }) => {
     await copyText(client, page.scoreText);
-    await copyText(client, page.decisionText);
+    if (page.decisionText.rows > 0) await copyText(client, page.decisionText);
+    const counts = await client.query<{ model_key: string; written: number }>(upsertScoresSql);
+    for (const r of counts.rows)
+      writtenByModel.set(r.model_key, (writtenByModel.get(r.model_key) ?? 0) + r.written);
+    if (page.decisionText.rows > 0) {
+      if (o.backfill !== undefined) {
+        const r = await supersedeStaged(client, supersedeReason, { issueFirst });
+        written.push(...r.issued, ...r.superseded);
+        summary.decisionsSuperseded += r.superseded.length;
+      } else if (issueFirst) written.push(...(await issueStaged(client)));
+    }
+    await client.query('TRUNCATE stage_credit_score, stage_decision_record');
   };
 
-  // Timings are what the run waited for: reading a page, scoring it, the rest of a COPY after it.
+  // Timings are what the run waited for: reading a page, scoring it, the writes of earlier pages.
   // A small first page starts the pipeline sooner: only its reading and scoring wait alone.
   let size = Math.min(pageSize, FIRST_PAGE);
   let next: Promise<ApplicationRow[]> | undefined = readPage('00000000-0000-0000-0000-000000000000', size);
-  let staging: Promise<void> | undefined;
+  let writing: Promise<void> | undefined;
   try {
     while (next !== undefined) {
       let t = performance.now();
@@ -296,57 +314,30 @@ async function scorePartition(
       const page = await scorePage(rows);
       summary.timings.scoreMs += performance.now() - t;
       t = performance.now();
-      await staging; // the previous page's COPY, streamed while this page was read and scored
-      staging = awaitedLater(stagePage(page));
-      summary.timings.copyMs += performance.now() - t;
+      await writing; // the previous page's writes, done while this page was read and scored
+      writing = awaitedLater(writePage(page));
+      summary.timings.writeMs += performance.now() - t;
       summary.applicationsSelected += rows.length;
     }
     const t = performance.now();
-    await staging;
-    summary.timings.copyMs += performance.now() - t;
+    await writing;
+    summary.timings.writeMs += performance.now() - t;
   } finally {
-    // On failure, let a read still in flight finish before the caller rolls back and releases.
-    await Promise.allSettled([next, staging]);
+    // On failure, let a read or write still in flight finish before the caller rolls back and releases.
+    await Promise.allSettled([next, writing]);
   }
 
-  const upsertStart = performance.now();
-  const onConflictScore = backfill
-    ? `DO UPDATE SET role = excluded.role, score = excluded.score, pd = excluded.pd, grade = excluded.grade,
-         total_points = excluded.total_points, points = excluded.points, reason_codes = excluded.reason_codes,
-         run_id = excluded.run_id, scored_at = excluded.scored_at`
-    : 'DO NOTHING';
-  // Every model's scores in one statement (one pass over staging); rows written counted per model.
-  const counts = await client.query<{ model_key: string; written: number }>(
-    `WITH written AS (
-       INSERT INTO fact_credit_score (${SCORE_COLUMNS.join(', ')})
-       SELECT ${SCORE_COLUMNS.join(', ')} FROM stage_credit_score
-       ON CONFLICT (application_id, model_key) ${onConflictScore}
-       RETURNING model_key)
-     SELECT model_key, count(*)::int AS written FROM written GROUP BY model_key`,
-  );
-  const writtenByModel = new Map(counts.rows.map((r) => [r.model_key, r.written]));
   for (const m of o.models.all) {
-    const written = writtenByModel.get(m.key) ?? 0;
     const h = histogram(scores.get(m.key) ?? [], m.model.baseline.edges);
     summary.models.push({
       modelKey: m.key,
       role: m.role,
-      scoresWritten: written,
+      scoresWritten: writtenByModel.get(m.key) ?? 0,
       histogram: h,
       psi: psi(h, m.model.baseline.proportions),
     });
   }
-  // Decisions are records: never overwritten (see decision-records.ts).
-  let written: Decision[];
-  if (o.backfill !== undefined) {
-    const reason =
-      o.backfill.reason ?? `backfill ${o.backfill.from.slice(0, 10)}..${o.backfill.to.slice(0, 10)}`;
-    const r = await supersedeStaged(client, reason, { issueFirst: issueFirst });
-    written = [...r.issued, ...r.superseded];
-    summary.decisionsSuperseded = r.superseded.length;
-  } else written = issueFirst ? await issueStaged(client) : [];
   summary.decisionsWritten = written.length;
-  summary.timings.upsertMs = performance.now() - upsertStart;
   for (const d of written) summary.decisions[d]++;
 }
 
@@ -407,7 +398,7 @@ export async function runScoring(pool: Pool, options: ScoringOptions): Promise<R
     decisions: { approve: 0, refer: 0, decline: 0 },
     models: [],
     durationMs: 0,
-    timings: { selectMs: 0, scoreMs: 0, copyMs: 0, upsertMs: 0 },
+    timings: { selectMs: 0, scoreMs: 0, writeMs: 0 },
   });
   let summary = fresh();
   const client = await pool.connect();

@@ -74,9 +74,11 @@ export function reasonCatalog(set: ModelSet): Map<string, { text: string; kind: 
 /** Inserts the models and reason texts; fails if a stored version has a different checksum. */
 export async function registerModels(db: Pool | pg.PoolClient, set: ModelSet): Promise<void> {
   for (const m of set.all) {
+    // Any unique conflict (model_key, or name and version) leaves the stored row, checked just below:
+    // Indexed Job pods registering the same new model at once would otherwise fail all but one.
     await db.query(
       `INSERT INTO dim_model (model_key, name, version, checksum, definition, baseline_edges, baseline_proportions)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (model_key) DO NOTHING`,
+       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
       [
         m.key,
         m.model.name,

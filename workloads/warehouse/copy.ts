@@ -90,17 +90,20 @@ export async function copyRows(
   return count;
 }
 
-/** Size of the pieces COPY text is sent in. */
-const CHUNK_CHARS = 64 * 1024;
+/** Size of the pieces COPY text is sent in (bytes). */
+const PIECE_BYTES = 64 * 1024;
 
 /**
  * Rows formatted as COPY text while they are produced (formatting is most of a bulk write's CPU),
  * for `copyText`: a writer that computes rows can format each at once and later send the whole text
- * without doing any more work per row while PostgreSQL reads it.
+ * without doing any more work per row while PostgreSQL reads it. Each line is encoded (UTF-8) into
+ * a piece at once, so what a page of rows holds until it is sent is a few buffers, not a string per
+ * row for the garbage collector to keep moving.
  */
 export class CopyText {
-  private readonly chunks: string[] = [];
-  private current = '';
+  private readonly chunks: Buffer[] = [];
+  private piece = Buffer.allocUnsafe(PIECE_BYTES);
+  private used = 0;
   private count = 0;
 
   constructor(
@@ -111,24 +114,41 @@ export class CopyText {
   add(row: readonly CopyValue[]): void {
     if (row.length !== this.columns.length)
       throw new Error(`COPY ${this.table}: row has ${row.length} values for ${this.columns.length} columns`);
-    this.current += copyLine(row);
+    this.addLine(copyLine(row));
+  }
+
+  /**
+   * Adds one row already formatted as a COPY text line (tab-separated fields escaped as `copyField`
+   * does, ending in a newline; `copyLine` of the row's values gives it): for writers that format
+   * their constant fields once.
+   */
+  addLine(line: string): void {
     this.count++;
-    if (this.current.length >= CHUNK_CHARS) {
-      this.chunks.push(this.current);
-      this.current = '';
+    // A UTF-16 code unit is at most 3 bytes of UTF-8: a line that may not fit starts a new piece.
+    if (this.used + line.length * 3 > this.piece.length) {
+      this.seal();
+      if (line.length * 3 > this.piece.length) {
+        this.chunks.push(Buffer.from(line, 'utf8'));
+        return;
+      }
     }
+    this.used += this.piece.write(line, this.used);
+  }
+
+  private seal(): void {
+    if (this.used === 0) return;
+    this.chunks.push(this.piece.subarray(0, this.used));
+    this.piece = Buffer.allocUnsafe(PIECE_BYTES);
+    this.used = 0;
   }
 
   get rows(): number {
     return this.count;
   }
 
-  /** The text in pieces of about 64 KB. */
-  pieces(): string[] {
-    if (this.current.length > 0) {
-      this.chunks.push(this.current);
-      this.current = '';
-    }
+  /** The text (UTF-8) in pieces of at most about 64 KB, each ending at a row's end. */
+  pieces(): Buffer[] {
+    this.seal();
     return this.chunks;
   }
 }

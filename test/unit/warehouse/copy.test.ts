@@ -23,20 +23,27 @@ describe('COPY text encoding', () => {
     expect(copyLine(['a', null, 1])).toBe('a\t\\N\t1\n');
   });
 
-  it('CopyText holds the same text as the rows line by line, in pieces of about 64 KB', () => {
+  it('CopyText holds the same text as the rows line by line (UTF-8), in pieces of about 64 KB', () => {
     const text = new CopyText('t', ['a', 'b', 'c']);
     const rows = Array.from({ length: 3000 }, (_, i) => [
-      `id-${i}\twith tab`,
+      `id-${i}\twith tab, é and 😀`,
       i,
       json({ i, s: 'x'.repeat(40) }),
     ]);
     for (const r of rows) text.add(r);
+    text.addLine(`${'long '.repeat(20_000)}\t1\t{}\n`); // a line longer than a piece
+    text.add(['after', 2, json(null)]);
     const pieces = text.pieces();
-    expect(text.rows).toBe(3000);
-    expect(pieces.join('')).toBe(rows.map((r) => copyLine(r)).join(''));
-    expect(pieces.length).toBeGreaterThan(1);
-    for (const p of pieces) expect(p.endsWith('\n')).toBe(true); // a piece never splits a row
-    for (const p of pieces.slice(0, -1)) expect(p.length).toBeGreaterThanOrEqual(64 * 1024);
+    expect(text.rows).toBe(3002);
+    const lines = [...rows.map((r) => copyLine(r)), `${'long '.repeat(20_000)}\t1\t{}\n`, 'after\t2\tnull\n'];
+    expect(Buffer.concat(pieces).toString('utf8')).toBe(lines.join(''));
+    expect(pieces.length).toBeGreaterThan(3);
+    const longest = Math.max(...rows.map((r) => Buffer.byteLength(copyLine(r))));
+    for (const p of pieces) expect(p.at(-1)).toBe(0x0a); // a piece never splits a row
+    for (const p of pieces.slice(0, -3)) {
+      expect(p.length).toBeLessThanOrEqual(64 * 1024);
+      expect(p.length).toBeGreaterThan(64 * 1024 - 3 * longest);
+    }
     expect(() => text.add(['only one'])).toThrow(/COPY t: row has 1 values for 3 columns/);
   });
 });
