@@ -13,7 +13,8 @@
  * Parts are written to the same partition number as the application on the applications topic (the
  * topics have the same partition count), so a consumer of partition p of both topics sees an
  * application and its whole verdict. Parts are at-least-once (a detector crash replays and re-publishes
- * the same content); consumers are idempotent on the application id.
+ * the same content but for `checkedAt`, the time of the check); consumers are idempotent on the
+ * application id.
  *
  * **Records.** A stage writes its parts *packed* (lib/packed-records.ts, the repartition topic's
  * format): one record per batch and partition, header `fd-format: packed-v1`, no key, value

@@ -109,7 +109,20 @@ export class KafkaTopicManager implements TopicManager {
     await this.withAdmin(cp, credentials, async (admin) => {
       const existing = new Set(await admin.listTopics());
       const present = names.filter((n) => existing.has(n));
-      if (present.length > 0) await admin.deleteTopics({ topics: present, timeout: 15_000 });
+      if (present.length === 0) return;
+      await admin.deleteTopics({ topics: present, timeout: 15_000 });
+      // The controller has committed the deletion; the broker's metadata may still list the topics for
+      // a moment. The pipeline goes only once they are gone, so a pipeline created again under the same
+      // name does not meet its old topics (a retry of the reconcile carries on from here).
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        const listed = new Set(await admin.listTopics());
+        const left = present.filter((n) => listed.has(n));
+        if (left.length === 0) return;
+        if (Date.now() > deadline)
+          throw new Error(`topics still listed after their deletion: ${left.join(', ')}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
     });
   }
 }
