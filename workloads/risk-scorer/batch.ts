@@ -174,7 +174,7 @@ async function markRunning(
 
 /** Applications scored between two yields to the event loop, so a COPY in flight keeps streaming. */
 const SCORE_SLICE = 100;
-/** Applications in the first page (later pages: `pageSize`). */
+/** Applications in the first page (later pages double, up to `pageSize`). */
 const FIRST_PAGE = 500;
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -295,7 +295,9 @@ async function scorePartition(
   };
 
   // Timings are what the run waited for: reading a page, scoring it, the writes of earlier pages.
-  // A small first page starts the pipeline sooner: only its reading and scoring wait alone.
+  // A small first page starts the pipeline sooner: only its reading and scoring wait alone. Pages then
+  // double up to `pageSize`: writing a page takes longer than reading and scoring one of the same
+  // size, so the writer, busy with page n, is not left waiting while a much larger page n+1 is scored.
   let size = Math.min(pageSize, FIRST_PAGE);
   let next: Promise<ApplicationRow[]> | undefined = readPage('00000000-0000-0000-0000-000000000000', size);
   let writing: Promise<void> | undefined;
@@ -307,7 +309,7 @@ async function scorePartition(
       summary.timings.selectMs += performance.now() - t;
       if (rows.length === 0) break;
       if (rows.length === size) {
-        size = pageSize;
+        size = Math.min(pageSize, size * 2);
         next = readPage(rows[rows.length - 1]?.application_id as string, size);
       }
       t = performance.now();
