@@ -53,15 +53,19 @@ export function packRecords<T>(
   return out;
 }
 
-/** The items of a packed record's value; undefined when it is not JSON or has no such list. */
-export function unpackRecord(text: string, list: string): unknown[] | undefined {
+/** A record value parsed as a JSON object; undefined when it is not JSON or not an object. */
+export function parseJsonObject(text: string): Record<string, unknown> | undefined {
   let v: unknown;
   try {
     v = JSON.parse(text);
   } catch {
     return undefined;
   }
-  if (v === null || typeof v !== 'object') return undefined;
-  const items = (v as Record<string, unknown>)[list];
+  return v === null || typeof v !== 'object' ? undefined : (v as Record<string, unknown>);
+}
+
+/** The items of a packed record's value; undefined when it is not JSON or has no such list. */
+export function unpackRecord(text: string, list: string): unknown[] | undefined {
+  const items = parseJsonObject(text)?.[list];
   return Array.isArray(items) ? items : undefined;
 }

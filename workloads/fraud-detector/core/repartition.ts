@@ -8,7 +8,12 @@
  * application, which keeps the repartition topic and the state small and keeps most personal data
  * out of it.
  */
-import { type PackedRecord, packRecords, unpackRecord } from '../../../lib/packed-records.ts';
+import {
+  type PackedRecord,
+  packRecords,
+  parseJsonObject,
+  unpackRecord,
+} from '../../../lib/packed-records.ts';
 import type { ApplicationEvent } from '../../contract/application.ts';
 import type { CompiledRuleSet } from '../rules/compile.ts';
 import { keyString } from '../rules/fields.ts';
@@ -70,14 +75,8 @@ export function decodeRepartitionKey(text: string): Pick<RepartitionKey, 'keyPat
 
 /** Parses a repartition message value; undefined when it is not a WindowRecord. */
 export function parseWindowRecord(text: string): WindowRecord | undefined {
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (v === null || typeof v !== 'object') return undefined;
-  const r = v as Record<string, unknown>;
+  const r = parseJsonObject(text);
+  if (r === undefined) return undefined;
   if (
     typeof r.applicationId !== 'string' ||
     typeof r.customerId !== 'string' ||
@@ -87,7 +86,7 @@ export function parseWindowRecord(text: string): WindowRecord | undefined {
     return undefined;
   }
   if (r.fields === null || typeof r.fields !== 'object') return undefined;
-  return v as WindowRecord;
+  return r as unknown as WindowRecord;
 }
 
 /**
