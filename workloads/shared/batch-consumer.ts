@@ -59,6 +59,8 @@ export interface StreamMessage {
   value: Buffer | null;
   /** Header values by name (a name repeated keeps its last value; a null value is left out). */
   headers: Record<string, Buffer>;
+  /** Every header as written, in order: repeated names repeated, null values kept. */
+  headerEntries: ReadonlyArray<readonly [string, Buffer | null]>;
 }
 
 /** The records of one fetch for one partition, in offset order (never empty). */
@@ -323,13 +325,19 @@ function toMessages(
       // A fetch returns whole record batches: records before the fetch offset were read already.
       if (offset < from) continue;
       const headers: Record<string, Buffer> = {};
-      for (const [k, v] of r.headers) if (k !== null && v !== null) headers[k.toString('utf8')] = v;
+      const headerEntries: Array<readonly [string, Buffer | null]> = [];
+      for (const [k, v] of r.headers) {
+        const name = k === null ? '' : k.toString('utf8');
+        headerEntries.push([name, v]);
+        if (v !== null) headers[name] = v;
+      }
       messages.push({
         offset,
         timestamp: Number(appendTime ? batch.maxTimestamp : batch.firstTimestamp + r.timestampDelta),
         key: r.key,
         value: r.value,
         headers,
+        headerEntries,
       });
     }
   }

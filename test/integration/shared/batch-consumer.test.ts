@@ -53,7 +53,13 @@ async function produce(topic: string, partitions: number[], sends: number, per: 
             partition,
             key: Buffer.from(`k${partition}-${s}-${i}`),
             value: Buffer.from(`${partition}:${s}:${i}:`.padEnd(size, 'x')),
-            headers: new Map([[Buffer.from('h'), Buffer.from(`${s}`)]]),
+            // A repeated name and a null value (distinct Buffer keys are distinct map entries).
+            headers: new Map<Buffer, Buffer>([
+              [Buffer.from('h'), Buffer.from(`${s}`)],
+              [Buffer.from('r'), Buffer.from('1')],
+              [Buffer.from('r'), Buffer.from('2')],
+              [Buffer.from('n'), null as unknown as Buffer],
+            ]),
           })),
         ),
       });
@@ -125,7 +131,14 @@ describe('batch consumer', () => {
         expect(offsets.at(-1)).toBe(batch.lastOffset);
         for (const m of batch.messages) {
           expect(m.value?.toString().startsWith(`${batch.partition}:`)).toBe(true);
-          expect(m.headers.h).toBeInstanceOf(Buffer);
+          expect(m.headers.r?.toString()).toBe('2');
+          expect('n' in m.headers).toBe(false);
+          expect(m.headerEntries.map(([k, v]) => [k, v === null ? null : v.toString()])).toEqual([
+            ['h', m.headers.h?.toString()],
+            ['r', '1'],
+            ['r', '2'],
+            ['n', null],
+          ]);
           expect(m.timestamp).toBeGreaterThan(0);
         }
         (seen.get(batch.partition) as bigint[]).push(...offsets);
