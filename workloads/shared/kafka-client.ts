@@ -113,7 +113,8 @@ function errorChain(err: unknown, out: unknown[] = [], depth = 0): unknown[] {
 export function kafkaFailureKind(err: unknown): 'timeout' | 'unavailable' | 'error' {
   const chain = errorChain(err);
   const text = chain.map((e) => (e instanceof Error ? e.message : String(e))).join(' | ');
-  const prop = (e: unknown, key: string): unknown => (e instanceof Error ? (e as unknown as Record<string, unknown>)[key] : undefined);
+  const prop = (e: unknown, key: string): unknown =>
+    e instanceof Error ? (e as unknown as Record<string, unknown>)[key] : undefined;
   if (chain.some((e) => prop(e, 'code') === 'PLT_KFK_TIMEOUT') || /timed? ?out/i.test(text)) return 'timeout';
   if (
     chain.some(
