@@ -148,6 +148,8 @@ interface KilledContainer {
   container: string;
   pid: number;
   restartsBefore: number;
+  /** When the process was killed. */
+  at: Date;
 }
 
 function deploymentPods(namespace: string, deployment: string): V1Pod[] {
@@ -169,7 +171,13 @@ export function killContainerProcess(namespace: string, deployment: string): Kil
   const id = (status.containerID ?? '').replace(/^containerd:\/\//, '');
   const pid = containerPid(id);
   process.kill(pid, 'SIGKILL');
-  return { pod: pod.metadata?.name ?? '', container: status.name, pid, restartsBefore: status.restartCount };
+  return {
+    pod: pod.metadata?.name ?? '',
+    container: status.name,
+    pid,
+    restartsBefore: status.restartCount,
+    at: new Date(),
+  };
 }
 
 /** Waits until the kubelet has restarted the killed container and it is ready again. */

@@ -26,7 +26,7 @@ export function formatSummary(s: DemoSummary, reportPath: string): string {
     `  scores         ${s.scoreHistogram.map((b) => `${b.label}: ${b.count}`).join(', ')}`,
     `  scoring run    ${s.scoring.status}, ${s.scoring.scored} scored, ${psiReading(s.scoring.psi)}`,
     ...(s.validation ? validationLines(s.validation) : []),
-    `  latency        receipt → alert written: p50 ${s.latencyMs.p50?.toFixed(0) ?? 'n/a'} ms, p99 ${s.latencyMs.p99?.toFixed(0) ?? 'n/a'} ms`,
+    alertLatencyLine(s.latencyMs),
     `  dead letters   ${s.deadLetters.count}${s.deadLetters.reasons.length ? ` (${s.deadLetters.reasons.map((r) => `${r.label}: ${r.count}`).join(', ')})` : ''}`,
     ...(s.fraudOps === undefined ? [] : fraudOpsText(s.fraudOps)),
     '  checks',
@@ -35,4 +35,14 @@ export function formatSummary(s: DemoSummary, reportPath: string): string {
     `Report: ${reportPath}`,
   ];
   return lines.join('\n');
+}
+
+/** Receipt → alert written, before the detector was killed and over the whole run. */
+function alertLatencyLine(l: DemoSummary['latencyMs']): string {
+  const ms = (v: number | null) => (v === null ? 'n/a' : `${v.toFixed(0)} ms`);
+  const whole = `p50 ${ms(l.p50)}, p99 ${ms(l.p99)}`;
+  const b = l.beforeKill;
+  return b === undefined
+    ? `  latency        receipt → alert written: ${whole}`
+    : `  latency        receipt → alert written before the detector was killed (${b.applications} alerts): p50 ${ms(b.p50)}, p99 ${ms(b.p99)}; whole run, with the kill and restart: ${whole}`;
 }

@@ -371,6 +371,7 @@ async function runPipeline(
       sent,
       rejected,
       opts,
+      ...(killed === undefined ? {} : { detectorKilledAt: killed.at }),
     });
     const finalConditions = kubectlJson<{ status?: { conditions?: DemoSummary['pipeline']['conditions'] } }>([
       'get',
@@ -596,6 +597,8 @@ interface SummaryInputs {
   sent: number;
   rejected: number;
   opts: DemoOptions;
+  /** When a detector process was killed mid-traffic (latency is also reported for what came before). */
+  detectorKilledAt?: Date;
 }
 
 async function summarize(
@@ -633,12 +636,15 @@ async function summarize(
       'SELECT reason_text AS label, sum(applications) AS count FROM rpt_reason_codes GROUP BY 1 ORDER BY 2 DESC LIMIT 8',
     ),
   );
-  const latency = (
-    await q<{ p50: number | null; p99: number | null }>(
-      "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50, percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99 FROM (SELECT extract(epoch FROM f.detected_at - a.received_at) * 1000 AS ms FROM fact_fraud_alert f JOIN fact_application a USING (application_id) WHERE f.mode = 'live' AND a.received_at IS NOT NULL) l",
-    )
-  )[0];
-  const stream = await streamDecisions(i.db);
+  const alertLatency = (receivedBefore: Date | null) =>
+    q<{ applications: number; p50: number | null; p99: number | null }>(
+      "SELECT count(*)::int AS applications, percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50, percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99 FROM (SELECT extract(epoch FROM f.detected_at - a.received_at) * 1000 AS ms FROM fact_fraud_alert f JOIN fact_application a USING (application_id) WHERE f.mode = 'live' AND a.received_at IS NOT NULL AND ($1::timestamptz IS NULL OR a.received_at < $1)) l",
+      [receivedBefore],
+    ).then((rows) => rows[0]);
+  const latency = await alertLatency(null);
+  const latencyBeforeKill =
+    i.detectorKilledAt === undefined ? undefined : await alertLatency(i.detectorKilledAt);
+  const stream = await streamDecisions(i.db, i.detectorKilledAt);
   const run = (
     await q<{ status: string; scored: string; psi: number | null; seconds: number | null }>(
       // Every champion run of this demo's warehouse (it is new per run): the CronJob's own schedule can
@@ -719,6 +725,15 @@ async function summarize(
     latencyMs: {
       p50: latency?.p50 ?? null,
       p99: latency?.p99 ?? null,
+      ...(latencyBeforeKill === undefined
+        ? {}
+        : {
+            beforeKill: {
+              applications: latencyBeforeKill.applications,
+              p50: latencyBeforeKill.p50,
+              p99: latencyBeforeKill.p99,
+            },
+          }),
       source:
         'warehouse: detected_at of live alerts − receivedAt (the ingestion API’s receipt time) of their application',
     },

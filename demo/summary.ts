@@ -25,7 +25,13 @@ export interface DemoSummary {
   grades: Count[];
   scoreHistogram: Count[];
   topReasons: Count[];
-  latencyMs: { p50: number | null; p99: number | null; source: string };
+  latencyMs: {
+    p50: number | null;
+    p99: number | null;
+    /** Applications received before the demo killed a detector process (the whole run includes the restart). */
+    beforeKill?: { applications: number; p50: number | null; p99: number | null };
+    source: string;
+  };
   /** Decisions issued in the stream by the decision service (demo/decision-latency.ts). */
   streamDecisions?: StreamDecisions;
   deadLetters: { count: number; reasons: Count[] };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { barChart } from '../../../demo/report-html.ts';
+import { streamDecisionsLine } from '../../../demo/decision-latency.ts';
+import { barChart, latencyKpi } from '../../../demo/report-html.ts';
 import { psiReading } from '../../../demo/summary.ts';
 
 const attr = (svg: string, name: string, nth = 0): number => {
@@ -42,6 +43,30 @@ describe('psiReading', () => {
     expect(psiReading(0.2)).toBe('PSI 0.200 (moderate shift)');
     expect(psiReading(0.647)).toMatch(
       /^PSI 0\.647 \(population shift, above the 0\.25 alert threshold.*ScorecardPopulationShift\)$/,
+    );
+  });
+});
+
+describe('latency figures around the demo killing a detector', () => {
+  it('leads with the figures from before the kill and keeps the whole run beside them', () => {
+    const kpi = latencyKpi('Decision latency', { p50: 11258, p99: 35495 }, { p50: 42, p99: 180 });
+    expect(kpi).toContain('before the detector was killed<b>42 / 180 ms</b>');
+    expect(kpi).toContain('kill and restart included: 11258 / 35495 ms');
+    expect(latencyKpi('Alert latency', { p50: 40, p99: 90 }, undefined)).toContain('<b>40 / 90 ms</b>');
+  });
+
+  it('says so in the terminal line', () => {
+    const base = {
+      issued: 20000,
+      perSecond: 365.7,
+      latencyMs: { p50: 11258, p90: 30020, p99: 35495, max: 36514 },
+      source: '',
+    };
+    expect(streamDecisionsLine(base)).toBe(
+      '  decisions      20000 issued in the stream, 366/s; receipt → decision written: p50 11258 ms, p90 30020 ms, p99 35495 ms',
+    );
+    expect(streamDecisionsLine({ ...base, beforeKill: { applications: 6000, p50: 42, p99: 180 } })).toBe(
+      '  decisions      20000 issued in the stream, 366/s; receipt → decision written before the detector was killed (6000 applications): p50 42 ms, p99 180 ms; whole run, with the kill and restart: p50 11258 ms, p90 30020 ms, p99 35495 ms',
     );
   });
 });
