@@ -15,6 +15,7 @@ import {
   Consumer,
   type ConsumerOptions,
   compatibilityPartitioner,
+  type MessageToProduce,
   Producer,
   type ProducerOptions,
   type SASLMechanismValue,
@@ -50,7 +51,11 @@ export function clientOptions(connection: KafkaConnection): BaseOptions {
 }
 
 export interface ProducerSettings {
-  /** Retries of one send before it fails (bounded, so a caller waiting on it fails fast). */
+  /**
+   * Retries of one send before it fails (bounded, so a caller waiting on it fails fast). 0 means none.
+   * (The client itself reads a number ≤ 1 on an idempotent producer as "unbounded"; this maps 0 to its
+   * `false` and 1 to 2, so a small budget stays small.)
+   */
   retries?: number;
 }
 
@@ -66,8 +71,69 @@ export function createProducer(connection: KafkaConnection, settings: ProducerSe
     partitioner: compatibilityPartitioner,
     autocreateTopics: false,
   };
-  if (settings.retries !== undefined) options.retries = settings.retries;
+  const retries = settings.retries ?? options.retries;
+  if (typeof retries === 'number') options.retries = retries <= 0 ? false : Math.max(2, retries);
   return new Producer(options);
+}
+
+/** A record for a BytesProducer. */
+export type BytesMessage = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
+
+/** The platform's text form of a record: a string key and value (JSON), string header values. */
+export interface TextMessage {
+  key: string;
+  value: string;
+  headers?: Readonly<Record<string, string>>;
+}
+
+/**
+ * A text record as bytes for `topic` (UTF-8; header keys too: with the no-op serializers, the client
+ * writes keys, values and headers as they are given, so each must already be a Buffer).
+ */
+export function bytesMessage(topic: string, message: TextMessage): BytesMessage {
+  const headers = new Map<Buffer, Buffer>();
+  for (const [k, v] of Object.entries(message.headers ?? {})) headers.set(Buffer.from(k), Buffer.from(v));
+  return { topic, key: Buffer.from(message.key), value: Buffer.from(message.value), headers };
+}
+
+/** An error and everything it wraps (the client's MultipleErrors list, `cause` chains), depth-first. */
+function errorChain(err: unknown, out: unknown[] = [], depth = 0): unknown[] {
+  if (err === undefined || err === null || depth > 8) return out;
+  out.push(err);
+  if (err instanceof AggregateError) for (const e of err.errors) errorChain(e, out, depth + 1);
+  if (err instanceof Error && err.cause !== undefined) errorChain(err.cause, out, depth + 1);
+  return out;
+}
+
+/**
+ * What a failed client call means for a caller that answers for it: `timeout` (no answer in time),
+ * `unavailable` (no connection, no leader, a retriable broker error: try again later) or `error`.
+ * The client wraps retried failures in MultipleErrors; the whole chain is read.
+ */
+export function kafkaFailureKind(err: unknown): 'timeout' | 'unavailable' | 'error' {
+  const chain = errorChain(err);
+  const text = chain.map((e) => (e instanceof Error ? e.message : String(e))).join(' | ');
+  const prop = (e: unknown, key: string): unknown =>
+    e instanceof Error ? (e as unknown as Record<string, unknown>)[key] : undefined;
+  if (chain.some((e) => prop(e, 'code') === 'PLT_KFK_TIMEOUT') || /timed? ?out/i.test(text)) return 'timeout';
+  if (
+    chain.some(
+      (e) =>
+        prop(e, 'code') === 'PLT_KFK_NETWORK' ||
+        prop(e, 'hasStaleMetadata') === true ||
+        prop(e, 'canRetry') === true,
+    ) ||
+    /connect|ECONNREFUSED|ECONNRESET|broker|leader|not available/i.test(text)
+  )
+    return 'unavailable';
+  return 'error';
+}
+
+/** One line for a log: the error and the distinct messages it wraps (no record contents). */
+export function describeKafkaError(err: unknown): string {
+  const [first, ...rest] = errorChain(err).map((e) => (e instanceof Error ? e.message : String(e)));
+  const causes = [...new Set(rest)].filter((m) => m !== first).slice(0, 3);
+  return causes.length === 0 ? String(first) : `${first} (${causes.join('; ')})`;
 }
 
 export interface ConsumerSettings {
