@@ -11,15 +11,23 @@
  */
 import { readFileSync } from 'node:fs';
 import {
+  Admin,
   type BaseOptions,
   Consumer,
   type ConsumerOptions,
   compatibilityPartitioner,
+  findErrorBy,
   type MessageToProduce,
   Producer,
   type ProducerOptions,
   type SASLMechanismValue,
 } from '@platformatic/kafka';
+import {
+  coPartitionProblem,
+  createTopicsWithLeaders,
+  isNotReadyYet,
+  partitionCounts,
+} from '../../lib/kafka-topics.ts';
 import type { KafkaConnection } from './kafka.ts';
 
 /** Keys and values are bytes: the platform's own codecs (JSON, packed records) encode them. */
@@ -158,4 +166,72 @@ export function createConsumer(connection: KafkaConnection, settings: ConsumerSe
   if (settings.maxBytesPerPartition !== undefined)
     options.maxBytesPerPartition = settings.maxBytesPerPartition;
   return new Consumer(options);
+}
+
+/** An admin client (topics, metadata, groups); close it after use. */
+export function createAdmin(connection: KafkaConnection): Admin {
+  return new Admin(clientOptions(connection));
+}
+
+async function withAdmin<T>(connection: KafkaConnection, fn: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = createAdmin(connection);
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.close().catch(() => {});
+  }
+}
+
+/**
+ * Creates a topic when it is missing and waits for its leaders (tests, the local demo; in a cluster the
+ * operator owns topics). A topic created meanwhile by someone else counts as present.
+ */
+export async function ensureTopic(
+  connection: KafkaConnection,
+  topic: string,
+  options: { partitions?: number; replicationFactor?: number } = {},
+): Promise<void> {
+  await withAdmin(connection, async (admin) => {
+    if ((await admin.listTopics()).includes(topic)) return;
+    const spec = {
+      topic,
+      numPartitions: options.partitions ?? 3,
+      replicationFactor: options.replicationFactor ?? 1,
+    };
+    try {
+      await createTopicsWithLeaders(admin, [spec]);
+    } catch (err) {
+      // Created by another caller between the list and the create: present, and its creator waits for leaders.
+      if (!(err instanceof Error) || findErrorBy(err, 'apiId', 'TOPIC_ALREADY_EXISTS') === null) throw err;
+    }
+  });
+}
+
+/**
+ * Refuses to run on topics that must be co-partitioned and are not (lib/kafka-topics.ts
+ * `coPartitionProblem` says which and how to fix it): the verdicts topic holds an application's verdict
+ * parts on the application's own partition number (api/verdict.ts), so it needs exactly the
+ * applications topic's partition count. Topics that do not exist yet are left to their creator.
+ */
+export async function assertCoPartitioned(
+  connection: KafkaConnection,
+  topics: readonly string[],
+): Promise<void> {
+  await withAdmin(connection, async (admin) => {
+    const existing = new Set(await admin.listTopics());
+    const present = topics.filter((t) => existing.has(t));
+    if (present.length < 2) return;
+    // Right after a topic is created its metadata may not be served yet: ask again for a while.
+    let counts: Map<string, number> | undefined;
+    for (let attempt = 0; counts === undefined; attempt++) {
+      try {
+        counts = await partitionCounts(admin, present);
+      } catch (err) {
+        if (!isNotReadyYet(err) || attempt >= 20) throw err;
+        await new Promise((r) => setTimeout(r, 250 * Math.min(attempt + 1, 4)));
+      }
+    }
+    const problem = coPartitionProblem(present.map((t) => ({ topic: t, partitions: counts?.get(t) ?? 0 })));
+    if (problem !== undefined) throw new Error(problem);
+  });
 }
