@@ -22,7 +22,7 @@ export const DLQ_HEADERS = {
 export interface SourceRecord {
   key: Buffer | null;
   value: Buffer | null;
-  offset: string;
+  offset: bigint | string;
   headers?: Readonly<Record<string, HeaderValue>>;
 }
 
@@ -36,7 +36,7 @@ export function deadLetter(
   headers[DLQ_HEADERS.error] = error.slice(0, 2000);
   headers[DLQ_HEADERS.sourceTopic] = source.topic;
   headers[DLQ_HEADERS.sourcePartition] = String(source.partition);
-  headers[DLQ_HEADERS.sourceOffset] = source.message.offset;
+  headers[DLQ_HEADERS.sourceOffset] = String(source.message.offset);
   headers[DLQ_HEADERS.component] = 'fraud-detector';
   return { key: source.message.key, value: source.message.value, headers };
 }
