@@ -4,7 +4,8 @@
  *
  * 1. Throughput of one replica over N preloaded applications (from start to both stages drained:
  *    source stage + repartition + window stage + verdict parts + alert writes), beside
- *    - the plain consume loop (kafkajs eachBatch + JSON.parse + commit per batch) over the same topic;
+ *    - the plain consume loop (@platformatic/kafka, bench/lib/stream-loops.ts: JSON.parse + commit per
+ *      batch) over the same topic;
  *    - a consume + produce + commit loop moving the same records (each batch produced to another
  *      topic by an idempotent acks=all producer, then committed): what a stream stage costs at least.
  * 2. Two replicas (two detector processes, `credit-platform fraud-detector`) draining a backlog of
@@ -49,7 +50,7 @@ import { startFraudDetector } from '../../workloads/fraud-detector/detector.ts';
 import { compileRuleSet } from '../../workloads/fraud-detector/rules/compile.ts';
 import { DEFAULT_RULES } from '../../workloads/fraud-detector/rules/default-rules.ts';
 import { applicationStream, generateApplications } from '../../workloads/generator/generate.ts';
-import { createIdempotentProducer } from '../../workloads/shared/kafka.ts';
+import { consumeLoop, pipeStage } from '../lib/stream-loops.ts';
 
 const N = Number(process.env.BENCH_N ?? 20_000);
 const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 200_000);
@@ -62,6 +63,7 @@ const KEY = 'bench-pseudonymization-key-0123';
 const brokers = [requireInfra('kafka').bootstrapServers];
 const mongoUrl = requireInfra('mongo').url;
 const kafka = new Kafka({ clientId: 'fd-bench', brokers, logLevel: logLevel.NOTHING });
+const connection = { brokers, clientId: 'fd-bench' };
 const suffix = randomUUID().slice(0, 8);
 const lines: string[] = [];
 const out = (s = '') => {
@@ -165,52 +167,19 @@ function config(topics: { apps: string; dlq: string; alerts: string }, appId: st
 }
 
 /**
- * A ceiling over `count` preloaded records: the plain consume loop (parse, commit per batch), or with
- * `target` the pipe (parse, produce the batch to `target` with an idempotent acks=all producer, commit
- * after the write). Records/s.
+ * A ceiling over `count` preloaded records (bench/lib/stream-loops.ts, @platformatic/kafka): the plain
+ * consume loop (parse, commit per batch), or with `target` the pipe (parse, produce the batch to
+ * `target` with an idempotent acks=all producer, commit after the write). Records/s.
  */
 async function loop(topic: string, count: number, target?: string): Promise<number> {
-  const producer = target === undefined ? undefined : createIdempotentProducer(kafka);
-  await producer?.connect();
-  const consumer = kafka.consumer({
-    groupId: `fd-bench-${target === undefined ? 'consume' : 'pipe'}-${randomUUID().slice(0, 8)}`,
-    maxBytesPerPartition: 512 * 1024,
+  const groupId = `fd-bench-${target === undefined ? 'consume' : 'pipe'}-${randomUUID().slice(0, 8)}`;
+  const r = await consumeLoop(connection, {
+    topic,
+    count,
+    groupId,
+    ...(target === undefined ? {} : { target }),
   });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  let seen = 0;
-  let started = 0;
-  const ms = await new Promise<number>((resolve, reject) => {
-    consumer
-      .run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: PARTITIONS,
-        eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
-          const last = batch.messages.at(-1);
-          if (last === undefined) return;
-          if (started === 0) started = performance.now();
-          for (const m of batch.messages) JSON.parse(m.value?.toString('utf8') ?? 'null');
-          if (producer !== undefined && target !== undefined)
-            await producer.send({
-              topic: target,
-              acks: -1,
-              messages: batch.messages.map((m) => ({ key: m.key, value: m.value })),
-            });
-          await consumer.commitOffsets([
-            { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
-          ]);
-          resolveOffset(last.offset);
-          await heartbeat();
-          seen += batch.messages.length;
-          if (seen >= count) resolve(performance.now() - started);
-        },
-      })
-      .catch(reject);
-  });
-  await consumer.disconnect();
-  await producer?.disconnect();
-  return (count / ms) * 1000;
+  return (r.records / r.ms) * 1000;
 }
 
 /** 1. One replica over the preloaded topic. */
@@ -428,32 +397,13 @@ async function pipeFloorAt(rate: number): Promise<number[]> {
     [
       [a, b],
       [b, c],
-    ].map(async ([from, to]) => {
-      const producer = createIdempotentProducer(kafka);
-      await producer.connect();
-      const consumer = kafka.consumer({ groupId: `fd-bench-floor-${randomUUID().slice(0, 8)}` });
-      await consumer.connect();
-      await consumer.subscribe({ topic: from as string, fromBeginning: true });
-      await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: PARTITIONS,
-        eachBatch: async ({ batch, resolveOffset }) => {
-          const last = batch.messages.at(-1);
-          if (last === undefined) return;
-          await producer.send({
-            topic: to as string,
-            acks: -1,
-            messages: batch.messages.map((m) => ({ key: m.key, value: m.value })),
-          });
-          await consumer.commitOffsets([
-            { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
-          ]);
-          resolveOffset(last.offset);
-        },
-      });
-      return { producer, consumer };
-    }),
+    ].map(([from, to]) =>
+      pipeStage(connection, {
+        from: from as string,
+        to: to as string,
+        groupId: `fd-bench-floor-${randomUUID().slice(0, 8)}`,
+      }),
+    ),
   );
   const seen: Array<{ id: string; at: number }> = [];
   const end = await reader(c, (value, at) => {
@@ -464,10 +414,7 @@ async function pipeFloorAt(rate: number): Promise<number[]> {
   const deadline = Date.now() + 120_000;
   while (seen.length < receipts.size && Date.now() < deadline) await sleep(100);
   await end.stop();
-  for (const s of stages) {
-    await s.consumer.disconnect();
-    await s.producer.disconnect();
-  }
+  for (const s of stages) await s.close();
   const lat = seen.map((s) => s.at - (receipts.get(s.id) ?? Number.NaN)).filter(Number.isFinite);
   lat.sort((x, y) => x - y);
   return [percentile(lat, 50), percentile(lat, 99)];

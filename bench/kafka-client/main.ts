@@ -30,7 +30,6 @@ import { fileURLToPath } from 'node:url';
 import {
   compatibilityPartitioner,
   Consumer as PltConsumer,
-  type Message as PltMessage,
   Producer as PltProducer,
   defaultPartitioner as pltDefaultPartitioner,
   stringSerializers,
@@ -42,6 +41,7 @@ import { pseudonymize } from '../../workloads/contract/pseudonymize.ts';
 import { generateApplications } from '../../workloads/generator/generate.ts';
 import { toMessage } from '../../workloads/ingestion-api/sink.ts';
 import { createIdempotentProducer, createKafka } from '../../workloads/shared/kafka.ts';
+import { consumeLoop, pipeStage } from '../lib/stream-loops.ts';
 
 const N = Number(process.env.BENCH_N ?? 20_000);
 const SINGLE = Number(process.env.BENCH_SINGLE ?? 4000);
@@ -217,54 +217,16 @@ async function platformaticScenario(job: WorkerJob, msgs: Message[]): Promise<Me
     await producer.close();
     return { records: calls * per, ms: r.ms, lat: r.lat, batches: calls };
   }
-  const pipe = job.scenario === 'pipe';
-  const producer = pipe
-    ? new PltProducer({ ...base, idempotent: true, partitioner: compatibilityPartitioner })
-    : undefined;
-  const consumer = new PltConsumer({
-    ...base,
-    groupId: job.groupId,
-    maxBytesPerPartition: 512 * 1024,
-  });
-  const stream = await consumer.consume({
-    topics: [job.topic],
-    mode: 'committed',
-    fallbackMode: 'earliest',
-    autocommit: false,
-  });
-  const lat: number[] = [];
-  let seen = 0;
-  let batches = 0;
-  let started = 0;
-  let pending: PltMessage[] = [];
-  /** One batch: what the stream has buffered (a fetch's worth), at most 1000 records. */
-  const flush = async (): Promise<void> => {
-    const batch = pending;
-    pending = [];
-    const s = performance.now();
-    if (producer !== undefined)
-      await producer.send({
-        messages: batch.map((m) => ({ topic: job.target, key: m.key, value: m.value, headers: m.headers })),
-      });
-    const lastPerPartition = new Map<number, PltMessage>();
-    for (const m of batch) lastPerPartition.set(m.partition, m);
-    await Promise.all([...lastPerPartition.values()].map((m) => m.commit()));
-    if (pipe) lat.push(performance.now() - s);
-    batches++;
-    seen += batch.length;
-  };
-  for await (const m of stream) {
-    if (started === 0) started = performance.now();
-    JSON.parse(m.value.toString('utf8'));
-    pending.push(m);
-    if (stream.readableLength === 0 || pending.length >= 1000 || seen + pending.length >= N) await flush();
-    if (seen >= N) break;
-  }
-  const ms = performance.now() - started;
-  await stream.close();
-  await consumer.close();
-  await producer?.close();
-  return { records: seen, ms, lat: lat.sort((a, b) => a - b), batches };
+  const r = await consumeLoop(
+    { brokers: [job.brokers], clientId: 'bench' },
+    {
+      topic: job.topic,
+      count: N,
+      groupId: job.groupId,
+      ...(job.scenario === 'pipe' ? { target: job.target } : {}),
+    },
+  );
+  return { records: r.records, ms: r.ms, lat: r.batchMs, batches: r.batches };
 }
 
 /** Sends `msgs` at `rate` per second in 5 ms ticks through `send`; resolves when all are sent. */
@@ -378,49 +340,14 @@ async function platformaticHops(job: WorkerJob, msgs: Message[]): Promise<Measur
     [job.topic, job.target],
     [job.target, job.third],
   ] as const;
-  const loops: Promise<void>[] = [];
-  const closers: Array<() => Promise<void>> = [];
-  let stopping = false;
-  for (const [from, to] of stages) {
-    const producer = new PltProducer({ ...base, idempotent: true, partitioner: compatibilityPartitioner });
-    const consumer = new PltConsumer({ ...base, groupId: `${job.groupId}-${from}`, maxWaitTime: 100 });
-    const stream = await consumer.consume({
-      topics: [from],
-      mode: 'committed',
-      fallbackMode: 'earliest',
-      autocommit: false,
-    });
-    let pending: PltMessage[] = [];
-    loops.push(
-      (async () => {
-        for await (const m of stream) {
-          JSON.parse(m.value.toString('utf8'));
-          pending.push(m);
-          if (stream.readableLength > 0 && pending.length < 1000) continue;
-          const batch = pending;
-          pending = [];
-          await producer.send({
-            messages: batch.map((b) => ({
-              topic: to,
-              key: b.key,
-              value: b.value,
-              headers: b.headers,
-              timestamp: b.timestamp,
-            })),
-          });
-          const lastPerPartition = new Map<number, PltMessage>();
-          for (const b of batch) lastPerPartition.set(b.partition, b);
-          await Promise.all([...lastPerPartition.values()].map((b) => b.commit()));
-          if (stopping) break;
-        }
-      })(),
-    );
-    closers.push(async () => {
-      await stream.close();
-      await consumer.close();
-      await producer.close();
-    });
-  }
+  const running = await Promise.all(
+    stages.map(([from, to]) =>
+      pipeStage(
+        { brokers: [job.brokers], clientId: 'bench-hops' },
+        { from, to, groupId: `${job.groupId}-${from}` },
+      ),
+    ),
+  );
   const reader = new PltConsumer({ ...base, groupId: `${job.groupId}-read`, maxWaitTime: 100 });
   const readStream = await reader.consume({
     topics: [job.third],
@@ -460,11 +387,10 @@ async function platformaticHops(job: WorkerJob, msgs: Message[]): Promise<Measur
   });
   await done;
   const ms = performance.now() - t0;
-  stopping = true;
   await producer.close();
   await readStream.close();
   await reader.close();
-  for (const close of closers) await close();
+  for (const stage of running) await stage.close();
   return { records: read, ms, lat: lat.sort((a, b) => a - b), batches: 0 };
 }
 
