@@ -9,17 +9,13 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Kafka, Producer } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import { applicationName, repartitionTopicName } from '../../api/topics.ts';
 import { createTopicsWithLeaders } from '../../lib/kafka-topics.ts';
 import { createLogger, type Logger } from '../../lib/log.ts';
 import { startOpsServer } from '../../lib/ops-server.ts';
-import {
-  assertCoPartitioned,
-  createIdempotentProducer,
-  createKafka,
-  kafkaConnection,
-} from '../shared/kafka.ts';
+import { assertCoPartitioned, createKafka, kafkaConnection } from '../shared/kafka.ts';
+import { type BytesProducer, createProducer } from '../shared/kafka-client.ts';
 import type { DetectorConfig } from './config.ts';
 import { createAlertSink, groupStoreWrites } from './io/alert-sink.ts';
 import { type AlertStore, openAlertStore } from './io/alert-store.ts';
@@ -102,12 +98,20 @@ export async function startFraudDetector(
 
   const repartitionPartitions = await ensureRepartitionTopic(kafka, config, repartitionTopic, log);
   await assertCoPartitioned(kafka, [config.applicationsTopic, config.verdictsTopic]);
-  // One producer per stage: an idempotent producer has one request in flight per broker, so a shared
-  // one would serialise the two stages' writes. Each stage's writes are group-committed through it.
-  const producers: Producer[] = [0, 1].map(() =>
-    createIdempotentProducer(kafka, { retries: 10, maxRetryTimeMs: 5_000 }),
+  // One producer per stage (@platformatic/kafka): an idempotent producer keeps one request in flight per
+  // broker, so a shared one would serialise the two stages' writes. Each stage's writes are
+  // group-committed through its own. Producer ids are asked for now, so a broker that refuses them
+  // fails the start rather than the first batch.
+  const producers: BytesProducer[] = [0, 1].map(() =>
+    createProducer(kafkaConnection(config, app), { retries: 10 }),
   );
-  await Promise.all(producers.map((p) => p.connect()));
+  try {
+    await Promise.all(producers.map((p) => p.initIdempotentProducer({})));
+  } catch (err) {
+    await Promise.all(producers.map((p) => p.close().catch(() => undefined)));
+    await store.close();
+    throw err;
+  }
   const [sourceWriter, windowWriter] = producers.map(createOutputWriter) as [OutputWriter, OutputWriter];
   const storeWrites = groupStoreWrites(store);
   const common = {
@@ -183,7 +187,7 @@ export async function startFraudDetector(
       watcher?.close();
       await sourceStage.stop().catch((err) => log.warn({ err }, 'source stage stop failed'));
       await windowStage.stop().catch((err) => log.warn({ err }, 'window stage stop failed'));
-      await Promise.all(producers.map((p) => p.disconnect().catch(() => undefined)));
+      await Promise.all(producers.map((p) => p.close().catch(() => undefined)));
       await new Promise<void>((resolve) => ops.close(() => resolve()));
       await store.close();
     },

@@ -35,6 +35,8 @@ describe('fraud detector on generator traffic (real Kafka, real Mongo-wire serve
         key: 'C-poison-2',
         value: JSON.stringify({ ...events[0], applicationId: 'not-a-uuid', loan: { amount: -5 } }),
       },
+      // No value at all, and a header given twice: the dead letter keeps both as they were.
+      { key: 'C-poison-3', value: null, headers: { 'trace-id': ['t-1', 't-2'] } },
     ];
     await produce(kafka, topics.applications, [
       ...asMessages(events.slice(0, 1500)),
@@ -116,11 +118,20 @@ describe('fraud detector on generator traffic (real Kafka, real Mongo-wire serve
     const dlq = await readTopic(
       kafka,
       topics.deadLetter,
-      2,
+      3,
       30_000,
       (m) => `${m.headers['dlq-source-partition']}/${m.headers['dlq-source-offset']}`,
     );
-    expect(dlq.map((m) => m.headers['dlq-reason']).sort()).toEqual(['schema-invalid', 'unparseable']);
+    expect(dlq.map((m) => m.headers['dlq-reason']).sort()).toEqual([
+      'schema-invalid',
+      'unparseable',
+      'unparseable',
+    ]);
+    const empty = dlq.find((m) => m.key === 'C-poison-3');
+    expect(empty?.value).toBeNull();
+    expect(empty?.headers['dlq-error']).toBe('empty message value');
+    // kafkajs hands a repeated header over as a list (readTopic joins it with commas).
+    expect(empty?.headers['trace-id']).toBe('t-1,t-2');
     const invalid = dlq.find((m) => m.headers['dlq-reason'] === 'schema-invalid');
     expect(invalid?.headers['dlq-error']).toMatch(/\/applicationId/);
     expect(invalid?.headers['dlq-source-topic']).toBe(topics.applications);

@@ -4,7 +4,8 @@
  * `beyond-horizon` records an application the window rules could not evaluate (see core/event-time.ts);
  * it was valid and its per-application rules ran.
  */
-import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
+import type { HeaderValue } from '../../../lib/packed-records.ts';
+import type { OutRecord } from './output-writer.ts';
 
 export type DeadLetterReason = 'unparseable' | 'schema-invalid' | 'bad-repartition-key' | 'beyond-horizon';
 
@@ -17,12 +18,20 @@ export const DLQ_HEADERS = {
   component: 'dlq-component',
 } as const;
 
+/** The record that could not be processed, as a stage read it (any client's message has these). */
+export interface SourceRecord {
+  key: Buffer | null;
+  value: Buffer | null;
+  offset: string;
+  headers?: Readonly<Record<string, HeaderValue>>;
+}
+
 export function deadLetter(
-  source: { topic: string; partition: number; message: KafkaMessage },
+  source: { topic: string; partition: number; message: SourceRecord },
   reason: DeadLetterReason,
   error: string,
-): Message {
-  const headers: IHeaders = { ...(source.message.headers ?? {}) };
+): OutRecord {
+  const headers: Record<string, HeaderValue> = { ...(source.message.headers ?? {}) };
   headers[DLQ_HEADERS.reason] = reason;
   headers[DLQ_HEADERS.error] = error.slice(0, 2000);
   headers[DLQ_HEADERS.sourceTopic] = source.topic;

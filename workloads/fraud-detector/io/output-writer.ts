@@ -1,14 +1,31 @@
 /**
  * A stage's Kafka output (repartition records, verdict parts, dead letters, alerts) through one
- * idempotent acks=all producer, group-committed (io/group-commit.ts): the batches of every partition
- * the stage reads share produce requests, and a batch's promise settles when its records are acked.
+ * idempotent acks=all producer (@platformatic/kafka, workloads/shared/kafka-client.ts `createProducer`:
+ * keys placed by the Java client's murmur2), group-committed (io/group-commit.ts): the batches of every
+ * partition the stage reads share produce requests, and a batch's promise settles when its records are
+ * acked.
  */
-import type { Message, Producer, TopicMessages } from 'kafkajs';
+import type { MessageToProduce } from '@platformatic/kafka';
+import type { HeaderValue } from '../../../lib/packed-records.ts';
+import type { BytesProducer } from '../../shared/kafka-client.ts';
 import { type GroupCommit, groupCommit } from './group-commit.ts';
+
+/**
+ * One record to write. Strings are written as their UTF-8 bytes; a null value is written as null (a
+ * dead letter keeps its source's value, whatever it was). `partition` places the record there (packed
+ * records); otherwise the key's murmur2 does (a record without key and partition goes to partition 0).
+ * A header given a list is written once per element, in order (Kafka allows repeated header keys).
+ */
+export interface OutRecord {
+  key?: Buffer | string | null;
+  value: Buffer | string | null;
+  partition?: number;
+  headers?: Readonly<Record<string, HeaderValue>>;
+}
 
 export interface OutMessage {
   topic: string;
-  message: Message;
+  message: OutRecord;
 }
 
 export type OutputWriter = GroupCommit<OutMessage>;
@@ -19,23 +36,45 @@ export type OutputWriter = GroupCommit<OutMessage>;
  */
 const MAX_REQUEST_BYTES = 768 * 1024;
 
-const sizeOf = (v: Message['value'] | Message['key']): number =>
+const sizeOf = (v: Buffer | string | null | undefined): number =>
   v === null || v === undefined ? 0 : typeof v === 'string' ? v.length * 2 : v.length;
 
-export function createOutputWriter(producer: Producer): OutputWriter {
+const bytes = (v: Buffer | string): Buffer => (typeof v === 'string' ? Buffer.from(v, 'utf8') : v);
+
+/**
+ * The headers as the producer takes them (its serializers are no-ops: bytes in, bytes out). A Map keyed
+ * by Buffer objects, so a repeated header key (a list) stays repeated: each occurrence is its own key.
+ */
+function headerMap(headers: Readonly<Record<string, HeaderValue>>): Map<Buffer, Buffer> {
+  const out = new Map<Buffer, Buffer>();
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    const values = Array.isArray(value) ? value : [value as Buffer | string];
+    for (const v of values) out.set(Buffer.from(name, 'utf8'), bytes(v));
+  }
+  return out;
+}
+
+/** The record as @platformatic/kafka sends it. */
+export function toProduce(
+  topic: string,
+  record: OutRecord,
+): MessageToProduce<Buffer, Buffer, Buffer, Buffer> {
+  const m: MessageToProduce<Buffer, Buffer, Buffer, Buffer> = {
+    topic,
+    // The producer's value serializer is the identity and the wire format has null values; its typing does not.
+    value: (record.value === null ? null : bytes(record.value)) as Buffer,
+  };
+  if (record.key !== undefined && record.key !== null) m.key = bytes(record.key);
+  if (record.partition !== undefined) m.partition = record.partition;
+  if (record.headers !== undefined) m.headers = headerMap(record.headers);
+  return m;
+}
+
+export function createOutputWriter(producer: BytesProducer): OutputWriter {
   return groupCommit<OutMessage>(
     async (items) => {
-      const byTopic = new Map<string, Message[]>();
-      for (const { topic, message } of items) {
-        let list = byTopic.get(topic);
-        if (list === undefined) {
-          list = [];
-          byTopic.set(topic, list);
-        }
-        list.push(message);
-      }
-      const topicMessages: TopicMessages[] = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
-      await producer.sendBatch({ topicMessages, acks: -1 });
+      await producer.send({ messages: items.map(({ topic, message }) => toProduce(topic, message)) });
     },
     { maxWeight: MAX_REQUEST_BYTES, weight: (m) => sizeOf(m.message.value) + sizeOf(m.message.key) + 64 },
   );
