@@ -4,9 +4,9 @@
  * offsets. Detection never waits on delivery: the detector writes the topic and moves on; a slow or
  * dead receiver only grows the outbox.
  */
-import type { Kafka } from 'kafkajs';
 import type { Logger } from '../../lib/log.ts';
 import { consumeAlerts, type RunningAlertStream } from '../shared/alert-stream.ts';
+import type { KafkaConnection } from '../shared/kafka.ts';
 import type { Pool } from '../warehouse/db.ts';
 import type { ResolvedEndpoint } from './config.ts';
 import type { DeliveryMetrics } from './metrics.ts';
@@ -14,7 +14,7 @@ import { enqueue } from './outbox.ts';
 import { type AlertPayload, toPayload, wants } from './payload.ts';
 
 export interface EnqueuerOptions {
-  kafka: Kafka;
+  connection: KafkaConnection;
   pool: Pool;
   groupId: string;
   alertsTopic: string;
@@ -29,7 +29,7 @@ export type RunningEnqueuer = RunningAlertStream;
 export function startEnqueuer(opts: EnqueuerOptions): Promise<RunningEnqueuer> {
   const { pool, metrics } = opts;
   return consumeAlerts({
-    kafka: opts.kafka,
+    connection: opts.connection,
     groupId: opts.groupId,
     alertsTopic: opts.alertsTopic,
     log: opts.log,

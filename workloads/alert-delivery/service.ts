@@ -4,10 +4,9 @@
  * recorded, then disconnects; anything still pending stays in the outbox for the next process.
  */
 import type { AddressInfo } from 'node:net';
-import type { Kafka } from 'kafkajs';
 import { createLogger, type Logger } from '../../lib/log.ts';
 import { startOpsServer } from '../../lib/ops-server.ts';
-import { createKafka, kafkaConnection } from '../shared/kafka.ts';
+import { kafkaConnection } from '../shared/kafka.ts';
 import { createPool } from '../warehouse/db.ts';
 import { type DeliveryConfig, deliveryGroupId, type ResolvedEndpoint } from './config.ts';
 import { startEnqueuer } from './enqueuer.ts';
@@ -23,7 +22,7 @@ export interface DeliveryHandle {
 export async function startAlertDelivery(
   config: DeliveryConfig,
   endpoints: readonly ResolvedEndpoint[],
-  options: { log?: Logger; kafka?: Kafka } = {},
+  options: { log?: Logger } = {},
 ): Promise<DeliveryHandle> {
   const log = options.log ?? createLogger('alert-delivery');
   const pool = createPool(config.databaseUrl, Math.min(20, config.concurrency + 2), 'alert-delivery');
@@ -42,10 +41,8 @@ export async function startAlertDelivery(
     metrics,
     log,
   });
-  const kafka =
-    options.kafka ?? createKafka(kafkaConnection(config, 'alert-delivery'), log.child({ lib: 'kafkajs' }));
   const enqueuer = await startEnqueuer({
-    kafka,
+    connection: kafkaConnection(config, 'alert-delivery'),
     pool,
     groupId: deliveryGroupId(config),
     alertsTopic: config.alertsTopic,

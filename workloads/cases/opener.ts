@@ -4,15 +4,15 @@
  * offsets only after it: a crash replays the batch, and the natural keys (application_id, alert_id)
  * make the replay change nothing.
  */
-import type { Kafka } from 'kafkajs';
 import type { Logger } from '../../lib/log.ts';
 import { consumeAlerts, type RunningAlertStream } from '../shared/alert-stream.ts';
+import type { KafkaConnection } from '../shared/kafka.ts';
 import type { Pool } from '../warehouse/db.ts';
 import type { CasesMetrics } from './metrics.ts';
 import { openCasesFromAlerts } from './store.ts';
 
 export interface OpenerOptions {
-  kafka: Kafka;
+  connection: KafkaConnection;
   pool: Pool;
   groupId: string;
   alertsTopic: string;
@@ -26,7 +26,7 @@ export type RunningOpener = RunningAlertStream;
 export function startCaseOpener(opts: OpenerOptions): Promise<RunningOpener> {
   const { pool, metrics } = opts;
   return consumeAlerts({
-    kafka: opts.kafka,
+    connection: opts.connection,
     groupId: opts.groupId,
     alertsTopic: opts.alertsTopic,
     log: opts.log,

@@ -6,10 +6,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
-import type { Kafka } from 'kafkajs';
 import { createLogger, type Logger } from '../../lib/log.ts';
 import { startOpsServer } from '../../lib/ops-server.ts';
-import { createKafka, kafkaConnection } from '../shared/kafka.ts';
+import { kafkaConnection } from '../shared/kafka.ts';
 import { createPool } from '../warehouse/db.ts';
 import { type Authenticator, kubernetesAuthenticator } from './auth.ts';
 import { type CasesConfig, casesGroupId } from './config.ts';
@@ -28,7 +27,6 @@ export interface CasesHandle {
 
 export interface StartCasesOptions {
   log?: Logger;
-  kafka?: Kafka;
   /** An authenticator instead of TokenReview/SubjectAccessReview against the configured cluster. */
   auth?: Authenticator;
 }
@@ -70,10 +68,8 @@ export async function startCasesService(
 
   let opener: RunningOpener | null = null;
   if (config.openCases) {
-    const kafka =
-      options.kafka ?? createKafka(kafkaConnection(config, 'cases'), log.child({ lib: 'kafkajs' }));
     opener = await startCaseOpener({
-      kafka,
+      connection: kafkaConnection(config, 'cases'),
       pool,
       groupId: casesGroupId(config),
       alertsTopic: config.alertsTopic,

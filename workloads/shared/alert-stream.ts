@@ -3,14 +3,16 @@
  * consumer group, every message parsed with the warehouse loader's parser (one alert shape), invalid
  * messages counted and logged by offset and reason (the loader quarantines the same message), the
  * valid ones handed to `handle` per batch, and the offsets committed only after `handle` resolved.
- * A crash replays the batch, so `handle` must be idempotent on the alert key.
+ * A crash replays the batch, so `handle` must be idempotent on the alert key. Kafka is read with the
+ * platform's batch consumer over @platformatic/kafka (batch-consumer.ts).
  */
-import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from '../../lib/log.ts';
 import { type AlertRow, parseAlertMessage, type QuarantineReason } from '../warehouse-loader/rows.ts';
+import { createBatchConsumer } from './batch-consumer.ts';
+import type { KafkaConnection } from './kafka.ts';
 
 export interface AlertStreamOptions {
-  kafka: Kafka;
+  connection: KafkaConnection;
   groupId: string;
   alertsTopic: string;
   log: Logger;
@@ -29,26 +31,23 @@ export interface RunningAlertStream {
 
 export async function consumeAlerts(opts: AlertStreamOptions): Promise<RunningAlertStream> {
   const sessionTimeout = opts.sessionTimeoutMs ?? 30_000;
-  const consumer: Consumer = opts.kafka.consumer({
+  let joined = false;
+  let stopping = false;
+  // One partition's batches one after the other (the batch consumer's rule); partitions side by side.
+  const consumer = createBatchConsumer(opts.connection, {
     groupId: opts.groupId,
-    allowAutoTopicCreation: false,
+    topics: [opts.alertsTopic],
     sessionTimeout,
     heartbeatInterval: Math.max(500, Math.floor(sessionTimeout / 10)),
-  });
-  let joined = false;
-  consumer.on(consumer.events.GROUP_JOIN, () => {
-    joined = true;
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [opts.alertsTopic], fromBeginning: true });
-  await consumer.run({
-    autoCommit: false,
-    eachBatchAutoResolve: false,
-    eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) => {
-      if (!isRunning() || isStale() || batch.messages.length === 0) return;
+    log: opts.log.child({ component: 'kafka' }),
+    onAssigned: () => {
+      joined = true;
+    },
+    eachBatch: async (batch) => {
+      if (stopping || batch.isStale()) return;
       const alerts: AlertRow[] = [];
       for (const m of batch.messages) {
-        const source = { topic: batch.topic, partition: batch.partition, offset: m.offset };
+        const source = { topic: batch.topic, partition: batch.partition, offset: m.offset.toString() };
         const parsed = parseAlertMessage(source, m.key, m.value);
         if (parsed.ok) {
           alerts.push(parsed.row);
@@ -60,14 +59,20 @@ export async function consumeAlerts(opts: AlertStreamOptions): Promise<RunningAl
           'not a valid alert message; skipped (the warehouse loader quarantines it)',
         );
       }
+      // A failure here throws: the batch is handed over again (the writes are idempotent on the alert key).
       await opts.handle(alerts);
-      const last = batch.lastOffset();
-      resolveOffset(last);
-      await consumer.commitOffsets([
-        { topic: batch.topic, partition: batch.partition, offset: String(BigInt(last) + 1n) },
+      if (batch.isStale()) return;
+      await consumer.commit([
+        { topic: batch.topic, partition: batch.partition, offset: batch.lastOffset + 1n },
       ]);
-      await heartbeat();
     },
   });
-  return { joined: () => joined, stop: () => consumer.disconnect() };
+  await consumer.start();
+  return {
+    joined: () => joined,
+    stop: async () => {
+      stopping = true;
+      await consumer.stop();
+    },
+  };
 }
