@@ -70,6 +70,11 @@ export interface PartitionBatch {
   /** The group generation the batch was fetched in. */
   generation: number;
   messages: readonly StreamMessage[];
+  /**
+   * The offset this fetch read from: records from it on. Below `firstOffset` when records in between
+   * are not there (control records, compaction, retention).
+   */
+  fetchedOffset: bigint;
   firstOffset: bigint;
   lastOffset: bigint;
   /** The partition's high watermark when the batch was fetched (offset of the next record written). */
@@ -536,6 +541,7 @@ export function createBatchConsumer(
               partition: p.partitionIndex,
               generation: st.generation,
               messages,
+              fetchedOffset: r.from,
               firstOffset: first.offset,
               lastOffset: last.offset,
               highWatermark: p.highWatermark,
@@ -586,7 +592,7 @@ export function createBatchConsumer(
         // Read it again: everything fetched after it is dropped with it.
         st.epoch++;
         st.queue = [];
-        st.position = q.batch.firstOffset;
+        st.position = q.batch.fetchedOffset;
         st.retryAt = Date.now() + Math.min(5_000, retryMs * 2 ** Math.min(st.failures - 1, 5));
       }
     } finally {

@@ -7,9 +7,14 @@
  * A batch that fails with a data error (SQLSTATE class 22/23) is retried message by message and a
  * message that still fails is quarantined with the database's error, so one bad message can neither
  * stop the loader nor be lost.
+ *
+ * Kafka is read with the platform's batch consumer over @platformatic/kafka
+ * (workloads/shared/batch-consumer.ts): the seek to the stored offsets happens in its assignment
+ * callback, before the partitions are fetched.
  */
-import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from '../../lib/log.ts';
+import { createBatchConsumer, type PartitionBatch } from '../shared/batch-consumer.ts';
+import type { KafkaConnection } from '../shared/kafka.ts';
 import type { Pool } from '../warehouse/db.ts';
 import type { LoaderMetrics } from './metrics.ts';
 import { parseAlertMessage, parseApplicationMessage, quarantineRow } from './rows.ts';
@@ -23,7 +28,7 @@ import {
 } from './writer.ts';
 
 export interface LoaderOptions {
-  kafka: Kafka;
+  connection: KafkaConnection;
   pool: Pool;
   groupId: string;
   applicationsTopic: string;
@@ -35,7 +40,6 @@ export interface LoaderOptions {
 }
 
 export interface RunningLoader {
-  consumer: Consumer;
   /** True once the consumer joined its group. */
   joined(): boolean;
   stop(): Promise<void>;
@@ -43,49 +47,18 @@ export interface RunningLoader {
 
 const PARSERS: Parsers = { applications: parseApplicationMessage, alerts: parseAlertMessage };
 
-/** The offset the batch was fetched from: set by kafkajs at run time, missing from its typings. */
-function fetchedOffsetOf(batch: EachBatchPayload['batch']): string {
-  const fetched = (batch as unknown as { fetchedOffset?: unknown }).fetchedOffset;
-  return fetched === undefined || fetched === null ? (batch.firstOffset() ?? '0') : String(fetched);
-}
-
 function isDataError(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
 }
 
 export async function startLoader(opts: LoaderOptions): Promise<RunningLoader> {
-  const { kafka, pool, groupId, log, metrics } = opts;
+  const { pool, groupId, log, metrics } = opts;
   const topics = [opts.applicationsTopic, opts.alertsTopic];
   const sessionTimeout = opts.sessionTimeoutMs ?? 30_000;
-  const consumer = kafka.consumer({
-    groupId,
-    allowAutoTopicCreation: false,
-    sessionTimeout,
-    heartbeatInterval: Math.max(500, Math.floor(sessionTimeout / 10)),
-  });
   const seekedBack = new Set<string>();
   let hasJoined = false;
-
-  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-    hasJoined = true;
-    seekedBack.clear();
-    const assignment = payload.memberAssignment as Record<string, number[]>;
-    storedOffsets(pool, groupId, topics)
-      .then((stored) => {
-        for (const [topic, partitions] of Object.entries(assignment)) {
-          for (const partition of partitions) {
-            const offset = stored.get(topic)?.get(partition);
-            if (offset !== undefined) consumer.seek({ topic, partition, offset });
-          }
-        }
-        log.info({ assignment }, 'joined group; seeking assigned partitions to the stored offsets');
-      })
-      .catch((err: unknown) => log.error({ err }, 'could not read stored offsets'));
-  });
-
-  await consumer.connect();
-  await consumer.subscribe({ topics, fromBeginning: true });
+  let stopping = false;
 
   const write = async (input: BatchInput): Promise<BatchOutcome> => {
     try {
@@ -116,8 +89,8 @@ export async function startLoader(opts: LoaderOptions): Promise<RunningLoader> {
     return outcome;
   };
 
-  const eachBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) => {
-    if (!isRunning() || isStale() || batch.messages.length === 0) return;
+  const eachBatch = async (batch: PartitionBatch): Promise<void> => {
+    if (stopping || batch.isStale()) return;
     const { topic, partition } = batch;
     const kind: TopicKind = topic === opts.applicationsTopic ? 'applications' : 'alerts';
     const tp = `${topic}/${partition}`;
@@ -127,11 +100,11 @@ export async function startLoader(opts: LoaderOptions): Promise<RunningLoader> {
       topic,
       partition,
       kind,
-      fetchedOffset: fetchedOffsetOf(batch),
-      messages: batch.messages,
+      fetchedOffset: batch.fetchedOffset.toString(),
+      messages: batch.messages.map((m) => ({ offset: m.offset.toString(), key: m.key, value: m.value })),
       allowGap: seekedBack.has(tp),
     }).catch((err: unknown) => {
-      // Nothing was committed; kafkajs retries the batch from the same offset.
+      // Nothing was committed; the batch consumer hands the batch over again (same fetch offset).
       metrics.batches.inc({ topic, outcome: 'error' });
       log.error({ topic, partition, err }, 'batch failed; it will be retried');
       throw err;
@@ -142,14 +115,12 @@ export async function startLoader(opts: LoaderOptions): Promise<RunningLoader> {
       seekedBack.add(tp);
       metrics.batches.inc({ topic, outcome: 'seek_back' });
       log.warn(
-        { topic, partition, fetched: fetchedOffsetOf(batch), stored: outcome.storedOffset },
+        { topic, partition, fetched: batch.fetchedOffset.toString(), stored: outcome.storedOffset },
         'seeking back to the stored offset',
       );
-      consumer.seek({ topic, partition, offset: outcome.storedOffset });
+      consumer.seek(topic, partition, BigInt(outcome.storedOffset));
       return;
     }
-    const lastOffset = batch.lastOffset();
-    resolveOffset(lastOffset);
     metrics.batches.inc({ topic, outcome: outcome.status });
     if (outcome.status === 'written') {
       const table = kind === 'applications' ? 'fact_application' : 'fact_fraud_alert';
@@ -166,19 +137,44 @@ export async function startLoader(opts: LoaderOptions): Promise<RunningLoader> {
       if (outcome.quarantined.length > 0)
         metrics.rowsWritten.inc({ table: 'quarantine' }, outcome.quarantined.length);
     }
-    const lag = Number(batch.offsetLag());
-    if (Number.isFinite(lag)) metrics.consumerLag.set({ topic, partition: String(partition) }, lag);
+    const lag = Number(batch.highWatermark - batch.lastOffset - 1n);
+    metrics.consumerLag.set({ topic, partition: String(partition) }, Math.max(0, lag));
     // A hint for tools that read Kafka's group offsets; the warehouse stays the source of truth.
     await consumer
-      .commitOffsets([{ topic, partition, offset: String(BigInt(lastOffset) + 1n) }])
+      .commit([{ topic, partition, offset: batch.lastOffset + 1n }])
       .catch((err: unknown) => log.debug({ err }, 'offset hint commit failed'));
-    await heartbeat();
   };
 
-  await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch });
+  const consumer = createBatchConsumer(opts.connection, {
+    groupId,
+    topics,
+    sessionTimeout,
+    heartbeatInterval: Math.max(500, Math.floor(sessionTimeout / 10)),
+    log: log.child({ component: 'kafka' }),
+    // Every join: each assigned partition is read from the offset stored in the warehouse (before
+    // anything of it is fetched); a partition never loaded starts at its earliest record.
+    onAssigned: async (a) => {
+      seekedBack.clear();
+      const stored = await storedOffsets(pool, groupId, topics);
+      for (const { topic, partitions } of a.partitions)
+        for (const partition of partitions) {
+          const offset = stored.get(topic)?.get(partition);
+          if (offset !== undefined) consumer.seek(topic, partition, BigInt(offset));
+        }
+      hasJoined = true;
+      log.info(
+        { assignment: a.partitions, generation: a.generation },
+        'joined group; reading assigned partitions from the stored offsets',
+      );
+    },
+    eachBatch,
+  });
+  await consumer.start();
   return {
-    consumer,
     joined: () => hasJoined,
-    stop: () => consumer.disconnect(),
+    stop: async () => {
+      stopping = true;
+      await consumer.stop();
+    },
   };
 }

@@ -224,6 +224,8 @@ describe('batch consumer', () => {
     expect(c.pending(topic, 0)).toBe(0);
     firstGate.release();
     await waitFor('records 20 to 39 after the seek', () => batches.some((b) => b.lastOffset === 39n));
+    expect(batches[1]?.fetchedOffset).toBe(20n);
+    expect(blocked.fetchedOffset).toBe(0n);
     const afterSeek = batches.slice(1).flatMap((b) => b.messages.map((m) => m.offset));
     expect(afterSeek).toEqual(Array.from({ length: 20 }, (_, i) => BigInt(20 + i)));
     await c.stop();
