@@ -178,7 +178,7 @@ export interface BatchConsumer {
   stop(): Promise<void>;
   /** Batches fetched and waiting to be handled (one partition, or all), the bounded fetch-ahead. */
   pending(topic?: string, partition?: number): number;
-  /** The current generation (0 before the first join). */
+  /** The current generation (0 before the first join and while out of the group). */
   readonly generation: number;
   /** The current assignment (empty before the first join and while a join is being set up). */
   assignment(): TopicPartitions[];
@@ -736,6 +736,8 @@ export function createBatchConsumer(
   let rejoining = false;
   consumer.on('error', (err: unknown) => {
     log?.warn({ err: message(err) }, 'lost the consumer group membership; joining again');
+    // Not a member: a join being set up now stops (it checks the generation), nothing commits.
+    generation = 0;
     settingUp = true;
     for (const st of states.values()) st.revoked = true;
     states = new Map();

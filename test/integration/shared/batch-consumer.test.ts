@@ -353,6 +353,7 @@ describe('batch consumer', () => {
     // What the client emits when a rejoin after a failed heartbeat gave up (it heartbeats no more).
     c.client.emit('error', new Error('simulated: rejoin failed'));
     expect(c.assignment()).toEqual([]);
+    expect(c.generation).toBe(0);
     await waitFor('a new generation', () => joins.length >= 2);
     expect((joins[1] as Assignment).generation).toBeGreaterThan((joins[0] as Assignment).generation);
     expect(sorted((joins[1] as Assignment).partitions)).toEqual([`${topic}:0`, `${topic}:1`]);

@@ -4,7 +4,7 @@ import type { VerdictAlert, VerdictPart } from '../../../api/verdict.ts';
 import type { ApplicationEvent } from '../../../workloads/contract/application.ts';
 import { pseudonymize } from '../../../workloads/contract/pseudonymize.ts';
 import { PartitionAssembly } from '../../../workloads/decision-service/assembly.ts';
-import { coPartition } from '../../../workloads/decision-service/assigner.ts';
+import { coPartition, coPartitionAssigner } from '../../../workloads/decision-service/assigner.ts';
 import { generateApplications } from '../../../workloads/generator/generate.ts';
 
 const events: ApplicationEvent[] = generateApplications({ seed: 5, count: 3 }).map((a) =>
@@ -171,5 +171,37 @@ describe('coPartition', () => {
     );
     expect(coPartition(['m-c', 'm-a', 'm-b'], [0, 1, 2, 3, 4, 5])).toEqual(plan);
     expect(coPartition(['only'], [0, 1, 2]).get('only')).toEqual([0, 1, 2]);
+  });
+
+  it('as the group assigner: the same partition numbers of both topics to each member', () => {
+    const members = [
+      { memberId: 'm-b', topics: ['apps', 'verdicts'] },
+      { memberId: 'm-a', topics: ['apps', 'verdicts'] },
+    ];
+    const plan = coPartitionAssigner.assign(
+      members,
+      new Map([
+        ['apps', 3],
+        ['verdicts', 3],
+      ]),
+    );
+    expect(plan).toEqual(
+      new Map([
+        [
+          'm-a',
+          [
+            { topic: 'apps', partitions: [0, 2] },
+            { topic: 'verdicts', partitions: [0, 2] },
+          ],
+        ],
+        [
+          'm-b',
+          [
+            { topic: 'apps', partitions: [1] },
+            { topic: 'verdicts', partitions: [1] },
+          ],
+        ],
+      ]),
+    );
   });
 });
