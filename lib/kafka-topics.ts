@@ -1,4 +1,5 @@
-import type { Admin } from 'kafkajs';
+import { findErrorBy, type Admin as PlatformaticAdmin } from '@platformatic/kafka';
+import type { Admin as KafkajsAdmin } from 'kafkajs';
 
 /** A topic to create (kafkajs's ITopicConfig, the fields we use). */
 export interface NewTopic {
@@ -9,32 +10,121 @@ export interface NewTopic {
 }
 
 /**
- * Creates topics and waits until every partition has a leader. kafkajs's own `waitForLeaders` gives up
- * when the broker answers a just-created topic's metadata with UNKNOWN_TOPIC_OR_PARTITION (KRaft
- * brokers do for a moment, more often under load); this asks again until `timeoutMs`.
+ * Either client's admin: kafkajs's (the operator, tests) or @platformatic/kafka's (workloads moved to
+ * it, workloads/shared/kafka-client.ts `createAdmin`). The kafkajs form goes when kafkajs does.
+ */
+export type TopicAdmin = KafkajsAdmin | PlatformaticAdmin;
+
+const isKafkajs = (admin: TopicAdmin): admin is KafkajsAdmin => 'fetchTopicMetadata' in admin;
+
+/**
+ * Creates topics and waits until every partition has a leader. Right after a create, a KRaft broker
+ * answers the topic's metadata with UNKNOWN_TOPIC_OR_PARTITION or LEADER_NOT_AVAILABLE for a moment
+ * (more often under load; kafkajs's own `waitForLeaders` gives up on it); this asks again until
+ * `timeoutMs`.
  */
 export async function createTopicsWithLeaders(
-  admin: Admin,
+  admin: TopicAdmin,
   topics: readonly NewTopic[],
   timeoutMs = 30_000,
 ): Promise<void> {
-  await admin.createTopics({ waitForLeaders: false, topics: [...topics] });
-  const deadline = Date.now() + timeoutMs;
-  const names = topics.map((t) => t.topic);
-  for (;;) {
-    try {
-      const meta = await admin.fetchTopicMetadata({ topics: names });
-      const ready = topics.every((t) => {
-        const parts = meta.topics.find((m) => m.name === t.topic)?.partitions ?? [];
-        return parts.length === t.numPartitions && parts.every((p) => p.leader >= 0);
-      });
-      if (ready) return;
-    } catch (err) {
-      const type = (err as { type?: string }).type;
-      if (type !== 'UNKNOWN_TOPIC_OR_PARTITION' && type !== 'LEADER_NOT_AVAILABLE') throw err;
+  if (isKafkajs(admin)) await admin.createTopics({ waitForLeaders: false, topics: [...topics] });
+  else
+    for (const t of topics) {
+      // Topic configs are per call in this client's createTopics: one call per topic.
+      const options: Parameters<PlatformaticAdmin['createTopics']>[0] = {
+        topics: [t.topic],
+        partitions: t.numPartitions,
+        replicas: t.replicationFactor ?? -1,
+      };
+      if (t.configEntries !== undefined) options.configs = t.configEntries;
+      await admin.createTopics(options);
     }
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ready = await leadersReady(admin, topics);
+    if (ready) return;
     if (Date.now() > deadline)
-      throw new Error(`topics ${names.join(', ')} have no leaders after ${timeoutMs} ms`);
+      throw new Error(
+        `topics ${topics.map((t) => t.topic).join(', ')} have no leaders after ${timeoutMs} ms`,
+      );
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** Partition counts of the named topics (topics the broker does not know yet: absent from the map). */
+export async function partitionCounts(
+  admin: TopicAdmin,
+  topics: readonly string[],
+): Promise<Map<string, number>> {
+  const leaders = await partitionLeaders(admin, topics);
+  return new Map([...leaders].map(([t, l]) => [t, l.length]));
+}
+
+/**
+ * The message of topics that must be co-partitioned and are not (undefined when their counts agree):
+ * their records are joined partition by partition, so a mismatch would stall the join silently.
+ */
+export function coPartitionProblem(
+  counts: ReadonlyArray<{ topic: string; partitions: number }>,
+): string | undefined {
+  if (new Set(counts.map((c) => c.partitions)).size <= 1) return undefined;
+  return `topics must have the same number of partitions (their records are joined partition by partition): ${counts
+    .map((c) => `"${c.topic}" has ${c.partitions}`)
+    .join(
+      ', ',
+    )}; add partitions to the smaller (kafka-topics --alter --partitions) or point the pipeline at matching topics`;
+}
+
+async function leadersReady(admin: TopicAdmin, topics: readonly NewTopic[]): Promise<boolean> {
+  try {
+    const leaders = await partitionLeaders(
+      admin,
+      topics.map((t) => t.topic),
+    );
+    return topics.every((t) => {
+      const parts = leaders.get(t.topic) ?? [];
+      return parts.length === t.numPartitions && parts.every((leader) => leader >= 0);
+    });
+  } catch (err) {
+    if (isNotReadyYet(err)) return false;
+    throw err;
+  }
+}
+
+/** Leader per partition of each named topic, fresh from the broker. */
+async function partitionLeaders(
+  admin: TopicAdmin,
+  topics: readonly string[],
+): Promise<Map<string, number[]>> {
+  const out = new Map<string, number[]>();
+  if (isKafkajs(admin)) {
+    const meta = await admin.fetchTopicMetadata({ topics: [...topics] });
+    for (const t of meta.topics)
+      out.set(
+        t.name,
+        [...t.partitions].sort((a, b) => a.partitionId - b.partitionId).map((p) => p.leader),
+      );
+    return out;
+  }
+  const meta = await admin.metadata({ topics: [...topics], forceUpdate: true });
+  for (const [name, t] of meta.topics)
+    if (t !== undefined)
+      out.set(
+        name,
+        Array.from({ length: t.partitionsCount }, (_, i) => t.partitions[i]?.leader ?? -1),
+      );
+  return out;
+}
+
+/** A just-created topic the broker does not serve yet (either client's way of saying so). */
+export function isNotReadyYet(err: unknown): boolean {
+  const type = (err as { type?: string } | undefined)?.type;
+  if (type === 'UNKNOWN_TOPIC_OR_PARTITION' || type === 'LEADER_NOT_AVAILABLE') return true;
+  if (!(err instanceof Error)) return false;
+  if (/^Unknown topic /.test(err.message)) return true;
+  return (
+    findErrorBy(err, 'apiId', 'UNKNOWN_TOPIC_OR_PARTITION') !== null ||
+    findErrorBy(err, 'apiId', 'LEADER_NOT_AVAILABLE') !== null
+  );
 }

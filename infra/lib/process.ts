@@ -83,7 +83,45 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** A TCP port that is free on 127.0.0.1 right now. */
-export function freePort(): Promise<number> {
+/**
+ * A port nothing listens on, for a server started next. Chosen below the kernel's ephemeral range
+ * (net.ipv4.ip_local_port_range, 32768–60999 here): a port the kernel hands out for listen(0) comes from
+ * that range, and between our check and the server's bind an outgoing connection of any process can
+ * take it (a Kafka test broker failed "Address already in use" that way, under load). Ports below
+ * the range are never picked for outgoing connections; other listeners are ruled out by binding.
+ * Kubernetes's NodePort range (30000–32767) is avoided too: the node's kube-proxy owns those.
+ */
+export async function freePort(): Promise<number> {
+  const low = 10_000;
+  const high = Math.min(29_999, ephemeralRangeStart() - 1);
+  for (let attempt = 0; attempt < 50 && high > low; attempt++) {
+    const port = low + Math.floor(Math.random() * (high - low + 1));
+    if (await canListen(port)) return port;
+  }
+  return listenOnAnyPort();
+}
+
+function ephemeralRangeStart(): number {
+  try {
+    const first = Number(
+      readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0],
+    );
+    return Number.isInteger(first) && first > 1024 ? first : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolveFree) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', () => resolveFree(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolveFree(true)));
+  });
+}
+
+function listenOnAnyPort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const srv = createServer();
     srv.unref();

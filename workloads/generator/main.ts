@@ -13,11 +13,11 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { Agent } from 'node:http';
 import { parseArgs } from 'node:util';
-import type { Producer } from 'kafkajs';
 import { ENV, PORTS } from '../../api/env.ts';
 import { DEFAULT_TOPICS } from '../../api/topics.ts';
 import { pseudonymize } from '../contract/pseudonymize.ts';
-import { createIdempotentProducer, createKafka } from '../shared/kafka.ts';
+import { toMessage } from '../ingestion-api/sink.ts';
+import { bytesMessage, createProducer } from '../shared/kafka-client.ts';
 import {
   applicationStream,
   DEFAULT_START,
@@ -335,34 +335,25 @@ async function kafkaTarget(options: GeneratorCliOptions): Promise<Target> {
     throw new Error(
       `--target kafka needs ${ENV.pseudonymizationKey} (>= 16 characters): raw national IDs never go to Kafka`,
     );
-  const kafka = createKafka({
-    brokers: options.brokers.split(',').map((b) => b.trim()),
-    clientId: 'generator',
-  });
-  const producer: Producer = createIdempotentProducer(kafka, { retries: 10, maxRetryTimeMs: 5_000 });
-  await producer.connect();
+  const producer = createProducer(
+    { brokers: options.brokers.split(',').map((b) => b.trim()), clientId: 'generator' },
+    { retries: 10 },
+  );
   return {
     async send(items) {
       await producer.send({
-        topic: options.topic,
-        acks: -1,
         messages: items.map(({ submission, label }) => {
-          const event = pseudonymize(submission, key, new Date());
-          return {
-            key: event.applicant.customerId,
-            value: JSON.stringify(event),
-            headers: {
-              'content-type': 'application/json',
-              'schema-version': event.schemaVersion,
-              'application-id': event.applicationId,
-              'x-scenario': label.scenario,
-            },
-          };
+          // The API's own message (key, headers), plus the label for tests and the demo's report.
+          const message = toMessage(pseudonymize(submission, key, new Date()));
+          return bytesMessage(options.topic, {
+            ...message,
+            headers: { ...message.headers, 'x-scenario': label.scenario },
+          });
         }),
       });
       return { accepted: items.length, rejected: 0, retries: 0 };
     },
-    close: () => producer.disconnect(),
+    close: () => producer.close(),
   };
 }
 

@@ -6,10 +6,10 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Kafka } from 'kafkajs';
 import { createLogger, type Logger } from '../../lib/log.ts';
 import { startOpsServer } from '../../lib/ops-server.ts';
-import { createKafka, kafkaConnection } from '../shared/kafka.ts';
+import { kafkaConnection } from '../shared/kafka.ts';
+import { type BytesProducer, createProducer } from '../shared/kafka-client.ts';
 import type { IngestionConfig } from './config.ts';
 import { warehouseDecisionLookup } from './decisions.ts';
 import { createRequestHandler } from './handler.ts';
@@ -32,8 +32,8 @@ export interface IngestionApiHandle {
 
 export interface StartOptions {
   log?: Logger;
-  /** A kafkajs client to use instead of one built from the config (tests, the bench). */
-  kafka?: Kafka;
+  /** A producer to use instead of one built from the config (closed by the API's `close()`). */
+  producer?: BytesProducer;
 }
 
 export async function startIngestionApi(
@@ -42,20 +42,21 @@ export async function startIngestionApi(
 ): Promise<IngestionApiHandle> {
   const log = options.log ?? createLogger('ingestion-api');
   const metrics = createIngestionMetrics();
-  const kafka =
-    options.kafka ??
-    createKafka(
+  const producer =
+    options.producer ??
+    createProducer(
       {
         ...kafkaConnection(config, config.kafkaClientId),
         // Fail a connection attempt quickly: requests wait on it, and the sink retries in the background.
         connectionTimeoutMs: 2_000,
         requestTimeoutMs: Math.max(1_000, config.produceTimeoutMs),
-        retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 1_000 },
+        retry: { retries: 3, initialRetryTime: 200 },
       },
-      log.child({ lib: 'kafkajs' }),
+      // A send that cannot land fails after a few retries (the caller answers 503 and the probe takes over).
+      { retries: 3 },
     );
   const sink = new ApplicationSink(
-    kafka,
+    producer,
     { topic: config.applicationsTopic, produceTimeoutMs: config.produceTimeoutMs },
     log,
     metrics,

@@ -1,13 +1,20 @@
 /**
  * Writes pseudonymized applications to Kafka and knows whether it can: an idempotent `acks=all`
- * producer, a connect loop that keeps trying in the background, fail-fast while Kafka is known to be
- * down, and a probe that notices when it is back. `write` resolves only after Kafka acknowledged
- * every message; otherwise it throws `KafkaUnavailableError` (the caller answers 503).
+ * producer (@platformatic/kafka through workloads/shared/kafka-client.ts), a start-up loop that keeps
+ * trying in the background, fail-fast while Kafka is known to be down, and a probe that notices when it
+ * is back. `write` resolves only after Kafka acknowledged every message; otherwise it throws
+ * `KafkaUnavailableError` (the caller answers 503).
  */
-import type { Admin, Kafka, Message, Producer } from 'kafkajs';
 import type { Logger } from '../../lib/log.ts';
 import type { ApplicationEvent } from '../contract/application.ts';
-import { createIdempotentProducer } from '../shared/kafka.ts';
+import {
+  type BytesMessage,
+  type BytesProducer,
+  bytesMessage,
+  describeKafkaError,
+  kafkaFailureKind,
+  type TextMessage,
+} from '../shared/kafka-client.ts';
 import type { IngestionMetrics } from './metrics.ts';
 
 export class KafkaUnavailableError extends Error {
@@ -24,7 +31,7 @@ export class KafkaUnavailableError extends Error {
 const MAX_MESSAGES_PER_SEND = 1_000;
 
 interface QueuedWrite {
-  messages: Message[];
+  messages: BytesMessage[];
   resolve: () => void;
   reject: (err: KafkaUnavailableError) => void;
   settled: boolean;
@@ -39,7 +46,7 @@ export interface SinkOptions {
 }
 
 /** The Kafka message of an application: keyed by customer, the schema version in a header. */
-export function toMessage(event: ApplicationEvent): Message {
+export function toMessage(event: ApplicationEvent): TextMessage {
   return {
     key: event.applicant.customerId,
     value: JSON.stringify(event),
@@ -52,8 +59,6 @@ export function toMessage(event: ApplicationEvent): Message {
 }
 
 export class ApplicationSink {
-  private readonly producer: Producer;
-  private readonly admin: Admin;
   private connected = false;
   private healthy = false;
   private closing = false;
@@ -62,15 +67,16 @@ export class ApplicationSink {
   private readonly queue: QueuedWrite[] = [];
   private sending: Promise<void> | undefined;
 
+  /**
+   * `producer`: an idempotent producer from `createProducer` with a small retry budget (a send that
+   * cannot land fails within a few retries, so callers learn it and the probe takes over).
+   */
   constructor(
-    kafka: Kafka,
+    private readonly producer: BytesProducer,
     private readonly opts: SinkOptions,
     private readonly log: Logger,
     private readonly metrics: IngestionMetrics,
-  ) {
-    this.producer = createIdempotentProducer(kafka, { retries: 3, maxRetryTimeMs: 1_000 });
-    this.admin = kafka.admin();
-  }
+  ) {}
 
   /** Starts connecting in the background; resolves at once (readiness tells when it is connected). */
   start(): void {
@@ -98,16 +104,24 @@ export class ApplicationSink {
   /**
    * Writes all events; resolves only after Kafka acknowledged them (acks=all).
    *
-   * kafkajs's idempotent producer sends one request per broker at a time, so one message per send
-   * would cap throughput at one message per round trip. Writes arriving while a send is in flight
-   * therefore wait in a queue and go out together in the next send (like the Java client's linger,
-   * without adding delay when idle); each caller still learns the fate of its own events.
+   * An idempotent producer keeps one produce request in flight per broker connection (so sequence
+   * numbers stay in order across retries; @platformatic/kafka, like kafkajs, enforces it), so one
+   * message per send would cap throughput at one message per round trip. Writes arriving while a send
+   * is in flight therefore wait in a queue and go out together in the next send (like the Java client's
+   * linger, without adding delay when idle); each caller still learns the fate of its own events. One
+   * send at a time also means a failed send (after which the client starts a new producer id) never
+   * races a later one.
    */
   write(events: readonly ApplicationEvent[]): Promise<void> {
     if (this.closing) return Promise.reject(new KafkaUnavailableError('closed'));
     if (!this.connected || !this.healthy) return Promise.reject(new KafkaUnavailableError('unavailable'));
     return new Promise<void>((resolve, reject) => {
-      const entry: QueuedWrite = { messages: events.map(toMessage), resolve, reject, settled: false };
+      const entry: QueuedWrite = {
+        messages: events.map((e) => bytesMessage(this.opts.topic, toMessage(e))),
+        resolve,
+        reject,
+        settled: false,
+      };
       entry.timer = setTimeout(() => {
         // The send may still complete later; the caller was told 503, and a re-post is safe.
         this.settle(entry, new KafkaUnavailableError('timeout'));
@@ -147,15 +161,13 @@ export class ApplicationSink {
           count += entry.messages.length;
         }
         if (group.length === 0) continue;
+        const messages =
+          group.length === 1 ? (group[0] as QueuedWrite).messages : group.flatMap((e) => e.messages);
         try {
-          await this.producer.send({
-            topic: this.opts.topic,
-            acks: -1,
-            messages: group.flatMap((e) => e.messages),
-          });
+          await this.producer.send({ messages });
           for (const entry of group) this.settle(entry);
         } catch (err) {
-          const failure = new KafkaUnavailableError(classify(err), err);
+          const failure = new KafkaUnavailableError(kafkaFailureKind(err), err);
           for (const entry of group) this.settle(entry, failure, err);
           // Fail what is still queued too: Kafka just failed, and callers should not wait for a timeout.
           for (const entry of this.queue.splice(0))
@@ -175,23 +187,34 @@ export class ApplicationSink {
       this.log.info({ queued: this.queue.length }, 'waiting for in-flight Kafka writes');
       await Promise.race([this.sending, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
     }
-    await this.producer.disconnect().catch(() => {});
-    await this.admin.disconnect().catch(() => {});
+    await this.producer.close(true).catch(() => {});
     this.connected = false;
     this.metrics.kafkaConnected.set(0);
+  }
+
+  /**
+   * Kafka is usable for this sink when the topic's metadata names a leader for every partition and
+   * the broker gave the producer its id (so the first post does not pay for either).
+   */
+  private async check(retries: number): Promise<void> {
+    const meta = await this.producer.metadata({ topics: [this.opts.topic], forceUpdate: true, retries });
+    const partitions = meta.topics.get(this.opts.topic)?.partitions ?? [];
+    if (partitions.length === 0 || partitions.some((p) => p === undefined || p.leader < 0))
+      throw new Error(`topic "${this.opts.topic}" has partitions without a leader`);
+    if (this.producer.producerId === undefined) await this.producer.initIdempotentProducer({});
   }
 
   private async connectLoop(): Promise<void> {
     let delay = 250;
     while (!this.closing && !this.connected) {
       try {
-        await this.producer.connect();
+        await this.check(0);
         this.connected = true;
         this.markHealthy();
         this.log.info({ topic: this.opts.topic }, 'producer connected');
       } catch (err) {
-        this.lastProblem = describe(err);
-        this.log.warn({ err: describe(err), retryInMs: delay }, 'cannot connect to Kafka yet');
+        this.lastProblem = describeKafkaError(err);
+        this.log.warn({ err: this.lastProblem, retryInMs: delay }, 'cannot connect to Kafka yet');
         await new Promise((r) => setTimeout(r, delay));
         delay = Math.min(delay * 2, 5_000);
       }
@@ -205,11 +228,14 @@ export class ApplicationSink {
   }
 
   private markUnhealthy(reason: string, err: unknown): void {
-    this.lastProblem = `${reason}: ${describe(err)}`;
+    this.lastProblem = `${reason}: ${describeKafkaError(err)}`;
     this.metrics.kafkaConnected.set(0);
     if (!this.healthy) return;
     this.healthy = false;
-    this.log.warn({ reason, err: describe(err) }, 'Kafka unavailable; answering 503 until it is back');
+    this.log.warn(
+      { reason, err: describeKafkaError(err) },
+      'Kafka unavailable; answering 503 until it is back',
+    );
     this.scheduleProbe();
   }
 
@@ -219,29 +245,12 @@ export class ApplicationSink {
       this.probeTimer = undefined;
       if (this.closing || this.healthy) return;
       try {
-        await this.admin.connect();
-        const meta = await this.admin.fetchTopicMetadata({ topics: [this.opts.topic] });
-        const partitions = meta.topics[0]?.partitions ?? [];
-        if (partitions.length === 0 || partitions.some((p) => p.leader < 0))
-          throw new Error('topic has partitions without a leader');
+        await this.check(0);
         this.markHealthy();
       } catch (err) {
-        this.lastProblem = `probe: ${describe(err)}`;
+        this.lastProblem = `probe: ${describeKafkaError(err)}`;
         this.scheduleProbe();
       }
     }, this.opts.probeIntervalMs ?? 1_000);
   }
-}
-
-function classify(err: unknown): 'timeout' | 'unavailable' | 'error' {
-  const name = err instanceof Error ? err.name : '';
-  const message = describe(err);
-  if (/timeout|timed out/i.test(message) || name === 'KafkaJSRequestTimeoutError') return 'timeout';
-  if (/connect|ECONNREFUSED|ECONNRESET|broker|leader|not available|retries/i.test(message))
-    return 'unavailable';
-  return 'error';
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }

@@ -11,14 +11,23 @@
  */
 import { readFileSync } from 'node:fs';
 import {
+  Admin,
   type BaseOptions,
   Consumer,
   type ConsumerOptions,
   compatibilityPartitioner,
+  findErrorBy,
+  type MessageToProduce,
   Producer,
   type ProducerOptions,
   type SASLMechanismValue,
 } from '@platformatic/kafka';
+import {
+  coPartitionProblem,
+  createTopicsWithLeaders,
+  isNotReadyYet,
+  partitionCounts,
+} from '../../lib/kafka-topics.ts';
 import type { KafkaConnection } from './kafka.ts';
 
 /** Keys and values are bytes: the platform's own codecs (JSON, packed records) encode them. */
@@ -50,7 +59,11 @@ export function clientOptions(connection: KafkaConnection): BaseOptions {
 }
 
 export interface ProducerSettings {
-  /** Retries of one send before it fails (bounded, so a caller waiting on it fails fast). */
+  /**
+   * Retries of one send before it fails (bounded, so a caller waiting on it fails fast). 0 means none.
+   * (The client itself reads a number ≤ 1 on an idempotent producer as "unbounded"; this maps 0 to its
+   * `false` and 1 to 2, so a small budget stays small.)
+   */
   retries?: number;
 }
 
@@ -66,8 +79,69 @@ export function createProducer(connection: KafkaConnection, settings: ProducerSe
     partitioner: compatibilityPartitioner,
     autocreateTopics: false,
   };
-  if (settings.retries !== undefined) options.retries = settings.retries;
+  const retries = settings.retries ?? options.retries;
+  if (typeof retries === 'number') options.retries = retries <= 0 ? false : Math.max(2, retries);
   return new Producer(options);
+}
+
+/** A record for a BytesProducer. */
+export type BytesMessage = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
+
+/** The platform's text form of a record: a string key and value (JSON), string header values. */
+export interface TextMessage {
+  key: string;
+  value: string;
+  headers?: Readonly<Record<string, string>>;
+}
+
+/**
+ * A text record as bytes for `topic` (UTF-8; header keys too: with the no-op serializers, the client
+ * writes keys, values and headers as they are given, so each must already be a Buffer).
+ */
+export function bytesMessage(topic: string, message: TextMessage): BytesMessage {
+  const headers = new Map<Buffer, Buffer>();
+  for (const [k, v] of Object.entries(message.headers ?? {})) headers.set(Buffer.from(k), Buffer.from(v));
+  return { topic, key: Buffer.from(message.key), value: Buffer.from(message.value), headers };
+}
+
+/** An error and everything it wraps (the client's MultipleErrors list, `cause` chains), depth-first. */
+function errorChain(err: unknown, out: unknown[] = [], depth = 0): unknown[] {
+  if (err === undefined || err === null || depth > 8) return out;
+  out.push(err);
+  if (err instanceof AggregateError) for (const e of err.errors) errorChain(e, out, depth + 1);
+  if (err instanceof Error && err.cause !== undefined) errorChain(err.cause, out, depth + 1);
+  return out;
+}
+
+/**
+ * What a failed client call means for a caller that answers for it: `timeout` (no answer in time),
+ * `unavailable` (no connection, no leader, a retriable broker error: try again later) or `error`.
+ * The client wraps retried failures in MultipleErrors; the whole chain is read.
+ */
+export function kafkaFailureKind(err: unknown): 'timeout' | 'unavailable' | 'error' {
+  const chain = errorChain(err);
+  const text = chain.map((e) => (e instanceof Error ? e.message : String(e))).join(' | ');
+  const prop = (e: unknown, key: string): unknown =>
+    e instanceof Error ? (e as unknown as Record<string, unknown>)[key] : undefined;
+  if (chain.some((e) => prop(e, 'code') === 'PLT_KFK_TIMEOUT') || /timed? ?out/i.test(text)) return 'timeout';
+  if (
+    chain.some(
+      (e) =>
+        prop(e, 'code') === 'PLT_KFK_NETWORK' ||
+        prop(e, 'hasStaleMetadata') === true ||
+        prop(e, 'canRetry') === true,
+    ) ||
+    /connect|ECONNREFUSED|ECONNRESET|broker|leader|not available/i.test(text)
+  )
+    return 'unavailable';
+  return 'error';
+}
+
+/** One line for a log: the error and the distinct messages it wraps (no record contents). */
+export function describeKafkaError(err: unknown): string {
+  const [first, ...rest] = errorChain(err).map((e) => (e instanceof Error ? e.message : String(e)));
+  const causes = [...new Set(rest)].filter((m) => m !== first).slice(0, 3);
+  return causes.length === 0 ? String(first) : `${first} (${causes.join('; ')})`;
 }
 
 export interface ConsumerSettings {
@@ -92,4 +166,72 @@ export function createConsumer(connection: KafkaConnection, settings: ConsumerSe
   if (settings.maxBytesPerPartition !== undefined)
     options.maxBytesPerPartition = settings.maxBytesPerPartition;
   return new Consumer(options);
+}
+
+/** An admin client (topics, metadata, groups); close it after use. */
+export function createAdmin(connection: KafkaConnection): Admin {
+  return new Admin(clientOptions(connection));
+}
+
+async function withAdmin<T>(connection: KafkaConnection, fn: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = createAdmin(connection);
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.close().catch(() => {});
+  }
+}
+
+/**
+ * Creates a topic when it is missing and waits for its leaders (tests, the local demo; in a cluster the
+ * operator owns topics). A topic created meanwhile by someone else counts as present.
+ */
+export async function ensureTopic(
+  connection: KafkaConnection,
+  topic: string,
+  options: { partitions?: number; replicationFactor?: number } = {},
+): Promise<void> {
+  await withAdmin(connection, async (admin) => {
+    if ((await admin.listTopics()).includes(topic)) return;
+    const spec = {
+      topic,
+      numPartitions: options.partitions ?? 3,
+      replicationFactor: options.replicationFactor ?? 1,
+    };
+    try {
+      await createTopicsWithLeaders(admin, [spec]);
+    } catch (err) {
+      // Created by another caller between the list and the create: present, and its creator waits for leaders.
+      if (!(err instanceof Error) || findErrorBy(err, 'apiId', 'TOPIC_ALREADY_EXISTS') === null) throw err;
+    }
+  });
+}
+
+/**
+ * Refuses to run on topics that must be co-partitioned and are not (lib/kafka-topics.ts
+ * `coPartitionProblem` says which and how to fix it): the verdicts topic holds an application's verdict
+ * parts on the application's own partition number (api/verdict.ts), so it needs exactly the
+ * applications topic's partition count. Topics that do not exist yet are left to their creator.
+ */
+export async function assertCoPartitioned(
+  connection: KafkaConnection,
+  topics: readonly string[],
+): Promise<void> {
+  await withAdmin(connection, async (admin) => {
+    const existing = new Set(await admin.listTopics());
+    const present = topics.filter((t) => existing.has(t));
+    if (present.length < 2) return;
+    // Right after a topic is created its metadata may not be served yet: ask again for a while.
+    let counts: Map<string, number> | undefined;
+    for (let attempt = 0; counts === undefined; attempt++) {
+      try {
+        counts = await partitionCounts(admin, present);
+      } catch (err) {
+        if (!isNotReadyYet(err) || attempt >= 20) throw err;
+        await new Promise((r) => setTimeout(r, 250 * Math.min(attempt + 1, 4)));
+      }
+    }
+    const problem = coPartitionProblem(present.map((t) => ({ topic: t, partitions: counts?.get(t) ?? 0 })));
+    if (problem !== undefined) throw new Error(problem);
+  });
 }

@@ -23,7 +23,7 @@ import {
 } from 'kafkajs';
 import { DEFAULT_TOPICS } from '../../api/topics.ts';
 import { SASL_MECHANISMS, type SaslMechanism } from '../../api/v1alpha1.ts';
-import { createTopicsWithLeaders } from '../../lib/kafka-topics.ts';
+import { coPartitionProblem, createTopicsWithLeaders } from '../../lib/kafka-topics.ts';
 import { createLogger, type Logger } from '../../lib/log.ts';
 import { StringEnum } from '../../lib/string-enum.ts';
 
@@ -198,14 +198,8 @@ export async function assertCoPartitioned(kafka: Kafka, topics: readonly string[
       topic: t,
       partitions: meta?.topics.find((m) => m.name === t)?.partitions.length ?? 0,
     }));
-    if (new Set(counts.map((c) => c.partitions)).size > 1)
-      throw new Error(
-        `topics must have the same number of partitions (their records are joined partition by partition): ${counts
-          .map((c) => `"${c.topic}" has ${c.partitions}`)
-          .join(
-            ', ',
-          )}; add partitions to the smaller (kafka-topics --alter --partitions) or point the pipeline at matching topics`,
-      );
+    const problem = coPartitionProblem(counts);
+    if (problem !== undefined) throw new Error(problem);
   } finally {
     await admin.disconnect();
   }

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApplicationEvent } from '../../../workloads/contract/application.ts';
 import { hashNationalId } from '../../../workloads/contract/pseudonymize.ts';
 import { eventValidator } from '../../../workloads/contract/validate.ts';
+import { partitionOfKey } from '../../../workloads/fraud-detector/core/repartition.ts';
 import { generateApplications } from '../../../workloads/generator/generate.ts';
 import { generate, parseGeneratorArgs } from '../../../workloads/generator/main.ts';
 import type { IngestionApiHandle } from '../../../workloads/ingestion-api/server.ts';
@@ -74,10 +75,13 @@ describe('ingestion API on real Kafka', () => {
       const { nationalId: _n, ...rest } = submission.applicant;
       expect(event?.applicant).toEqual({ ...rest, nationalIdHash: event?.applicant.nationalIdHash });
     }
-    // Same key, same partition: all applications of one customer are on one partition.
+    // Same key, same partition: all applications of one customer are on one partition, the one the
+    // Java client's murmur2 gives (every other writer and reader of the topic places keys that way).
     const partitions = new Map<string, Set<number>>();
     for (const m of messages) partitions.set(m.key, (partitions.get(m.key) ?? new Set()).add(m.partition));
     expect([...partitions.values()].every((p) => p.size === 1)).toBe(true);
+    for (const m of messages) expect(m.partition, m.key).toBe(partitionOfKey(m.key, 3));
+    expect(new Set(messages.map((m) => m.partition)).size).toBeGreaterThan(1);
   });
 
   it('rejects bad requests with a reason and writes nothing', async () => {
@@ -245,6 +249,7 @@ describe('ingestion API on real Kafka', () => {
       expect(eventValidator.validate(event).ok).toBe(true);
       expect(m.headers['x-scenario']).toBe(scenarioOf.get(event.applicationId));
       expect(m.key).toBe(event.applicant.customerId);
+      expect(m.partition).toBe(partitionOfKey(m.key, 3));
     }
     expect(new Set(messages.map((m) => m.headers['x-scenario'])).size).toBeGreaterThan(3);
   });

@@ -7,7 +7,7 @@ import { rmSync } from 'node:fs';
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kafkaInstanceHome, startKafkaInstance } from '../../../infra/components/kafka.ts';
-import { stopDaemon } from '../../../infra/lib/process.ts';
+import { readPid, stopDaemon } from '../../../infra/lib/process.ts';
 import type { KafkaInfo } from '../../../infra/lib/state.ts';
 import type { ApplicationEvent } from '../../../workloads/contract/application.ts';
 import { generateApplications } from '../../../workloads/generator/generate.ts';
@@ -28,6 +28,17 @@ beforeAll(async () => {
     RETRY_AFTER_SECONDS: '2',
   });
 }, 240_000);
+
+/** Signals the broker's process group (the daemon leads it), or the process alone. */
+function signalBroker(sig: NodeJS.Signals): void {
+  const pid = readPid(name);
+  if (pid === undefined) throw new Error('no broker pid recorded');
+  try {
+    process.kill(-pid, sig);
+  } catch {
+    process.kill(pid, sig);
+  }
+}
 
 afterAll(async () => {
   await api?.close();
@@ -93,5 +104,56 @@ describe('ingestion API when Kafka is unreachable', () => {
     const metrics = await (await fetch(`${api.url}/metrics`)).text();
     expect(metrics).toMatch(/ingestion_applications_total\{outcome="unavailable"\} 2\d/);
     expect(metrics).toMatch(/ingestion_kafka_connected 1/);
+  });
+
+  it('answers 503 within its produce timeout while the broker hangs (no answers, no refusals), then recovers', async () => {
+    // Runs after the test above: the broker is up and the API ready.
+    await waitFor('the API to be ready', async () => (await fetch(`${api.url}/readyz`)).ok, 60_000);
+    const apps = generateApplications({ seed: 78, count: 12 }).map((a) => a.submission);
+    const accepted = new Set<string>();
+    const first = apps[0] as (typeof apps)[number];
+    expect((await post(`${api.url}/v1/applications`, first)).status).toBe(202);
+    accepted.add(first.applicationId);
+
+    // A broker that stops answering (SIGSTOP: connections stay open, requests get no reply) is the
+    // case a refused connection does not cover: the API must not hold the request beyond
+    // PRODUCE_TIMEOUT_MS (4 s here), whatever the client's own retries and timeouts do.
+    signalBroker('SIGSTOP');
+    const unanswered: string[] = [];
+    try {
+      for (const s of apps.slice(1, 4)) {
+        const t0 = Date.now();
+        const res = await post(`${api.url}/v1/applications`, s);
+        expect(res.status, 'a post while the broker hangs').toBe(503);
+        expect(res.headers.get('retry-after')).toBe('2');
+        expect(Date.now() - t0).toBeLessThan(15_000);
+        unanswered.push(s.applicationId);
+      }
+      expect((await fetch(`${api.url}/readyz`)).status).toBe(503);
+    } finally {
+      signalBroker('SIGCONT');
+    }
+
+    await waitFor('the API to become ready again', async () => (await fetch(`${api.url}/readyz`)).ok, 90_000);
+    for (const s of apps.slice(1)) {
+      // Clients re-post what got 503 (a 503 may hide a write that landed late: downstream keys on the id).
+      let status = 0;
+      await waitFor(
+        `a 202 for ${s.applicationId}`,
+        async () => {
+          status = (await post(`${api.url}/v1/applications`, s)).status;
+          return status === 202;
+        },
+        60_000,
+      );
+      accepted.add(s.applicationId);
+    }
+    const ids = new Set(
+      (await readTopic(kafka, topic, 60_000)).map(
+        (m) => (JSON.parse(m.value) as ApplicationEvent).applicationId,
+      ),
+    );
+    for (const id of accepted) expect(ids.has(id), id).toBe(true);
+    expect(await (await fetch(`${api.url}/metrics`)).text()).toMatch(/ingestion_kafka_connected 1/);
   });
 });

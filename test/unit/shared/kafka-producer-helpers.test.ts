@@ -1,0 +1,76 @@
+/** The producer-side helpers of workloads/shared/kafka-client.ts: records as bytes, what a failure means. */
+import { MultipleErrors, NetworkError, ProtocolError, TimeoutError, UserError } from '@platformatic/kafka';
+import { describe, expect, it } from 'vitest';
+import {
+  bytesMessage,
+  describeKafkaError,
+  kafkaFailureKind,
+} from '../../../workloads/shared/kafka-client.ts';
+
+describe('bytesMessage', () => {
+  it('turns a text record into UTF-8 bytes for the topic, headers included', () => {
+    const m = bytesMessage('credit_apps', {
+      key: 'cust-ü',
+      value: '{"a":"é"}',
+      headers: { 'content-type': 'application/json', 'x-scenario': 'legit' },
+    });
+    expect(m.topic).toBe('credit_apps');
+    expect(Buffer.isBuffer(m.key)).toBe(true);
+    expect(m.key?.toString('utf8')).toBe('cust-ü');
+    expect(m.key?.length).toBe(Buffer.byteLength('cust-ü'));
+    expect(m.value?.toString('utf8')).toBe('{"a":"é"}');
+    const headers = m.headers as Map<Buffer, Buffer>;
+    expect(headers).toBeInstanceOf(Map);
+    expect([...headers].map(([k, v]) => [k.toString(), v.toString()])).toEqual([
+      ['content-type', 'application/json'],
+      ['x-scenario', 'legit'],
+    ]);
+  });
+
+  it('gives a record without headers an empty header map', () => {
+    expect((bytesMessage('t', { key: 'k', value: 'v' }).headers as Map<Buffer, Buffer>).size).toBe(0);
+  });
+});
+
+describe('kafkaFailureKind', () => {
+  const refused = new NetworkError('Connection to 127.0.0.1:1 failed.', {
+    cause: new Error('connect ECONNREFUSED 127.0.0.1:1'),
+  });
+
+  it('reads a refused connection, even wrapped in retries, as unavailable', () => {
+    expect(kafkaFailureKind(refused)).toBe('unavailable');
+    const retried = new MultipleErrors('produce failed 4 times.', [refused, refused]);
+    expect(kafkaFailureKind(new MultipleErrors('Producing messages failed.', [retried]))).toBe('unavailable');
+  });
+
+  it('reads a request without an answer as a timeout', () => {
+    const timedOut = new TimeoutError('Request timed out', { canRetry: true });
+    expect(kafkaFailureKind(new MultipleErrors('produce failed 2 times.', [timedOut]))).toBe('timeout');
+  });
+
+  it('reads a moved or missing leader as unavailable', () => {
+    expect(kafkaFailureKind(new ProtocolError('NOT_LEADER_OR_FOLLOWER'))).toBe('unavailable');
+    expect(kafkaFailureKind(new ProtocolError('LEADER_NOT_AVAILABLE'))).toBe('unavailable');
+  });
+
+  it('reads a refusal that retrying will not fix as an error', () => {
+    expect(kafkaFailureKind(new ProtocolError('MESSAGE_TOO_LARGE'))).toBe('error');
+    expect(kafkaFailureKind(new UserError('Failed to serialize a message.'))).toBe('error');
+    expect(kafkaFailureKind('a string')).toBe('error');
+  });
+});
+
+describe('describeKafkaError', () => {
+  it('names the error and the distinct causes it wraps, once each', () => {
+    const refused = new NetworkError('Connection to 127.0.0.1:1 failed.', {
+      cause: new Error('connect ECONNREFUSED 127.0.0.1:1'),
+    });
+    const text = describeKafkaError(
+      new MultipleErrors('produce failed 3 times.', [refused, refused, refused]),
+    );
+    expect(text).toBe(
+      'produce failed 3 times. (Connection to 127.0.0.1:1 failed.; connect ECONNREFUSED 127.0.0.1:1)',
+    );
+    expect(describeKafkaError(new Error('plain'))).toBe('plain');
+  });
+});
