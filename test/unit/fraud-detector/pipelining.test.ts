@@ -2,7 +2,6 @@ import { describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../../lib/log.ts';
 import {
   CommitPipeline,
-  describeError,
   type PartitionCommit,
 } from '../../../workloads/fraud-detector/io/commit-pipeline.ts';
 import { groupCommit } from '../../../workloads/fraud-detector/io/group-commit.ts';
@@ -207,19 +206,5 @@ describe('commit pipeline', () => {
     slow.resolve();
     await tick();
     await p.drain(0);
-  });
-});
-
-describe('a failed write in the log', () => {
-  it('is one line: the message and the Kafka error names nested in it, without stacks', () => {
-    const partition = Object.assign(new Error('too large'), { apiId: 'MESSAGE_TOO_LARGE' });
-    const response = new AggregateError([partition, partition], 'Received response with error');
-    const err = new AggregateError(
-      [response, Object.assign(new Error('x'), { apiId: 'NOT_LEADER' })],
-      'Producing messages failed.',
-    );
-    expect(describeError(err)).toBe('Producing messages failed. (MESSAGE_TOO_LARGE, NOT_LEADER)');
-    expect(describeError(new Error('store down'))).toBe('store down');
-    expect(describeError('text')).toBe('text');
   });
 });

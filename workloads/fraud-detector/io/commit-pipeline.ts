@@ -21,6 +21,7 @@
  *   while one slow write, e.g. an alert insert, is in flight).
  */
 import type { Logger } from '../../../lib/log.ts';
+import { describeKafkaError } from '../../shared/kafka-client.ts';
 
 interface Pending {
   partition: number;
@@ -70,23 +71,6 @@ export const COMMIT_INTERVAL_MS = 100;
  * while one alert insert was in flight, which then delayed every application behind it.
  */
 export const MAX_PENDING_MESSAGES = 20_000;
-
-/**
- * An error in one line: its message and the Kafka error names inside it (@platformatic/kafka nests
- * the per-partition errors of a request, with their stacks, in `errors`).
- */
-export function describeError(err: unknown): string {
-  const names = new Set<string>();
-  const visit = (e: unknown, depth: number) => {
-    if (depth > 5 || typeof e !== 'object' || e === null) return;
-    const { apiId, errors } = e as { apiId?: unknown; errors?: unknown };
-    if (typeof apiId === 'string') names.add(apiId);
-    if (Array.isArray(errors)) for (const n of errors) visit(n, depth + 1);
-  };
-  visit(err, 0);
-  const text = err instanceof Error ? err.message : String(err);
-  return names.size === 0 ? text : `${text} (${[...names].join(', ')})`;
-}
 
 export class CommitPipeline {
   private readonly queues = new Map<number, Pending[]>();
@@ -183,7 +167,7 @@ export class CommitPipeline {
         const from = this.committed.get(partition);
         this.forget(partition);
         this.o.log.warn(
-          { err: describeError(err), partition, from: from?.toString() },
+          { err: describeKafkaError(err), partition, from: from?.toString() },
           'writes failed; reading the partition again from its last commit',
         );
         if (from !== undefined) this.o.onFailure(partition, from, err);
@@ -244,7 +228,7 @@ export class CommitPipeline {
         (err: unknown) => {
           // A rebalance or a coordinator move: retried with the next landed batch if still ours.
           failed = true;
-          this.o.log.warn({ err: describeError(err) }, 'offset commit failed');
+          this.o.log.warn({ err: describeKafkaError(err) }, 'offset commit failed');
           for (const e of batch) {
             if (e.epoch === this.epochs.get(e.partition) && !this.ready.has(e.partition))
               this.ready.set(e.partition, e);
