@@ -59,7 +59,7 @@ export function createIngestionMetrics(registry = new Registry()): IngestionMetr
     }),
     produceErrors: new Counter({
       name: 'ingestion_produce_errors_total',
-      help: 'Failed Kafka produce calls, by reason (timeout, unavailable, error)',
+      help: 'Failed Kafka writes, by reason (timeout, unavailable, rejected, error)',
       labelNames: ['reason'],
       registers: [registry],
     }),

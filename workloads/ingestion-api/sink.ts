@@ -19,7 +19,7 @@ import type { IngestionMetrics } from './metrics.ts';
 
 export class KafkaUnavailableError extends Error {
   constructor(
-    readonly reason: 'timeout' | 'unavailable' | 'error' | 'closed',
+    readonly reason: 'timeout' | 'unavailable' | 'rejected' | 'error' | 'closed',
     cause?: unknown,
   ) {
     super(`Kafka did not acknowledge the write (${reason})`, { cause });
@@ -27,11 +27,48 @@ export class KafkaUnavailableError extends Error {
   }
 }
 
-/** Most messages in one produce request (a batch post is never split: it may exceed this alone). */
+/** Most messages in one produce request. */
 const MAX_MESSAGES_PER_SEND = 1_000;
+/**
+ * Most bytes (keys, values, headers) in one produce request: under the broker's default
+ * message.max.bytes (1 MiB per partition's record batch) even if every record lands on one partition.
+ * A valid batch post can be several times that (500 applications of multi-byte text, ~2.4 MB): it goes
+ * out in several sends, answered after the last; concurrent posts share a send only within this bound.
+ */
+const MAX_BYTES_PER_SEND = 512 * 1024;
+
+const bytesOf = (m: BytesMessage): number => {
+  let n = (m.key?.length ?? 0) + (m.value?.length ?? 0);
+  if (m.headers instanceof Map) for (const [k, v] of m.headers) n += k.length + v.length;
+  return n;
+};
+
+/** Messages cut into sends of at most MAX_MESSAGES_PER_SEND and MAX_BYTES_PER_SEND (one at least). */
+function sends(messages: readonly BytesMessage[], sizes: readonly number[]): BytesMessage[][] {
+  const out: BytesMessage[][] = [];
+  let current: BytesMessage[] = [];
+  let bytes = 0;
+  messages.forEach((m, i) => {
+    const size = sizes[i] ?? 0;
+    if (
+      current.length > 0 &&
+      (current.length >= MAX_MESSAGES_PER_SEND || bytes + size > MAX_BYTES_PER_SEND)
+    ) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(m);
+    bytes += size;
+  });
+  if (current.length > 0) out.push(current);
+  return out;
+}
 
 interface QueuedWrite {
   messages: BytesMessage[];
+  sizes: number[];
+  bytes: number;
   resolve: () => void;
   reject: (err: KafkaUnavailableError) => void;
   settled: boolean;
@@ -116,8 +153,12 @@ export class ApplicationSink {
     if (this.closing) return Promise.reject(new KafkaUnavailableError('closed'));
     if (!this.connected || !this.healthy) return Promise.reject(new KafkaUnavailableError('unavailable'));
     return new Promise<void>((resolve, reject) => {
+      const messages = events.map((e) => bytesMessage(this.opts.topic, toMessage(e)));
+      const sizes = messages.map(bytesOf);
       const entry: QueuedWrite = {
-        messages: events.map((e) => bytesMessage(this.opts.topic, toMessage(e))),
+        messages,
+        sizes,
+        bytes: sizes.reduce((a, b) => a + b, 0),
         resolve,
         reject,
         settled: false,
@@ -141,37 +182,57 @@ export class ApplicationSink {
       return;
     }
     this.metrics.produceErrors.inc({ reason: failure.reason });
-    this.markUnhealthy(failure.reason, cause ?? failure);
+    // A refusal of these records (too large for the topic, say) says nothing about Kafka's health:
+    // other writes go on, and the pod stays in its Service (drain logs it).
+    if (failure.reason !== 'rejected') this.markUnhealthy(failure.reason, cause ?? failure);
     entry.reject(failure);
   }
 
-  /** Sends queued writes, as many as fit in one request, until the queue is empty. */
+  /**
+   * Sends queued writes until the queue is empty: as many whole writes as fit in one request go out
+   * together; a write larger than one request goes alone, in several sends, and is answered after the
+   * last (a failure part-way answers 503: the records already written are harmless on a re-post, as
+   * every consumer keys on the application id).
+   */
   private async drain(): Promise<void> {
     try {
       while (this.queue.length > 0) {
         const group: QueuedWrite[] = [];
         let count = 0;
-        while (
-          this.queue.length > 0 &&
-          (group.length === 0 || count + (this.queue[0]?.messages.length ?? 0) <= MAX_MESSAGES_PER_SEND)
-        ) {
-          const entry = this.queue.shift() as QueuedWrite;
-          if (entry.settled) continue; // timed out while queued: not sent, the caller already has its 503
-          group.push(entry);
-          count += entry.messages.length;
+        let bytes = 0;
+        while (this.queue.length > 0) {
+          const next = this.queue[0] as QueuedWrite;
+          if (
+            group.length > 0 &&
+            (count + next.messages.length > MAX_MESSAGES_PER_SEND || bytes + next.bytes > MAX_BYTES_PER_SEND)
+          )
+            break;
+          this.queue.shift();
+          if (next.settled) continue; // timed out while queued: not sent, the caller already has its 503
+          group.push(next);
+          count += next.messages.length;
+          bytes += next.bytes;
         }
         if (group.length === 0) continue;
-        const messages =
-          group.length === 1 ? (group[0] as QueuedWrite).messages : group.flatMap((e) => e.messages);
         try {
-          await this.producer.send({ messages });
+          const only = group.length === 1 ? (group[0] as QueuedWrite) : undefined;
+          const batches =
+            only !== undefined ? sends(only.messages, only.sizes) : [group.flatMap((e) => e.messages)]; // within both bounds by construction
+          for (const messages of batches) await this.producer.send({ messages });
           for (const entry of group) this.settle(entry);
         } catch (err) {
           const failure = new KafkaUnavailableError(kafkaFailureKind(err), err);
+          if (failure.reason === 'rejected')
+            this.log.warn(
+              { err: describeKafkaError(err), writes: group.length },
+              'Kafka refused the records',
+            );
           for (const entry of group) this.settle(entry, failure, err);
-          // Fail what is still queued too: Kafka just failed, and callers should not wait for a timeout.
-          for (const entry of this.queue.splice(0))
-            this.settle(entry, new KafkaUnavailableError('unavailable'), err);
+          // Fail what is still queued too (Kafka just failed, and callers should not wait for a
+          // timeout), unless the broker refused these records only: the others may well land.
+          if (failure.reason !== 'rejected')
+            for (const entry of this.queue.splice(0))
+              this.settle(entry, new KafkaUnavailableError('unavailable'), err);
         }
       }
     } finally {

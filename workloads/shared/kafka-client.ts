@@ -113,16 +113,27 @@ function errorChain(err: unknown, out: unknown[] = [], depth = 0): unknown[] {
   return out;
 }
 
+/** Broker refusals of the records themselves: retrying the same records cannot succeed. */
+const RECORD_REFUSALS = new Set([
+  'MESSAGE_TOO_LARGE',
+  'RECORD_LIST_TOO_LARGE',
+  'INVALID_RECORD',
+  'CORRUPT_MESSAGE',
+  'INVALID_TIMESTAMP',
+]);
+
 /**
  * What a failed client call means for a caller that answers for it: `timeout` (no answer in time),
- * `unavailable` (no connection, no leader, a retriable broker error: try again later) or `error`.
+ * `unavailable` (no connection, no leader, a retriable broker error: try again later), `rejected` (the
+ * broker refused these records, e.g. too large for the topic: Kafka itself is fine) or `error`.
  * The client wraps retried failures in MultipleErrors; the whole chain is read.
  */
-export function kafkaFailureKind(err: unknown): 'timeout' | 'unavailable' | 'error' {
+export function kafkaFailureKind(err: unknown): 'timeout' | 'unavailable' | 'rejected' | 'error' {
   const chain = errorChain(err);
   const text = chain.map((e) => (e instanceof Error ? e.message : String(e))).join(' | ');
   const prop = (e: unknown, key: string): unknown =>
     e instanceof Error ? (e as unknown as Record<string, unknown>)[key] : undefined;
+  if (chain.some((e) => RECORD_REFUSALS.has(String(prop(e, 'apiId'))))) return 'rejected';
   if (chain.some((e) => prop(e, 'code') === 'PLT_KFK_TIMEOUT') || /timed? ?out/i.test(text)) return 'timeout';
   if (
     chain.some(

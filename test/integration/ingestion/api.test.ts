@@ -167,6 +167,45 @@ describe('ingestion API on real Kafka', () => {
     }
   });
 
+  it('takes a valid batch larger than one produce request (multi-byte text, ~2.4 MB) and stays ready for others', async () => {
+    // Every text field at its longest in a 3-byte character: valid, under MAX_BATCH_BODY_BYTES, and
+    // several times the broker's 1 MiB per-partition record batch, all on one key (one partition).
+    const t = uniqueTopic('ingest_big');
+    const bigApi = await startApi(brokers, t);
+    try {
+      const wide = (n: number) => '€'.repeat(n);
+      const big = generateApplications({ seed: 88, count: 500 }).map(({ submission: s }) => ({
+        ...s,
+        applicant: {
+          ...s.applicant,
+          customerId: 'one-customer-for-the-whole-batch',
+          firstName: wide(100),
+          lastName: wide(100),
+          address: { ...s.applicant.address, line1: wide(200), city: wide(100) },
+        },
+        employment: { ...s.employment, employer: wide(200) },
+        channel: { ...s.channel, deviceId: wide(128), userAgent: wide(512) },
+      }));
+      const body = JSON.stringify({ applications: big });
+      expect(Buffer.byteLength(body)).toBeGreaterThan(2 * 1024 * 1024);
+      const small = generateApplications({ seed: 89, count: 20 }).map((a) => a.submission);
+      const [batchRes, ...smallRes] = await Promise.all([
+        post(`${bigApi.url}/v1/applications:batch`, body),
+        ...small.map((s) => post(`${bigApi.url}/v1/applications`, s)),
+      ]);
+      expect(batchRes?.status, JSON.stringify(batchRes?.json)).toBe(202);
+      expect(smallRes.map((r) => r.status)).toEqual(small.map(() => 202));
+      expect((await fetch(`${bigApi.url}/readyz`)).status).toBe(200);
+      const ids = (await readTopic(kafka, t, 60_000)).map(
+        (m) => (JSON.parse(m.value) as ApplicationEvent).applicationId,
+      );
+      expect(ids).toHaveLength(520);
+      expect(new Set(ids)).toEqual(new Set([...big, ...small].map((s) => s.applicationId)));
+    } finally {
+      await bigApi.close();
+    }
+  });
+
   it('shuts down gracefully: requests in flight finish and every 202 is on the topic', async () => {
     const t = uniqueTopic('ingest_close');
     const closing = await startApi(brokers, t);

@@ -53,8 +53,15 @@ describe('kafkaFailureKind', () => {
     expect(kafkaFailureKind(new ProtocolError('LEADER_NOT_AVAILABLE'))).toBe('unavailable');
   });
 
-  it('reads a refusal that retrying will not fix as an error', () => {
-    expect(kafkaFailureKind(new ProtocolError('MESSAGE_TOO_LARGE'))).toBe('error');
+  it('reads a refusal of the records themselves as rejected, wherever it is wrapped', () => {
+    expect(kafkaFailureKind(new ProtocolError('MESSAGE_TOO_LARGE'))).toBe('rejected');
+    const wrapped = new MultipleErrors('Producing messages failed.', [
+      new MultipleErrors('Received response with error', [new ProtocolError('RECORD_LIST_TOO_LARGE')]),
+    ]);
+    expect(kafkaFailureKind(wrapped)).toBe('rejected');
+  });
+
+  it('reads other refusals that retrying will not fix as an error', () => {
     expect(kafkaFailureKind(new UserError('Failed to serialize a message.'))).toBe('error');
     expect(kafkaFailureKind('a string')).toBe('error');
   });
