@@ -9,13 +9,17 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Kafka } from 'kafkajs';
 import { applicationName, repartitionTopicName } from '../../api/topics.ts';
-import { createTopicsWithLeaders } from '../../lib/kafka-topics.ts';
+import { createTopicsWithLeaders, type NewTopic, partitionCounts } from '../../lib/kafka-topics.ts';
 import { createLogger, type Logger } from '../../lib/log.ts';
 import { startOpsServer } from '../../lib/ops-server.ts';
-import { assertCoPartitioned, createKafka, kafkaConnection } from '../shared/kafka.ts';
-import { type BytesProducer, createProducer } from '../shared/kafka-client.ts';
+import { type KafkaConnection, kafkaConnection } from '../shared/kafka.ts';
+import {
+  assertCoPartitioned,
+  type BytesProducer,
+  createAdmin,
+  createProducer,
+} from '../shared/kafka-client.ts';
 import type { DetectorConfig } from './config.ts';
 import { createAlertSink, groupStoreWrites } from './io/alert-sink.ts';
 import { type AlertStore, openAlertStore } from './io/alert-store.ts';
@@ -44,7 +48,7 @@ export interface FraudDetector {
 
 export async function startFraudDetector(
   config: DetectorConfig,
-  options: { log?: Logger; kafka?: Kafka } = {},
+  options: { log?: Logger } = {},
 ): Promise<FraudDetector> {
   const log = options.log ?? createLogger('fraud-detector');
   const metrics = createDetectorMetrics();
@@ -86,8 +90,7 @@ export async function startFraudDetector(
   }
   const currentRules = () => rules;
 
-  const kafka =
-    options.kafka ?? createKafka(kafkaConnection(config, app), log.child({ component: 'kafkajs' }));
+  const connection = kafkaConnection(config, app);
   const store = await openAlertStore({
     url: config.mongoUrl,
     ...(config.mongoDatabase === undefined ? {} : { database: config.mongoDatabase }),
@@ -96,15 +99,13 @@ export async function startFraudDetector(
   });
   for (const feature of store.skipped) metrics.storeFeatureSkipped.set({ feature }, 1);
 
-  const repartitionPartitions = await ensureRepartitionTopic(kafka, config, repartitionTopic, log);
-  await assertCoPartitioned(kafka, [config.applicationsTopic, config.verdictsTopic]);
+  const repartitionPartitions = await ensureRepartitionTopic(connection, config, repartitionTopic, log);
+  await assertCoPartitioned(connection, [config.applicationsTopic, config.verdictsTopic]);
   // One producer per stage (@platformatic/kafka): an idempotent producer keeps one request in flight per
   // broker, so a shared one would serialise the two stages' writes. Each stage's writes are
   // group-committed through its own. Producer ids are asked for now, so a broker that refuses them
   // fails the start rather than the first batch.
-  const producers: BytesProducer[] = [0, 1].map(() =>
-    createProducer(kafkaConnection(config, app), { retries: 10 }),
-  );
+  const producers: BytesProducer[] = [0, 1].map(() => createProducer(connection, { retries: 10 }));
   try {
     await Promise.all(producers.map((p) => p.initIdempotentProducer({})));
   } catch (err) {
@@ -115,7 +116,7 @@ export async function startFraudDetector(
   const [sourceWriter, windowWriter] = producers.map(createOutputWriter) as [OutputWriter, OutputWriter];
   const storeWrites = groupStoreWrites(store);
   const common = {
-    connection: kafkaConnection(config, app),
+    connection,
     deadLetterTopic: config.deadLetterTopic,
     verdictsTopic: config.verdictsTopic,
     repartitionPartitions,
@@ -200,23 +201,21 @@ export async function startFraudDetector(
  * operator declares both).
  */
 async function ensureRepartitionTopic(
-  kafka: Kafka,
+  connection: KafkaConnection,
   config: DetectorConfig,
   topic: string,
   log: Logger,
 ): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
+  const admin = createAdmin(connection);
   try {
-    const meta = await admin
-      .fetchTopicMetadata({ topics: [config.applicationsTopic] })
-      .catch(() => undefined);
-    const sourcePartitions = meta?.topics[0]?.partitions.length;
+    const existing = await admin.listTopics();
+    const sourcePartitions = existing.includes(config.applicationsTopic)
+      ? (await partitionCounts(admin, [config.applicationsTopic])).get(config.applicationsTopic)
+      : undefined;
     if (sourcePartitions === undefined) {
       throw new Error(`applications topic "${config.applicationsTopic}" does not exist (APPLICATIONS_TOPIC)`);
     }
-    const existing = await admin.listTopics();
-    const topics = [];
+    const topics: NewTopic[] = [];
     if (!existing.includes(topic)) {
       topics.push({
         topic,
@@ -233,7 +232,7 @@ async function ensureRepartitionTopic(
       topics.push({ topic: config.verdictsTopic, numPartitions: sourcePartitions, replicationFactor: -1 });
     }
     if (topics.length > 0) {
-      // Not kafkajs's waitForLeaders: it gives up on UNKNOWN_TOPIC_OR_PARTITION from a KRaft broker under load.
+      // Waits for leaders: a KRaft broker under load answers a new topic's metadata late.
       await createTopicsWithLeaders(admin, topics);
       log.info(
         { topics: topics.map((t) => ({ topic: t.topic, partitions: t.numPartitions })) },
@@ -243,11 +242,10 @@ async function ensureRepartitionTopic(
     // Where each key goes (core/repartition.ts): the topic's partition count, read once at start.
     const created = topics.find((t) => t.topic === topic);
     if (created !== undefined) return created.numPartitions;
-    const own = await admin.fetchTopicMetadata({ topics: [topic] });
-    const partitions = own.topics[0]?.partitions.length ?? 0;
+    const partitions = (await partitionCounts(admin, [topic])).get(topic) ?? 0;
     if (partitions === 0) throw new Error(`repartition topic "${topic}" has no partitions`);
     return partitions;
   } finally {
-    await admin.disconnect();
+    await admin.close().catch(() => undefined);
   }
 }

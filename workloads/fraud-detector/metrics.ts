@@ -20,6 +20,7 @@ export interface DetectorMetrics {
   replayedMessages: Counter;
   storeFeatureSkipped: Gauge<'feature'>;
   verdictParts: Counter<'stage'>;
+  writeFailures: Counter<'stage'>;
   /** Where the state gauges read from at scrape time (the window stage's partitions). */
   setStateSource(read: () => WindowStateSize): void;
 }
@@ -128,6 +129,12 @@ export function createDetectorMetrics(registry = new Registry()): DetectorMetric
     replayedMessages: new Counter({
       name: 'fraud_detector_replayed_messages_total',
       help: 'Repartition messages replayed to rebuild window state after an assignment',
+      registers: r,
+    }),
+    writeFailures: new Counter({
+      name: 'fraud_detector_write_failures_total',
+      help: 'Times a batch’s writes (Kafka output or alert store) failed, by stage: nothing more of the partition is committed, it is read again from its last commit (the window stage rebuilds its state from the checkpoint)',
+      labelNames: ['stage'],
       registers: r,
     }),
     storeFeatureSkipped: new Gauge({

@@ -21,6 +21,7 @@
  *   while one slow write, e.g. an alert insert, is in flight).
  */
 import type { Logger } from '../../../lib/log.ts';
+import { describeKafkaError } from '../../shared/kafka-client.ts';
 
 interface Pending {
   partition: number;
@@ -166,7 +167,7 @@ export class CommitPipeline {
         const from = this.committed.get(partition);
         this.forget(partition);
         this.o.log.warn(
-          { err, partition, from },
+          { err: describeKafkaError(err), partition, from: from?.toString() },
           'writes failed; reading the partition again from its last commit',
         );
         if (from !== undefined) this.o.onFailure(partition, from, err);
@@ -227,7 +228,7 @@ export class CommitPipeline {
         (err: unknown) => {
           // A rebalance or a coordinator move: retried with the next landed batch if still ours.
           failed = true;
-          this.o.log.warn({ err: (err as Error).message }, 'offset commit failed');
+          this.o.log.warn({ err: describeKafkaError(err) }, 'offset commit failed');
           for (const e of batch) {
             if (e.epoch === this.epochs.get(e.partition) && !this.ready.has(e.partition))
               this.ready.set(e.partition, e);

@@ -79,7 +79,10 @@ export async function startSourceStage(o: SourceStageOptions): Promise<StageHand
     maxPending: MAX_PENDING_MESSAGES,
     minIntervalMs: COMMIT_INTERVAL_MS,
     log: o.log,
-    onFailure: (partition, from) => consumer?.seek(o.applicationsTopic, partition, from),
+    onFailure: (partition, from) => {
+      o.metrics.writeFailures.inc({ stage: 'source' });
+      consumer?.seek(o.applicationsTopic, partition, from);
+    },
     onCommitted: (partition, offset, highWatermark) =>
       o.metrics.consumerLag.set(
         { topic: o.applicationsTopic, partition: String(partition) },

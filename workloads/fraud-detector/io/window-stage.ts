@@ -134,6 +134,7 @@ export async function startWindowStage(o: WindowStageOptions): Promise<WindowSta
     onFailure: (partition, from) => {
       // The state goes with the writes that failed: rebuilt from the last checkpoint, then live again.
       // Batches of the partition read meanwhile are dropped (the rebuild seeks back over them).
+      o.metrics.writeFailures.inc({ stage: 'window' });
       states.delete(partition);
       void rebuild(partition, from);
     },
