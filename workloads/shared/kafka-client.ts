@@ -100,8 +100,20 @@ export interface TextMessage {
  */
 export function bytesMessage(topic: string, message: TextMessage): BytesMessage {
   const headers = new Map<Buffer, Buffer>();
-  for (const [k, v] of Object.entries(message.headers ?? {})) headers.set(Buffer.from(k), Buffer.from(v));
+  if (message.headers !== undefined)
+    for (const k in message.headers) headers.set(headerKey(k), Buffer.from(message.headers[k] as string));
   return { topic, key: Buffer.from(message.key), value: Buffer.from(message.value), headers };
+}
+
+/** Header names come from code (a handful): each encoded once, not once per record. */
+const headerKeys = new Map<string, Buffer>();
+function headerKey(name: string): Buffer {
+  let b = headerKeys.get(name);
+  if (b === undefined) {
+    b = Buffer.from(name);
+    if (headerKeys.size < 256) headerKeys.set(name, b);
+  }
+  return b;
 }
 
 /** An error and everything it wraps (the client's MultipleErrors list, `cause` chains), depth-first. */
