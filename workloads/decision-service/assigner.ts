@@ -3,9 +3,9 @@
  * the decision service reads partition p of the applications topic and of the verdicts topic side by
  * side (api/verdict.ts puts an application's verdict parts on its own partition number). Partition
  * numbers are dealt round-robin over the members sorted by id, so every member of one generation
- * computes the same assignment.
+ * computes the same assignment. (The protocol name is the one the service's kafkajs members announced.)
  */
-import { AssignerProtocol, type PartitionAssigner } from 'kafkajs';
+import type { PartitionAssigner } from '../shared/batch-consumer.ts';
 
 export const CO_PARTITION_ASSIGNER = 'CoPartitionAssigner';
 
@@ -24,38 +24,21 @@ export function coPartition(
   return out;
 }
 
-export const coPartitionAssigner: PartitionAssigner = ({ cluster }) => ({
+/** The group's assigner (workloads/shared/batch-consumer.ts): the same numbers of every topic to one member. */
+export const coPartitionAssigner: PartitionAssigner = {
   name: CO_PARTITION_ASSIGNER,
-  version: 0,
-  async assign({ members, topics }) {
+  assign(members, partitionCounts) {
     const numbers = new Set<number>();
-    const byTopic = new Map<string, Set<number>>();
-    for (const topic of topics) {
-      const ids = new Set(cluster.findTopicPartitionMetadata(topic).map((m) => m.partitionId));
-      byTopic.set(topic, ids);
-      for (const p of ids) numbers.add(p);
-    }
+    for (const n of partitionCounts.values()) for (let p = 0; p < n; p++) numbers.add(p);
     const plan = coPartition(
       members.map((m) => m.memberId),
       [...numbers],
     );
-    return [...plan].map(([memberId, partitions]) => {
-      const assignment: Record<string, number[]> = {};
-      for (const [topic, ids] of byTopic) assignment[topic] = partitions.filter((p) => ids.has(p));
-      return {
+    return new Map(
+      [...plan].map(([memberId, partitions]) => [
         memberId,
-        memberAssignment: AssignerProtocol.MemberAssignment.encode({
-          version: 0,
-          assignment,
-          userData: Buffer.alloc(0),
-        }),
-      };
-    });
+        [...partitionCounts].map(([topic, n]) => ({ topic, partitions: partitions.filter((p) => p < n) })),
+      ]),
+    );
   },
-  protocol({ topics }) {
-    return {
-      name: CO_PARTITION_ASSIGNER,
-      metadata: AssignerProtocol.MemberMetadata.encode({ version: 0, topics, userData: Buffer.alloc(0) }),
-    };
-  },
-});
+};

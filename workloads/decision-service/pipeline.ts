@@ -100,7 +100,7 @@ export class DecisionPipeline {
   private committing = false;
   private lookups: Lookup[] = [];
   private readonly dirty = new Set<PartitionState>();
-  private waiters: Array<() => void> = [];
+  private waiters: Array<{ resolve: () => void; gone: () => boolean }> = [];
   private scheduled = false;
   private rotor = 0;
   private closed = false;
@@ -166,10 +166,13 @@ export class DecisionPipeline {
     });
   }
 
-  /** Resolves when reading may go on (complete applications not yet decided are few enough). */
-  admit(): Promise<void> {
-    if (this.undecided() < this.maxUndecided || this.closed) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push(resolve));
+  /**
+   * Resolves when reading may go on (complete applications not yet decided are few enough), or once
+   * `gone()` (the batch went stale in a rebalance: the next generation's setup waits for its handler).
+   */
+  admit(gone: () => boolean = () => false): Promise<void> {
+    if (this.undecided() < this.maxUndecided || this.closed || gone()) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ resolve, gone }));
   }
 
   /** Nothing in flight and nothing ready to write, look up or commit. */
@@ -205,10 +208,13 @@ export class DecisionPipeline {
   }
 
   private release(): void {
-    if (this.undecided() >= this.maxUndecided && !this.closed) return;
+    const all = this.undecided() < this.maxUndecided || this.closed;
     const waiters = this.waiters;
     this.waiters = [];
-    for (const w of waiters) w();
+    for (const w of waiters) {
+      if (all || w.gone()) w.resolve();
+      else this.waiters.push(w);
+    }
   }
 
   private run(): void {

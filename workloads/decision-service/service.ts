@@ -6,7 +6,8 @@
  *   verdicts topic (p) ─────┘   (assembly.ts)     (decide.ts)                       └─► decisions topic
  *
  * One consumer group reads both topics with the co-partition assigner (assigner.ts): partition p of
- * both goes to one member, which holds the join state of p. The consumer's batches only add pieces to
+ * both goes to one member, which holds the join state of p. Kafka is read and written with
+ * @platformatic/kafka (workloads/shared/batch-consumer.ts, kafka-client.ts); the consumer's batches only add pieces to
  * the join state (pure, no I/O) and hand over to the pipeline (pipeline.ts), so the next fetch never
  * waits for the warehouse: an application complete in any partition is decided, issued (idempotent
  * insert, shared by every partition's complete applications of that moment) and published; applications
@@ -17,7 +18,7 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import { verdictRecordParts } from '../../api/verdict.ts';
 import { createLogger, type Logger } from '../../lib/log.ts';
 import { startOpsServer } from '../../lib/ops-server.ts';
@@ -31,12 +32,9 @@ import {
   registerModels,
 } from '../risk-scorer/models.ts';
 import { loadModelFile } from '../risk-scorer/scorecard/model.ts';
-import {
-  assertCoPartitioned,
-  createIdempotentProducer,
-  createKafka,
-  kafkaConnection,
-} from '../shared/kafka.ts';
+import { type BatchConsumer, createBatchConsumer, type PartitionBatch } from '../shared/batch-consumer.ts';
+import { assertCoPartitioned, createKafka, kafkaConnection } from '../shared/kafka.ts';
+import { type BytesProducer, createProducer } from '../shared/kafka-client.ts';
 import { createPool, type Pool, whenWarehouseReady } from '../warehouse/db.ts';
 import { claimStreamDecisions } from '../warehouse/decision-authority.ts';
 import { PartitionAssembly, type SourceTopic } from './assembly.ts';
@@ -98,21 +96,9 @@ export async function startDecisionService(
   // Before any decision: from now on scoring runs leave first decisions to the stream, and one that
   // checked before has committed (warehouse/decision-authority.ts).
   const claim = await claimStreamDecisions(config.databaseUrl, log);
-  const kafka =
-    options.kafka ?? createKafka(kafkaConnection(config, groupId), log.child({ component: 'kafkajs' }));
-  const producer = createIdempotentProducer(kafka, { retries: 10, maxRetryTimeMs: 5_000 });
-  await producer.connect().catch(async (err: unknown) => {
-    await claim.close();
-    throw err;
-  });
-  const consumer = kafka.consumer({
-    groupId,
-    allowAutoTopicCreation: false,
-    sessionTimeout: config.sessionTimeoutMs,
-    maxBytesPerPartition: 512 * 1024,
-    maxWaitTimeInMs: FETCH_MAX_WAIT_MS,
-    partitionAssigners: [coPartitionAssigner],
-  });
+  const connection = kafkaConnection(config, groupId);
+  // Connects on first use: a broker that is not there yet fails the first publication, which is retried.
+  const producer = createProducer(connection, { retries: 10 });
   const records = decisionRecords(pool);
   const topicOf = (t: SourceTopic) =>
     t === 'applications' ? config.applicationsTopic : config.verdictsTopic;
@@ -130,13 +116,10 @@ export async function startDecisionService(
       standing: (ids) => records.standing(ids),
       publish: (standing, issued) =>
         publish(producer, config.decisionsTopic, texts, metrics, standing, issued),
+      // (The consumer is built below; nothing commits before it started.)
       commit: (offsets) =>
-        consumer.commitOffsets(
-          offsets.map((o) => ({
-            topic: topicOf(o.topic),
-            partition: o.partition,
-            offset: o.offset.toString(),
-          })),
+        consumer.commit(
+          offsets.map((o) => ({ topic: topicOf(o.topic), partition: o.partition, offset: o.offset })),
         ),
       observeLatency: (ms) => metrics.latency.observe(ms / 1000),
       log,
@@ -144,17 +127,8 @@ export async function startDecisionService(
     { maxWriteBatch: config.maxWriteBatch },
   );
   const ctx: Context = { config, pipeline, metrics };
-  let generation = 0;
   let joined = false;
-  consumer.on(consumer.events.GROUP_JOIN, (e) => {
-    generation++;
-    pipeline.reset();
-    joined = true;
-    log.info(
-      { assigned: e.payload.memberAssignment[config.applicationsTopic] ?? [], generation },
-      'decision service joined; join state rebuilt from the committed offsets',
-    );
-  });
+  let closing = false;
   metrics.setPendingSource(() => {
     let pending = 0;
     let oldestMs = 0;
@@ -165,39 +139,53 @@ export async function startDecisionService(
     }
     return { pending, oldestMs };
   });
-  try {
-    await assertCoPartitioned(kafka, [config.applicationsTopic, config.verdictsTopic]);
-    await consumer.connect();
-    await consumer.subscribe({
-      topics: [config.applicationsTopic, config.verdictsTopic],
-      fromBeginning: true,
-    });
-  } catch (err) {
-    // Not started: nothing decided, so the claim goes (the batch decides meanwhile) with the clients.
-    await consumer.disconnect().catch(() => undefined);
-    await producer.disconnect().catch(() => undefined);
-    await claim.close();
-    if (options.pool === undefined) await pool.end().catch(() => undefined);
-    throw err;
-  }
-  let closing = false;
-  await consumer.run({
-    autoCommit: false,
-    eachBatchAutoResolve: false,
-    eachBatch: async (payload) => {
-      if (closing) return;
-      const p = payload.batch.partition;
+  const consumer: BatchConsumer = createBatchConsumer(connection, {
+    groupId,
+    topics: [config.applicationsTopic, config.verdictsTopic],
+    assigner: coPartitionAssigner,
+    sessionTimeout: config.sessionTimeoutMs,
+    maxBytesPerPartition: 512 * 1024,
+    maxWaitTime: FETCH_MAX_WAIT_MS,
+    log: log.child({ component: 'kafka' }),
+    // Every join: the previous generation's join state goes (its partitions' new owners, maybe this
+    // member, replay from the committed offsets); its handlers have returned by now.
+    onAssigned: (a) => {
+      pipeline.reset();
+      joined = true;
+      log.info(
+        {
+          assigned: a.partitions.find((t) => t.topic === config.applicationsTopic)?.partitions ?? [],
+          generation: a.generation,
+        },
+        'decision service joined; join state rebuilt from the committed offsets',
+      );
+    },
+    eachBatch: async (batch) => {
+      if (closing || batch.isStale()) return;
+      const p = batch.partition;
       const state = pipeline.state(p, () => ({
         partition: p,
         assembly: new PartitionAssembly(),
         replayBelow: {},
         committed: {},
       }));
-      handleBatch(ctx, state, payload);
+      handleBatch(ctx, state, batch, () => closing);
       // Backpressure: reading waits while many complete applications are not yet decided.
-      await pipeline.admit();
+      await pipeline.admit(() => closing || batch.isStale());
     },
   });
+  try {
+    const kafka = options.kafka ?? createKafka(connection, log.child({ component: 'kafkajs' }));
+    await assertCoPartitioned(kafka, [config.applicationsTopic, config.verdictsTopic]);
+    await consumer.start();
+  } catch (err) {
+    // Not started: nothing decided, so the claim goes (the batch decides meanwhile) with the clients.
+    await consumer.stop().catch(() => undefined);
+    await producer.close().catch(() => undefined);
+    await claim.close();
+    if (options.pool === undefined) await pool.end().catch(() => undefined);
+    throw err;
+  }
   const tick = setInterval(() => pipeline.pump(), TICK_MS);
   tick.unref();
 
@@ -239,15 +227,15 @@ export async function startDecisionService(
       closed = true;
       // Stop reading; let what was read be written, published and committed (bounded), then disconnect.
       closing = true;
-      consumer.pause([{ topic: config.applicationsTopic }, { topic: config.verdictsTopic }]);
+      consumer.pause();
       for (const until = Date.now() + 10_000; !pipeline.idle() && Date.now() < until; ) {
         pipeline.pump();
         await new Promise((r) => setTimeout(r, 20));
       }
       pipeline.close();
       clearInterval(tick);
-      await consumer.disconnect().catch((err) => log.warn({ err }, 'consumer disconnect failed'));
-      await producer.disconnect().catch(() => undefined);
+      await consumer.stop().catch((err: unknown) => log.warn({ err }, 'consumer stop failed'));
+      await producer.close().catch(() => undefined);
       await claim.close();
       await new Promise<void>((resolve) => ops.close(() => resolve()));
       if (options.pool === undefined) await pool.end().catch(() => undefined);
@@ -256,12 +244,16 @@ export async function startDecisionService(
 }
 
 /** Adds a batch's pieces to its partition's join state (no I/O) and hands over to the pipeline. */
-function handleBatch(ctx: Context, state: PartitionState, payload: EachBatchPayload): void {
-  const { batch } = payload;
-  if (batch.messages.length === 0 || payload.isStale()) return;
+function handleBatch(
+  ctx: Context,
+  state: PartitionState,
+  batch: PartitionBatch,
+  closing: () => boolean,
+): void {
+  if (batch.messages.length === 0 || batch.isStale()) return;
   const { assembly } = state;
   const role: SourceTopic = batch.topic === ctx.config.applicationsTopic ? 'applications' : 'verdicts';
-  state.replayBelow[role] ??= BigInt(batch.highWatermark);
+  state.replayBelow[role] ??= batch.highWatermark;
   const replayBelow = state.replayBelow[role];
   const now = Date.now();
   /**
@@ -270,12 +262,12 @@ function handleBatch(ctx: Context, state: PartitionState, payload: EachBatchPayl
    * have read. One opened by a new application message is looked up only if still open LATE_CHECK_MS on.
    */
   const opened: string[] = [];
-  let last: string | undefined;
+  let last: bigint | undefined;
   for (const message of batch.messages) {
-    // (Staleness, a seek on this partition, is checked once above: this service never seeks.)
-    if (!payload.isRunning()) break;
+    // (Staleness, a rebalance, is checked once above: this service never seeks.)
+    if (closing()) break;
     last = message.offset;
-    const offset = BigInt(message.offset);
+    const offset = message.offset;
     if (role === 'applications') {
       let value: unknown;
       try {
@@ -290,7 +282,7 @@ function handleBatch(ctx: Context, state: PartitionState, payload: EachBatchPayl
         assembly.advance(role, offset);
         continue;
       }
-      const receivedAt = Date.parse(receiptTime(v.value, message.timestamp));
+      const receivedAt = Date.parse(receiptTime(v.value, String(message.timestamp)));
       if (assembly.addApplication(v.value, receivedAt, offset)) {
         const id = v.value.applicationId.toLowerCase();
         if (offset < replayBelow) opened.push(id);
@@ -307,16 +299,17 @@ function handleBatch(ctx: Context, state: PartitionState, payload: EachBatchPayl
   }
   if (last === undefined) return;
   ctx.pipeline.lookUp(state, opened);
-  payload.resolveOffset(last);
   ctx.metrics.consumerLag.set(
     { topic: role, partition: String(batch.partition) },
-    Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n)),
+    Math.max(0, Number(batch.highWatermark - last - 1n)),
   );
   ctx.pipeline.pump(state);
 }
 
+const CONTENT_TYPE = [Buffer.from('content-type'), Buffer.from('application/json')] as const;
+
 async function publish(
-  producer: Producer,
+  producer: BytesProducer,
   topic: string,
   texts: ReadonlyMap<string, string>,
   metrics: DecisionMetrics,
@@ -325,12 +318,11 @@ async function publish(
 ): Promise<void> {
   if (standing.length === 0) return;
   await producer.send({
-    topic,
-    acks: -1,
     messages: standing.map((r) => ({
-      key: r.applicationId,
-      value: JSON.stringify(issuedDecisionMessage(r, texts)),
-      headers: { 'content-type': 'application/json', 'decision-record-id': r.recordId },
+      topic,
+      key: Buffer.from(r.applicationId),
+      value: Buffer.from(JSON.stringify(issuedDecisionMessage(r, texts))),
+      headers: new Map([CONTENT_TYPE, [Buffer.from('decision-record-id'), Buffer.from(r.recordId)]]),
     })),
   });
   // Counted per outcome, not per record (a label lookup per record costs more than the count).
