@@ -479,7 +479,7 @@ async function main(): Promise<void> {
   out('# Fraud detector benchmark');
   out();
   out(
-    `Run ${new Date().toISOString()}, default rule set (${DEFAULT_RULES.rules.length} rules), ${PARTITIONS} partitions, harness Kafka ${requireInfra('kafka').version} and FerretDB; ${availableParallelism()} shared cores; node ${process.version}; ceilings on kafkajs, the detector's consumers kafkajs and its producers @platformatic/kafka.`,
+    `Run ${new Date().toISOString()}, default rule set (${DEFAULT_RULES.rules.length} rules), ${PARTITIONS} partitions, harness Kafka ${requireInfra('kafka').version} and FerretDB; ${availableParallelism()} shared cores; node ${process.version}; ceilings on kafkajs, the detector on @platformatic/kafka.`,
   );
   out();
 

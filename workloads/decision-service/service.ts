@@ -18,7 +18,6 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Kafka } from 'kafkajs';
 import { verdictRecordParts } from '../../api/verdict.ts';
 import { createLogger, type Logger } from '../../lib/log.ts';
 import { startOpsServer } from '../../lib/ops-server.ts';
@@ -33,8 +32,13 @@ import {
 } from '../risk-scorer/models.ts';
 import { loadModelFile } from '../risk-scorer/scorecard/model.ts';
 import { type BatchConsumer, createBatchConsumer, type PartitionBatch } from '../shared/batch-consumer.ts';
-import { assertCoPartitioned, createKafka, kafkaConnection } from '../shared/kafka.ts';
-import { type BytesProducer, createProducer } from '../shared/kafka-client.ts';
+import { kafkaConnection } from '../shared/kafka.ts';
+import {
+  assertCoPartitioned,
+  type BytesProducer,
+  bytesMessage,
+  createProducer,
+} from '../shared/kafka-client.ts';
 import { createPool, type Pool, whenWarehouseReady } from '../warehouse/db.ts';
 import { claimStreamDecisions } from '../warehouse/decision-authority.ts';
 import { PartitionAssembly, type SourceTopic } from './assembly.ts';
@@ -82,7 +86,7 @@ const FETCH_MAX_WAIT_MS = 50;
 
 export async function startDecisionService(
   config: DecisionServiceConfig,
-  options: { log?: Logger; kafka?: Kafka; pool?: Pool } = {},
+  options: { log?: Logger; pool?: Pool } = {},
 ): Promise<DecisionService> {
   const log = options.log ?? createLogger('decision-service');
   const metrics = createDecisionMetrics();
@@ -175,8 +179,7 @@ export async function startDecisionService(
     },
   });
   try {
-    const kafka = options.kafka ?? createKafka(connection, log.child({ component: 'kafkajs' }));
-    await assertCoPartitioned(kafka, [config.applicationsTopic, config.verdictsTopic]);
+    await assertCoPartitioned(connection, [config.applicationsTopic, config.verdictsTopic]);
     await consumer.start();
   } catch (err) {
     // Not started: nothing decided, so the claim goes (the batch decides meanwhile) with the clients.
@@ -306,8 +309,6 @@ function handleBatch(
   ctx.pipeline.pump(state);
 }
 
-const CONTENT_TYPE = [Buffer.from('content-type'), Buffer.from('application/json')] as const;
-
 async function publish(
   producer: BytesProducer,
   topic: string,
@@ -318,12 +319,13 @@ async function publish(
 ): Promise<void> {
   if (standing.length === 0) return;
   await producer.send({
-    messages: standing.map((r) => ({
-      topic,
-      key: Buffer.from(r.applicationId),
-      value: Buffer.from(JSON.stringify(issuedDecisionMessage(r, texts))),
-      headers: new Map([CONTENT_TYPE, [Buffer.from('decision-record-id'), Buffer.from(r.recordId)]]),
-    })),
+    messages: standing.map((r) =>
+      bytesMessage(topic, {
+        key: r.applicationId,
+        value: JSON.stringify(issuedDecisionMessage(r, texts)),
+        headers: { 'content-type': 'application/json', 'decision-record-id': r.recordId },
+      }),
+    ),
   });
   // Counted per outcome, not per record (a label lookup per record costs more than the count).
   const counts = new Map<string, number>();

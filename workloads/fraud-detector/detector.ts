@@ -115,7 +115,7 @@ export async function startFraudDetector(
   const [sourceWriter, windowWriter] = producers.map(createOutputWriter) as [OutputWriter, OutputWriter];
   const storeWrites = groupStoreWrites(store);
   const common = {
-    kafka,
+    connection: kafkaConnection(config, app),
     deadLetterTopic: config.deadLetterTopic,
     verdictsTopic: config.verdictsTopic,
     repartitionPartitions,

@@ -713,6 +713,43 @@ export function createBatchConsumer(
     return out;
   }
 
+  const group: Parameters<BytesConsumer['joinGroup']>[0] = {};
+  if (options.sessionTimeout !== undefined) group.sessionTimeout = options.sessionTimeout;
+  if (options.rebalanceTimeout !== undefined) group.rebalanceTimeout = options.rebalanceTimeout;
+  if (options.heartbeatInterval !== undefined) group.heartbeatInterval = options.heartbeatInterval;
+  if (options.assigner !== undefined) {
+    group.protocols = [{ name: options.assigner.name, version: 0 }];
+    group.partitionAssigner = toGroupAssigner(options.assigner);
+  }
+
+  /**
+   * The client emits 'error' when a rejoin after a failed heartbeat failed (all its retries, e.g. the
+   * broker away for long): it then stops heartbeating, so this member is out of the group. What it
+   * holds goes stale (nothing fetched, handed over or committed) and it joins again until it is back.
+   */
+  let rejoining = false;
+  consumer.on('error', (err: unknown) => {
+    log?.warn({ err: message(err) }, 'lost the consumer group membership; joining again');
+    settingUp = true;
+    for (const st of states.values()) st.revoked = true;
+    states = new Map();
+    if (rejoining || stopping) return;
+    rejoining = true;
+    void (async () => {
+      for (let attempt = 1; !stopping; attempt++) {
+        await sleep(Math.min(5_000, retryMs * 2 ** Math.min(attempt - 1, 5)));
+        if (stopping) break;
+        try {
+          await consumer.joinGroup({ ...group });
+          break;
+        } catch (e) {
+          log?.warn({ err: message(e), attempt }, 'joining the consumer group failed; retrying');
+        }
+      }
+      rejoining = false;
+    })();
+  });
+
   consumer.on('consumer:group:join', (payload) => {
     void onJoin(payload).catch((err: unknown) =>
       log?.error({ err: message(err) }, 'group join setup failed'),
@@ -793,14 +830,6 @@ export function createBatchConsumer(
       const joined = new Promise<void>((resolve, reject) => {
         firstJoin = { resolve, reject };
       });
-      const group: Parameters<BytesConsumer['joinGroup']>[0] = {};
-      if (options.sessionTimeout !== undefined) group.sessionTimeout = options.sessionTimeout;
-      if (options.rebalanceTimeout !== undefined) group.rebalanceTimeout = options.rebalanceTimeout;
-      if (options.heartbeatInterval !== undefined) group.heartbeatInterval = options.heartbeatInterval;
-      if (options.assigner !== undefined) {
-        group.protocols = [{ name: options.assigner.name, version: 0 }];
-        group.partitionAssigner = toGroupAssigner(options.assigner);
-      }
       try {
         await consumer.joinGroup(group);
       } catch (err) {

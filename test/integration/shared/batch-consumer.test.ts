@@ -328,6 +328,37 @@ describe('batch consumer', () => {
     await Promise.all([a.stop(), b.stop()]);
   });
 
+  it('joins again when the client reports its membership lost, and reads on', async () => {
+    const [topic] = (await createTopics(2)) as [string];
+    await produce(topic, [0, 1], 1, 5);
+    const group = `bc-lost-${randomUUID().slice(0, 8)}`;
+    const joins: Assignment[] = [];
+    const distinct = new Set<string>();
+    const c = consumer(group, [topic], {
+      retryMs: 50,
+      onAssigned: (x) => {
+        joins.push(x);
+      },
+      eachBatch: async (batch) => {
+        for (const m of batch.messages) distinct.add(`${batch.partition}:${m.offset}`);
+        await c.commit([{ topic, partition: batch.partition, offset: batch.lastOffset + 1n }]).catch(() => {
+          // Racing the rejoin: read again from the last commit.
+        });
+      },
+    });
+    await c.start();
+    await waitFor('the first records', () => distinct.size === 10);
+    // What the client emits when a rejoin after a failed heartbeat gave up (it heartbeats no more).
+    c.client.emit('error', new Error('simulated: rejoin failed'));
+    expect(c.assignment()).toEqual([]);
+    await waitFor('a new generation', () => joins.length >= 2);
+    expect((joins[1] as Assignment).generation).toBeGreaterThan((joins[0] as Assignment).generation);
+    expect(sorted((joins[1] as Assignment).partitions)).toEqual([`${topic}:0`, `${topic}:1`]);
+    await produce(topic, [0, 1], 1, 5);
+    await waitFor('the records written after', () => distinct.size === 20);
+    await c.stop();
+  });
+
   it('hands a batch whose handler threw over again', async () => {
     const [topic] = (await createTopics(1)) as [string];
     await produce(topic, [0], 1, 5);

@@ -28,7 +28,16 @@ describe('a stage’s records as the producer takes them', () => {
     expect(m.headers).toBeUndefined();
   });
 
-  it('keeps a dead letter’s null value and every occurrence of a repeated header, in order', () => {
+  it('writes a header list once per element, in order', () => {
+    const m = toProduce('t', { value: 'v', headers: { a: ['1', Buffer.from('2')], b: '3', c: undefined } });
+    expect(headerPairs(m.headers)).toEqual([
+      ['a', '1'],
+      ['a', '2'],
+      ['b', '3'],
+    ]);
+  });
+
+  it('keeps a dead letter’s null value and its source’s headers as read, then adds the reason', () => {
     const record = deadLetter(
       {
         topic: 'apps',
@@ -36,8 +45,14 @@ describe('a stage’s records as the producer takes them', () => {
         message: {
           key: null,
           value: null,
-          offset: '41',
-          headers: { 'trace-id': [Buffer.from('t-1'), 't-2'], skipped: undefined },
+          offset: 41n,
+          headerEntries: [
+            ['trace-id', Buffer.from('t-1')],
+            ['empty', null],
+            ['trace-id', Buffer.from('t-2')],
+            // A dead letter fed back in: its old reason is replaced, not repeated.
+            ['dlq-reason', Buffer.from('schema-invalid')],
+          ],
         },
       },
       'unparseable',
@@ -46,8 +61,13 @@ describe('a stage’s records as the producer takes them', () => {
     const m = toProduce('dlq', record);
     expect(m.value).toBeNull();
     expect(m.key).toBeUndefined();
-    expect(headerPairs(m.headers)).toEqual([
+    const pairs = [...(m.headers as Map<Buffer, Buffer | null>)].map(([k, v]) => [
+      k.toString('utf8'),
+      v === null ? null : v.toString('utf8'),
+    ]);
+    expect(pairs).toEqual([
       ['trace-id', 't-1'],
+      ['empty', null],
       ['trace-id', 't-2'],
       ['dlq-reason', 'unparseable'],
       ['dlq-error', 'empty message value'],

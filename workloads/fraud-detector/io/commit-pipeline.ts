@@ -20,23 +20,29 @@
  *   number of round trips, so a stage reading small batches at a moderate rate does not stop reading
  *   while one slow write, e.g. an alert insert, is in flight).
  */
-import type { Consumer } from 'kafkajs';
 import type { Logger } from '../../../lib/log.ts';
 
 interface Pending {
   partition: number;
   /** The offset to commit (the next one to read). */
-  offset: string;
+  offset: bigint;
   metadata: string | undefined;
-  highWatermark: string;
+  highWatermark: bigint;
   landed: boolean;
   epoch: number;
   weight: number;
 }
 
+/** One partition's offset to commit (the next record to read), with its metadata. */
+export interface PartitionCommit {
+  partition: number;
+  offset: bigint;
+  metadata?: string;
+}
+
 export interface CommitPipelineOptions {
-  consumer: Consumer;
-  topic: string;
+  /** Commits offsets of the stage's topic (io/batch-consumer's `commit`); rejects when it did not. */
+  commit(offsets: PartitionCommit[]): Promise<void>;
   log: Logger;
   /** Weight (input messages, or batches where `add` is given none) waiting for writes before `add` makes the caller wait. */
   maxPending?: number;
@@ -44,9 +50,9 @@ export interface CommitPipelineOptions {
    * A batch's writes failed: the stage must read `partition` again from `from` (its last committed
    * offset, or where this member started reading it).
    */
-  onFailure(partition: number, from: string, err: unknown): void;
+  onFailure(partition: number, from: bigint, err: unknown): void;
   /** After a commit (lag metrics). */
-  onCommitted?(partition: number, offset: string, highWatermark: string): void;
+  onCommitted?(partition: number, offset: bigint, highWatermark: bigint): void;
   /** Least time (ms) from the end of one commit to the start of the next (default 0). */
   minIntervalMs?: number;
 }
@@ -68,9 +74,9 @@ export const MAX_PENDING_MESSAGES = 20_000;
 export class CommitPipeline {
   private readonly queues = new Map<number, Pending[]>();
   /** Last committed offset (or where reading started) per partition, this generation. */
-  private readonly committed = new Map<number, string>();
+  private readonly committed = new Map<number, bigint>();
   /** The offset after the last batch processed per partition (where reading resumes). */
-  private readonly processed = new Map<number, string>();
+  private readonly processed = new Map<number, bigint>();
   private readonly epochs = new Map<number, number>();
   private ready = new Map<number, Pending>();
   private inFlight: Promise<void> | undefined;
@@ -89,9 +95,9 @@ export class CommitPipeline {
    * A rebalance gave this member `assigned`: forgets the other partitions; returns, for each kept
    * partition it has processed batches of, the offset to resume reading at (after the last processed).
    */
-  rebalanced(assigned: ReadonlySet<number>): Map<number, string> {
+  rebalanced(assigned: ReadonlySet<number>): Map<number, bigint> {
     const known = new Set([...this.queues.keys(), ...this.processed.keys(), ...this.committed.keys()]);
-    const resume = new Map<number, string>();
+    const resume = new Map<number, bigint>();
     for (const partition of known) {
       if (!assigned.has(partition)) this.forget(partition);
       else {
@@ -114,12 +120,12 @@ export class CommitPipeline {
   }
 
   /** Batches of `partition` were processed up to `next` (exclusive) without writes (a replay). */
-  processedUpTo(partition: number, next: string): void {
+  processedUpTo(partition: number, next: bigint): void {
     this.processed.set(partition, next);
   }
 
   /** Where this member started reading `partition` in this generation (the first batch's offset). */
-  started(partition: number, firstOffset: string): void {
+  started(partition: number, firstOffset: bigint): void {
     if (!this.committed.has(partition)) this.committed.set(partition, firstOffset);
   }
 
@@ -129,9 +135,9 @@ export class CommitPipeline {
    */
   add(
     partition: number,
-    offset: string,
+    offset: bigint,
     metadata: string | undefined,
-    highWatermark: string,
+    highWatermark: bigint,
     work: Promise<unknown>,
     weight = 1,
   ): Promise<void> {
@@ -202,10 +208,9 @@ export class CommitPipeline {
     const batch = [...this.ready.values()];
     this.ready = new Map();
     let failed = false;
-    this.inFlight = this.o.consumer
-      .commitOffsets(
+    this.inFlight = this.o
+      .commit(
         batch.map((e) => ({
-          topic: this.o.topic,
           partition: e.partition,
           offset: e.offset,
           ...(e.metadata === undefined ? {} : { metadata: e.metadata }),

@@ -10,17 +10,21 @@ import type { HeaderValue } from '../../../lib/packed-records.ts';
 import type { BytesProducer } from '../../shared/kafka-client.ts';
 import { type GroupCommit, groupCommit } from './group-commit.ts';
 
+/** Headers as ordered pairs: every pair is written, in order (repeated names, null values included). */
+export type HeaderEntries = ReadonlyArray<readonly [string, Buffer | string | null]>;
+
 /**
  * One record to write. Strings are written as their UTF-8 bytes; a null value is written as null (a
  * dead letter keeps its source's value, whatever it was). `partition` places the record there (packed
  * records); otherwise the key's murmur2 does (a record without key and partition goes to partition 0).
- * A header given a list is written once per element, in order (Kafka allows repeated header keys).
+ * Headers by name (a list is written once per element, in order: Kafka allows repeated names) or as
+ * ordered pairs.
  */
 export interface OutRecord {
   key?: Buffer | string | null;
   value: Buffer | string | null;
   partition?: number;
-  headers?: Readonly<Record<string, HeaderValue>>;
+  headers?: Readonly<Record<string, HeaderValue>> | HeaderEntries;
 }
 
 export interface OutMessage {
@@ -45,9 +49,15 @@ const bytes = (v: Buffer | string): Buffer => (typeof v === 'string' ? Buffer.fr
  * The headers as the producer takes them (its serializers are no-ops: bytes in, bytes out). A Map keyed
  * by Buffer objects, so a repeated header key (a list) stays repeated: each occurrence is its own key.
  */
-function headerMap(headers: Readonly<Record<string, HeaderValue>>): Map<Buffer, Buffer> {
+function headerMap(headers: Readonly<Record<string, HeaderValue>> | HeaderEntries): Map<Buffer, Buffer> {
   const out = new Map<Buffer, Buffer>();
-  for (const [name, value] of Object.entries(headers)) {
+  if (Array.isArray(headers)) {
+    // A null header value is written as null (the producer's serializers are the identity).
+    for (const [name, v] of headers as HeaderEntries)
+      out.set(Buffer.from(name, 'utf8'), (v === null ? null : bytes(v)) as Buffer);
+    return out;
+  }
+  for (const [name, value] of Object.entries(headers as Readonly<Record<string, HeaderValue>>)) {
     if (value === undefined) continue;
     const values = Array.isArray(value) ? value : [value as Buffer | string];
     for (const v of values) out.set(Buffer.from(name, 'utf8'), bytes(v));

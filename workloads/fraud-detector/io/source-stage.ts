@@ -11,12 +11,18 @@
  * Offsets are committed only after the repartition messages, the verdict parts, the dead letters and
  * the alerts are written (io/commit-pipeline.ts: the next batch is processed meanwhile).
  */
-import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { FraudAlert } from '../../../api/alert.ts';
 import { type VerdictPart, verdictRecords } from '../../../api/verdict.ts';
 import type { Logger } from '../../../lib/log.ts';
 import type { ApplicationEvent } from '../../contract/application.ts';
 import { eventValidator } from '../../contract/validate.ts';
+import {
+  type BatchConsumer,
+  createBatchConsumer,
+  type PartitionBatch,
+  type StreamMessage,
+} from '../../shared/batch-consumer.ts';
+import type { KafkaConnection } from '../../shared/kafka.ts';
 import { evaluateEventRules } from '../core/event-rules.ts';
 import { eventTimes, isBeyondHorizon, receiptTime } from '../core/event-time.ts';
 import { packByPartition, type RepartitionKey, repartitionKeys } from '../core/repartition.ts';
@@ -25,18 +31,19 @@ import type { DetectorMetrics } from '../metrics.ts';
 import type { CompiledRuleSet } from '../rules/compile.ts';
 import type { AlertSink } from './alert-sink.ts';
 import { COMMIT_INTERVAL_MS, CommitPipeline, MAX_PENDING_MESSAGES } from './commit-pipeline.ts';
-import { deadLetter } from './dead-letter.ts';
+import { type DeadLetterReason, deadLetter } from './dead-letter.ts';
 import type { OutMessage, OutputWriter } from './output-writer.ts';
 
 export interface StageHandle {
-  consumer: Consumer;
+  consumer: BatchConsumer;
   joined(): boolean;
   stop(): Promise<void>;
 }
 
 /** What both stages of the detector run with. */
 export interface StageOptions {
-  kafka: Kafka;
+  /** Where the stage's consumer connects (its group member: workloads/shared/batch-consumer.ts). */
+  connection: KafkaConnection;
   /** The stage's Kafka output (group-committed produce requests). */
   writer: OutputWriter;
   groupId: string;
@@ -58,61 +65,58 @@ export interface SourceStageOptions extends StageOptions {
   applicationsTopic: string;
 }
 
+/** Fetched per partition and request: a few thousand applications. */
+export const MAX_BYTES_PER_PARTITION = 512 * 1024;
+
 export async function startSourceStage(o: SourceStageOptions): Promise<StageHandle> {
-  const consumer = o.kafka.consumer({
-    groupId: o.groupId,
-    allowAutoTopicCreation: false,
-    maxBytesPerPartition: 512 * 1024,
-  });
   let joined = false;
   let stopping = false;
+  // Assigned before any batch or commit can reach the pipeline (both start after `start`).
+  let consumer: BatchConsumer | undefined;
   const pipeline = new CommitPipeline({
-    consumer,
-    topic: o.applicationsTopic,
+    commit: (offsets) =>
+      (consumer as BatchConsumer).commit(offsets.map((c) => ({ topic: o.applicationsTopic, ...c }))),
     maxPending: MAX_PENDING_MESSAGES,
     minIntervalMs: COMMIT_INTERVAL_MS,
     log: o.log,
-    onFailure: (partition, from) => consumer.seek({ topic: o.applicationsTopic, partition, offset: from }),
+    onFailure: (partition, from) => consumer?.seek(o.applicationsTopic, partition, from),
     onCommitted: (partition, offset, highWatermark) =>
       o.metrics.consumerLag.set(
         { topic: o.applicationsTopic, partition: String(partition) },
-        Math.max(0, Number(BigInt(highWatermark) - BigInt(offset))),
+        Math.max(0, Number(highWatermark - offset)),
       ),
   });
-  consumer.on(consumer.events.GROUP_JOIN, (e) => {
-    // Partitions kept through a rebalance resume where processing was (their pending commits stand).
-    const assigned = new Set(e.payload.memberAssignment[o.applicationsTopic] ?? []);
-    for (const [partition, offset] of pipeline.rebalanced(assigned))
-      consumer.seek({ topic: o.applicationsTopic, partition, offset });
-    joined = true;
+  consumer = createBatchConsumer(o.connection, {
+    groupId: o.groupId,
+    topics: [o.applicationsTopic],
+    maxBytesPerPartition: MAX_BYTES_PER_PARTITION,
+    log: o.log,
+    onAssigned: (a) => {
+      // Partitions kept through a rebalance resume where processing was (their pending commits stand);
+      // the others start at the group's committed offset (the consumer's default).
+      const assigned = new Set(a.partitions.find((t) => t.topic === o.applicationsTopic)?.partitions ?? []);
+      for (const [partition, offset] of pipeline.rebalanced(assigned))
+        consumer?.seek(o.applicationsTopic, partition, offset);
+      joined = true;
+    },
+    eachBatch: (batch) => (stopping ? undefined : handleBatch(o, pipeline, batch)),
   });
-  await consumer.connect();
-  await consumer.subscribe({ topic: o.applicationsTopic, fromBeginning: true });
-  await consumer.run({
-    autoCommit: false,
-    eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: 3,
-    eachBatch: (payload) => (stopping ? Promise.resolve() : handleBatch(o, pipeline, payload)),
-  });
+  await consumer.start();
+  const started = consumer;
   return {
-    consumer,
+    consumer: started,
     joined: () => joined,
     stop: async () => {
       stopping = true;
       await pipeline.drain(10_000);
-      await consumer.disconnect();
+      await started.stop();
     },
   };
 }
 
-function handleBatch(
-  o: SourceStageOptions,
-  pipeline: CommitPipeline,
-  payload: EachBatchPayload,
-): Promise<void> {
-  const { batch } = payload;
+function handleBatch(o: SourceStageOptions, pipeline: CommitPipeline, batch: PartitionBatch): Promise<void> {
   const first = batch.messages[0];
-  if (first === undefined || payload.isStale()) return Promise.resolve();
+  if (first === undefined || batch.isStale()) return Promise.resolve();
   pipeline.started(batch.partition, first.offset);
   const rules = o.rules();
   const now = new Date();
@@ -125,20 +129,18 @@ function handleBatch(
   const verdicts: Array<{ part: VerdictPart; partition: number }> = [];
   /** Valid applications of the batch (counted once per batch, not per message). */
   let consumed = 0;
-  let last: string | undefined;
-  for (const message of batch.messages) {
-    if (!payload.isRunning() || payload.isStale()) break;
-    last = message.offset;
+  const dead = (message: StreamMessage, reason: DeadLetterReason, error: string) => {
     const source = { topic: batch.topic, partition: batch.partition, message };
+    outputs.push({ topic: o.deadLetterTopic, message: deadLetter(source, reason, error) });
+  };
+  // Processing is synchronous to the end: no rebalance or seek can make the batch stale meanwhile.
+  for (const message of batch.messages) {
     let parsed: unknown;
     try {
       if (message.value === null) throw new Error('empty message value');
       parsed = JSON.parse(message.value.toString('utf8'));
     } catch (err) {
-      outputs.push({
-        topic: o.deadLetterTopic,
-        message: deadLetter(source, 'unparseable', (err as Error).message),
-      });
+      dead(message, 'unparseable', (err as Error).message);
       o.metrics.dlq.inc({ reason: 'unparseable' });
       continue;
     }
@@ -148,13 +150,13 @@ function handleBatch(
         .slice(0, 10)
         .map((e) => `${e.path}: ${e.message}`)
         .join('; ');
-      outputs.push({ topic: o.deadLetterTopic, message: deadLetter(source, 'schema-invalid', error) });
+      dead(message, 'schema-invalid', error);
       o.metrics.dlq.inc({ reason: 'schema-invalid' });
       continue;
     }
     const event: ApplicationEvent = v.value;
     consumed++;
-    const receivedAt = receiptTime(event, message.timestamp);
+    const receivedAt = receiptTime(event, String(message.timestamp));
     const times = eventTimes(event.submittedAt, receivedAt);
     const raised = evaluateEventRules(rules, event, now, times);
     for (const a of raised) {
@@ -178,21 +180,17 @@ function handleBatch(
     if (times !== undefined && beyond) {
       // Recorded, not dropped: the per-application rules ran; window rules cannot (no state that far back).
       const hours = ((times.received - times.window) / 3_600_000).toFixed(1);
-      outputs.push({
-        topic: o.deadLetterTopic,
-        message: deadLetter(
-          source,
-          'beyond-horizon',
-          `submittedAt is ${hours} h before receivedAt, beyond the event-time horizon of ${o.horizonMs / 3_600_000} h: per-application rules ran, window rules did not`,
-        ),
-      });
+      dead(
+        message,
+        'beyond-horizon',
+        `submittedAt is ${hours} h before receivedAt, beyond the event-time horizon of ${o.horizonMs / 3_600_000} h: per-application rules ran, window rules did not`,
+      );
       o.metrics.beyondHorizon.inc();
       continue;
     }
     if (keys.length > 0)
       toRepartition.push({ keys, source: `${batch.topic}/${batch.partition}/${message.offset}` });
   }
-  if (last === undefined) return Promise.resolve();
   o.metrics.eventsConsumed.inc(consumed);
   for (const message of packByPartition(toRepartition, o.repartitionPartitions))
     outputs.push({ topic: o.repartitionTopic, message });
@@ -213,13 +211,5 @@ function handleBatch(
       'source batch written',
     );
   });
-  payload.resolveOffset(last);
-  return pipeline.add(
-    batch.partition,
-    (BigInt(last) + 1n).toString(),
-    undefined,
-    batch.highWatermark,
-    work,
-    messages,
-  );
+  return pipeline.add(batch.partition, batch.lastOffset + 1n, undefined, batch.highWatermark, work, messages);
 }

@@ -9,10 +9,15 @@
  * So alerts are never emitted from a partial state, and an alert written before a crash is not
  * emitted from a different state after it. A partition kept through a rebalance keeps its state and resumes where it was (io/commit-pipeline.ts); one that moves is rebuilt by its new owner.
  */
-import type { Admin, Consumer, EachBatchPayload } from 'kafkajs';
 import type { FraudAlert } from '../../../api/alert.ts';
 import { type VerdictPart, verdictRecords } from '../../../api/verdict.ts';
 import { isPacked } from '../../../lib/packed-records.ts';
+import {
+  type BatchConsumer,
+  type CommittedOffset,
+  createBatchConsumer,
+  type PartitionBatch,
+} from '../../shared/batch-consumer.ts';
 import { decodeRepartitionKey, parsePacked, parseWindowRecord } from '../core/repartition.ts';
 import { SOURCE_HEADER, sourcePartition, windowPart } from '../core/verdict.ts';
 import { type Checkpoint, PartitionWindows, type WindowRecord } from '../core/windows.ts';
@@ -20,7 +25,7 @@ import type { CompiledRuleSet } from '../rules/compile.ts';
 import { COMMIT_INTERVAL_MS, CommitPipeline, MAX_PENDING_MESSAGES } from './commit-pipeline.ts';
 import { deadLetter } from './dead-letter.ts';
 import type { OutMessage } from './output-writer.ts';
-import type { StageHandle, StageOptions } from './source-stage.ts';
+import { MAX_BYTES_PER_PARTITION, type StageHandle, type StageOptions } from './source-stage.ts';
 
 export interface WindowStageOptions extends StageOptions {
   maxStateEntries: number;
@@ -32,9 +37,11 @@ interface PartitionState {
   windows: PartitionWindows;
   /** Offsets below this were processed before (replay: no emission). */
   liveFrom: bigint;
-  /** Set while waiting for the seek back to the checkpoint to take effect. */
-  awaitingOffset: bigint | undefined;
-  seekAttempts: number;
+  /**
+   * Where reading was sent to rebuild the state (the checkpoint, or the committed offset), until the
+   * first batch is read: a later first offset means retention removed the span (logged).
+   */
+  expectFrom: bigint | undefined;
   rulesVersion: CompiledRuleSet;
 }
 
@@ -43,67 +50,135 @@ export interface WindowStageHandle extends StageHandle {
   partitions(): Map<number, PartitionWindows>;
 }
 
+/** The checkpoint stored in a commit's metadata; undefined when there is none or it is unreadable. */
+function parseCheckpoint(metadata: string | null): Checkpoint | undefined {
+  if (metadata === null || metadata === '') return undefined;
+  try {
+    const c = JSON.parse(metadata) as Partial<Checkpoint>;
+    if (typeof c.replayFrom !== 'number' || !(c.clockBefore === null || typeof c.clockBefore === 'number'))
+      return undefined;
+    return { replayFrom: c.replayFrom, clockBefore: c.clockBefore };
+  } catch {
+    return undefined;
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 export async function startWindowStage(o: WindowStageOptions): Promise<WindowStageHandle> {
-  const consumer = o.kafka.consumer({
-    groupId: o.groupId,
-    allowAutoTopicCreation: false,
-    maxBytesPerPartition: 512 * 1024,
-  });
-  const admin = o.kafka.admin();
-  await admin.connect();
+  const topic = o.repartitionTopic;
   const states = new Map<number, PartitionState>();
-  let generation = 0;
   let joined = false;
   let stopping = false;
+  // Assigned before any batch, join or commit can use it (they all start with `start`).
+  let consumer: BatchConsumer | undefined;
+
+  /**
+   * The state of a partition from its committed offset and checkpoint: empty, its clock from the
+   * checkpoint, and reading sent back to the checkpoint, replayed without emitting up to the committed
+   * offset. `from`: where to read when the group has no offset for it (after a failed write, where this
+   * member started reading it); otherwise the consumer's start (the earliest record) stands.
+   */
+  const install = (c: CommittedOffset, from?: bigint): void => {
+    const checkpoint = parseCheckpoint(c.metadata);
+    const committed = c.offset ?? undefined;
+    const rules = o.rules();
+    const st: PartitionState = {
+      windows: new PartitionWindows(rules, {
+        maxEntries: o.maxStateEntries,
+        clock: checkpoint?.clockBefore ?? null,
+        horizonMs: o.horizonMs,
+      }),
+      liveFrom: committed ?? -1n,
+      expectFrom: undefined,
+      rulesVersion: rules,
+    };
+    states.set(c.partition, st);
+    const replayFrom = checkpoint === undefined ? committed : BigInt(checkpoint.replayFrom);
+    let at = from;
+    if (committed !== undefined)
+      at = replayFrom !== undefined && replayFrom < committed ? replayFrom : committed;
+    if (at === undefined) return;
+    if (committed !== undefined && at < committed)
+      o.log.info(
+        { partition: c.partition, replayFrom: at.toString(), committed: committed.toString() },
+        'replaying the window span before emitting',
+      );
+    st.expectFrom = at;
+    consumer?.seek(topic, c.partition, at);
+  };
+
+  /** After a failed write: the partition's state is rebuilt from its last commit and checkpoint. */
+  const rebuild = async (partition: number, from: bigint): Promise<void> => {
+    const generation = consumer?.generation;
+    for (let attempt = 0; ; attempt++) {
+      const still = () => !stopping && consumer?.generation === generation && !states.has(partition);
+      try {
+        const [c] = (await consumer?.committed([{ topic, partitions: [partition] }])) ?? [];
+        if (!still()) return;
+        install(c ?? { topic, partition, offset: null, metadata: null }, from);
+        return;
+      } catch (err) {
+        if (!still()) return;
+        o.log.warn({ err: (err as Error).message, partition }, 'reading the checkpoint failed; retrying');
+        await sleep(Math.min(5_000, 200 * 2 ** Math.min(attempt, 5)));
+      }
+    }
+  };
+
   const pipeline = new CommitPipeline({
-    consumer,
-    topic: o.repartitionTopic,
+    commit: (offsets) => (consumer as BatchConsumer).commit(offsets.map((c) => ({ topic, ...c }))),
     maxPending: MAX_PENDING_MESSAGES,
     minIntervalMs: COMMIT_INTERVAL_MS,
     log: o.log,
     onFailure: (partition, from) => {
       // The state goes with the writes that failed: rebuilt from the last checkpoint, then live again.
+      // Batches of the partition read meanwhile are dropped (the rebuild seeks back over them).
       states.delete(partition);
-      consumer.seek({ topic: o.repartitionTopic, partition, offset: from });
+      void rebuild(partition, from);
     },
     onCommitted: (partition, offset, highWatermark) =>
       o.metrics.consumerLag.set(
-        { topic: o.repartitionTopic, partition: String(partition) },
-        Math.max(0, Number(BigInt(highWatermark) - BigInt(offset))),
+        { topic, partition: String(partition) },
+        Math.max(0, Number(highWatermark - offset)),
       ),
   });
-  consumer.on(consumer.events.GROUP_JOIN, (e) => {
-    generation++;
-    // A partition kept through the rebalance keeps its state, its pending commits and its position;
-    // one lost (or still seeking back to its checkpoint) is dropped and rebuilt by its next owner.
-    const assigned = new Set(e.payload.memberAssignment[o.repartitionTopic] ?? []);
-    for (const [partition, st] of states) {
-      if (assigned.has(partition) && st.awaitingOffset === undefined) continue;
-      states.delete(partition);
-      pipeline.forget(partition);
-    }
-    for (const [partition, offset] of pipeline.rebalanced(assigned)) {
-      if (states.has(partition)) consumer.seek({ topic: o.repartitionTopic, partition, offset });
-      else pipeline.forget(partition);
-    }
-    joined = true;
-    o.log.info(
-      { assigned: [...assigned], kept: [...states.keys()], generation },
-      'window stage joined; state of new partitions rebuilt from checkpoints as they are read',
-    );
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topic: o.repartitionTopic, fromBeginning: true });
-  await consumer.run({
-    autoCommit: false,
-    eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: 3,
-    eachBatch: async (payload) => {
-      if (stopping) return;
-      const gen = generation;
-      await handleBatch(o, consumer, admin, states, pipeline, payload, () => gen === generation);
+  consumer = createBatchConsumer(o.connection, {
+    groupId: o.groupId,
+    topics: [topic],
+    maxBytesPerPartition: MAX_BYTES_PER_PARTITION,
+    log: o.log,
+    // Runs on every join before any batch of it (the previous generation's handlers have finished).
+    onAssigned: (a) => {
+      const assigned = new Set(a.partitions.find((t) => t.topic === topic)?.partitions ?? []);
+      // A partition kept through the rebalance keeps its state, its pending commits and its position
+      // (where processing was, replay included); one lost, or kept before any batch of it was
+      // processed, is dropped here and rebuilt from its checkpoint (by its next owner).
+      const resume = pipeline.rebalanced(assigned);
+      for (const partition of [...states.keys()]) {
+        if (resume.has(partition)) continue;
+        states.delete(partition);
+        pipeline.forget(partition);
+      }
+      for (const [partition, offset] of resume) {
+        if (states.has(partition)) consumer?.seek(topic, partition, offset);
+        else pipeline.forget(partition);
+      }
+      for (const c of a.committed) if (c.topic === topic && !states.has(c.partition)) install(c);
+      joined = true;
+      o.log.info(
+        {
+          assigned: [...assigned],
+          kept: [...resume.keys()].filter((p) => states.has(p)),
+          generation: a.generation,
+        },
+        'window stage joined; state of new partitions rebuilt from their checkpoints',
+      );
     },
+    eachBatch: (batch) => (stopping ? undefined : handleBatch(o, states, pipeline, batch)),
   });
+  await consumer.start();
+  const started = consumer;
   // The state gauges count the partitions' windows when Prometheus scrapes, so they are never stale.
   o.metrics.setStateSource(() => {
     let keys = 0;
@@ -116,103 +191,37 @@ export async function startWindowStage(o: WindowStageOptions): Promise<WindowSta
     return { keys, entries };
   });
   return {
-    consumer,
+    consumer: started,
     joined: () => joined,
     partitions: () => new Map([...states].map(([p, s]) => [p, s.windows])),
     stop: async () => {
       stopping = true;
       await pipeline.drain(10_000);
       o.metrics.setStateSource(() => ({ keys: 0, entries: 0 }));
-      await consumer.disconnect();
-      await admin.disconnect();
+      await started.stop();
     },
   };
 }
 
-async function readCheckpoint(
-  admin: Admin,
-  groupId: string,
-  topic: string,
-  partition: number,
-): Promise<{ committed: bigint | undefined; checkpoint: Checkpoint | undefined }> {
-  const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
-  const p = entry?.partitions.find((x) => x.partition === partition);
-  if (p === undefined || p.offset === '-1' || p.offset === '')
-    return { committed: undefined, checkpoint: undefined };
-  let checkpoint: Checkpoint | undefined;
-  try {
-    if (p.metadata) checkpoint = JSON.parse(p.metadata) as Checkpoint;
-  } catch {
-    checkpoint = undefined;
-  }
-  return { committed: BigInt(p.offset), checkpoint };
-}
-
 async function handleBatch(
   o: WindowStageOptions,
-  consumer: Consumer,
-  admin: Admin,
   states: Map<number, PartitionState>,
   pipeline: CommitPipeline,
-  payload: EachBatchPayload,
-  current: () => boolean,
+  batch: PartitionBatch,
 ): Promise<void> {
-  const { batch } = payload;
   const first = batch.messages[0];
-  if (first === undefined || payload.isStale()) return;
+  if (first === undefined || batch.isStale()) return;
   const partition = batch.partition;
-  let st = states.get(partition);
-  if (st === undefined) {
-    const { committed, checkpoint } = await readCheckpoint(admin, o.groupId, o.repartitionTopic, partition);
-    const rules = o.rules();
-    st = {
-      windows: new PartitionWindows(rules, {
-        maxEntries: o.maxStateEntries,
-        clock: checkpoint?.clockBefore ?? null,
-        horizonMs: o.horizonMs,
-      }),
-      liveFrom: committed ?? -1n,
-      awaitingOffset: undefined,
-      seekAttempts: 0,
-      rulesVersion: rules,
-    };
-    if (!current()) return;
-    states.set(partition, st);
-    const replayFrom = checkpoint !== undefined ? BigInt(checkpoint.replayFrom) : committed;
-    if (replayFrom !== undefined && committed !== undefined && replayFrom < committed) {
-      st.awaitingOffset = replayFrom;
-      o.log.info(
-        { partition, replayFrom: replayFrom.toString(), committed: committed.toString() },
-        'replaying the window span before emitting',
-      );
-      if (BigInt(first.offset) !== replayFrom) {
-        consumer.seek({ topic: batch.topic, partition, offset: replayFrom.toString() });
-        return;
-      }
-    } else if (committed !== undefined && BigInt(first.offset) !== committed) {
-      // Reading resumes at the committed offset (after a failed write, the fetch position is past it).
-      st.awaitingOffset = committed;
-      consumer.seek({ topic: batch.topic, partition, offset: committed.toString() });
-      return;
-    }
-  }
-  if (st.awaitingOffset !== undefined) {
-    // Batches fetched before the seek took effect are skipped; retention may have removed the
-    // checkpoint offset itself, in which case the earliest remaining offset is accepted.
-    const firstOffset = BigInt(first.offset);
-    if (firstOffset > st.awaitingOffset && firstOffset >= st.liveFrom && st.seekAttempts < 5) {
-      st.seekAttempts++;
-      if (payload.isStale()) return;
-      consumer.seek({ topic: batch.topic, partition, offset: st.awaitingOffset.toString() });
-      return;
-    }
-    if (firstOffset > st.awaitingOffset) {
+  const st = states.get(partition);
+  // Being rebuilt after a failed write: the rebuild seeks back over this batch.
+  if (st === undefined) return;
+  if (st.expectFrom !== undefined) {
+    if (batch.firstOffset > st.expectFrom)
       o.log.warn(
-        { partition, wanted: st.awaitingOffset.toString(), got: first.offset },
+        { partition, wanted: st.expectFrom.toString(), got: batch.firstOffset.toString() },
         'checkpoint offset no longer retained; rebuilding from what is left',
       );
-    }
-    st.awaitingOffset = undefined;
+    st.expectFrom = undefined;
   }
   const rules = o.rules();
   if (rules !== st.rulesVersion) {
@@ -228,7 +237,6 @@ async function handleBatch(
   const outputs: OutMessage[] = [];
   /** Window parts of the batch, written packed per partition (api/verdict.ts). */
   const verdicts: Array<{ part: VerdictPart; partition: number | undefined }> = [];
-  let last: string | undefined;
   let replayed = 0;
   /** Window inputs (an application under one key) processed: the batch's weight in the pipeline. */
   let inputs = 0;
@@ -266,10 +274,9 @@ async function handleBatch(
       }
     }
   };
+  // Processing is synchronous up to the handover: no rebalance or seek can make the batch stale meanwhile.
   for (const message of batch.messages) {
-    if (!payload.isRunning() || payload.isStale()) break;
-    last = message.offset;
-    const offset = BigInt(message.offset);
+    const offset = message.offset;
     const emit = offset >= liveFrom;
     if (!emit) replayed++;
     const text = message.value === null ? undefined : message.value.toString('utf8');
@@ -304,17 +311,16 @@ async function handleBatch(
       bad('unreadable repartition message');
       continue;
     }
-    const header = message.headers?.[SOURCE_HEADER];
+    const header = message.headers[SOURCE_HEADER];
     apply(
       key.keyPath,
       key.key,
       Number(offset),
       record,
       emit,
-      sourcePartition(header === undefined ? undefined : String(header)),
+      sourcePartition(header === undefined ? undefined : header.toString('utf8')),
     );
   }
-  if (last === undefined) return;
   for (const message of verdictRecords(verdicts)) outputs.push({ topic: o.verdictsTopic, message });
   const verdictParts = verdicts.length;
   const after = st.windows.currentStats();
@@ -323,15 +329,15 @@ async function handleBatch(
   o.metrics.duplicates.inc(after.duplicates - before.duplicates);
   o.metrics.forcedEvictions.inc(after.forcedEvictions - before.forcedEvictions);
   o.metrics.replayedMessages.inc(replayed);
-  const next = BigInt(last) + 1n;
-  payload.resolveOffset(last);
+  const next = batch.lastOffset + 1n;
   // (No rebalance can come between processing and handing the writes over: no await in between.)
   if (next <= liveFrom) {
     // Still replaying: the committed offset and checkpoint already cover this span.
-    pipeline.processedUpTo(partition, next.toString());
+    pipeline.processedUpTo(partition, next);
     return;
   }
-  pipeline.started(partition, liveFrom > BigInt(first.offset) ? liveFrom.toString() : first.offset);
+  // biome-ignore lint/complexity/useMathMinMax: offsets are bigints
+  pipeline.started(partition, liveFrom > batch.firstOffset ? liveFrom : batch.firstOffset);
   const checkpoint = JSON.stringify(st.windows.checkpoint(Number(next)));
   const t0 = performance.now();
   const messages = batch.messages.length;
@@ -343,5 +349,5 @@ async function handleBatch(
       'window batch written',
     );
   });
-  await pipeline.add(partition, next.toString(), checkpoint, batch.highWatermark, work, Math.max(1, inputs));
+  await pipeline.add(partition, next, checkpoint, batch.highWatermark, work, Math.max(1, inputs));
 }
