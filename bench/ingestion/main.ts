@@ -10,6 +10,9 @@
  * best round is compared. Reports sustained applications/s, p50/p99 latency per call, the API's RSS,
  * and the ratio to the ceiling (issue 15: single and batch posts each at >= 80 % of their ceiling). Bounded by BENCH_SINGLE (default 4000 posts), BENCH_BATCHES (default
  * 80 x 100) and BENCH_CONCURRENCY (default 16); traffic only to 127.0.0.1. Writes bench/results/ingestion.md.
+ * Each run also reports the writer's CPU per application: the bench process's own (the raw loops
+ * produce in it) or the API process's (from /proc), so the API's cost beyond producing shows.
+ * BENCH_CPU_PROFILE=<dir> writes a V8 CPU profile of the API process there (node --cpu-prof).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -36,6 +39,7 @@ const KEY = 'bench-pseudonymization-key-0123456789';
 /** Share of the ceiling each API figure must reach (issue 15 item 4). */
 const TARGET = 0.8;
 const brokers = requireInfra('kafka').bootstrapServers;
+const PROFILE_DIR = process.env.BENCH_CPU_PROFILE;
 
 interface Result {
   name: string;
@@ -47,6 +51,20 @@ interface Result {
   p50ms: number;
   p99ms: number;
   errors: number;
+  /** CPU of the writer (the bench process for raw loops, the API process for the API) per application, µs. */
+  cpuUsPerApp: number;
+}
+
+/** CPU time (user + system, µs) a process has used so far: this one, or another from /proc. */
+function cpuMicros(pid?: number): number {
+  if (pid === undefined) {
+    const u = process.cpuUsage();
+    return u.user + u.system;
+  }
+  // /proc/<pid>/stat: fields 14 and 15 are utime and stime in clock ticks (100 per second on Linux).
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }
 
 const percentile = (sorted: number[], p: number) =>
@@ -60,10 +78,12 @@ async function drive(
   calls: number,
   perCall: number,
   call: (i: number) => Promise<boolean>,
+  writerPid?: number,
 ): Promise<Result> {
   const latencies: number[] = [];
   let next = 0;
   let errors = 0;
+  const cpu0 = cpuMicros(writerPid);
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
@@ -76,6 +96,7 @@ async function drive(
     }),
   );
   const seconds = (performance.now() - t0) / 1000;
+  const cpuUsPerApp = (cpuMicros(writerPid) - cpu0) / (calls * perCall);
   latencies.sort((a, b) => a - b);
   return {
     name,
@@ -87,6 +108,7 @@ async function drive(
     p50ms: percentile(latencies, 0.5),
     p99ms: percentile(latencies, 0.99),
     errors,
+    cpuUsPerApp,
   };
 }
 
@@ -110,6 +132,11 @@ async function startApiProcess(topic: string): Promise<{ child: ChildProcess; ur
         HTTP_PORT: String(port),
         HTTP_HOST: '127.0.0.1',
         LOG_LEVEL: 'warn',
+        ...(PROFILE_DIR === undefined
+          ? {}
+          : {
+              NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${PROFILE_DIR} --cpu-prof-name=ingestion-api.cpuprofile`,
+            }),
       },
       stdio: ['ignore', 'inherit', 'inherit'],
     },
@@ -173,8 +200,12 @@ async function main(): Promise<void> {
         }),
       );
       results.push(
-        await drive(`API POST /v1/applications, round ${round}`, SINGLE, 1, (i) =>
-          post(`${url}/v1/applications`, singleBodies[i] as string),
+        await drive(
+          `API POST /v1/applications, round ${round}`,
+          SINGLE,
+          1,
+          (i) => post(`${url}/v1/applications`, singleBodies[i] as string),
+          child.pid,
         ),
       );
       results.push(
@@ -194,6 +225,7 @@ async function main(): Promise<void> {
           BATCHES,
           BATCH_SIZE,
           (b) => post(`${url}/v1/applications:batch`, batchBodies[b] as string),
+          child.pid,
         ),
       );
     }
@@ -227,19 +259,20 @@ async function main(): Promise<void> {
     ) as { version: string }
   ).version;
   const row = (r: Result) =>
-    `| ${r.name} | ${r.calls} | ${r.applications} | ${r.appsPerSecond.toFixed(0)} | ${r.callsPerSecond.toFixed(0)} | ${r.p50ms.toFixed(1)} | ${r.p99ms.toFixed(1)} | ${r.errors} |`;
+    `| ${r.name} | ${r.calls} | ${r.applications} | ${r.appsPerSecond.toFixed(0)} | ${r.callsPerSecond.toFixed(0)} | ${r.p50ms.toFixed(1)} | ${r.p99ms.toFixed(1)} | ${r.cpuUsPerApp.toFixed(1)} | ${r.errors} |`;
   const md = [
     '# Ingestion benchmark',
     '',
     `Run ${new Date().toISOString()} against the harness's Kafka ${requireInfra('kafka').version} (one broker, topic with 3 partitions); both sides write with @platformatic/kafka ${pltVersion} (idempotent, acks=all, the Java client's partitioner; one produce request in flight per broker connection); ${CONCURRENCY} concurrent callers; node ${process.version}; the API in its own process; machine shared with other work (2 cores).`,
     '',
-    '| run | calls | applications | applications/s | calls/s | p50 ms | p99 ms | errors |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| run | calls | applications | applications/s | calls/s | p50 ms | p99 ms | writer CPU µs/application | errors |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...results.map(row),
     '',
     `- Single posts reach ${ratio(apiSingle, rawSingle)} of the raw one-message produce loop's throughput (best of ${ROUNDS} alternating rounds each; p99 ${apiSingle?.p99ms.toFixed(1)} ms vs ${rawSingle?.p99ms.toFixed(1)} ms).`,
     `- Batch posts reach ${ratio(apiBatch, rawBatch)} of the raw ${BATCH_SIZE}-per-send produce loop's throughput (best of ${ROUNDS}; p99 per call ${apiBatch?.p99ms.toFixed(1)} ms vs ${rawBatch?.p99ms.toFixed(1)} ms).`,
     `- API process RSS after the runs: ${rss.toFixed(0)} MiB.`,
+    "- Writer CPU: the bench process's CPU for the raw loops (it produces; its HTTP-free loop is nearly all producer work), the API process's for the API runs (HTTP, body, validation, pseudonymization, serialization, producing); the API's figure beyond the raw one is its own work per application.",
     '- Latency is per call (a batch call carries 100 applications); every 202 was sent after Kafka acknowledged.',
     `- Load average at the end (1/5/15 min): ${loadavg()
       .map((l) => l.toFixed(1))

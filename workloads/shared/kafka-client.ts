@@ -22,6 +22,7 @@ import {
   type ProducerOptions,
   type SASLMechanismValue,
 } from '@platformatic/kafka';
+import type { SaslMechanism } from '../../api/v1alpha1.ts';
 import {
   coPartitionProblem,
   createTopicsWithLeaders,
@@ -33,6 +34,16 @@ import type { KafkaConnection } from './kafka.ts';
 /** Keys and values are bytes: the platform's own codecs (JSON, packed records) encode them. */
 export type BytesProducer = Producer<Buffer, Buffer, Buffer, Buffer>;
 export type BytesConsumer = Consumer<Buffer, Buffer, Buffer, Buffer>;
+
+/**
+ * The platform's SASL mechanism names (the CRD's and KAFKA_SASL_MECHANISM's, kafkajs's spelling) in
+ * this client's spelling: it refuses lower case ("SASL mechanism plain not supported") on connect.
+ */
+export const SASL_MECHANISMS: Readonly<Record<SaslMechanism, SASLMechanismValue>> = {
+  plain: 'PLAIN',
+  'scram-sha-256': 'SCRAM-SHA-256',
+  'scram-sha-512': 'SCRAM-SHA-512',
+};
 
 /** The connection part of every client's options (brokers, TLS, SASL, timeouts, retries). */
 export function clientOptions(connection: KafkaConnection): BaseOptions {
@@ -51,7 +62,7 @@ export function clientOptions(connection: KafkaConnection): BaseOptions {
     options.tls = connection.caFile === undefined ? {} : { ca: [readFileSync(connection.caFile, 'utf8')] };
   if (connection.sasl !== undefined)
     options.sasl = {
-      mechanism: connection.sasl.mechanism as SASLMechanismValue,
+      mechanism: SASL_MECHANISMS[connection.sasl.mechanism],
       username: connection.sasl.username,
       password: connection.sasl.password,
     };
@@ -100,8 +111,20 @@ export interface TextMessage {
  */
 export function bytesMessage(topic: string, message: TextMessage): BytesMessage {
   const headers = new Map<Buffer, Buffer>();
-  for (const [k, v] of Object.entries(message.headers ?? {})) headers.set(Buffer.from(k), Buffer.from(v));
+  if (message.headers !== undefined)
+    for (const k in message.headers) headers.set(headerKey(k), Buffer.from(message.headers[k] as string));
   return { topic, key: Buffer.from(message.key), value: Buffer.from(message.value), headers };
+}
+
+/** Header names come from code (a handful): each encoded once, not once per record. */
+const headerKeys = new Map<string, Buffer>();
+function headerKey(name: string): Buffer {
+  let b = headerKeys.get(name);
+  if (b === undefined) {
+    b = Buffer.from(name);
+    if (headerKeys.size < 256) headerKeys.set(name, b);
+  }
+  return b;
 }
 
 /** An error and everything it wraps (the client's MultipleErrors list, `cause` chains), depth-first. */

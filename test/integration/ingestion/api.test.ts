@@ -133,6 +133,19 @@ describe('ingestion API on real Kafka', () => {
     expect((await post(`${api.url}/v1/applications`, again)).status).toBe(202);
   });
 
+  it('accepts a UTF-8 body that starts with a byte-order mark, and refuses one that is not UTF-8', async () => {
+    const s = apps[70]?.submission;
+    const json = Buffer.from(JSON.stringify(s), 'utf8');
+    const withBom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), json]);
+    const res = await post(`${api.url}/v1/applications`, new Uint8Array(withBom));
+    expect(res.status, JSON.stringify(res.json)).toBe(202);
+    expect(res.json).toEqual({ applicationId: s?.applicationId });
+    const broken = Buffer.concat([json.subarray(0, 20), Buffer.from([0xc3, 0x28]), json.subarray(20)]);
+    const bad = await post(`${api.url}/v1/applications`, new Uint8Array(broken));
+    expect(bad.status).toBe(400);
+    expect(bad.json.detail).toBe('body is not valid UTF-8');
+  });
+
   it('serves health, readiness and an OpenAPI document built from the contract', async () => {
     expect((await fetch(`${api.url}/healthz`)).status).toBe(200);
     expect((await fetch(`${api.url}/readyz`)).status).toBe(200);

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -150,6 +151,32 @@ describe('pseudonymization', () => {
 
   it('refuses a short key', () => {
     expect(() => hashNationalId('AB123456C', 'short')).toThrow(/PSEUDONYMIZATION_KEY/);
+  });
+
+  it('is exactly HMAC-SHA-256 of the normalised id, for short, block-sized, long and non-ASCII keys', () => {
+    const keys = [
+      KEY,
+      'k'.repeat(64),
+      'k'.repeat(65),
+      `${'ключ'.repeat(20)}-long-key`,
+      'ß€😀-key-of-sixteen+',
+    ];
+    for (const key of keys)
+      for (const id of ['AB123456C', 'ab 12-34-56 c', 'ÑÖ-123', '9'.repeat(32)]) {
+        const normalised = id.replace(/[\s-]/g, '').toUpperCase();
+        expect(hashNationalId(id, key), `${key} / ${id}`).toBe(
+          createHmac('sha256', key).update(normalised).digest('hex'),
+        );
+      }
+  });
+
+  it('stamps each event with its own receipt time', () => {
+    const s = sample();
+    const a = pseudonymize(s, KEY, new Date('2026-01-02T03:04:05.678Z'));
+    const b = pseudonymize(s, KEY, new Date('2026-01-02T03:04:05.679Z'));
+    expect(a.receivedAt).toBe('2026-01-02T03:04:05.678Z');
+    expect(b.receivedAt).toBe('2026-01-02T03:04:05.679Z');
+    expect(pseudonymize(s, KEY, new Date('2026-01-02T03:04:05.678Z')).receivedAt).toBe(a.receivedAt);
   });
 });
 

@@ -1,10 +1,20 @@
-/** The producer-side helpers of workloads/shared/kafka-client.ts: records as bytes, what a failure means. */
-import { MultipleErrors, NetworkError, ProtocolError, TimeoutError, UserError } from '@platformatic/kafka';
+/** Helpers of workloads/shared/kafka-client.ts: connection options, records as bytes, what a failure means. */
+import {
+  allowedSASLMechanisms,
+  MultipleErrors,
+  NetworkError,
+  ProtocolError,
+  TimeoutError,
+  UserError,
+} from '@platformatic/kafka';
 import { describe, expect, it } from 'vitest';
+import { SASL_MECHANISMS as SASL_MECHANISMS_CRD } from '../../../api/v1alpha1.ts';
 import {
   bytesMessage,
+  clientOptions,
   describeKafkaError,
   kafkaFailureKind,
+  SASL_MECHANISMS,
 } from '../../../workloads/shared/kafka-client.ts';
 
 describe('bytesMessage', () => {
@@ -79,5 +89,28 @@ describe('describeKafkaError', () => {
       'produce failed 3 times. (Connection to 127.0.0.1:1 failed.; connect ECONNREFUSED 127.0.0.1:1)',
     );
     expect(describeKafkaError(new Error('plain'))).toBe('plain');
+  });
+});
+
+describe('clientOptions', () => {
+  it.each([
+    ['plain', 'PLAIN'],
+    ['scram-sha-256', 'SCRAM-SHA-256'],
+    ['scram-sha-512', 'SCRAM-SHA-512'],
+  ] as const)(
+    'passes SASL mechanism %s in the client’s spelling (%s), with the credentials',
+    (ours, theirs) => {
+      const options = clientOptions({
+        brokers: ['broker-0:9092'],
+        clientId: 'unit',
+        sasl: { mechanism: ours, username: 'svc', password: 'secret' },
+      });
+      expect(options.sasl).toEqual({ mechanism: theirs, username: 'svc', password: 'secret' });
+      expect(allowedSASLMechanisms).toContain(theirs);
+    },
+  );
+
+  it('covers every mechanism the CRD allows', () => {
+    for (const m of SASL_MECHANISMS_CRD) expect(allowedSASLMechanisms).toContain(SASL_MECHANISMS[m]);
   });
 });
