@@ -70,6 +70,11 @@ export interface PartitionBatch {
   /** The group generation the batch was fetched in. */
   generation: number;
   messages: readonly StreamMessage[];
+  /**
+   * The offset this fetch read from: records from it on. Below `firstOffset` when records in between
+   * are not there (control records, compaction, retention).
+   */
+  fetchedOffset: bigint;
   firstOffset: bigint;
   lastOffset: bigint;
   /** The partition's high watermark when the batch was fetched (offset of the next record written). */
@@ -503,7 +508,7 @@ export function createBatchConsumer(
       return;
     }
     const byKey = new Map(requested.map((r) => [r.st.key, r]));
-    let outOfRange = false;
+    const outOfRange: typeof requested = [];
     if (response !== undefined) {
       for (const t of response.responses) {
         const topic = topicIds.get(t.topicId) ?? t.topicId;
@@ -512,12 +517,9 @@ export function createBatchConsumer(
           // Stale: fetched before a seek or a rebalance of this partition.
           if (r === undefined || !current(r.st) || r.epoch !== r.st.epoch) continue;
           if (p.errorCode === OFFSET_OUT_OF_RANGE) {
-            outOfRange = true;
-            r.st.position = fromBeginning ? p.logStartOffset : p.highWatermark;
-            log?.warn(
-              { topic, partition: p.partitionIndex, from: String(r.from), to: String(r.st.position) },
-              'fetch offset out of range; reading from the nearest end',
-            );
+            // (The response's logStartOffset and highWatermark are -1 here: the ends are asked for.)
+            outOfRange.push(r);
+            r.st.position = undefined;
             continue;
           }
           if (p.errorCode !== 0 || failure !== undefined) continue;
@@ -536,6 +538,7 @@ export function createBatchConsumer(
               partition: p.partitionIndex,
               generation: st.generation,
               messages,
+              fetchedOffset: r.from,
               firstOffset: first.offset,
               lastOffset: last.offset,
               highWatermark: p.highWatermark,
@@ -545,7 +548,8 @@ export function createBatchConsumer(
         }
       }
     }
-    if (failure !== undefined && !outOfRange) {
+    if (outOfRange.length > 0) void resetPositions(outOfRange);
+    if (failure !== undefined && outOfRange.length === 0) {
       fetchFailures++;
       const wait = Math.min(5_000, retryMs * 2 ** Math.min(fetchFailures - 1, 5));
       log?.warn({ err: message(failure), attempt: fetchFailures }, 'fetch failed; fetching again shortly');
@@ -555,6 +559,37 @@ export function createBatchConsumer(
       return;
     }
     fetchFailures = 0;
+    kick();
+  }
+
+  /**
+   * Partitions whose fetch offset is out of range (deleted by retention, or past the end) read on from
+   * their earliest record (`fromBeginning`) or their end, unless a seek or a join set them meanwhile.
+   * When the ends cannot be read, the old offset is fetched again shortly (and this runs again).
+   */
+  async function resetPositions(list: ReadonlyArray<{ st: PartitionState; epoch: number; from: bigint }>) {
+    const byTopic = new Map<string, number[]>();
+    for (const r of list) byTopic.set(r.st.topic, [...(byTopic.get(r.st.topic) ?? []), r.st.partition]);
+    let ends: Map<string, bigint> | undefined;
+    try {
+      ends = await startOffsets([...byTopic].map(([topic, partitions]) => ({ topic, partitions })));
+    } catch (err) {
+      log?.warn({ err: message(err) }, 'reading the ends of out-of-range partitions failed; retrying');
+    }
+    for (const r of list) {
+      if (!current(r.st) || r.st.epoch !== r.epoch || r.st.position !== undefined) continue;
+      const to = ends?.get(r.st.key);
+      if (to === undefined) {
+        r.st.position = r.from;
+        r.st.retryAt = Date.now() + retryMs;
+        continue;
+      }
+      r.st.position = to;
+      log?.warn(
+        { topic: r.st.topic, partition: r.st.partition, from: String(r.from), to: String(to) },
+        'fetch offset out of range; reading from the nearest end',
+      );
+    }
     kick();
   }
 
@@ -586,7 +621,7 @@ export function createBatchConsumer(
         // Read it again: everything fetched after it is dropped with it.
         st.epoch++;
         st.queue = [];
-        st.position = q.batch.firstOffset;
+        st.position = q.batch.fetchedOffset;
         st.retryAt = Date.now() + Math.min(5_000, retryMs * 2 ** Math.min(st.failures - 1, 5));
       }
     } finally {

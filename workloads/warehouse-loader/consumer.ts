@@ -1,15 +1,21 @@
 /**
- * The loader's Kafka loop. Delivery semantics live here: autoCommit off; every batch goes through
- * writeBatch (rows + offsets in one PostgreSQL transaction); on each group join the consumer seeks
- * every assigned partition to the offset stored in the warehouse. Kafka's own committed offset is
- * only a hint written after the database commit; the warehouse's loader_offsets is the truth.
+ * The loader's Kafka loop, on the shared batch consumer (workloads/shared/batch-consumer.ts,
+ * @platformatic/kafka). Delivery semantics live here: every batch goes through writeBatch (rows +
+ * offsets in one PostgreSQL transaction); on each group join, before anything of the new generation is
+ * fetched, every assigned partition is sought to the offset stored in the warehouse. Kafka's own
+ * committed offset is only a hint written after the database commit; the warehouse's loader_offsets is
+ * the truth. A batch fetched from past the stored offset (its stored row was written after the join
+ * read it, or the records from there on were deleted by retention: the fetch then starts at the log's
+ * start) makes the partition seek back to the stored offset once; a batch that still starts past it is
+ * loaded and the gap logged (those records are gone).
  *
  * A batch that fails with a data error (SQLSTATE class 22/23) is retried message by message and a
  * message that still fails is quarantined with the database's error, so one bad message can neither
  * stop the loader nor be lost.
  */
-import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from '../../lib/log.ts';
+import { type BatchConsumer, createBatchConsumer, type PartitionBatch } from '../shared/batch-consumer.ts';
+import type { KafkaConnection } from '../shared/kafka.ts';
 import type { Pool } from '../warehouse/db.ts';
 import type { LoaderMetrics } from './metrics.ts';
 import { parseAlertMessage, parseApplicationMessage, quarantineRow } from './rows.ts';
@@ -23,7 +29,7 @@ import {
 } from './writer.ts';
 
 export interface LoaderOptions {
-  kafka: Kafka;
+  connection: KafkaConnection;
   pool: Pool;
   groupId: string;
   applicationsTopic: string;
@@ -35,7 +41,7 @@ export interface LoaderOptions {
 }
 
 export interface RunningLoader {
-  consumer: Consumer;
+  consumer: BatchConsumer;
   /** True once the consumer joined its group. */
   joined(): boolean;
   stop(): Promise<void>;
@@ -43,49 +49,22 @@ export interface RunningLoader {
 
 const PARSERS: Parsers = { applications: parseApplicationMessage, alerts: parseAlertMessage };
 
-/** The offset the batch was fetched from: set by kafkajs at run time, missing from its typings. */
-function fetchedOffsetOf(batch: EachBatchPayload['batch']): string {
-  const fetched = (batch as unknown as { fetchedOffset?: unknown }).fetchedOffset;
-  return fetched === undefined || fetched === null ? (batch.firstOffset() ?? '0') : String(fetched);
-}
-
 function isDataError(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
 }
 
 export async function startLoader(opts: LoaderOptions): Promise<RunningLoader> {
-  const { kafka, pool, groupId, log, metrics } = opts;
+  const { pool, groupId, log, metrics } = opts;
   const topics = [opts.applicationsTopic, opts.alertsTopic];
   const sessionTimeout = opts.sessionTimeoutMs ?? 30_000;
-  const consumer = kafka.consumer({
-    groupId,
-    allowAutoTopicCreation: false,
-    sessionTimeout,
-    heartbeatInterval: Math.max(500, Math.floor(sessionTimeout / 10)),
-  });
+  /**
+   * Partitions just sought back to their stored offset: if the next batch still starts past it, the
+   * records in between are gone (retention) and the batch is loaded with the gap reported.
+   */
   const seekedBack = new Set<string>();
   let hasJoined = false;
-
-  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-    hasJoined = true;
-    seekedBack.clear();
-    const assignment = payload.memberAssignment as Record<string, number[]>;
-    storedOffsets(pool, groupId, topics)
-      .then((stored) => {
-        for (const [topic, partitions] of Object.entries(assignment)) {
-          for (const partition of partitions) {
-            const offset = stored.get(topic)?.get(partition);
-            if (offset !== undefined) consumer.seek({ topic, partition, offset });
-          }
-        }
-        log.info({ assignment }, 'joined group; seeking assigned partitions to the stored offsets');
-      })
-      .catch((err: unknown) => log.error({ err }, 'could not read stored offsets'));
-  });
-
-  await consumer.connect();
-  await consumer.subscribe({ topics, fromBeginning: true });
+  let stopping = false;
 
   const write = async (input: BatchInput): Promise<BatchOutcome> => {
     try {
@@ -116,8 +95,8 @@ export async function startLoader(opts: LoaderOptions): Promise<RunningLoader> {
     return outcome;
   };
 
-  const eachBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) => {
-    if (!isRunning() || isStale() || batch.messages.length === 0) return;
+  const eachBatch = async (batch: PartitionBatch) => {
+    if (stopping || batch.isStale()) return;
     const { topic, partition } = batch;
     const kind: TopicKind = topic === opts.applicationsTopic ? 'applications' : 'alerts';
     const tp = `${topic}/${partition}`;
@@ -127,11 +106,11 @@ export async function startLoader(opts: LoaderOptions): Promise<RunningLoader> {
       topic,
       partition,
       kind,
-      fetchedOffset: fetchedOffsetOf(batch),
-      messages: batch.messages,
+      fetchedOffset: String(batch.fetchedOffset),
+      messages: batch.messages.map((m) => ({ offset: String(m.offset), key: m.key, value: m.value })),
       allowGap: seekedBack.has(tp),
     }).catch((err: unknown) => {
-      // Nothing was committed; kafkajs retries the batch from the same offset.
+      // Nothing was committed; the batch consumer reads the batch again from the same offset.
       metrics.batches.inc({ topic, outcome: 'error' });
       log.error({ topic, partition, err }, 'batch failed; it will be retried');
       throw err;
@@ -142,16 +121,21 @@ export async function startLoader(opts: LoaderOptions): Promise<RunningLoader> {
       seekedBack.add(tp);
       metrics.batches.inc({ topic, outcome: 'seek_back' });
       log.warn(
-        { topic, partition, fetched: fetchedOffsetOf(batch), stored: outcome.storedOffset },
+        { topic, partition, fetched: String(batch.fetchedOffset), stored: outcome.storedOffset },
         'seeking back to the stored offset',
       );
-      consumer.seek({ topic, partition, offset: outcome.storedOffset });
+      consumer.seek(topic, partition, BigInt(outcome.storedOffset));
       return;
     }
-    const lastOffset = batch.lastOffset();
-    resolveOffset(lastOffset);
+    // Read from the stored offset on again: a later gap gets its own seek back first.
+    seekedBack.delete(tp);
     metrics.batches.inc({ topic, outcome: outcome.status });
     if (outcome.status === 'written') {
+      if (outcome.gap !== undefined)
+        log.warn(
+          { topic, partition, from: outcome.gap.from, to: outcome.gap.to },
+          'records gone from Kafka before they were loaded (retention?); loading on from the earliest one left',
+        );
       const table = kind === 'applications' ? 'fact_application' : 'fact_fraud_alert';
       metrics.rowsWritten.inc({ table }, kind === 'applications' ? outcome.applications : outcome.alerts);
       const dupes = kind === 'applications' ? outcome.duplicateApplications : outcome.duplicateAlerts;
@@ -166,19 +150,50 @@ export async function startLoader(opts: LoaderOptions): Promise<RunningLoader> {
       if (outcome.quarantined.length > 0)
         metrics.rowsWritten.inc({ table: 'quarantine' }, outcome.quarantined.length);
     }
-    const lag = Number(batch.offsetLag());
-    if (Number.isFinite(lag)) metrics.consumerLag.set({ topic, partition: String(partition) }, lag);
+    const next = batch.lastOffset + 1n;
+    const lag = Math.max(0, Number(batch.highWatermark - next));
+    metrics.consumerLag.set({ topic, partition: String(partition) }, lag);
     // A hint for tools that read Kafka's group offsets; the warehouse stays the source of truth.
     await consumer
-      .commitOffsets([{ topic, partition, offset: String(BigInt(lastOffset) + 1n) }])
+      .commit([{ topic, partition, offset: next }])
       .catch((err: unknown) => log.debug({ err }, 'offset hint commit failed'));
-    await heartbeat();
   };
 
-  await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch });
+  const consumer = createBatchConsumer(opts.connection, {
+    groupId,
+    topics,
+    fromBeginning: true,
+    // One batch at a time, as before: batches of different partitions upsert shared rows (dim_date,
+    // dim_applicant), and one transaction at a time cannot deadlock. Fetching still runs ahead.
+    partitionsConcurrently: 1,
+    sessionTimeout,
+    heartbeatInterval: Math.max(500, Math.floor(sessionTimeout / 10)),
+    log: log.child({ component: 'kafka' }),
+    // Every join, before any fetch of the new generation: the warehouse's offsets win over Kafka's.
+    // A failure here (warehouse unreachable) makes the consumer set the join up again shortly.
+    onAssigned: async (a) => {
+      seekedBack.clear();
+      const stored = await storedOffsets(pool, groupId, topics);
+      for (const { topic, partitions } of a.partitions)
+        for (const partition of partitions) {
+          const offset = stored.get(topic)?.get(partition);
+          if (offset !== undefined) consumer.seek(topic, partition, BigInt(offset));
+        }
+      hasJoined = true;
+      log.info(
+        { generation: a.generation, assignment: a.partitions },
+        'joined group; assigned partitions sought to the stored offsets',
+      );
+    },
+    eachBatch,
+  });
+  await consumer.start();
   return {
     consumer,
     joined: () => hasJoined,
-    stop: () => consumer.disconnect(),
+    stop: async () => {
+      stopping = true;
+      await consumer.stop();
+    },
   };
 }

@@ -9,7 +9,7 @@ import { loadConfig } from '../../lib/config.ts';
 import { createLogger } from '../../lib/log.ts';
 import { startOpsServer } from '../../lib/ops-server.ts';
 import { onShutdown } from '../../lib/shutdown.ts';
-import { createKafka, KafkaSettings, kafkaConnection, TopicSettings } from '../shared/kafka.ts';
+import { KafkaSettings, kafkaConnection, TopicSettings } from '../shared/kafka.ts';
 import { createPool } from '../warehouse/db.ts';
 import { registerScoringRunMetrics } from '../warehouse/scoring-run-metrics.ts';
 import { startLoader } from './consumer.ts';
@@ -31,10 +31,9 @@ export async function run(_argv: string[]): Promise<void> {
   const metrics = createLoaderMetrics();
   const pool = createPool(config.databaseUrl, 4, 'warehouse-loader');
   registerScoringRunMetrics(metrics.registry, pool);
-  const kafka = createKafka(kafkaConnection(config, 'warehouse-loader'), log);
   const groupId = config.groupPrefix === '' ? 'warehouse-loader' : `${config.groupPrefix}.warehouse-loader`;
   const loader = await startLoader({
-    kafka,
+    connection: kafkaConnection(config, 'warehouse-loader'),
     pool,
     groupId,
     applicationsTopic: config.applicationsTopic,

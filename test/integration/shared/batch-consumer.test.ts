@@ -187,7 +187,7 @@ describe('batch consumer', () => {
     });
     await produce(topic, [1], 1, 1);
     await waitFor('the new record', () => after.length > 0);
-    expect(after.map((x) => [x.partition, x.firstOffset])).toEqual([[1, 30n]]);
+    expect(after.map((x) => [x.partition, x.fetchedOffset, x.firstOffset])).toEqual([[1, 30n, 30n]]);
     await b.stop();
   });
 
@@ -224,6 +224,8 @@ describe('batch consumer', () => {
     expect(c.pending(topic, 0)).toBe(0);
     firstGate.release();
     await waitFor('records 20 to 39 after the seek', () => batches.some((b) => b.lastOffset === 39n));
+    // The first batch after the seek was fetched from the seek's offset.
+    expect(batches[1]?.fetchedOffset).toBe(20n);
     const afterSeek = batches.slice(1).flatMap((b) => b.messages.map((m) => m.offset));
     expect(afterSeek).toEqual(Array.from({ length: 20 }, (_, i) => BigInt(20 + i)));
     await c.stop();
