@@ -508,7 +508,7 @@ export function createBatchConsumer(
       return;
     }
     const byKey = new Map(requested.map((r) => [r.st.key, r]));
-    let outOfRange = false;
+    const outOfRange: typeof requested = [];
     if (response !== undefined) {
       for (const t of response.responses) {
         const topic = topicIds.get(t.topicId) ?? t.topicId;
@@ -517,12 +517,9 @@ export function createBatchConsumer(
           // Stale: fetched before a seek or a rebalance of this partition.
           if (r === undefined || !current(r.st) || r.epoch !== r.st.epoch) continue;
           if (p.errorCode === OFFSET_OUT_OF_RANGE) {
-            outOfRange = true;
-            r.st.position = fromBeginning ? p.logStartOffset : p.highWatermark;
-            log?.warn(
-              { topic, partition: p.partitionIndex, from: String(r.from), to: String(r.st.position) },
-              'fetch offset out of range; reading from the nearest end',
-            );
+            // (The response's logStartOffset and highWatermark are -1 here: the ends are asked for.)
+            outOfRange.push(r);
+            r.st.position = undefined;
             continue;
           }
           if (p.errorCode !== 0 || failure !== undefined) continue;
@@ -551,7 +548,8 @@ export function createBatchConsumer(
         }
       }
     }
-    if (failure !== undefined && !outOfRange) {
+    if (outOfRange.length > 0) void resetPositions(outOfRange);
+    if (failure !== undefined && outOfRange.length === 0) {
       fetchFailures++;
       const wait = Math.min(5_000, retryMs * 2 ** Math.min(fetchFailures - 1, 5));
       log?.warn({ err: message(failure), attempt: fetchFailures }, 'fetch failed; fetching again shortly');
@@ -561,6 +559,37 @@ export function createBatchConsumer(
       return;
     }
     fetchFailures = 0;
+    kick();
+  }
+
+  /**
+   * Partitions whose fetch offset is out of range (deleted by retention, or past the end) read on from
+   * their earliest record (`fromBeginning`) or their end, unless a seek or a join set them meanwhile.
+   * When the ends cannot be read, the old offset is fetched again shortly (and this runs again).
+   */
+  async function resetPositions(list: ReadonlyArray<{ st: PartitionState; epoch: number; from: bigint }>) {
+    const byTopic = new Map<string, number[]>();
+    for (const r of list) byTopic.set(r.st.topic, [...(byTopic.get(r.st.topic) ?? []), r.st.partition]);
+    let ends: Map<string, bigint> | undefined;
+    try {
+      ends = await startOffsets([...byTopic].map(([topic, partitions]) => ({ topic, partitions })));
+    } catch (err) {
+      log?.warn({ err: message(err) }, 'reading the ends of out-of-range partitions failed; retrying');
+    }
+    for (const r of list) {
+      if (!current(r.st) || r.st.epoch !== r.epoch || r.st.position !== undefined) continue;
+      const to = ends?.get(r.st.key);
+      if (to === undefined) {
+        r.st.position = r.from;
+        r.st.retryAt = Date.now() + retryMs;
+        continue;
+      }
+      r.st.position = to;
+      log?.warn(
+        { topic: r.st.topic, partition: r.st.partition, from: String(r.from), to: String(to) },
+        'fetch offset out of range; reading from the nearest end',
+      );
+    }
     kick();
   }
 

@@ -1,8 +1,13 @@
 /**
- * The loader's Kafka loop. Delivery semantics live here: autoCommit off; every batch goes through
- * writeBatch (rows + offsets in one PostgreSQL transaction); on each group join the consumer seeks
- * every assigned partition to the offset stored in the warehouse. Kafka's own committed offset is
- * only a hint written after the database commit; the warehouse's loader_offsets is the truth.
+ * The loader's Kafka loop, on the shared batch consumer (workloads/shared/batch-consumer.ts,
+ * @platformatic/kafka). Delivery semantics live here: every batch goes through writeBatch (rows +
+ * offsets in one PostgreSQL transaction); on each group join, before anything of the new generation is
+ * fetched, every assigned partition is sought to the offset stored in the warehouse. Kafka's own
+ * committed offset is only a hint written after the database commit; the warehouse's loader_offsets is
+ * the truth. A batch fetched from past the stored offset (its stored row was written after the join
+ * read it, or the records from there on were deleted by retention: the fetch then starts at the log's
+ * start) makes the partition seek back to the stored offset once; a batch that still starts past it is
+ * loaded and the gap logged (those records are gone).
  *
  * A batch that fails with a data error (SQLSTATE class 22/23) is retried message by message and a
  * message that still fails is quarantined with the database's error, so one bad message can neither
@@ -56,6 +61,10 @@ export async function startLoader(opts: LoaderOptions): Promise<RunningLoader> {
   const { pool, groupId, log, metrics } = opts;
   const topics = [opts.applicationsTopic, opts.alertsTopic];
   const sessionTimeout = opts.sessionTimeoutMs ?? 30_000;
+  /**
+   * Partitions just sought back to their stored offset: if the next batch still starts past it, the
+   * records in between are gone (retention) and the batch is loaded with the gap reported.
+   */
   const seekedBack = new Set<string>();
   let hasJoined = false;
   let stopping = false;
@@ -89,7 +98,7 @@ export async function startLoader(opts: LoaderOptions): Promise<RunningLoader> {
     return outcome;
   };
 
-  const eachBatch = async (batch: PartitionBatch): Promise<void> => {
+  const eachBatch = async (batch: PartitionBatch) => {
     if (stopping || batch.isStale()) return;
     const { topic, partition } = batch;
     const kind: TopicKind = topic === opts.applicationsTopic ? 'applications' : 'alerts';
@@ -100,11 +109,11 @@ export async function startLoader(opts: LoaderOptions): Promise<RunningLoader> {
       topic,
       partition,
       kind,
-      fetchedOffset: batch.fetchedOffset.toString(),
-      messages: batch.messages.map((m) => ({ offset: m.offset.toString(), key: m.key, value: m.value })),
+      fetchedOffset: String(batch.fetchedOffset),
+      messages: batch.messages.map((m) => ({ offset: String(m.offset), key: m.key, value: m.value })),
       allowGap: seekedBack.has(tp),
     }).catch((err: unknown) => {
-      // Nothing was committed; the batch consumer hands the batch over again (same fetch offset).
+      // Nothing was committed; the batch consumer reads the batch again from the same offset.
       metrics.batches.inc({ topic, outcome: 'error' });
       log.error({ topic, partition, err }, 'batch failed; it will be retried');
       throw err;
@@ -115,14 +124,21 @@ export async function startLoader(opts: LoaderOptions): Promise<RunningLoader> {
       seekedBack.add(tp);
       metrics.batches.inc({ topic, outcome: 'seek_back' });
       log.warn(
-        { topic, partition, fetched: batch.fetchedOffset.toString(), stored: outcome.storedOffset },
+        { topic, partition, fetched: String(batch.fetchedOffset), stored: outcome.storedOffset },
         'seeking back to the stored offset',
       );
       consumer.seek(topic, partition, BigInt(outcome.storedOffset));
       return;
     }
+    // Read from the stored offset on again: a later gap gets its own seek back first.
+    seekedBack.delete(tp);
     metrics.batches.inc({ topic, outcome: outcome.status });
     if (outcome.status === 'written') {
+      if (outcome.gap !== undefined)
+        log.warn(
+          { topic, partition, from: outcome.gap.from, to: outcome.gap.to },
+          'records gone from Kafka before they were loaded (retention?); loading on from the earliest one left',
+        );
       const table = kind === 'applications' ? 'fact_application' : 'fact_fraud_alert';
       metrics.rowsWritten.inc({ table }, kind === 'applications' ? outcome.applications : outcome.alerts);
       const dupes = kind === 'applications' ? outcome.duplicateApplications : outcome.duplicateAlerts;
@@ -137,22 +153,27 @@ export async function startLoader(opts: LoaderOptions): Promise<RunningLoader> {
       if (outcome.quarantined.length > 0)
         metrics.rowsWritten.inc({ table: 'quarantine' }, outcome.quarantined.length);
     }
-    const lag = Number(batch.highWatermark - batch.lastOffset - 1n);
-    metrics.consumerLag.set({ topic, partition: String(partition) }, Math.max(0, lag));
+    const next = batch.lastOffset + 1n;
+    const lag = Math.max(0, Number(batch.highWatermark - next));
+    metrics.consumerLag.set({ topic, partition: String(partition) }, lag);
     // A hint for tools that read Kafka's group offsets; the warehouse stays the source of truth.
     await consumer
-      .commit([{ topic, partition, offset: batch.lastOffset + 1n }])
+      .commit([{ topic, partition, offset: next }])
       .catch((err: unknown) => log.debug({ err }, 'offset hint commit failed'));
   };
 
   const consumer = createBatchConsumer(opts.connection, {
     groupId,
     topics,
+    fromBeginning: true,
+    // One batch at a time, as before: batches of different partitions upsert shared rows (dim_date,
+    // dim_applicant), and one transaction at a time cannot deadlock. Fetching still runs ahead.
+    partitionsConcurrently: 1,
     sessionTimeout,
     heartbeatInterval: Math.max(500, Math.floor(sessionTimeout / 10)),
     log: log.child({ component: 'kafka' }),
-    // Every join: each assigned partition is read from the offset stored in the warehouse (before
-    // anything of it is fetched); a partition never loaded starts at its earliest record.
+    // Every join, before any fetch of the new generation: the warehouse's offsets win over Kafka's.
+    // A failure here (warehouse unreachable) makes the consumer set the join up again shortly.
     onAssigned: async (a) => {
       seekedBack.clear();
       const stored = await storedOffsets(pool, groupId, topics);
@@ -163,8 +184,8 @@ export async function startLoader(opts: LoaderOptions): Promise<RunningLoader> {
         }
       hasJoined = true;
       log.info(
-        { assignment: a.partitions, generation: a.generation },
-        'joined group; reading assigned partitions from the stored offsets',
+        { generation: a.generation, assignment: a.partitions },
+        'joined group; assigned partitions sought to the stored offsets',
       );
     },
     eachBatch,

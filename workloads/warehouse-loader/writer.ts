@@ -46,6 +46,8 @@ export type BatchOutcome =
       duplicateAlerts: number;
       quarantined: QuarantineRow[];
       skippedAlreadyLoaded: number;
+      /** Offsets [from, to) never loaded: gone from Kafka before they were (only with `allowGap`). */
+      gap?: { from: string; to: string };
     }
   /** The consumer fetched from past the stored offset: seek back to `storedOffset` and refetch. */
   | { status: 'behind_stored'; storedOffset: string }
@@ -192,8 +194,11 @@ export async function writeBatch(pool: Pool, input: BatchInput, parsers: Parsers
       [input.groupId, input.topic, input.partition],
     );
     const storedOffset = BigInt(stored.rows[0]?.next_offset ?? input.fetchedOffset);
-    if (BigInt(input.fetchedOffset) > storedOffset)
+    const fetched = BigInt(input.fetchedOffset);
+    if (fetched > storedOffset && input.allowGap !== true)
       return { status: 'behind_stored', storedOffset: String(storedOffset) };
+    // Loaded although the records from the stored offset up to the fetched one never were: reported.
+    const gap = fetched > storedOffset ? { from: String(storedOffset), to: String(fetched) } : undefined;
     const fresh = input.messages.filter((m) => BigInt(m.offset) >= storedOffset);
     if (fresh.length === 0) return { status: 'already_loaded', storedOffset: String(storedOffset) };
 
@@ -246,6 +251,7 @@ export async function writeBatch(pool: Pool, input: BatchInput, parsers: Parsers
       duplicateAlerts: alerts.length - insertedAlerts,
       quarantined,
       skippedAlreadyLoaded: input.messages.length - fresh.length,
+      ...(gap === undefined ? {} : { gap }),
     };
   });
 }

@@ -187,7 +187,7 @@ describe('batch consumer', () => {
     });
     await produce(topic, [1], 1, 1);
     await waitFor('the new record', () => after.length > 0);
-    expect(after.map((x) => [x.partition, x.firstOffset])).toEqual([[1, 30n]]);
+    expect(after.map((x) => [x.partition, x.fetchedOffset, x.firstOffset])).toEqual([[1, 30n, 30n]]);
     await b.stop();
   });
 

@@ -240,4 +240,29 @@ describe('warehouse writer (rows and offsets in one transaction)', () => {
     ).toBe(59);
     expect(await count('SELECT count(*) AS n FROM fact_application')).toBe(51);
   });
+
+  it('loads past the stored offset when told the records in between are gone, and reports the gap', async () => {
+    const input = {
+      groupId: 'g-gap',
+      topic: 'apps',
+      partition: 0,
+      kind: 'applications' as const,
+      fetchedOffset: '0',
+      messages: [msg(0, syntheticApplication(r))],
+    };
+    expect(await writeBatch(pool, input, PARSERS)).toMatchObject({ status: 'written', nextOffset: '1' });
+    const later = { ...input, fetchedOffset: '10', messages: [msg(10, syntheticApplication(r))] };
+    expect(await writeBatch(pool, later, PARSERS)).toEqual({ status: 'behind_stored', storedOffset: '1' });
+    const out = await writeBatch(pool, { ...later, allowGap: true }, PARSERS);
+    expect(out).toMatchObject({
+      status: 'written',
+      nextOffset: '11',
+      applications: 1,
+      gap: { from: '1', to: '10' },
+    });
+    expect(
+      await count(`SELECT next_offset AS n FROM loader_offsets WHERE group_id = 'g-gap' AND topic = 'apps'`),
+    ).toBe(11);
+    expect(await count('SELECT count(*) AS n FROM fact_application')).toBe(53);
+  });
 });
