@@ -349,6 +349,13 @@ function toMessages(
   return { messages, next };
 }
 
+/**
+ * The protocol name a consumer without a custom assigner announces when it joins its group: the name
+ * of kafkajs's round-robin assigner, which the platform used before @platformatic/kafka, so both
+ * releases' pods can share a group while a Deployment rolls. The assignment is round robin either way.
+ */
+export const ROUND_ROBIN_PROTOCOL = 'RoundRobinAssigner';
+
 /** The platformatic assigner signature, from the platform's simpler one. */
 function toGroupAssigner(assigner: PartitionAssigner) {
   return (
@@ -755,6 +762,12 @@ export function createBatchConsumer(
   if (options.assigner !== undefined) {
     group.protocols = [{ name: options.assigner.name, version: 0 }];
     group.partitionAssigner = toGroupAssigner(options.assigner);
+  } else {
+    // Round robin under the name and subscription version the platform's earlier releases announced
+    // (kafkajs's RoundRobinAssigner, version 0): during a rolling upgrade old and new pods are members
+    // of one group, and members announcing different protocol names are refused
+    // (INCONSISTENT_GROUP_PROTOCOL), which would stall the rollout.
+    group.protocols = [{ name: ROUND_ROBIN_PROTOCOL, version: 0 }];
   }
 
   /**

@@ -287,6 +287,68 @@ describe('batch consumer', () => {
     await a.stop();
   });
 
+  it('shares one group with a kafkajs member, as pods of the previous release during a rolling upgrade', async () => {
+    // The platform's workloads consumed with kafkajs (default RoundRobinAssigner) before this client:
+    // while a Deployment rolls, old and new pods are members of one group at the same time.
+    const [topic] = (await createTopics(4)) as [string];
+    const group = `bc-upgrade-${randomUUID().slice(0, 8)}`;
+    const distinct = new Set<string>();
+    let oldAssignment: number[] = [];
+    const old = kafkaClient('bc-test-old-release').consumer({ groupId: group, sessionTimeout: 10_000 });
+    old.on(old.events.GROUP_JOIN, (e) => {
+      oldAssignment = [...(e.payload.memberAssignment[topic] ?? [])].sort();
+    });
+    await old.connect();
+    await old.subscribe({ topic, fromBeginning: true });
+    await old.run({
+      eachMessage: async ({ partition, message }) => {
+        distinct.add(`${partition}:${message.offset}`);
+      },
+    });
+    await waitFor('the old-release member alone in the group', () => oldAssignment.length === 4);
+    const joins: Assignment[] = [];
+    const upgraded = consumer(group, [topic], {
+      onAssigned: (x) => {
+        joins.push(x);
+      },
+      eachBatch: async (batch) => {
+        for (const m of batch.messages) distinct.add(`${batch.partition}:${m.offset}`);
+        await upgraded
+          .commit([{ topic, partition: batch.partition, offset: batch.lastOffset + 1n }])
+          .catch(() => {
+            // A commit racing a rebalance fails: the records are read again by their next owner.
+          });
+      },
+    });
+    try {
+      await upgraded.start();
+      // Refused members (INCONSISTENT_GROUP_PROTOCOL) would never get an assignment.
+      await waitFor('both releases in one generation', () => {
+        const mine = joins.at(-1);
+        return (
+          mine !== undefined &&
+          mine.partitions.length > 0 &&
+          oldAssignment.length > 0 &&
+          oldAssignment.length < 4
+        );
+      });
+      const mine = sorted((joins.at(-1) as Assignment).partitions);
+      const theirs = oldAssignment.map((p) => `${topic}:${p}`);
+      expect([...mine, ...theirs].sort()).toEqual([0, 1, 2, 3].map((p) => `${topic}:${p}`));
+      await produce(topic, [0, 1, 2, 3], 5, 10);
+      await waitFor('all 200 records between the two members', () => distinct.size === 200, 90_000);
+      // The old pod goes away: the upgraded member takes every partition.
+      await old.disconnect();
+      await waitFor(
+        'the upgraded member alone',
+        () => sorted((joins.at(-1) as Assignment).partitions).length === 4,
+      );
+    } finally {
+      await old.disconnect();
+      await upgraded.stop();
+    }
+  });
+
   it('assigns with a custom assigner: partition p of both topics to one member', async () => {
     const [t1, t2] = (await createTopics(4, 2)) as [string, string];
     const group = `bc-assigner-${randomUUID().slice(0, 8)}`;
