@@ -9,7 +9,6 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../../../infra/lib/paths.ts';
 import { createLogger } from '../../../lib/log.ts';
@@ -30,6 +29,7 @@ import {
   waitFor,
   waitForGroupCaughtUp,
 } from '../cases/support.ts';
+import type { KafkaConnection } from '../support/kafka.ts';
 import { createTestDatabase, kafkaBrokers, type TestDatabase } from '../warehouse/support.ts';
 
 const KEY = 'receiver-shared-key-0123456789';
@@ -95,7 +95,7 @@ class Receiver {
 
 let db: TestDatabase;
 let pool: Pool;
-let kafka: Kafka;
+let kafka: KafkaConnection;
 
 beforeAll(async () => {
   db = await createTestDatabase('delivery');

@@ -5,7 +5,6 @@
  * per-rule precision.
  */
 import { randomUUID } from 'node:crypto';
-import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../lib/log.ts';
 import { type CasesHandle, startCasesService } from '../../../workloads/cases/server.ts';
@@ -14,6 +13,7 @@ import { BUILT_IN_CHAMPION, loadModelSet, registerModels } from '../../../worklo
 import { createPool, type Pool } from '../../../workloads/warehouse/db.ts';
 import { issueDecision } from '../../../workloads/warehouse/decision-records.ts';
 import { uniqueName } from '../operator/support.ts';
+import type { KafkaConnection } from '../support/kafka.ts';
 import {
   createTestDatabase,
   kafkaBrokers,
@@ -34,7 +34,7 @@ import {
 
 let db: TestDatabase;
 let pool: Pool;
-let kafka: Kafka;
+let kafka: KafkaConnection;
 let topic: string;
 let ids: CaseIdentities;
 let service: CasesHandle;

@@ -5,9 +5,7 @@
  * authorises against on the harness's real API server.
  */
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel } from 'kafkajs';
 import type { FraudAlert } from '../../../api/alert.ts';
-import { createTopicsWithLeaders } from '../../../lib/kafka-topics.ts';
 import type { ApplicationEvent } from '../../../workloads/contract/application.ts';
 import type { Pool } from '../../../workloads/warehouse/db.ts';
 import { parseAlertMessage, parseApplicationMessage } from '../../../workloads/warehouse-loader/rows.ts';
@@ -19,23 +17,29 @@ import {
   serviceAccountKubeconfig,
   waitFor,
 } from '../operator/support.ts';
+import {
+  createTopics,
+  groupBehind,
+  type KafkaConnection,
+  produce as produceRecords,
+  testKafka,
+  withAdmin,
+} from '../support/kafka.ts';
 import { kafkaBrokers } from '../warehouse/support.ts';
 
 export { waitFor };
 
-export function kafkaClient(clientId = 'cases-test'): Kafka {
-  return new Kafka({ clientId, brokers: kafkaBrokers(), logLevel: logLevel.NOTHING });
+export function kafkaClient(clientId = 'cases-test'): KafkaConnection {
+  return testKafka(clientId, kafkaBrokers());
 }
 
-export async function createAlertsTopic(kafka: Kafka, prefix: string, partitions = 3): Promise<string> {
+export async function createAlertsTopic(
+  kafka: KafkaConnection,
+  prefix: string,
+  partitions = 3,
+): Promise<string> {
   const topic = `${prefix}_alerts_${randomUUID().slice(0, 8)}`;
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await createTopicsWithLeaders(admin, [{ topic, numPartitions: partitions, replicationFactor: 1 }]);
-  } finally {
-    await admin.disconnect();
-  }
+  await createTopics(kafka, [{ topic, numPartitions: partitions }]);
   return topic;
 }
 
@@ -65,29 +69,24 @@ export function detectorAlert(
 }
 
 export async function produce(
-  kafka: Kafka,
+  kafka: KafkaConnection,
   topic: string,
   alerts: ReadonlyArray<FraudAlert | string>,
 ): Promise<void> {
-  const producer = kafka.producer();
-  await producer.connect();
-  try {
-    await producer.send({
-      topic,
-      acks: -1,
-      messages: alerts.map((a) =>
-        typeof a === 'string'
-          ? { key: 'bad', value: a }
-          : {
-              key: a.applicationId,
-              value: JSON.stringify(a),
-              headers: { 'content-type': 'application/json' },
-            },
-      ),
-    });
-  } finally {
-    await producer.disconnect();
-  }
+  await produceRecords(
+    kafka,
+    topic,
+    alerts.map((a) =>
+      typeof a === 'string'
+        ? { key: 'bad', value: a }
+        : {
+            key: a.applicationId,
+            value: JSON.stringify(a),
+            headers: { 'content-type': 'application/json' },
+          },
+    ),
+    alerts.length,
+  );
 }
 
 /** Loads applications into the warehouse through the loader's own writer. */
@@ -171,25 +170,16 @@ export function createCaseIdentities(namespace: string): CaseIdentities {
 
 /** Resolves once `groupId` has committed offsets at the end of every partition of `topic`. */
 export async function waitForGroupCaughtUp(
-  kafka: Kafka,
+  kafka: KafkaConnection,
   groupId: string,
   topic: string,
   timeoutMs = 60_000,
 ): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await waitFor(
+  await withAdmin(kafka, (admin) =>
+    waitFor(
       `consumer group ${groupId} to reach the end of ${topic}`,
-      async () => {
-        const ends = await admin.fetchTopicOffsets(topic);
-        const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-        const at = new Map((committed?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
-        return ends.every((e) => (at.get(e.partition) ?? -1n) >= BigInt(e.high)) ? true : undefined;
-      },
+      async () => ((await groupBehind(admin, groupId, topic)) === 0n ? true : undefined),
       timeoutMs,
-    );
-  } finally {
-    await admin.disconnect();
-  }
+    ),
+  );
 }

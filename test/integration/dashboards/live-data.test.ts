@@ -16,7 +16,6 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,8 +36,8 @@ import { repoRoot } from '../../../infra/lib/paths.ts';
 import { freePort, sleep, waitUntil } from '../../../infra/lib/process.ts';
 import { addRuleFile, removeRuleFile } from '../../../infra/lib/prometheus-targets.ts';
 import { requireInfra } from '../../../infra/lib/state.ts';
-import { createTopicsWithLeaders } from '../../../lib/kafka-topics.ts';
 import { createNamespace, kubectl, kubectlOk, waitCrdsEstablished } from '../operator/support.ts';
+import { createTopics, deleteTopics, produce, testKafka, withAdmin } from '../support/kafka.ts';
 import { createTestDatabase, type TestDatabase } from '../warehouse/support.ts';
 import {
   activeAlerts,
@@ -97,11 +96,7 @@ const APPLICATIONS = 600;
 /** Loan outcomes the generator writes for the accepted applications (the validation panels' data). */
 const outcomesFile = join(tmpdir(), `dash-live-${id}-outcomes.csv`);
 
-const kafka = new Kafka({
-  clientId: `dash-live-${id}`,
-  brokers: [requireInfra('kafka').bootstrapServers],
-  logLevel: logLevel.WARN,
-});
+const kafka = testKafka(`dash-live-${id}`);
 const prometheus = requireInfra('prometheus');
 const dashboards = buildDashboards();
 const workloads = new Map<string, Workload>();
@@ -136,17 +131,11 @@ async function startScraped(
   return w;
 }
 
-async function createTopics(): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await createTopicsWithLeaders(
-      admin,
-      Object.values(topics).map((topic) => ({ topic, numPartitions: 3, replicationFactor: 1 })),
-    );
-  } finally {
-    await admin.disconnect();
-  }
+async function createOurTopics(): Promise<void> {
+  await createTopics(
+    kafka,
+    Object.values(topics).map((topic) => ({ topic, numPartitions: 3 })),
+  );
 }
 
 /**
@@ -154,17 +143,11 @@ async function createTopics(): Promise<void> {
  * detector dead-letters them (Dead-letter rate panel, DeadLetterSpike alert).
  */
 async function produceOffContract(n: number): Promise<void> {
-  const producer = kafka.producer();
-  await producer.connect();
-  try {
-    const messages = Array.from({ length: n }, (_, i) => ({
-      key: `off-contract-${i}`,
-      value: i % 2 === 0 ? `not json ${i}` : JSON.stringify({ applicationId: `x-${i}`, schemaVersion: 'v0' }),
-    }));
-    await producer.send({ topic: topics.applications, messages });
-  } finally {
-    await producer.disconnect();
-  }
+  const messages = Array.from({ length: n }, (_, i) => ({
+    key: `off-contract-${i}`,
+    value: i % 2 === 0 ? `not json ${i}` : JSON.stringify({ applicationId: `x-${i}`, schemaVersion: 'v0' }),
+  }));
+  await produce(kafka, topics.applications, messages, n);
 }
 
 /** Submissions the API must reject (400): a missing field and a wrong type. */
@@ -216,7 +199,7 @@ function startFailingPipeline(): void {
 beforeAll(async () => {
   db = await createTestDatabase('dash_live', false);
   await runToCompletion(`dash-live-${id}-migrate`, 'migrate', { DATABASE_URL: db.url });
-  await createTopics();
+  await createOurTopics();
 
   const brokers = requireInfra('kafka').bootstrapServers;
   const kafkaEnv = {
@@ -310,14 +293,11 @@ afterAll(async () => {
   await removeRuleFile(rulesName, prometheus).catch(() => undefined);
   await Promise.all([...workloads.values()].map((w) => w.stop()));
   kubectl(['delete', 'namespace', namespace, '--wait=false']);
-  const admin = kafka.admin();
-  await admin.connect();
   // Ours, and the detector's internal topics (named after the group prefix).
-  const mine = (await admin.listTopics()).filter(
+  const mine = (await withAdmin(kafka, (admin) => admin.listTopics()).catch(() => [])).filter(
     (t) => Object.values(topics).includes(t) || t.startsWith(`dash-live-${id}-`),
   );
-  await admin.deleteTopics({ topics: mine }).catch(() => undefined);
-  await admin.disconnect();
+  await deleteTopics(kafka, mine);
   await db?.drop();
   const mongo = new MongoClient(requireInfra('mongo').url);
   await mongo.connect();

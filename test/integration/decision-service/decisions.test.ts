@@ -6,7 +6,6 @@
  * is on the decisions topic as issued.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,6 +29,7 @@ import {
   traffic,
   waitDrained,
 } from '../fraud-detector/support.ts';
+import { createTopics as createTestTopics, type ReadRecord, readTopic } from '../support/kafka.ts';
 import { createTestDatabase, type TestDatabase } from '../warehouse/support.ts';
 
 const COUNT = 1200;
@@ -131,58 +131,19 @@ function spawnService(config: DecisionServiceConfig): ChildProcess {
 
 /** Every part on the verdicts topic, read up to the high watermark of each partition. */
 async function readVerdicts(topic: string): Promise<VerdictPart[]> {
-  const kafka = kafkaClient('ds-verdicts');
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic);
-  await admin.disconnect();
-  const left = new Map(ends.map((e) => [e.partition, BigInt(e.high)]));
-  for (const [p, high] of left) if (high === 0n) left.delete(p);
-  const out: VerdictPart[] = [];
-  const consumer = kafka.consumer({ groupId: `ds-verdicts-${randomUUID()}` });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('verdicts topic not read to its end in 60 s')), 60_000);
-    if (left.size === 0) resolve();
-    void consumer.run({
-      eachMessage: async ({ partition, message }) => {
-        out.push(...verdictRecordParts(message).parts);
-        if (BigInt(message.offset) + 1n >= (left.get(partition) ?? 0n)) left.delete(partition);
-        if (left.size === 0) {
-          clearTimeout(timer);
-          resolve();
-        }
-      },
-    });
-  });
-  await consumer.disconnect();
-  return out;
+  const records = await readTopic(kafkaClient('ds-verdicts'), topic, { until: 'end', timeoutMs: 60_000 });
+  return records.flatMap((r) => verdictRecordParts({ value: r.value, headers: r.headers }).parts);
 }
 
 async function readDecisions(topic: string, atLeast: number, timeoutMs = 30_000): Promise<IssuedDecision[]> {
-  const consumer = kafkaClient('ds-reader').consumer({ groupId: `ds-reader-${randomUUID()}` });
-  const out: IssuedDecision[] = [];
+  const decision = (r: ReadRecord) => JSON.parse(r.value ?? '{}') as IssuedDecision;
   // Distinct applications: after a crash the topic may carry a decision twice (at least once).
-  const ids = new Set<string>();
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, timeoutMs);
-    void consumer.run({
-      eachMessage: async ({ message }) => {
-        const d = JSON.parse(message.value?.toString() ?? '{}') as IssuedDecision;
-        out.push(d);
-        ids.add(d.applicationId);
-        if (ids.size >= atLeast) {
-          clearTimeout(timer);
-          resolve();
-        }
-      },
-    });
+  const records = await readTopic(kafkaClient('ds-reader'), topic, {
+    until: (rs) => new Set(rs.map((r) => decision(r).applicationId)).size >= atLeast,
+    timeoutMs,
+    ifIncomplete: 'return',
   });
-  await consumer.disconnect();
-  return out;
+  return records.map(decision);
 }
 
 describe('decision service (real Kafka, real PostgreSQL, real detector)', () => {
@@ -197,20 +158,13 @@ describe('decision service (real Kafka, real PostgreSQL, real detector)', () => 
 
   beforeAll(async () => {
     topics = await createTopics(kafka, 3);
-    const admin = kafka.admin();
-    await admin.connect();
     for (const k of Object.keys(decisionsTopics) as Array<keyof typeof decisionsTopics>) {
       decisionsTopics[k] = `ds_decisions_${k}_${topics.suffix}`;
     }
-    await admin.createTopics({
-      waitForLeaders: false,
-      topics: Object.values(decisionsTopics).map((topic) => ({
-        topic,
-        numPartitions: 3,
-        replicationFactor: 1,
-      })),
-    });
-    await admin.disconnect();
+    await createTestTopics(
+      kafka,
+      Object.values(decisionsTopics).map((topic) => ({ topic, numPartitions: 3 })),
+    );
     await produce(kafka, topics.applications, [
       ...asMessages(events.slice(0, 600)),
       { key: 'C-poison', value: '{"applicationId": "not a uuid"}' },

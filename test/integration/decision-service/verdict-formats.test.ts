@@ -12,7 +12,6 @@ import {
   type VerdictPart,
   verdictRecords,
 } from '../../../api/verdict.ts';
-import { createTopicsWithLeaders } from '../../../lib/kafka-topics.ts';
 import { FORMAT_HEADER, PACKED_FORMAT } from '../../../lib/packed-records.ts';
 import type { ApplicationEvent } from '../../../workloads/contract/application.ts';
 import { decideApplication } from '../../../workloads/decision-service/decide.ts';
@@ -27,6 +26,7 @@ import {
   type TestTopics,
   traffic,
 } from '../fraud-detector/support.ts';
+import { createTopics as createTestTopics } from '../support/kafka.ts';
 import { createTestDatabase, type TestDatabase } from '../warehouse/support.ts';
 
 const COUNT = 90;
@@ -90,12 +90,9 @@ describe('decision service reads packed and one-part verdict records (real Kafka
 
   beforeAll(async () => {
     topics = await createTopics(kafka, PARTITIONS);
-    const admin = kafka.admin();
-    await admin.connect();
-    await createTopicsWithLeaders(admin, [
-      { topic: `ds_formats_decisions_${topics.suffix}`, numPartitions: PARTITIONS, replicationFactor: 1 },
+    await createTestTopics(kafka, [
+      { topic: `ds_formats_decisions_${topics.suffix}`, numPartitions: PARTITIONS },
     ]);
-    await admin.disconnect();
     // Each application on a chosen partition, its verdict parts on the same partition number.
     const partitionOf = (i: number) => i % PARTITIONS;
     await produce(

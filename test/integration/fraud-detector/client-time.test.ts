@@ -7,12 +7,12 @@
  * with topic access could.
  */
 import { randomUUID } from 'node:crypto';
-import type { Message } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApplicationEvent, ApplicationEventV2 } from '../../../workloads/contract/application.ts';
 import { pseudonymize } from '../../../workloads/contract/pseudonymize.ts';
 import { type FraudDetector, startFraudDetector } from '../../../workloads/fraud-detector/detector.ts';
 import { generateApplications } from '../../../workloads/generator/generate.ts';
+import type { TestRecord } from '../support/kafka.ts';
 import {
   createTopics,
   detectorConfig,
@@ -53,7 +53,7 @@ function app(p: {
   return pseudonymize(s, PSEUDO_KEY, new Date(p.received ?? p.submitted));
 }
 
-const msg = (e: ApplicationEvent): Message => ({ key: e.applicant.customerId, value: JSON.stringify(e) });
+const msg = (e: ApplicationEvent): TestRecord => ({ key: e.applicant.customerId, value: JSON.stringify(e) });
 const ring = (device: string, at: number, received?: number) =>
   [0, 1, 2, 3].map((i) =>
     app({

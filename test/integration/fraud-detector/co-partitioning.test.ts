@@ -6,7 +6,8 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { startFraudDetector } from '../../../workloads/fraud-detector/detector.ts';
-import { assertCoPartitioned } from '../../../workloads/shared/kafka.ts';
+import { assertCoPartitioned } from '../../../workloads/shared/kafka-client.ts';
+import { deleteTopics } from '../support/kafka.ts';
 import { createTopics, detectorConfig, kafkaClient } from './support.ts';
 
 describe('co-partitioned applications and verdicts topics', () => {
@@ -14,10 +15,7 @@ describe('co-partitioned applications and verdicts topics', () => {
   const created: string[] = [];
 
   afterAll(async () => {
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: created }).catch(() => undefined);
-    await admin.disconnect();
+    await deleteTopics(kafka, created);
   });
 
   it('refuses a verdicts topic with fewer partitions than the applications topic, naming both', async () => {

@@ -1,15 +1,24 @@
 /** Shared set-up of the detector's integration tests: unique topics and databases, traffic, draining. */
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel, type Message } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { applicationName } from '../../../api/topics.ts';
 import { requireInfra } from '../../../infra/lib/state.ts';
-import { createTopicsWithLeaders } from '../../../lib/kafka-topics.ts';
+import { isNotReadyYet } from '../../../lib/kafka-topics.ts';
 import type { ApplicationEvent } from '../../../workloads/contract/application.ts';
 import { pseudonymize } from '../../../workloads/contract/pseudonymize.ts';
 import type { DetectorConfig } from '../../../workloads/fraud-detector/config.ts';
 import { DEFAULT_HORIZON_MS } from '../../../workloads/fraud-detector/core/event-time.ts';
 import { type GeneratedApplication, generateApplications } from '../../../workloads/generator/generate.ts';
+import {
+  createTopics as createTestTopics,
+  groupBehind,
+  type KafkaConnection,
+  type ReadRecord,
+  readTopic as readRecords,
+  type TestRecord,
+  testKafka,
+  withAdmin,
+} from '../support/kafka.ts';
 
 export const PSEUDO_KEY = 'integration-test-key-0123456789';
 
@@ -22,15 +31,12 @@ export interface TestTopics {
   verdicts: string;
 }
 
-export function kafkaClient(clientId = 'fd-test'): Kafka {
-  return new Kafka({
-    clientId,
-    brokers: [requireInfra('kafka').bootstrapServers],
-    logLevel: logLevel.NOTHING,
-  });
+/** A connection to the harness's broker (the support helpers open and close their own clients). */
+export function kafkaClient(clientId = 'fd-test'): KafkaConnection {
+  return testKafka(clientId, requireInfra('kafka').bootstrapServers);
 }
 
-export async function createTopics(kafka: Kafka, partitions = 3): Promise<TestTopics> {
+export async function createTopics(kafka: KafkaConnection, partitions = 3): Promise<TestTopics> {
   const suffix = randomUUID().slice(0, 8);
   const t: TestTopics = {
     suffix,
@@ -39,17 +45,13 @@ export async function createTopics(kafka: Kafka, partitions = 3): Promise<TestTo
     alerts: `fd_alerts_${suffix}`,
     verdicts: `fd_verdicts_${suffix}`,
   };
-  const admin = kafka.admin();
-  await admin.connect();
-  await createTopicsWithLeaders(
-    admin,
+  await createTestTopics(
+    kafka,
     [t.applications, t.deadLetter, t.alerts, t.verdicts].map((topic) => ({
       topic,
       numPartitions: partitions,
-      replicationFactor: 1,
     })),
   );
-  await admin.disconnect();
   return t;
 }
 
@@ -86,50 +88,41 @@ export function traffic(
   return { items, events: items.map((i) => pseudonymize(i.submission, PSEUDO_KEY, new Date())) };
 }
 
-export async function produce(kafka: Kafka, topic: string, messages: Message[]): Promise<void> {
-  const producer = kafka.producer({ allowAutoTopicCreation: false });
-  await producer.connect();
-  for (let i = 0; i < messages.length; i += 500) {
-    await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 500) });
-  }
-  await producer.disconnect();
-}
+export { produce } from '../support/kafka.ts';
 
-export const asMessages = (events: ApplicationEvent[]): Message[] =>
+export const asMessages = (events: ApplicationEvent[]): TestRecord[] =>
   events.map((e) => ({ key: e.applicant.customerId, value: JSON.stringify(e) }));
 
 /** Waits until both consumer groups of a detector have committed everything there is to read. */
-export async function waitDrained(kafka: Kafka, config: DetectorConfig, timeoutMs = 90_000): Promise<void> {
+export async function waitDrained(
+  kafka: KafkaConnection,
+  config: DetectorConfig,
+  timeoutMs = 90_000,
+): Promise<void> {
   const app = applicationName(config);
   const pairs: Array<[string, string]> = [
     [app, config.applicationsTopic],
     [`${app}-windows`, `${app}-repartition`],
   ];
-  const admin = kafka.admin();
-  await admin.connect();
   const deadline = Date.now() + timeoutMs;
-  try {
+  await withAdmin(kafka, async (admin) => {
     for (;;) {
-      let behind = 0;
+      let behind = 0n;
       // The source first: once it is drained, everything it will publish to the repartition topic is there.
       for (const [group, topic] of pairs) {
-        const ends = await admin.fetchTopicOffsets(topic).catch(() => []);
-        const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
-        for (const end of ends) {
-          const c = committed?.partitions.find((p) => p.partition === end.partition);
-          const at = c === undefined || c.offset === '-1' ? 0n : BigInt(c.offset);
-          if (BigInt(end.high) > at) behind += Number(BigInt(end.high) - at);
-        }
-        if (behind > 0) break;
+        // The repartition topic does not exist until the detector created it: nothing to read there yet.
+        behind += await groupBehind(admin, group, topic).catch((err: unknown) => {
+          if (isNotReadyYet(err)) return 0n;
+          throw err;
+        });
+        if (behind > 0n) break;
       }
-      if (behind === 0) return;
+      if (behind === 0n) return;
       if (Date.now() > deadline)
         throw new Error(`detector ${app} not drained after ${timeoutMs} ms (${behind} behind)`);
       await new Promise((r) => setTimeout(r, 500));
     }
-  } finally {
-    await admin.disconnect();
-  }
+  });
 }
 
 export interface StoredAlert {
@@ -161,51 +154,25 @@ export async function dropDatabase(name: string): Promise<void> {
   await client.close();
 }
 
-export interface ReadMessage {
-  key: string | null;
-  value: string | null;
-  headers: Record<string, string>;
-}
+export type ReadMessage = ReadRecord;
 
 /**
- * Reads every message of a topic (from the start) until `count` arrived or the time is up. With
- * `distinctBy`, until `count` distinct messages arrived, each kept once: a topic written at least once
- * can carry a record twice (a batch processed again after a rebalance under load).
+ * Reads every record of a topic (from the start) until `count` arrived or the time is up (then it
+ * returns what it read: the caller's assertions say what is missing). Each record counts once (by
+ * partition and offset); with `distinctBy`, until `count` distinct records arrived, each kept once: a
+ * topic written at least once can carry a record twice (a batch processed again after a rebalance
+ * under load).
  */
 export async function readTopic(
-  kafka: Kafka,
+  kafka: KafkaConnection,
   topic: string,
-  count: number,
+  count: number | 'end',
   timeoutMs = 30_000,
   distinctBy?: (m: ReadMessage) => string,
 ): Promise<ReadMessage[]> {
-  const consumer = kafka.consumer({ groupId: `fd-reader-${randomUUID()}` });
-  const out: ReadMessage[] = [];
-  const seen = new Set<string>();
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, timeoutMs);
-    void consumer.run({
-      eachMessage: async ({ message }) => {
-        const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
-        const m = { key: message.key?.toString() ?? null, value: message.value?.toString() ?? null, headers };
-        if (distinctBy !== undefined) {
-          const id = distinctBy(m);
-          if (seen.has(id)) return;
-          seen.add(id);
-        }
-        out.push(m);
-        if (out.length >= count) {
-          clearTimeout(timer);
-          resolve();
-        }
-      },
-    });
-  });
-  await consumer.disconnect();
-  return out;
+  const options: Parameters<typeof readRecords>[2] = { until: count, timeoutMs, ifIncomplete: 'return' };
+  if (distinctBy !== undefined) options.distinctBy = distinctBy;
+  return readRecords(kafka, topic, options);
 }
 
 export const alertKeys = (alerts: Array<{ _id: string }>): string[] => alerts.map((a) => a._id).sort();

@@ -5,11 +5,11 @@
  * together); the alerts in the verdict are those raised on the application when it was checked;
  * poison gets none.
  */
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type VerdictPart, verdictRecordParts } from '../../../api/verdict.ts';
 import { FORMAT_HEADER, isPacked, PACKED_FORMAT } from '../../../lib/packed-records.ts';
 import { type FraudDetector, startFraudDetector } from '../../../workloads/fraud-detector/detector.ts';
+import { type ReadRecord, readTopic } from '../support/kafka.ts';
 import {
   createTopics,
   detectorConfig,
@@ -58,43 +58,29 @@ const partsOf = (records: readonly Read[]): ReadPart[] =>
     })),
   );
 
+const asRead = (r: ReadRecord): Read => ({
+  partition: r.partition,
+  key: r.key,
+  value: r.value ?? '',
+  packed: isPacked(r.headers),
+});
+
 /**
  * Reads a topic from the start until `complete` holds for what was read (or the time is up: a loaded
  * machine needs seconds just to join the reader's group, so the bound is generous and not the signal).
+ * The reader's own group may be rebalanced under load and get a batch again: each record is kept once.
  */
 async function readAll(
   topic: string,
   complete: (read: readonly Read[]) => boolean,
   timeoutMs = 90_000,
 ): Promise<Read[]> {
-  const kafka = kafkaClient('fd-verdict-reader');
-  const consumer = kafka.consumer({ groupId: `fd-reader-${randomUUID()}` });
-  const out: Read[] = [];
-  // The reader's own group may be rebalanced under load and get a batch again: keep each record once.
-  const seen = new Set<string>();
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, timeoutMs);
-    void consumer.run({
-      eachMessage: async ({ partition, message }) => {
-        if (seen.has(`${partition}:${message.offset}`)) return;
-        seen.add(`${partition}:${message.offset}`);
-        out.push({
-          partition,
-          key: message.key?.toString() ?? null,
-          value: message.value?.toString() ?? '',
-          packed: isPacked(message.headers),
-        });
-        if (complete(out)) {
-          clearTimeout(timer);
-          resolve();
-        }
-      },
-    });
+  const records = await readTopic(kafkaClient('fd-verdict-reader'), topic, {
+    until: (rs) => complete(rs.map(asRead)),
+    timeoutMs,
+    ifIncomplete: 'return',
   });
-  await consumer.disconnect();
-  return out;
+  return records.map(asRead);
 }
 
 describe('verdicts (real Kafka, real Mongo-wire server)', () => {

@@ -6,10 +6,11 @@
  * records again the detector must end with exactly the alerts of a detector that never failed, in the
  * store and on the alerts topic.
  */
-import { ConfigResourceTypes } from 'kafkajs';
+import { ConfigResourceTypes } from '@platformatic/kafka';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { FraudDetector } from '../../../workloads/fraud-detector/detector.ts';
 import { startFraudDetector } from '../../../workloads/fraud-detector/detector.ts';
+import { createAdmin } from '../../../workloads/shared/kafka-client.ts';
 import {
   alertKeys,
   asMessages,
@@ -54,16 +55,15 @@ describe('failed writes', () => {
     const reference = detectorConfig(healthy);
     const victim = detectorConfig(failing);
     databases.push(reference.mongoDatabase as string, victim.mongoDatabase as string);
-    const admin = kafka.admin();
-    await admin.connect();
+    const admin = createAdmin(kafka);
     const maxMessageBytes = async (value: string) =>
       admin.alterConfigs({
         validateOnly: false,
         resources: [
           {
-            type: ConfigResourceTypes.TOPIC,
-            name: failing.alerts,
-            configEntries: [{ name: 'max.message.bytes', value }],
+            resourceType: ConfigResourceTypes.TOPIC,
+            resourceName: failing.alerts,
+            configs: [{ name: 'max.message.bytes', value }],
           },
         ],
       });
@@ -87,7 +87,7 @@ describe('failed writes', () => {
       await waitDrained(kafka, reference, 120_000);
       await waitDrained(kafka, victim, 120_000);
     } finally {
-      await admin.disconnect();
+      await admin.close();
     }
     // The window stage rebuilt its state by replaying from the committed checkpoints.
     expect((await detector.metrics.replayedMessages.get()).values[0]?.value ?? 0).toBeGreaterThan(0);

@@ -2,7 +2,6 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApplicationEvent } from '../../../workloads/contract/application.ts';
 import { hashNationalId } from '../../../workloads/contract/pseudonymize.ts';
@@ -11,6 +10,7 @@ import { partitionOfKey } from '../../../workloads/fraud-detector/core/repartiti
 import { generateApplications } from '../../../workloads/generator/generate.ts';
 import { generate, parseGeneratorArgs } from '../../../workloads/generator/main.ts';
 import type { IngestionApiHandle } from '../../../workloads/ingestion-api/server.ts';
+import type { KafkaConnection } from '../support/kafka.ts';
 import {
   harnessBrokers,
   messageCount,
@@ -25,7 +25,7 @@ import {
 const brokers = harnessBrokers();
 const topic = uniqueTopic('ingest_api');
 let api: IngestionApiHandle;
-let kafka: Kafka;
+let kafka: KafkaConnection;
 
 beforeAll(async () => {
   kafka = testKafka(brokers);
@@ -283,7 +283,7 @@ describe('ingestion API on real Kafka', () => {
 
   it('writes straight to Kafka with the generator (kafka target): pseudonymized, x-scenario header', async () => {
     const t = uniqueTopic('ingest_genk');
-    const { ensureTopic } = await import('../../../workloads/shared/kafka.ts');
+    const { ensureTopic } = await import('../../../workloads/shared/kafka-client.ts');
     await ensureTopic(kafka, t);
     process.env.PSEUDONYMIZATION_KEY = TEST_KEY;
     const report = await generate(

@@ -4,7 +4,6 @@
  * it acknowledged. Uses a throwaway broker of its own (the harness's is shared with other tests).
  */
 import { rmSync } from 'node:fs';
-import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kafkaInstanceHome, startKafkaInstance } from '../../../infra/components/kafka.ts';
 import { readPid, stopDaemon } from '../../../infra/lib/process.ts';
@@ -12,13 +11,14 @@ import type { KafkaInfo } from '../../../infra/lib/state.ts';
 import type { ApplicationEvent } from '../../../workloads/contract/application.ts';
 import { generateApplications } from '../../../workloads/generator/generate.ts';
 import type { IngestionApiHandle } from '../../../workloads/ingestion-api/server.ts';
+import type { KafkaConnection } from '../support/kafka.ts';
 import { post, readTopic, startApi, testKafka, uniqueTopic } from './support.ts';
 
 const name = `kafka-ingest-outage-${process.pid}`;
 const topic = uniqueTopic('ingest_outage');
 let broker: KafkaInfo;
 let api: IngestionApiHandle;
-let kafka: Kafka;
+let kafka: KafkaConnection;
 
 beforeAll(async () => {
   broker = await startKafkaInstance({ name });

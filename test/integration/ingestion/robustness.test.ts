@@ -6,17 +6,17 @@
  * crash, and nothing reaches the topic.
  */
 import fc from 'fast-check';
-import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { submissionValidator } from '../../../workloads/contract/validate.ts';
 import { generateApplications } from '../../../workloads/generator/generate.ts';
 import type { IngestionApiHandle } from '../../../workloads/ingestion-api/server.ts';
+import type { KafkaConnection } from '../support/kafka.ts';
 import { harnessBrokers, messageCount, startApi, testKafka, uniqueTopic } from './support.ts';
 
 const brokers = harnessBrokers();
 const topic = uniqueTopic('ingest_fuzz');
 let api: IngestionApiHandle;
-let kafka: Kafka;
+let kafka: KafkaConnection;
 const seeds = generateApplications({ seed: 5, count: 20 }).map((a) => a.submission);
 
 beforeAll(async () => {

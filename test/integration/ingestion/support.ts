@@ -1,23 +1,28 @@
 /** Helpers of the ingestion integration tests: a unique topic, the API on a free port, reading a topic. */
 import { randomBytes } from 'node:crypto';
-import type { Kafka } from 'kafkajs';
-import { requireInfra } from '../../../infra/lib/state.ts';
 import { loadIngestionConfig } from '../../../workloads/ingestion-api/config.ts';
 import { type IngestionApiHandle, startIngestionApi } from '../../../workloads/ingestion-api/server.ts';
-import { createKafka, ensureTopic } from '../../../workloads/shared/kafka.ts';
+import { ensureTopic } from '../../../workloads/shared/kafka-client.ts';
+import {
+  harnessBrokers as brokerList,
+  testKafka as connection,
+  type KafkaConnection,
+  readTopic as readRecords,
+  recordCount,
+} from '../support/kafka.ts';
 
 export const TEST_KEY = 'integration-test-pseudonymization-key';
 
 export function harnessBrokers(): string {
-  return process.env.TEST_KAFKA_BROKERS ?? requireInfra('kafka').bootstrapServers;
+  return brokerList().join(',');
 }
 
 export function uniqueTopic(prefix: string): string {
   return `${prefix}_${randomBytes(4).toString('hex')}`;
 }
 
-export function testKafka(brokers: string): Kafka {
-  return createKafka({ brokers: brokers.split(','), clientId: 'ingestion-test' });
+export function testKafka(brokers: string): KafkaConnection {
+  return connection('ingestion-test', brokers);
 }
 
 export async function startApi(
@@ -61,16 +66,7 @@ export async function post(
 }
 
 /** Messages on the topic (sum of high watermarks over partitions). */
-export async function messageCount(kafka: Kafka, topic: string): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    return offsets.reduce((sum, p) => sum + Number(p.high), 0);
-  } finally {
-    await admin.disconnect();
-  }
-}
+export const messageCount = recordCount;
 
 export interface ReadMessage {
   key: string;
@@ -79,39 +75,17 @@ export interface ReadMessage {
   headers: Record<string, string>;
 }
 
-/** Reads the whole topic from the beginning (up to its current end). */
-export async function readTopic(kafka: Kafka, topic: string, timeoutMs = 30_000): Promise<ReadMessage[]> {
-  const expected = await messageCount(kafka, topic);
-  const messages: ReadMessage[] = [];
-  if (expected === 0) return messages;
-  const consumer = kafka.consumer({ groupId: `${topic}-reader-${randomBytes(3).toString('hex')}` });
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`read ${messages.length} of ${expected} messages in ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-      void consumer.run({
-        eachMessage: async ({ message, partition }) => {
-          const headers: Record<string, string> = {};
-          for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
-          messages.push({
-            key: message.key?.toString() ?? '',
-            value: message.value?.toString() ?? '',
-            partition,
-            headers,
-          });
-          if (messages.length >= expected) {
-            clearTimeout(timer);
-            resolve();
-          }
-        },
-      });
-    });
-  } finally {
-    await consumer.disconnect();
-  }
-  return messages;
+/** Reads the whole topic from the beginning (up to its end when the read begins), each record once. */
+export async function readTopic(
+  kafka: KafkaConnection,
+  topic: string,
+  timeoutMs = 30_000,
+): Promise<ReadMessage[]> {
+  const records = await readRecords(kafka, topic, { until: 'end', timeoutMs });
+  return records.map((r) => ({
+    key: r.key ?? '',
+    value: r.value ?? '',
+    partition: r.partition,
+    headers: r.headers,
+  }));
 }

@@ -9,7 +9,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +19,7 @@ import { type HostSnapshot, readHostBefore, takeSnapshot } from '../../../infra/
 import { ensureImages, PLATFORM_IMAGE } from '../../../infra/node/images.ts';
 import { restrictedContainer } from '../../../infra/node/manifests.ts';
 import { ensureMonitoring, MONITORING_SELECTOR } from '../../../infra/node/monitoring.ts';
+import { createTopics, deleteTopics, testKafka, topicEnds, withAdmin } from '../support/kafka.ts';
 
 const state = readInfraState();
 const nodeInfo = state.node;
@@ -480,41 +480,35 @@ describe('the harness node', () => {
       new RegExp(`^${nodeInfo?.ip.replaceAll('.', '\\.')}:\\d+$`),
     );
     const topic = `node-test-${randomBytes(4).toString('hex')}`;
-    const kafka = new Kafka({
-      clientId: 'node-test',
-      brokers: [kafkaInfo?.bootstrapServers ?? ''],
-      logLevel: logLevel.NOTHING,
-    });
-    const admin = kafka.admin();
-    await admin.connect();
+    const kafka = testKafka('node-test', kafkaInfo?.bootstrapServers ?? '');
     try {
-      await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
-      // The pod bootstraps on the node address; the broker's metadata must send it back there.
+      await createTopics(kafka, [{ topic, numPartitions: 1 }]);
+      // The pod bootstraps on the node address; the broker's metadata must send it back there. It
+      // uses the platform's Kafka client, as the workloads in the image do.
       const script = `
-        const { Kafka, logLevel } = require('kafkajs');
         (async () => {
-          const kafka = new Kafka({ clientId: 'pod', brokers: ['${kafkaInfo?.podBootstrapServers}'], logLevel: logLevel.NOTHING });
-          const admin = kafka.admin();
-          await admin.connect();
-          const { brokers } = await admin.describeCluster();
-          await admin.disconnect();
-          const producer = kafka.producer();
-          await producer.connect();
-          await producer.send({ topic: '${topic}', messages: [{ key: 'k', value: 'from a pod' }] });
-          await producer.disconnect();
-          console.log(JSON.stringify({ brokers: brokers.map((b) => b.host + ':' + b.port) }));
+          const { Admin, Producer } = await import('@platformatic/kafka');
+          const options = { clientId: 'pod', bootstrapBrokers: ['${kafkaInfo?.podBootstrapServers}'] };
+          const admin = new Admin(options);
+          const { brokers } = await admin.metadata({ topics: ['${topic}'] });
+          await admin.close();
+          const producer = new Producer({ ...options, idempotent: true, acks: -1, autocreateTopics: false });
+          await producer.send({
+            messages: [{ topic: '${topic}', key: Buffer.from('k'), value: Buffer.from('from a pod') }],
+          });
+          await producer.close();
+          console.log(JSON.stringify({ brokers: [...brokers.values()].map((b) => b.host + ':' + b.port) }));
         })().catch((e) => { console.error(e); process.exit(1); });`;
-      // The last line: kafkajs warns on stderr, which the pod's log interleaves.
+      // The last line: a warning on stderr would interleave with it in the pod's log.
       const logs = (await runToCompletion('kafka-client', scriptPod('kafka-client', script))).trim();
       const out = JSON.parse(logs.split('\n').at(-1) ?? '') as {
         brokers: string[];
       };
       expect(out.brokers).toEqual([kafkaInfo?.podBootstrapServers]);
-      const offsets = await admin.fetchTopicOffsets(topic);
-      expect(offsets.map((o) => o.high)).toEqual(['1']);
+      const ends = await withAdmin(kafka, (admin) => topicEnds(admin, topic));
+      expect([...ends.values()]).toEqual([1n]);
     } finally {
-      await admin.deleteTopics({ topics: [topic] }).catch(() => {});
-      await admin.disconnect();
+      await deleteTopics(kafka, [topic]);
     }
   });
 

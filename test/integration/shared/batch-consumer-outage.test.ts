@@ -7,40 +7,25 @@
  */
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kafkaInstanceHome, startKafkaInstance } from '../../../infra/components/kafka.ts';
 import { stopDaemon } from '../../../infra/lib/process.ts';
 import type { KafkaInfo } from '../../../infra/lib/state.ts';
-import { createTopicsWithLeaders } from '../../../lib/kafka-topics.ts';
 import { createLogger } from '../../../lib/log.ts';
 import { type BatchConsumer, createBatchConsumer } from '../../../workloads/shared/batch-consumer.ts';
-import type { KafkaConnection } from '../../../workloads/shared/kafka.ts';
 import { createProducer } from '../../../workloads/shared/kafka-client.ts';
+import { createTopics, testKafka } from '../support/kafka.ts';
 
 const name = `kafka-bc-outage-${process.pid}`;
 const topic = `bc_outage_${randomUUID().slice(0, 8)}`;
 let broker: KafkaInfo;
 let consumer: BatchConsumer | undefined;
 
-const connection = (clientId: string): KafkaConnection => ({
-  brokers: [broker.bootstrapServers],
-  clientId,
-});
+const connection = (clientId: string) => testKafka(clientId, broker.bootstrapServers);
 
 beforeAll(async () => {
   broker = await startKafkaInstance({ name });
-  const admin = new Kafka({
-    clientId: 'bc-outage-admin',
-    brokers: [broker.bootstrapServers],
-    logLevel: logLevel.NOTHING,
-  }).admin();
-  await admin.connect();
-  try {
-    await createTopicsWithLeaders(admin, [{ topic, numPartitions: 2, replicationFactor: 1 }], 120_000);
-  } finally {
-    await admin.disconnect();
-  }
+  await createTopics(connection('bc-outage-admin'), [{ topic, numPartitions: 2 }], 120_000);
 }, 240_000);
 
 afterAll(async () => {

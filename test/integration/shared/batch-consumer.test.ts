@@ -6,9 +6,9 @@
  * handler gets its batch again; stop leaves the group. Waits on conditions, counts distinct records.
  */
 import { randomUUID } from 'node:crypto';
+// Only the rolling-upgrade test: a member of the previous release, which consumed with kafkajs.
+import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { requireInfra } from '../../../infra/lib/state.ts';
-import { createTopicsWithLeaders } from '../../../lib/kafka-topics.ts';
 import {
   type Assignment,
   type BatchConsumer,
@@ -17,27 +17,19 @@ import {
   type PartitionBatch,
   type TopicPartitions,
 } from '../../../workloads/shared/batch-consumer.ts';
-import type { KafkaConnection } from '../../../workloads/shared/kafka.ts';
 import { createProducer } from '../../../workloads/shared/kafka-client.ts';
-import { kafkaClient } from '../fraud-detector/support.ts';
-
-const connection = (clientId: string): KafkaConnection => ({
-  brokers: [requireInfra('kafka').bootstrapServers],
-  clientId,
-});
+import {
+  testKafka as connection,
+  createTopics as createTestTopics,
+  harnessBrokers,
+} from '../support/kafka.ts';
 
 async function createTopics(partitions: number, count = 1): Promise<string[]> {
   const names = Array.from({ length: count }, () => `bc_${randomUUID().slice(0, 8)}`);
-  const admin = kafkaClient('bc-test-admin').admin();
-  await admin.connect();
-  try {
-    await createTopicsWithLeaders(
-      admin,
-      names.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
-    );
-  } finally {
-    await admin.disconnect();
-  }
+  await createTestTopics(
+    connection('bc-test-admin'),
+    names.map((topic) => ({ topic, numPartitions: partitions })),
+  );
   return names;
 }
 
@@ -294,7 +286,11 @@ describe('batch consumer', () => {
     const group = `bc-upgrade-${randomUUID().slice(0, 8)}`;
     const distinct = new Set<string>();
     let oldAssignment: number[] = [];
-    const old = kafkaClient('bc-test-old-release').consumer({ groupId: group, sessionTimeout: 10_000 });
+    const old = new Kafka({
+      clientId: 'bc-test-old-release',
+      brokers: harnessBrokers(),
+      logLevel: logLevel.NOTHING,
+    }).consumer({ groupId: group, sessionTimeout: 10_000 });
     old.on(old.events.GROUP_JOIN, (e) => {
       oldAssignment = [...(e.payload.memberAssignment[topic] ?? [])].sort();
     });

@@ -1,10 +1,17 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createIdempotentProducer, createKafka, ensureTopic } from '../../../workloads/shared/kafka.ts';
 import { createPool, type Pool } from '../../../workloads/warehouse/db.ts';
+import {
+  createTopics,
+  deleteTopics,
+  type KafkaConnection,
+  produce,
+  testKafka,
+  topicEnds,
+  withAdmin,
+} from '../support/kafka.ts';
 import { createTestDatabase, kafkaBrokers, rng, syntheticApplication, type TestDatabase } from './support.ts';
 
 const REPO = join(import.meta.dirname, '..', '..', '..');
@@ -18,7 +25,7 @@ const groupPrefix = `wh-test-${suffix}`;
 
 let db: TestDatabase;
 let pool: Pool;
-let kafka: Kafka;
+let kafka: KafkaConnection;
 let child: ChildProcess | undefined;
 const ids: string[] = [];
 
@@ -54,29 +61,25 @@ async function scalar(sql: string, params: unknown[] = []): Promise<number> {
 beforeAll(async () => {
   db = await createTestDatabase('wh_loader');
   pool = createPool(db.url);
-  kafka = createKafka({ brokers: kafkaBrokers(), clientId: 'wh-loader-test' });
-  await ensureTopic(kafka, appsTopic, { partitions: 3 });
-  await ensureTopic(kafka, alertsTopic, { partitions: 1 });
-  const producer = createIdempotentProducer(kafka);
-  await producer.connect();
+  kafka = testKafka('wh-loader-test', kafkaBrokers());
+  await createTopics(kafka, [
+    { topic: appsTopic, numPartitions: 3 },
+    { topic: alertsTopic, numPartitions: 1 },
+  ]);
   const r = rng(99);
   const apps = Array.from({ length: N }, () => syntheticApplication(r));
   for (const a of apps) ids.push(a.applicationId);
   const message = (a: (typeof apps)[number]) => ({ key: a.applicant.customerId, value: JSON.stringify(a) });
-  for (let i = 0; i < N; i += 1000)
-    await producer.send({ topic: appsTopic, messages: apps.slice(i, i + 1000).map(message) });
+  await produce(kafka, appsTopic, apps.map(message), 1000);
   // Producer retries: the same applications again, at new offsets.
-  await producer.send({ topic: appsTopic, messages: apps.slice(0, DUPLICATES).map(message) });
+  await produce(kafka, appsTopic, apps.slice(0, DUPLICATES).map(message));
   // Bad input: schema-invalid events and bytes that are not JSON.
   const invalid = { ...apps[0], applicationId: 'not-a-uuid', loan: { ...apps[0]?.loan, amount: -1 } };
-  await producer.send({
-    topic: appsTopic,
-    messages: [
-      { key: 'bad-1', value: JSON.stringify(invalid) },
-      { key: 'bad-2', value: '{"applicationId": ' },
-      { key: 'bad-3', value: JSON.stringify({ hello: 'world' }) },
-    ],
-  });
+  await produce(kafka, appsTopic, [
+    { key: 'bad-1', value: JSON.stringify(invalid) },
+    { key: 'bad-2', value: '{"applicationId": ' },
+    { key: 'bad-3', value: JSON.stringify({ hello: 'world' }) },
+  ]);
   const alert = (i: number) => ({
     applicationId: apps[i]?.applicationId,
     ruleId: 'velocity-device',
@@ -88,15 +91,11 @@ beforeAll(async () => {
     detectedAt: '2026-10-05T10:00:02Z',
     evidence: { count: 4 },
   });
-  await producer.send({
-    topic: alertsTopic,
-    messages: [
-      ...Array.from({ length: ALERTS }, (_, i) => ({ key: String(i), value: JSON.stringify(alert(i)) })),
-      ...Array.from({ length: 5 }, (_, i) => ({ key: String(i), value: JSON.stringify(alert(i)) })), // replays
-      { key: 'bad', value: JSON.stringify({ ...alert(0), severity: 'extreme' }) },
-    ],
-  });
-  await producer.disconnect();
+  await produce(kafka, alertsTopic, [
+    ...Array.from({ length: ALERTS }, (_, i) => ({ key: String(i), value: JSON.stringify(alert(i)) })),
+    ...Array.from({ length: 5 }, (_, i) => ({ key: String(i), value: JSON.stringify(alert(i)) })), // replays
+    { key: 'bad', value: JSON.stringify({ ...alert(0), severity: 'extreme' }) },
+  ]);
 }, 180_000);
 
 afterAll(async () => {
@@ -104,12 +103,7 @@ afterAll(async () => {
     child.kill('SIGKILL');
     await exited(child);
   }
-  const admin = kafka?.admin();
-  if (admin) {
-    await admin.connect();
-    await admin.deleteTopics({ topics: [appsTopic, alertsTopic] }).catch(() => undefined);
-    await admin.disconnect();
-  }
+  if (kafka) await deleteTopics(kafka, [appsTopic, alertsTopic]);
   await pool?.end();
   await db?.drop();
 });
@@ -148,13 +142,13 @@ describe('warehouse loader', () => {
     expect(beyond).toBe(0);
 
     child = startLoader();
-    const admin = kafka.admin();
-    await admin.connect();
-    const ends = [
-      ...(await admin.fetchTopicOffsets(appsTopic)).map((o) => ({ topic: appsTopic, ...o })),
-      ...(await admin.fetchTopicOffsets(alertsTopic)).map((o) => ({ topic: alertsTopic, ...o })),
-    ];
-    await admin.disconnect();
+    const ends = await withAdmin(kafka, async (admin) => {
+      const out: Array<{ topic: string; partition: number; high: string }> = [];
+      for (const topic of [appsTopic, alertsTopic])
+        for (const [partition, high] of await topicEnds(admin, topic))
+          out.push({ topic, partition, high: String(high) });
+      return out;
+    });
     const caughtUp = async () => {
       const stored = await pool.query<{ topic: string; partition: number; next_offset: string }>(
         `SELECT topic, partition, next_offset FROM loader_offsets WHERE group_id = $1`,

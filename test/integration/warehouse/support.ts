@@ -14,9 +14,7 @@ export function postgresUrl(): string {
   return process.env.TEST_POSTGRES_URL ?? requireInfra('postgres').url;
 }
 
-export function kafkaBrokers(): string[] {
-  return [process.env.TEST_KAFKA_BROKERS ?? requireInfra('kafka').bootstrapServers];
-}
+export { harnessBrokers as kafkaBrokers } from '../support/kafka.ts';
 
 function withDatabase(url: string, database: string): string {
   const u = new URL(url);

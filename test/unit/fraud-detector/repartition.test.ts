@@ -1,4 +1,4 @@
-import { Partitioners } from 'kafkajs';
+import { compatibilityPartitioner } from '@platformatic/kafka';
 import { describe, expect, it } from 'vitest';
 import {
   decodeRepartitionKey,
@@ -65,21 +65,27 @@ describe('repartitioning', () => {
     ).toBeUndefined();
   });
 
-  it('places a key on the partition the Java client (and kafkajs) gives its message key', () => {
-    const kafkajs = Partitioners.DefaultPartitioner();
+  it("places a key on the partition the Java client (and the platform's producer) gives its message key", () => {
+    // The Java client's Utils.murmur2 of these bytes (Kafka's own UtilsTest): partition = (hash & 0x7fffffff) % n.
+    const java: Array<[string, number]> = [
+      ['21', -973932308],
+      ['foobar', -790332482],
+      ['a-little-bit-long-string', -985981536],
+      ['a-little-bit-longer-string', -1486304829],
+      ['lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8', -58897971],
+      ['abc', 479470107],
+    ];
+    for (const [key, hash] of java)
+      for (const partitions of [1, 3, 7, 12])
+        expect(partitionOfKey(key, partitions), key).toBe((hash & 0x7fffffff) % partitions);
+    // The producer (workloads/shared/kafka-client.ts) places keyed records with compatibilityPartitioner,
+    // taken modulo the partition count.
     for (const partitions of [1, 3, 7, 12]) {
-      const partitionMetadata = Array.from({ length: partitions }, (_, i) => ({
-        partitionId: i,
-        leader: 1,
-        partitionErrorCode: 0,
-        replicas: [1],
-        isr: [1],
-      }));
       for (let i = 0; i < 500; i++) {
         // ASCII keys (hashed from their char codes) and non-ASCII ones (from their UTF-8 bytes).
         const tail = i % 2 === 0 ? '' : `é€${String.fromCodePoint(0x1f600 + (i % 5))}`;
         const key = `${['applicant.nationalIdHash', 'channel.deviceId', 'channel.ipAddress'][i % 3]}|${'x'.repeat(i % 9)}${i * 7919}${tail}`;
-        const expected = kafkajs({ topic: 't', partitionMetadata, message: { key, value: null } });
+        const expected = compatibilityPartitioner({ topic: 't' }, Buffer.from(key)) % partitions;
         expect(partitionOfKey(key, partitions), key).toBe(expected);
       }
     }
