@@ -5,13 +5,14 @@
  * server accepts but a child cannot be built from is reported as Degraded, not crashed on.
  */
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CreditPipeline } from '../../../api/v1alpha1.ts';
 import { repoRoot } from '../../../infra/lib/paths.ts';
 import { requireInfra } from '../../../infra/lib/state.ts';
+import { partitionCounts } from '../../../lib/kafka-topics.ts';
 import { isNotFound } from '../../../operator/kube/client.ts';
 import { TOPICS_FINALIZER } from '../../../operator/reconcile/finalizers.ts';
+import { createAdmin } from '../../../workloads/shared/kafka-client.ts';
 import {
   adminClient,
   createNamespace,
@@ -38,22 +39,23 @@ const topics = {
 const managed = [...Object.values(topics), `${ns}.direct.fraud-detector-repartition`];
 const client = adminClient();
 let operator: OperatorProcess | undefined;
-const kafka = new Kafka({ brokers: [requireInfra('kafka').bootstrapServers], logLevel: logLevel.NOTHING });
-const admin = kafka.admin();
+const admin = createAdmin({
+  brokers: [requireInfra('kafka').bootstrapServers],
+  clientId: 'direct-topics-test',
+});
 
 const path = (name: string) => `/apis/creditplatform.dev/v1alpha1/namespaces/${ns}/creditpipelines/${name}`;
 const cond = (cp: CreditPipeline, t: string) => cp.status?.conditions?.find((c) => c.type === t);
 
 async function partitions(topic: string): Promise<number | undefined> {
-  const meta = await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined);
-  return meta?.topics[0]?.partitions.length;
+  const counts = await partitionCounts(admin, [topic]).catch(() => undefined);
+  return counts?.get(topic);
 }
 
 beforeAll(async () => {
   kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', join(repoRoot, 'crds')]);
   waitCrdsEstablished(['creditpipelines.creditplatform.dev']);
   createNamespace(ns);
-  await admin.connect();
   operator = await startOperator(`operator-${ns}`, {
     KUBECONFIG: kubeInfo().kube.kubeconfig,
     WATCH_NAMESPACES: ns,
@@ -67,7 +69,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await operator?.stop();
   await admin.deleteTopics({ topics: managed }).catch(() => {});
-  await admin.disconnect();
+  await admin.close();
   kubectl(['delete', 'namespace', ns, '--wait=false']);
 });
 
@@ -99,13 +101,12 @@ describe('direct topic management', () => {
     expect(cp.metadata.finalizers).toContain(TOPICS_FINALIZER);
     expect(cp.status?.topics).toEqual([...managed].sort());
     for (const t of managed) expect(await partitions(t), t).toBe(3);
-    const cfg = await admin.describeConfigs({
-      includeSynonyms: false,
-      resources: [{ type: 2, name: topics.applications }],
+    const [cfg] = await admin.describeConfigs({
+      resources: [
+        { resourceType: 2, resourceName: topics.applications, configurationKeys: ['retention.ms'] },
+      ],
     });
-    const retention = cfg.resources[0]?.configEntries.find(
-      (e) => e.configName === 'retention.ms',
-    )?.configValue;
+    const retention = cfg?.configs.find((e) => e.name === 'retention.ms')?.value;
     expect(retention).toBe(String(168 * 3600 * 1000));
   });
 
