@@ -8,10 +8,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CreditPipeline } from '../../../api/v1alpha1.ts';
 import { repoRoot } from '../../../infra/lib/paths.ts';
+import { freePort } from '../../../infra/lib/process.ts';
 import { requireInfra } from '../../../infra/lib/state.ts';
 import { partitionCounts } from '../../../lib/kafka-topics.ts';
 import { isNotFound } from '../../../operator/kube/client.ts';
 import { TOPICS_FINALIZER } from '../../../operator/reconcile/finalizers.ts';
+import { KafkaTopicManager } from '../../../operator/reconcile/topics.ts';
 import { createAdmin } from '../../../workloads/shared/kafka-client.ts';
 import {
   adminClient,
@@ -108,6 +110,56 @@ describe('direct topic management', () => {
     });
     const retention = cfg?.configs.find((e) => e.name === 'retention.ms')?.value;
     expect(retention).toBe(String(168 * 3600 * 1000));
+  });
+
+  it('two managers creating the same topics at once both succeed (one finds them created by the other)', async () => {
+    // The pipeline as the API server holds it (defaults filled in), pointed at topics of its own.
+    const cp = await client.get<CreditPipeline>(path('direct'));
+    const raced: CreditPipeline = {
+      ...cp,
+      metadata: { ...cp.metadata, name: 'raced' },
+      spec: {
+        ...cp.spec,
+        topics: {
+          ...cp.spec.topics,
+          applications: `r_apps_${suffix}`,
+          deadLetter: `r_dlq_${suffix}`,
+          alerts: `r_alerts_${suffix}`,
+          verdicts: `r_verdicts_${suffix}`,
+          decisions: `r_decisions_${suffix}`,
+          partitions: 2,
+        },
+      },
+    };
+    const names = [
+      ...['apps', 'dlq', 'alerts', 'verdicts', 'decisions'].map((r) => `r_${r}_${suffix}`),
+      `${ns}.raced.fraud-detector-repartition`,
+    ];
+    try {
+      const outcomes = await Promise.all(
+        Array.from({ length: 3 }, () => new KafkaTopicManager().ensure(raced, undefined)),
+      );
+      for (const o of outcomes) expect(o).toEqual({ ok: true, topics: names });
+      for (const t of names) expect(await partitions(t), t).toBe(2);
+    } finally {
+      await new KafkaTopicManager().remove(raced, undefined);
+    }
+    const left = new Set(await admin.listTopics());
+    for (const t of names) expect(left.has(t), t).toBe(false);
+  });
+
+  it('reports a broker it cannot reach as KafkaAdminFailed, naming the address', async () => {
+    const cp = await client.get<CreditPipeline>(path('direct'));
+    // A free port on loopback: nothing listens there, as for a broker that is down.
+    const bootstrapServers = `127.0.0.1:${await freePort()}`;
+    const outcome = await new KafkaTopicManager().ensure(
+      { ...cp, spec: { ...cp.spec, kafka: { ...cp.spec.kafka, bootstrapServers } } },
+      undefined,
+    );
+    expect(outcome).toMatchObject({ ok: false, reason: 'KafkaAdminFailed' });
+    expect(outcome.ok ? '' : outcome.message).toMatch(
+      new RegExp(`^Could not create the topics on ${bootstrapServers}: .*connect`, 'i'),
+    );
   });
 
   it('grows partitions when the spec asks for more', async () => {
