@@ -8,7 +8,6 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { ALERTS_COLLECTION } from '../api/alert.ts';
 import { ENV } from '../api/env.ts';
@@ -24,6 +23,7 @@ import {
   scoreHeldOut,
   type VariantOutcome,
 } from './held-out-traffic.ts';
+import { firstHeader, readWholeTopic, withDemoAdmin } from './kafka.ts';
 import { DEFAULT_DEMO, demoStateDir, readManifests, waitForConsumers } from './run-demo.ts';
 
 export interface HeldOutArgs {
@@ -103,44 +103,14 @@ async function deadLettersFor(
   topic: string,
   ids: Set<string>,
 ): Promise<Map<string, number>> {
-  const kafka = new Kafka({ clientId: 'held-out-dlq', brokers: [bootstrap], logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic);
-  await admin.disconnect();
-  const remaining = new Map(ends.map((e) => [e.partition, Number(e.high)]));
   const reasons = new Map<string, number>();
-  const consumer = kafka.consumer({ groupId: `held-out-dlq-${Date.now()}` });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, 20_000);
-    const done = () => [...remaining.values()].every((h) => h <= 0);
-    if (done()) {
-      clearTimeout(timer);
-      resolve();
-      return;
+  await readWholeTopic(bootstrap, topic, `held-out-dlq-${Date.now()}`, 20_000, (message) => {
+    const id = firstHeader(message, 'application-id');
+    if (id !== undefined && ids.has(id)) {
+      const reason = (firstHeader(message, 'dlq-reason') ?? 'unknown').split(':')[0] ?? 'unknown';
+      reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
     }
-    void consumer.run({
-      eachMessage: async ({ partition, message }) => {
-        const header = (name: string) => {
-          const raw = message.headers?.[name];
-          return (Array.isArray(raw) ? raw[0] : raw)?.toString();
-        };
-        const id = header('application-id');
-        if (id !== undefined && ids.has(id)) {
-          const reason = (header('dlq-reason') ?? 'unknown').split(':')[0] ?? 'unknown';
-          reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
-        }
-        if (Number(message.offset) + 1 >= (remaining.get(partition) ?? 0)) remaining.set(partition, 0);
-        if (done()) {
-          clearTimeout(timer);
-          resolve();
-        }
-      },
-    });
   });
-  await consumer.disconnect();
   return reasons;
 }
 
@@ -185,12 +155,10 @@ export async function runHeldOut(args: HeldOutArgs, say: (line: string) => void)
     posted.push(await postVariant(`http://${ingestion}`, v));
   }
   say("waiting for the pipeline's consumer groups to catch up");
-  const kafka = new Kafka({ clientId: 'held-out', brokers: [bootstrap], logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
   // The dead-letter topic is left out: one-off readers of it (the demo's report) keep a lag there.
-  const topics = (await admin.listTopics()).filter((t) => !t.startsWith('__') && t !== dlqTopic);
-  await admin.disconnect();
+  const topics = (await withDemoAdmin(bootstrap, 'held-out', (admin) => admin.listTopics())).filter(
+    (t) => !t.startsWith('__') && t !== dlqTopic,
+  );
   await waitForConsumers(
     bootstrap,
     topics,

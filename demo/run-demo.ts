@@ -7,7 +7,6 @@
  */
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { type Admin, Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { parse as parseYaml } from 'yaml';
@@ -23,6 +22,7 @@ import { buildImage, ensureImages, imageSourceLabel } from '../infra/node/images
 import { pipelineOnNode } from '../infra/node/pipeline.ts';
 import { generate } from '../workloads/generator/main.ts';
 import { DEFAULT_OUTCOME_OPTIONS } from '../workloads/generator/outcomes.ts';
+import { bytesMessage, createProducer } from '../workloads/shared/kafka-client.ts';
 import {
   helm,
   kubectl,
@@ -42,6 +42,15 @@ import {
   receiverKeyFromPipeline,
   runFraudOpsLoop,
 } from './fraud-ops.ts';
+import {
+  committedOffsets,
+  deleteGroupsOnceEmpty,
+  firstHeader,
+  groupIds,
+  readWholeTopic,
+  topicEnds,
+  withDemoAdmin,
+} from './kafka.ts';
 import {
   checkExecIdentity,
   checkPodsOnNode,
@@ -427,14 +436,7 @@ async function resetPipeline(ns: string, pipeline: PipelineDoc, say: DemoOptions
   // without the demo (the e2e test's clean-up, by hand) leaves them: this run's topics and groups go
   // whether or not the namespace was still there (consumer groups resuming from the last run's
   // offsets, or a decision service joining the last run's verdicts, would not start from a clean slate).
-  const kafka = new Kafka({
-    clientId: 'demo-reset',
-    brokers: [requireInfra('kafka').bootstrapServers],
-    logLevel: logLevel.NOTHING,
-  });
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
+  await withDemoAdmin(requireInfra('kafka').bootstrapServers, 'demo-reset', async (admin) => {
     const pipelines = [pipeline, ...previous];
     const prefixes = pipelines.map((p) => `${ns}.${p.metadata.name}`);
     // Every topic the specs name (verdicts and decisions too).
@@ -447,43 +449,9 @@ async function resetPipeline(ns: string, pipeline: PipelineDoc, say: DemoOptions
       say('reset', `deleting the topics ${topics.join(', ')}`);
       await admin.deleteTopics({ topics });
     }
-    const groups = (await admin.listGroups()).groups
-      .map((g) => g.groupId)
-      .filter((g) => prefixes.some((p) => g.startsWith(p)));
+    const groups = (await groupIds(admin)).filter((g) => prefixes.some((p) => g.startsWith(p)));
     if (groups.length > 0) await deleteGroupsOnceEmpty(admin, groups);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-/**
- * Deletes consumer groups, waiting for those that still have members: the previous run's pods were
- * force-deleted, and their members stay in the group until their sessions expire (Kafka answers
- * NON_EMPTY_GROUP until then). A group already gone is fine.
- */
-async function deleteGroupsOnceEmpty(admin: Admin, groups: string[], timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let left = groups;
-  for (;;) {
-    try {
-      await admin.deleteGroups(left);
-      return;
-    } catch (err) {
-      const failed = (
-        (err as { groups?: Array<{ groupId: string; errorCode?: number; error?: { type?: string } }> })
-          .groups ?? []
-      ).map((g) => ({ groupId: g.groupId, type: g.error?.type ?? `error code ${g.errorCode}` }));
-      if (failed.length === 0) throw err;
-      left = failed.filter((g) => g.type !== 'GROUP_ID_NOT_FOUND').map((g) => g.groupId);
-      if (left.length === 0) return;
-      const other = failed.find((g) => g.type !== 'NON_EMPTY_GROUP' && g.type !== 'GROUP_ID_NOT_FOUND');
-      if (other !== undefined || Date.now() > deadline)
-        throw new Error(
-          `could not delete the consumer groups: ${failed.map((g) => `${g.groupId} (${g.type})`).join(', ')}`,
-        );
-      await new Promise((r) => setTimeout(r, 2_000));
-    }
-  }
+  });
 }
 
 /** Runs a wait; when it fails, the error carries every pod of the cluster and where it runs. */
@@ -524,18 +492,22 @@ async function postInvalid(baseUrl: string, n: number): Promise<number> {
 /** A misbehaving upstream producer: records that are not applications, straight onto the topic. */
 async function producePoison(bootstrap: string, topic: string, n: number): Promise<void> {
   if (n === 0) return;
-  const kafka = new Kafka({ clientId: 'demo-poison', brokers: [bootstrap], logLevel: logLevel.NOTHING });
-  const producer = kafka.producer();
-  await producer.connect();
-  const messages = Array.from({ length: n }, (_, i) => ({
-    key: `poison-${i}`,
-    value:
-      i % 2 === 0
-        ? `{"truncated": ${i}`
-        : JSON.stringify({ schemaVersion: 'credit.application.v1', applicationId: `poison-${i}` }),
-  }));
-  await producer.send({ topic, messages });
-  await producer.disconnect();
+  const producer = createProducer({ brokers: [bootstrap], clientId: 'demo-poison' });
+  try {
+    await producer.send({
+      messages: Array.from({ length: n }, (_, i) =>
+        bytesMessage(topic, {
+          key: `poison-${i}`,
+          value:
+            i % 2 === 0
+              ? `{"truncated": ${i}`
+              : JSON.stringify({ schemaVersion: 'credit.application.v1', applicationId: `poison-${i}` }),
+        }),
+      ),
+    });
+  } finally {
+    await producer.close().catch(() => {});
+  }
 }
 
 /**
@@ -549,28 +521,23 @@ export async function waitForConsumers(
   say: DemoOptions['progress'],
   groupPrefix: string,
 ): Promise<void> {
-  const kafka = new Kafka({ clientId: 'demo-lag', brokers: [bootstrap], logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
+  await withDemoAdmin(bootstrap, 'demo-lag', async (admin) => {
     const deadline = Date.now() + timeoutMs;
     let lastSaid = 0;
     while (Date.now() < deadline) {
-      const groups = (await admin.listGroups()).groups
-        .map((g) => g.groupId)
-        .filter((g) => g.startsWith(groupPrefix));
+      const groups = (await groupIds(admin)).filter((g) => g.startsWith(groupPrefix));
       let total = 0;
       let consuming = 0;
       for (const topic of topics) {
-        const ends = await admin.fetchTopicOffsets(topic);
+        const ends = await topicEnds(admin, topic);
+        const partitions = ends.map((e) => e.partition);
         for (const groupId of groups) {
-          const offsets = await admin.fetchOffsets({ groupId, topics: [topic] });
-          const parts = offsets[0]?.partitions ?? [];
-          if (parts.every((p) => p.offset === '-1')) continue;
+          const committed = await committedOffsets(admin, groupId, topic, partitions);
+          if ([...committed.values()].every((o) => o < 0n)) continue;
           consuming++;
           for (const e of ends) {
-            const committed = Number(parts.find((p) => p.partition === e.partition)?.offset ?? -1);
-            total += Math.max(0, Number(e.high) - Math.max(0, committed));
+            const c = committed.get(e.partition) ?? -1n;
+            total += Math.max(0, Number(e.high) - Math.max(0, Number(c)));
           }
         }
       }
@@ -582,9 +549,7 @@ export async function waitForConsumers(
       await new Promise((r) => setTimeout(r, 1000));
     }
     throw new Error(`consumers did not catch up on ${topics.join(', ')} in ${timeoutMs / 1000}s`);
-  } finally {
-    await admin.disconnect();
-  }
+  });
 }
 
 interface SummaryInputs {
@@ -754,35 +719,24 @@ async function readDeadLetters(
   bootstrap: string,
   topic: string,
 ): Promise<{ count: number; reasons: Count[] }> {
-  const kafka = new Kafka({ clientId: 'demo-dlq', brokers: [bootstrap], logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic).catch(() => []);
-  await admin.disconnect();
-  const total = ends.reduce((s, e) => s + Number(e.high) - Number(e.low), 0);
-  if (total === 0) return { count: 0, reasons: [] };
-  const consumer = kafka.consumer({ groupId: `demo-dlq-reader-${Date.now()}` });
   const reasons = new Map<string, number>();
-  let seen = 0;
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, 15_000);
-    void consumer.run({
-      eachMessage: async ({ message }) => {
-        const h = message.headers ?? {};
-        const raw = h['x-dlq-reason'] ?? h['dlq-reason'] ?? h.reason;
-        const reason = (Array.isArray(raw) ? raw[0] : raw)?.toString() ?? 'unknown';
-        const short = reason.split(':')[0] ?? reason;
-        reasons.set(short, (reasons.get(short) ?? 0) + 1);
-        if (++seen >= total) {
-          clearTimeout(timer);
-          resolve();
-        }
-      },
+  let ends: Awaited<ReturnType<typeof readWholeTopic>>;
+  try {
+    ends = await readWholeTopic(bootstrap, topic, `demo-dlq-reader-${Date.now()}`, 15_000, (message) => {
+      const reason =
+        firstHeader(message, 'x-dlq-reason') ??
+        firstHeader(message, 'dlq-reason') ??
+        firstHeader(message, 'reason') ??
+        'unknown';
+      const short = reason.split(':')[0] ?? reason;
+      reasons.set(short, (reasons.get(short) ?? 0) + 1);
     });
-  });
-  await consumer.disconnect();
+  } catch (err) {
+    // A dead-letter topic that does not exist holds no dead letters.
+    if ((await withDemoAdmin(bootstrap, 'demo-dlq', (a) => a.listTopics())).includes(topic)) throw err;
+    return { count: 0, reasons: [] };
+  }
+  const total = ends.reduce((s, e) => s + Number(e.high) - Number(e.low), 0);
   return {
     count: total,
     reasons: [...reasons].map(([label, count]) => ({ label, count })).sort((a, b) => b.count - a.count),

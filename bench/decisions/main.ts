@@ -24,14 +24,16 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { verdictRecordParts } from '../../api/verdict.ts';
 import { repoRoot } from '../../infra/lib/paths.ts';
 import { requireInfra } from '../../infra/lib/state.ts';
+import { createTopicsWithLeaders } from '../../lib/kafka-topics.ts';
 import { createTestDatabase } from '../../test/integration/warehouse/support.ts';
 import { generateApplications } from '../../workloads/generator/generate.ts';
+import { createBatchConsumer } from '../../workloads/shared/batch-consumer.ts';
+import { createAdmin } from '../../workloads/shared/kafka-client.ts';
 
 const RATES = (process.env.BENCH_RATES ?? '250,500,1000,2000').split(',').map(Number);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -40,7 +42,7 @@ const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 3);
 const PROFILE_DIR = process.env.BENCH_CPU_PROFILE;
 const TICK_MS = 20;
 const brokers = requireInfra('kafka').bootstrapServers;
-const kafka = new Kafka({ clientId: 'decisions-bench', brokers: [brokers], logLevel: logLevel.NOTHING });
+const connection = { brokers: [brokers], clientId: 'decisions-bench' };
 const suffix = randomUUID().slice(0, 8);
 const topics = {
   applications: `bench_dec_apps_${suffix}`,
@@ -163,17 +165,17 @@ function cpuSeconds(pid: number | undefined): number {
 function watchVerdicts(): { completeAt: Map<string, number>; stop: () => Promise<void> } {
   const parts = new Map<string, { expected?: Set<string>; windows: Set<string>; latest: number }>();
   const completeAt = new Map<string, number>();
-  const consumer = kafka.consumer({ groupId: `bench-verdicts-${suffix}`, maxWaitTimeInMs: 100 });
-  const ready = (async () => {
-    await consumer.connect();
-    await consumer.subscribe({ topic: topics.verdicts, fromBeginning: true });
-    await consumer.run({
-      // An observer: nothing to resume, so no commit per batch (requests on the machine under test).
-      autoCommit: false,
-      eachMessage: async ({ message }) => {
+  const consumer = createBatchConsumer(connection, {
+    groupId: `bench-verdicts-${suffix}`,
+    topics: [topics.verdicts],
+    fromBeginning: true,
+    maxWaitTime: 100,
+    // An observer: nothing to resume, so no commit per batch (requests on the machine under test).
+    eachBatch: (batch) => {
+      for (const message of batch.messages)
         for (const part of verdictRecordParts(message).parts) {
           const p = parts.get(part.applicationId) ?? { windows: new Set<string>(), latest: 0 };
-          p.latest = Math.max(p.latest, Number(message.timestamp));
+          p.latest = Math.max(p.latest, message.timestamp);
           if (part.kind === 'source') p.expected = new Set(part.windowKeys);
           else p.windows.add(part.keyPath);
           parts.set(part.applicationId, p);
@@ -182,14 +184,14 @@ function watchVerdicts(): { completeAt: Map<string, number>; stop: () => Promise
             parts.delete(part.applicationId);
           }
         }
-      },
-    });
-  })();
+    },
+  });
+  const ready = consumer.start();
   return {
     completeAt,
     stop: async () => {
-      await ready;
-      await consumer.disconnect();
+      await ready.catch(() => {});
+      await consumer.stop();
     },
   };
 }
@@ -250,11 +252,10 @@ async function postAtRate(apiUrl: string, rate: number, seconds: number, seed: n
 }
 
 async function main(): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: Object.values(topics).map((topic) => ({
+  const admin = createAdmin(connection);
+  await createTopicsWithLeaders(
+    admin,
+    Object.values(topics).map((topic) => ({
       topic,
       numPartitions: PARTITIONS,
       replicationFactor: 1,
@@ -264,8 +265,8 @@ async function main(): Promise<void> {
         ? { configEntries: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }] }
         : {}),
     })),
-  });
-  await admin.disconnect();
+  );
+  await admin.close();
   const db = await createTestDatabase('bench_decisions');
   const mongoDatabase = `bench_dec_${suffix}`;
   const [httpPort, detectorOps, serviceOps] = await Promise.all([freePort(), freePort(), freePort()]);

@@ -27,8 +27,13 @@ import { pseudonymize } from '../../workloads/contract/pseudonymize.ts';
 import { generateApplications } from '../../workloads/generator/generate.ts';
 import { postJson } from '../../workloads/generator/post-json.ts';
 import { toMessage } from '../../workloads/ingestion-api/sink.ts';
-import { createKafka, ensureTopic } from '../../workloads/shared/kafka.ts';
-import { type BytesMessage, bytesMessage, createProducer } from '../../workloads/shared/kafka-client.ts';
+import {
+  type BytesMessage,
+  bytesMessage,
+  createAdmin,
+  createProducer,
+  ensureTopic,
+} from '../../workloads/shared/kafka-client.ts';
 
 const SINGLE = Number(process.env.BENCH_SINGLE ?? 4000);
 const BATCHES = Number(process.env.BENCH_BATCHES ?? 80);
@@ -175,9 +180,9 @@ async function main(): Promise<void> {
   );
 
   const topic = `bench_ingest_${Date.now().toString(36)}`;
-  const kafka = createKafka({ brokers: [brokers], clientId: 'bench-ingestion' });
-  await ensureTopic(kafka, topic, { partitions: 3 });
-  const producer = createProducer({ brokers: [brokers], clientId: 'bench-ingestion' });
+  const connection = { brokers: [brokers], clientId: 'bench-ingestion' };
+  await ensureTopic(connection, topic, { partitions: 3 });
+  const producer = createProducer(connection);
   // The API's messages, as bytes, built before timing (the API builds its own per request).
   const messages: BytesMessage[] = events.map((e) => bytesMessage(topic, toMessage(e)));
   const results: Result[] = [];
@@ -284,10 +289,9 @@ async function main(): Promise<void> {
   mkdirSync(join(repoRoot, 'bench', 'results'), { recursive: true });
   writeFileSync(join(repoRoot, 'bench', 'results', 'ingestion.md'), md);
   process.stdout.write(md);
-  const admin = kafka.admin();
-  await admin.connect();
+  const admin = createAdmin(connection);
   await admin.deleteTopics({ topics: [topic] }).catch(() => {});
-  await admin.disconnect();
+  await admin.close();
   const failed = errors(results);
   if (failed > 0) throw new Error(`${failed} call(s) failed: the figures above are not comparable`);
 }

@@ -13,7 +13,8 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { type Admin, Kafka, logLevel } from 'kafkajs';
+import type { Admin } from '@platformatic/kafka';
+import { createAdmin } from '../../workloads/shared/kafka-client.ts';
 import type { Component } from '../lib/component.ts';
 import { cacheDir, logDir, repoRoot, stateDir } from '../lib/paths.ts';
 import { freePort, progress, startDaemon, stopDaemon, waitUntil } from '../lib/process.ts';
@@ -375,18 +376,18 @@ function log4jConfig(serverLog = 'kafka-server.log'): string {
 
 async function adminAnswers(bootstrapServers: string): Promise<boolean> {
   return withAdmin(bootstrapServers, 0, async (admin) => {
-    const cluster = await admin.describeCluster();
+    const cluster = await admin.metadata({ topics: [], forceUpdate: true });
     await admin.listTopics();
-    return cluster.brokers.length > 0;
+    return cluster.brokers.size > 0;
   });
 }
 
 async function groupCoordinatorReady(bootstrapServers: string): Promise<boolean> {
-  // Retries inside kafkajs: a fresh client needs a metadata refresh before it can find the coordinator.
+  // Retries inside the client: a fresh client needs a metadata refresh before it can find the coordinator.
   return withAdmin(bootstrapServers, 3, async (admin) => {
-    const { groups } = await admin.describeGroups(['credit-infra-probe']);
-    // kafkajs throws when the group's error code is set (e.g. COORDINATOR_LOAD_IN_PROGRESS).
-    return groups.length === 1 && groups[0]?.groupId === 'credit-infra-probe';
+    const groups = await admin.describeGroups({ groups: ['credit-infra-probe'] });
+    // The client throws when the group's error code is set (e.g. COORDINATOR_LOAD_IN_PROGRESS).
+    return groups.size === 1 && groups.get('credit-infra-probe')?.id === 'credit-infra-probe';
   });
 }
 
@@ -395,20 +396,18 @@ async function withAdmin(
   retries: number,
   check: (admin: Admin) => Promise<boolean>,
 ): Promise<boolean> {
-  const admin = new Kafka({
+  const admin = createAdmin({
     clientId: 'credit-infra-health',
     brokers: [bootstrapServers],
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: 2_000,
-    requestTimeout: 5_000,
+    connectionTimeoutMs: 2_000,
+    requestTimeoutMs: 5_000,
     retry: { retries, initialRetryTime: 200 },
-  }).admin();
+  });
   try {
-    await admin.connect();
     return await check(admin);
   } catch {
     return false;
   } finally {
-    await admin.disconnect().catch(() => {});
+    await admin.close().catch(() => {});
   }
 }

@@ -2,12 +2,16 @@
  * Direct topic management (spec.kafka.topicManagement: direct): the operator creates the topics
  * through the Kafka admin API, grows partitions, and, with deletionPolicy Delete, deletes the topics
  * when the CreditPipeline goes (behind a finalizer). Topic descriptions come from
- * `desiredTopics` (cdk8s/topics.ts), the same ones the KafkaTopic construct renders.
+ * `desiredTopics` (cdk8s/topics.ts), the same ones the KafkaTopic construct renders. The admin is
+ * @platformatic/kafka's, with the connection options every workload uses
+ * (workloads/shared/kafka-client.ts `clientOptions`).
  */
-import { type Admin, Kafka, type KafkaConfig, logLevel, type SASLOptions } from 'kafkajs';
+import { Admin, type AdminOptions, findErrorBy } from '@platformatic/kafka';
 import type { CreditPipeline } from '../../api/v1alpha1.ts';
 import { type DesiredTopic, desiredTopics } from '../../cdk8s/topics.ts';
-import { createTopicsWithLeaders } from '../../lib/kafka-topics.ts';
+import { createTopicsWithLeaders, partitionCounts } from '../../lib/kafka-topics.ts';
+import type { KafkaConnection } from '../../workloads/shared/kafka.ts';
+import { clientOptions, describeKafkaError } from '../../workloads/shared/kafka-client.ts';
 import type { DirectTopicsOutcome } from './status.ts';
 
 /** Client credentials from spec.kafka.authSecretRef (decoded Secret data). */
@@ -18,30 +22,37 @@ export interface TopicManager {
   remove(cp: CreditPipeline, credentials: KafkaCredentials | undefined): Promise<void>;
 }
 
-export function kafkaConfig(cp: CreditPipeline, credentials: KafkaCredentials | undefined): KafkaConfig {
+/**
+ * The admin client's options for a pipeline: its bootstrap servers, TLS with the Secret's CA and
+ * client certificate (PEM text, not files, so set here rather than through `KafkaConnection.caFile`),
+ * SASL with the Secret's username and password.
+ */
+export function adminOptions(cp: CreditPipeline, credentials: KafkaCredentials | undefined): AdminOptions {
   const k = cp.spec.kafka;
   if (k.bootstrapServers === undefined)
     throw new Error('direct topic management needs spec.kafka.bootstrapServers');
-  const cfg: KafkaConfig = {
+  const connection: KafkaConnection = {
     clientId: `credit-platform-operator.${cp.metadata.namespace ?? 'default'}.${cp.metadata.name}`,
     brokers: k.bootstrapServers.split(','),
-    connectionTimeout: 5_000,
-    requestTimeout: 15_000,
+    connectionTimeoutMs: 5_000,
+    requestTimeoutMs: 15_000,
     retry: { retries: 2, initialRetryTime: 200 },
-    logLevel: logLevel.NOTHING,
   };
+  if (k.sasl !== undefined)
+    connection.sasl = {
+      mechanism: k.sasl,
+      username: credentials?.username ?? '',
+      password: credentials?.password ?? '',
+    };
+  // How long the controller may take over a create, a partition change or a delete before it answers.
+  const options: AdminOptions = { ...clientOptions(connection), timeout: 10_000 };
   if (k.tls) {
     const ca = credentials?.['ca.crt'];
     const cert = credentials?.['tls.crt'];
     const key = credentials?.['tls.key'];
-    cfg.ssl = { ...(ca ? { ca: [ca] } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
+    options.tls = { ...(ca ? { ca: [ca] } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
   }
-  if (k.sasl !== undefined) {
-    const username = credentials?.username ?? '';
-    const password = credentials?.password ?? '';
-    cfg.sasl = { mechanism: k.sasl, username, password } as SASLOptions;
-  }
-  return cfg;
+  return options;
 }
 
 export class KafkaTopicManager implements TopicManager {
@@ -50,12 +61,11 @@ export class KafkaTopicManager implements TopicManager {
     credentials: KafkaCredentials | undefined,
     fn: (a: Admin) => Promise<T>,
   ): Promise<T> {
-    const admin = new Kafka(kafkaConfig(cp, credentials)).admin();
-    await admin.connect();
+    const admin = new Admin(adminOptions(cp, credentials));
     try {
       return await fn(admin);
     } finally {
-      await admin.disconnect();
+      await admin.close().catch(() => {});
     }
   }
 
@@ -64,18 +74,22 @@ export class KafkaTopicManager implements TopicManager {
     try {
       return await this.withAdmin(cp, credentials, async (admin) => {
         const existing = new Set(await admin.listTopics());
-        const missing = wanted.filter((t) => !existing.has(t.name));
-        if (missing.length > 0) {
-          await createTopicsWithLeaders(
-            admin,
-            missing.map((t) => ({
-              topic: t.name,
-              numPartitions: t.partitions,
-              replicationFactor: t.replicationFactor,
-              configEntries: Object.entries(t.config).map(([name, value]) => ({ name, value })),
-            })),
-          );
-        }
+        // One topic at a time: a topic another caller (a second operator replica, a person) creates
+        // between the list and the create is then left to its creator, and the others still get made.
+        for (const t of wanted.filter((w) => !existing.has(w.name)))
+          try {
+            await createTopicsWithLeaders(admin, [
+              {
+                topic: t.name,
+                numPartitions: t.partitions,
+                replicationFactor: t.replicationFactor,
+                configEntries: Object.entries(t.config).map(([name, value]) => ({ name, value })),
+              },
+            ]);
+          } catch (err) {
+            if (!(err instanceof Error) || findErrorBy(err, 'apiId', 'TOPIC_ALREADY_EXISTS') === null)
+              throw err;
+          }
         await this.growPartitions(
           admin,
           wanted.filter((t) => existing.has(t.name)),
@@ -86,22 +100,20 @@ export class KafkaTopicManager implements TopicManager {
       return {
         ok: false,
         reason: 'KafkaAdminFailed',
-        message: `Could not create the topics on ${cp.spec.kafka.bootstrapServers}: ${err instanceof Error ? err.message : String(err)}`,
+        message: `Could not create the topics on ${cp.spec.kafka.bootstrapServers}: ${describeKafkaError(err)}`,
       };
     }
   }
 
   private async growPartitions(admin: Admin, topics: DesiredTopic[]): Promise<void> {
     if (topics.length === 0) return;
-    const meta = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.name) });
-    const grow = topics.filter((t) => {
-      const have = meta.topics.find((m) => m.name === t.name)?.partitions.length ?? t.partitions;
-      return have < t.partitions;
-    });
+    const counts = await partitionCounts(
+      admin,
+      topics.map((t) => t.name),
+    );
+    const grow = topics.filter((t) => (counts.get(t.name) ?? t.partitions) < t.partitions);
     if (grow.length > 0)
-      await admin.createPartitions({
-        topicPartitions: grow.map((t) => ({ topic: t.name, count: t.partitions })),
-      });
+      await admin.createPartitions({ topics: grow.map((t) => ({ name: t.name, count: t.partitions })) });
   }
 
   async remove(cp: CreditPipeline, credentials: KafkaCredentials | undefined): Promise<void> {
@@ -110,7 +122,7 @@ export class KafkaTopicManager implements TopicManager {
       const existing = new Set(await admin.listTopics());
       const present = names.filter((n) => existing.has(n));
       if (present.length === 0) return;
-      await admin.deleteTopics({ topics: present, timeout: 15_000 });
+      await admin.deleteTopics({ topics: present });
       // The controller has committed the deletion; the broker's metadata may still list the topics for
       // a moment. The pipeline goes only once they are gone, so a pipeline created again under the same
       // name does not meet its old topics (a retry of the reconcile carries on from here).

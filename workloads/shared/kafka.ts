@@ -1,12 +1,15 @@
 /**
- * The one place that builds kafkajs clients: connection settings from the environment (one schema,
- * shared env names), a client with kafkajs's own logging routed to lib/log.ts at WARN, and the
- * idempotent `acks=all` producer every writer uses. Workloads compose the settings into their own
- * config schema:
+ * The platform's Kafka connection settings: one schema and shared env names, composed by every workload
+ * into its own config schema; the clients themselves are built by workloads/shared/kafka-client.ts
+ * (@platformatic/kafka):
  *
  *   const Config = Type.Object({ ...KafkaSettings, ...TopicSettings, httpPort: ... });
  *   const config = loadConfig(Config, { ...KAFKA_ENV, ...TOPIC_ENV, httpPort: ENV.httpPort }); // api/env.ts
- *   const kafka = createKafka(kafkaConnection(config, 'ingestion-api'));
+ *   const producer = createProducer(kafkaConnection(config, 'ingestion-api'));           // kafka-client.ts
+ *
+ * The kafkajs part at the end of this file (createKafka, createIdempotentProducer, ensureTopic,
+ * assertCoPartitioned on a kafkajs client) is only left for integration tests that have not moved to
+ * kafka-client.ts yet (issue 15); it goes with kafkajs.
  */
 import { readFileSync } from 'node:fs';
 import { type Static, Type } from '@sinclair/typebox';
@@ -18,7 +21,6 @@ import {
   logLevel,
   Partitioners,
   type Producer,
-  type RetryOptions,
   type SASLOptions,
 } from 'kafkajs';
 import { DEFAULT_TOPICS } from '../../api/topics.ts';
@@ -57,7 +59,13 @@ export interface KafkaConnection {
   sasl?: { mechanism: SaslMechanism; username: string; password: string };
   connectionTimeoutMs?: number;
   requestTimeoutMs?: number;
-  retry?: RetryOptions;
+  retry?: KafkaRetry;
+}
+
+/** Retries of a failed request: how many, and the first wait between two (ms). */
+export interface KafkaRetry {
+  retries?: number;
+  initialRetryTime?: number;
 }
 
 /** Connection from loaded settings; a SASL mechanism without credentials is a config error. */
@@ -85,6 +93,9 @@ export function kafkaConnection(settings: KafkaSettings, clientId: string): Kafk
   return connection;
 }
 
+// ---------------------------------------------------------------------------------------------
+// kafkajs, for the integration tests still on it (issue 15: delete once none imports these).
+
 /** kafkajs log entries go to the platform logger (JSON, redacting), WARN and above only. */
 function logCreator(log: Logger) {
   return () =>
@@ -104,6 +115,7 @@ function logCreator(log: Logger) {
     };
 }
 
+/** @deprecated kafkajs goes (issue 15): use kafka-client.ts `createProducer`, `createAdmin`, ... */
 export function createKafka(connection: KafkaConnection, log: Logger = createLogger('kafkajs')): Kafka {
   if (connection.brokers.length === 0) throw new Error('no Kafka brokers configured (KAFKA_BROKERS)');
   const config: KafkaConfig = {
@@ -135,6 +147,7 @@ export interface IdempotentProducerOptions {
  * An idempotent producer (`acks=all` on every send, enforced by kafkajs for idempotent producers;
  * one in-flight request per broker so ordering per partition holds across retries).
  */
+/** @deprecated kafkajs goes (issue 15): kafka-client.ts `createProducer` is the idempotent producer. */
 export function createIdempotentProducer(kafka: Kafka, options: IdempotentProducerOptions = {}): Producer {
   return kafka.producer({
     idempotent: true,
@@ -150,7 +163,10 @@ export function createIdempotentProducer(kafka: Kafka, options: IdempotentProduc
   });
 }
 
-/** Creates a topic when it is missing (tests, the local demo; in a cluster the operator owns topics). */
+/**
+ * Creates a topic when it is missing (tests; in a cluster the operator owns topics).
+ * @deprecated kafkajs goes (issue 15): kafka-client.ts `ensureTopic` takes a KafkaConnection.
+ */
 export async function ensureTopic(
   kafka: Kafka,
   topic: string,
@@ -175,6 +191,7 @@ export async function ensureTopic(
  * exactly the applications topic's partition count. A mismatch (a topic created by hand or by another
  * program with other settings) would otherwise stall the join silently; this names both counts.
  * Topics that do not exist yet are left to their creator.
+ * @deprecated kafkajs goes (issue 15): kafka-client.ts `assertCoPartitioned` takes a KafkaConnection.
  */
 export async function assertCoPartitioned(kafka: Kafka, topics: readonly string[]): Promise<void> {
   const admin: Admin = kafka.admin();

@@ -5,13 +5,16 @@
  * server accepts but a child cannot be built from is reported as Degraded, not crashed on.
  */
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CreditPipeline } from '../../../api/v1alpha1.ts';
 import { repoRoot } from '../../../infra/lib/paths.ts';
+import { freePort } from '../../../infra/lib/process.ts';
 import { requireInfra } from '../../../infra/lib/state.ts';
+import { partitionCounts } from '../../../lib/kafka-topics.ts';
 import { isNotFound } from '../../../operator/kube/client.ts';
 import { TOPICS_FINALIZER } from '../../../operator/reconcile/finalizers.ts';
+import { KafkaTopicManager } from '../../../operator/reconcile/topics.ts';
+import { createAdmin } from '../../../workloads/shared/kafka-client.ts';
 import {
   adminClient,
   createNamespace,
@@ -38,22 +41,23 @@ const topics = {
 const managed = [...Object.values(topics), `${ns}.direct.fraud-detector-repartition`];
 const client = adminClient();
 let operator: OperatorProcess | undefined;
-const kafka = new Kafka({ brokers: [requireInfra('kafka').bootstrapServers], logLevel: logLevel.NOTHING });
-const admin = kafka.admin();
+const admin = createAdmin({
+  brokers: [requireInfra('kafka').bootstrapServers],
+  clientId: 'direct-topics-test',
+});
 
 const path = (name: string) => `/apis/creditplatform.dev/v1alpha1/namespaces/${ns}/creditpipelines/${name}`;
 const cond = (cp: CreditPipeline, t: string) => cp.status?.conditions?.find((c) => c.type === t);
 
 async function partitions(topic: string): Promise<number | undefined> {
-  const meta = await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined);
-  return meta?.topics[0]?.partitions.length;
+  const counts = await partitionCounts(admin, [topic]).catch(() => undefined);
+  return counts?.get(topic);
 }
 
 beforeAll(async () => {
   kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', join(repoRoot, 'crds')]);
   waitCrdsEstablished(['creditpipelines.creditplatform.dev']);
   createNamespace(ns);
-  await admin.connect();
   operator = await startOperator(`operator-${ns}`, {
     KUBECONFIG: kubeInfo().kube.kubeconfig,
     WATCH_NAMESPACES: ns,
@@ -67,7 +71,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await operator?.stop();
   await admin.deleteTopics({ topics: managed }).catch(() => {});
-  await admin.disconnect();
+  await admin.close();
   kubectl(['delete', 'namespace', ns, '--wait=false']);
 });
 
@@ -99,14 +103,63 @@ describe('direct topic management', () => {
     expect(cp.metadata.finalizers).toContain(TOPICS_FINALIZER);
     expect(cp.status?.topics).toEqual([...managed].sort());
     for (const t of managed) expect(await partitions(t), t).toBe(3);
-    const cfg = await admin.describeConfigs({
-      includeSynonyms: false,
-      resources: [{ type: 2, name: topics.applications }],
+    const [cfg] = await admin.describeConfigs({
+      resources: [
+        { resourceType: 2, resourceName: topics.applications, configurationKeys: ['retention.ms'] },
+      ],
     });
-    const retention = cfg.resources[0]?.configEntries.find(
-      (e) => e.configName === 'retention.ms',
-    )?.configValue;
+    const retention = cfg?.configs.find((e) => e.name === 'retention.ms')?.value;
     expect(retention).toBe(String(168 * 3600 * 1000));
+  });
+
+  it('two managers creating the same topics at once both succeed (one finds them created by the other)', async () => {
+    // The pipeline as the API server holds it (defaults filled in), pointed at topics of its own.
+    const cp = await client.get<CreditPipeline>(path('direct'));
+    const raced: CreditPipeline = {
+      ...cp,
+      metadata: { ...cp.metadata, name: 'raced' },
+      spec: {
+        ...cp.spec,
+        topics: {
+          ...cp.spec.topics,
+          applications: `r_apps_${suffix}`,
+          deadLetter: `r_dlq_${suffix}`,
+          alerts: `r_alerts_${suffix}`,
+          verdicts: `r_verdicts_${suffix}`,
+          decisions: `r_decisions_${suffix}`,
+          partitions: 2,
+        },
+      },
+    };
+    const names = [
+      ...['apps', 'dlq', 'alerts', 'verdicts', 'decisions'].map((r) => `r_${r}_${suffix}`),
+      `${ns}.raced.fraud-detector-repartition`,
+    ];
+    try {
+      const outcomes = await Promise.all(
+        Array.from({ length: 3 }, () => new KafkaTopicManager().ensure(raced, undefined)),
+      );
+      for (const o of outcomes) expect(o).toEqual({ ok: true, topics: names });
+      for (const t of names) expect(await partitions(t), t).toBe(2);
+    } finally {
+      await new KafkaTopicManager().remove(raced, undefined);
+    }
+    const left = new Set(await admin.listTopics());
+    for (const t of names) expect(left.has(t), t).toBe(false);
+  });
+
+  it('reports a broker it cannot reach as KafkaAdminFailed, naming the address', async () => {
+    const cp = await client.get<CreditPipeline>(path('direct'));
+    // A free port on loopback: nothing listens there, as for a broker that is down.
+    const bootstrapServers = `127.0.0.1:${await freePort()}`;
+    const outcome = await new KafkaTopicManager().ensure(
+      { ...cp, spec: { ...cp.spec, kafka: { ...cp.spec.kafka, bootstrapServers } } },
+      undefined,
+    );
+    expect(outcome).toMatchObject({ ok: false, reason: 'KafkaAdminFailed' });
+    expect(outcome.ok ? '' : outcome.message).toMatch(
+      new RegExp(`^Could not create the topics on ${bootstrapServers}: .*connect`, 'i'),
+    );
   });
 
   it('grows partitions when the spec asks for more', async () => {

@@ -1,99 +1,111 @@
 import { randomUUID } from 'node:crypto';
-import { type Consumer, Kafka, logLevel, Partitioners } from 'kafkajs';
+import { Producer } from '@platformatic/kafka';
 import { afterAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../../../infra/lib/process.ts';
 import { requireInfra } from '../../../infra/lib/state.ts';
-import { createTopicsWithLeaders } from '../../../lib/kafka-topics.ts';
+import { createTopicsWithLeaders, partitionCounts } from '../../../lib/kafka-topics.ts';
+import { type BatchConsumer, createBatchConsumer } from '../../../workloads/shared/batch-consumer.ts';
+import {
+  bytesMessage,
+  clientOptions,
+  createAdmin,
+  createProducer,
+} from '../../../workloads/shared/kafka-client.ts';
 
 describe('harness Kafka (KRaft, single node)', () => {
   const info = requireInfra('kafka');
-  const kafka = new Kafka({
-    clientId: 'smoke-kafka',
-    brokers: [info.bootstrapServers],
-    logLevel: logLevel.WARN,
-  });
-  const admin = kafka.admin();
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-  const consumers: Consumer[] = [];
+  const connection = { brokers: [info.bootstrapServers], clientId: 'smoke-kafka' };
+  const admin = createAdmin(connection);
+  const producer = createProducer(connection);
+  const consumers: BatchConsumer[] = [];
   const topic = `smoke-kafka-${randomUUID()}`;
 
   afterAll(async () => {
-    await Promise.all(consumers.map((c) => c.disconnect()));
-    await producer.disconnect();
+    await Promise.all(consumers.map((c) => c.stop()));
+    await producer.close();
     await admin.deleteTopics({ topics: [topic] }).catch(() => {});
-    await admin.disconnect();
+    await admin.close();
   });
 
   it('does not create topics on first use (tests create them with the admin API)', async () => {
-    await admin.connect();
     const stray = `smoke-kafka-absent-${randomUUID()}`;
-    // Its own client with logging off: the broker's refusal is the expected outcome here.
-    const quiet = new Kafka({
-      clientId: 'smoke-kafka-absent',
-      brokers: [info.bootstrapServers],
-      logLevel: logLevel.NOTHING,
+    // A producer that asks the broker to create the topics it writes to: the broker must refuse.
+    const asking = new Producer({
+      ...clientOptions({ ...connection, clientId: 'smoke-kafka-absent' }),
+      autocreateTopics: true,
+      retries: 1,
+      retryDelay: 100,
     });
-    const metadataProducer = quiet.producer({
-      createPartitioner: Partitioners.DefaultPartitioner,
-      allowAutoTopicCreation: true,
-      retry: { retries: 1, initialRetryTime: 100 },
-    });
-    await metadataProducer.connect();
     try {
-      await expect(
-        metadataProducer.send({ topic: stray, messages: [{ value: 'x' }], acks: -1, timeout: 2_000 }),
-      ).rejects.toThrow(/does not host this topic-partition/);
+      const failure = await asking
+        .send({ messages: [{ topic: stray, value: Buffer.from('x') }], acks: -1 })
+        .then(
+          () => undefined,
+          (err: unknown) => err,
+        );
+      // The broker answered the metadata request (which asked it to create the topic) without the topic.
+      expect(failure).toBeInstanceOf(Error);
+      expect((failure as Error).message).toBe(`Unknown topic ${stray}.`);
     } finally {
-      await metadataProducer.disconnect();
+      await asking.close(true);
     }
     expect(await admin.listTopics()).not.toContain(stray);
   });
 
   it('creates a topic with 3 partitions, produces, and a consumer group reads every message and commits past it', async () => {
-    await admin.connect();
-    // Not kafkajs's waitForLeaders: KRaft answers UNKNOWN_TOPIC_OR_PARTITION for a moment under load.
+    // Not only the create: KRaft answers UNKNOWN_TOPIC_OR_PARTITION for a moment under load.
     await createTopicsWithLeaders(admin, [{ topic, numPartitions: 3 }]);
-    const meta = await admin.fetchTopicMetadata({ topics: [topic] });
-    expect(meta.topics[0]?.partitions).toHaveLength(3);
+    expect((await partitionCounts(admin, [topic])).get(topic)).toBe(3);
 
-    await producer.connect();
     const sent = Array.from({ length: 30 }, (_, i) => ({ key: `k${i}`, value: `v${i}` }));
-    await producer.send({ topic, messages: sent, acks: -1 });
+    await producer.send({ messages: sent.map((m) => bytesMessage(topic, m)) });
 
     const groupId = `smoke-group-${randomUUID()}`;
-    const consumer = kafka.consumer({ groupId });
-    consumers.push(consumer);
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
     // Delivery is at least once: a rebalance under load (the group's first join can repeat) may hand
     // a partition over before its offsets are committed and redeliver a batch. So: every message
     // arrives, nothing arrives that was not sent, and the commits then cover exactly what was sent.
     const received = new Set<string>();
     let deliveries = 0;
+    let allReceived: () => void = () => {};
     const done = new Promise<void>((resolve) => {
-      void consumer.run({
-        eachMessage: async ({ message }) => {
-          deliveries++;
-          received.add(`${message.key?.toString()}=${message.value?.toString()}`);
-          if (received.size === sent.length) resolve();
-        },
-      });
+      allReceived = resolve;
     });
+    const consumer = createBatchConsumer(connection, {
+      groupId,
+      topics: [topic],
+      eachBatch: async (batch) => {
+        for (const m of batch.messages) {
+          deliveries++;
+          received.add(`${m.key?.toString()}=${m.value?.toString()}`);
+        }
+        await consumer.commit([
+          { topic: batch.topic, partition: batch.partition, offset: batch.lastOffset + 1n },
+        ]);
+        if (received.size === sent.length) allReceived();
+      },
+    });
+    consumers.push(consumer);
+    await consumer.start();
     await done;
     expect([...received].sort()).toEqual(sent.map((m) => `${m.key}=${m.value}`).sort());
     expect(deliveries).toBeGreaterThanOrEqual(sent.length);
 
-    // The group committed offsets past every message (kafkajs commits after each batch): each
-    // partition's commit reaches its end. Not a sum of 30: a produce retried after NOT_LEADER under load
-    // may have written a batch twice (this producer is not idempotent), which the log then holds.
-    const ends = await admin.fetchTopicOffsets(topic);
-    expect(ends.reduce((n, p) => n + Number(p.high), 0)).toBeGreaterThanOrEqual(sent.length);
+    // The group committed offsets past every message: each partition's commit reaches its end. The
+    // producer is idempotent, so the log holds each message once: the ends add up to what was sent.
+    const [listed] = await admin.listOffsets({
+      topics: [{ name: topic, partitions: [0, 1, 2].map((p) => ({ partitionIndex: p, timestamp: -1n })) }],
+    });
+    const ends = listed?.partitions ?? [];
+    expect(ends.reduce((n, p) => n + Number(p.offset), 0)).toBe(sent.length);
     await waitUntil(
       `group ${groupId} to commit every partition to its end`,
       async () => {
-        const offsets = await admin.fetchOffsets({ groupId, topics: [topic] });
+        const [group] = await admin.listConsumerGroupOffsets({
+          groups: [{ groupId, topics: [{ name: topic, partitionIndexes: [0, 1, 2] }] }],
+        });
+        const committed = group?.topics.find((t) => t.name === topic)?.partitions ?? [];
         return ends.every(
-          (e) => offsets[0]?.partitions.find((p) => p.partition === e.partition)?.offset === e.high,
+          (e) => committed.find((p) => p.partitionIndex === e.partitionIndex)?.committedOffset === e.offset,
         );
       },
       { timeoutMs: 60_000 },

@@ -1,10 +1,9 @@
 /**
  * Topics through @platformatic/kafka's admin (workloads/shared/kafka-client.ts ensureTopic,
- * assertCoPartitioned; lib/kafka-topics.ts createTopicsWithLeaders), the way workloads moved off
- * kafkajs create and check them; read back with kafkajs, whose admin the operator still uses.
+ * assertCoPartitioned; lib/kafka-topics.ts createTopicsWithLeaders), the way the platform creates and
+ * checks them; read back from the broker's metadata by a separate admin client.
  */
 import { randomBytes } from 'node:crypto';
-import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { requireInfra } from '../../../infra/lib/state.ts';
 import { createTopicsWithLeaders } from '../../../lib/kafka-topics.ts';
@@ -16,20 +15,15 @@ const suffix = randomBytes(4).toString('hex');
 const name = (what: string) => `plt_admin_${what}_${suffix}`;
 const created: string[] = [];
 
-const kafkajs = new Kafka({
-  clientId: 'platformatic-admin-check',
-  brokers: [brokers],
-  logLevel: logLevel.WARN,
-});
-
-async function partitionsSeenByKafkajs(topic: string): Promise<number[]> {
-  const admin = kafkajs.admin();
-  await admin.connect();
+/** The leader of each partition of `topic`, as a fresh client reads the broker's metadata. */
+async function leadersSeen(topic: string): Promise<number[]> {
+  const admin = createAdmin({ ...connection, clientId: 'platformatic-admin-check' });
   try {
-    const meta = await admin.fetchTopicMetadata({ topics: [topic] });
-    return (meta.topics[0]?.partitions ?? []).map((p) => p.leader);
+    const meta = await admin.metadata({ topics: [topic], forceUpdate: true });
+    const t = meta.topics.get(topic);
+    return Array.from({ length: t?.partitionsCount ?? 0 }, (_, i) => t?.partitions[i]?.leader ?? -1);
   } finally {
-    await admin.disconnect();
+    await admin.close();
   }
 }
 
@@ -44,17 +38,17 @@ describe('topics through the @platformatic/kafka admin', () => {
     const topic = name('ensure');
     created.push(topic);
     await ensureTopic(connection, topic, { partitions: 4 });
-    const leaders = await partitionsSeenByKafkajs(topic);
+    const leaders = await leadersSeen(topic);
     expect(leaders).toHaveLength(4);
     expect(leaders.every((l) => l >= 0)).toBe(true);
     // Again, asking for another count: the topic exists, so nothing changes (and nothing fails).
     await ensureTopic(connection, topic, { partitions: 2 });
-    expect(await partitionsSeenByKafkajs(topic)).toHaveLength(4);
+    expect(await leadersSeen(topic)).toHaveLength(4);
     // Two callers at once: both succeed, one topic.
     const raced = name('raced');
     created.push(raced);
     await Promise.all([ensureTopic(connection, raced), ensureTopic(connection, raced)]);
-    expect(await partitionsSeenByKafkajs(raced)).toHaveLength(3);
+    expect(await leadersSeen(raced)).toHaveLength(3);
   });
 
   it('createTopicsWithLeaders applies topic configs and returns once every partition has a leader', async () => {
@@ -77,7 +71,7 @@ describe('topics through the @platformatic/kafka admin', () => {
     } finally {
       await admin.close();
     }
-    expect((await partitionsSeenByKafkajs(topic)).every((l) => l >= 0)).toBe(true);
+    expect((await leadersSeen(topic)).every((l) => l >= 0)).toBe(true);
   });
 
   it('assertCoPartitioned refuses different partition counts naming both, and passes matching or absent topics', async () => {
