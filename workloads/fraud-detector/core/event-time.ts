@@ -33,13 +33,13 @@ export function eventTimes(
   submittedAt: string,
   receivedAt: string | number | undefined,
 ): EventTimes | undefined {
-  const submitted = Date.parse(submittedAt);
+  const submitted = parseTime(submittedAt);
   const received =
     receivedAt === undefined
       ? submitted
       : typeof receivedAt === 'number'
         ? receivedAt
-        : Date.parse(receivedAt);
+        : parseTime(receivedAt);
   if (!Number.isFinite(submitted) || !Number.isFinite(received)) return undefined;
   return { submitted, received, window: Math.min(submitted, received) };
 }
@@ -58,4 +58,53 @@ export function receiptTime(event: ApplicationEvent, kafkaTimestamp: string | un
   if ('receivedAt' in event) return event.receivedAt;
   const ms = Number(kafkaTimestamp);
   return Number.isFinite(ms) && ms > 0 ? new Date(ms).toISOString() : event.submittedAt;
+}
+
+const digit = (s: string, i: number): number => {
+  const c = s.charCodeAt(i) - 48;
+  return c >= 0 && c <= 9 ? c : Number.NaN;
+};
+
+/**
+ * `Date.parse` of a time, the same result, faster on the form the platform writes
+ * (`Date.prototype.toISOString`: `YYYY-MM-DDTHH:MM:SS.sssZ`, or without milliseconds), which is
+ * computed from its digits; any other form (offsets, other precisions, out-of-range fields) goes to
+ * `Date.parse`. Each application's two times are read up to four times on its way through the
+ * detector (issue 15: `Date.parse` was ~3 % of its CPU).
+ */
+export function parseTime(s: string): number {
+  const n = s.length;
+  if (
+    (n === 24 || n === 20) &&
+    s.charCodeAt(n - 1) === 90 && // Z
+    s.charCodeAt(4) === 45 && // -
+    s.charCodeAt(7) === 45 &&
+    s.charCodeAt(10) === 84 && // T
+    s.charCodeAt(13) === 58 && // :
+    s.charCodeAt(16) === 58 &&
+    (n === 20 || s.charCodeAt(19) === 46) // .
+  ) {
+    const y = digit(s, 0) * 1000 + digit(s, 1) * 100 + digit(s, 2) * 10 + digit(s, 3);
+    const m = digit(s, 5) * 10 + digit(s, 6);
+    const d = digit(s, 8) * 10 + digit(s, 9);
+    const h = digit(s, 11) * 10 + digit(s, 12);
+    const mi = digit(s, 14) * 10 + digit(s, 15);
+    const sec = digit(s, 17) * 10 + digit(s, 18);
+    const ms = n === 24 ? digit(s, 20) * 100 + digit(s, 21) * 10 + digit(s, 22) : 0;
+    // NaN (a non-digit) fails every comparison.
+    if (m >= 1 && m <= 12 && d >= 1 && h <= 23 && mi <= 59 && sec <= 59 && ms >= 0 && y >= 0) {
+      const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+      const days = m === 2 ? (leap ? 29 : 28) : m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31;
+      if (d <= days) {
+        // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
+        const yy = m <= 2 ? y - 1 : y;
+        const era = Math.floor(yy / 400);
+        const yoe = yy - era * 400;
+        const doy = Math.floor((153 * (m > 2 ? m - 3 : m + 9) + 2) / 5) + d - 1;
+        const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+        return (era * 146097 + doe - 719468) * 86_400_000 + h * 3_600_000 + mi * 60_000 + sec * 1000 + ms;
+      }
+    }
+  }
+  return Date.parse(s);
 }

@@ -43,9 +43,10 @@ export function repartitionKeys(
     const key = keyString(group.read(event));
     if (key === undefined) continue;
     const fields: Record<string, string> = {};
-    for (const [i, path] of group.distinctPaths.entries()) {
+    const paths = group.distinctPaths;
+    for (let i = 0; i < paths.length; i++) {
       const v = group.distinctReaders[i]?.(event);
-      if (typeof v === 'string' || typeof v === 'number') fields[path] = String(v);
+      if (typeof v === 'string' || typeof v === 'number') fields[paths[i] as string] = String(v);
     }
     out.push({
       keyPath: group.keyPath,
@@ -165,32 +166,48 @@ export function packByPartition(
   maxPerMessage?: number,
 ): PackedRecord[] {
   const byPartition = new Map<number, PackedApplication[]>();
+  // One application's partitions and their packed entries (a few keys: searched in place, not a Map).
+  const hereParts: number[] = [];
+  const herePacked: PackedApplication[] = [];
   for (const app of apps) {
-    const here = new Map<number, PackedApplication>();
+    hereParts.length = 0;
+    herePacked.length = 0;
     for (const k of app.keys) {
       const partition = partitionOfKey(encodeRepartitionKey(k), partitions);
-      let packed = here.get(partition);
-      if (packed === undefined) {
+      const at = hereParts.indexOf(partition);
+      let packed: PackedApplication;
+      if (at >= 0) packed = herePacked[at] as PackedApplication;
+      else {
         const r = k.record;
-        packed = {
-          applicationId: r.applicationId,
-          customerId: r.customerId,
-          submittedAt: r.submittedAt,
-          ...(r.receivedAt === undefined ? {} : { receivedAt: r.receivedAt }),
-          fields: {},
-          keys: [],
-          source: app.source,
-        };
-        here.set(partition, packed);
-        let list = byPartition.get(partition);
-        if (list === undefined) {
-          list = [];
-          byPartition.set(partition, list);
-        }
-        list.push(packed);
+        // Literal objects of one shape (no spread): the property order is the message's field order.
+        packed =
+          r.receivedAt === undefined
+            ? {
+                applicationId: r.applicationId,
+                customerId: r.customerId,
+                submittedAt: r.submittedAt,
+                fields: {},
+                keys: [],
+                source: app.source,
+              }
+            : {
+                applicationId: r.applicationId,
+                customerId: r.customerId,
+                submittedAt: r.submittedAt,
+                receivedAt: r.receivedAt,
+                fields: {},
+                keys: [],
+                source: app.source,
+              };
+        hereParts.push(partition);
+        herePacked.push(packed);
+        const list = byPartition.get(partition);
+        if (list === undefined) byPartition.set(partition, [packed]);
+        else list.push(packed);
       }
       packed.keys.push([k.keyPath, k.key]);
-      Object.assign(packed.fields, k.record.fields);
+      const fields = k.record.fields;
+      for (const name in fields) packed.fields[name] = fields[name] as string;
     }
   }
   return packRecords(byPartition, PACKED_LIST, maxPerMessage);

@@ -46,7 +46,7 @@
 import { alertId, type FraudAlert } from '../../../api/alert.ts';
 import type { CompiledRuleSet, KeyGroup, WindowRule } from '../rules/compile.ts';
 import { isPersonalField } from '../rules/fields.ts';
-import { DEFAULT_HORIZON_MS, eventTimes, isBeyondHorizon } from './event-time.ts';
+import { DEFAULT_HORIZON_MS, type EventTimes, eventTimes, isBeyondHorizon } from './event-time.ts';
 import { KeyTable } from './key-table.ts';
 
 /** What the window state needs of one application (the repartition message; see core/repartition.ts). */
@@ -68,6 +68,11 @@ export interface WindowInput {
   key: string;
   offset: number;
   record: WindowRecord;
+  /**
+   * `eventTimes(record.submittedAt, record.receivedAt)` when the caller has it already (an
+   * application under several keys is parsed once); computed here otherwise.
+   */
+  times?: EventTimes | undefined;
 }
 
 /**
@@ -300,7 +305,7 @@ export class PartitionWindows {
     const group = this.rules.keyGroups.get(input.keyPath);
     const slot = this.groups.get(input.keyPath);
     if (group === undefined || slot === undefined) return { outcome: 'no-rules', alerts: [] };
-    const times = eventTimes(input.record.submittedAt, input.record.receivedAt);
+    const times = input.times ?? eventTimes(input.record.submittedAt, input.record.receivedAt);
     if (times === undefined) return { outcome: 'bad-time', alerts: [] };
     if (isBeyondHorizon(times, this.horizonMs)) {
       this.stats.beyondHorizon++;

@@ -18,6 +18,7 @@ import {
   createBatchConsumer,
   type PartitionBatch,
 } from '../../shared/batch-consumer.ts';
+import { type EventTimes, eventTimes } from '../core/event-time.ts';
 import { decodeRepartitionKey, parsePacked, parseWindowRecord } from '../core/repartition.ts';
 import { SOURCE_HEADER, sourcePartition, windowPart } from '../core/verdict.ts';
 import { type Checkpoint, PartitionWindows, type WindowRecord } from '../core/windows.ts';
@@ -249,11 +250,12 @@ async function handleBatch(
     key: string,
     offset: number,
     record: WindowRecord,
+    times: EventTimes | undefined,
     emit: boolean,
     sourcePartitionNumber: number | undefined,
   ) => {
     inputs++;
-    const r = windows.process({ keyPath, key, offset, record }, emit, now);
+    const r = windows.process({ keyPath, key, offset, record, times }, emit, now);
     // A duplicate (re-published by a crashed source stage) had its part published the first time.
     if (emit && r.outcome !== 'duplicate') {
       verdicts.push({
@@ -299,7 +301,9 @@ async function handleBatch(
       for (const app of packed.apps) {
         // The packed application is its own WindowRecord (the state keeps none of it but values).
         const partitionNumber = sourcePartition(app.source);
-        for (const [keyPath, key] of app.keys) apply(keyPath, key, at, app, emit, partitionNumber);
+        // Its times are the same under each of its keys: parsed once.
+        const times = eventTimes(app.submittedAt, app.receivedAt);
+        for (const [keyPath, key] of app.keys) apply(keyPath, key, at, app, times, emit, partitionNumber);
       }
       if (packed.invalid > 0)
         bad(`${packed.invalid} unreadable applications in a packed repartition message`);
@@ -318,6 +322,7 @@ async function handleBatch(
       key.key,
       Number(offset),
       record,
+      undefined,
       emit,
       sourcePartition(header === undefined ? undefined : header.toString('utf8')),
     );

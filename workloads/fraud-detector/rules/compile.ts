@@ -16,7 +16,7 @@ import {
 } from '../../../api/fraud-rules.ts';
 import { type Compiled, compileExpression, ExpressionError } from './expression.ts';
 import { canonicalPath, type FieldReader, fieldReader, fieldType } from './fields.ts';
-import { type CidrRange, parseCidr } from './ip.ts';
+import { type CidrRange, parseCidr, parseIp } from './ip.ts';
 
 interface RuleBase {
   id: string;
@@ -221,11 +221,22 @@ function listMatcher(
     return (e) => {
       const v = read(e);
       if (typeof v !== 'string') return undefined;
-      const ip = parseCidr(v);
-      if (ip === null) return undefined;
-      const addr = { version: ip.version, value: ip.base };
-      const hit = ranges.find((r) => r.version === addr.version && (addr.value & r.mask) === r.base);
-      return hit === undefined ? undefined : evidence;
+      // An address (the usual value) is read as one; a value with a prefix length as the range's base.
+      let version: 4 | 6;
+      let value: bigint;
+      if (v.includes('/')) {
+        const range = parseCidr(v);
+        if (range === null) return undefined;
+        version = range.version;
+        value = range.base;
+      } else {
+        const ip = parseIp(v.trim());
+        if (ip === null) return undefined;
+        version = ip.version;
+        value = ip.value;
+      }
+      for (const r of ranges) if (r.version === version && (value & r.mask) === r.base) return evidence;
+      return undefined;
     };
   }
   const set = new Set(values.map((v) => v.trim().toLowerCase()));

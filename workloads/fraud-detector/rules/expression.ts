@@ -18,6 +18,8 @@
  * give null; an ordering comparison with null or mixed types is false; `==` compares by value.
  * A rule fires only when its expression evaluates to exactly `true`.
  */
+
+import { parseTime } from '../core/event-time.ts';
 import { fieldReader, fieldType } from './fields.ts';
 
 export type Value = number | string | boolean | null | Value[];
@@ -255,7 +257,7 @@ const MS_PER_DAY = 86_400_000;
 
 function toTime(v: Value): number | null {
   if (typeof v !== 'string') return null;
-  const t = Date.parse(v.length === 10 ? `${v}T00:00:00Z` : v);
+  const t = parseTime(v.length === 10 ? `${v}T00:00:00Z` : v);
   return Number.isNaN(t) ? null : t;
 }
 
