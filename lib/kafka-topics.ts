@@ -1,5 +1,4 @@
 import { findErrorBy, type Admin as PlatformaticAdmin } from '@platformatic/kafka';
-import type { Admin as KafkajsAdmin } from 'kafkajs';
 
 /** A topic to create. */
 export interface NewTopic {
@@ -9,15 +8,8 @@ export interface NewTopic {
   configEntries?: { name: string; value: string }[];
 }
 
-/**
- * The platform's admin is @platformatic/kafka's (workloads/shared/kafka-client.ts `createAdmin`). A
- * kafkajs admin is still accepted only for integration tests not yet moved off kafkajs (and
- * workloads/shared/kafka.ts's deprecated `ensureTopic` they call); issue 15: once none passes one,
- * this type, `isKafkajs` and the two kafkajs branches below go, and the kafkajs import with them.
- */
-export type TopicAdmin = KafkajsAdmin | PlatformaticAdmin;
-
-const isKafkajs = (admin: TopicAdmin): admin is KafkajsAdmin => 'fetchTopicMetadata' in admin;
+/** The platform's admin: @platformatic/kafka's (workloads/shared/kafka-client.ts `createAdmin`). */
+export type TopicAdmin = PlatformaticAdmin;
 
 /**
  * Creates topics and waits until every partition has a leader. Right after a create, a KRaft broker
@@ -30,18 +22,16 @@ export async function createTopicsWithLeaders(
   topics: readonly NewTopic[],
   timeoutMs = 30_000,
 ): Promise<void> {
-  if (isKafkajs(admin)) await admin.createTopics({ waitForLeaders: false, topics: [...topics] });
-  else
-    for (const t of topics) {
-      // Topic configs are per call in this client's createTopics: one call per topic.
-      const options: Parameters<PlatformaticAdmin['createTopics']>[0] = {
-        topics: [t.topic],
-        partitions: t.numPartitions,
-        replicas: t.replicationFactor ?? -1,
-      };
-      if (t.configEntries !== undefined) options.configs = t.configEntries;
-      await admin.createTopics(options);
-    }
+  for (const t of topics) {
+    // Topic configs are per call in this client's createTopics: one call per topic.
+    const options: Parameters<PlatformaticAdmin['createTopics']>[0] = {
+      topics: [t.topic],
+      partitions: t.numPartitions,
+      replicas: t.replicationFactor ?? -1,
+    };
+    if (t.configEntries !== undefined) options.configs = t.configEntries;
+    await admin.createTopics(options);
+  }
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const ready = await leadersReady(admin, topics);
@@ -100,15 +90,6 @@ async function partitionLeaders(
   topics: readonly string[],
 ): Promise<Map<string, number[]>> {
   const out = new Map<string, number[]>();
-  if (isKafkajs(admin)) {
-    const meta = await admin.fetchTopicMetadata({ topics: [...topics] });
-    for (const t of meta.topics)
-      out.set(
-        t.name,
-        [...t.partitions].sort((a, b) => a.partitionId - b.partitionId).map((p) => p.leader),
-      );
-    return out;
-  }
   const meta = await admin.metadata({ topics: [...topics], forceUpdate: true });
   for (const [name, t] of meta.topics)
     if (t !== undefined)
@@ -119,7 +100,7 @@ async function partitionLeaders(
   return out;
 }
 
-/** A just-created topic the broker does not serve yet (either client's way of saying so). */
+/** A just-created topic the broker does not serve yet. */
 export function isNotReadyYet(err: unknown): boolean {
   const type = (err as { type?: string } | undefined)?.type;
   if (type === 'UNKNOWN_TOPIC_OR_PARTITION' || type === 'LEADER_NOT_AVAILABLE') return true;

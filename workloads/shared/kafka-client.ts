@@ -1,10 +1,9 @@
 /**
  * @platformatic/kafka clients built from the platform's connection settings (workloads/shared/kafka.ts
- * `KafkaConnection`, the one schema and env names). The platform is moving its Kafka traffic from kafkajs
- * to this client, component by component, because it measured faster on this machine's broker
- * (bench/kafka-client: two piped hops at 1,000/s p50 / p99 21–23 / 42–65 ms against kafkajs's 32–68 /
- * 69–854; see issue 15). Until every component is moved, both clients talk to the same topics; the
- * wire format is Kafka's, and keys land on the same partitions (the Java client's murmur2, below).
+ * `KafkaConnection`, the one schema and env names): the platform's one Kafka client. It replaced kafkajs
+ * (no release since 2023) after measuring faster on this machine's broker (bench/kafka-client/README.md:
+ * two piped hops at 1,000/s p50 / p99 21–23 / 42–65 ms against kafkajs's 32–68 / 69–854; issue 15). Keys
+ * land on the same partitions as the Java client's (murmur2, below).
  *
  *   const producer = createProducer(kafkaConnection(config, 'ingestion-api'));
  *   await producer.send({ messages: [{ topic, key, value, headers }] });
