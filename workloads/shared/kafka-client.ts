@@ -206,7 +206,11 @@ export function createAdmin(connection: KafkaConnection): Admin {
   return new Admin(clientOptions(connection));
 }
 
-async function withAdmin<T>(connection: KafkaConnection, fn: (admin: Admin) => Promise<T>): Promise<T> {
+/** Runs `fn` with an admin client that is closed afterwards, whatever `fn` does. */
+export async function withAdmin<T>(
+  connection: KafkaConnection,
+  fn: (admin: Admin) => Promise<T>,
+): Promise<T> {
   const admin = createAdmin(connection);
   try {
     return await fn(admin);

@@ -15,9 +15,10 @@ import { requireInfra } from '../../../infra/lib/state.ts';
 import { createTopicsWithLeaders, type NewTopic } from '../../../lib/kafka-topics.ts';
 import { createBatchConsumer } from '../../../workloads/shared/batch-consumer.ts';
 import type { KafkaConnection } from '../../../workloads/shared/kafka.ts';
-import { type BytesMessage, createAdmin, createProducer } from '../../../workloads/shared/kafka-client.ts';
+import { type BytesMessage, createProducer, withAdmin } from '../../../workloads/shared/kafka-client.ts';
 
 export type { KafkaConnection };
+export { withAdmin };
 
 /** The harness's broker (TEST_KAFKA_BROKERS overrides it, e.g. to run against another one). */
 export function harnessBrokers(): string[] {
@@ -34,15 +35,6 @@ export function testKafka(
 }
 
 /** Runs `fn` with an admin client, closed afterwards. */
-export async function withAdmin<T>(kafka: KafkaConnection, fn: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = createAdmin(kafka);
-  try {
-    return await fn(admin);
-  } finally {
-    await admin.close().catch(() => undefined);
-  }
-}
-
 /** Creates topics and waits until every partition has a leader (replication factor 1 unless given). */
 export async function createTopics(
   kafka: KafkaConnection,
