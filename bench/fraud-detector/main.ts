@@ -296,6 +296,9 @@ async function twoReplicas(topics: { apps: string; dlq: string; alerts: string }
   }
 }
 
+/** Most applications in one produce request of the latency runs (~1 KB each, over 3 partitions). */
+const MAX_SEND = 500;
+
 /** Produces generated applications at `rate`/s for SECONDS, `receivedAt` = send time; returns receipts. */
 async function produceAtRate(topic: string, rate: number): Promise<Map<string, number>> {
   const receipts = new Map<string, number>();
@@ -307,7 +310,9 @@ async function produceAtRate(topic: string, rate: number): Promise<Map<string, n
   while (sent < total) {
     const due = Math.min(total, Math.floor(((Date.now() - t0) / 1000) * rate));
     const batch: BytesMessage[] = [];
-    while (sent < due) {
+    // Bounded: a sender that fell behind (a loaded machine) would otherwise put more than the broker's
+    // 1 MiB per partition in one request (MESSAGE_TOO_LARGE); it catches up over the next requests.
+    while (sent < due && batch.length < MAX_SEND) {
       const next = stream.next();
       if (next.done) break;
       const now = new Date();

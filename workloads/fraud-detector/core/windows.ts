@@ -110,6 +110,12 @@ export interface WindowStats {
 const MAX_EVIDENCE_IDS = 20;
 
 /**
+ * What most inputs return: no alerts. One shared, frozen array (callers read it, never change it), so
+ * the common case allocates nothing.
+ */
+const NO_ALERTS: FraudAlert[] = Object.freeze([]) as unknown as FraudAlert[];
+
+/**
  * The state is a column store (what makes tens of millions of keys fit in a pod): an entry is an
  * index into typed arrays (window time, clock before, offset, marks, application id as four 32-bit
  * words) plus two string references (its key, shared with the key map, and its customer id); the
@@ -263,6 +269,9 @@ export class PartitionWindows {
   private head = 0;
   private size = 0;
   private scratch = new Uint32Array(4);
+  /** bestWindow's result and value counts (reused: it runs for every entry near every input). */
+  private readonly best: Best = { value: 0, start: 0, from: 0, to: 0 };
+  private readonly counts = new Map<number, number>();
 
   readonly stats: WindowStats = {
     keys: 0,
@@ -304,12 +313,12 @@ export class PartitionWindows {
     }
     const group = this.rules.keyGroups.get(input.keyPath);
     const slot = this.groups.get(input.keyPath);
-    if (group === undefined || slot === undefined) return { outcome: 'no-rules', alerts: [] };
+    if (group === undefined || slot === undefined) return { outcome: 'no-rules', alerts: NO_ALERTS };
     const times = input.times ?? eventTimes(input.record.submittedAt, input.record.receivedAt);
-    if (times === undefined) return { outcome: 'bad-time', alerts: [] };
+    if (times === undefined) return { outcome: 'bad-time', alerts: NO_ALERTS };
     if (isBeyondHorizon(times, this.horizonMs)) {
       this.stats.beyondHorizon++;
-      return { outcome: 'beyond-horizon', alerts: [] };
+      return { outcome: 'beyond-horizon', alerts: NO_ALERTS };
     }
     const t = times.window;
     const id = input.record.applicationId;
@@ -319,7 +328,7 @@ export class PartitionWindows {
       const list = typeof existing === 'number' ? [existing] : existing;
       if (list.some((e) => this.sameId(e, id, canonical))) {
         this.stats.duplicates++;
-        return { outcome: 'duplicate', alerts: [] };
+        return { outcome: 'duplicate', alerts: NO_ALERTS };
       }
     }
     const clockBefore = this.offsetClockBefore;
@@ -559,7 +568,7 @@ export class PartitionWindows {
     emit: boolean,
     detectedAt: Date,
   ): FraudAlert[] {
-    const alerts: FraudAlert[] = [];
+    let alerts = NO_ALERTS;
     for (const rule of group.rules) {
       const j = rule.distinctPath === undefined ? -1 : slot.paths.indexOf(rule.distinctPath);
       for (const e of list) {
@@ -570,7 +579,9 @@ export class PartitionWindows {
         const best = this.bestWindow(list, te, rule.windowMs, rule.distinctPath === undefined ? -1 : j);
         if (best.value < rule.threshold) continue;
         this.mark(e, rule.ref);
-        if (emit) alerts.push(this.toAlert(rule, slot, list, e, best, detectedAt));
+        if (!emit) continue;
+        if (alerts === NO_ALERTS) alerts = [];
+        alerts.push(this.toAlert(rule, slot, list, e, best, detectedAt));
       }
     }
     return alerts;
@@ -580,13 +591,22 @@ export class PartitionWindows {
    * The largest count (velocity, `j` = -1) or number of distinct values of the `j`th counted field
    * over the windows `[s, s + W]` that contain `tE`, where s runs over the entries' times (an optimal
    * window can always be slid right until it starts at an entry). Sliding two pointers: O(entries).
+   * The result and the value counts are the state's own scratch objects, valid until the next call.
    */
   private bestWindow(list: number[], tE: number, W: number, j: number): Best {
     const stride = this.stride;
     let lo = 0;
     while (lo < list.length && (this.t[list[lo] as number] as number) < tE - W) lo++;
-    const best: Best = { value: 0, start: tE, from: lo, to: lo };
-    const counts = j < 0 ? undefined : new Map<number, number>();
+    const best = this.best;
+    best.value = 0;
+    best.start = tE;
+    best.from = lo;
+    best.to = lo;
+    let counts: Map<number, number> | undefined;
+    if (j >= 0) {
+      counts = this.counts;
+      counts.clear();
+    }
     let k = lo;
     for (let i = lo; i < list.length; i++) {
       const start = this.t[list[i] as number] as number;
