@@ -15,13 +15,16 @@ export type TopicAdmin = PlatformaticAdmin;
  * Creates topics and waits until every partition has a leader. Right after a create, a KRaft broker
  * answers the topic's metadata with UNKNOWN_TOPIC_OR_PARTITION or LEADER_NOT_AVAILABLE for a moment
  * (more often under load; a client's own wait for leaders may give up on it); this asks again until
- * `timeoutMs`.
+ * `timeoutMs`. A topic another caller creates at the same time (a second replica starting, a second
+ * operator, a person) is left as that caller made it: it is waited for, not refused
+ * (TOPIC_ALREADY_EXISTS), and its partition count is the creator's.
  */
 export async function createTopicsWithLeaders(
   admin: TopicAdmin,
   topics: readonly NewTopic[],
   timeoutMs = 30_000,
 ): Promise<void> {
+  const createdElsewhere = new Set<string>();
   for (const t of topics) {
     // Topic configs are per call in this client's createTopics: one call per topic.
     const options: Parameters<PlatformaticAdmin['createTopics']>[0] = {
@@ -30,11 +33,16 @@ export async function createTopicsWithLeaders(
       replicas: t.replicationFactor ?? -1,
     };
     if (t.configEntries !== undefined) options.configs = t.configEntries;
-    await admin.createTopics(options);
+    try {
+      await admin.createTopics(options);
+    } catch (err) {
+      if (!isTopicAlreadyExists(err)) throw err;
+      createdElsewhere.add(t.topic);
+    }
   }
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const ready = await leadersReady(admin, topics);
+    const ready = await leadersReady(admin, topics, createdElsewhere);
     if (ready) return;
     if (Date.now() > deadline)
       throw new Error(
@@ -42,6 +50,11 @@ export async function createTopicsWithLeaders(
       );
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** The broker refused a create because the topic exists. */
+export function isTopicAlreadyExists(err: unknown): boolean {
+  return err instanceof Error && findErrorBy(err, 'apiId', 'TOPIC_ALREADY_EXISTS') !== null;
 }
 
 /** Partition counts of the named topics (topics the broker does not know yet: absent from the map). */
@@ -68,7 +81,11 @@ export function coPartitionProblem(
     )}; add partitions to the smaller (kafka-topics --alter --partitions) or point the pipeline at matching topics`;
 }
 
-async function leadersReady(admin: TopicAdmin, topics: readonly NewTopic[]): Promise<boolean> {
+async function leadersReady(
+  admin: TopicAdmin,
+  topics: readonly NewTopic[],
+  createdElsewhere: ReadonlySet<string>,
+): Promise<boolean> {
   try {
     const leaders = await partitionLeaders(
       admin,
@@ -76,7 +93,8 @@ async function leadersReady(admin: TopicAdmin, topics: readonly NewTopic[]): Pro
     );
     return topics.every((t) => {
       const parts = leaders.get(t.topic) ?? [];
-      return parts.length === t.numPartitions && parts.every((leader) => leader >= 0);
+      const count = createdElsewhere.has(t.topic) ? parts.length > 0 : parts.length === t.numPartitions;
+      return count && parts.every((leader) => leader >= 0);
     });
   } catch (err) {
     if (isNotReadyYet(err)) return false;

@@ -6,7 +6,7 @@
  * @platformatic/kafka's, with the connection options every workload uses
  * (workloads/shared/kafka-client.ts `clientOptions`).
  */
-import { Admin, type AdminOptions, findErrorBy } from '@platformatic/kafka';
+import { Admin, type AdminOptions } from '@platformatic/kafka';
 import type { CreditPipeline } from '../../api/v1alpha1.ts';
 import { type DesiredTopic, desiredTopics } from '../../cdk8s/topics.ts';
 import { createTopicsWithLeaders, partitionCounts } from '../../lib/kafka-topics.ts';
@@ -74,22 +74,17 @@ export class KafkaTopicManager implements TopicManager {
     try {
       return await this.withAdmin(cp, credentials, async (admin) => {
         const existing = new Set(await admin.listTopics());
-        // One topic at a time: a topic another caller (a second operator replica, a person) creates
-        // between the list and the create is then left to its creator, and the others still get made.
+        // A topic another caller (a second operator replica, a person) creates between the list and the
+        // create is left as its creator made it (createTopicsWithLeaders waits for it, refuses nothing).
         for (const t of wanted.filter((w) => !existing.has(w.name)))
-          try {
-            await createTopicsWithLeaders(admin, [
-              {
-                topic: t.name,
-                numPartitions: t.partitions,
-                replicationFactor: t.replicationFactor,
-                configEntries: Object.entries(t.config).map(([name, value]) => ({ name, value })),
-              },
-            ]);
-          } catch (err) {
-            if (!(err instanceof Error) || findErrorBy(err, 'apiId', 'TOPIC_ALREADY_EXISTS') === null)
-              throw err;
-          }
+          await createTopicsWithLeaders(admin, [
+            {
+              topic: t.name,
+              numPartitions: t.partitions,
+              replicationFactor: t.replicationFactor,
+              configEntries: Object.entries(t.config).map(([name, value]) => ({ name, value })),
+            },
+          ]);
         await this.growPartitions(
           admin,
           wanted.filter((t) => existing.has(t.name)),

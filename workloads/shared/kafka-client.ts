@@ -15,7 +15,6 @@ import {
   Consumer,
   type ConsumerOptions,
   compatibilityPartitioner,
-  findErrorBy,
   type MessageToProduce,
   Producer,
   type ProducerOptions,
@@ -235,12 +234,8 @@ export async function ensureTopic(
       numPartitions: options.partitions ?? 3,
       replicationFactor: options.replicationFactor ?? 1,
     };
-    try {
-      await createTopicsWithLeaders(admin, [spec]);
-    } catch (err) {
-      // Created by another caller between the list and the create: present, and its creator waits for leaders.
-      if (!(err instanceof Error) || findErrorBy(err, 'apiId', 'TOPIC_ALREADY_EXISTS') === null) throw err;
-    }
+    // A topic another caller creates meanwhile counts as present (createTopicsWithLeaders waits for it).
+    await createTopicsWithLeaders(admin, [spec]);
   });
 }
 

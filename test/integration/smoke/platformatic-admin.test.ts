@@ -74,6 +74,31 @@ describe('topics through the @platformatic/kafka admin', () => {
     expect((await leadersSeen(topic)).every((l) => l >= 0)).toBe(true);
   });
 
+  it('createTopicsWithLeaders: callers creating the same topics at once all return once the leaders are there', async () => {
+    // Two detector replicas starting together each create the repartition and verdicts topics.
+    const topics = [name('race_a'), name('race_b')];
+    created.push(...topics);
+    const admins = [createAdmin(connection), createAdmin(connection), createAdmin(connection)];
+    try {
+      await Promise.all(
+        admins.map((admin, i) =>
+          // A later caller asking for another count gets the topic as its creator made it.
+          createTopicsWithLeaders(
+            admin,
+            topics.map((topic) => ({ topic, numPartitions: i === 0 ? 4 : 6, replicationFactor: 1 })),
+          ),
+        ),
+      );
+    } finally {
+      await Promise.all(admins.map((a) => a.close()));
+    }
+    for (const topic of topics) {
+      const leaders = await leadersSeen(topic);
+      expect([4, 6]).toContain(leaders.length);
+      expect(leaders.every((l) => l >= 0)).toBe(true);
+    }
+  });
+
   it('assertCoPartitioned refuses different partition counts naming both, and passes matching or absent topics', async () => {
     const six = name('six');
     const sixToo = name('six_too');
