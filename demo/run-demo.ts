@@ -255,6 +255,7 @@ async function runPipeline(
   // the host. The kubelet must restart it, and every later check shows whether the pipeline carried on.
   let killed: ReturnType<typeof killContainerProcess> | undefined;
   let killError: string | undefined;
+  let lastKillAttempt = 0;
   mkdirSync(dirname(DEMO_OUTCOMES_FILE), { recursive: true });
   const traffic = await generate(
     {
@@ -282,7 +283,15 @@ async function runPipeline(
         for (const { label } of accepted) labels.set(label.applicationId, label.scenario);
       },
       onProgress: (r) => {
-        if (killed === undefined && killError === undefined && r.accepted >= opts.count / 3) {
+        // A third of the way in; if no detector container is ready just then (a probe failing under
+        // load), try again on later progress until two thirds, and report the last reason if none was.
+        if (
+          killed === undefined &&
+          r.accepted >= opts.count / 3 &&
+          r.accepted <= (2 * opts.count) / 3 &&
+          Date.now() - lastKillAttempt >= 1000
+        ) {
+          lastKillAttempt = Date.now();
           try {
             killed = killContainerProcess(ns, names.fraudDetector);
             say(
