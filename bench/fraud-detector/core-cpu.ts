@@ -9,19 +9,18 @@
  *
  *   npx tsx bench/fraud-detector/core-cpu.ts        # BENCH_N (20000), BENCH_BATCH (400), BENCH_REPS (7)
  */
-import { verdictRecords } from '../../api/verdict.ts';
+import { type SourceVerdictPart, verdictRecords } from '../../api/verdict.ts';
 import type { ApplicationEvent } from '../../workloads/contract/application.ts';
 import { pseudonymize } from '../../workloads/contract/pseudonymize.ts';
 import { eventValidator } from '../../workloads/contract/validate.ts';
-import { evaluateEventRules } from '../../workloads/fraud-detector/core/event-rules.ts';
-import { eventTimes, isBeyondHorizon, receiptTime } from '../../workloads/fraud-detector/core/event-time.ts';
+import { checkApplication } from '../../workloads/fraud-detector/core/check-application.ts';
+import { eventTimes } from '../../workloads/fraud-detector/core/event-time.ts';
 import {
   packByPartition,
   parsePacked,
   type RepartitionKey,
-  repartitionKeys,
 } from '../../workloads/fraud-detector/core/repartition.ts';
-import { sourcePart, sourcePartition, windowPart } from '../../workloads/fraud-detector/core/verdict.ts';
+import { sourcePartition, windowPart } from '../../workloads/fraud-detector/core/verdict.ts';
 import { PartitionWindows } from '../../workloads/fraud-detector/core/windows.ts';
 import { compileRuleSet } from '../../workloads/fraud-detector/rules/compile.ts';
 import { DEFAULT_RULES } from '../../workloads/fraud-detector/rules/default-rules.ts';
@@ -58,30 +57,15 @@ function run(): [number, number, number] {
     const now = new Date();
     const checkedAt = now.toISOString();
     const toRepartition: Array<{ keys: RepartitionKey[]; source: string }> = [];
-    const verdicts: Array<{ part: ReturnType<typeof sourcePart>; partition: number }> = [];
+    const verdicts: Array<{ part: SourceVerdictPart; partition: number }> = [];
     const end = Math.min(values.length, b + BATCH);
     for (let i = b; i < end; i++) {
       const parsed: unknown = JSON.parse((values[i] as Buffer).toString('utf8'));
       const v = eventValidator.validate(parsed);
       if (!v.ok) continue;
       const event: ApplicationEvent = v.value;
-      const received = receiptTime(event, String(now.getTime()));
-      const times = eventTimes(event.submittedAt, received);
-      const raised = evaluateEventRules(rules, event, now, times);
-      const beyond = times !== undefined && isBeyondHorizon(times, HORIZON);
-      const keys = beyond ? [] : repartitionKeys(rules, event, received);
-      verdicts.push({
-        part: sourcePart({
-          applicationId: event.applicationId,
-          customerId: event.applicant.customerId,
-          checkedAt,
-          ruleSetVersion: rules.version,
-          alerts: raised,
-          windowKeys: keys.map((k) => k.keyPath),
-          beyondHorizon: beyond,
-        }),
-        partition: 0,
-      });
+      const { keys, part } = checkApplication(rules, event, String(now.getTime()), now, checkedAt, HORIZON);
+      verdicts.push({ part, partition: 0 });
       if (keys.length > 0) toRepartition.push({ keys, source: `apps/0/${i}` });
     }
     const packed = packByPartition(toRepartition, PARTITIONS);

@@ -24,6 +24,7 @@ import {
   readTopic,
   traffic,
   waitDrained,
+  waitFor,
 } from './support.ts';
 
 /** The detector as its own process (`credit-platform fraud-detector`), so it can be SIGKILLed. */
@@ -47,14 +48,6 @@ function spawnDetector(config: DetectorConfig): ChildProcess {
     env,
     stdio: ['ignore', 'inherit', 'inherit'],
   });
-}
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe('crash recovery', () => {

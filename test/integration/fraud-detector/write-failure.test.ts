@@ -23,19 +23,12 @@ import {
   readTopic,
   traffic,
   waitDrained,
+  waitFor,
 } from './support.ts';
 
 async function failures(detector: FraudDetector, stage: string): Promise<number> {
   const metric = await detector.metrics.writeFailures.get();
   return metric.values.find((v) => v.labels.stage === stage)?.value ?? 0;
-}
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe('failed writes', () => {

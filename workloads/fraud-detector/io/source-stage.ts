@@ -23,10 +23,8 @@ import {
   type StreamMessage,
 } from '../../shared/batch-consumer.ts';
 import type { KafkaConnection } from '../../shared/kafka.ts';
-import { evaluateEventRules } from '../core/event-rules.ts';
-import { eventTimes, isBeyondHorizon, receiptTime } from '../core/event-time.ts';
-import { packByPartition, type RepartitionKey, repartitionKeys } from '../core/repartition.ts';
-import { sourcePart } from '../core/verdict.ts';
+import { checkApplication } from '../core/check-application.ts';
+import { packByPartition, type RepartitionKey } from '../core/repartition.ts';
 import type { DetectorMetrics } from '../metrics.ts';
 import type { CompiledRuleSet } from '../rules/compile.ts';
 import type { AlertSink } from './alert-sink.ts';
@@ -159,27 +157,18 @@ function handleBatch(o: SourceStageOptions, pipeline: CommitPipeline, batch: Par
     }
     const event: ApplicationEvent = v.value;
     consumed++;
-    const receivedAt = receiptTime(event, String(message.timestamp));
-    const times = eventTimes(event.submittedAt, receivedAt);
-    const raised = evaluateEventRules(rules, event, now, times);
+    const {
+      times,
+      raised,
+      beyondHorizon: beyond,
+      keys,
+      part,
+    } = checkApplication(rules, event, String(message.timestamp), now, checkedAt, o.horizonMs);
     for (const a of raised) {
       alerts.push(a);
       receipts.push(times?.received ?? now.getTime());
     }
-    const beyond = times !== undefined && isBeyondHorizon(times, o.horizonMs);
-    const keys = beyond ? [] : repartitionKeys(rules, event, receivedAt);
-    verdicts.push({
-      part: sourcePart({
-        applicationId: event.applicationId,
-        customerId: event.applicant.customerId,
-        checkedAt,
-        ruleSetVersion: rules.version,
-        alerts: raised,
-        windowKeys: keys.map((k) => k.keyPath),
-        beyondHorizon: beyond,
-      }),
-      partition: batch.partition,
-    });
+    verdicts.push({ part, partition: batch.partition });
     if (times !== undefined && beyond) {
       // Recorded, not dropped: the per-application rules ran; window rules cannot (no state that far back).
       const hours = ((times.received - times.window) / 3_600_000).toFixed(1);
