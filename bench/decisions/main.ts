@@ -42,6 +42,7 @@ const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
 const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 3);
 const PROFILE_DIR = process.env.BENCH_CPU_PROFILE;
 const TICK_MS = 20;
+const BENCH_APPLICATION_NAME = 'decisions-bench';
 const brokers = requireInfra('kafka').bootstrapServers;
 const connection = { brokers: [brokers], clientId: 'decisions-bench' };
 const suffix = randomUUID().slice(0, 8);
@@ -160,6 +161,25 @@ function cpuSeconds(pid: number | undefined): number {
   } catch {
     return Number.NaN;
   }
+}
+
+/**
+ * CPU seconds used so far by the PostgreSQL backends serving `database` (the decision service's
+ * inserts, the API's lookups; not this bench's own, named BENCH_APPLICATION_NAME), by backend pid;
+ * a backend that ended keeps its last figure.
+ */
+async function warehouseCpu(pool: pg.Pool, database: string, seen: Map<number, number>): Promise<number> {
+  const r = await pool.query<{ pid: number }>(
+    'SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name <> $2',
+    [database, BENCH_APPLICATION_NAME],
+  );
+  for (const { pid } of r.rows) {
+    const s = cpuSeconds(pid);
+    if (!Number.isNaN(s)) seen.set(pid, s);
+  }
+  let total = 0;
+  for (const s of seen.values()) total += s;
+  return total;
 }
 
 /** Verdict completion time per application (ms), from the verdicts topic as it arrives. */
@@ -324,7 +344,8 @@ async function main(): Promise<void> {
   ];
   const apiUrl = `http://127.0.0.1:${httpPort}`;
   const verdicts = watchVerdicts();
-  const pool = new pg.Pool({ connectionString: db.url, max: 2 });
+  const pool = new pg.Pool({ connectionString: db.url, max: 2, application_name: BENCH_APPLICATION_NAME });
+  const pgSeen = new Map<number, number>();
   const rows: string[] = [];
   try {
     // Every consumer group joined (the first post would otherwise measure the joins).
@@ -351,12 +372,14 @@ async function main(): Promise<void> {
     }
     for (const rate of RATES) {
       const cpuBefore = components.map((c) => cpuSeconds(c.child.pid));
+      const pgBefore = await warehouseCpu(pool, db.name, pgSeen);
       const benchCpuBefore = process.cpuUsage();
       const wallBefore = Date.now();
       const posted = await postAtRate(apiUrl, rate, SECONDS, seed++);
       const ids = [...posted.postedAt.keys()];
       // Wait for the decisions (at most 60 s after the last post).
       const decided = await decidedAt(ids, 60_000);
+      const pgCpu = (await warehouseCpu(pool, db.name, pgSeen)) - pgBefore;
       const wall = (Date.now() - wallBefore) / 1000;
       const cpu = components.map((c, i) => (cpuSeconds(c.child.pid) - (cpuBefore[i] ?? 0)) / wall);
       const benchCpu = process.cpuUsage(benchCpuBefore);
@@ -375,7 +398,7 @@ async function main(): Promise<void> {
       const pct = (v: number | undefined) =>
         v === undefined || Number.isNaN(v) ? 'n/a' : `${(v * 100).toFixed(0)}%`;
       rows.push(
-        `| ${rate} | ${(posted.sent / posted.postSeconds).toFixed(0)} | ${decided.length} / ${ids.length}${posted.rejected ? ` (${posted.rejected} refused)` : ''} | ${(decided.length / span).toFixed(0)} | **${p50p99(decision)}** | ${p50p99(accepted)} | ${p50p99(verdict)} | ${p50p99(service)} | ${pct(cpu[0])} / ${pct(cpu[1])} / ${pct(cpu[2])} / ${pct((benchCpu.user + benchCpu.system) / 1e6 / wall)} | ${load.toFixed(1)} |`,
+        `| ${rate} | ${(posted.sent / posted.postSeconds).toFixed(0)} | ${decided.length} / ${ids.length}${posted.rejected ? ` (${posted.rejected} refused)` : ''} | ${(decided.length / span).toFixed(0)} | **${p50p99(decision)}** | ${p50p99(accepted)} | ${p50p99(verdict)} | ${p50p99(service)} | ${pct(cpu[0])} / ${pct(cpu[1])} / ${pct(cpu[2])} / ${pct((benchCpu.user + benchCpu.system) / 1e6 / wall)} | ${pct(pgCpu / wall)} | ${load.toFixed(1)} |`,
       );
       progress(rows.at(-1) ?? '');
     }
@@ -410,13 +433,13 @@ async function main(): Promise<void> {
   out("- service: verdict complete → decision record written (the decision service's own share).");
   out();
   out(
-    'CPU: share of one core used by the API / detector / decision service / this load generator while the rate ran (2 cores in all, shared with Kafka, PostgreSQL and FerretDB); load: 1-minute load average at the end.',
+    'CPU: share of one core used by the API / detector / decision service / this load generator while the rate ran (2 cores in all, shared with Kafka, PostgreSQL and FerretDB); CPU PostgreSQL: the backends serving the pipeline’s warehouse connections (the decision service’s inserts, the API’s lookups); load: 1-minute load average at the end.',
   );
   out();
   out(
-    '| rate /s | posted /s | decided | decisions /s | decision p50 / p99 | accepted p50 / p99 | verdict p50 / p99 | service p50 / p99 | CPU api / detector / service / bench | load |',
+    '| rate /s | posted /s | decided | decisions /s | decision p50 / p99 | accepted p50 / p99 | verdict p50 / p99 | service p50 / p99 | CPU api / detector / service / bench | CPU PostgreSQL | load |',
   );
-  out('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  out('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const r of rows) out(r);
   const dir = join(repoRoot, 'bench', 'results');
   mkdirSync(dir, { recursive: true });

@@ -13,7 +13,12 @@ import {
   registerModels,
 } from '../../../workloads/risk-scorer/models.ts';
 import { createPool, type Pool } from '../../../workloads/warehouse/db.ts';
-import { decisionHistory, issueDecision } from '../../../workloads/warehouse/decision-records.ts';
+import {
+  type DecisionRecordInput,
+  decisionHistory,
+  issueDecision,
+  issueDecisions,
+} from '../../../workloads/warehouse/decision-records.ts';
 import { migrate, readMigrations } from '../../../workloads/warehouse/migrate.ts';
 import { parseAlertMessage, parseApplicationMessage } from '../../../workloads/warehouse-loader/rows.ts';
 import { writeBatch } from '../../../workloads/warehouse-loader/writer.ts';
@@ -39,8 +44,8 @@ let before: {
 const OLD_COLUMNS =
   'application_id, model_key, decision, score_decision, policy_rules, reason_codes, fraud_severity, approved_amount, run_id, decided_at';
 
-async function withClient<T>(work: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: db.url });
+async function withClient<T>(work: (c: pg.Client) => Promise<T>, url = db.url): Promise<T> {
+  const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
     return await work(c);
@@ -314,5 +319,72 @@ describe('an issued decision', () => {
       (e: { code?: string }) => e.code,
     );
     expect(fresh).toBe('23503');
+  });
+
+  it('is issued without reading the table, however large it grew after the statement was first planned', async () => {
+    // A fresh warehouse: the decision service's connection plans its insert while decision_record is
+    // empty, then keeps that plan while thousands of decisions arrive before any ANALYZE. A plan that
+    // looked up existing records by scanning the table cost 4 → 36 ms per batch of 20 as it filled.
+    const fresh = await createTestDatabase('wh_decscan');
+    const client = new pg.Client({ connectionString: fresh.url });
+    await client.connect();
+    try {
+      const registering = createPool(fresh.url);
+      await registerModels(registering, models).finally(() => registering.end());
+      const champion = models.champion;
+      let n = 0;
+      const input = (): DecisionRecordInput => ({
+        applicationId: `00000000-0000-4000-8000-${(++n).toString(16).padStart(12, '0')}`,
+        decision: 'approve',
+        scoreDecision: 'approve',
+        policyRules: [],
+        reasonCodes: ['R01'],
+        fraudSeverity: null,
+        approvedAmount: 1000,
+        modelKey: champion.key,
+        modelChecksum: champion.checksum,
+        source: 'stream',
+        runId: 'decision-service-0',
+        issuedAt: new Date(),
+      });
+      const seqRead = async () => {
+        await client.query('SELECT pg_stat_force_next_flush()');
+        await client.query('SELECT 1');
+        const r = await withClient(
+          (c) =>
+            c.query<{ n: string }>(
+              "SELECT coalesce(seq_tup_read, 0) AS n FROM pg_stat_user_tables WHERE relname = 'decision_record'",
+            ),
+          fresh.url,
+        );
+        return Number(r.rows[0]?.n ?? 0);
+      };
+      const batches = 150;
+      const first: DecisionRecordInput[] = [];
+      for (let b = 0; b < batches; b++) {
+        const batch = Array.from({ length: 20 }, input);
+        if (b === 0) first.push(...batch);
+        const { issued, standing } = await issueDecisions(client, batch);
+        expect(issued.size).toBe(20);
+        expect(standing.map((s) => s.applicationId).sort()).toEqual(batch.map((i) => i.applicationId).sort());
+      }
+      // A full scan per batch would have read ~ batches² × 10 rows (225,000); none is needed.
+      expect(await seqRead()).toBeLessThan(batches * 20);
+      // A replayed batch mixing issued and new applications: every input gets the record that stands.
+      const mixed = [
+        ...first.slice(0, 5).map((i) => ({ ...i, decision: 'decline' as const })),
+        input(),
+        input(),
+      ];
+      const again = await issueDecisions(client, mixed);
+      expect(again.issued).toEqual(new Set(mixed.slice(5).map((i) => i.applicationId)));
+      const byId = new Map(again.standing.map((s) => [s.applicationId, s]));
+      expect(byId.size).toBe(mixed.length);
+      for (const i of mixed.slice(0, 5)) expect(byId.get(i.applicationId)?.decision).toBe('approve');
+      expect(await decisionHistory(client, first[0]?.applicationId as string)).toHaveLength(1);
+    } finally {
+      await client.end();
+      await fresh.drop();
+    }
   });
 });
