@@ -147,6 +147,12 @@ export interface BatchConsumerOptions {
   maxBatchesAhead?: number;
   /** Longest a fetch waits at the broker when nothing is new (ms, default 500). */
   maxWaitTime?: number;
+  /**
+   * Bytes a fetch waits for at the broker, up to maxWaitTime (default 1: answered as soon as anything
+   * arrives). More means fewer, larger fetches: fewer wake-ups of this process for a reader that can
+   * afford up to maxWaitTime of delay.
+   */
+  minBytes?: number;
   maxBytesPerPartition?: number;
   sessionTimeout?: number;
   rebalanceTimeout?: number;
@@ -396,6 +402,7 @@ export function createBatchConsumer(
   const concurrency = options.partitionsConcurrently ?? Number.POSITIVE_INFINITY;
   const maxAhead = Math.max(1, options.maxBatchesAhead ?? 2);
   const maxWaitTime = options.maxWaitTime ?? 500;
+  const minBytes = options.minBytes ?? 1;
   const maxBytesPerPartition = options.maxBytesPerPartition ?? 1024 * 1024;
   const retryMs = options.retryMs ?? 200;
   const topics = [...options.topics];
@@ -502,7 +509,13 @@ export function createBatchConsumer(
     let response: FetchResponse | undefined;
     let failure: unknown;
     try {
-      response = await consumer.fetch({ node, topics: request, maxWaitTime, connectionPool: fetchPool });
+      response = await consumer.fetch({
+        node,
+        topics: request,
+        maxWaitTime,
+        minBytes,
+        connectionPool: fetchPool,
+      });
     } catch (err) {
       failure = err;
       response = (err as { response?: FetchResponse }).response;
