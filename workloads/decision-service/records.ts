@@ -4,13 +4,15 @@
  * and maps records). A stream decision is revision 1 of its application, inserted only if the
  * application has none, so a replay, a second replica or a batch run that came first never issues a
  * second one; whatever stands is returned and is what gets published. Issued ids are signalled on
- * DECISION_ISSUED_CHANNEL (PostgreSQL NOTIFY) for the API's waiting requests.
+ * DECISION_ISSUED_CHANNEL (PostgreSQL NOTIFY) for the API's waiting requests: those it wrote by the
+ * insert itself (no round trip of their own), those that already stood by a NOTIFY after it.
  */
 import { DECISION_ISSUED_CHANNEL } from '../../api/decision.ts';
 import type { Pool } from '../warehouse/db.ts';
 import {
   type DecisionRecord,
   type DecisionRecordInput,
+  IDS_PER_NOTIFY,
   issueDecisions,
   issuedDecisions,
 } from '../warehouse/decision-records.ts';
@@ -20,15 +22,12 @@ export type { DecisionRecordInput } from '../warehouse/decision-records.ts';
 /** A revision-1 record as it stands in the warehouse. */
 export type StandingRecord = DecisionRecord;
 
-/** Most ids in one NOTIFY payload (8000 bytes at most; an id is 36 characters and a comma). */
-const IDS_PER_NOTIFY = 200;
-
 export interface DecisionRecords {
   /** Issues first decisions where none exists; the standing record of every id (new ones: `issued`). */
   issue(records: readonly DecisionRecordInput[]): Promise<{
     standing: StandingRecord[];
     issued: Set<string>;
-    /** The NOTIFY of the standing ids, sent meanwhile (never rejects: waiters also poll). */
+    /** The NOTIFY of standing ids this call did not write, sent meanwhile (never rejects: waiters also poll). */
     notified: Promise<void>;
   }>;
   /** Standing revision-1 records of these applications (those that have one). */
@@ -38,10 +37,10 @@ export interface DecisionRecords {
 export function decisionRecords(pool: Pool): DecisionRecords {
   return {
     async issue(records) {
-      const result = await issueDecisions(pool, records);
+      const result = await issueDecisions(pool, records, { notifyChannel: DECISION_ISSUED_CHANNEL });
       const notified = notifyIssued(
         pool,
-        result.standing.map((s) => s.applicationId),
+        result.standing.map((s) => s.applicationId).filter((id) => !result.issued.has(id)),
       ).catch(() => undefined);
       return { ...result, notified };
     },

@@ -209,7 +209,7 @@ const RECORD_SELECT = `record_id, application_id, revision, decision, score_deci
  * (the decision service's PostgreSQL backends at ~70 % of a core at 1,000 decisions/s) until an
  * autovacuum ANALYZE replaced it. An insert's plan does not depend on the table's size.
  */
-const ISSUE_DECISIONS_SQL = `INSERT INTO decision_record (${COLS}, revision)
+const INSERT_FIRST_DECISIONS = `INSERT INTO decision_record (${COLS}, revision)
      SELECT ${COLS}, 1 FROM jsonb_to_recordset($1::jsonb) AS x(
        application_id uuid, decision text, score_decision text, policy_rules text[], reason_codes text[],
        fraud_severity text, approved_amount numeric, model_key text, model_checksum text, source text,
@@ -218,17 +218,36 @@ const ISSUE_DECISIONS_SQL = `INSERT INTO decision_record (${COLS}, revision)
      ON CONFLICT (application_id, revision) DO NOTHING
      RETURNING ${RECORD_SELECT}`;
 
+/** Most ids in one NOTIFY payload (8000 bytes at most; an id is 36 characters and a comma). */
+export const IDS_PER_NOTIFY = 200;
+
+const ISSUE_DECISIONS_SQL = INSERT_FIRST_DECISIONS;
+
+/**
+ * The same insert, also signalling the ids it wrote on channel $2 (NOTIFY, delivered at commit; at
+ * most IDS_PER_NOTIFY per payload) — in the insert's round trip, not one of its own.
+ */
+const ISSUE_AND_NOTIFY_SQL = `WITH ins AS (${INSERT_FIRST_DECISIONS}),
+     chunks AS (
+       SELECT string_agg(application_id::text, ',') AS ids
+       FROM (SELECT application_id, (row_number() OVER () - 1) / ${IDS_PER_NOTIFY} AS chunk FROM ins) n
+       GROUP BY chunk
+     )
+     SELECT ins.*, (SELECT count(pg_notify($2, ids)) FROM chunks) AS notifications FROM ins`;
+
 /**
  * Issues first decisions, idempotently: each application without a record gets revision 1 from its
  * input; one already decided (a replay, another replica, the batch scorer came first) keeps its record
  * and nothing is written for it. Answers the record that stands for every input (publish that one, not
  * the input) and which of them this call wrote. One round trip when every input is new (the stream's
  * usual case); the standing records of the others are read in a second one — after the insert, which
- * waited for any concurrent writer of the same application to commit, so they are visible.
+ * waited for any concurrent writer of the same application to commit, so they are visible. With
+ * `notifyChannel`, the ids written are signalled there (NOTIFY) by the insert itself.
  */
 export async function issueDecisions(
   db: pg.Pool | pg.PoolClient | pg.Client,
   inputs: readonly DecisionRecordInput[],
+  options: { notifyChannel?: string } = {},
 ): Promise<{ standing: DecisionRecord[]; issued: Set<string> }> {
   if (inputs.length === 0) return { standing: [], issued: new Set() };
   const rows = inputs.map((d) => {
@@ -236,11 +255,16 @@ export async function issueDecisions(
     return Object.fromEntries(DECISION_RECORD_COLUMNS.map((c, i) => [c, values[i]]));
   });
   // A named (prepared) statement: parsed and planned once per connection, not on every insert.
-  const r = await db.query<RecordRow>({
-    name: 'issue-decisions',
-    text: ISSUE_DECISIONS_SQL,
-    values: [JSON.stringify(rows)],
-  });
+  const channel = options.notifyChannel;
+  const r = await db.query<RecordRow>(
+    channel === undefined
+      ? { name: 'issue-decisions', text: ISSUE_DECISIONS_SQL, values: [JSON.stringify(rows)] }
+      : {
+          name: 'issue-decisions-notify',
+          text: ISSUE_AND_NOTIFY_SQL,
+          values: [JSON.stringify(rows), channel],
+        },
+  );
   const standing = r.rows.map(toRecord);
   const issued = new Set(standing.map((x) => x.applicationId));
   const others = [...new Set(inputs.map((d) => d.applicationId.toLowerCase()))].filter(

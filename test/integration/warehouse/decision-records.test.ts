@@ -387,4 +387,49 @@ describe('an issued decision', () => {
       await fresh.drop();
     }
   });
+
+  it('signals the ids it wrote on a channel from the insert itself, at most 200 per notification', async () => {
+    const champion = models.champion;
+    const listener = new pg.Client({ connectionString: db.url });
+    await listener.connect();
+    const heard: string[][] = [];
+    listener.on('notification', (n) => {
+      if (n.channel === 'decision_test_channel' && n.payload) heard.push(n.payload.split(','));
+    });
+    await listener.query('LISTEN decision_test_channel');
+    try {
+      const input = (i: number): DecisionRecordInput => ({
+        applicationId: `00000000-0000-4000-9000-${i.toString(16).padStart(12, '0')}`,
+        decision: 'refer',
+        scoreDecision: 'refer',
+        policyRules: [],
+        reasonCodes: [],
+        fraudSeverity: null,
+        approvedAmount: 0,
+        modelKey: champion.key,
+        modelChecksum: champion.checksum,
+        source: 'stream',
+        runId: 'decision-service-0',
+        issuedAt: new Date(),
+      });
+      const inputs = Array.from({ length: 450 }, (_, i) => input(i));
+      const first = await issueDecisions(pool, inputs.slice(0, 10));
+      expect(first.issued.size).toBe(10);
+      // 10 already stand (not signalled again by the insert), 440 are new: 200 + 200 + 40.
+      const r = await issueDecisions(pool, inputs, { notifyChannel: 'decision_test_channel' });
+      expect(r.issued.size).toBe(440);
+      expect(r.standing).toHaveLength(450);
+      const deadline = Date.now() + 5_000;
+      while (heard.flat().length < 440 && Date.now() < deadline)
+        await new Promise((ok) => setTimeout(ok, 20));
+      expect(heard.map((ids) => ids.length).sort((a, b) => a - b)).toEqual([40, 200, 200]);
+      expect(new Set(heard.flat())).toEqual(r.issued);
+      // Nothing written, nothing signalled.
+      await issueDecisions(pool, inputs.slice(0, 5), { notifyChannel: 'decision_test_channel' });
+      await new Promise((ok) => setTimeout(ok, 200));
+      expect(heard).toHaveLength(3);
+    } finally {
+      await listener.end();
+    }
+  });
 });
