@@ -34,7 +34,12 @@ import { createTestDatabase } from '../../test/integration/warehouse/support.ts'
 import { generateApplications } from '../../workloads/generator/generate.ts';
 import { createBatchConsumer } from '../../workloads/shared/batch-consumer.ts';
 import { createAdmin, withAdmin } from '../../workloads/shared/kafka-client.ts';
-import { machineSpeedLine, measureMachineSpeed } from '../lib/machine-speed.ts';
+import {
+  machineSpeedLine,
+  measureMachineSpeed,
+  measureRequestCost,
+  requestCostLine,
+} from '../lib/machine-speed.ts';
 
 const RATES = (process.env.BENCH_RATES ?? '250,500,1000,2000').split(',').map(Number);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -279,6 +284,8 @@ async function postAtRate(apiUrl: string, rate: number, seconds: number, seed: n
 async function main(): Promise<void> {
   const speed = measureMachineSpeed();
   progress(machineSpeedLine(speed));
+  const requestCost = await measureRequestCost();
+  progress(requestCostLine(requestCost));
   const admin = createAdmin(connection);
   await createTopicsWithLeaders(
     admin,
@@ -425,6 +432,8 @@ async function main(): Promise<void> {
   out('# Decision latency: ingestion API → fraud detector → decision service');
   out();
   out(machineSpeedLine(speed));
+  out();
+  out(requestCostLine(requestCost));
   out();
   out(
     `${SECONDS} s per rate (after ${WARMUP_SECONDS} s of warm-up), batch posts every ${TICK_MS} ms; the ingestion API, one fraud detector and one decision service each in its own process (as in their pods), ${PARTITIONS} partitions; default rules, built-in champion.`,

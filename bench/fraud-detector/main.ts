@@ -61,7 +61,12 @@ import {
   createAdmin,
   createProducer,
 } from '../../workloads/shared/kafka-client.ts';
-import { machineSpeedLine, measureMachineSpeed } from '../lib/machine-speed.ts';
+import {
+  machineSpeedLine,
+  measureMachineSpeed,
+  measureRequestCost,
+  requestCostLine,
+} from '../lib/machine-speed.ts';
 import { consumeLoop, pipeStage } from '../lib/stream-loops.ts';
 import { type CpuProfile, startProfile, summarizeProfile } from './profile.ts';
 
@@ -535,6 +540,8 @@ async function main(): Promise<void> {
     `Run ${new Date().toISOString()}, default rule set (${DEFAULT_RULES.rules.length} rules), ${PARTITIONS} partitions, harness Kafka ${requireInfra('kafka').version} and FerretDB; ${availableParallelism()} shared cores; node ${process.version}; the detector and its ceilings on @platformatic/kafka.`,
   );
   out(machineSpeedLine(measureMachineSpeed()));
+  out();
+  out(requestCostLine(await measureRequestCost()));
   out();
 
   if (ONLY.has('memory')) progress('memory per key');

@@ -52,3 +52,64 @@ export function measureMachineSpeed(rounds = 5): MachineSpeed {
 export function machineSpeedLine(speed: MachineSpeed): string {
   return `Machine speed reference (bench/lib/machine-speed.ts, before the run): ${speed.microsPerUnit} µs per unit of JSON encode + decode + SHA-256 of an application, best of 5 rounds on one thread; compare across reports — a higher figure is a slower machine, not a slower build.`;
 }
+
+export interface RequestCost {
+  /** CPU µs per paced loopback round trip (both ends in this process), median of 3 rounds. */
+  microsPerRoundTrip: number;
+}
+
+/**
+ * The other half of a machine's speed for a pipeline at moderate rates: what it costs the CPU to wake
+ * up for a request. A 1.8 kB round trip over loopback TCP (an echo server in this process), one every
+ * 5 ms, so each starts from an idle event loop as a pipeline's requests do at 1,000/s in batches.
+ * On this machine the figure moved between sessions (the pipeline's CPU per application with it, by
+ * 2×) while the JSON + SHA-256 reference above barely did: there the pipeline's CPU is mostly waking up
+ * for requests (the detector's and decision service's CPU at 100/s is ~80 % of that at 1,000/s).
+ */
+export async function measureRequestCost(roundTrips = 150): Promise<RequestCost> {
+  const { createServer, connect } = await import('node:net');
+  const server = createServer((s) => s.on('data', (d) => s.write(d)));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  const socket = connect(port, '127.0.0.1');
+  await new Promise<void>((resolve) => socket.once('connect', resolve));
+  const payload = Buffer.alloc(1800, 7);
+  const roundTrip = () =>
+    new Promise<void>((resolve) => {
+      let got = 0;
+      const onData = (d: Buffer) => {
+        got += d.length;
+        if (got >= payload.length) {
+          socket.off('data', onData);
+          resolve();
+        }
+      };
+      socket.on('data', onData);
+      socket.write(payload);
+    });
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  try {
+    for (let i = 0; i < 50; i++) await roundTrip();
+    const rounds: number[] = [];
+    for (let r = 0; r < 3; r++) {
+      const before = process.cpuUsage();
+      for (let i = 0; i < roundTrips; i++) {
+        await sleep(5);
+        await roundTrip();
+      }
+      const used = process.cpuUsage(before);
+      rounds.push((used.user + used.system) / roundTrips);
+    }
+    rounds.sort((a, b) => a - b);
+    return { microsPerRoundTrip: Math.round(rounds[1] as number) };
+  } finally {
+    socket.destroy();
+    await new Promise((r) => server.close(r));
+  }
+}
+
+/** One report line for `measureRequestCost`. */
+export function requestCostLine(cost: RequestCost): string {
+  return `Request cost reference (bench/lib/machine-speed.ts): ${cost.microsPerRoundTrip} µs of CPU per loopback round trip woken from idle (one every 5 ms, both ends in one process, median of 3 rounds); at moderate rates the pipeline's CPU is mostly this kind of work, so compare it across reports too.`;
+}
