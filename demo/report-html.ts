@@ -4,7 +4,7 @@
  */
 import { fraudOpsHtml } from './fraud-ops-report.ts';
 import { barChart, esc, num, pct, table } from './report-parts.ts';
-import { type DemoSummary, psiReading } from './summary.ts';
+import { conditionsLine, type DemoSummary, psiReading } from './summary.ts';
 import { validationTables } from './validation-report.ts';
 
 export { barChart };
@@ -37,6 +37,7 @@ ${
 ${latencyKpi('Decision latency', s.streamDecisions.latencyMs, s.streamDecisions.beforeKill)}`
 }
 </div>
+${s.conditions === undefined ? '' : `<p class="sub">${esc(conditionsLine(s.conditions))}</p>`}
 <h2>Checks</h2>
 ${table(
   ['check', 'result', 'detail'],

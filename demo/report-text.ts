@@ -1,7 +1,7 @@
 /** The demo's terminal summary. */
 import { streamDecisionsLine } from './decision-latency.ts';
 import { fraudOpsText } from './fraud-ops-report.ts';
-import { type DemoSummary, psiReading } from './summary.ts';
+import { conditionsLine, type DemoSummary, psiReading } from './summary.ts';
 import { validationLines } from './validation-report.ts';
 
 export function formatSummary(s: DemoSummary, reportPath: string): string {
@@ -27,6 +27,7 @@ export function formatSummary(s: DemoSummary, reportPath: string): string {
     `  scoring run    ${s.scoring.status}, ${s.scoring.scored} scored, ${psiReading(s.scoring.psi)}`,
     ...(s.validation ? validationLines(s.validation) : []),
     alertLatencyLine(s.latencyMs),
+    ...(s.conditions === undefined ? [] : [`  conditions     ${conditionsLine(s.conditions)}`]),
     `  dead letters   ${s.deadLetters.count}${s.deadLetters.reasons.length ? ` (${s.deadLetters.reasons.map((r) => `${r.label}: ${r.count}`).join(', ')})` : ''}`,
     ...(s.fraudOps === undefined ? [] : fraudOpsText(s.fraudOps)),
     '  checks',

@@ -5,7 +5,9 @@
  * (demo/node-checks.ts). `make demo` runs it with the defaults; the e2e test runs a smaller one and
  * asserts on the numbers.
  */
+
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
@@ -404,6 +406,7 @@ async function runPipeline(
       checks: [...summary.checks, ...ops.checks, ...validationChecks(validation), ...nodeChecks],
       startedAt: new Date(t0).toISOString(),
       durationSeconds: (Date.now() - t0) / 1000,
+      conditions: { ratePerSecond: opts.rate, cores: availableParallelism() },
       pipeline: {
         namespace: ns,
         name: pipeline.metadata.name,

@@ -13,6 +13,8 @@ export interface Count {
 export interface DemoSummary {
   startedAt: string;
   durationSeconds: number;
+  /** What the run's latencies were measured under (see `conditionsLine`). */
+  conditions?: RunConditions;
   pipeline: {
     namespace: string;
     name: string;
@@ -58,4 +60,21 @@ export function psiReading(psi: number | null): string {
         ? 'moderate shift'
         : `population shift, above the ${threshold} alert threshold: the synthetic applicants differ from the scorecard's development sample, which in production would fire ScorecardPopulationShift`;
   return `PSI ${psi.toFixed(3)} (${band})`;
+}
+
+/** The traffic and the machine a demo run's figures come from. */
+export interface RunConditions {
+  /** Applications posted per second by the demo's generator (its target rate). */
+  ratePerSecond: number;
+  /** CPU cores of this machine, shared by everything the demo runs. */
+  cores: number;
+}
+
+/**
+ * How to read the run's latencies: every part of the demo shares the machine's cores, so they include
+ * waiting for a core; the latency of the decision path alone at fixed rates is what bench/decisions
+ * measures.
+ */
+export function conditionsLine(c: RunConditions): string {
+  return `Traffic posted at up to ${c.ratePerSecond} applications/s; the node (kubelet, containerd), the control plane, Kafka, PostgreSQL, the Mongo-wire store, Prometheus, the operator and every pod of the pipeline share this machine's ${c.cores} CPU core${c.cores === 1 ? '' : 's'}, so the latencies include waiting for a core. The decision path's own latency at fixed rates: bench/decisions (workloads/decision-service/README.md, "Latency").`;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { streamDecisionsLine } from '../../../demo/decision-latency.ts';
 import { barChart, latencyKpi } from '../../../demo/report-html.ts';
-import { psiReading } from '../../../demo/summary.ts';
+import { conditionsLine, psiReading } from '../../../demo/summary.ts';
 
 const attr = (svg: string, name: string, nth = 0): number => {
   const found = [...svg.matchAll(new RegExp(`${name}="([0-9.]+)"`, 'g'))];
@@ -68,5 +68,15 @@ describe('latency figures around the demo killing a detector', () => {
     expect(streamDecisionsLine({ ...base, beforeKill: { applications: 6000, p50: 42, p99: 180 } })).toBe(
       '  decisions      20000 issued in the stream, 366/s; receipt → decision written before the detector was killed (6000 applications): p50 42 ms, p99 180 ms; whole run, with the kill and restart: p50 11258 ms, p90 30020 ms, p99 35495 ms',
     );
+  });
+});
+
+describe('conditionsLine', () => {
+  it('says the rate, that everything shares the cores, and where the path alone is measured', () => {
+    const line = conditionsLine({ ratePerSecond: 400, cores: 2 });
+    expect(line).toContain('up to 400 applications/s');
+    expect(line).toContain('2 CPU cores');
+    expect(line).toContain('bench/decisions');
+    expect(conditionsLine({ ratePerSecond: 50, cores: 1 })).toContain('1 CPU core,');
   });
 });
