@@ -8,28 +8,75 @@ import { isIP } from 'node:net';
 import { FormatRegistry } from '@sinclair/typebox';
 
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
-const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
-const DATE_TIME = /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-](\d{2}):(\d{2}))$/i;
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
+/** The digit at `i` (0–9), or -1 for anything else (ASCII digits only, as a regex's \d). */
+function digit(s: string, i: number): number {
+  const c = s.charCodeAt(i) - 48;
+  return c >= 0 && c <= 9 ? c : -1;
+}
+
+/** The two digits at `i` as a number, or -1. */
+function two(s: string, i: number): number {
+  const a = digit(s, i);
+  const b = digit(s, i + 1);
+  return a < 0 || b < 0 ? -1 : a * 10 + b;
+}
+
+const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Days in a month of the proleptic Gregorian calendar (ISO 8601, RFC 3339: year 0 is a leap year). */
+function daysInMonth(year: number, month: number): number {
+  if (month !== 2) return DAYS[month - 1] as number;
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+}
+
+/**
+ * Whether `s` holds YYYY-MM-DD of a day that exists at `i`. Read digit by digit: the regex and Date
+ * it replaced cost 1–2 % of the detector's and the API's CPU per application.
+ */
+function calendarDateAt(s: string, i: number): boolean {
+  const hi = two(s, i);
+  const lo = two(s, i + 2);
+  if (hi < 0 || lo < 0 || s.charCodeAt(i + 4) !== 45 || s.charCodeAt(i + 7) !== 45) return false;
+  const month = two(s, i + 5);
+  const day = two(s, i + 8);
+  if (month < 1 || month > 12 || day < 1) return false;
+  return day <= daysInMonth(hi * 100 + lo, month);
+}
 
 /** A calendar date that exists (no 2023-02-30, no month 13). */
 export function isCalendarDate(value: string): boolean {
-  const m = DATE.exec(value);
-  if (m === null) return false;
-  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  if (mo < 1 || mo > 12 || d < 1) return false;
-  const days = new Date(Date.UTC(y, mo, 0)).getUTCDate();
-  return d <= days;
+  return value.length === 10 && calendarDateAt(value, 0);
 }
 
-/** An RFC 3339 timestamp with a valid date, time and offset. */
+/**
+ * An RFC 3339 timestamp with a valid date, time and offset: YYYY-MM-DDTHH:MM:SS[.1–9 digits] then Z or
+ * ±HH:MM (T and Z in either case; a leap second 60 allowed).
+ */
 export function isRfc3339(value: string): boolean {
-  const m = DATE_TIME.exec(value);
-  if (m === null || !isCalendarDate(m[1] ?? '')) return false;
-  const [h, mi, s] = [Number(m[2]), Number(m[3]), Number(m[4])];
-  if (h > 23 || mi > 59 || s > 60) return false;
-  if (m[7] !== undefined && (Number(m[7]) > 23 || Number(m[8]) > 59)) return false;
-  return true;
+  const n = value.length;
+  if (n < 20 || !calendarDateAt(value, 0)) return false;
+  const t = value.charCodeAt(10);
+  if (t !== 84 && t !== 116) return false;
+  const h = two(value, 11);
+  const mi = two(value, 14);
+  const sec = two(value, 17);
+  if (value.charCodeAt(13) !== 58 || value.charCodeAt(16) !== 58) return false;
+  if (h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 60) return false;
+  let i = 19;
+  if (value.charCodeAt(i) === 46) {
+    let k = i + 1;
+    while (k < n && digit(value, k) >= 0) k++;
+    if (k - i - 1 < 1 || k - i - 1 > 9) return false;
+    i = k;
+  }
+  const zone = value.charCodeAt(i);
+  if (zone === 90 || zone === 122) return i + 1 === n;
+  if (zone !== 43 && zone !== 45) return false;
+  const oh = two(value, i + 1);
+  const om = two(value, i + 4);
+  return i + 6 === n && value.charCodeAt(i + 3) === 58 && oh >= 0 && oh <= 23 && om >= 0 && om <= 59;
 }
 
 export const CONTRACT_FORMATS: Record<string, (value: string) => boolean> = {
