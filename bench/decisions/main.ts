@@ -21,19 +21,19 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { verdictRecordParts } from '../../api/verdict.ts';
 import { repoRoot } from '../../infra/lib/paths.ts';
+import { freePort } from '../../infra/lib/process.ts';
 import { requireInfra } from '../../infra/lib/state.ts';
 import { createTopicsWithLeaders } from '../../lib/kafka-topics.ts';
 import { createTestDatabase } from '../../test/integration/warehouse/support.ts';
 import { generateApplications } from '../../workloads/generator/generate.ts';
 import { createBatchConsumer } from '../../workloads/shared/batch-consumer.ts';
-import { createAdmin, withAdmin } from '../../workloads/shared/kafka-client.ts';
+import { withAdmin } from '../../workloads/shared/kafka-client.ts';
 import {
   machineSpeedLine,
   measureMachineSpeed,
@@ -75,18 +75,6 @@ const p50p99 = (values: number[]) => {
   const s = [...values].sort((a, b) => a - b);
   return `${ms(percentile(s, 50))} / ${ms(percentile(s, 99))}`;
 };
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 interface Component {
   name: string;
@@ -286,21 +274,21 @@ async function main(): Promise<void> {
   progress(machineSpeedLine(speed));
   const requestCost = await measureRequestCost();
   progress(requestCostLine(requestCost));
-  const admin = createAdmin(connection);
-  await createTopicsWithLeaders(
-    admin,
-    Object.values(topics).map((topic) => ({
-      topic,
-      numPartitions: PARTITIONS,
-      replicationFactor: 1,
-      // A verdict part's timestamp is when the broker appended it (not when the detector's producer
-      // queued it): "verdict complete on the topic" is when the decision service could first read it.
-      ...(topic === topics.verdicts
-        ? { configEntries: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }] }
-        : {}),
-    })),
+  await withAdmin(connection, (admin) =>
+    createTopicsWithLeaders(
+      admin,
+      Object.values(topics).map((topic) => ({
+        topic,
+        numPartitions: PARTITIONS,
+        replicationFactor: 1,
+        // A verdict part's timestamp is when the broker appended it (not when the detector's producer
+        // queued it): "verdict complete on the topic" is when the decision service could first read it.
+        ...(topic === topics.verdicts
+          ? { configEntries: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }] }
+          : {}),
+      })),
+    ),
   );
-  await admin.close();
   const db = await createTestDatabase('bench_decisions');
   const mongoDatabase = `bench_dec_${suffix}`;
   const [httpPort, detectorOps, serviceOps] = await Promise.all([freePort(), freePort(), freePort()]);

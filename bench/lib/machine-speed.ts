@@ -8,6 +8,7 @@
  * a moment's interference does not count; compare it across reports of the same bench.
  */
 import { createHash } from 'node:crypto';
+import { connect, createServer } from 'node:net';
 
 const SAMPLE = {
   applicationId: '0b7f4c52-2d3e-4d61-9a55-3f1c2b8e9d10',
@@ -67,7 +68,6 @@ export interface RequestCost {
  * for requests (the detector's and decision service's CPU at 100/s is ~80 % of that at 1,000/s).
  */
 export async function measureRequestCost(roundTrips = 150): Promise<RequestCost> {
-  const { createServer, connect } = await import('node:net');
   const server = createServer((s) => s.on('data', (d) => s.write(d)));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();

@@ -221,8 +221,6 @@ const INSERT_FIRST_DECISIONS = `INSERT INTO decision_record (${COLS}, revision)
 /** Most ids in one NOTIFY payload (8000 bytes at most; an id is 36 characters and a comma). */
 export const IDS_PER_NOTIFY = 200;
 
-const ISSUE_DECISIONS_SQL = INSERT_FIRST_DECISIONS;
-
 /**
  * The same insert, also signalling the ids it wrote on channel $2 (NOTIFY, delivered at commit; at
  * most IDS_PER_NOTIFY per payload) — in the insert's round trip, not one of its own.
@@ -258,7 +256,7 @@ export async function issueDecisions(
   const channel = options.notifyChannel;
   const r = await db.query<RecordRow>(
     channel === undefined
-      ? { name: 'issue-decisions', text: ISSUE_DECISIONS_SQL, values: [JSON.stringify(rows)] }
+      ? { name: 'issue-decisions', text: INSERT_FIRST_DECISIONS, values: [JSON.stringify(rows)] }
       : {
           name: 'issue-decisions-notify',
           text: ISSUE_AND_NOTIFY_SQL,

@@ -41,6 +41,33 @@ let before: {
   exposure: Record<string, unknown>[];
 };
 
+/** A test application id: its group (the fourth field) and number. */
+const testId = (group: string, n: number) =>
+  `00000000-0000-4000-${group}-${n.toString(16).padStart(12, '0')}`;
+
+/** A first decision by the decision service with the built-in champion. */
+function streamDecision(
+  applicationId: string,
+  decision: DecisionRecordInput['decision'],
+  approvedAmount = 0,
+  reasonCodes: string[] = [],
+): DecisionRecordInput {
+  return {
+    applicationId,
+    decision,
+    scoreDecision: decision,
+    policyRules: [],
+    reasonCodes,
+    fraudSeverity: null,
+    approvedAmount,
+    modelKey: models.champion.key,
+    modelChecksum: models.champion.checksum,
+    source: 'stream',
+    runId: 'decision-service-0',
+    issuedAt: new Date(),
+  };
+}
+
 const OLD_COLUMNS =
   'application_id, model_key, decision, score_decision, policy_rules, reason_codes, fraud_severity, approved_amount, run_id, decided_at';
 
@@ -331,22 +358,8 @@ describe('an issued decision', () => {
     try {
       const registering = createPool(fresh.url);
       await registerModels(registering, models).finally(() => registering.end());
-      const champion = models.champion;
       let n = 0;
-      const input = (): DecisionRecordInput => ({
-        applicationId: `00000000-0000-4000-8000-${(++n).toString(16).padStart(12, '0')}`,
-        decision: 'approve',
-        scoreDecision: 'approve',
-        policyRules: [],
-        reasonCodes: ['R01'],
-        fraudSeverity: null,
-        approvedAmount: 1000,
-        modelKey: champion.key,
-        modelChecksum: champion.checksum,
-        source: 'stream',
-        runId: 'decision-service-0',
-        issuedAt: new Date(),
-      });
+      const input = () => streamDecision(testId('8000', ++n), 'approve', 1000, ['R01']);
       const seqRead = async () => {
         await client.query('SELECT pg_stat_force_next_flush()');
         await client.query('SELECT 1');
@@ -389,7 +402,6 @@ describe('an issued decision', () => {
   });
 
   it('signals the ids it wrote on a channel from the insert itself, at most 200 per notification', async () => {
-    const champion = models.champion;
     const listener = new pg.Client({ connectionString: db.url });
     await listener.connect();
     const heard: string[][] = [];
@@ -398,20 +410,7 @@ describe('an issued decision', () => {
     });
     await listener.query('LISTEN decision_test_channel');
     try {
-      const input = (i: number): DecisionRecordInput => ({
-        applicationId: `00000000-0000-4000-9000-${i.toString(16).padStart(12, '0')}`,
-        decision: 'refer',
-        scoreDecision: 'refer',
-        policyRules: [],
-        reasonCodes: [],
-        fraudSeverity: null,
-        approvedAmount: 0,
-        modelKey: champion.key,
-        modelChecksum: champion.checksum,
-        source: 'stream',
-        runId: 'decision-service-0',
-        issuedAt: new Date(),
-      });
+      const input = (i: number) => streamDecision(testId('9000', i), 'refer');
       const inputs = Array.from({ length: 450 }, (_, i) => input(i));
       const first = await issueDecisions(pool, inputs.slice(0, 10));
       expect(first.issued.size).toBe(10);
