@@ -26,7 +26,7 @@ function two(s: string, i: number): number {
 const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 /** Days in a month of the proleptic Gregorian calendar (ISO 8601, RFC 3339: year 0 is a leap year). */
-function daysInMonth(year: number, month: number): number {
+export function daysInMonth(year: number, month: number): number {
   if (month !== 2) return DAYS[month - 1] as number;
   return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
 }
@@ -77,6 +77,19 @@ export function isRfc3339(value: string): boolean {
   const oh = two(value, i + 1);
   const om = two(value, i + 4);
   return i + 6 === n && value.charCodeAt(i + 3) === 58 && oh >= 0 && oh <= 23 && om >= 0 && om <= 59;
+}
+
+/**
+ * The instant (ms since the epoch) of a timestamp, as `Date.parse` reads it, NaN when it is none. A leap
+ * second (:60, which RFC 3339 and this contract's format allow) is the instant after :59 of its minute:
+ * `Date.parse` refuses it, and a time nobody can place would pass every check that compares it and be
+ * left out of every window rule that counts it.
+ */
+export function rfc3339Instant(value: string): number {
+  const t = Date.parse(value);
+  if (!Number.isNaN(t) || value.charCodeAt(17) !== 54 || value.charCodeAt(18) !== 48 || !isRfc3339(value))
+    return t;
+  return Date.parse(`${value.slice(0, 17)}59${value.slice(19)}`) + 1000;
 }
 
 export const CONTRACT_FORMATS: Record<string, (value: string) => boolean> = {

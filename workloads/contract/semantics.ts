@@ -7,6 +7,7 @@
  * application.ts.)
  */
 import type { ApplicationSubmission } from './application.ts';
+import { rfc3339Instant } from './formats.ts';
 import type { FieldError } from './validate.ts';
 
 /** Default tolerance for a client clock running ahead of the server's (MAX_CLOCK_SKEW_MS). */
@@ -33,7 +34,7 @@ export function semanticErrors(
 ): FieldError[] {
   const errors: FieldError[] = [];
   const now = receivedAt.getTime();
-  const submitted = Date.parse(s.submittedAt);
+  const submitted = rfc3339Instant(s.submittedAt);
   if (submitted > now + options.maxClockSkewMs)
     errors.push({
       path: '/submittedAt',

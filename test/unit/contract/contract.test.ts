@@ -218,6 +218,14 @@ describe('checks relative to the receipt time', () => {
     expect(paths(doc('1999-12-31T23:59:59Z'))).toEqual(['/submittedAt']);
   });
 
+  it('places a leap second before comparing: none slips past the checks as a time nobody can read', () => {
+    // Date.parse refuses :60; these were accepted, however far ahead or back they were.
+    expect(paths(doc('9999-12-31T23:59:60Z'))).toEqual(['/submittedAt']);
+    expect(paths(doc('2026-06-15T12:05:60Z'))).toEqual(['/submittedAt']);
+    expect(paths(doc('1900-01-01T00:00:60Z'))).toEqual(['/submittedAt']);
+    expect(paths(doc('2026-06-15T12:04:60Z'))).toEqual([]);
+  });
+
   it('refuses a date of birth in the future or more than 120 years back', () => {
     expect(paths(doc('2026-06-15T12:00:00Z', '2026-06-16'))).toEqual([]);
     expect(paths(doc('2026-06-15T12:00:00Z', '2026-06-18'))).toEqual(['/applicant/dateOfBirth']);

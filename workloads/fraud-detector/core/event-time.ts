@@ -15,6 +15,7 @@
  */
 
 import type { ApplicationEvent } from '../../contract/application.ts';
+import { daysInMonth, rfc3339Instant } from '../../contract/formats.ts';
 
 /** The default event-time horizon: a batch upload of yesterday's applications is still checked. */
 export const DEFAULT_HORIZON_MS = 24 * 3_600_000;
@@ -66,10 +67,10 @@ const digit = (s: string, i: number): number => {
 };
 
 /**
- * `Date.parse` of a time, the same result, faster on the form the platform writes
- * (`Date.prototype.toISOString`: `YYYY-MM-DDTHH:MM:SS.sssZ`, or without milliseconds), which is
- * computed from its digits; any other form (offsets, other precisions, out-of-range fields) goes to
- * `Date.parse`. Each application's two times are read up to four times on its way through the
+ * The instant of a time (`rfc3339Instant`: `Date.parse`, and a leap second as the instant after :59),
+ * faster on the form the platform writes (`Date.prototype.toISOString`: `YYYY-MM-DDTHH:MM:SS.sssZ`, or
+ * without milliseconds), which is computed from its digits; any other form (offsets, other precisions,
+ * out-of-range fields, leap seconds) goes to `rfc3339Instant`. Each application's two times are read up to four times on its way through the
  * detector (issue 15: `Date.parse` was ~3 % of its CPU).
  */
 export function parseTime(s: string): number {
@@ -93,9 +94,7 @@ export function parseTime(s: string): number {
     const ms = n === 24 ? digit(s, 20) * 100 + digit(s, 21) * 10 + digit(s, 22) : 0;
     // NaN (a non-digit) fails every comparison.
     if (m >= 1 && m <= 12 && d >= 1 && h <= 23 && mi <= 59 && sec <= 59 && ms >= 0 && y >= 0) {
-      const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
-      const days = m === 2 ? (leap ? 29 : 28) : m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31;
-      if (d <= days) {
+      if (d <= daysInMonth(y, m)) {
         // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
         const yy = m <= 2 ? y - 1 : y;
         const era = Math.floor(yy / 400);
@@ -106,5 +105,5 @@ export function parseTime(s: string): number {
       }
     }
   }
-  return Date.parse(s);
+  return rfc3339Instant(s);
 }
