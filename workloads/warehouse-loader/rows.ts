@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { alertKey, FraudAlertMessage } from '../../api/alert.ts';
 import { PERSONAL_FIELDS } from '../../lib/personal-data.ts';
 import type { ApplicationEvent } from '../contract/application.ts';
+import { rfc3339Instant } from '../contract/formats.ts';
 import { compileValidator, eventValidator, type FieldError } from '../contract/validate.ts';
 
 /** The alerts topic's messages, as the loader accepts them (api/alert.ts). */
@@ -82,11 +83,21 @@ export function partitionHash(applicationId: string): number {
   return createHash('sha256').update(applicationId.toLowerCase()).digest().readUInt32BE(0) >>> 1;
 }
 
-/** yyyymmdd of an RFC 3339 timestamp, in UTC. */
+/** yyyymmdd of an RFC 3339 timestamp, in UTC (a leap second counts as the instant after :59). */
 export function dateKeyOf(timestamp: string): number {
-  const d = new Date(timestamp);
+  const d = new Date(rfc3339Instant(timestamp));
   if (Number.isNaN(d.getTime())) throw new Error(`not a timestamp: ${timestamp}`);
   return d.getUTCFullYear() * 10_000 + (d.getUTCMonth() + 1) * 100 + d.getUTCDate();
+}
+
+/**
+ * The timestamp as PostgreSQL takes it: as written, except a leap second (:60), written as the instant
+ * after :59 — PostgreSQL reads a whole :60 that way itself but refuses a fractional one (:60.5).
+ */
+export function loadableTimestamp(timestamp: string): string {
+  return timestamp.charCodeAt(17) === 54 && timestamp.charCodeAt(18) === 48
+    ? new Date(rfc3339Instant(timestamp)).toISOString()
+    : timestamp;
 }
 
 const PERSONAL_KEYS: ReadonlySet<string> = new Set(PERSONAL_FIELDS);
@@ -172,7 +183,7 @@ export function applicationRowFromEvent(e: ApplicationEvent, source: SourcePosit
     customerRefHash: createHash('sha256').update(e.applicant.customerId).digest('hex'),
     addressCountry: e.applicant.address.country,
     dateKey: dateKeyOf(e.submittedAt),
-    submittedAt: e.submittedAt,
+    submittedAt: loadableTimestamp(e.submittedAt),
     receivedAt: 'receivedAt' in e ? e.receivedAt : null,
     schemaVersion: e.schemaVersion,
     employmentStatus: e.employment.status,

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { alertKey } from '../../../api/alert.ts';
 import {
   dateKeyOf,
+  loadableTimestamp,
   parseAlertMessage,
   parseApplicationMessage,
   partitionHash,
@@ -92,6 +93,12 @@ describe('application rows', () => {
   it('computes UTC date keys', () => {
     expect(dateKeyOf('2026-01-01T00:30:00+01:00')).toBe(20251231);
     expect(() => dateKeyOf('yesterday')).toThrow(/not a timestamp/);
+    // A leap second (valid RFC 3339, which the API accepts) is loaded, not quarantined as unreadable.
+    expect(dateKeyOf('2026-12-31T23:59:60Z')).toBe(20270101);
+    expect(dateKeyOf('2026-12-03T10:00:60+00:00')).toBe(20261203);
+    // PostgreSQL refuses a fractional leap second: it is written as the instant it stands for.
+    expect(loadableTimestamp('2026-12-31T23:59:60.5Z')).toBe('2027-01-01T00:00:00.500Z');
+    expect(loadableTimestamp('2026-12-03T10:00:00.123456+02:00')).toBe('2026-12-03T10:00:00.123456+02:00');
   });
 });
 
