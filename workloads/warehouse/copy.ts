@@ -36,7 +36,34 @@ export function copyField(value: CopyValue): string {
   }
   if (typeof value === 'boolean') return value ? 't' : 'f';
   if (typeof value === 'string') return escapeText(value);
-  return escapeText(`{${(value as ReadonlyArray<string | number>).map(arrayElement).join(',')}}`);
+  return arrayField(value);
+}
+
+/**
+ * Array elements as written inside a COPY field (quoted, array-escaped, then text-escaped: escaping is
+ * per character, so a field is the braces around its elements' escaped forms). The strings in arrays
+ * are codes from a small set (reason codes, policy rules), so each is worked out once; the cache is
+ * bounded in case a caller writes free text.
+ */
+const ELEMENT_CACHE_LIMIT = 4096;
+const escapedElements = new Map<string, string>();
+
+function escapedElement(v: string | number): string {
+  if (typeof v === 'number') return String(v);
+  let e = escapedElements.get(v);
+  if (e === undefined) {
+    if (escapedElements.size >= ELEMENT_CACHE_LIMIT) escapedElements.clear();
+    e = escapeText(arrayElement(v));
+    escapedElements.set(v, e);
+  }
+  return e;
+}
+
+function arrayField(values: ReadonlyArray<string | number>): string {
+  let out = '{';
+  for (let i = 0; i < values.length; i++)
+    out += (i === 0 ? '' : ',') + escapedElement(values[i] as string | number);
+  return `${out}}`;
 }
 
 const ARRAY_SPECIAL = /[\\"]/;

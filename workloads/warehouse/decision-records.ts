@@ -12,6 +12,7 @@
  * new or existing. One row mapping (`toRecord`) for every read.
  */
 import type pg from 'pg';
+import { copyField } from './copy.ts';
 
 export type DecisionOutcome = 'approve' | 'refer' | 'decline';
 export type DecisionSource = 'stream' | 'batch' | 'backfill';
@@ -100,6 +101,43 @@ export function decisionRecordRow(d: DecisionRecordInput): Array<string | number
     d.runId,
     d.issuedAt.toISOString(),
   ];
+}
+
+/** The fields every record of one writer's run shares, escaped once (see `decisionRecordLine`). */
+let sharedTail = {
+  modelKey: '',
+  modelChecksum: '',
+  source: '',
+  runId: null as string | null,
+  issuedAt: Number.NaN,
+  text: '',
+};
+
+/**
+ * One record as a COPY text line of the staging table: exactly `copyLine(decisionRecordRow(d))`
+ * (test/unit/warehouse/decision-record-line.test.ts), for a writer formatting thousands of records
+ * of one run, whose model, source, run and time are the same for all: those are escaped once, when
+ * they change, not per record.
+ */
+export function decisionRecordLine(d: DecisionRecordInput): string {
+  const t = sharedTail;
+  if (
+    t.issuedAt !== d.issuedAt.getTime() ||
+    t.modelKey !== d.modelKey ||
+    t.modelChecksum !== d.modelChecksum ||
+    t.source !== d.source ||
+    t.runId !== d.runId
+  ) {
+    sharedTail = {
+      modelKey: d.modelKey,
+      modelChecksum: d.modelChecksum,
+      source: d.source,
+      runId: d.runId,
+      issuedAt: d.issuedAt.getTime(),
+      text: `\t${copyField(d.modelKey)}\t${copyField(d.modelChecksum)}\t${copyField(d.source)}\t${copyField(d.runId)}\t${copyField(d.issuedAt.toISOString())}\n`,
+    };
+  }
+  return `${copyField(d.applicationId)}\t${copyField(d.decision)}\t${copyField(d.scoreDecision)}\t${copyField(d.policyRules)}\t${copyField(d.reasonCodes)}\t${copyField(d.fraudSeverity)}\t${copyField(d.approvedAmount)}${sharedTail.text}`;
 }
 
 /**

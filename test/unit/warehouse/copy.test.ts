@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CopyText, copyField, copyLine, json } from '../../../workloads/warehouse/copy.ts';
 
@@ -15,6 +16,23 @@ describe('COPY text encoding', () => {
     expect(copyField(['C01', 'a"b', 'c\\d'])).toBe('{"C01","a\\\\"b","c\\\\\\\\d"}');
     expect(copyField([])).toBe('{}');
     expect(() => copyField(Number.NaN)).toThrow(/non-finite/);
+  });
+
+  it('writes any string array as the array literal, escaped, however often its elements recur', () => {
+    // The literal as copyField wrote it before elements were cached: quoted, \ and " escaped, then
+    // the whole field text-escaped.
+    const literal = (xs: readonly string[]) =>
+      `{${xs.map((x) => `"${x.replace(/[\\"]/g, '\\$&')}"`).join(',')}}`.replace(
+        /[\\\n\r\t]/g,
+        (c) => ({ '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' })[c] as string,
+      );
+    const element = fc.oneof(fc.string(), fc.constantFrom('R01', 'a\\b', '"', 't\tn\nr\r', ','));
+    fc.assert(
+      fc.property(fc.array(fc.array(element, { maxLength: 5 }), { maxLength: 5 }), (arrays) => {
+        for (const xs of [...arrays, ...arrays]) expect(copyField(xs)).toBe(literal(xs));
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('writes json() values, arrays included, as JSON text', () => {

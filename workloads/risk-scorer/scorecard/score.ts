@@ -77,18 +77,16 @@ export function gradeFor(score: number, grades: Scorecard['grades']): Grade {
 
 /** Ranks reasons by points lost (desc), ties by the given order, codes deduplicated, at most `limit`. */
 export function rankReasons(candidates: Reason[], limit: number): Reason[] {
-  const ranked = candidates
-    .map((r, order) => ({ r, order }))
-    .filter(({ r }) => r.pointsLost > 0)
-    .sort((a, b) => b.r.pointsLost - a.r.pointsLost || a.order - b.order)
-    .map(({ r }) => r);
-  const seen = new Set<string>();
+  // Array.prototype.sort is stable: equal points lost keep the given order.
+  const ranked: Reason[] = [];
+  for (const r of candidates) if (r.pointsLost > 0) ranked.push(r);
+  ranked.sort((a, b) => b.pointsLost - a.pointsLost);
   const out: Reason[] = [];
   for (const r of ranked) {
-    if (seen.has(r.code)) continue;
-    seen.add(r.code);
-    out.push(r);
     if (out.length === limit) break;
+    let seen = false;
+    for (const o of out) if (o.code === r.code) seen = true;
+    if (!seen) out.push(r);
   }
   return out;
 }
@@ -113,7 +111,8 @@ export function scoreApplication(model: Scorecard, input: ScoringInput): ScoreRe
   const candidates: Reason[] = [];
   const { key, maxPoints: bestPoints } = derivedOf(model);
   let total = model.scaling.basePoints;
-  for (const [i, c] of model.characteristics.entries()) {
+  for (let i = 0; i < model.characteristics.length; i++) {
+    const c = model.characteristics[i] as Characteristic;
     const value = characteristicValue(c.id, input);
     const bin = findBin(c, value);
     const chosen = c.bins[bin] as Bin;
