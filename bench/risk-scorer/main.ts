@@ -10,7 +10,7 @@
  *      copies of the tables (indexes and checks, no foreign keys or triggers), and
  *   C. B's statements into the warehouse's own tables, foreign keys and trigger included (the
  *      ceiling for an idempotent writer of these rows into this schema).
- * Writes bench/results/risk-scorer.md. Bounded: BENCH_APPS rows, BENCH_REPEATS (default 3) repeats (the first pays the scorer's JIT warm-up, so best of 3 leaves two warm samples a side).
+ * Writes bench/results/risk-scorer.md. Bounded: BENCH_APPS rows, BENCH_REPEATS (default 3) repeats (the first pays the scorer's JIT warm-up, so best of 3 leaves it two warm samples).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
