@@ -30,6 +30,7 @@ import { openAlertStore } from '../../workloads/fraud-detector/io/alert-store.ts
 import { compileRuleSet } from '../../workloads/fraud-detector/rules/compile.ts';
 import { DEFAULT_RULES } from '../../workloads/fraud-detector/rules/default-rules.ts';
 import { applicationStream } from '../../workloads/generator/generate.ts';
+import { processCpu } from '../lib/proc.ts';
 
 const N = Number(process.env.BENCH_N ?? 20_000);
 const BATCHES = (process.env.BENCH_BATCHES ?? '20,200,1000').split(',').map(Number);
@@ -65,10 +66,8 @@ function generatedAlerts(): FraudAlert[] {
 
 /** CPU time (ms) the server process has used: user and system. */
 function serverCpu(pid: number): { user: number; system: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const tick = 10; // USER_HZ is 100 on Linux
-  return { user: Number(fields[11]) * tick, system: Number(fields[12]) * tick };
+  const c = processCpu(pid);
+  return { user: c.user * 1000, system: c.system * 1000 };
 }
 
 interface Figure {

@@ -34,6 +34,7 @@ import {
   createProducer,
   ensureTopic,
 } from '../../workloads/shared/kafka-client.ts';
+import { cpuSeconds, rssMiB } from '../lib/proc.ts';
 
 const SINGLE = Number(process.env.BENCH_SINGLE ?? 4000);
 const BATCHES = Number(process.env.BENCH_BATCHES ?? 80);
@@ -66,10 +67,7 @@ function cpuMicros(pid?: number): number {
     const u = process.cpuUsage();
     return u.user + u.system;
   }
-  // /proc/<pid>/stat: fields 14 and 15 are utime and stime in clock ticks (100 per second on Linux).
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  return cpuSeconds(pid) * 1_000_000;
 }
 
 const percentile = (sorted: number[], p: number) =>
@@ -115,11 +113,6 @@ async function drive(
     errors,
     cpuUsPerApp,
   };
-}
-
-function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : Number.NaN;
 }
 
 async function startApiProcess(topic: string): Promise<{ child: ChildProcess; url: string }> {

@@ -44,6 +44,7 @@ import {
   uniqueName,
   waitFor,
 } from '../../test/integration/operator/support.ts';
+import { rssMiB } from '../lib/proc.ts';
 import { bareClientFloor, type CeilingResult, childrenOf, mapLimit } from './ceiling.ts';
 import {
   CollectionTracker,
@@ -57,7 +58,6 @@ import {
   parseLatencies,
   pipelineReady,
   requestDelta,
-  rssMiB,
 } from './observe.ts';
 
 const N = Number(process.env.BENCH_PIPELINES ?? 500);

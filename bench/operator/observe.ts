@@ -1,32 +1,13 @@
 /**
  * What the operator benchmark watches besides the operator's own metrics: CPU seconds per process
- * (/proc), the machine's load, Ready pipelines and Deployments observed by their controller (the
- * gate of READINESS_MODE=applied that the operator does not control) through watches, and the API
- * server's own request counts and latencies.
+ * (/proc, ../lib/proc.ts), the machine's load, Ready pipelines and Deployments observed by their
+ * controller (the gate of READINESS_MODE=applied that the operator does not control) through watches,
+ * and the API server's own request counts and latencies.
  */
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { KubeConfig, Watch } from '@kubernetes/client-node';
 import type { KubeClient } from '../../operator/kube/client.ts';
-
-const TICKS_PER_SECOND = 100;
-
-/** user + system CPU seconds a process has used so far (NaN once it is gone). */
-export function cpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces) start after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
-  } catch {
-    return Number.NaN;
-  }
-}
-
-export function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : Number.NaN;
-}
+import { cpuSeconds } from '../lib/proc.ts';
 
 export function load1(): number {
   return loadavg()[0] as number;
