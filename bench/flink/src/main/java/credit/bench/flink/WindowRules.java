@@ -63,7 +63,8 @@ public final class WindowRules extends KeyedProcessFunction<String, KeyedApp, St
     Entry e = new Entry();
     e.t = in.windowTime;
     e.id = in.applicationId;
-    e.values = in.values;
+    // The input object is reused (object reuse); its array is kept, so copied.
+    e.values = in.values.clone();
     int i = list.size();
     while (i > 0 && !before(list.get(i - 1), e)) i--;
     list.add(i, e);
