@@ -14,6 +14,10 @@
  *   earliest offsets to the latest at start, and reads its alerts back. The rate is timed by the job
  *   itself, from the first application read to the job finished (alerts flushed to Kafka), so the JVM's
  *   and the mini-cluster's start-up are not counted.
+ *
+ * The port's acceptance test is the bench's alert parity (the same alert keys as the detector on the
+ * same backlog); ./check-event-rules.ts adds edge cases of the per-application rules the generator
+ * rarely makes.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
