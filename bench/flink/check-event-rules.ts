@@ -9,6 +9,7 @@
  *   eval "$(make -s env)" && npx tsx bench/flink/check-event-rules.ts
  */
 import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireInfra } from '../../infra/lib/state.ts';
@@ -97,6 +98,7 @@ if (!prepared.ok) {
   process.exit(1);
 }
 const admin = createAdmin(connection);
+const rulesFile = join(tmpdir(), `flink-check-rules-${randomUUID().slice(0, 8)}.json`);
 try {
   await createTopicsWithLeaders(admin, [{ topic, numPartitions: 3, replicationFactor: 1 }]);
   const producer = createProducer(connection);
@@ -109,7 +111,6 @@ try {
     });
   }
   await producer.close();
-  const rulesFile = join(tmpdir(), `flink-check-rules-${randomUUID().slice(0, 8)}.json`);
   writeFlinkRules(DEFAULT_RULES, rulesFile);
   const r = await runFlinkBacklog({
     brokers,
@@ -132,6 +133,7 @@ try {
     process.exitCode = 1;
   } else console.log('the same alert keys');
 } finally {
+  rmSync(rulesFile, { force: true });
   await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
   await admin.close();
 }

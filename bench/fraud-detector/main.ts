@@ -38,7 +38,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
@@ -564,8 +564,8 @@ async function flinkReference(backlog: { apps: string; alerts: string }): Promis
       ? `Flink job built in ${job.buildSeconds.toFixed(1)} s`
       : `Flink job from the cache (${ensureSeconds.toFixed(2)} s)`,
   );
+  const rulesFile = join(tmpdir(), `fd-bench-flink-rules-${suffix}.json`);
   try {
-    const rulesFile = join(tmpdir(), `fd-bench-flink-rules-${suffix}.json`);
     writeFlinkRules(DEFAULT_RULES, rulesFile);
     progress(`Flink reference (parallelism ${FLINK_PARALLELISM}) draining the same backlog`);
     const r = await runFlinkBacklog({
@@ -599,6 +599,8 @@ async function flinkReference(backlog: { apps: string; alerts: string }): Promis
     const message = (err as Error).message.split('\n').slice(0, 6).join(' | ');
     progress(`Flink reference failed: ${message}`);
     return { notes: [`Flink reference (same run) failed: ${message}.`] };
+  } finally {
+    rmSync(rulesFile, { force: true });
   }
 }
 
