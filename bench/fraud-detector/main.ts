@@ -9,8 +9,14 @@
  *    - a consume + produce + commit loop moving the same records (each batch produced to another
  *      topic by an idempotent acks=all producer, then committed): what a stream stage costs at least.
  * 2. Two replicas (two detector processes, `credit-platform fraud-detector`) draining a backlog of
- *    BENCH_BACKLOG applications, beside the plain consume loop over that topic (and, as a reference
- *    from issue 15, Flink 2.2.1 with parallelism 2 on this machine: 11,174–16,455 applications/s).
+ *    BENCH_BACKLOG applications, beside the plain consume loop over that topic and, run right after on
+ *    the same topic, the Flink reference (bench/flink: the same rule set ported to a Flink 2.2.1
+ *    DataStream job, local mini-cluster, parallelism BENCH_FLINK_PARALLELISM, default 2; built once
+ *    per version of its sources into ~/.cache/credit-platform; timed by the job from its first
+ *    application read to the job finished, so JVM start-up is not counted). Its alert keys are
+ *    compared with ours (the same alerts are the acceptance test of the port). BENCH_FLINK=0 skips it;
+ *    without java or mvn, or when its build fails, the bench says why and goes on. The figure from
+ *    issue 15 (11,174–16,455 applications/s) stays as a historic row.
  * 3. Latency at fixed input rates (applications stamped `receivedAt` = send time, as the ingestion
  *    API does): p50/p99 from receipt to
  *    - a per-application alert seen on the alerts topic;
@@ -24,7 +30,7 @@
  * 4. Memory per million keys of the window state (pure core, heap after GC).
  *
  * Writes bench/results/fraud-detector.md. Bounded: BENCH_N (default 20000), BENCH_BACKLOG (default
- * 200000; 0 skips the two-replica run), BENCH_RATES (default 100,1000,2000 per second), BENCH_SECONDS
+ * 200000; 0 skips the two-replica run), BENCH_FLINK (default 1), BENCH_RATES (default 100,1000,2000 per second), BENCH_SECONDS
  * per rate (default 15), BENCH_KEYS (default 300000). BENCH_ONLY runs some sections (a comma list of
  * memory, throughput, backlog, latency). BENCH_PROFILE=<dir> CPU-profiles the one-replica run
  * (node:inspector, in this process) and writes the profile and its summary there (./profile.ts); the
@@ -32,8 +38,8 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, loadavg } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -61,6 +67,7 @@ import {
   createAdmin,
   createProducer,
 } from '../../workloads/shared/kafka-client.ts';
+import { ensureFlinkJob, readAlertKeys, runFlinkBacklog, writeFlinkRules } from '../flink/run.ts';
 import {
   machineSpeedLine,
   measureMachineSpeed,
@@ -81,6 +88,9 @@ const ONLY = new Set((process.env.BENCH_ONLY ?? 'memory,throughput,backlog,laten
 const PROFILE_DIR = process.env.BENCH_PROFILE;
 const PARTITIONS = 3;
 const FLINK_P2 = '11,174–16,455';
+/** The Flink reference in the backlog section (BENCH_FLINK=0 skips it), and its parallelism. */
+const FLINK = process.env.BENCH_FLINK !== '0';
+const FLINK_PARALLELISM = Number(process.env.BENCH_FLINK_PARALLELISM ?? 2);
 const KEY = 'bench-pseudonymization-key-0123';
 const brokers = [requireInfra('kafka').bootstrapServers];
 const mongoUrl = requireInfra('mongo').url;
@@ -528,6 +538,72 @@ async function memoryPerKey(): Promise<{ keys: number; bytesPerKey: number; entr
   return { keys: stats.keys, bytesPerKey: (after - before) / stats.keys, entries: stats.entries };
 }
 
+/** What the Flink reference gave: its rate and the report's lines about it, or only the lines. */
+interface FlinkOutcome {
+  rate?: number;
+  notes: string[];
+}
+
+/**
+ * The Flink reference over the backlog the two replicas just drained (bench/flink/run.ts): its rate,
+ * and whether it raised the same alert keys as our detector (read back from both alerts topics).
+ * Never throws: a missing toolchain, a failed build or a failed run becomes a line of the report.
+ */
+async function flinkReference(backlog: { apps: string; alerts: string }): Promise<FlinkOutcome> {
+  progress('Flink reference: building the job or finding it in the cache');
+  const t0 = performance.now();
+  const prepared = ensureFlinkJob();
+  const ensureSeconds = (performance.now() - t0) / 1000;
+  if (!prepared.ok) {
+    progress(`Flink reference skipped: ${prepared.reason}`);
+    return { notes: [`Flink reference (same run) skipped: ${prepared.reason}.`] };
+  }
+  const { job } = prepared;
+  progress(
+    job.built
+      ? `Flink job built in ${job.buildSeconds.toFixed(1)} s`
+      : `Flink job from the cache (${ensureSeconds.toFixed(2)} s)`,
+  );
+  const rulesFile = join(tmpdir(), `fd-bench-flink-rules-${suffix}.json`);
+  try {
+    writeFlinkRules(DEFAULT_RULES, rulesFile);
+    progress(`Flink reference (parallelism ${FLINK_PARALLELISM}) draining the same backlog`);
+    const r = await runFlinkBacklog({
+      brokers,
+      topic: backlog.apps,
+      partitions: PARTITIONS,
+      parallelism: FLINK_PARALLELISM,
+      rulesFile,
+      job,
+    });
+    const ours = await readAlertKeys(connection, backlog.alerts);
+    const onlyOurs = [...ours].filter((k) => !r.alertKeys.has(k));
+    const onlyFlink = [...r.alertKeys].filter((k) => !ours.has(k));
+    const differences = onlyOurs.length + onlyFlink.length;
+    const examples = [
+      ...onlyOurs.slice(0, 5).map((k) => `${k} (ours only)`),
+      ...onlyFlink.slice(0, Math.max(0, 5 - Math.min(5, onlyOurs.length))).map((k) => `${k} (Flink only)`),
+    ];
+    progress(
+      `Flink: ${fmt(r.applicationsPerSecond)}/s over ${r.applications} applications in ${r.seconds.toFixed(2)} s (start-up ${r.startupSeconds.toFixed(1)} s not counted); alert keys ours ${ours.size}, Flink ${r.alertKeys.size}, differences ${differences}`,
+    );
+    const notes = [
+      `Flink reference: ${r.applications} applications in ${r.seconds.toFixed(2)} s, timed by the job from its first application read to the job finished (alerts flushed to Kafka; the last application left the window rules at ${r.lastRecordSeconds.toFixed(2)} s); the JVM's and the mini-cluster's start-up (${r.startupSeconds.toFixed(1)} s here) is not counted, as in issue 15's figure. Our replicas are timed from their source group's first commit to both groups drained. Heap state, no checkpoints, object reuse; the job ${job.built ? `was built in this run (${job.buildSeconds.toFixed(1)} s)` : 'came from the build cache'}.`,
+      '',
+      differences === 0
+        ? `Alert parity: **the same alert keys** (\`<applicationId>:<ruleId>:<ruleVersion>\`): ours ${ours.size}, Flink ${r.alertKeys.size}, 0 differences.`
+        : `Alert parity: **the alert keys differ**: ours ${ours.size}, Flink ${r.alertKeys.size}, ${differences} differences (${onlyOurs.length} ours only, ${onlyFlink.length} Flink only), e.g. ${examples.join(', ')}.`,
+    ];
+    return { rate: r.applicationsPerSecond, notes };
+  } catch (err) {
+    const message = (err as Error).message.split('\n').slice(0, 6).join(' | ');
+    progress(`Flink reference failed: ${message}`);
+    return { notes: [`Flink reference (same run) failed: ${message}.`] };
+  } finally {
+    rmSync(rulesFile, { force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const deadline = setTimeout(() => {
     console.error('fraud-detector bench: overall time limit (40 min) reached');
@@ -591,6 +667,7 @@ async function main(): Promise<void> {
     const backlogCeiling = await loop(backlog.apps, BACKLOG);
     progress('two detector processes draining the backlog');
     const two = await twoReplicas(backlog);
+    const flink = FLINK ? await flinkReference(backlog) : undefined;
     out(`## Two replicas draining a backlog of ${BACKLOG} applications`);
     out();
     out('| Consumer | Applications/s | Share of the consume loop |');
@@ -599,10 +676,19 @@ async function main(): Promise<void> {
     out(
       `| **fraud detector, 2 replicas** (two processes, one consumer group) | **${fmt(two)}** | ${pct(two, backlogCeiling)} |`,
     );
+    if (flink?.rate !== undefined) {
+      out(
+        `| Flink 2.2.1, parallelism ${FLINK_PARALLELISM}, same rules, same backlog, same run | ${fmt(flink.rate)} | ${pct(flink.rate, backlogCeiling)} |`,
+      );
+    }
     out(
       `| Flink 2.2.1, parallelism 2, same rules (issue 15, measured before on this machine) | ${FLINK_P2} | |`,
     );
     out();
+    if (flink !== undefined) {
+      for (const line of flink.notes) out(line);
+      out();
+    }
   }
 
   if (ONLY.has('latency')) {
