@@ -15,11 +15,9 @@
  * Feeds docs/capacity.md ("Alert store").
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import type { FraudAlert } from '../../api/alert.ts';
-import { stateDir } from '../../infra/lib/paths.ts';
+import { readPid } from '../../infra/lib/process.ts';
 import { requireInfra } from '../../infra/lib/state.ts';
 import { createLogger } from '../../lib/log.ts';
 import { pseudonymize } from '../../workloads/contract/pseudonymize.ts';
@@ -95,7 +93,8 @@ async function timed(what: string, docs: number, pid: number, write: () => Promi
 
 async function main(): Promise<void> {
   const mongo = requireInfra('mongo');
-  const pid = Number(readFileSync(join(stateDir, 'pids', 'ferretdb.pid'), 'utf8').trim());
+  const pid = readPid('ferretdb');
+  if (pid === undefined) throw new Error("the harness's Mongo-wire server is not running: make infra-up");
   const alerts = generatedAlerts();
   const log = createLogger('alert-store-bench');
   const run = randomUUID().slice(0, 8);

@@ -47,6 +47,7 @@ import { MongoClient } from 'mongodb';
 import { applicationName } from '../../api/topics.ts';
 import { verdictRecordParts } from '../../api/verdict.ts';
 import { repoRoot } from '../../infra/lib/paths.ts';
+import { readPid } from '../../infra/lib/process.ts';
 import { requireInfra } from '../../infra/lib/state.ts';
 import { createTopicsWithLeaders, partitionCounts } from '../../lib/kafka-topics.ts';
 import type { ApplicationEvent } from '../../workloads/contract/application.ts';
@@ -74,6 +75,7 @@ import {
   measureRequestCost,
   requestCostLine,
 } from '../lib/machine-speed.ts';
+import { cpuSeconds } from '../lib/proc.ts';
 import { consumeLoop, pipeStage } from '../lib/stream-loops.ts';
 import { type CpuProfile, startProfile, summarizeProfile } from './profile.ts';
 
@@ -283,27 +285,66 @@ function spawnDetector(cfg: DetectorConfig): ChildProcess {
   });
 }
 
+/** CPU seconds of the processes a drain runs on: the detectors, the alert store, the broker. */
+interface DrainCpu {
+  detectors: number;
+  store: number;
+  broker: number;
+}
+
+/** The harness's broker and Mongo-wire server (their PID files), whose CPU a drain also spends. */
+const serverPids = { store: readPid('ferretdb'), broker: readPid('kafka') };
+
+function drainCpu(detectorPids: ReadonlyArray<number | undefined>): DrainCpu {
+  return {
+    detectors: detectorPids.reduce<number>((sum, pid) => sum + cpuSeconds(pid), 0),
+    store: cpuSeconds(serverPids.store),
+    broker: cpuSeconds(serverPids.broker),
+  };
+}
+
 /**
  * 2. Two replicas draining a backlog: timed from the first commit of the source group (both
- *    processes started, group formed) to both groups drained.
+ *    processes started, group formed) to both groups drained; with the CPU the detectors, the alert
+ *    store and the broker used over that time (where a CPU-bound machine's time went).
  */
-async function twoReplicas(topics: { apps: string; dlq: string; alerts: string }): Promise<number> {
+async function twoReplicas(topics: {
+  apps: string;
+  dlq: string;
+  alerts: string;
+}): Promise<{ rate: number; seconds: number; cpu: DrainCpu }> {
   const cfg = config(topics, 'backlog');
   const app = applicationName(cfg);
   const children = [spawnDetector(cfg), spawnDetector(cfg)];
+  const pids = children.map((c) => c.pid);
   try {
     let started = 0;
+    let cpuAtStart: DrainCpu | undefined;
     const deadline = Date.now() + 20 * 60_000;
     for (;;) {
       const src = await lagOf(app, cfg.applicationsTopic);
-      if (started === 0 && src < BACKLOG) started = performance.now();
+      if (started === 0 && src < BACKLOG) {
+        started = performance.now();
+        cpuAtStart = drainCpu(pids);
+      }
       const win = src === 0 ? await lagOf(`${app}-windows`, `${app}-repartition`) : 1;
       if (src === 0 && win === 0) break;
       if (children.some((c) => c.exitCode !== null)) throw new Error('a detector process exited');
       if (Date.now() > deadline) throw new Error('two replicas did not drain in time');
       await sleep(100);
     }
-    return (BACKLOG / (performance.now() - started)) * 1000;
+    const seconds = (performance.now() - started) / 1000;
+    const end = drainCpu(pids);
+    const at = cpuAtStart ?? end;
+    return {
+      rate: BACKLOG / seconds,
+      seconds,
+      cpu: {
+        detectors: end.detectors - at.detectors,
+        store: end.store - at.store,
+        broker: end.broker - at.broker,
+      },
+    };
   } finally {
     for (const c of children) {
       c.kill('SIGTERM');
@@ -666,7 +707,8 @@ async function main(): Promise<void> {
     progress('plain consume loop over the backlog');
     const backlogCeiling = await loop(backlog.apps, BACKLOG);
     progress('two detector processes draining the backlog');
-    const two = await twoReplicas(backlog);
+    const drain = await twoReplicas(backlog);
+    const two = drain.rate;
     const flink = FLINK ? await flinkReference(backlog) : undefined;
     out(`## Two replicas draining a backlog of ${BACKLOG} applications`);
     out();
@@ -683,6 +725,12 @@ async function main(): Promise<void> {
     }
     out(
       `| Flink 2.2.1, parallelism 2, same rules (issue 15, measured before on this machine) | ${FLINK_P2} | |`,
+    );
+    out();
+    const perApp = (seconds: number) => `${fmt((seconds * 1e6) / BACKLOG)} µs`;
+    const { detectors, store, broker } = drain.cpu;
+    out(
+      `CPU during our drain (${drain.seconds.toFixed(1)} s on ${availableParallelism()} cores = ${(drain.seconds * availableParallelism()).toFixed(1)} CPU-seconds at most): the two detectors ${detectors.toFixed(1)} s (${perApp(detectors)} per application), the alert store ${store.toFixed(1)} s (${perApp(store)}), the broker ${broker.toFixed(1)} s (${perApp(broker)}). Ours also writes every alert to the alert store (FerretDB here: bench/fraud-detector/alert-store.ts) and a verdict per application (source part + one per window key) to Kafka; the Flink port writes its alerts to a topic only.`,
     );
     out();
     if (flink !== undefined) {
