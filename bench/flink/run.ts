@@ -24,6 +24,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { alertId } from '../../api/alert.ts';
 import type { FraudRuleSet } from '../../api/fraud-rules.ts';
 import { cacheDir } from '../../infra/lib/paths.ts';
 import { createTopicsWithLeaders, partitionCounts } from '../../lib/kafka-topics.ts';
@@ -342,7 +343,7 @@ export async function readAlertKeys(connection: KafkaConnection, topic: string):
           ruleId: string;
           ruleVersion: number;
         };
-        keys.add(`${a.applicationId}:${a.ruleId}:${a.ruleVersion}`);
+        keys.add(alertId(a.applicationId, a.ruleId, a.ruleVersion));
         read++;
       }
     },

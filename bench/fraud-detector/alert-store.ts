@@ -16,7 +16,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { MongoClient } from 'mongodb';
-import type { FraudAlert } from '../../api/alert.ts';
+import { alertId, type FraudAlert } from '../../api/alert.ts';
 import { readPid } from '../../infra/lib/process.ts';
 import { requireInfra } from '../../infra/lib/state.ts';
 import { createLogger } from '../../lib/log.ts';
@@ -56,16 +56,10 @@ function generatedAlerts(): FraudAlert[] {
         ).alerts,
       );
     }
-    for (const a of found) byKey.set(`${a.applicationId}:${a.ruleId}:${a.ruleVersion}`, a);
+    for (const a of found) byKey.set(alertId(a.applicationId, a.ruleId, a.ruleVersion), a);
     offset++;
   }
   return [...byKey.values()];
-}
-
-/** CPU time (ms) the server process has used: user and system. */
-function serverCpu(pid: number): { user: number; system: number } {
-  const c = processCpu(pid);
-  return { user: c.user * 1000, system: c.system * 1000 };
 }
 
 interface Figure {
@@ -77,17 +71,17 @@ interface Figure {
 }
 
 async function timed(what: string, docs: number, pid: number, write: () => Promise<void>): Promise<Figure> {
-  const c0 = serverCpu(pid);
+  const c0 = processCpu(pid);
   const t0 = performance.now();
   await write();
   const ms = performance.now() - t0;
-  const c1 = serverCpu(pid);
+  const c1 = processCpu(pid);
   return {
     what,
     docs,
     perSecond: Math.round(docs / (ms / 1000)),
-    userUs: ((c1.user - c0.user) * 1000) / docs,
-    systemUs: ((c1.system - c0.system) * 1000) / docs,
+    userUs: ((c1.user - c0.user) * 1e6) / docs,
+    systemUs: ((c1.system - c0.system) * 1e6) / docs,
   };
 }
 

@@ -8,40 +8,16 @@
  *
  *   npx tsx bench/risk-scorer/incremental.ts
  */
-import { createTestDatabase, rng, syntheticApplication } from '../../test/integration/warehouse/support.ts';
+import { createTestDatabase, rng } from '../../test/integration/warehouse/support.ts';
 import { runScoring } from '../../workloads/risk-scorer/batch.ts';
 import { BUILT_IN_CHALLENGER, BUILT_IN_CHAMPION, loadModelSet } from '../../workloads/risk-scorer/models.ts';
-import { createPool, type Pool } from '../../workloads/warehouse/db.ts';
-import { parseAlertMessage, parseApplicationMessage } from '../../workloads/warehouse-loader/rows.ts';
-import { writeBatch } from '../../workloads/warehouse-loader/writer.ts';
+import { createPool } from '../../workloads/warehouse/db.ts';
+import { loadApplications } from './load.ts';
 
 const STORED = Number(process.env.BENCH_STORED ?? 200_000);
 const NEW = Number(process.env.BENCH_NEW ?? 100);
 const models = loadModelSet(BUILT_IN_CHAMPION, BUILT_IN_CHALLENGER);
 const random = rng(2026);
-
-/** Loads `count` generated applications through the loader's writer, from offset `base`. */
-async function load(pool: Pool, count: number, base: number): Promise<void> {
-  for (let start = 0; start < count; start += 5000) {
-    const apps = Array.from({ length: Math.min(5000, count - start) }, () => syntheticApplication(random));
-    await writeBatch(
-      pool,
-      {
-        groupId: 'bench',
-        topic: 'apps',
-        partition: 0,
-        kind: 'applications',
-        fetchedOffset: String(base + start),
-        messages: apps.map((a, i) => ({
-          offset: String(base + start + i),
-          key: null,
-          value: Buffer.from(JSON.stringify(a)),
-        })),
-      },
-      { applications: parseApplicationMessage, alerts: parseAlertMessage },
-    );
-  }
-}
 
 /** One incremental run of the single partition: applications selected and milliseconds. */
 async function run(url: string, runId: string): Promise<{ selected: number; ms: number }> {
@@ -62,13 +38,13 @@ async function main(): Promise<void> {
   const bigPool = createPool(big.url, 4, 'bench');
   const emptyPool = createPool(empty.url, 4, 'bench');
   try {
-    await load(bigPool, STORED, 0);
+    await loadApplications(bigPool, random, STORED);
     const first = await run(big.url, 'first');
     await bigPool.query('VACUUM ANALYZE');
     const nothing = await run(big.url, 'nothing-new');
-    await load(bigPool, NEW, STORED);
+    await loadApplications(bigPool, random, NEW, STORED);
     const some = await run(big.url, 'some-new');
-    await load(emptyPool, NEW, 0);
+    await loadApplications(emptyPool, random, NEW);
     await emptyPool.query('VACUUM ANALYZE');
     const ceiling = await run(empty.url, 'ceiling');
     const perRow = (ms: number) => ((ms * 1000) / STORED).toFixed(1);

@@ -15,14 +15,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../../infra/lib/paths.ts';
-import { createTestDatabase, rng, syntheticApplication } from '../../test/integration/warehouse/support.ts';
+import { createTestDatabase, rng } from '../../test/integration/warehouse/support.ts';
 import { runScoring, SCORE_COLUMNS } from '../../workloads/risk-scorer/batch.ts';
 import { BUILT_IN_CHALLENGER, BUILT_IN_CHAMPION, loadModelSet } from '../../workloads/risk-scorer/models.ts';
 import { CopyText, type CopyValue, copyText, json } from '../../workloads/warehouse/copy.ts';
 import { createPool, inTransaction, type Pool } from '../../workloads/warehouse/db.ts';
 import { DECISION_RECORD_COLUMNS } from '../../workloads/warehouse/decision-records.ts';
-import { parseAlertMessage, parseApplicationMessage } from '../../workloads/warehouse-loader/rows.ts';
-import { writeBatch } from '../../workloads/warehouse-loader/writer.ts';
+import { loadApplications } from './load.ts';
 
 const APPS = Number(process.env.BENCH_APPS ?? 20_000);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
@@ -31,27 +30,8 @@ const models = loadModelSet(BUILT_IN_CHAMPION, BUILT_IN_CHALLENGER);
 const DECISION_COLUMNS = [...DECISION_RECORD_COLUMNS, 'revision'] as const;
 
 async function seed(pool: Pool): Promise<number> {
-  const r = rng(2026);
   const t0 = performance.now();
-  for (let start = 0; start < APPS; start += 5000) {
-    const apps = Array.from({ length: Math.min(5000, APPS - start) }, () => syntheticApplication(r));
-    await writeBatch(
-      pool,
-      {
-        groupId: 'bench',
-        topic: 'apps',
-        partition: 0,
-        kind: 'applications',
-        fetchedOffset: String(start),
-        messages: apps.map((a, i) => ({
-          offset: String(start + i),
-          key: null,
-          value: Buffer.from(JSON.stringify(a)),
-        })),
-      },
-      { applications: parseApplicationMessage, alerts: parseAlertMessage },
-    );
-  }
+  await loadApplications(pool, rng(2026), APPS);
   return performance.now() - t0;
 }
 

@@ -289,7 +289,6 @@ public final class Rules implements Serializable {
         return e -> {
           String v = text(read(e, parts));
           if (v == null) return false;
-          if (lower) v = v.trim().toLowerCase(Locale.ROOT);
           return set.contains(v.trim().toLowerCase(Locale.ROOT));
         };
       }
